@@ -1,0 +1,24 @@
+//! Obhut's domain: the types every layer speaks and the pure rules over them.
+//!
+//! Input from any edge (HTTP, form, CSV, vCard, CLI) becomes a domain type here exactly
+//! once, through the `parse`/`validate` functions; the rest of the house trusts these types.
+//! This crate does no I/O, no async and no SQL, so its rules are tested in plain unit tests.
+
+pub mod activity;
+pub mod clock;
+pub mod contact;
+pub mod deal;
+pub mod demo;
+pub mod email;
+pub mod ids;
+pub mod import;
+pub mod organization;
+pub mod phone;
+pub mod search;
+pub mod text;
+pub mod ticket;
+pub mod user;
+pub mod validation;
+pub mod vcard;
+
+pub use validation::{FieldError, ValidationErrors};

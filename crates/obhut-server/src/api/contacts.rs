@@ -1,0 +1,352 @@
+//! `/api/v1/contacts`: create, read, update, delete, list and search, import and export.
+
+use super::extract::{if_match, parse_id, ApiActor, ApiJson, ApiQuery};
+use super::problem::{bad_request, Problem};
+use super::rfc3339;
+use crate::app::App;
+use crate::services::{self, Page};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use obhut_core::contact::{ContactInput, ContactKind};
+use obhut_core::ids::ContactId;
+use obhut_store::contacts::{ContactFilter, ContactRecord, Origin};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmailOut {
+    pub address: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PhoneOut {
+    /// E.164.
+    pub number: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddressOut {
+    pub label: Option<String>,
+    pub street: Option<String>,
+    pub postal_code: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OriginOut {
+    /// api, ui, cli, import or demo.
+    pub source: String,
+    pub detail: Option<String>,
+    pub import_run_id: Option<String>,
+}
+
+/// A contact as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactOut {
+    pub id: ContactId,
+    pub kind: ContactKind,
+    pub salutation: Option<String>,
+    pub title: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub display_name: String,
+    /// The primary email.
+    pub email: Option<String>,
+    /// The primary phone (E.164).
+    pub phone: Option<String>,
+    pub emails: Vec<EmailOut>,
+    pub phones: Vec<PhoneOut>,
+    pub addresses: Vec<AddressOut>,
+    pub organization_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_name: Option<String>,
+    pub job_title: Option<String>,
+    pub birthday: Option<String>,
+    pub language: Option<String>,
+    pub owner_id: Option<String>,
+    pub tags: Vec<String>,
+    pub notes: Option<String>,
+    pub origin: OriginOut,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+impl ContactOut {
+    pub fn from_record(r: &ContactRecord, organization_name: Option<&str>) -> Self {
+        let p = &r.personal;
+        Self {
+            id: r.id,
+            kind: r.kind,
+            salutation: p.salutation.clone(),
+            title: p.title.clone(),
+            given_name: p.given_name.clone(),
+            family_name: p.family_name.clone(),
+            display_name: p.display_name(),
+            email: p.primary_email().map(|e| e.to_string()),
+            phone: p.primary_phone().map(|e| e.to_string()),
+            emails: p.emails.iter().map(|e| EmailOut { address: e.address.to_string(), label: e.label.clone() }).collect(),
+            phones: p.phones.iter().map(|e| PhoneOut { number: e.number.to_string(), label: e.label.clone() }).collect(),
+            addresses: p
+                .addresses
+                .iter()
+                .map(|a| AddressOut { label: a.label.clone(), street: a.street.clone(), postal_code: a.postal_code.clone(), city: a.city.clone(), country: a.country.clone() })
+                .collect(),
+            organization_id: r.organization_id.map(|o| o.to_string()),
+            organization_name: organization_name.map(str::to_string),
+            job_title: p.job_title.clone(),
+            birthday: p.birthday.map(|b| b.to_string()),
+            language: r.language.clone(),
+            owner_id: r.owner_id.map(|o| o.to_string()),
+            tags: r.tags.clone(),
+            notes: p.notes.clone(),
+            origin: OriginOut { source: r.origin.source.clone(), detail: r.origin.detail.clone(), import_run_id: r.origin.import_run_id.map(|i| i.to_string()) },
+            created_at: rfc3339(r.created_at),
+            updated_at: rfc3339(r.updated_at),
+            version: r.version,
+        }
+    }
+}
+
+/// A hint that travels with a successful answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Warning {
+    /// `possible_duplicate`.
+    pub code: String,
+    pub field: String,
+    pub message: String,
+    pub contact_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactCreated {
+    pub id: ContactId,
+    #[serde(flatten)]
+    pub contact: ContactOut,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactPage {
+    pub items: Vec<ContactOut>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+    /// A name search matched more candidates than it examines: refine the query.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Deserialize, IntoParams, Default)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ContactQuery {
+    /// Search: an email or phone (exact), or the beginnings of given and family name, or an organization name.
+    pub q: Option<String>,
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    /// `-created_at` (default), `created_at`, `-updated_at`, or `name` (within the page or search result).
+    pub sort: Option<String>,
+    /// `b2c` or `b2b`.
+    pub kind: Option<String>,
+    pub organization_id: Option<String>,
+    pub owner_id: Option<String>,
+    pub tag: Option<String>,
+    pub language: Option<String>,
+}
+
+impl ContactQuery {
+    pub fn filter(&self) -> Result<ContactFilter, Problem> {
+        Ok(ContactFilter {
+            kind: self.kind.as_deref().map(ContactKind::parse).transpose().map_err(|m| bad_request("kind", m))?,
+            organization_id: self.organization_id.as_deref().filter(|s| !s.is_empty()).map(obhut_core::ids::OrganizationId::parse).transpose().map_err(|m| bad_request("organization_id", m))?,
+            owner_id: self.owner_id.as_deref().filter(|s| !s.is_empty()).map(obhut_core::ids::UserId::parse).transpose().map_err(|m| bad_request("owner_id", m))?,
+            tag: self.tag.as_deref().filter(|s| !s.is_empty()).map(|t| t.trim().to_lowercase()),
+            language: self.language.as_deref().filter(|s| !s.is_empty()).map(str::to_string),
+        })
+    }
+    pub fn sort(&self) -> Result<services::contacts::Sort, Problem> {
+        self.sort.as_deref().map(services::contacts::Sort::parse).transpose().map_err(|m| bad_request("sort", m)).map(Option::unwrap_or_default)
+    }
+}
+
+fn with_etag(mut r: Response, version: i64) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    r
+}
+
+async fn org_name(app: &App, r: &ContactRecord) -> Option<String> {
+    let id = r.organization_id?;
+    let mut conn = app.conn().await.ok()?;
+    obhut_store::organizations::organization_names(&mut conn, &[id.to_string()]).await.ok()?.remove(&id.to_string())
+}
+
+/// Create a contact.
+#[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = ContactInput,
+    responses((status = 201, body = ContactCreated), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create_contact(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(input): ApiJson<ContactInput>) -> Result<Response, Problem> {
+    let origin = Origin { source: "api".into(), detail: Some(format!("API, {}", actor.audit_name())), import_run_id: None };
+    let (r, dups) = services::contacts::create(&app, &actor, &input, origin).await?;
+    let warnings = dups
+        .iter()
+        .map(|d| Warning { code: "possible_duplicate".into(), field: d.field.into(), message: format!("another contact has the same {}", d.field), contact_id: d.contact_id.to_string() })
+        .collect();
+    let org = org_name(&app, &r).await;
+    let body = ContactCreated { id: r.id, contact: ContactOut::from_record(&r, org.as_deref()), warnings };
+    let mut resp = with_etag((StatusCode::CREATED, Json(body)).into_response(), r.version);
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/contacts/{}", r.id)) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+/// Read a contact.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = String, Path, description = "contact id")),
+    responses((status = 200, body = ContactOut), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_contact(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Response, Problem> {
+    let id = parse_id(&id, ContactId::parse)?;
+    let r = services::contacts::get(&app, &actor, id).await?;
+    let org = org_name(&app, &r).await;
+    Ok(with_etag(Json(ContactOut::from_record(&r, org.as_deref())).into_response(), r.version))
+}
+
+/// Change a contact: absent fields stay, an empty string clears. `If-Match` guards against lost updates.
+#[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", request_body = ContactInput, params(("id" = String, Path)),
+    responses((status = 200, body = ContactOut), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn update_contact(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, headers: HeaderMap, ApiJson(patch): ApiJson<ContactInput>) -> Result<Response, Problem> {
+    let id = parse_id(&id, ContactId::parse)?;
+    let r = services::contacts::update(&app, &actor, id, patch, if_match(&headers)?).await?;
+    let org = org_name(&app, &r).await;
+    Ok(with_etag(Json(ContactOut::from_record(&r, org.as_deref())).into_response(), r.version))
+}
+
+/// Delete a contact with its activities and tickets.
+#[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn delete_contact(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<StatusCode, Problem> {
+    let id = parse_id(&id, ContactId::parse)?;
+    services::contacts::delete(&app, &actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// List or search contacts.
+#[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ContactQuery),
+    responses((status = 200, body = ContactPage), (status = 400, body = Problem)), security(("bearer" = [])))]
+pub async fn list_contacts(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<ContactQuery>) -> Result<Json<ContactPage>, Problem> {
+    let page = Page::new(q.limit, q.offset);
+    let list = services::contacts::list(&app, &actor, q.q.as_deref(), &q.filter()?, q.sort()?, page).await?;
+    let org_ids: Vec<String> = list.items.iter().filter_map(|r| r.organization_id.map(|o| o.to_string())).collect();
+    let orgs = match app.conn().await {
+        Ok(mut c) => obhut_store::organizations::organization_names(&mut c, &org_ids).await.unwrap_or_default(),
+        Err(_) => Default::default(),
+    };
+    Ok(Json(ContactPage {
+        items: list.items.iter().map(|r| ContactOut::from_record(r, r.organization_id.and_then(|o| orgs.get(&o.to_string())).map(String::as_str))).collect(),
+        total: list.total,
+        limit: page.limit,
+        offset: page.offset,
+        truncated: list.truncated,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// A contact's activities, newest first.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/activities", tag = "contacts", params(("id" = String, Path), PageQuery),
+    responses((status = 200, body = Vec<super::records::ActivityOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn list_contact_activities(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiQuery(q): ApiQuery<PageQuery>) -> Result<Json<Vec<super::records::ActivityOut>>, Problem> {
+    let id = parse_id(&id, ContactId::parse)?;
+    services::contacts::get(&app, &actor, id).await?;
+    let list = services::activities::list(&app, &actor, obhut_store::activities::ActivityOwner::Contact(id), Page::new(q.limit, q.offset)).await?;
+    Ok(Json(list.iter().map(super::records::ActivityOut::from).collect()))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The file's name (decides CSV or vCard together with its content).
+    pub file_name: Option<String>,
+    /// Check only; write nothing.
+    pub dry_run: Option<bool>,
+    /// Import the good rows even when some are bad.
+    pub skip_invalid: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReportOut {
+    pub format: String,
+    pub encoding: String,
+    pub rows: usize,
+    pub valid: usize,
+    pub imported: usize,
+    pub skipped: usize,
+    pub errors: Vec<obhut_core::FieldError>,
+    pub import_run_id: Option<String>,
+}
+
+/// Import contacts from a CSV or vCard file sent as the request body.
+/// With any bad row nothing is written (422 with every bad row named), unless `skip_invalid`.
+#[utoipa::path(post, path = "/api/v1/contacts/import", tag = "contacts", params(ImportQuery), request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReportOut), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn import_contacts(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<ImportQuery>, body: Bytes) -> Result<Response, Problem> {
+    let name = q.file_name.unwrap_or_else(|| "upload.csv".into());
+    let opts = services::imports::ImportOptions { dry_run: q.dry_run.unwrap_or(false), skip_invalid: q.skip_invalid.unwrap_or(false) };
+    let report = services::imports::import_contacts(&app, &actor, &body, &name, opts).await?;
+    if !report.errors.is_empty() && !opts.skip_invalid && !opts.dry_run {
+        let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "import-rejected", "The file has bad rows; nothing was imported", Some(format!("{} bad rows", report.skipped)));
+        p.errors = report.errors.iter().map(|e| obhut_core::FieldError { field: format!("row {}: {}", e.row, e.field), message: e.message.clone() }).collect();
+        return Ok(p.into_response());
+    }
+    Ok(Json(serde_json::to_value(&report).unwrap_or_default()).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// csv, json or vcf.
+    pub format: Option<String>,
+    pub kind: Option<String>,
+    pub tag: Option<String>,
+    pub organization_id: Option<String>,
+}
+
+/// Export contacts (a bulk disclosure; audited).
+#[utoipa::path(get, path = "/api/v1/contacts/export", tag = "contacts", params(ExportQuery),
+    responses((status = 200, description = "the export file"), (status = 403, body = Problem)), security(("bearer" = [])))]
+pub async fn export_contacts(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<ExportQuery>) -> Result<Response, Problem> {
+    let format = services::contacts::ExportFormat::parse(q.format.as_deref().unwrap_or("csv")).map_err(|m| bad_request("format", m))?;
+    let filter = ContactQuery { kind: q.kind, tag: q.tag, organization_id: q.organization_id, ..Default::default() }.filter()?;
+    let mut buf: Vec<u8> = Vec::new();
+    services::contacts::export(&app, &actor, format, &filter, &mut buf).await?;
+    let (ct, ext) = match format {
+        services::contacts::ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+        services::contacts::ExportFormat::Json => ("application/json", "json"),
+        services::contacts::ExportFormat::Vcf => ("text/vcard; charset=utf-8", "vcf"),
+    };
+    let mut r = buf.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"contacts.{ext}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}

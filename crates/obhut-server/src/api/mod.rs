@@ -1,0 +1,45 @@
+//! The JSON API under `/api/v1`: bearer tokens, RFC 9457 problem responses naming the
+//! field, unknown fields rejected, an OpenAPI 3.1 document generated from this code.
+
+pub mod contacts;
+pub mod extract;
+pub mod openapi;
+pub mod problem;
+pub mod records;
+
+use crate::app::App;
+use axum::routing::get;
+use axum::Router;
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi::openapi_json))
+        .nest("/api/v1", v1())
+}
+
+fn v1() -> Router<App> {
+    use axum::routing::{patch, post};
+    Router::new()
+        .route("/me", get(records::me))
+        .route("/contacts", get(contacts::list_contacts).post(contacts::create_contact))
+        .route("/contacts/import", post(contacts::import_contacts))
+        .route("/contacts/export", get(contacts::export_contacts))
+        .route("/contacts/{id}", get(contacts::get_contact).patch(contacts::update_contact).delete(contacts::delete_contact))
+        .route("/contacts/{id}/activities", get(contacts::list_contact_activities))
+        .route("/organizations", get(records::list_organizations).post(records::create_organization))
+        .route("/organizations/{id}", get(records::get_organization).patch(records::update_organization).delete(records::delete_organization))
+        .route("/activities", post(records::create_activity))
+        .route("/activities/{id}", get(records::get_activity).delete(records::delete_activity))
+        .route("/deals", get(records::list_deals).post(records::create_deal))
+        .route("/deals/{id}", get(records::get_deal).patch(records::update_deal).delete(records::delete_deal))
+        .route("/pipeline/stages", get(records::list_stages).post(records::create_stage))
+        .route("/pipeline/stages/{id}", patch(records::update_stage).delete(records::delete_stage))
+        .route("/tickets", get(records::list_tickets).post(records::create_ticket))
+        .route("/tickets/{id}", get(records::get_ticket).patch(records::update_ticket).delete(records::delete_ticket))
+        .fallback(problem::not_found)
+}
+
+/// RFC 3339 for a stored millisecond time.
+pub fn rfc3339(ms: i64) -> String {
+    obhut_core::clock::from_millis(ms).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

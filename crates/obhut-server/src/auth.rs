@@ -1,0 +1,99 @@
+//! Passwords (argon2id), API tokens and session ids (random, stored as SHA-256), CSRF
+//! tokens, and the throttle on failed logins.
+
+use crate::app::App;
+use crate::error::{ServiceError, ServiceResult};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+fn argon(app: &App) -> ServiceResult<Argon2<'static>> {
+    let params = Params::new(app.config.argon2_memory_kib, app.config.argon2_iterations, 1, None)
+        .map_err(|e| ServiceError::Internal(format!("argon2 parameters: {e}")))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// Hashes a password off the async threads.
+pub async fn hash_password(app: &App, password: &str) -> ServiceResult<String> {
+    let a = argon(app)?;
+    let pw = secrecy::SecretString::from(password.to_string());
+    tokio::task::spawn_blocking(move || {
+        use secrecy::ExposeSecret;
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        a.hash_password(pw.expose_secret().as_bytes(), &salt).map(|h| h.to_string())
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(e.to_string()))?
+    .map_err(|e| ServiceError::Internal(format!("password hashing: {e}")))
+}
+
+/// Checks a password against a stored hash (the hash carries its own parameters).
+pub async fn verify_password(password: &str, hash: &str) -> bool {
+    let pw = secrecy::SecretString::from(password.to_string());
+    let hash = hash.to_string();
+    tokio::task::spawn_blocking(move || {
+        use secrecy::ExposeSecret;
+        PasswordHash::new(&hash).map(|h| Argon2::default().verify_password(pw.expose_secret().as_bytes(), &h).is_ok()).unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A fresh random secret: `prefix` + 32 random bytes in URL-safe base64.
+pub fn random_secret(prefix: &str) -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
+}
+
+/// Tokens and session ids have 256 bits of entropy, so a plain SHA-256 is a safe stored form.
+pub fn secret_hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// Compares two strings in constant time (CSRF tokens).
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Failed logins before throttling starts, and the wait that doubles with each further failure.
+const FREE_ATTEMPTS: u32 = 5;
+const BASE_DELAY_MS: i64 = 2_000;
+const MAX_DELAY_MS: i64 = 15 * 60 * 1000;
+
+/// Refuses a login attempt while the user name is throttled.
+pub fn check_throttle(app: &App, username: &str) -> ServiceResult<()> {
+    let now = app.now_ms();
+    let map = app.login_failures.lock().map_err(|_| ServiceError::Internal("throttle lock".into()))?;
+    if let Some((count, last)) = map.get(username) {
+        if *count >= FREE_ATTEMPTS {
+            let delay = (BASE_DELAY_MS << (count - FREE_ATTEMPTS).min(20)).min(MAX_DELAY_MS);
+            let wait = last + delay - now;
+            if wait > 0 {
+                return Err(ServiceError::RateLimited(((wait + 999) / 1000) as u64));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn record_failure(app: &App, username: &str) {
+    let now = app.now_ms();
+    if let Ok(mut map) = app.login_failures.lock() {
+        if map.len() > 100_000 {
+            map.clear();
+        }
+        let e = map.entry(username.to_string()).or_insert((0, now));
+        e.0 += 1;
+        e.1 = now;
+    }
+}
+
+pub fn clear_failures(app: &App, username: &str) {
+    if let Ok(mut map) = app.login_failures.lock() {
+        map.remove(username);
+    }
+}

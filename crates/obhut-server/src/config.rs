@@ -1,0 +1,147 @@
+//! Configuration: one typed struct, built from defaults, then a TOML file, then the
+//! environment (`OBHUT_*`), then command-line flags, and passed through application state.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the server listens; loopback unless told otherwise.
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `postgres://…`; none means SQLite in the data directory.
+    pub database_url: Option<String>,
+    /// A file holding the master key in hex; none means `DATA_DIR/master.key`.
+    pub master_key_file: Option<PathBuf>,
+    /// The base of links in mails and the setup link, e.g. `https://crm.example.de`.
+    pub public_url: Option<String>,
+    /// Log as JSON lines instead of text.
+    pub log_json: bool,
+    /// Idle lifetime of a login session in minutes.
+    pub session_minutes: i64,
+    /// Argon2id memory in KiB (tests lower it).
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    /// Most connections in the database pool.
+    pub max_connections: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("obhut-data"),
+            database_url: None,
+            master_key_file: None,
+            public_url: None,
+            log_json: false,
+            session_minutes: 8 * 60,
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            max_connections: 16,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(obhut_store::redact_url))
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {message}")]
+    File { path: String, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+}
+
+impl Config {
+    /// Defaults, then the file (if given, or `DATA_DIR/obhut.toml` if present), then the environment.
+    pub fn load(file: Option<&std::path::Path>, data_dir: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let mut cfg = Config::default();
+        if let Some(d) = data_dir {
+            cfg.data_dir = d.to_path_buf();
+        }
+        let implicit = cfg.data_dir.join("obhut.toml");
+        let path = file.map(|p| p.to_path_buf()).or_else(|| implicit.exists().then_some(implicit));
+        if let Some(p) = path {
+            let text = std::fs::read_to_string(&p).map_err(|e| ConfigError::File { path: p.display().to_string(), message: e.to_string() })?;
+            let keep_dir = cfg.data_dir.clone();
+            cfg = toml::from_str(&text).map_err(|e| ConfigError::File { path: p.display().to_string(), message: e.to_string() })?;
+            if data_dir.is_some() {
+                cfg.data_dir = keep_dir;
+            }
+        }
+        cfg.apply_env(|k| std::env::var(k).ok())?;
+        Ok(cfg)
+    }
+
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let bad = |name: &str, message: String| ConfigError::Env { name: name.into(), message };
+        if let Some(v) = get("OBHUT_LISTEN") {
+            self.listen = v.parse().map_err(|_| bad("OBHUT_LISTEN", format!("'{v}' is not an address such as 127.0.0.1:8080")))?;
+        }
+        if let Some(v) = get("OBHUT_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = get("OBHUT_DATABASE_URL").filter(|v| !v.is_empty()) {
+            self.database_url = Some(v);
+        }
+        if let Some(v) = get("OBHUT_MASTER_KEY_FILE") {
+            self.master_key_file = Some(v.into());
+        }
+        if let Some(v) = get("OBHUT_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = get("OBHUT_LOG_JSON") {
+            self.log_json = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        Ok(())
+    }
+
+    /// The base URL for links: the configured public URL, else the listen address.
+    pub fn base_url(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    pub fn store_options(&self) -> obhut_store::StoreOptions {
+        let master_key = match (&self.master_key_file, std::env::var("OBHUT_MASTER_KEY").ok()) {
+            (_, Some(hex)) if !hex.is_empty() => obhut_store::MasterKeySource::Hex(hex.into()),
+            (Some(f), _) => obhut_store::MasterKeySource::File(f.clone()),
+            _ => obhut_store::MasterKeySource::DataDir(self.data_dir.clone()),
+        };
+        obhut_store::StoreOptions {
+            database_url: self.database_url.clone(),
+            data_dir: self.data_dir.clone(),
+            master_key,
+            max_connections: self.max_connections,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_defaults_and_bad_values_are_named() {
+        let mut c = Config::default();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        c.apply_env(|k| (k == "OBHUT_LISTEN").then(|| "127.0.0.1:9999".to_string())).unwrap_or_default();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9999");
+        let e = c.apply_env(|k| (k == "OBHUT_LISTEN").then(|| "nope".to_string()));
+        assert!(matches!(e, Err(ConfigError::Env { .. })));
+    }
+}

@@ -1,0 +1,117 @@
+//! The HTTP server: routes, operational endpoints, middleware and graceful shutdown.
+
+use crate::app::App;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::time::{Duration, Instant};
+use tower_http::limit::RequestBodyLimitLayer;
+
+/// Largest request body: JSON bodies and form posts. Imports through the API get more.
+pub const BODY_LIMIT: usize = 256 * 1024;
+pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
+
+pub fn router(app: App) -> Router {
+    let import = Router::new()
+        .route("/api/v1/contacts/import", axum::routing::post(crate::api::contacts::import_contacts))
+        .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT))
+        .layer(RequestBodyLimitLayer::new(IMPORT_LIMIT));
+    let main = crate::api::router()
+        .merge(crate::web::router())
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .merge(import)
+        .merge(main)
+        .layer(axum::middleware::from_fn(observe))
+        .layer(axum::middleware::from_fn(security_headers))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(120)))
+        .with_state(app)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers and the schema is in place.
+async fn readyz(State(app): State<App>) -> Response {
+    match app.store.ready().await {
+        Ok(()) => "ready".into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    }
+}
+
+async fn metrics(State(app): State<App>) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render()).into_response()
+}
+
+/// Logs and counts each request by its route pattern: never the path itself, which can hold a search term.
+async fn observe(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let resp = next.run(req).await;
+    let secs = start.elapsed().as_secs_f64();
+    crate::metrics::record_request(&method, &route, resp.status().as_u16(), secs);
+    tracing::debug!(%method, %route, status = resp.status().as_u16(), ms = secs * 1000.0, "request");
+    resp
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    use axum::http::{header, HeaderValue};
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'"),
+    );
+    resp
+}
+
+/// Serves until Ctrl-C or SIGTERM, then lets running requests finish.
+pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let router = router(app.clone());
+    let cleanup = tokio::spawn(housekeeping(app));
+    let r = axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await;
+    cleanup.abort();
+    r
+}
+
+async fn housekeeping(app: App) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        if let Ok(mut c) = app.store.pool.acquire().await {
+            let _ = obhut_store::users::delete_expired_sessions(&mut c, app.now_ms()).await;
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing running requests");
+}

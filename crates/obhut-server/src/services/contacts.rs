@@ -1,0 +1,346 @@
+//! Contacts: create, read, update, delete, list, search and export, through the gate.
+
+use super::{audit_entry, Page};
+use crate::app::App;
+use crate::error::{ServiceError, ServiceResult};
+use crate::gate::{authorize, Action, Actor, Resource};
+use obhut_core::contact::{ContactDraft, ContactInput, ContactPersonal};
+use obhut_core::ids::ContactId;
+use obhut_core::search::{classify_query, lookup_length, QueryKind};
+use obhut_store::contacts::{self as repo, ContactFilter, ContactOrder, ContactRecord, NewContact, Origin};
+
+/// A stored contact that may already be known under the same email or phone.
+#[derive(Debug, Clone)]
+pub struct DuplicateHint {
+    pub contact_id: ContactId,
+    pub field: &'static str,
+}
+
+/// The names of the personal fields that differ between two versions (for the audit trail).
+pub fn changed_fields(a: &ContactDraft, b: &ContactDraft) -> Vec<String> {
+    let (pa, pb) = (&a.personal, &b.personal);
+    let mut f = Vec::new();
+    macro_rules! cmp {
+        ($($x:ident),*) => { $( if pa.$x != pb.$x { f.push(stringify!($x).to_string()); } )* };
+    }
+    cmp!(salutation, title, given_name, family_name, emails, phones, addresses, job_title, birthday, notes);
+    if a.kind != b.kind {
+        f.push("kind".into());
+    }
+    if a.organization_id != b.organization_id {
+        f.push("organization_id".into());
+    }
+    if a.owner_id != b.owner_id {
+        f.push("owner_id".into());
+    }
+    if a.language != b.language {
+        f.push("language".into());
+    }
+    if a.tags != b.tags {
+        f.push("tags".into());
+    }
+    f
+}
+
+/// The personal fields a draft holds, by name.
+pub fn present_fields(p: &ContactPersonal) -> Vec<String> {
+    let mut f = Vec::new();
+    let mut add = |cond: bool, n: &str| {
+        if cond {
+            f.push(n.to_string());
+        }
+    };
+    add(p.salutation.is_some(), "salutation");
+    add(p.title.is_some(), "title");
+    add(p.given_name.is_some(), "given_name");
+    add(p.family_name.is_some(), "family_name");
+    add(!p.emails.is_empty(), "emails");
+    add(!p.phones.is_empty(), "phones");
+    add(!p.addresses.is_empty(), "addresses");
+    add(p.job_title.is_some(), "job_title");
+    add(p.birthday.is_some(), "birthday");
+    add(p.notes.is_some(), "notes");
+    f
+}
+
+async fn check_references(app: &App, draft: &ContactDraft) -> ServiceResult<()> {
+    let mut conn = app.conn().await?;
+    if let Some(o) = draft.organization_id {
+        if obhut_store::organizations::find_organization(&mut conn, &app.store.crypto, o).await?.is_none() {
+            return Err(ServiceError::field("organization_id", "no organization with this id"));
+        }
+    }
+    if let Some(u) = draft.owner_id {
+        if obhut_store::users::find_user(&mut conn, u).await?.is_none() {
+            return Err(ServiceError::field("owner_id", "no user with this id"));
+        }
+    }
+    Ok(())
+}
+
+/// Creates a contact. Private by default (Art. 25): no marketing permission comes with it.
+/// Returns the stored contact and the contacts already known under its email or phone.
+pub async fn create(app: &App, actor: &Actor, input: &ContactInput, origin: Origin) -> ServiceResult<(ContactRecord, Vec<DuplicateHint>)> {
+    authorize(actor, Action::Create, Resource::Contact)?;
+    let draft = input.validate()?;
+    check_references(app, &draft).await?;
+    let id = ContactId::new();
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    let dups = repo::find_duplicates(&mut tx, &app.store.crypto, &draft.personal, None).await?;
+    repo::insert_contacts(&mut tx, &app.store.crypto, &[NewContact { id, draft: &draft, origin: &origin }], now, &actor.audit_name()).await?;
+    let entry = audit_entry(actor, "contact.create", "contact", id, Some(id.to_string()), present_fields(&draft.personal));
+    obhut_store::audit::append(&mut tx, now, &[entry]).await?;
+    let record = repo::find_contact(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("contact"))?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    metrics::counter!("obhut_contacts_created_total").increment(1);
+    Ok((record, dups.into_iter().map(|(contact_id, field)| DuplicateHint { contact_id, field }).collect()))
+}
+
+/// Reads one contact.
+pub async fn get(app: &App, actor: &Actor, id: ContactId) -> ServiceResult<ContactRecord> {
+    authorize(actor, Action::Read, Resource::Contact)?;
+    let mut conn = app.conn().await?;
+    repo::find_contact(&mut conn, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("contact"))
+}
+
+/// Applies a partial change; `expected_version` (from the form or `If-Match`) prevents lost updates.
+pub async fn update(app: &App, actor: &Actor, id: ContactId, patch: ContactInput, expected_version: Option<i64>) -> ServiceResult<ContactRecord> {
+    authorize(actor, Action::Update, Resource::Contact)?;
+    let current = get(app, actor, id).await?;
+    let before = current.draft();
+    let draft = ContactInput::from_draft(&before).merge(patch).validate()?;
+    check_references(app, &draft).await?;
+    let fields = changed_fields(&before, &draft);
+    if fields.is_empty() {
+        return Ok(current);
+    }
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    repo::update_contact(&mut tx, &app.store.crypto, id, &draft, expected_version.unwrap_or(current.version), now).await?;
+    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "contact.update", "contact", id, Some(id.to_string()), fields)]).await?;
+    let record = repo::find_contact(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("contact"))?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(record)
+}
+
+/// Deletes a contact with its activities and tickets.
+pub async fn delete(app: &App, actor: &Actor, id: ContactId) -> ServiceResult<()> {
+    authorize(actor, Action::Delete, Resource::Contact)?;
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    if !repo::delete_contact(&mut tx, id).await? {
+        return Err(ServiceError::NotFound("contact"));
+    }
+    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "contact.delete", "contact", id, Some(id.to_string()), vec![])]).await?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(())
+}
+
+/// How a contact list is ordered. `Name` sorts within the decrypted page or search result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Newest,
+    Oldest,
+    RecentlyUpdated,
+    Name,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "-created_at" | "newest" => Ok(Self::Newest),
+            "created_at" | "oldest" => Ok(Self::Oldest),
+            "-updated_at" | "updated" => Ok(Self::RecentlyUpdated),
+            "name" => Ok(Self::Name),
+            _ => Err("must be one of -created_at, created_at, -updated_at, name".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ContactList {
+    pub items: Vec<ContactRecord>,
+    pub total: i64,
+    /// A name search had more candidates than it decrypts: the user should refine it.
+    pub truncated: bool,
+}
+
+/// Lists contacts, or searches them when `q` is given: by email or phone (exact, through
+/// the blind index), by name (prefixes of given and family name) or by organization name.
+pub async fn list(app: &App, actor: &Actor, q: Option<&str>, filter: &ContactFilter, sort: Sort, page: Page) -> ServiceResult<ContactList> {
+    authorize(actor, Action::Read, Resource::Contact)?;
+    let mut conn = app.conn().await?;
+    let crypto = &app.store.crypto;
+    let q = q.map(str::trim).filter(|s| !s.is_empty());
+    let Some(q) = q else {
+        let order = match sort {
+            Sort::Oldest => ContactOrder::CreatedAsc,
+            Sort::RecentlyUpdated => ContactOrder::UpdatedDesc,
+            _ => ContactOrder::CreatedDesc,
+        };
+        let (mut items, total) = repo::list_contacts(&mut conn, crypto, filter, order, page.limit, page.offset).await?;
+        if sort == Sort::Name {
+            items.sort_by_cached_key(|c| c.personal.sort_name());
+        }
+        return Ok(ContactList { items, total, truncated: false });
+    };
+    let mut truncated = false;
+    let candidates: Vec<String> = match classify_query(q) {
+        QueryKind::Email(e) => repo::ids_by_token(&mut conn, repo::BI_EMAIL, &crypto.blind(repo::BI_EMAIL, &e.normalized()), 1000).await?,
+        QueryKind::Phone(p) => repo::ids_by_token(&mut conn, repo::BI_PHONE, &crypto.blind(repo::BI_PHONE, p.as_str()), 1000).await?,
+        QueryKind::Words(words) => {
+            let mut set: Option<std::collections::HashSet<String>> = None;
+            for w in &words {
+                let Some(len) = lookup_length(w) else { continue };
+                let prefix: String = w.chars().take(len).collect();
+                let kind = repo::name_kind(len);
+                let ids = repo::ids_by_token(&mut conn, &kind, &crypto.blind(&kind, &prefix), repo::SEARCH_CANDIDATE_LIMIT + 1).await?;
+                if ids.len() as i64 > repo::SEARCH_CANDIDATE_LIMIT {
+                    truncated = true;
+                }
+                let ids: std::collections::HashSet<String> = ids.into_iter().collect();
+                set = Some(match set {
+                    None => ids,
+                    Some(s) => s.intersection(&ids).cloned().collect(),
+                });
+            }
+            let mut ids: Vec<String> = set.unwrap_or_default().into_iter().collect();
+            // The organization name may match as well ("Müller GmbH").
+            let orgs = repo::organization_ids_matching(&mut conn, q, 200).await?;
+            let by_org = repo::contact_ids_of_organizations(&mut conn, &orgs, repo::SEARCH_CANDIDATE_LIMIT).await?;
+            let org_hits: std::collections::HashSet<String> = by_org.iter().cloned().collect();
+            ids.extend(by_org);
+            ids.sort();
+            ids.dedup();
+            let records = repo::find_contacts(&mut conn, crypto, &ids).await?;
+            let mut hits: Vec<ContactRecord> = records
+                .into_iter()
+                .filter(|c| org_hits.contains(&c.id.to_string()) || repo::name_matches(&c.personal, &words))
+                .filter(|c| matches_filter(c, filter))
+                .collect();
+            hits.sort_by_cached_key(|c| c.personal.sort_name());
+            let total = hits.len() as i64;
+            let items = hits.into_iter().skip(page.offset as usize).take(page.limit as usize).collect();
+            return Ok(ContactList { items, total, truncated });
+        }
+    };
+    let mut hits: Vec<ContactRecord> =
+        repo::find_contacts(&mut conn, crypto, &candidates).await?.into_iter().filter(|c| matches_filter(c, filter)).collect();
+    hits.sort_by_cached_key(|c| c.personal.sort_name());
+    let total = hits.len() as i64;
+    let items = hits.into_iter().skip(page.offset as usize).take(page.limit as usize).collect();
+    Ok(ContactList { items, total, truncated })
+}
+
+fn matches_filter(c: &ContactRecord, f: &ContactFilter) -> bool {
+    f.kind.is_none_or(|k| c.kind == k)
+        && f.organization_id.is_none_or(|o| c.organization_id == Some(o))
+        && f.owner_id.is_none_or(|o| c.owner_id == Some(o))
+        && f.language.as_ref().is_none_or(|l| c.language.as_ref() == Some(l))
+        && f.tag.as_ref().is_none_or(|t| c.tags.contains(t))
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+    Vcf,
+}
+
+impl ExportFormat {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "csv" => Ok(Self::Csv),
+            "json" => Ok(Self::Json),
+            "vcf" | "vcard" => Ok(Self::Vcf),
+            _ => Err("must be csv, json or vcf".into()),
+        }
+    }
+}
+
+/// Writes every contact matching `filter` to `out`, in batches, and records the export in
+/// the audit trail (a bulk disclosure). Returns how many contacts were written.
+pub async fn export(app: &App, actor: &Actor, format: ExportFormat, filter: &ContactFilter, out: &mut (dyn std::io::Write + Send)) -> ServiceResult<u64> {
+    authorize(actor, Action::Export, Resource::Contact)?;
+    let crypto = &app.store.crypto;
+    let mut conn = app.conn().await?;
+    let io = |e: std::io::Error| ServiceError::Internal(format!("writing the export: {e}"));
+    let csv_err = |e: csv::Error| ServiceError::Internal(format!("writing the export: {e}"));
+    // CSV rows go through a writer per batch, so memory stays bounded however many contacts there are.
+    let csv_rows = |rows: &[Vec<String>]| -> ServiceResult<Vec<u8>> {
+        let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+        for r in rows {
+            w.write_record(r).map_err(csv_err)?;
+        }
+        w.into_inner().map_err(|e| ServiceError::Internal(format!("writing the export: {e}")))
+    };
+    if format == ExportFormat::Csv {
+        let header: Vec<String> = obhut_core::import::CSV_EXPORT_HEADERS.iter().map(|h| h.to_string()).collect();
+        out.write_all(&csv_rows(&[header])?).map_err(io)?;
+    }
+    if format == ExportFormat::Json {
+        out.write_all(b"[").map_err(io)?;
+    }
+    let mut after: Option<(i64, String)> = None;
+    let mut count: u64 = 0;
+    let date = time::format_description::well_known::Rfc3339;
+    loop {
+        let ids = repo::list_contact_ids(&mut conn, filter, after.clone(), 1000).await?;
+        let Some(last) = ids.last().cloned() else { break };
+        after = Some(last);
+        let id_list: Vec<String> = ids.iter().map(|(_, id)| id.clone()).collect();
+        let mut records = repo::find_contacts(&mut conn, crypto, &id_list).await?;
+        records.sort_by_key(|r| (r.created_at, r.id));
+        let org_ids: Vec<String> = records.iter().filter_map(|r| r.organization_id.map(|o| o.to_string())).collect();
+        let orgs = obhut_store::organizations::organization_names(&mut conn, &org_ids).await?;
+        let mut batch_rows: Vec<Vec<String>> = Vec::new();
+        for r in &records {
+            let org = r.organization_id.and_then(|o| orgs.get(&o.to_string())).map(String::as_str);
+            let created = obhut_core::clock::from_millis(r.created_at).format(&date).unwrap_or_default();
+            match format {
+                ExportFormat::Csv => {
+                    batch_rows.push(obhut_core::import::csv_export_record(&r.id.to_string(), r.kind, &r.personal, org, r.language.as_deref(), &r.tags, &created));
+                }
+                ExportFormat::Json => {
+                    if count > 0 {
+                        out.write_all(b",\n").map_err(io)?;
+                    }
+                    let v = crate::api::contacts::ContactOut::from_record(r, org);
+                    serde_json::to_writer(&mut *out, &v).map_err(|e| ServiceError::Internal(e.to_string()))?;
+                }
+                ExportFormat::Vcf => {
+                    let card = obhut_core::vcard::write_vcard(&r.id.to_string(), r.kind, &r.personal, org, r.language.as_deref(), &r.tags);
+                    out.write_all(card.as_bytes()).map_err(io)?;
+                }
+            }
+            count += 1;
+        }
+        if !batch_rows.is_empty() {
+            out.write_all(&csv_rows(&batch_rows)?).map_err(io)?;
+        }
+    }
+    if format == ExportFormat::Json {
+        out.write_all(b"]\n").map_err(io)?;
+    }
+    out.flush().map_err(io)?;
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    let mut e = audit_entry(actor, "contact.export", "contact", "*", None, vec![format!("{format:?}").to_lowercase(), format!("count={count}")]);
+    e.record_id = None;
+    obhut_store::audit::append(&mut tx, now, &[e]).await?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(count)
+}
+
+/// Contacts already known under the email or phone of `input` (for a warning before saving).
+/// `exclude` leaves out the contact being edited.
+pub async fn duplicates_of(app: &App, actor: &Actor, input: &ContactInput, exclude: Option<ContactId>) -> ServiceResult<Vec<DuplicateHint>> {
+    authorize(actor, Action::Read, Resource::Contact)?;
+    let draft = input.validate()?;
+    let mut conn = app.conn().await?;
+    let dups = repo::find_duplicates(&mut conn, &app.store.crypto, &draft.personal, exclude).await?;
+    Ok(dups.into_iter().map(|(contact_id, field)| DuplicateHint { contact_id, field }).collect())
+}

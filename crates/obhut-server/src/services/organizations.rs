@@ -1,0 +1,71 @@
+//! Organizations (B2B accounts).
+
+use super::{audit_entry, Page};
+use crate::app::App;
+use crate::error::{ServiceError, ServiceResult};
+use crate::gate::{authorize, Action, Actor, Resource};
+use obhut_core::ids::OrganizationId;
+use obhut_core::organization::OrganizationInput;
+use obhut_store::organizations::{self as repo, OrganizationRecord};
+
+async fn check_owner(app: &App, owner: Option<obhut_core::ids::UserId>) -> ServiceResult<()> {
+    if let Some(u) = owner {
+        let mut conn = app.conn().await?;
+        if obhut_store::users::find_user(&mut conn, u).await?.is_none() {
+            return Err(ServiceError::field("owner_id", "no user with this id"));
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(app: &App, actor: &Actor, input: &OrganizationInput) -> ServiceResult<OrganizationRecord> {
+    authorize(actor, Action::Create, Resource::Organization)?;
+    let d = input.validate()?;
+    check_owner(app, d.owner_id).await?;
+    let id = OrganizationId::new();
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    repo::insert_organization(&mut tx, &app.store.crypto, id, &d, now).await?;
+    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "organization.create", "organization", id, None, vec![])]).await?;
+    let r = repo::find_organization(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("organization"))?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(r)
+}
+
+pub async fn get(app: &App, actor: &Actor, id: OrganizationId) -> ServiceResult<OrganizationRecord> {
+    authorize(actor, Action::Read, Resource::Organization)?;
+    let mut conn = app.conn().await?;
+    repo::find_organization(&mut conn, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("organization"))
+}
+
+pub async fn update(app: &App, actor: &Actor, id: OrganizationId, patch: OrganizationInput, expected_version: Option<i64>) -> ServiceResult<OrganizationRecord> {
+    authorize(actor, Action::Update, Resource::Organization)?;
+    let current = get(app, actor, id).await?;
+    let d = OrganizationInput::from_draft(&current.draft).merge(patch).validate()?;
+    check_owner(app, d.owner_id).await?;
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    repo::update_organization(&mut tx, &app.store.crypto, id, &d, expected_version.unwrap_or(current.version), now).await?;
+    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "organization.update", "organization", id, None, vec![])]).await?;
+    let r = repo::find_organization(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("organization"))?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(r)
+}
+
+pub async fn delete(app: &App, actor: &Actor, id: OrganizationId) -> ServiceResult<()> {
+    authorize(actor, Action::Delete, Resource::Organization)?;
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    if !repo::delete_organization(&mut tx, id).await? {
+        return Err(ServiceError::NotFound("organization"));
+    }
+    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "organization.delete", "organization", id, None, vec![])]).await?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(())
+}
+
+pub async fn list(app: &App, actor: &Actor, q: Option<&str>, page: Page) -> ServiceResult<(Vec<OrganizationRecord>, i64)> {
+    authorize(actor, Action::Read, Resource::Organization)?;
+    let mut conn = app.conn().await?;
+    Ok(repo::list_organizations(&mut conn, &app.store.crypto, q, page.limit, page.offset).await?)
+}

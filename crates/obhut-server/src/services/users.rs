@@ -1,0 +1,199 @@
+//! Staff accounts: creation, login and sessions, API tokens, password change, first-run setup.
+
+use crate::app::App;
+use crate::auth;
+use crate::error::{ServiceError, ServiceResult};
+use crate::gate::{authorize, Action, Actor, Channel, Resource};
+use obhut_core::ids::UserId;
+use obhut_core::user::{check_password, parse_username, Role};
+use obhut_store::audit::AuditEntry;
+use obhut_store::users::{self as repo, UserRecord};
+
+fn entry(actor: &str, action: &str, user: Option<UserId>) -> AuditEntry {
+    AuditEntry { actor: actor.into(), action: action.into(), record_type: "user".into(), record_id: user.map(|u| u.to_string()), ..Default::default() }
+}
+
+/// Creates a staff account (administrators only).
+pub async fn add_user(app: &App, actor: &Actor, username: &str, role: Role, password: &str) -> ServiceResult<UserRecord> {
+    authorize(actor, Action::Administer, Resource::User)?;
+    insert_user(app, &actor.audit_name(), username, role, password).await
+}
+
+async fn insert_user(app: &App, actor_name: &str, username: &str, role: Role, password: &str) -> ServiceResult<UserRecord> {
+    let username = parse_username(username).map_err(|m| ServiceError::field("username", m))?;
+    check_password(password).map_err(|m| ServiceError::field("password", m))?;
+    let hash = auth::hash_password(app, password).await?;
+    let id = UserId::new();
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    repo::insert_user(&mut tx, id, &username, &hash, role, now).await.map_err(|e| match e {
+        obhut_store::StoreError::Invalid(m) => ServiceError::field("username", m),
+        e => e.into(),
+    })?;
+    let mut e = entry(actor_name, "user.create", Some(id));
+    e.fields = vec![format!("role={}", role.as_str())];
+    obhut_store::audit::append(&mut tx, now, &[e]).await?;
+    let u = repo::find_user(&mut tx, id).await?.ok_or(ServiceError::NotFound("user"))?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(u)
+}
+
+pub async fn list_users(app: &App, actor: &Actor) -> ServiceResult<Vec<UserRecord>> {
+    authorize(actor, Action::Administer, Resource::User)?;
+    let mut conn = app.conn().await?;
+    Ok(repo::list_users(&mut conn).await?)
+}
+
+/// Creates an API token for a user; the token is shown once and stored only as a hash.
+pub async fn create_token(app: &App, actor: &Actor, username: &str, label: Option<&str>, valid_days: Option<i64>) -> ServiceResult<String> {
+    authorize(actor, Action::Administer, Resource::User)?;
+    let mut conn = app.conn().await?;
+    let user = repo::find_user_by_name(&mut conn, &username.trim().to_lowercase()).await?.ok_or_else(|| ServiceError::field("user", format!("no user named '{username}'")))?;
+    drop(conn);
+    let token = auth::random_secret("obh_");
+    let now = app.now_ms();
+    let expires = valid_days.map(|d| now + d * 86_400_000);
+    let mut tx = app.begin_write().await?;
+    repo::insert_token(&mut tx, user.id, &auth::secret_hash(&token), label, now, expires).await?;
+    obhut_store::audit::append(&mut tx, now, &[entry(&actor.audit_name(), "token.create", Some(user.id))]).await?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(token)
+}
+
+fn actor_of(u: &UserRecord, channel: Channel) -> Actor {
+    Actor { user_id: Some(u.id), name: u.username.clone(), role: u.role, channel }
+}
+
+/// The actor behind a bearer token.
+pub async fn actor_for_token(app: &App, token: &str) -> ServiceResult<Actor> {
+    let mut conn = app.conn().await?;
+    match repo::find_token_user(&mut conn, &auth::secret_hash(token), app.now_ms()).await? {
+        Some(u) if !u.disabled => Ok(actor_of(&u, Channel::Api)),
+        _ => Err(ServiceError::Unauthorized),
+    }
+}
+
+/// A signed-in browser session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub actor: Actor,
+    pub csrf: String,
+    pub language: Option<String>,
+    pub username: String,
+}
+
+/// Checks user name and password; on success opens a session and returns its secret id.
+/// Failed attempts are throttled per user name and audited.
+pub async fn login(app: &App, username: &str, password: &str) -> ServiceResult<(String, Session)> {
+    let name = username.trim().to_lowercase();
+    auth::check_throttle(app, &name)?;
+    let mut conn = app.conn().await?;
+    let user = repo::find_user_by_name(&mut conn, &name).await?;
+    drop(conn);
+    let ok = match &user {
+        Some(u) if !u.disabled => auth::verify_password(password, &u.password_hash).await,
+        _ => {
+            // Same work for unknown names, so timing does not reveal which names exist.
+            let _ = auth::hash_password(app, password).await;
+            false
+        }
+    };
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    let Some(user) = user.filter(|_| ok) else {
+        auth::record_failure(app, &name);
+        obhut_store::audit::append(&mut tx, now, &[entry("anonymous", "login.failed", None)]).await?;
+        tx.commit().await.map_err(obhut_store::StoreError::from)?;
+        return Err(ServiceError::Unauthorized);
+    };
+    auth::clear_failures(app, &name);
+    let sid = auth::random_secret("");
+    let csrf = auth::random_secret("");
+    let expires = now + app.config.session_minutes * 60_000;
+    repo::insert_session(&mut tx, &auth::secret_hash(&sid), user.id, &csrf, now, expires).await?;
+    obhut_store::audit::append(&mut tx, now, &[entry(&format!("ui:user:{}", user.id), "login", Some(user.id))]).await?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok((sid, Session { actor: actor_of(&user, Channel::Ui), csrf, language: user.language.clone(), username: user.username.clone() }))
+}
+
+pub async fn session(app: &App, sid: &str) -> ServiceResult<Session> {
+    let mut conn = app.conn().await?;
+    match repo::find_session(&mut conn, &auth::secret_hash(sid), app.now_ms()).await? {
+        Some((u, csrf)) if !u.disabled => Ok(Session { actor: actor_of(&u, Channel::Ui), csrf, language: u.language.clone(), username: u.username.clone() }),
+        _ => Err(ServiceError::Unauthorized),
+    }
+}
+
+pub async fn logout(app: &App, sid: &str) -> ServiceResult<()> {
+    let mut conn = app.conn().await?;
+    repo::delete_session(&mut conn, &auth::secret_hash(sid)).await?;
+    Ok(())
+}
+
+/// Changes the actor's own password after checking the current one; ends other sessions.
+pub async fn change_password(app: &App, actor: &Actor, current: &str, new: &str, keep_session: Option<&str>) -> ServiceResult<()> {
+    let id = actor.user_id.ok_or(ServiceError::Unauthorized)?;
+    let mut conn = app.conn().await?;
+    let user = repo::find_user(&mut conn, id).await?.ok_or(ServiceError::Unauthorized)?;
+    drop(conn);
+    if !auth::verify_password(current, &user.password_hash).await {
+        return Err(ServiceError::field("current_password", "the current password is wrong"));
+    }
+    check_password(new).map_err(|m| ServiceError::field("new_password", m))?;
+    let hash = auth::hash_password(app, new).await?;
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    repo::update_password(&mut tx, id, &hash, now).await?;
+    repo::delete_sessions_of(&mut tx, id, keep_session.map(auth::secret_hash).as_deref()).await?;
+    obhut_store::audit::append(&mut tx, now, &[entry(&actor.audit_name(), "user.password_change", Some(id))]).await?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(())
+}
+
+pub async fn set_language(app: &App, actor: &Actor, language: Option<&str>) -> ServiceResult<()> {
+    let id = actor.user_id.ok_or(ServiceError::Unauthorized)?;
+    let lang = match language {
+        Some("de") => Some("de"),
+        Some("en") => Some("en"),
+        None | Some("") => None,
+        Some(_) => return Err(ServiceError::field("language", "must be de or en")),
+    };
+    let mut conn = app.conn().await?;
+    repo::update_language(&mut conn, id, lang).await?;
+    Ok(())
+}
+
+/// With no user yet, makes a new one-time setup token (valid 24 hours) and returns it;
+/// any earlier token stops working. `None` once an administrator exists.
+pub async fn ensure_setup_token(app: &App) -> ServiceResult<Option<String>> {
+    let mut tx = app.begin_write().await?;
+    if repo::count_users(&mut tx).await? > 0 {
+        return Ok(None);
+    }
+    let token = auth::random_secret("");
+    let now = app.now_ms();
+    repo::replace_setup_token(&mut tx, &auth::secret_hash(&token), now, now + 24 * 3_600_000).await?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(Some(token))
+}
+
+pub async fn setup_token_valid(app: &App, token: &str) -> ServiceResult<bool> {
+    let mut conn = app.conn().await?;
+    Ok(repo::count_users(&mut conn).await? == 0 && repo::setup_token_valid(&mut conn, &auth::secret_hash(token), app.now_ms()).await?)
+}
+
+/// Creates the first administrator with the one-time setup token.
+pub async fn complete_setup(app: &App, token: &str, username: &str, password: &str) -> ServiceResult<UserRecord> {
+    if !setup_token_valid(app, token).await? {
+        return Err(ServiceError::Forbidden("the setup link is invalid, used or expired; restart the server for a new one".into()));
+    }
+    parse_username(username).map_err(|m| ServiceError::field("username", m))?;
+    check_password(password).map_err(|m| ServiceError::field("password", m))?;
+    let mut tx = app.begin_write().await?;
+    let taken = repo::take_setup_token(&mut tx, &auth::secret_hash(token), app.now_ms()).await?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    if !taken {
+        return Err(ServiceError::Forbidden("the setup link was used already".into()));
+    }
+    insert_user(app, "setup", username, Role::Admin, password).await
+}

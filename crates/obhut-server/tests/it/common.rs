@@ -1,0 +1,171 @@
+//! `spawn_app()`: a real server on 127.0.0.1:0 with a fresh database (SQLite in a temp
+//! directory, or a schema of its own in PostgreSQL) and cheap password hashing.
+
+#![allow(dead_code)]
+
+use obhut_core::user::Role;
+use obhut_server::{Actor, App, Config};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub app: App,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    pub backend: Backend,
+    /// The PostgreSQL URL (with its own schema) when on PostgreSQL.
+    pub pg_url: Option<String>,
+    pub pg_schema: Option<String>,
+}
+
+pub fn pg_base() -> String {
+    std::env::var("OBHUT_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Whether PostgreSQL tests can run. Under CI=true a missing server fails the test instead.
+pub async fn pg_available() -> bool {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let ok = sqlx::AnyConnection::connect(&pg_base()).await.is_ok();
+    if !ok {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("PostgreSQL is not reachable at {} and CI=true: the PostgreSQL tests must run", pg_base());
+        }
+        eprintln!("note: PostgreSQL not reachable at {}; skipping this PostgreSQL test", pg_base());
+    }
+    ok
+}
+
+/// A fresh schema in the test database, and a URL whose connections use it.
+pub async fn pg_schema() -> (String, String) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let mut c = sqlx::AnyConnection::connect(&pg_base()).await.unwrap_or_else(|e| panic!("connect: {e}"));
+    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut c).await.unwrap_or_else(|e| panic!("create schema: {e}"));
+    let sep = if pg_base().contains('?') { '&' } else { '?' };
+    (format!("{}{sep}options=-c%20search_path%3D{schema}", pg_base()), schema)
+}
+
+pub fn test_config(dir: &std::path::Path, database_url: Option<String>) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+        data_dir: dir.to_path_buf(),
+        database_url,
+        argon2_memory_kib: 256,
+        argon2_iterations: 1,
+        max_connections: 8,
+        ..Config::default()
+    }
+}
+
+/// Starts the app; `None` when the backend is PostgreSQL and it is unavailable outside CI.
+pub async fn try_spawn_app(backend: Backend) -> Option<TestApp> {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let (pg_url, pg_schema) = match backend {
+        Backend::Sqlite => (None, None),
+        Backend::Postgres => {
+            if !pg_available().await {
+                return None;
+            }
+            let (u, s) = pg_schema().await;
+            (Some(u), Some(s))
+        }
+    };
+    let mut cfg = test_config(dir.path(), pg_url.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    cfg.listen = addr;
+    let app = App::open(cfg).await.unwrap_or_else(|e| panic!("open app: {e:#}"));
+    tokio::spawn(obhut_server::server::serve(app.clone(), listener));
+    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap_or_else(|e| panic!("{e}"));
+    Some(TestApp { base: format!("http://{addr}"), app, client, dir, backend, pg_url, pg_schema })
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    match try_spawn_app(backend).await {
+        Some(a) => a,
+        None => panic!("backend {backend:?} unavailable"),
+    }
+}
+
+impl TestApp {
+    pub async fn add_user(&self, name: &str, role: Role, password: &str) {
+        obhut_server::services::users::add_user(&self.app, &Actor::cli(), name, role, password).await.unwrap_or_else(|e| panic!("add user: {e}"));
+    }
+
+    pub async fn token(&self, user: &str) -> String {
+        obhut_server::services::users::create_token(&self.app, &Actor::cli(), user, None, None).await.unwrap_or_else(|e| panic!("token: {e}"))
+    }
+
+    /// A user of `role` and a bearer token for it.
+    pub async fn user_token(&self, name: &str, role: Role) -> String {
+        self.add_user(name, role, "Correct-Horse-Battery-9").await;
+        self.token(name).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Every byte the database holds at rest: the SQLite files, or a pg_dump of the schema.
+    pub async fn raw_bytes(&self) -> Vec<u8> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut out = Vec::new();
+                for entry in std::fs::read_dir(self.dir.path()).unwrap_or_else(|e| panic!("{e}")).flatten() {
+                    if entry.path().is_file() {
+                        out.extend(std::fs::read(entry.path()).unwrap_or_default());
+                    }
+                }
+                out
+            }
+            Backend::Postgres => {
+                let base = pg_base();
+                let db_url = base.split('?').next().unwrap_or(&base).to_string();
+                let schema = self.pg_schema.clone().unwrap_or_default();
+                let out = tokio::process::Command::new("pg_dump").arg("--schema").arg(&schema).arg(&db_url).output().await.unwrap_or_else(|e| panic!("pg_dump: {e}"));
+                assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
+                out.stdout
+            }
+        }
+    }
+}
+
+pub fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+pub fn screenshot_dir() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    let _ = std::fs::create_dir_all(&d);
+    d
+}
+
+/// Runs a test body on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if !$crate::common::pg_available().await {
+                        return;
+                    }
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}

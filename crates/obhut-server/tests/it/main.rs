@@ -1,0 +1,7 @@
+//! The server's integration tests: one binary (link time matters on two cores).
+//! Storage and API tests run on SQLite and on PostgreSQL; browser tests drive Chromium.
+
+mod api;
+mod browser;
+mod common;
+mod imports;

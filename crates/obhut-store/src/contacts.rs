@@ -1,0 +1,423 @@
+//! Contacts: sealed personal fields, blind indexes for lookup, plain metadata for lists.
+
+use crate::crypto::Crypto;
+use crate::{id_str, parse_uuid, values_placeholders, Conn, Result, StoreError};
+use obhut_core::contact::{ContactDraft, ContactKind, ContactPersonal};
+use obhut_core::ids::{ContactId, ImportRunId, OrganizationId, UserId};
+use obhut_core::search::{fold, name_words, prefix_keys};
+
+/// Where a contact's data came from (Art. 14(2)(f), Art. 15(1)(g)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// api, ui, cli, import or demo.
+    pub source: String,
+    pub detail: Option<String>,
+    pub import_run_id: Option<ImportRunId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ContactRecord {
+    pub id: ContactId,
+    pub kind: ContactKind,
+    pub organization_id: Option<OrganizationId>,
+    pub owner_id: Option<UserId>,
+    pub language: Option<String>,
+    pub tags: Vec<String>,
+    pub personal: ContactPersonal,
+    pub origin: Origin,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+impl ContactRecord {
+    pub fn draft(&self) -> ContactDraft {
+        ContactDraft {
+            kind: self.kind,
+            organization_id: self.organization_id,
+            owner_id: self.owner_id,
+            language: self.language.clone(),
+            tags: self.tags.clone(),
+            personal: self.personal.clone(),
+        }
+    }
+}
+
+/// Blind index kinds.
+pub const BI_EMAIL: &str = "e";
+pub const BI_PHONE: &str = "p";
+
+pub fn name_kind(len: usize) -> String {
+    format!("n{len}")
+}
+
+fn aad(id: &str) -> Vec<u8> {
+    format!("contact:{id}").into_bytes()
+}
+
+/// Every blind index token a contact gets: `(kind, token)`.
+pub fn blind_tokens(crypto: &Crypto, p: &ContactPersonal) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut push = |k: String, t: Vec<u8>| {
+        if !out.iter().any(|(k2, t2)| *k2 == k && *t2 == t) {
+            out.push((k, t));
+        }
+    };
+    for e in &p.emails {
+        push(BI_EMAIL.into(), crypto.blind(BI_EMAIL, &e.address.normalized()));
+    }
+    for n in &p.phones {
+        push(BI_PHONE.into(), crypto.blind(BI_PHONE, n.number.as_str()));
+    }
+    let names = format!("{} {}", p.given_name.as_deref().unwrap_or(""), p.family_name.as_deref().unwrap_or(""));
+    for w in name_words(&names) {
+        for (len, prefix) in prefix_keys(&w) {
+            let k = name_kind(len);
+            let t = crypto.blind(&k, &prefix);
+            push(k, t);
+        }
+    }
+    out
+}
+
+/// A contact ready to insert: its id, what it holds, and where it came from.
+pub struct NewContact<'a> {
+    pub id: ContactId,
+    pub draft: &'a ContactDraft,
+    pub origin: &'a Origin,
+}
+
+const CONTACT_COLS: usize = 15;
+
+/// Inserts contacts with their blind indexes, many rows per statement (the import path uses
+/// batches of hundreds; the API a batch of one). Runs inside the caller's transaction.
+pub async fn insert_contacts(conn: &mut Conn, crypto: &Crypto, batch: &[NewContact<'_>], now: i64, created_by: &str) -> Result<()> {
+    let mut index_rows: Vec<(String, Vec<u8>, String)> = Vec::new();
+    for chunk in batch.chunks(60) {
+        let sql = format!(
+            "INSERT INTO contacts (id, kind, organization_id, owner_id, language, tags, wrapped_key, sealed, origin_source, origin_detail, import_run_id, created_by, created_at, updated_at, version) VALUES {}",
+            values_placeholders(chunk.len(), CONTACT_COLS)
+        );
+        let mut q = sqlx::query(&sql);
+        for c in chunk {
+            let id = c.id.to_string();
+            let key = crypto.new_subject_key();
+            let sealed = key.seal_json(&aad(&id), &c.draft.personal);
+            for (k, t) in blind_tokens(crypto, &c.draft.personal) {
+                index_rows.push((k, t, id.clone()));
+            }
+            q = q
+                .bind(id.clone())
+                .bind(c.draft.kind.as_str())
+                .bind(id_str(&c.draft.organization_id))
+                .bind(id_str(&c.draft.owner_id))
+                .bind(c.draft.language.clone())
+                .bind(c.draft.tags.join("\n"))
+                .bind(crypto.wrap(&id, &key))
+                .bind(sealed)
+                .bind(c.origin.source.clone())
+                .bind(c.origin.detail.clone())
+                .bind(id_str(&c.origin.import_run_id))
+                .bind(created_by.to_string())
+                .bind(now)
+                .bind(now)
+                .bind(1i64);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    insert_index_rows(conn, &index_rows).await?;
+    let tag_rows: Vec<(String, String)> =
+        batch.iter().flat_map(|c| c.draft.tags.iter().map(move |t| (c.id.to_string(), t.clone()))).collect();
+    insert_tag_rows(conn, &tag_rows).await
+}
+
+async fn insert_index_rows(conn: &mut Conn, rows: &[(String, Vec<u8>, String)]) -> Result<()> {
+    for chunk in rows.chunks(300) {
+        let sql = format!("INSERT INTO blind_indexes (kind, token, contact_id) VALUES {}", values_placeholders(chunk.len(), 3));
+        let mut q = sqlx::query(&sql);
+        for (k, t, id) in chunk {
+            q = q.bind(k.clone()).bind(t.clone()).bind(id.clone());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+async fn insert_tag_rows(conn: &mut Conn, rows: &[(String, String)]) -> Result<()> {
+    for chunk in rows.chunks(400) {
+        let sql = format!("INSERT INTO contact_tags (contact_id, tag) VALUES {}", values_placeholders(chunk.len(), 2));
+        let mut q = sqlx::query(&sql);
+        for (id, t) in chunk {
+            q = q.bind(id.clone()).bind(t.clone());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+type Row = (String, String, Option<String>, Option<String>, Option<String>, String, Vec<u8>, Vec<u8>, String, Option<String>, Option<String>, Option<String>, i64, i64, i64);
+const SELECT: &str = "SELECT id, kind, organization_id, owner_id, language, tags, wrapped_key, sealed, origin_source, origin_detail, import_run_id, created_by, created_at, updated_at, version FROM contacts";
+
+fn open_row(crypto: &Crypto, r: Row) -> Result<ContactRecord> {
+    let key = crypto.unwrap_key(&r.0, &r.6)?;
+    let personal: ContactPersonal = key.open_json(&aad(&r.0), &r.7)?;
+    Ok(ContactRecord {
+        id: ContactId(parse_uuid(&r.0)?),
+        kind: ContactKind::parse(&r.1).map_err(StoreError::Corrupt)?,
+        organization_id: r.2.as_deref().map(parse_uuid).transpose()?.map(OrganizationId),
+        owner_id: r.3.as_deref().map(parse_uuid).transpose()?.map(UserId),
+        language: r.4,
+        tags: r.5.split('\n').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+        personal,
+        origin: Origin { source: r.8, detail: r.9, import_run_id: r.10.as_deref().map(parse_uuid).transpose()?.map(ImportRunId) },
+        created_by: r.11,
+        created_at: r.12,
+        updated_at: r.13,
+        version: r.14,
+    })
+}
+
+pub async fn find_contact(conn: &mut Conn, crypto: &Crypto, id: ContactId) -> Result<Option<ContactRecord>> {
+    let r: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(id.to_string()).fetch_optional(&mut *conn).await?;
+    r.map(|r| open_row(crypto, r)).transpose()
+}
+
+/// The contacts with these ids, in no particular order; unknown ids are skipped.
+pub async fn find_contacts(conn: &mut Conn, crypto: &Crypto, ids: &[String]) -> Result<Vec<ContactRecord>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let ph: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("{SELECT} WHERE id IN ({})", ph.join(","));
+        let mut q = sqlx::query_as::<_, Row>(&sql);
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.push(open_row(crypto, r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Replaces a contact's fields, re-sealing under its existing key and renewing its blind
+/// indexes. `expected_version` guards against lost updates.
+pub async fn update_contact(conn: &mut Conn, crypto: &Crypto, id: ContactId, draft: &ContactDraft, expected_version: i64, now: i64) -> Result<i64> {
+    let sid = id.to_string();
+    let wrapped: Option<(Vec<u8>,)> = sqlx::query_as("SELECT wrapped_key FROM contacts WHERE id = $1").bind(&sid).fetch_optional(&mut *conn).await?;
+    let wrapped = wrapped.ok_or(StoreError::NotFound("contact"))?.0;
+    let key = crypto.unwrap_key(&sid, &wrapped)?;
+    let sealed = key.seal_json(&aad(&sid), &draft.personal);
+    let n = sqlx::query(
+        "UPDATE contacts SET kind = $1, organization_id = $2, owner_id = $3, language = $4, tags = $5, sealed = $6, updated_at = $7, version = version + 1 \
+         WHERE id = $8 AND version = $9",
+    )
+    .bind(draft.kind.as_str())
+    .bind(id_str(&draft.organization_id))
+    .bind(id_str(&draft.owner_id))
+    .bind(draft.language.clone())
+    .bind(draft.tags.join("\n"))
+    .bind(sealed)
+    .bind(now)
+    .bind(&sid)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::Conflict { expected: expected_version });
+    }
+    sqlx::query("DELETE FROM blind_indexes WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
+    let rows: Vec<(String, Vec<u8>, String)> = blind_tokens(crypto, &draft.personal).into_iter().map(|(k, t)| (k, t, sid.clone())).collect();
+    insert_index_rows(conn, &rows).await?;
+    insert_tag_rows(conn, &draft.tags.iter().map(|t| (sid.clone(), t.clone())).collect::<Vec<_>>()).await?;
+    Ok(expected_version + 1)
+}
+
+/// Deletes a contact with its key, blind indexes, tags and (by cascade) its activities and tickets.
+pub async fn delete_contact(conn: &mut Conn, id: ContactId) -> Result<bool> {
+    let sid = id.to_string();
+    sqlx::query("DELETE FROM blind_indexes WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM activities WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM tickets WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
+    sqlx::query("UPDATE deals SET contact_id = NULL WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
+    let n = sqlx::query("DELETE FROM contacts WHERE id = $1").bind(&sid).execute(&mut *conn).await?.rows_affected();
+    Ok(n == 1)
+}
+
+/// Contact ids under one blind index token.
+pub async fn ids_by_token(conn: &mut Conn, kind: &str, token: &[u8], limit: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT contact_id FROM blind_indexes WHERE kind = $1 AND token = $2 LIMIT $3")
+        .bind(kind)
+        .bind(token.to_vec())
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Other contacts that already hold one of this draft's emails or phones: `(id, field)`.
+pub async fn find_duplicates(conn: &mut Conn, crypto: &Crypto, p: &ContactPersonal, exclude: Option<ContactId>) -> Result<Vec<(ContactId, &'static str)>> {
+    let mut out: Vec<(ContactId, &'static str)> = Vec::new();
+    let ex = exclude.map(|e| e.to_string());
+    let mut probe: Vec<(&'static str, &'static str, Vec<u8>)> = Vec::new();
+    for e in &p.emails {
+        probe.push(("email", BI_EMAIL, crypto.blind(BI_EMAIL, &e.address.normalized())));
+    }
+    for n in &p.phones {
+        probe.push(("phone", BI_PHONE, crypto.blind(BI_PHONE, n.number.as_str())));
+    }
+    for (field, kind, token) in probe {
+        for id in ids_by_token(conn, kind, &token, 20).await? {
+            if Some(&id) != ex.as_ref() {
+                let cid = ContactId(parse_uuid(&id)?);
+                if !out.iter().any(|(c, f)| *c == cid && *f == field) {
+                    out.push((cid, field));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Filters for contact lists; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct ContactFilter {
+    pub kind: Option<ContactKind>,
+    pub organization_id: Option<OrganizationId>,
+    pub owner_id: Option<UserId>,
+    pub tag: Option<String>,
+    pub language: Option<String>,
+}
+
+/// Orders the database can sort by (an encrypted name it cannot).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContactOrder {
+    #[default]
+    CreatedDesc,
+    CreatedAsc,
+    UpdatedDesc,
+    UpdatedAsc,
+}
+
+impl ContactOrder {
+    fn sql(self) -> &'static str {
+        match self {
+            Self::CreatedDesc => "created_at DESC, id DESC",
+            Self::CreatedAsc => "created_at ASC, id ASC",
+            Self::UpdatedDesc => "updated_at DESC, id DESC",
+            Self::UpdatedAsc => "updated_at ASC, id ASC",
+        }
+    }
+}
+
+fn filter_sql(f: &ContactFilter, args: &mut Vec<String>) -> String {
+    let mut w: Vec<String> = Vec::new();
+    let mut push = |cond: &str, v: String, args: &mut Vec<String>| {
+        args.push(v);
+        w.push(cond.replace('?', &format!("${}", args.len())));
+    };
+    if let Some(k) = f.kind {
+        push("kind = ?", k.as_str().into(), args);
+    }
+    if let Some(o) = f.organization_id {
+        push("organization_id = ?", o.to_string(), args);
+    }
+    if let Some(o) = f.owner_id {
+        push("owner_id = ?", o.to_string(), args);
+    }
+    if let Some(l) = &f.language {
+        push("language = ?", l.clone(), args);
+    }
+    if let Some(t) = &f.tag {
+        push("id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)", t.clone(), args);
+    }
+    if w.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", w.join(" AND "))
+    }
+}
+
+/// One page of contacts and the total matching the filter.
+pub async fn list_contacts(conn: &mut Conn, crypto: &Crypto, f: &ContactFilter, order: ContactOrder, limit: i64, offset: i64) -> Result<(Vec<ContactRecord>, i64)> {
+    let mut args = Vec::new();
+    let wh = filter_sql(f, &mut args);
+    let sql = format!("{SELECT}{wh} ORDER BY {} LIMIT {} OFFSET {}", order.sql(), limit.clamp(1, 1000), offset.max(0));
+    let mut q = sqlx::query_as::<_, Row>(&sql);
+    for a in &args {
+        q = q.bind(a.clone());
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    let count_sql = format!("SELECT COUNT(*) FROM contacts{wh}");
+    let mut cq = sqlx::query_as::<_, (i64,)>(&count_sql);
+    for a in &args {
+        cq = cq.bind(a.clone());
+    }
+    let total = cq.fetch_one(&mut *conn).await?.0;
+    let items = rows.into_iter().map(|r| open_row(crypto, r)).collect::<Result<Vec<_>>>()?;
+    Ok((items, total))
+}
+
+/// Ids of all contacts matching a filter, oldest first (exports stream over these).
+pub async fn list_contact_ids(conn: &mut Conn, f: &ContactFilter, after: Option<(i64, String)>, limit: i64) -> Result<Vec<(i64, String)>> {
+    let mut args = Vec::new();
+    let mut wh = filter_sql(f, &mut args);
+    let mut extra_binds: Vec<i64> = Vec::new();
+    if let Some((at, id)) = &after {
+        args.push(id.clone());
+        let cond = format!("(created_at > ${n1} OR (created_at = ${n1} AND id > ${n2}))", n1 = args.len() + 1, n2 = args.len());
+        extra_binds.push(*at);
+        wh = if wh.is_empty() { format!(" WHERE {cond}") } else { format!("{wh} AND {cond}") };
+    }
+    let sql = format!("SELECT created_at, id FROM contacts{wh} ORDER BY created_at, id LIMIT {}", limit.clamp(1, 10_000));
+    let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
+    for a in &args {
+        q = q.bind(a.clone());
+    }
+    for b in extra_binds {
+        q = q.bind(b);
+    }
+    Ok(q.fetch_all(&mut *conn).await?)
+}
+
+pub async fn count_contacts(conn: &mut Conn) -> Result<i64> {
+    Ok(sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM contacts").fetch_one(&mut *conn).await?.0)
+}
+
+/// Most candidates a name search decrypts before it asks the user to be more specific.
+pub const SEARCH_CANDIDATE_LIMIT: i64 = 5_000;
+
+/// Whether a decrypted contact really matches every query word (as a prefix of one of its
+/// name words), after the blind index narrowed the candidates.
+pub fn name_matches(p: &ContactPersonal, words: &[String]) -> bool {
+    let names = name_words(&format!("{} {}", p.given_name.as_deref().unwrap_or(""), p.family_name.as_deref().unwrap_or("")));
+    words.iter().all(|w| names.iter().any(|n| n.starts_with(w.as_str())))
+}
+
+/// Organization ids whose folded name contains `word`.
+pub async fn organization_ids_matching(conn: &mut Conn, word: &str, limit: i64) -> Result<Vec<String>> {
+    let pattern = format!("%{}%", fold(word).replace(['%', '_'], ""));
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM organizations WHERE name_folded LIKE $1 LIMIT $2")
+        .bind(pattern)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Contacts belonging to any of these organizations.
+pub async fn contact_ids_of_organizations(conn: &mut Conn, org_ids: &[String], limit: i64) -> Result<Vec<String>> {
+    if org_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let ph: Vec<String> = (1..=org_ids.len().min(500)).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT id FROM contacts WHERE organization_id IN ({}) LIMIT {}", ph.join(","), limit);
+    let mut q = sqlx::query_as::<_, (String,)>(&sql);
+    for id in org_ids.iter().take(500) {
+        q = q.bind(id.clone());
+    }
+    Ok(q.fetch_all(&mut *conn).await?.into_iter().map(|r| r.0).collect())
+}

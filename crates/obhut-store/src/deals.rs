@@ -1,0 +1,212 @@
+//! Pipeline stages and deals. Deal titles and amounts are business data, kept plain.
+
+use crate::{id_str, parse_uuid, Conn, Result, StoreError};
+use obhut_core::deal::{DealDraft, StageDraft, StageOutcome};
+use obhut_core::ids::{ContactId, DealId, OrganizationId, StageId, UserId};
+
+#[derive(Debug, Clone)]
+pub struct StageRecord {
+    pub id: StageId,
+    pub name: String,
+    pub position: i64,
+    pub probability: i64,
+    pub outcome: StageOutcome,
+}
+
+/// The stages a new installation starts with (German sales practice), renamable by admins.
+pub const DEFAULT_STAGES: &[(&str, i64, i64, StageOutcome)] = &[
+    ("Lead", 10, 10, StageOutcome::Open),
+    ("Qualifiziert", 20, 25, StageOutcome::Open),
+    ("Angebot", 30, 50, StageOutcome::Open),
+    ("Verhandlung", 40, 75, StageOutcome::Open),
+    ("Gewonnen", 90, 100, StageOutcome::Won),
+    ("Verloren", 100, 0, StageOutcome::Lost),
+];
+
+pub async fn list_stages(conn: &mut Conn) -> Result<Vec<StageRecord>> {
+    let rows: Vec<(String, String, i64, i64, String)> =
+        sqlx::query_as("SELECT id, name, position, probability, outcome FROM pipeline_stages ORDER BY position, name").fetch_all(&mut *conn).await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(StageRecord {
+                id: StageId(parse_uuid(&r.0)?),
+                name: r.1,
+                position: r.2,
+                probability: r.3,
+                outcome: StageOutcome::parse(&r.4).map_err(StoreError::Corrupt)?,
+            })
+        })
+        .collect()
+}
+
+pub async fn insert_stage(conn: &mut Conn, id: StageId, d: &StageDraft, now: i64) -> Result<()> {
+    sqlx::query("INSERT INTO pipeline_stages (id, name, position, probability, outcome, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id.to_string())
+        .bind(&d.name)
+        .bind(d.position)
+        .bind(d.probability)
+        .bind(d.outcome.as_str())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn update_stage(conn: &mut Conn, id: StageId, d: &StageDraft) -> Result<bool> {
+    let n = sqlx::query("UPDATE pipeline_stages SET name = $1, position = $2, probability = $3, outcome = $4 WHERE id = $5")
+        .bind(&d.name)
+        .bind(d.position)
+        .bind(d.probability)
+        .bind(d.outcome.as_str())
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(n.rows_affected() == 1)
+}
+
+/// Deletes a stage that holds no deals.
+pub async fn delete_stage(conn: &mut Conn, id: StageId) -> Result<bool> {
+    let used: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM deals WHERE stage_id = $1").bind(id.to_string()).fetch_one(&mut *conn).await?;
+    if used.0 > 0 {
+        return Err(StoreError::Invalid(format!("the stage still holds {} deals; move them first", used.0)));
+    }
+    Ok(sqlx::query("DELETE FROM pipeline_stages WHERE id = $1").bind(id.to_string()).execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+/// Seeds the default stages when there are none.
+pub async fn seed_stages(conn: &mut Conn, now: i64) -> Result<()> {
+    let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM pipeline_stages").fetch_one(&mut *conn).await?;
+    if n.0 == 0 {
+        for (name, position, probability, outcome) in DEFAULT_STAGES {
+            let d = StageDraft { name: (*name).into(), position: *position, probability: *probability, outcome: *outcome };
+            insert_stage(conn, StageId::new(), &d, now).await?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct DealRecord {
+    pub id: DealId,
+    pub draft: DealDraft,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+type Row = (String, String, String, Option<String>, Option<String>, Option<i64>, String, Option<String>, Option<String>, i64, i64, i64);
+const SELECT: &str = "SELECT id, title, stage_id, organization_id, contact_id, amount_cents, currency, expected_close_on, owner_id, created_at, updated_at, version FROM deals";
+
+fn from_row(r: Row) -> Result<DealRecord> {
+    let date = time::macros::format_description!("[year]-[month]-[day]");
+    Ok(DealRecord {
+        id: DealId(parse_uuid(&r.0)?),
+        draft: DealDraft {
+            title: r.1,
+            stage_id: Some(StageId(parse_uuid(&r.2)?)),
+            organization_id: r.3.as_deref().map(parse_uuid).transpose()?.map(OrganizationId),
+            contact_id: r.4.as_deref().map(parse_uuid).transpose()?.map(ContactId),
+            amount_cents: r.5,
+            currency: r.6,
+            expected_close_on: r.7.as_deref().map(|d| time::Date::parse(d, &date)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            owner_id: r.8.as_deref().map(parse_uuid).transpose()?.map(UserId),
+        },
+        created_at: r.9,
+        updated_at: r.10,
+        version: r.11,
+    })
+}
+
+pub async fn insert_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: StageId, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO deals (id, title, stage_id, organization_id, contact_id, amount_cents, currency, expected_close_on, owner_id, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 1)",
+    )
+    .bind(id.to_string())
+    .bind(&d.title)
+    .bind(stage.to_string())
+    .bind(id_str(&d.organization_id))
+    .bind(id_str(&d.contact_id))
+    .bind(d.amount_cents)
+    .bind(&d.currency)
+    .bind(d.expected_close_on.map(|d| d.to_string()))
+    .bind(id_str(&d.owner_id))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: StageId, expected_version: i64, now: i64) -> Result<i64> {
+    let n = sqlx::query(
+        "UPDATE deals SET title = $1, stage_id = $2, organization_id = $3, contact_id = $4, amount_cents = $5, currency = $6, expected_close_on = $7, \
+         owner_id = $8, updated_at = $9, version = version + 1 WHERE id = $10 AND version = $11",
+    )
+    .bind(&d.title)
+    .bind(stage.to_string())
+    .bind(id_str(&d.organization_id))
+    .bind(id_str(&d.contact_id))
+    .bind(d.amount_cents)
+    .bind(&d.currency)
+    .bind(d.expected_close_on.map(|d| d.to_string()))
+    .bind(id_str(&d.owner_id))
+    .bind(now)
+    .bind(id.to_string())
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::Conflict { expected: expected_version });
+    }
+    Ok(expected_version + 1)
+}
+
+pub async fn find_deal(conn: &mut Conn, id: DealId) -> Result<Option<DealRecord>> {
+    let r: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(id.to_string()).fetch_optional(&mut *conn).await?;
+    r.map(from_row).transpose()
+}
+
+pub async fn delete_deal(conn: &mut Conn, id: DealId) -> Result<bool> {
+    sqlx::query("DELETE FROM activities WHERE deal_id = $1").bind(id.to_string()).execute(&mut *conn).await?;
+    Ok(sqlx::query("DELETE FROM deals WHERE id = $1").bind(id.to_string()).execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DealFilter {
+    pub stage_id: Option<StageId>,
+    pub organization_id: Option<OrganizationId>,
+    pub contact_id: Option<ContactId>,
+    pub owner_id: Option<UserId>,
+}
+
+/// Deals, most recently changed first.
+pub async fn list_deals(conn: &mut Conn, f: &DealFilter, limit: i64, offset: i64) -> Result<(Vec<DealRecord>, i64)> {
+    let mut w: Vec<String> = Vec::new();
+    let mut args: Vec<String> = Vec::new();
+    for (col, v) in [
+        ("stage_id", f.stage_id.map(|x| x.to_string())),
+        ("organization_id", f.organization_id.map(|x| x.to_string())),
+        ("contact_id", f.contact_id.map(|x| x.to_string())),
+        ("owner_id", f.owner_id.map(|x| x.to_string())),
+    ] {
+        if let Some(v) = v {
+            args.push(v);
+            w.push(format!("{col} = ${}", args.len()));
+        }
+    }
+    let wh = if w.is_empty() { String::new() } else { format!(" WHERE {}", w.join(" AND ")) };
+    let sql = format!("{SELECT}{wh} ORDER BY updated_at DESC, id DESC LIMIT {} OFFSET {}", limit.clamp(1, 1000), offset.max(0));
+    let mut q = sqlx::query_as::<_, Row>(&sql);
+    for a in &args {
+        q = q.bind(a.clone());
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    let csql = format!("SELECT COUNT(*) FROM deals{wh}");
+    let mut cq = sqlx::query_as::<_, (i64,)>(&csql);
+    for a in &args {
+        cq = cq.bind(a.clone());
+    }
+    let total = cq.fetch_one(&mut *conn).await?.0;
+    Ok((rows.into_iter().map(from_row).collect::<Result<Vec<_>>>()?, total))
+}

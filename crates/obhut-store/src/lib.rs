@@ -1,0 +1,253 @@
+//! Obhut's persistence: one repository layer over SQLite (embedded default) and PostgreSQL.
+//!
+//! All SQL is written once, with `$n` placeholders that both backends accept, and runs on a
+//! `sqlx::AnyPool`; migrations live in one folder per backend with the same version numbers.
+//! Personal fields only ever reach the database sealed under their subject's key
+//! ([`crypto`]), and lookups go through keyed blind indexes. The hash-chained audit trail
+//! ([`audit`]) is written in the same transaction as the change it records.
+
+pub mod activities;
+pub mod audit;
+pub mod crypto;
+pub mod contacts;
+pub mod deals;
+pub mod imports;
+pub mod organizations;
+pub mod tickets;
+pub mod users;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use crypto::{Crypto, MasterKeySource};
+
+pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+pub type Conn = sqlx::AnyConnection;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database cannot be reached at {url}: {message}")]
+    Connect { url: String, message: String },
+    #[error("database migration failed: {0}")]
+    Migrate(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Crypto(#[from] crypto::CryptoError),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("the record was changed by someone else in the meantime (version {expected} expected)")]
+    Conflict { expected: i64 },
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// How to open the store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// `postgres://…`, `sqlite://…`, or `None` for `DATA_DIR/obhut.db`.
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub master_key: MasterKeySource,
+    pub max_connections: u32,
+}
+
+/// The opened store: the pool, which backend it is, and the keys.
+#[derive(Clone)]
+pub struct Store {
+    pub pool: AnyPool,
+    pub backend: Backend,
+    pub crypto: Arc<Crypto>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({:?})", self.backend)
+    }
+}
+
+/// Hides the password of a database URL for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub fn sqlite_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("obhut.db")
+}
+
+impl Store {
+    /// Connects (creating the SQLite file and the master key on first use), and checks the keys.
+    pub async fn open(opts: &StoreOptions) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let url = match &opts.database_url {
+            Some(u) => u.clone(),
+            None => {
+                std::fs::create_dir_all(&opts.data_dir).map_err(|e| StoreError::Connect {
+                    url: opts.data_dir.display().to_string(),
+                    message: format!("cannot create the data directory: {e}"),
+                })?;
+                format!("sqlite://{}?mode=rwc", sqlite_path(&opts.data_dir).display())
+            }
+        };
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::Connect {
+                url: redact_url(&url),
+                message: "only postgres:// and sqlite:// URLs are supported".into(),
+            });
+        };
+        let master = crypto::load_master_key(&opts.master_key)?;
+        let crypto = Arc::new(Crypto::new(&master));
+        let connect_err = |e: sqlx::Error| StoreError::Connect { url: redact_url(&url), message: e.to_string() };
+        let options = AnyConnectOptions::from_str(&url).map_err(connect_err)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { opts.max_connections.max(2) } else { opts.max_connections })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL for concurrent readers; FULL so a commit survives power loss;
+                        // secure_delete so erased rows are overwritten, not left in free pages.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+                             PRAGMA busy_timeout = 15000; PRAGMA secure_delete = ON; PRAGMA cache_size = -32000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(connect_err)?;
+        Ok(Self { pool, backend, crypto })
+    }
+
+    /// Applies every pending migration of this backend; returns how many ran.
+    pub async fn migrate(&self) -> Result<usize> {
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        let before = self.applied_migrations().await.unwrap_or(0);
+        migrator.run(&self.pool).await.map_err(|e| StoreError::Migrate(e.to_string()))?;
+        Ok((self.applied_migrations().await.unwrap_or(0) - before).max(0) as usize)
+    }
+
+    async fn applied_migrations(&self) -> Result<i64> {
+        let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE").fetch_one(&self.pool).await?;
+        Ok(n.0)
+    }
+
+    /// Whether the database answers and the schema is current.
+    pub async fn ready(&self) -> Result<()> {
+        sqlx::query("SELECT seq FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<Tx<'static>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    /// Next value of a named counter (ticket numbers), inside the caller's transaction.
+    pub async fn next_counter(tx: &mut Conn, name: &str) -> Result<i64> {
+        let row: (i64,) = sqlx::query_as("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?;
+        Ok(row.0)
+    }
+
+    /// Writes the WAL back into the main file and truncates it (SQLite only).
+    pub async fn checkpoint(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+}
+
+/// `($1,$2,$3),($4,$5,$6)…` for a multi-row insert of `rows` rows of `cols` columns.
+pub fn values_placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    let mut n = 1;
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            s.push('$');
+            s.push_str(&n.to_string());
+            n += 1;
+        }
+        s.push(')');
+    }
+    s
+}
+
+pub(crate) fn id_str<T: std::fmt::Display>(v: &Option<T>) -> Option<String> {
+    v.as_ref().map(|x| x.to_string())
+}
+
+pub(crate) fn parse_uuid(s: &str) -> Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(s).map_err(|_| StoreError::Corrupt(format!("bad id '{s}'")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_hidden() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+    }
+
+    #[test]
+    fn placeholders_count_up() {
+        assert_eq!(values_placeholders(2, 2), "($1,$2),($3,$4)");
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        let names = |b: &str| -> Vec<String> {
+            let mut v: Vec<String> = std::fs::read_dir(format!("{}/migrations/{b}", env!("CARGO_MANIFEST_DIR")))
+                .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().to_string()).collect())
+                .unwrap_or_default();
+            v.sort();
+            v
+        };
+        assert!(!names("sqlite").is_empty());
+        assert_eq!(names("sqlite"), names("postgres"));
+    }
+}

@@ -1,0 +1,160 @@
+//! Organizations (B2B accounts): name and address line plain for search, contact details sealed.
+
+use crate::crypto::Crypto;
+use crate::{id_str, parse_uuid, Conn, Result, StoreError};
+use obhut_core::ids::{OrganizationId, UserId};
+use obhut_core::organization::{OrganizationDraft, OrganizationSealed};
+use obhut_core::search::fold;
+
+#[derive(Debug, Clone)]
+pub struct OrganizationRecord {
+    pub id: OrganizationId,
+    pub draft: OrganizationDraft,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub version: i64,
+}
+
+fn aad(id: &str) -> Vec<u8> {
+    format!("organization:{id}").into_bytes()
+}
+
+type Row = (String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, String, Vec<u8>, Vec<u8>, i64, i64, i64);
+const SELECT: &str = "SELECT id, name, website, industry, vat_id, postal_code, city, country, owner_id, tags, wrapped_key, sealed, created_at, updated_at, version FROM organizations";
+
+fn open_row(crypto: &Crypto, r: Row) -> Result<OrganizationRecord> {
+    let key = crypto.unwrap_key(&r.0, &r.10)?;
+    let sealed: OrganizationSealed = key.open_json(&aad(&r.0), &r.11)?;
+    Ok(OrganizationRecord {
+        id: OrganizationId(parse_uuid(&r.0)?),
+        draft: OrganizationDraft {
+            name: r.1,
+            website: r.2,
+            industry: r.3,
+            vat_id: r.4,
+            postal_code: r.5,
+            city: r.6,
+            country: r.7,
+            owner_id: r.8.as_deref().map(parse_uuid).transpose()?.map(UserId),
+            tags: r.9.split('\n').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+            sealed,
+        },
+        created_at: r.12,
+        updated_at: r.13,
+        version: r.14,
+    })
+}
+
+pub async fn insert_organization(conn: &mut Conn, crypto: &Crypto, id: OrganizationId, d: &OrganizationDraft, now: i64) -> Result<()> {
+    let sid = id.to_string();
+    let key = crypto.new_subject_key();
+    sqlx::query(
+        "INSERT INTO organizations (id, name, name_folded, website, industry, vat_id, postal_code, city, country, owner_id, tags, wrapped_key, sealed, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, 1)",
+    )
+    .bind(&sid)
+    .bind(&d.name)
+    .bind(fold(&d.name))
+    .bind(d.website.clone())
+    .bind(d.industry.clone())
+    .bind(d.vat_id.clone())
+    .bind(d.postal_code.clone())
+    .bind(d.city.clone())
+    .bind(d.country.clone())
+    .bind(id_str(&d.owner_id))
+    .bind(d.tags.join("\n"))
+    .bind(crypto.wrap(&sid, &key))
+    .bind(key.seal_json(&aad(&sid), &d.sealed))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_organization(conn: &mut Conn, crypto: &Crypto, id: OrganizationId) -> Result<Option<OrganizationRecord>> {
+    let r: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(id.to_string()).fetch_optional(&mut *conn).await?;
+    r.map(|r| open_row(crypto, r)).transpose()
+}
+
+/// An organization by its exact name (case- and accent-insensitive), for imports.
+pub async fn find_organization_by_name(conn: &mut Conn, name: &str) -> Result<Option<OrganizationId>> {
+    let r: Option<(String,)> = sqlx::query_as("SELECT id FROM organizations WHERE name_folded = $1 ORDER BY created_at LIMIT 1")
+        .bind(fold(name))
+        .fetch_optional(&mut *conn)
+        .await?;
+    r.map(|r| parse_uuid(&r.0).map(OrganizationId)).transpose()
+}
+
+pub async fn update_organization(conn: &mut Conn, crypto: &Crypto, id: OrganizationId, d: &OrganizationDraft, expected_version: i64, now: i64) -> Result<i64> {
+    let sid = id.to_string();
+    let wrapped: Option<(Vec<u8>,)> = sqlx::query_as("SELECT wrapped_key FROM organizations WHERE id = $1").bind(&sid).fetch_optional(&mut *conn).await?;
+    let key = crypto.unwrap_key(&sid, &wrapped.ok_or(StoreError::NotFound("organization"))?.0)?;
+    let n = sqlx::query(
+        "UPDATE organizations SET name = $1, name_folded = $2, website = $3, industry = $4, vat_id = $5, postal_code = $6, city = $7, country = $8, \
+         owner_id = $9, tags = $10, sealed = $11, updated_at = $12, version = version + 1 WHERE id = $13 AND version = $14",
+    )
+    .bind(&d.name)
+    .bind(fold(&d.name))
+    .bind(d.website.clone())
+    .bind(d.industry.clone())
+    .bind(d.vat_id.clone())
+    .bind(d.postal_code.clone())
+    .bind(d.city.clone())
+    .bind(d.country.clone())
+    .bind(id_str(&d.owner_id))
+    .bind(d.tags.join("\n"))
+    .bind(key.seal_json(&aad(&sid), &d.sealed))
+    .bind(now)
+    .bind(&sid)
+    .bind(expected_version)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(StoreError::Conflict { expected: expected_version });
+    }
+    Ok(expected_version + 1)
+}
+
+/// Deletes an organization; its contacts stay (without organization), its activities,
+/// tickets and deals go with it.
+pub async fn delete_organization(conn: &mut Conn, id: OrganizationId) -> Result<bool> {
+    let sid = id.to_string();
+    sqlx::query("UPDATE contacts SET organization_id = NULL, kind = 'b2c' WHERE organization_id = $1").bind(&sid).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM activities WHERE organization_id = $1 OR key_subject = $1").bind(&sid).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM tickets WHERE organization_id = $1 OR key_subject = $1").bind(&sid).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM activities WHERE deal_id IN (SELECT id FROM deals WHERE organization_id = $1)").bind(&sid).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM deals WHERE organization_id = $1").bind(&sid).execute(&mut *conn).await?;
+    Ok(sqlx::query("DELETE FROM organizations WHERE id = $1").bind(&sid).execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+/// A page of organizations, optionally those whose name contains `q`, sorted by name.
+pub async fn list_organizations(conn: &mut Conn, crypto: &Crypto, q: Option<&str>, limit: i64, offset: i64) -> Result<(Vec<OrganizationRecord>, i64)> {
+    let pattern = format!("%{}%", fold(q.unwrap_or("")).replace(['%', '_'], ""));
+    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE name_folded LIKE $1 ORDER BY name_folded, id LIMIT $2 OFFSET $3"))
+        .bind(&pattern)
+        .bind(limit.clamp(1, 1000))
+        .bind(offset.max(0))
+        .fetch_all(&mut *conn)
+        .await?;
+    let total: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM organizations WHERE name_folded LIKE $1").bind(&pattern).fetch_one(&mut *conn).await?;
+    Ok((rows.into_iter().map(|r| open_row(crypto, r)).collect::<Result<Vec<_>>>()?, total.0))
+}
+
+/// Names of organizations by id (for lists and exports).
+pub async fn organization_names(conn: &mut Conn, ids: &[String]) -> Result<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let ph: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT id, name FROM organizations WHERE id IN ({})", ph.join(","));
+        let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,450 @@
+//! `obhut`: the CRM's server and command line. Every command works through the same
+//! services as the API and the web UI, so the privacy gate and the audit trail apply alike.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use obhut_server::services::{self, Page};
+use obhut_server::{Actor, App, Config, ServiceError};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "obhut", version, about = "Obhut: a CRM that enforces the GDPR", propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Global {
+    /// Data directory (SQLite database, master key, outbox).
+    #[arg(long, global = true, env = "OBHUT_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// PostgreSQL URL, e.g. postgres://user@host/db; without it SQLite in the data directory is used.
+    #[arg(long, global = true, env = "OBHUT_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// A TOML configuration file (default: DATA_DIR/obhut.toml if it exists).
+    #[arg(long, global = true, env = "OBHUT_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A file holding the master key in hex (default: DATA_DIR/master.key, created on first use).
+    #[arg(long, global = true, value_name = "FILE")]
+    master_key_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web UI and the API.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Public base URL for links (setup link, mails), e.g. https://crm.example.de.
+        #[arg(long, value_name = "URL")]
+        public_url: Option<String>,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Staff accounts.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCmd),
+    /// Contacts.
+    #[command(subcommand)]
+    Contact(ContactCmd),
+    /// Import records from a file.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Export records.
+    #[command(subcommand)]
+    Export(ExportCmd),
+    /// Demo data.
+    #[command(subcommand)]
+    Demo(DemoCmd),
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Create a user; the password is read from standard input.
+    Add {
+        name: String,
+        /// admin, user or guest.
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input (required: no password on the command line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCmd {
+    /// Create an API token for a user and print it (alone) on standard output.
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        label: Option<String>,
+        /// Days until the token expires (default: never).
+        #[arg(long)]
+        days: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContactCmd {
+    /// Create a contact.
+    Add {
+        #[arg(long)]
+        given_name: Option<String>,
+        #[arg(long)]
+        family_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// b2c or b2b.
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        organization_id: Option<String>,
+        #[arg(long)]
+        language: Option<String>,
+        /// Comma-separated.
+        #[arg(long)]
+        tags: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one contact.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List or search contacts.
+    List {
+        /// Search: email, phone, name beginnings or organization.
+        #[arg(long, short)]
+        q: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        #[arg(long)]
+        tag: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// Import contacts from CSV (UTF-8 or Windows-1252, ',' ';' or tab) or vCard.
+    Contacts {
+        file: PathBuf,
+        /// Check every row and report; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the good rows even when some are bad.
+        #[arg(long)]
+        skip_invalid: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCmd {
+    /// Export contacts.
+    Contacts {
+        /// csv, json or vcf.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemoCmd {
+    /// Fill the database with deterministic, realistic demo data.
+    Seed {
+        #[arg(long, default_value_t = 1000)]
+        contacts: u64,
+        #[arg(long, default_value_t = 5000)]
+        activities: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Write deterministic demo contacts as a CSV file (for import tests and benchmarks); no database needed.
+    Csv {
+        #[arg(long, default_value_t = 1000)]
+        contacts: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Write here instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = rt.block_on(run(cli)) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn config(g: &Global) -> Result<Config> {
+    let dir = g.data_dir.clone().unwrap_or_else(|| PathBuf::from("obhut-data"));
+    let mut cfg = Config::load(g.config.as_deref(), Some(&dir))?;
+    cfg.data_dir = dir;
+    if let Some(u) = &g.database_url {
+        cfg.database_url = Some(u.clone()).filter(|u| !u.is_empty());
+    }
+    if let Some(k) = &g.master_key_file {
+        cfg.master_key_file = Some(k.clone());
+    }
+    Ok(cfg)
+}
+
+fn init_logging(json: bool, default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OBHUT_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+/// Turns a service error into a message for the terminal, naming each bad field.
+fn explain(e: ServiceError) -> anyhow::Error {
+    match e {
+        ServiceError::Validation(errs) => {
+            let lines: Vec<String> = errs.0.iter().map(|e| if e.field.is_empty() { e.message.clone() } else { format!("{}: {}", e.field, e.message) }).collect();
+            anyhow::anyhow!("invalid input:\n  {}", lines.join("\n  "))
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+async fn open(g: &Global) -> Result<App> {
+    let cfg = config(g)?;
+    App::open(cfg).await
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let g = cli.global.clone();
+    match cli.command {
+        Command::Serve { listen, public_url } => {
+            let mut cfg = config(&g)?;
+            if let Some(l) = listen {
+                cfg.listen = l.parse().with_context(|| format!("--listen '{l}' is not an address such as 127.0.0.1:8080"))?;
+            }
+            if let Some(u) = public_url {
+                cfg.public_url = Some(u);
+            }
+            init_logging(cfg.log_json, "info,sqlx=warn");
+            let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
+            let app = App::open(cfg.clone()).await?;
+            let addr = listener.local_addr()?;
+            let base = cfg.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+            tracing::info!(%addr, backend = ?app.store.backend, data_dir = %cfg.data_dir.display(), "Obhut is serving");
+            if let Some(token) = services::users::ensure_setup_token(&app).await.map_err(explain)? {
+                println!("No user exists yet. Create the first administrator with this one-time link (valid 24 hours):");
+                println!("  {}/setup?token={token}", base.trim_end_matches('/'));
+                std::io::stdout().flush()?;
+            }
+            println!("Obhut serves the web UI and API on {base}");
+            obhut_server::server::serve(app, listener).await?;
+        }
+        Command::Migrate => {
+            let cfg = config(&g)?;
+            let store = obhut_store::Store::open(&cfg.store_options()).await?;
+            let n = store.migrate().await?;
+            println!("{n} migration(s) applied; the schema is current ({:?})", store.backend);
+        }
+        Command::User(UserCmd::Add { name, role, password_stdin }) => {
+            if !password_stdin {
+                bail!("give the password on standard input with --password-stdin");
+            }
+            let role = obhut_core::user::Role::parse(&role).map_err(|m| anyhow::anyhow!("--role: {m}"))?;
+            let mut pw = String::new();
+            std::io::stdin().read_to_string(&mut pw).context("reading the password from standard input")?;
+            let pw = pw.trim_end_matches(['\n', '\r']);
+            let app = open(&g).await?;
+            let u = services::users::add_user(&app, &Actor::cli(), &name, role, pw).await.map_err(explain)?;
+            println!("user {} created with role {} (id {})", u.username, u.role.as_str(), u.id);
+        }
+        Command::User(UserCmd::List { json }) => {
+            let app = open(&g).await?;
+            let users = services::users::list_users(&app, &Actor::cli()).await.map_err(explain)?;
+            if json {
+                let v: Vec<_> = users.iter().map(|u| serde_json::json!({"id": u.id, "username": u.username, "role": u.role, "disabled": u.disabled})).collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for u in users {
+                    println!("{:<24} {:<6} {}", u.username, u.role.as_str(), u.id);
+                }
+            }
+        }
+        Command::Token(TokenCmd::Create { user, label, days }) => {
+            let app = open(&g).await?;
+            let token = services::users::create_token(&app, &Actor::cli(), &user, label.as_deref(), days).await.map_err(explain)?;
+            println!("{token}");
+        }
+        Command::Contact(cmd) => contact(&g, cmd).await?,
+        Command::Import(ImportCmd::Contacts { file, dry_run, skip_invalid, json }) => {
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let app = open(&g).await?;
+            let opts = services::imports::ImportOptions { dry_run, skip_invalid };
+            let name = file.display().to_string();
+            let r = services::imports::import_contacts(&app, &Actor::cli(), &bytes, &name, opts).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("{}: {} file, {}, {} rows, {} valid", file.display(), r.format, r.encoding, r.rows, r.valid);
+                if !r.ignored_columns.is_empty() {
+                    println!("ignored columns: {}", r.ignored_columns.join(", "));
+                }
+                for e in &r.errors {
+                    println!("row {}, field {}: {}", e.row, e.field, e.message);
+                }
+            }
+            if !r.errors.is_empty() && !skip_invalid && !dry_run {
+                bail!("{} bad row(s) in {}; nothing was imported (fix them, or use --skip-invalid to import the good rows)", r.skipped, file.display());
+            }
+            if dry_run {
+                println!("dry run: nothing was written");
+            } else if !json {
+                println!("imported {} contacts ({} organizations created, {} rows skipped); import run {}", r.imported, r.organizations_created, r.skipped, r.import_run_id.as_deref().unwrap_or("-"));
+            }
+        }
+        Command::Export(ExportCmd::Contacts { format, output }) => {
+            let fmt = services::contacts::ExportFormat::parse(&format).map_err(|m| anyhow::anyhow!("--format: {m}"))?;
+            let app = open(&g).await?;
+            let filter = obhut_store::contacts::ContactFilter::default();
+            let n = match &output {
+                Some(p) => {
+                    let f = std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
+                    let mut w = std::io::BufWriter::new(f);
+                    services::contacts::export(&app, &Actor::cli(), fmt, &filter, &mut w).await.map_err(explain)?
+                }
+                None => {
+                    let mut w = std::io::BufWriter::new(std::io::stdout());
+                    services::contacts::export(&app, &Actor::cli(), fmt, &filter, &mut w).await.map_err(explain)?
+                }
+            };
+            eprintln!("exported {n} contacts");
+        }
+        Command::Demo(DemoCmd::Csv { contacts, seed, output }) => {
+            let out: Box<dyn Write> = match &output {
+                Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?),
+                None => Box::new(std::io::stdout()),
+            };
+            let mut w = csv::Writer::from_writer(std::io::BufWriter::new(out));
+            w.write_record(obhut_core::import::CSV_EXPORT_HEADERS)?;
+            let demo = obhut_core::demo::Demo::new(seed);
+            for i in 0..contacts {
+                let d = demo.contact(i).validate().map_err(|e| anyhow::anyhow!("demo contact {i}: {e}"))?;
+                let org = demo.contact_is_b2b(i).then(|| demo.organization(i % (contacts / 10).max(1)).name.unwrap_or_default());
+                let id = uuid::Uuid::now_v7().to_string();
+                w.write_record(obhut_core::import::csv_export_record(&id, d.kind, &d.personal, org.as_deref(), d.language.as_deref(), &d.tags, ""))?;
+            }
+            w.flush()?;
+        }
+        Command::Demo(DemoCmd::Seed { contacts, activities, seed }) => {
+            let app = open(&g).await?;
+            let start = std::time::Instant::now();
+            let r = services::demo::seed(&app, &Actor::cli(), contacts, activities, seed, |c, a| {
+                eprint!("\r{c} contacts, {a} activities");
+            })
+            .await
+            .map_err(explain)?;
+            eprintln!();
+            println!("seeded {} organizations, {} contacts, {} activities in {:.1} s", r.organizations, r.contacts, r.activities, start.elapsed().as_secs_f64());
+        }
+    }
+    Ok(())
+}
+
+async fn contact(g: &Global, cmd: ContactCmd) -> Result<()> {
+    let app = open(g).await?;
+    let actor = Actor::cli();
+    match cmd {
+        ContactCmd::Add { given_name, family_name, email, phone, kind, organization_id, language, tags, json } => {
+            let input = obhut_core::contact::ContactInput {
+                given_name,
+                family_name,
+                email,
+                phone,
+                kind,
+                organization_id,
+                language,
+                tags: tags.map(|t| t.split(',').map(str::to_string).collect()),
+                ..Default::default()
+            };
+            let origin = obhut_store::contacts::Origin { source: "cli".into(), detail: Some(format!("command line, {}", actor.audit_name())), import_run_id: None };
+            let (r, dups) = services::contacts::create(&app, &actor, &input, origin).await.map_err(explain)?;
+            for d in &dups {
+                eprintln!("warning: contact {} has the same {}", d.contact_id, d.field);
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&obhut_server::api::contacts::ContactOut::from_record(&r, None))?);
+            } else {
+                println!("{}", r.id);
+            }
+        }
+        ContactCmd::Show { id, json } => {
+            let id = obhut_core::ids::ContactId::parse(&id).map_err(|m| anyhow::anyhow!("{m}"))?;
+            let r = services::contacts::get(&app, &actor, id).await.map_err(explain)?;
+            let out = obhut_server::api::contacts::ContactOut::from_record(&r, None);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                println!("{} ({})", out.display_name, out.id);
+                for e in &out.emails {
+                    println!("  email  {}", e.address);
+                }
+                for p in &out.phones {
+                    println!("  phone  {}", p.number);
+                }
+                println!("  kind   {}", out.kind.as_str());
+                println!("  origin {} {}", out.origin.source, out.origin.detail.unwrap_or_default());
+            }
+        }
+        ContactCmd::List { q, limit, offset, tag, json } => {
+            let filter = obhut_store::contacts::ContactFilter { tag, ..Default::default() };
+            let list = services::contacts::list(&app, &actor, q.as_deref(), &filter, Default::default(), Page::new(Some(limit), Some(offset))).await.map_err(explain)?;
+            if json {
+                let items: Vec<_> = list.items.iter().map(|r| obhut_server::api::contacts::ContactOut::from_record(r, None)).collect();
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"items": items, "total": list.total}))?);
+            } else {
+                for r in &list.items {
+                    println!("{}  {:<30} {}", r.id, r.personal.display_name(), r.personal.primary_email().map(|e| e.to_string()).unwrap_or_default());
+                }
+                println!("{} of {} contacts", list.items.len(), list.total);
+            }
+        }
+    }
+    Ok(())
+}

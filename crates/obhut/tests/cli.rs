@@ -1,0 +1,120 @@
+//! The `obhut` command line, run as a user would run it.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn obhut(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obhut"));
+    // Global options come after the subcommand here, to prove they are accepted there too.
+    cmd.args(args).arg("--data-dir").arg(dir).env_remove("OBHUT_DATABASE_URL").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn obhut");
+    if let Some(s) = stdin {
+        child.stdin.take().expect("stdin").write_all(s.as_bytes()).expect("write stdin");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("run obhut")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+fn users_tokens_contacts_import_and_export_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let o = obhut(d, &["migrate"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = obhut(d, &["user", "add", "admin1", "--role", "admin", "--password-stdin"], Some("Correct-Horse-Battery-9\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = obhut(d, &["user", "add", "admin1", "--role", "admin", "--password-stdin"], Some("Correct-Horse-Battery-9\n"));
+    assert!(!o.status.success() && text(&o).contains("exists already"), "{}", text(&o));
+    let o = obhut(d, &["user", "add", "x2", "--role", "emperor", "--password-stdin"], Some("Correct-Horse-Battery-9\n"));
+    assert!(!o.status.success() && text(&o).contains("--role"), "{}", text(&o));
+    let o = obhut(d, &["user", "add", "x3", "--role", "user", "--password-stdin"], Some("short\n"));
+    assert!(!o.status.success() && text(&o).contains("password"), "{}", text(&o));
+
+    let o = obhut(d, &["token", "create", "--user", "admin1"], None);
+    assert!(o.status.success());
+    let token = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(token.lines().count(), 1, "token create prints the token alone");
+    assert!(token.trim().starts_with("obh_") && token.trim().len() > 40);
+
+    let o = obhut(d, &["contact", "add", "--given-name", "Erika", "--family-name", "Muster", "--email", "erika@example.org"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let id = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let o = obhut(d, &["contact", "show", &id, "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["email"], "erika@example.org");
+    let o = obhut(d, &["contact", "add", "--family-name", "Bad", "--email", "bad@"], None);
+    assert!(!o.status.success() && text(&o).contains("email:"), "{}", text(&o));
+
+    let bad = d.join("bad.csv");
+    std::fs::write(&bad, "given_name,family_name,email\nAnna,Alt,anna.alt@example.org\nBernd,Bauer,not-an-email\n").expect("write");
+    let o = obhut(d, &["import", "contacts", bad.to_str().expect("path")], None);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("row 3, field email"), "{}", text(&o));
+    let win = d.join("win.csv");
+    std::fs::write(&win, b"Vorname;Nachname;E-Mail\nJ\xfcrgen;M\xfcller;juergen.mueller@example.org\n").expect("write");
+    let o = obhut(d, &["import", "contacts", win.to_str().expect("path"), "--dry-run"], None);
+    assert!(o.status.success() && text(&o).contains("dry run"), "{}", text(&o));
+    let o = obhut(d, &["import", "contacts", win.to_str().expect("path")], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = obhut(d, &["contact", "list", "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(2));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Müller"));
+    let o = obhut(d, &["contact", "list", "-q", "Müll"], None);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Jürgen Müller"), "{}", text(&o));
+
+    for fmt in ["csv", "json", "vcf"] {
+        let o = obhut(d, &["export", "contacts", "--format", fmt], None);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("juergen.mueller@example.org"), "{fmt}");
+    }
+    let o = obhut(d, &["export", "contacts", "--format", "xls"], None);
+    assert!(!o.status.success() && text(&o).contains("--format"));
+
+    let o = obhut(d, &["demo", "seed", "--contacts", "50", "--activities", "100"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = obhut(d, &["contact", "list", "--json", "--limit", "1"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["total"], 52);
+
+    let o = obhut(d, &["--database-url", "postgres://nobody@127.0.0.1:1/x", "migrate"], None);
+    assert!(!o.status.success() && text(&o).contains("cannot be reached"), "{}", text(&o));
+}
+
+#[test]
+fn serve_prints_a_one_time_setup_link_and_answers_health_checks() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_obhut"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut seen = String::new();
+    let start = std::time::Instant::now();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("Obhut serves") && start.elapsed().as_secs() < 60 {
+        use std::io::Read;
+        let n = out.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let ok = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(seen.contains(&format!("http://127.0.0.1:{port}/setup?token=")), "{seen}");
+    assert!(ok);
+    assert!(dir.path().join("obhut.db").exists());
+    let key = std::fs::metadata(dir.path().join("master.key")).expect("key file");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(key.permissions().mode() & 0o777, 0o600);
+}
