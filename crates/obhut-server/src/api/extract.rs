@@ -44,6 +44,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
         // "unknown field `x`, expected …": name the unknown field itself.
         let field = match msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
             Some(f) if path == "." => f.to_string(),
+            Some(f) if path.ends_with(f) => path,
             Some(f) => format!("{path}.{f}"),
             None if path == "." => String::new(),
             None => path,

@@ -22,7 +22,6 @@ fn v1() -> Router<App> {
     Router::new()
         .route("/me", get(records::me))
         .route("/contacts", get(contacts::list_contacts).post(contacts::create_contact))
-        .route("/contacts/import", post(contacts::import_contacts))
         .route("/contacts/export", get(contacts::export_contacts))
         .route("/contacts/{id}", get(contacts::get_contact).patch(contacts::update_contact).delete(contacts::delete_contact))
         .route("/contacts/{id}/activities", get(contacts::list_contact_activities))
