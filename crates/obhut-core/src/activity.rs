@@ -135,7 +135,10 @@ mod tests {
     fn an_activity_needs_a_kind_a_subject_and_a_link() {
         let e = ActivityInput::default().validate().err().unwrap_or_default();
         assert!(e.first_for("kind").is_some() && e.first_for("subject").is_some());
-        let e = ActivityInput { kind: Some("call".into()), subject: Some("Rückruf".into()), ..Default::default() }.validate().err().unwrap_or_default();
+        let e = ActivityInput { kind: Some("call".into()), subject: Some("Rückruf".into()), ..Default::default() }
+            .validate()
+            .err()
+            .unwrap_or_default();
         assert!(e.first_for("contact_id").is_some());
     }
 

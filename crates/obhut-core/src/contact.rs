@@ -35,8 +35,8 @@ impl ContactKind {
 
 /// Languages a contact can be addressed in (ISO 639-1).
 pub const LANGUAGES: &[&str] = &[
-    "de", "en", "fr", "it", "es", "nl", "pl", "cs", "da", "sv", "fi", "pt", "el", "hu", "ro", "bg", "hr", "sk", "sl",
-    "et", "lv", "lt", "ga", "mt", "tr", "nb", "uk", "ru", "ar",
+    "de", "en", "fr", "it", "es", "nl", "pl", "cs", "da", "sv", "fi", "pt", "el", "hu", "ro", "bg", "hr", "sk", "sl", "et", "lv", "lt",
+    "ga", "mt", "tr", "nb", "uk", "ru", "ar",
 ];
 
 pub fn parse_language(s: &str) -> Result<String, String> {
@@ -116,11 +116,7 @@ impl ContactPersonal {
     }
     /// "Family, Given": the key lists sort by.
     pub fn sort_name(&self) -> String {
-        crate::search::fold(&format!(
-            "{} {}",
-            self.family_name.as_deref().unwrap_or(""),
-            self.given_name.as_deref().unwrap_or("")
-        ))
+        crate::search::fold(&format!("{} {}", self.family_name.as_deref().unwrap_or(""), self.given_name.as_deref().unwrap_or("")))
     }
     pub fn primary_email(&self) -> Option<&EmailAddress> {
         self.emails.first().map(|e| &e.address)
@@ -272,7 +268,23 @@ impl ContactInput {
         macro_rules! take {
             ($($f:ident),*) => { $( if patch.$f.is_some() { self.$f = patch.$f; } )* };
         }
-        take!(kind, salutation, title, given_name, family_name, emails, phones, addresses, organization_id, job_title, birthday, language, owner_id, tags, notes);
+        take!(
+            kind,
+            salutation,
+            title,
+            given_name,
+            family_name,
+            emails,
+            phones,
+            addresses,
+            organization_id,
+            job_title,
+            birthday,
+            language,
+            owner_id,
+            tags,
+            notes
+        );
         if let Some(e) = patch.email {
             let mut list = self.emails.take().unwrap_or_default();
             if !list.is_empty() {
@@ -309,10 +321,7 @@ impl ContactInput {
             birthday: optional_date(&mut e, "birthday", self.birthday.as_deref()),
             ..Default::default()
         };
-        if p.given_name.is_none()
-            && p.family_name.is_none()
-            && e.first_for("given_name").is_none()
-            && e.first_for("family_name").is_none()
+        if p.given_name.is_none() && p.family_name.is_none() && e.first_for("given_name").is_none() && e.first_for("family_name").is_none()
         {
             e.add("family_name", "a given name or a family name is required");
         }
@@ -494,7 +503,9 @@ mod tests {
     #[test]
     fn a_minimal_contact_is_a_private_customer_with_primary_email_and_phone() {
         let d = input().validate().map_err(|e| e.to_string());
-        let d = d.as_ref().map(|d| (d.kind, d.personal.primary_email().map(|e| e.to_string()), d.personal.primary_phone().map(|p| p.to_string())));
+        let d = d
+            .as_ref()
+            .map(|d| (d.kind, d.personal.primary_email().map(|e| e.to_string()), d.personal.primary_phone().map(|p| p.to_string())));
         assert_eq!(d, Ok((ContactKind::B2c, Some("erika@example.org".into()), Some("+49301234567".into()))));
     }
 

@@ -51,20 +51,6 @@ impl Rng {
         let i = usize::try_from(self.below(items.len() as u64)).unwrap_or(0);
         items.get(i).copied().unwrap_or_default()
     }
-    /// `n` random digits, the first one not 0 or 1 (which German numbering keeps for prefixes).
-    fn digits(&mut self, n: usize) -> String {
-        (0..n)
-            .map(|k| {
-                char::from(
-                    b'0' + if k == 0 {
-                        self.range(2, 9)
-                    } else {
-                        self.below(10)
-                    } as u8,
-                )
-            })
-            .collect()
-    }
 }
 
 // Streams keep the values of one kind independent of those of another.
@@ -373,92 +359,25 @@ const FAMILY: &[&str] = &[
 
 /// City, postal codes, country, German area code (`None`: no German landline, a mobile then).
 const CITIES: &[(&str, &[&str], &str, Option<&str>)] = &[
-    (
-        "Berlin",
-        &[
-            "10115", "10178", "10245", "10437", "10585", "10785", "12043", "12163", "13353",
-        ],
-        "DE",
-        Some("30"),
-    ),
-    (
-        "Hamburg",
-        &["20095", "20249", "20357", "22083", "22765"],
-        "DE",
-        Some("40"),
-    ),
-    (
-        "München",
-        &["80331", "80469", "80636", "80802", "81369", "81675"],
-        "DE",
-        Some("89"),
-    ),
-    (
-        "Köln",
-        &["50667", "50672", "50733", "50823", "51063"],
-        "DE",
-        Some("221"),
-    ),
-    (
-        "Frankfurt am Main",
-        &["60311", "60316", "60486", "60594"],
-        "DE",
-        Some("69"),
-    ),
-    (
-        "Stuttgart",
-        &["70173", "70176", "70190", "70372"],
-        "DE",
-        Some("711"),
-    ),
-    (
-        "Düsseldorf",
-        &["40210", "40213", "40477", "40545"],
-        "DE",
-        Some("211"),
-    ),
-    (
-        "Leipzig",
-        &["04103", "04109", "04229", "04275"],
-        "DE",
-        Some("341"),
-    ),
-    (
-        "Dresden",
-        &["01067", "01069", "01099", "01277"],
-        "DE",
-        Some("351"),
-    ),
+    ("Berlin", &["10115", "10178", "10245", "10437", "10585", "10785", "12043", "12163", "13353"], "DE", Some("30")),
+    ("Hamburg", &["20095", "20249", "20357", "22083", "22765"], "DE", Some("40")),
+    ("München", &["80331", "80469", "80636", "80802", "81369", "81675"], "DE", Some("89")),
+    ("Köln", &["50667", "50672", "50733", "50823", "51063"], "DE", Some("221")),
+    ("Frankfurt am Main", &["60311", "60316", "60486", "60594"], "DE", Some("69")),
+    ("Stuttgart", &["70173", "70176", "70190", "70372"], "DE", Some("711")),
+    ("Düsseldorf", &["40210", "40213", "40477", "40545"], "DE", Some("211")),
+    ("Leipzig", &["04103", "04109", "04229", "04275"], "DE", Some("341")),
+    ("Dresden", &["01067", "01069", "01099", "01277"], "DE", Some("351")),
     ("Hannover", &["30159", "30161", "30173"], "DE", Some("511")),
-    (
-        "Nürnberg",
-        &["90402", "90403", "90419", "90429"],
-        "DE",
-        Some("911"),
-    ),
+    ("Nürnberg", &["90402", "90403", "90419", "90429"], "DE", Some("911")),
     ("Bremen", &["28195", "28203", "28211"], "DE", Some("421")),
     ("Essen", &["45127", "45130", "45138"], "DE", Some("201")),
     ("Dortmund", &["44135", "44137", "44139"], "DE", Some("231")),
     ("Münster", &["48143", "48145", "48149"], "DE", Some("251")),
-    (
-        "Freiburg im Breisgau",
-        &["79098", "79100", "79102"],
-        "DE",
-        Some("761"),
-    ),
-    (
-        "Heidelberg",
-        &["69115", "69117", "69120"],
-        "DE",
-        Some("6221"),
-    ),
+    ("Freiburg im Breisgau", &["79098", "79100", "79102"], "DE", Some("761")),
+    ("Heidelberg", &["69115", "69117", "69120"], "DE", Some("6221")),
     ("Augsburg", &["86150", "86152", "86159"], "DE", Some("821")),
-    (
-        "Regensburg",
-        &["93047", "93049", "93053"],
-        "DE",
-        Some("941"),
-    ),
+    ("Regensburg", &["93047", "93049", "93053"], "DE", Some("941")),
     ("Kiel", &["24103", "24105", "24114"], "DE", Some("431")),
     ("Lübeck", &["23552", "23554", "23564"], "DE", Some("451")),
     ("Rostock", &["18055", "18057", "18069"], "DE", Some("381")),
@@ -473,12 +392,7 @@ const CITIES: &[(&str, &[&str], &str, Option<&str>)] = &[
     ("Würzburg", &["97070", "97072", "97082"], "DE", Some("931")),
     ("Aachen", &["52062", "52064", "52066"], "DE", Some("241")),
     ("Ulm", &["89073", "89075", "89077"], "DE", Some("731")),
-    (
-        "Wien",
-        &["1010", "1030", "1070", "1090", "1180"],
-        "AT",
-        None,
-    ),
+    ("Wien", &["1010", "1030", "1070", "1090", "1180"], "AT", None),
     ("Graz", &["8010", "8020"], "AT", None),
     ("Linz", &["4020"], "AT", None),
     ("Salzburg", &["5020"], "AT", None),
@@ -535,32 +449,13 @@ const STREETS: &[&str] = &[
 ];
 
 /// Mobile prefixes and the length of their subscriber numbers.
-const MOBILE: &[(&str, usize)] = &[
-    ("151", 8),
-    ("152", 8),
-    ("157", 8),
-    ("160", 7),
-    ("162", 7),
-    ("170", 7),
-    ("171", 7),
-    ("172", 7),
-    ("175", 7),
-    ("176", 8),
-];
+const MOBILE: &[(&str, usize)] =
+    &[("151", 8), ("152", 8), ("157", 8), ("160", 7), ("162", 7), ("170", 7), ("171", 7), ("172", 7), ("175", 7), ("176", 8)];
 
 const DOMAINS: &[&str] = &["example.com", "example.org", "example.net"];
 
-const TAGS: &[&str] = &[
-    "newsletter",
-    "vip",
-    "stammkunde",
-    "interessent",
-    "messe-2025",
-    "empfehlung",
-    "webinar",
-    "kundenbeirat",
-    "reaktivieren",
-];
+const TAGS: &[&str] =
+    &["newsletter", "vip", "stammkunde", "interessent", "messe-2025", "empfehlung", "webinar", "kundenbeirat", "reaktivieren"];
 
 const JOBS: &[&str] = &[
     "Geschäftsführung",
@@ -611,25 +506,9 @@ const INDUSTRIES: &[(&str, &str)] = &[
     ("Metallverarbeitung", "Metallbau"),
 ];
 
-const LEGAL_FORMS: &[&str] = &[
-    "GmbH",
-    "GmbH",
-    "GmbH",
-    "GmbH & Co. KG",
-    "AG",
-    "KG",
-    "e.K.",
-    "UG (haftungsbeschränkt)",
-    "OHG",
-];
+const LEGAL_FORMS: &[&str] = &["GmbH", "GmbH", "GmbH", "GmbH & Co. KG", "AG", "KG", "e.K.", "UG (haftungsbeschränkt)", "OHG"];
 
-const ORG_TAGS: &[&str] = &[
-    "kunde",
-    "lieferant",
-    "partner",
-    "interessent",
-    "rahmenvertrag",
-];
+const ORG_TAGS: &[&str] = &["kunde", "lieferant", "partner", "interessent", "rahmenvertrag"];
 
 const PRODUCTS: &[&str] = &[
     "CNC-Fräse FX-200",
@@ -657,124 +536,49 @@ const TOPICS: &[&str] = &[
 
 const WEEKDAYS: &[&str] = &["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag"];
 
-const MONTHS: &[&str] = &[
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-];
+const MONTHS: &[&str] =
+    &["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"];
 
 type Texts = &'static [(&'static str, &'static str)];
 
 const CALLS: Texts = &[
-    (
-        "Rückruf wegen Angebot A-{n}",
-        "Fragen zu Position 3 des Angebots. Rückruf bis {weekday} zugesagt.",
-    ),
-    (
-        "Telefonat zum Liefertermin",
-        "Liefertermin für KW {week} bestätigt. Avis einen Tag vorher gewünscht.",
-    ),
-    (
-        "Erstgespräch",
-        "Interesse an {product}. Unterlagen per E-Mail versprochen, Nachfassen in zwei Wochen.",
-    ),
-    (
-        "Nicht erreicht",
-        "Nur die Mailbox. Neuer Versuch am {weekday}.",
-    ),
-    (
-        "Telefonat Preisanfrage",
-        "Bittet um Staffelpreise ab {qty} Stück für {product}.",
-    ),
+    ("Rückruf wegen Angebot A-{n}", "Fragen zu Position 3 des Angebots. Rückruf bis {weekday} zugesagt."),
+    ("Telefonat zum Liefertermin", "Liefertermin für KW {week} bestätigt. Avis einen Tag vorher gewünscht."),
+    ("Erstgespräch", "Interesse an {product}. Unterlagen per E-Mail versprochen, Nachfassen in zwei Wochen."),
+    ("Nicht erreicht", "Nur die Mailbox. Neuer Versuch am {weekday}."),
+    ("Telefonat Preisanfrage", "Bittet um Staffelpreise ab {qty} Stück für {product}."),
 ];
 
 const EMAILS: Texts = &[
-    (
-        "Angebot A-{n} versendet",
-        "Angebot über {amount} € netto inklusive Installation versendet, gültig 30 Tage.",
-    ),
-    (
-        "Rückfrage zur Rechnung R-{n}",
-        "Bittet um Aufschlüsselung der Reisekosten. Kopie an die Buchhaltung.",
-    ),
-    (
-        "Unterlagen {product}",
-        "Produktblatt und Preisliste {year} als PDF geschickt.",
-    ),
-    (
-        "Terminbestätigung",
-        "Termin am {weekday} um {hour}:00 Uhr bestätigt.",
-    ),
+    ("Angebot A-{n} versendet", "Angebot über {amount} € netto inklusive Installation versendet, gültig 30 Tage."),
+    ("Rückfrage zur Rechnung R-{n}", "Bittet um Aufschlüsselung der Reisekosten. Kopie an die Buchhaltung."),
+    ("Unterlagen {product}", "Produktblatt und Preisliste {year} als PDF geschickt."),
+    ("Terminbestätigung", "Termin am {weekday} um {hour}:00 Uhr bestätigt."),
 ];
 
 const MEETINGS: Texts = &[
-    (
-        "Termin vor Ort",
-        "Besichtigung beim Kunden, Anforderungen aufgenommen: {product}, etwa {qty} Stück.",
-    ),
-    (
-        "Jahresgespräch {year}",
-        "Rückblick und Planung: Volumen soll um {pct} % steigen. Rahmenvertrag prüfen.",
-    ),
-    (
-        "Videokonferenz Projektstart",
-        "Kick-off mit Einkauf und IT. Nächster Termin in zwei Wochen.",
-    ),
-    (
-        "Messegespräch",
-        "Gespräch am Stand über {topic}. Folgetermin im {month} vereinbart.",
-    ),
+    ("Termin vor Ort", "Besichtigung beim Kunden, Anforderungen aufgenommen: {product}, etwa {qty} Stück."),
+    ("Jahresgespräch {year}", "Rückblick und Planung: Volumen soll um {pct} % steigen. Rahmenvertrag prüfen."),
+    ("Videokonferenz Projektstart", "Kick-off mit Einkauf und IT. Nächster Termin in zwei Wochen."),
+    ("Messegespräch", "Gespräch am Stand über {topic}. Folgetermin im {month} vereinbart."),
 ];
 
 const NOTES: Texts = &[
-    (
-        "Ansprechpartner wechselt",
-        "Zuständigkeit wechselt zum {month}; Nachfolge noch offen.",
-    ),
+    ("Ansprechpartner wechselt", "Zuständigkeit wechselt zum {month}; Nachfolge noch offen."),
     ("Zahlungsziel", "Zahlungsziel auf 30 Tage netto vereinbart."),
-    (
-        "Wettbewerb",
-        "Kunde vergleicht mit einem Mitbewerber, Preis ist das Hauptkriterium.",
-    ),
-    (
-        "Budget",
-        "Budget für {topic} ist erst im {month} freigegeben.",
-    ),
+    ("Wettbewerb", "Kunde vergleicht mit einem Mitbewerber, Preis ist das Hauptkriterium."),
+    ("Budget", "Budget für {topic} ist erst im {month} freigegeben."),
 ];
 
 const ORDERS: Texts = &[
-    (
-        "Auftrag B-{n} erhalten",
-        "Bestellung über {qty} × {product}, Gesamtwert {amount} € netto.",
-    ),
-    (
-        "Nachbestellung",
-        "Nachbestellung gemäß Rahmenvertrag, Lieferung in KW {week}.",
-    ),
+    ("Auftrag B-{n} erhalten", "Bestellung über {qty} × {product}, Gesamtwert {amount} € netto."),
+    ("Nachbestellung", "Nachbestellung gemäß Rahmenvertrag, Lieferung in KW {week}."),
 ];
 
 const COMPLAINTS: Texts = &[
-    (
-        "Reklamation Lieferung L-{n}",
-        "Ware beschädigt angekommen, Fotos liegen vor. Ersatzlieferung veranlasst.",
-    ),
-    (
-        "Beschwerde über Wartezeiten",
-        "Lange Wartezeit an der Hotline beklagt. Rückruf durch die Teamleitung zugesagt.",
-    ),
-    (
-        "Falsche Menge geliefert",
-        "Statt {qty} nur die Hälfte geliefert; Rest folgt in KW {week}.",
-    ),
+    ("Reklamation Lieferung L-{n}", "Ware beschädigt angekommen, Fotos liegen vor. Ersatzlieferung veranlasst."),
+    ("Beschwerde über Wartezeiten", "Lange Wartezeit an der Hotline beklagt. Rückruf durch die Teamleitung zugesagt."),
+    ("Falsche Menge geliefert", "Statt {qty} nur die Hälfte geliefert; Rest folgt in KW {week}."),
 ];
 
 const DEALS: &[&str] = &[
@@ -789,61 +593,25 @@ const DEALS: &[&str] = &[
 ];
 
 const TICKET_COMPLAINTS: Texts = &[
-    (
-        "Lieferung beschädigt",
-        "Die Lieferung L-{n} kam mit beschädigter Verpackung an; zwei Teile sind verbogen.",
-    ),
-    (
-        "Falsche Ware geliefert",
-        "Statt Artikel {n} wurde ein anderes Modell geliefert. Bitte um Abholung und Ersatz.",
-    ),
-    (
-        "Rechnung doppelt abgebucht",
-        "Die Rechnung R-{n} wurde zweimal abgebucht. Bitte um Erstattung.",
-    ),
-    (
-        "Gerät nach Reparatur wieder defekt",
-        "{product} zeigt seit {weekday} wieder denselben Fehler wie vor der Reparatur.",
-    ),
-    (
-        "Zugesagter Rückruf blieb aus",
-        "Der für {weekday} zugesagte Rückruf ist nicht erfolgt.",
-    ),
+    ("Lieferung beschädigt", "Die Lieferung L-{n} kam mit beschädigter Verpackung an; zwei Teile sind verbogen."),
+    ("Falsche Ware geliefert", "Statt Artikel {n} wurde ein anderes Modell geliefert. Bitte um Abholung und Ersatz."),
+    ("Rechnung doppelt abgebucht", "Die Rechnung R-{n} wurde zweimal abgebucht. Bitte um Erstattung."),
+    ("Gerät nach Reparatur wieder defekt", "{product} zeigt seit {weekday} wieder denselben Fehler wie vor der Reparatur."),
+    ("Zugesagter Rückruf blieb aus", "Der für {weekday} zugesagte Rückruf ist nicht erfolgt."),
 ];
 
 const TICKET_SERVICE: Texts = &[
-    (
-        "Passwort zurücksetzen",
-        "Zugang zum Kundenportal nach mehreren Fehlversuchen gesperrt.",
-    ),
-    (
-        "Adressänderung",
-        "Neue Lieferadresse ab {month} übernehmen.",
-    ),
-    (
-        "Frage zur Rechnung R-{n}",
-        "Bitte um Erläuterung der Position Versandkosten.",
-    ),
-    (
-        "Ersatzteil anfragen",
-        "Benötigt einen Dichtungssatz für {product}.",
-    ),
-    (
-        "Wartungstermin vereinbaren",
-        "Jährliche Wartung fällig, Terminvorschlag KW {week}.",
-    ),
-    (
-        "Bedienungsanleitung gesucht",
-        "Anleitung für {product} als PDF erbeten.",
-    ),
+    ("Passwort zurücksetzen", "Zugang zum Kundenportal nach mehreren Fehlversuchen gesperrt."),
+    ("Adressänderung", "Neue Lieferadresse ab {month} übernehmen."),
+    ("Frage zur Rechnung R-{n}", "Bitte um Erläuterung der Position Versandkosten."),
+    ("Ersatzteil anfragen", "Benötigt einen Dichtungssatz für {product}."),
+    ("Wartungstermin vereinbaren", "Jährliche Wartung fällig, Terminvorschlag KW {week}."),
+    ("Bedienungsanleitung gesucht", "Anleitung für {product} als PDF erbeten."),
 ];
 
 /// Letters and digits of a name in ASCII: "Jörg Müller-Thurgau" is "joergmuellerthurgau".
 fn slug(s: &str) -> String {
-    fold(s)
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect()
+    fold(s).chars().filter(char::is_ascii_alphanumeric).collect()
 }
 
 /// ISO 7064 MOD 11,10, the check digit of a German VAT id over its first eight digits.
@@ -874,9 +642,7 @@ impl Demo {
     }
 
     fn rng(&self, stream: u64, i: u64) -> Rng {
-        Rng(splitmix64(
-            splitmix64(self.seed ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03)) ^ i,
-        ))
+        Rng(splitmix64(splitmix64(self.seed ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03)) ^ i))
     }
 
     /// Fills `{n}`, `{qty}`, `{product}`… in a template.
@@ -885,10 +651,7 @@ impl Demo {
         let values: [(&str, String); 12] = [
             ("{n}", r.range(10_000, 99_999).to_string()),
             ("{qty}", r.range(2, 250).to_string()),
-            (
-                "{amount}",
-                format!("{}.{:03}", r.range(1, 240), r.below(1000)),
-            ),
+            ("{amount}", format!("{}.{:03}", r.range(1, 240), r.below(1000))),
             ("{pct}", r.range(3, 25).to_string()),
             ("{week}", r.range(2, 51).to_string()),
             ("{year}", r.range(2024, 2027).to_string()),
@@ -905,23 +668,18 @@ impl Demo {
         s
     }
 
-    /// A German landline in the city's area code, or a mobile number.
-    fn phone(r: &mut Rng, area: Option<&str>) -> String {
+    /// A German landline in the city's area code, or a mobile number. The subscriber number
+    /// is a bijection of `unique` (below 8 million), so no two contacts share a number.
+    fn phone(r: &mut Rng, area: Option<&str>, unique: u64) -> String {
         let international = r.chance(40);
-        let (prefix, number) = match area.filter(|_| r.chance(65)) {
-            Some(code) => {
-                let len = match code.len() {
-                    2 => r.range(7, 8) as usize,
-                    3 => 7,
-                    _ => 6,
-                };
-                (code, r.digits(len))
-            }
-            None => {
-                let (prefix, len) = r.pick(MOBILE);
-                (prefix, r.digits(len))
-            }
+        let (prefix, len) = match area.filter(|c| c.len() <= 3 && r.chance(65)) {
+            Some(code) => (code, if code.len() == 2 { 8 } else { 7 }),
+            None => r.pick(MOBILE),
         };
+        // First digit 2-9 (a national number never starts with 0 or 1), then len-1 digits.
+        let rest = 10u64.pow(len as u32 - 1);
+        let v = (unique.wrapping_mul(7_654_321).wrapping_add(1_234_567)) % (8 * rest);
+        let number = format!("{}{:0width$}", 2 + v / rest, v % rest, width = len - 1);
         if international {
             format!("+49 {prefix} {number}")
         } else {
@@ -983,15 +741,8 @@ impl Demo {
         };
         let email = format!("{local}@{}", r.pick(DOMAINS));
         let (address, area) = Self::address(&mut r);
-        let phone = Self::phone(&mut r, area);
-        let birthday = r.chance(55).then(|| {
-            format!(
-                "{}-{:02}-{:02}",
-                r.range(1945, 2004),
-                r.range(1, 12),
-                r.range(1, 28)
-            )
-        });
+        let phone = Self::phone(&mut r, area, i);
+        let birthday = r.chance(55).then(|| format!("{}-{:02}-{:02}", r.range(1945, 2004), r.range(1, 12), r.range(1, 28)));
         let mut tags: Vec<String> = Vec::new();
         for _ in 0..r.below(3) {
             let t = r.pick(TAGS).to_string();
@@ -1006,14 +757,8 @@ impl Demo {
             title: title.map(str::to_string),
             given_name: Some(given.to_string()),
             family_name: Some(family.to_string()),
-            emails: Some(vec![EmailInput {
-                address: email,
-                label: None,
-            }]),
-            phones: Some(vec![PhoneInput {
-                number: phone,
-                label: None,
-            }]),
+            emails: Some(vec![EmailInput { address: email, label: None }]),
+            phones: Some(vec![PhoneInput { number: phone, label: None }]),
             addresses: Some(vec![address]),
             job_title,
             birthday,
@@ -1060,20 +805,15 @@ impl Demo {
             name: Some(name),
             website: Some(format!("https://{base}.example.com")),
             industry: Some(industry.to_string()),
-            vat_id: Some(format!(
-                "DE{}",
-                vat.iter().map(|d| char::from(b'0' + d)).collect::<String>()
-            )),
+            vat_id: Some(format!("DE{}", vat.iter().map(|d| char::from(b'0' + d)).collect::<String>())),
             email: Some(format!("info.{base}{i}@{}", r.pick(DOMAINS))),
-            phone: Some(Self::phone(&mut r, area)),
+            phone: Some(Self::phone(&mut r, area, 7_999_999 - i % 4_000_000)),
             street: address.street,
             postal_code: address.postal_code,
             city: address.city,
             country: address.country,
             tags: Some(tags),
-            notes: r
-                .chance(15)
-                .then(|| "Rahmenvertrag läuft bis Jahresende.".to_string()),
+            notes: r.chance(15).then(|| "Rahmenvertrag läuft bis Jahresende.".to_string()),
             ..Default::default()
         }
     }
@@ -1104,16 +844,8 @@ impl Demo {
     pub fn ticket(&self, i: u64) -> (String, String, bool) {
         let mut r = self.rng(STREAM_TICKET, i);
         let complaint = r.chance(25);
-        let (title, description) = r.pick(if complaint {
-            TICKET_COMPLAINTS
-        } else {
-            TICKET_SERVICE
-        });
-        (
-            Self::fill(&mut r, title),
-            Self::fill(&mut r, description),
-            complaint,
-        )
+        let (title, description) = r.pick(if complaint { TICKET_COMPLAINTS } else { TICKET_SERVICE });
+        (Self::fill(&mut r, title), Self::fill(&mut r, description), complaint)
     }
 }
 
@@ -1138,27 +870,20 @@ mod tests {
     }
 
     #[test]
-    fn ten_thousand_contacts_validate_and_have_unique_reserved_emails() {
+    fn ten_thousand_contacts_validate_and_have_unique_reserved_emails_and_phones() {
         let demo = Demo::new(42);
         let mut emails = HashSet::new();
+        let mut phones = HashSet::new();
         let mut b2b = 0;
         for i in 0..10_000 {
             let c = demo.contact(i);
-            let d = c
-                .validate()
-                .unwrap_or_else(|e| unreachable!("contact {i}: {e}"));
-            let email = d
-                .personal
-                .primary_email()
-                .map(EmailAddress::normalized)
-                .unwrap_or_default();
-            let domain = email
-                .rsplit_once('@')
-                .map(|(_, d)| d.to_string())
-                .unwrap_or_default();
+            let d = c.validate().unwrap_or_else(|e| unreachable!("contact {i}: {e}"));
+            let email = d.personal.primary_email().map(EmailAddress::normalized).unwrap_or_default();
+            let domain = email.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
             assert!(DOMAINS.contains(&domain.as_str()), "{email}");
             assert!(emails.insert(email), "duplicate email for contact {i}");
-            assert!(d.personal.primary_phone().is_some());
+            let phone = d.personal.primary_phone().map(|p| p.to_string()).unwrap_or_default();
+            assert!(phones.insert(phone), "duplicate phone for contact {i}");
             b2b += usize::from(demo.contact_is_b2b(i));
         }
         assert!((2_500..3_500).contains(&b2b), "{b2b} of 10000 are B2B");
@@ -1168,18 +893,11 @@ mod tests {
     fn organizations_validate_with_a_vat_id_that_fails_its_check_digit() {
         let demo = Demo::new(42);
         for i in 0..2_000 {
-            let d = demo
-                .organization(i)
-                .validate()
-                .unwrap_or_else(|e| unreachable!("organization {i}: {e}"));
+            let d = demo.organization(i).validate().unwrap_or_else(|e| unreachable!("organization {i}: {e}"));
             let vat = d.vat_id.unwrap_or_default();
             let digits: Vec<u8> = vat.bytes().skip(2).map(|b| b - b'0').collect();
             assert_eq!(digits.len(), 9);
-            assert_ne!(
-                digits.get(8).copied(),
-                Some(vat_check_digit(&digits[..8])),
-                "{vat}"
-            );
+            assert_ne!(digits.get(8).copied(), Some(vat_check_digit(&digits[..8])), "{vat}");
         }
         // DE136695976 is valid: the check digit itself is right.
         assert_eq!(vat_check_digit(&[1, 3, 6, 6, 9, 5, 9, 7]), 6);

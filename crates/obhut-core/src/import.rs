@@ -5,9 +5,7 @@
 //! without any mapping file, and vCards are read by [`crate::vcard`]. [`validate_rows`] then
 //! turns the rows into drafts and names every problem by the row a user sees in a spreadsheet.
 
-use crate::contact::{
-    AddressInput, ContactDraft, ContactInput, ContactKind, ContactPersonal, EmailInput, PhoneInput,
-};
+use crate::contact::{AddressInput, ContactDraft, ContactInput, ContactKind, ContactPersonal, EmailInput, PhoneInput};
 use crate::ids::OrganizationId;
 use crate::organization::OrganizationInput;
 use crate::search::fold;
@@ -60,11 +58,7 @@ pub struct RowError {
 
 impl RowError {
     pub fn new(row: usize, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            row,
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { row, field: field.into(), message: message.into() }
     }
 }
 
@@ -73,11 +67,7 @@ impl fmt::Display for RowError {
         if self.field == "*" {
             write!(f, "row {}: {}", self.row, self.message)
         } else {
-            write!(
-                f,
-                "row {}, field {}: {}",
-                self.row, self.field, self.message
-            )
+            write!(f, "row {}, field {}: {}", self.row, self.field, self.message)
         }
     }
 }
@@ -140,13 +130,9 @@ pub fn detect_format(bytes: &[u8], file_name: &str) -> ImportFormat {
 }
 
 fn detect_in_text(text: &str, file_name: &str) -> ImportFormat {
-    let ext = file_name
-        .rsplit_once('.')
-        .map(|(_, e)| e.trim().to_ascii_lowercase());
+    let ext = file_name.rsplit_once('.').map(|(_, e)| e.trim().to_ascii_lowercase());
     let head = text.trim_start();
-    let vcard_content = head
-        .get(..11)
-        .is_some_and(|h| h.eq_ignore_ascii_case("BEGIN:VCARD"));
+    let vcard_content = head.get(..11).is_some_and(|h| h.eq_ignore_ascii_case("BEGIN:VCARD"));
     if matches!(ext.as_deref(), Some("vcf" | "vcard")) || vcard_content {
         ImportFormat::Vcard
     } else {
@@ -183,12 +169,7 @@ fn decode(bytes: &[u8]) -> Result<(String, &'static str), ImportError> {
     if bytes.is_empty() {
         return Err(ImportError::Empty);
     }
-    let with = |enc: &'static Encoding, b: &[u8]| {
-        (
-            enc.decode_without_bom_handling(b).0.into_owned(),
-            enc.name(),
-        )
-    };
+    let with = |enc: &'static Encoding, b: &[u8]| (enc.decode_without_bom_handling(b).0.into_owned(), enc.name());
     let (text, name) = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         with(UTF_8, rest)
     } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
@@ -209,10 +190,7 @@ fn decode(bytes: &[u8]) -> Result<(String, &'static str), ImportError> {
         Some(t) => t.to_owned(),
         None => text,
     };
-    let controls = text
-        .chars()
-        .filter(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c' | '\x1a'))
-        .count();
+    let controls = text.chars().filter(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c' | '\x1a')).count();
     if text.contains('\0') || controls > text.len() / 100 + 2 {
         return Err(ImportError::NotText);
     }
@@ -261,16 +239,7 @@ enum Field {
 impl Field {
     /// Fields of a contact point or address, which a qualifier such as "geschäftlich" labels.
     fn takes_label(self) -> bool {
-        matches!(
-            self,
-            Self::Email
-                | Self::Phone
-                | Self::Street
-                | Self::HouseNumber
-                | Self::PostalCode
-                | Self::City
-                | Self::Country
-        )
+        matches!(self, Self::Email | Self::Phone | Self::Street | Self::HouseNumber | Self::PostalCode | Self::City | Self::Country)
     }
     /// Fields of which a row may carry several.
     fn repeats(self) -> bool {
@@ -448,35 +417,17 @@ struct Mapped {
 }
 
 fn normalize_header(h: &str) -> String {
-    fold(h)
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect()
+    fold(h).chars().filter(char::is_ascii_alphanumeric).collect()
 }
 
 fn lookup(n: &str) -> Option<Mapped> {
     if MOBILE_HEADERS.contains(&n) {
-        return Some(Mapped {
-            field: Field::Phone,
-            label: Some("mobile"),
-            weak: false,
-        });
+        return Some(Mapped { field: Field::Phone, label: Some("mobile"), weak: false });
     }
     if let Some((_, f)) = HEADERS.iter().find(|(k, _)| *k == n) {
-        return Some(Mapped {
-            field: *f,
-            label: None,
-            weak: false,
-        });
+        return Some(Mapped { field: *f, label: None, weak: false });
     }
-    WEAK_HEADERS
-        .iter()
-        .find(|(k, _)| *k == n)
-        .map(|(_, f)| Mapped {
-            field: *f,
-            label: None,
-            weak: true,
-        })
+    WEAK_HEADERS.iter().find(|(k, _)| *k == n).map(|(_, f)| Mapped { field: *f, label: None, weak: true })
 }
 
 /// The field a header names: exactly, without its numbering ("E-Mail 2", "Address 1 -
@@ -496,10 +447,7 @@ fn map_header(raw: &str) -> Option<Mapped> {
     for (q, label) in QUALIFIERS {
         for rest in [n.strip_prefix(q), n.strip_suffix(q)].into_iter().flatten() {
             if let Some(m) = lookup(rest).filter(|m| m.field.takes_label() && !m.weak) {
-                return Some(Mapped {
-                    label: Some(m.label.unwrap_or(label)),
-                    ..m
-                });
+                return Some(Mapped { label: Some(m.label.unwrap_or(label)), ..m });
             }
         }
     }
@@ -515,17 +463,9 @@ struct Plan {
 
 fn plan_columns(headers: &[String]) -> Result<Plan, ImportError> {
     let mapped: Vec<Option<Mapped>> = headers.iter().map(|h| map_header(h)).collect();
-    let strong: Vec<Field> = mapped
-        .iter()
-        .flatten()
-        .filter(|m| !m.weak)
-        .map(|m| m.field)
-        .collect();
+    let strong: Vec<Field> = mapped.iter().flatten().filter(|m| !m.weak).map(|m| m.field).collect();
     let mut taken: Vec<(Field, Option<&'static str>)> = Vec::new();
-    let mut plan = Plan {
-        columns: Vec::new(),
-        ignored: Vec::new(),
-    };
+    let mut plan = Plan { columns: Vec::new(), ignored: Vec::new() };
     for (i, (h, m)) in headers.iter().zip(mapped).enumerate() {
         let m = m.filter(|m| !(m.weak && strong.contains(&m.field)));
         match m {
@@ -545,11 +485,7 @@ fn plan_columns(headers: &[String]) -> Result<Plan, ImportError> {
     }
     let has = |f: Field| plan.columns.iter().any(|(_, m)| m.field == f);
     if !has(Field::GivenName) && !has(Field::FamilyName) {
-        let found: Vec<&str> = headers
-            .iter()
-            .map(String::as_str)
-            .filter(|h| !h.is_empty())
-            .collect();
+        let found: Vec<&str> = headers.iter().map(String::as_str).filter(|h| !h.is_empty()).collect();
         return Err(ImportError::MissingColumns {
             missing: "the given name or the family name (such as Vorname, Nachname, First Name, Last Name)".into(),
             found: if found.is_empty() { "none".into() } else { found.join(", ") },
@@ -586,15 +522,8 @@ fn sniff_delimiter(text: &str) -> u8 {
 
 /// Excel's `sep=;` first line, which names the delimiter.
 fn sep_hint(text: &str) -> Option<u8> {
-    let first = text
-        .trim_start()
-        .lines()
-        .next()?
-        .trim_end_matches(['\r', ' ']);
-    let d = first
-        .get(..4)
-        .filter(|p| p.eq_ignore_ascii_case("sep="))
-        .and_then(|_| first.get(4..))?;
+    let first = text.trim_start().lines().next()?.trim_end_matches(['\r', ' ']);
+    let d = first.get(..4).filter(|p| p.eq_ignore_ascii_case("sep=")).and_then(|_| first.get(4..))?;
     match d.as_bytes() {
         [b] if matches!(b, b';' | b',' | b'\t' | b'|') => Some(*b),
         _ => None,
@@ -622,9 +551,7 @@ impl Lines<'_> {
         }
         if start > self.byte {
             let end = start.min(bytes.len());
-            self.line += bytes
-                .get(self.byte..end)
-                .map_or(0, |b| b.iter().filter(|c| **c == b'\n').count());
+            self.line += bytes.get(self.byte..end).map_or(0, |b| b.iter().filter(|c| **c == b'\n').count());
             self.byte = end;
         }
         self.line
@@ -634,32 +561,19 @@ impl Lines<'_> {
 fn parse_csv(text: &str, encoding: &'static str) -> Result<ParsedImport, ImportError> {
     let hint = sep_hint(text);
     let delimiter = hint.unwrap_or_else(|| sniff_delimiter(text));
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let mut record = csv::StringRecord::new();
     let mut plan: Option<(Plan, usize)> = None;
     let mut skipped_hint = hint.is_none();
     let mut rows = Vec::new();
     let mut errors = Vec::new();
-    let mut lines = Lines {
-        text,
-        byte: 0,
-        line: 1,
-    };
+    let mut lines = Lines { text, byte: 0, line: 1 };
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => {
-                return Err(ImportError::Csv {
-                    row: lines.of(e.position()),
-                    message: csv_message(&e),
-                })
-            }
+            Err(e) => return Err(ImportError::Csv { row: lines.of(e.position()), message: csv_message(&e) }),
         }
         let line = lines.of(record.position());
         if record.iter().all(str::is_empty) {
@@ -667,10 +581,7 @@ fn parse_csv(text: &str, encoding: &'static str) -> Result<ParsedImport, ImportE
         }
         if !skipped_hint {
             skipped_hint = true;
-            if record
-                .get(0)
-                .is_some_and(|f| f.to_ascii_lowercase().starts_with("sep="))
-            {
+            if record.get(0).is_some_and(|f| f.to_ascii_lowercase().starts_with("sep=")) {
                 continue;
             }
         }
@@ -680,18 +591,12 @@ fn parse_csv(text: &str, encoding: &'static str) -> Result<ParsedImport, ImportE
             continue;
         };
         if rows.len() + errors.len() >= MAX_IMPORT_ROWS {
-            return Err(ImportError::TooManyRows {
-                max: MAX_IMPORT_ROWS,
-            });
+            return Err(ImportError::TooManyRows { max: MAX_IMPORT_ROWS });
         }
         // A trailing delimiter (extra empty fields) is harmless; any other mismatch shifts columns.
         let extra_empty = record.len() > *width && record.iter().skip(*width).all(str::is_empty);
         if record.len() != *width && !extra_empty {
-            errors.push(RowError::new(
-                line,
-                "*",
-                format!("has {} fields but the header has {}", record.len(), width),
-            ));
+            errors.push(RowError::new(line, "*", format!("has {} fields but the header has {}", record.len(), width)));
             continue;
         }
         rows.push(csv_row(line, plan, &record));
@@ -700,14 +605,7 @@ fn parse_csv(text: &str, encoding: &'static str) -> Result<ParsedImport, ImportE
         return Err(ImportError::Empty);
     }
     let ignored_columns = plan.map(|(p, _)| p.ignored).unwrap_or_default();
-    Ok(ParsedImport {
-        format: ImportFormat::Csv,
-        encoding,
-        delimiter: Some(delimiter),
-        rows,
-        errors,
-        ignored_columns,
-    })
+    Ok(ParsedImport { format: ImportFormat::Csv, encoding, delimiter: Some(delimiter), rows, errors, ignored_columns })
 }
 
 fn csv_message(e: &csv::Error) -> String {
@@ -751,32 +649,19 @@ fn csv_row(line: usize, plan: &Plan, record: &csv::StringRecord) -> ImportRow {
                         (Some(open), Some(inner)) => inner.get(open + 1..).unwrap_or(part).trim(),
                         _ => part,
                     };
-                    emails.push(EmailInput {
-                        address: address.to_string(),
-                        label: m.label.map(str::to_string),
-                    });
+                    emails.push(EmailInput { address: address.to_string(), label: m.label.map(str::to_string) });
                 }
             }
             Field::Phone => {
                 for part in v.split([';', ',']).map(str::trim).filter(|p| !p.is_empty()) {
-                    phones.push(PhoneInput {
-                        number: part.to_string(),
-                        label: m.label.map(str::to_string),
-                    });
+                    phones.push(PhoneInput { number: part.to_string(), label: m.label.map(str::to_string) });
                 }
             }
-            Field::Street
-            | Field::HouseNumber
-            | Field::PostalCode
-            | Field::City
-            | Field::Country => {
+            Field::Street | Field::HouseNumber | Field::PostalCode | Field::City | Field::Country => {
                 let pos = match addresses.iter().position(|(l, _, _)| *l == m.label) {
                     Some(p) => p,
                     None => {
-                        let a = AddressInput {
-                            label: m.label.map(str::to_string),
-                            ..Default::default()
-                        };
+                        let a = AddressInput { label: m.label.map(str::to_string), ..Default::default() };
                         addresses.push((m.label, a, None));
                         addresses.len() - 1
                     }
@@ -809,11 +694,7 @@ fn csv_row(line: usize, plan: &Plan, record: &csv::StringRecord) -> ImportRow {
     c.phones = Some(phones).filter(|v| !v.is_empty());
     c.addresses = Some(addresses).filter(|v| !v.is_empty());
     c.tags = Some(tags).filter(|v| !v.is_empty());
-    ImportRow {
-        row: line,
-        contact: c,
-        organization_name,
-    }
+    ImportRow { row: line, contact: c, organization_name }
 }
 
 /// Undoes the formula guard of [`csv_export_record`]: `'=x` reads as `=x`.
@@ -826,10 +707,9 @@ fn unguard(v: &str) -> &str {
 
 fn normalize_kind(v: &str) -> String {
     match normalize_header(v).as_str() {
-        "b2c" | "privat" | "privatkunde" | "privatperson" | "privatkundin" | "verbraucher"
-        | "consumer" | "private" => "b2c".into(),
-        "b2b" | "geschaeftlich" | "geschaeftskunde" | "geschaeftskundin" | "firmenkunde"
-        | "gewerblich" | "gewerbekunde" | "firma" | "business" | "company" => "b2b".into(),
+        "b2c" | "privat" | "privatkunde" | "privatperson" | "privatkundin" | "verbraucher" | "consumer" | "private" => "b2c".into(),
+        "b2b" | "geschaeftlich" | "geschaeftskunde" | "geschaeftskundin" | "firmenkunde" | "gewerblich" | "gewerbekunde" | "firma"
+        | "business" | "company" => "b2b".into(),
         _ => v.to_string(),
     }
 }
@@ -862,11 +742,7 @@ pub(crate) fn normalize_birthday(v: &str) -> Option<String> {
         return None;
     }
     let iso = |y: &str, m: &str, d: &str| -> Option<String> {
-        let (y, m, d) = (
-            y.parse::<u32>().ok()?,
-            m.parse::<u32>().ok()?,
-            d.parse::<u32>().ok()?,
-        );
+        let (y, m, d) = (y.parse::<u32>().ok()?, m.parse::<u32>().ok()?, d.parse::<u32>().ok()?);
         Some(format!("{y:04}-{m:02}-{d:02}"))
     };
     let parts: Vec<&str> = v.split(['.', '/', '-']).map(str::trim).collect();
@@ -891,32 +767,12 @@ pub(crate) fn normalize_birthday(v: &str) -> Option<String> {
 /// Tags from one cell: split at `,` `|` `;` (and Google's `:::`), Google's system groups
 /// (`* myContacts`) dropped, characters a tag may not hold turned into spaces.
 fn split_tags(v: &str) -> Vec<String> {
-    v.split(":::")
-        .flat_map(|p| p.split([',', '|', ';']))
-        .map(str::trim)
-        .filter(|p| !p.starts_with('*'))
-        .filter_map(tidy_tag)
-        .collect()
+    v.split(":::").flat_map(|p| p.split([',', '|', ';'])).map(str::trim).filter(|p| !p.starts_with('*')).filter_map(tidy_tag).collect()
 }
 
 pub(crate) fn tidy_tag(t: &str) -> Option<String> {
-    let cleaned: String = t
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.') {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    let tag: String = cleaned
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(40)
-        .collect();
+    let cleaned: String = t.chars().map(|c| if c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.') { c } else { ' ' }).collect();
+    let tag: String = cleaned.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(40).collect();
     let tag = tag.trim().to_string();
     (!tag.is_empty()).then_some(tag)
 }
@@ -933,21 +789,10 @@ pub fn validate_rows(rows: &[ImportRow]) -> (Vec<ValidRow>, Vec<RowError>) {
     let mut seen_emails: HashMap<String, usize> = HashMap::new();
     let mut seen_phones: HashMap<String, usize> = HashMap::new();
     for r in rows {
-        let org = r
-            .organization_name
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
-        let kind = r
-            .contact
-            .kind
-            .as_deref()
-            .and_then(|k| ContactKind::parse(k).ok());
+        let org = r.organization_name.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let kind = r.contact.kind.as_deref().and_then(|k| ContactKind::parse(k).ok());
         let mut input = r.contact.clone();
-        let no_org_id = input
-            .organization_id
-            .as_deref()
-            .is_none_or(|s| s.trim().is_empty());
+        let no_org_id = input.organization_id.as_deref().is_none_or(|s| s.trim().is_empty());
         // A B2B row gets its organization id only when saved; validate against a placeholder.
         let placeholder = kind == Some(ContactKind::B2b) && org.is_some() && no_org_id;
         if placeholder {
@@ -957,24 +802,13 @@ pub fn validate_rows(rows: &[ImportRow]) -> (Vec<ValidRow>, Vec<RowError>) {
         let draft = match input.validate() {
             Ok(d) => Some(d),
             Err(e) => {
-                row_errors.extend(
-                    e.0.into_iter()
-                        .map(|f| RowError::new(r.row, friendly_field(&f.field), f.message)),
-                );
+                row_errors.extend(e.0.into_iter().map(|f| RowError::new(r.row, friendly_field(&f.field), f.message)));
                 None
             }
         };
         if let Some(name) = org {
-            if let Err(e) = (OrganizationInput {
-                name: Some(name.to_string()),
-                ..Default::default()
-            })
-            .validate()
-            {
-                row_errors.extend(
-                    e.0.into_iter()
-                        .map(|f| RowError::new(r.row, "organization", f.message)),
-                );
+            if let Err(e) = (OrganizationInput { name: Some(name.to_string()), ..Default::default() }).validate() {
+                row_errors.extend(e.0.into_iter().map(|f| RowError::new(r.row, "organization", f.message)));
             }
         }
         let Some(mut draft) = draft.filter(|_| row_errors.is_empty()) else {
@@ -984,31 +818,13 @@ pub fn validate_rows(rows: &[ImportRow]) -> (Vec<ValidRow>, Vec<RowError>) {
         if placeholder {
             draft.organization_id = None;
         }
-        let emails: Vec<String> = draft
-            .personal
-            .emails
-            .iter()
-            .map(|e| e.address.normalized())
-            .collect();
-        let phones: Vec<String> = draft
-            .personal
-            .phones
-            .iter()
-            .map(|p| p.number.as_str().to_string())
-            .collect();
+        let emails: Vec<String> = draft.personal.emails.iter().map(|e| e.address.normalized()).collect();
+        let phones: Vec<String> = draft.personal.phones.iter().map(|p| p.number.as_str().to_string()).collect();
         if let Some(first) = emails.iter().find_map(|e| seen_emails.get(e)) {
-            row_errors.push(RowError::new(
-                r.row,
-                "email",
-                format!("duplicate of row {first}"),
-            ));
+            row_errors.push(RowError::new(r.row, "email", format!("duplicate of row {first}")));
         }
         if let Some(first) = phones.iter().find_map(|p| seen_phones.get(p)) {
-            row_errors.push(RowError::new(
-                r.row,
-                "phone",
-                format!("duplicate of row {first}"),
-            ));
+            row_errors.push(RowError::new(r.row, "phone", format!("duplicate of row {first}")));
         }
         if !row_errors.is_empty() {
             errors.extend(row_errors);
@@ -1020,14 +836,8 @@ pub fn validate_rows(rows: &[ImportRow]) -> (Vec<ValidRow>, Vec<RowError>) {
         for p in phones {
             seen_phones.entry(p).or_insert(r.row);
         }
-        let organization_name = org
-            .filter(|_| kind != Some(ContactKind::B2c))
-            .map(str::to_string);
-        valid.push(ValidRow {
-            row: r.row,
-            draft,
-            organization_name,
-        });
+        let organization_name = org.filter(|_| kind != Some(ContactKind::B2c)).map(str::to_string);
+        valid.push(ValidRow { row: r.row, draft, organization_name });
     }
     (valid, errors)
 }
@@ -1050,14 +860,7 @@ fn friendly_field(f: &str) -> String {
     } else if let Some((i, _)) = f.strip_prefix("phones[").and_then(indexed) {
         numbered("phone", i)
     } else if let Some((i, part)) = f.strip_prefix("addresses[").and_then(indexed) {
-        numbered(
-            if part.is_empty() {
-                "address"
-            } else {
-                part.as_str()
-            },
-            i,
-        )
+        numbered(if part.is_empty() { "address" } else { part.as_str() }, i)
     } else if f.starts_with("tags[") {
         "tags".into()
     } else if f == "organization_id" {
@@ -1139,22 +942,10 @@ pub fn csv_export_record(
             all.get(i).cloned().unwrap_or_default()
         }
     };
-    let emails = || {
-        p.emails
-            .iter()
-            .map(|e| e.address.to_string())
-            .collect::<Vec<_>>()
-    };
-    let phones = || {
-        p.phones
-            .iter()
-            .map(|n| n.number.to_string())
-            .collect::<Vec<_>>()
-    };
+    let emails = || p.emails.iter().map(|e| e.address.to_string()).collect::<Vec<_>>();
+    let phones = || p.phones.iter().map(|n| n.number.to_string()).collect::<Vec<_>>();
     let address = p.addresses.first();
-    let part = |f: fn(&crate::contact::PostalAddress) -> &Option<String>| {
-        address.map(|a| text(f(a))).unwrap_or_default()
-    };
+    let part = |f: fn(&crate::contact::PostalAddress) -> &Option<String>| address.map(|a| text(f(a))).unwrap_or_default();
     vec![
         guard(id),
         kind.as_str().to_string(),
@@ -1198,16 +989,8 @@ mod tests {
                     Frau;Jürgen;Müller;j.mueller@example.com;030 1234567;Schillerstraße 5;10115;Berlin;Müller GmbH\r\n";
         let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(text);
         let p = parse_import(&bytes, "Kontakte.csv").unwrap();
-        assert_eq!(
-            (p.format, p.encoding, p.delimiter),
-            (ImportFormat::Csv, "windows-1252", Some(b';'))
-        );
-        assert!(
-            p.errors.is_empty() && p.ignored_columns.is_empty(),
-            "{:?} {:?}",
-            p.errors,
-            p.ignored_columns
-        );
+        assert_eq!((p.format, p.encoding, p.delimiter), (ImportFormat::Csv, "windows-1252", Some(b';')));
+        assert!(p.errors.is_empty() && p.ignored_columns.is_empty(), "{:?} {:?}", p.errors, p.ignored_columns);
         let r = &p.rows[0];
         assert_eq!(r.row, 2);
         assert_eq!(r.contact.given_name.as_deref(), Some("Jürgen"));
@@ -1216,11 +999,7 @@ mod tests {
         assert_eq!(r.organization_name.as_deref(), Some("Müller GmbH"));
         let a = &r.contact.addresses.as_ref().unwrap()[0];
         assert_eq!(
-            (
-                a.street.as_deref(),
-                a.postal_code.as_deref(),
-                a.city.as_deref()
-            ),
+            (a.street.as_deref(), a.postal_code.as_deref(), a.city.as_deref()),
             (Some("Schillerstraße 5"), Some("10115"), Some("Berlin"))
         );
     }
@@ -1234,55 +1013,23 @@ mod tests {
                     0151 23456789,anna@example.com,SMTP,anna.privat@example.org,4/12/1980,\"Kunden; VIP\",\"Zwei\nZeilen\"\n";
         let p = parse(text);
         assert_eq!((p.encoding, p.delimiter), ("UTF-8", Some(b',')));
-        assert_eq!(
-            p.ignored_columns,
-            vec!["Middle Name".to_string(), "E-mail Type".to_string()]
-        );
+        assert_eq!(p.ignored_columns, vec!["Middle Name".to_string(), "E-mail Type".to_string()]);
         let c = &p.rows[0].contact;
         assert_eq!(c.title.as_deref(), Some("Dr."));
         assert_eq!(c.job_title.as_deref(), Some("Partnerin"));
         assert_eq!(c.birthday.as_deref(), Some("1980-04-12"));
         assert_eq!(c.tags, Some(vec!["Kunden".to_string(), "VIP".to_string()]));
         assert_eq!(c.notes.as_deref(), Some("Zwei\nZeilen"));
-        let phones: Vec<(&str, Option<&str>)> = c
-            .phones
-            .iter()
-            .flatten()
-            .map(|p| (p.number.as_str(), p.label.as_deref()))
-            .collect();
-        assert_eq!(
-            phones,
-            vec![
-                ("0221 123456", Some("work")),
-                ("0151 23456789", Some("mobile"))
-            ]
-        );
-        let emails: Vec<&str> = c
-            .emails
-            .iter()
-            .flatten()
-            .map(|e| e.address.as_str())
-            .collect();
+        let phones: Vec<(&str, Option<&str>)> = c.phones.iter().flatten().map(|p| (p.number.as_str(), p.label.as_deref())).collect();
+        assert_eq!(phones, vec![("0221 123456", Some("work")), ("0151 23456789", Some("mobile"))]);
+        let emails: Vec<&str> = c.emails.iter().flatten().map(|e| e.address.as_str()).collect();
         assert_eq!(emails, vec!["anna@example.com", "anna.privat@example.org"]);
-        let addresses: Vec<(Option<&str>, Option<&str>, Option<&str>)> = c
-            .addresses
-            .iter()
-            .flatten()
-            .map(|a| (a.label.as_deref(), a.city.as_deref(), a.country.as_deref()))
-            .collect();
-        assert_eq!(
-            addresses,
-            vec![
-                (Some("work"), Some("Köln"), Some("Germany")),
-                (Some("home"), Some("Bonn"), None)
-            ]
-        );
+        let addresses: Vec<(Option<&str>, Option<&str>, Option<&str>)> =
+            c.addresses.iter().flatten().map(|a| (a.label.as_deref(), a.city.as_deref(), a.country.as_deref())).collect();
+        assert_eq!(addresses, vec![(Some("work"), Some("Köln"), Some("Germany")), (Some("home"), Some("Bonn"), None)]);
         let (valid, errors) = validate_rows(&p.rows);
         assert!(errors.is_empty(), "{errors:?}");
-        assert_eq!(
-            valid[0].draft.personal.addresses[0].country.as_deref(),
-            Some("DE")
-        );
+        assert_eq!(valid[0].draft.personal.addresses[0].country.as_deref(), Some("DE"));
     }
 
     #[test]
@@ -1310,15 +1057,7 @@ mod tests {
             let m = map_header(header).unwrap_or_else(|| unreachable!("{header} not mapped"));
             assert_eq!((m.field, m.label), (field, label), "{header}");
         }
-        for ignored in [
-            "Business Fax",
-            "Weitere Vornamen",
-            "E-Mail-Typ",
-            "Abteilung",
-            "id",
-            "created_at",
-            "Homepage",
-        ] {
+        for ignored in ["Business Fax", "Weitere Vornamen", "E-Mail-Typ", "Abteilung", "id", "created_at", "Homepage"] {
             assert_eq!(map_header(ignored), None, "{ignored}");
         }
     }
@@ -1342,17 +1081,12 @@ mod tests {
         assert_eq!(p.rows[0].contact.family_name.as_deref(), Some("Müller"));
         let mut be = vec![0xFE, 0xFF];
         be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
-        assert_eq!(
-            parse_import(&be, "export.txt").unwrap().encoding,
-            "UTF-16BE"
-        );
+        assert_eq!(parse_import(&be, "export.txt").unwrap().encoding, "UTF-16BE");
     }
 
     #[test]
     fn row_numbers_are_spreadsheet_lines_and_count_multi_line_fields() {
-        let p = parse(
-            "Vorname;Nachname;Notizen\n\nErika;Muster;\"eins\nzwei\ndrei\"\n;;\nMax;Muster;\n",
-        );
+        let p = parse("Vorname;Nachname;Notizen\n\nErika;Muster;\"eins\nzwei\ndrei\"\n;;\nMax;Muster;\n");
         let rows: Vec<usize> = p.rows.iter().map(|r| r.row).collect();
         assert_eq!(rows, vec![3, 7]);
     }
@@ -1361,40 +1095,23 @@ mod tests {
     fn a_record_with_the_wrong_number_of_fields_is_a_row_error() {
         let p = parse("Vorname;Nachname;Ort\nErika;Muster;Berlin\nMax;Muster\nEva;Muster;Bonn;;\n");
         assert_eq!(p.rows.iter().map(|r| r.row).collect::<Vec<_>>(), vec![2, 4]);
-        assert_eq!(
-            p.errors,
-            vec![RowError::new(3, "*", "has 2 fields but the header has 3")]
-        );
-        assert_eq!(
-            p.errors[0].to_string(),
-            "row 3: has 2 fields but the header has 3"
-        );
+        assert_eq!(p.errors, vec![RowError::new(3, "*", "has 2 fields but the header has 3")]);
+        assert_eq!(p.errors[0].to_string(), "row 3: has 2 fields but the header has 3");
     }
 
     #[test]
     fn a_file_without_name_columns_names_what_is_missing() {
         let e = parse_import(b"E-Mail;Telefon\na@example.com;030 123456\n", "x.csv").err();
-        let Some(ImportError::MissingColumns { found, .. }) = &e else {
-            unreachable!("{e:?}")
-        };
+        let Some(ImportError::MissingColumns { found, .. }) = &e else { unreachable!("{e:?}") };
         assert_eq!(found, "E-Mail, Telefon");
-        assert!(e
-            .map(|e| e.to_string())
-            .unwrap_or_default()
-            .starts_with("the file has no column for the given name or the family name"));
+        assert!(e.map(|e| e.to_string()).unwrap_or_default().starts_with("the file has no column for the given name or the family name"));
     }
 
     #[test]
     fn whole_file_problems_are_errors() {
         assert_eq!(parse_import(b"", "x.csv"), Err(ImportError::Empty));
         assert_eq!(parse_import(b" \r\n\r\n", "x.csv"), Err(ImportError::Empty));
-        assert_eq!(
-            parse_import(
-                b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00",
-                "kontakte.xlsx"
-            ),
-            Err(ImportError::NotText)
-        );
+        assert_eq!(parse_import(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "kontakte.xlsx"), Err(ImportError::NotText));
     }
 
     #[test]
@@ -1407,45 +1124,21 @@ mod tests {
 
     #[test]
     fn formats_are_detected_by_name_and_content() {
-        assert_eq!(
-            detect_format(b"Vorname;Nachname", "a.VCF"),
-            ImportFormat::Vcard
-        );
-        assert_eq!(
-            detect_format(b"\xEF\xBB\xBF\r\nbegin:vcard\r\n", "upload"),
-            ImportFormat::Vcard
-        );
-        assert_eq!(
-            detect_format(b"Vorname;Nachname", "a.csv"),
-            ImportFormat::Csv
-        );
+        assert_eq!(detect_format(b"Vorname;Nachname", "a.VCF"), ImportFormat::Vcard);
+        assert_eq!(detect_format(b"\xEF\xBB\xBF\r\nbegin:vcard\r\n", "upload"), ImportFormat::Vcard);
+        assert_eq!(detect_format(b"Vorname;Nachname", "a.csv"), ImportFormat::Csv);
     }
 
     #[test]
     fn spreadsheet_values_are_normalised() {
-        assert_eq!(
-            normalize_birthday("3.10.1990").as_deref(),
-            Some("1990-10-03")
-        );
-        assert_eq!(
-            normalize_birthday("1990-10-03 00:00:00").as_deref(),
-            Some("1990-10-03")
-        );
-        assert_eq!(
-            normalize_birthday("19901003").as_deref(),
-            Some("1990-10-03")
-        );
+        assert_eq!(normalize_birthday("3.10.1990").as_deref(), Some("1990-10-03"));
+        assert_eq!(normalize_birthday("1990-10-03 00:00:00").as_deref(), Some("1990-10-03"));
+        assert_eq!(normalize_birthday("19901003").as_deref(), Some("1990-10-03"));
         assert_eq!(normalize_birthday("0.0.00"), None);
-        assert_eq!(
-            normalize_birthday("irgendwann").as_deref(),
-            Some("irgendwann")
-        );
+        assert_eq!(normalize_birthday("irgendwann").as_deref(), Some("irgendwann"));
         assert_eq!(normalize_language("Deutsch"), "de");
         assert_eq!(normalize_kind("Firmenkunde"), "b2b");
-        assert_eq!(
-            split_tags("* myContacts ::: Kunden/VIP | Messe 2025"),
-            vec!["Kunden VIP".to_string(), "Messe 2025".to_string()]
-        );
+        assert_eq!(split_tags("* myContacts ::: Kunden/VIP | Messe 2025"), vec!["Kunden VIP".to_string(), "Messe 2025".to_string()]);
     }
 
     #[test]
@@ -1453,10 +1146,7 @@ mod tests {
         let p = parse("Vorname;Nachname;E-Mail;E-Mail 2\nErika;Muster;not-an-email;x@y\n");
         let (valid, errors) = validate_rows(&p.rows);
         assert!(valid.is_empty());
-        assert_eq!(
-            errors[0].to_string(),
-            "row 2, field email: 'not-an-email' is not a valid email address"
-        );
+        assert_eq!(errors[0].to_string(), "row 2, field email: 'not-an-email' is not a valid email address");
         assert_eq!(errors[1].field, "email_2");
     }
 
@@ -1465,30 +1155,15 @@ mod tests {
         let p = parse("Vorname;Nachname;E-Mail;Telefon\nA;Eins;a@example.com;030 1234567\nB;Zwei;A@EXAMPLE.COM;\nC;Drei;c@example.com;+49 30 1234567\n");
         let (valid, errors) = validate_rows(&p.rows);
         assert_eq!(valid.len(), 1);
-        assert_eq!(
-            errors,
-            vec![
-                RowError::new(3, "email", "duplicate of row 2"),
-                RowError::new(4, "phone", "duplicate of row 2")
-            ]
-        );
+        assert_eq!(errors, vec![RowError::new(3, "email", "duplicate of row 2"), RowError::new(4, "phone", "duplicate of row 2")]);
     }
 
     #[test]
     fn an_organization_without_a_kind_validates_and_is_linked_by_the_caller() {
         let p = parse("Vorname;Nachname;Firma;Typ\nErika;Muster;Muster GmbH;\nMax;Muster;Muster GmbH;b2b\nEva;Muster;;Geschäftskunde\nOtto;Muster;Muster GmbH;privat\n");
         let (valid, errors) = validate_rows(&p.rows);
-        let got: Vec<(usize, ContactKind, Option<&str>, bool)> = valid
-            .iter()
-            .map(|v| {
-                (
-                    v.row,
-                    v.draft.kind,
-                    v.organization_name.as_deref(),
-                    v.draft.organization_id.is_some(),
-                )
-            })
-            .collect();
+        let got: Vec<(usize, ContactKind, Option<&str>, bool)> =
+            valid.iter().map(|v| (v.row, v.draft.kind, v.organization_name.as_deref(), v.draft.organization_id.is_some())).collect();
         assert_eq!(
             got,
             vec![
@@ -1497,14 +1172,7 @@ mod tests {
                 (5, ContactKind::B2c, None, false),
             ]
         );
-        assert_eq!(
-            errors,
-            vec![RowError::new(
-                4,
-                "organization",
-                "a B2B contact person needs an organization"
-            )]
-        );
+        assert_eq!(errors, vec![RowError::new(4, "organization", "a B2B contact person needs an organization")]);
     }
 
     fn sample_personal() -> (ContactPersonal, Vec<String>) {
@@ -1514,30 +1182,14 @@ mod tests {
             given_name: Some("Jürgen".into()),
             family_name: Some("=HYPERLINK(\"x\")".into()),
             emails: Some(
-                [
-                    "a@example.com",
-                    "b@example.org",
-                    "c@example.net",
-                    "d@example.com",
-                ]
-                .map(|a| EmailInput {
-                    address: a.into(),
-                    label: None,
-                })
-                .to_vec(),
+                ["a@example.com", "b@example.org", "c@example.net", "d@example.com"]
+                    .map(|a| EmailInput { address: a.into(), label: None })
+                    .to_vec(),
             ),
             phones: Some(
-                [
-                    "030 1234567",
-                    "0151 23456789",
-                    "089 12345678",
-                    "040 1234567",
-                ]
-                .map(|n| PhoneInput {
-                    number: n.into(),
-                    label: None,
-                })
-                .to_vec(),
+                ["030 1234567", "0151 23456789", "089 12345678", "040 1234567"]
+                    .map(|n| PhoneInput { number: n.into(), label: None })
+                    .to_vec(),
             ),
             addresses: Some(vec![AddressInput {
                 street: Some("Hauptstraße 1; Hinterhaus".into()),
@@ -1567,36 +1219,19 @@ mod tests {
     #[test]
     fn an_export_re_imports_losslessly_and_is_guarded_against_formulas() {
         let (p, tags) = sample_personal();
-        let rec = csv_export_record(
-            "0190-id",
-            ContactKind::B2b,
-            &p,
-            Some("@Muster GmbH"),
-            Some("de"),
-            &tags,
-            "2026-01-01T00:00:00Z",
-        );
+        let rec = csv_export_record("0190-id", ContactKind::B2b, &p, Some("@Muster GmbH"), Some("de"), &tags, "2026-01-01T00:00:00Z");
         assert_eq!(rec.len(), CSV_EXPORT_HEADERS.len());
         assert_eq!(rec[5], "'=HYPERLINK(\"x\")");
         assert_eq!(rec[9], "+49301234567");
         assert_eq!(rec[11], "+498912345678; +49401234567");
         let parsed = parse_import(&export_csv(&[rec]), "export.csv").unwrap();
-        assert_eq!(
-            parsed.ignored_columns,
-            vec!["id".to_string(), "created_at".to_string()]
-        );
+        assert_eq!(parsed.ignored_columns, vec!["id".to_string(), "created_at".to_string()]);
         let (valid, errors) = validate_rows(&parsed.rows);
         assert!(errors.is_empty(), "{errors:?}");
         let v = &valid[0];
         assert_eq!(v.draft.personal, p);
-        assert_eq!(
-            (v.draft.kind, v.organization_name.as_deref()),
-            (ContactKind::B2b, Some("@Muster GmbH"))
-        );
-        assert_eq!(
-            (v.draft.language.as_deref(), &v.draft.tags),
-            (Some("de"), &tags)
-        );
+        assert_eq!((v.draft.kind, v.organization_name.as_deref()), (ContactKind::B2b, Some("@Muster GmbH")));
+        assert_eq!((v.draft.language.as_deref(), &v.draft.tags), (Some("de"), &tags));
     }
 
     proptest! {

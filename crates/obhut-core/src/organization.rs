@@ -163,7 +163,8 @@ mod tests {
         let e = OrganizationInput { vat_id: Some("12".into()), ..Default::default() }.validate().err().unwrap_or_default();
         assert!(e.first_for("name").is_some());
         assert!(e.first_for("vat_id").is_some());
-        let ok = OrganizationInput { name: Some("Muster GmbH".into()), vat_id: Some("de 123456789".into()), ..Default::default() }.validate();
+        let ok =
+            OrganizationInput { name: Some("Muster GmbH".into()), vat_id: Some("de 123456789".into()), ..Default::default() }.validate();
         assert_eq!(ok.map(|d| d.vat_id), Ok(Some("DE123456789".into())));
     }
 }

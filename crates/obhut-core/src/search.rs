@@ -30,11 +30,7 @@ pub fn name_words(name: &str) -> Vec<String> {
 /// gets its whole self under that length only when it is exactly that long.
 pub fn prefix_keys(word: &str) -> Vec<(usize, String)> {
     let chars: Vec<char> = word.chars().collect();
-    NAME_PREFIX_LENGTHS
-        .iter()
-        .filter(|&&n| chars.len() >= n)
-        .map(|&n| (n, chars[..n].iter().collect()))
-        .collect()
+    NAME_PREFIX_LENGTHS.iter().filter(|&&n| chars.len() >= n).map(|&n| (n, chars[..n].iter().collect())).collect()
 }
 
 /// The index length to look a query word up under: the longest that the word reaches.

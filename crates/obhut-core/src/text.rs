@@ -4,13 +4,7 @@ use crate::validation::ValidationErrors;
 
 /// Trims `value`; `None` for blank input. Records an error when longer than `max` characters
 /// or when it holds control characters other than line breaks and tabs (if `multiline`).
-pub fn optional_text(
-    errors: &mut ValidationErrors,
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-    multiline: bool,
-) -> Option<String> {
+pub fn optional_text(errors: &mut ValidationErrors, field: &str, value: Option<&str>, max: usize, multiline: bool) -> Option<String> {
     let v = value?.trim();
     if v.is_empty() {
         return None;
@@ -52,8 +46,7 @@ pub fn tags(errors: &mut ValidationErrors, field: &str, values: &[String]) -> Ve
         if t.is_empty() {
             continue;
         }
-        let ok = t.chars().count() <= 40
-            && t.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'));
+        let ok = t.chars().count() <= 40 && t.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'));
         if !ok {
             errors.add(format!("{field}[{i}]"), "a tag has 1-40 letters, digits, spaces, '-', '_' or '.'");
             continue;

@@ -105,9 +105,15 @@ impl TicketInput {
         let mut e = ValidationErrors::new();
         let title = required_text(&mut e, "title", self.title.as_deref(), 200);
         let description = optional_text(&mut e, "description", self.description.as_deref(), 20_000, true);
-        let kind = self.kind.as_deref().map(|k| TicketKind::parse(k).map_err(|m| e.add("kind", m)).ok()).unwrap_or(Some(TicketKind::Service));
-        let status = self.status.as_deref().map(|k| TicketStatus::parse(k).map_err(|m| e.add("status", m)).ok()).unwrap_or(Some(TicketStatus::Open));
-        let priority = self.priority.as_deref().map(|k| TicketPriority::parse(k).map_err(|m| e.add("priority", m)).ok()).unwrap_or(Some(TicketPriority::Normal));
+        let kind =
+            self.kind.as_deref().map(|k| TicketKind::parse(k).map_err(|m| e.add("kind", m)).ok()).unwrap_or(Some(TicketKind::Service));
+        let status =
+            self.status.as_deref().map(|k| TicketStatus::parse(k).map_err(|m| e.add("status", m)).ok()).unwrap_or(Some(TicketStatus::Open));
+        let priority = self
+            .priority
+            .as_deref()
+            .map(|k| TicketPriority::parse(k).map_err(|m| e.add("priority", m)).ok())
+            .unwrap_or(Some(TicketPriority::Normal));
         let id = |e: &mut ValidationErrors, f: &str, v: &Option<String>| -> Option<uuid::Uuid> {
             let v = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
             uuid::Uuid::parse_str(v).map_err(|_| e.add(f, "is not a valid id")).ok()
@@ -121,7 +127,15 @@ impl TicketInput {
         let (Some(kind), Some(status), Some(priority)) = (kind, status, priority) else {
             return Err(e);
         };
-        e.into_result(TicketDraft { kind, status, priority, contact_id, organization_id, owner_id, text: TicketText { title, description } })
+        e.into_result(TicketDraft {
+            kind,
+            status,
+            priority,
+            contact_id,
+            organization_id,
+            owner_id,
+            text: TicketText { title, description },
+        })
     }
 }
 
@@ -131,10 +145,15 @@ mod tests {
 
     #[test]
     fn unknown_status_is_named() {
-        let e = TicketInput { title: Some("Defekt".into()), status: Some("done".into()), contact_id: Some(ContactId::new().to_string()), ..Default::default() }
-            .validate()
-            .err()
-            .unwrap_or_default();
+        let e = TicketInput {
+            title: Some("Defekt".into()),
+            status: Some("done".into()),
+            contact_id: Some(ContactId::new().to_string()),
+            ..Default::default()
+        }
+        .validate()
+        .err()
+        .unwrap_or_default();
         assert_eq!(e.first_for("status"), Some("must be one of open, in_progress, waiting, resolved, closed"));
     }
 }

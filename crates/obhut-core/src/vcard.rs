@@ -5,13 +5,8 @@
 //! `item1.` groups and `X-ABLabel`s, bare 2.1 parameters) and strict only where data would
 //! be lost: a card without `END:VCARD` fails the whole file.
 
-use crate::contact::{
-    AddressInput, ContactInput, ContactKind, ContactPersonal, EmailInput, PhoneInput,
-};
-use crate::import::{
-    normalize_birthday, normalize_language, tidy_tag, ImportError, ImportRow, RowError,
-    MAX_IMPORT_ROWS,
-};
+use crate::contact::{AddressInput, ContactInput, ContactKind, ContactPersonal, EmailInput, PhoneInput};
+use crate::import::{normalize_birthday, normalize_language, tidy_tag, ImportError, ImportRow, RowError, MAX_IMPORT_ROWS};
 use crate::search::fold;
 use std::collections::{BTreeSet, HashMap};
 
@@ -40,9 +35,7 @@ pub fn read_vcards(text: &str) -> Result<VcardImport, ImportError> {
         let Some(prop) = Prop::parse(&raw) else {
             continue;
         };
-        let is = |name: &str, value: &str| {
-            prop.name == name && prop.value.trim().eq_ignore_ascii_case(value)
-        };
+        let is = |name: &str, value: &str| prop.name == name && prop.value.trim().eq_ignore_ascii_case(value);
         if is("BEGIN", "VCARD") {
             if let Some((start, _)) = card {
                 return Err(ImportError::Vcard {
@@ -51,9 +44,7 @@ pub fn read_vcards(text: &str) -> Result<VcardImport, ImportError> {
                 });
             }
             if out.rows.len() + out.errors.len() >= MAX_IMPORT_ROWS {
-                return Err(ImportError::TooManyRows {
-                    max: MAX_IMPORT_ROWS,
-                });
+                return Err(ImportError::TooManyRows { max: MAX_IMPORT_ROWS });
             }
             card = Some((line, Vec::new()));
             found = true;
@@ -69,16 +60,10 @@ pub fn read_vcards(text: &str) -> Result<VcardImport, ImportError> {
         }
     }
     if let Some((start, _)) = card {
-        return Err(ImportError::Vcard {
-            line: start,
-            message: "the card that begins here has no END:VCARD".into(),
-        });
+        return Err(ImportError::Vcard { line: start, message: "the card that begins here has no END:VCARD".into() });
     }
     if !found {
-        return Err(ImportError::Vcard {
-            line: 1,
-            message: "no BEGIN:VCARD found; this is not a vCard file".into(),
-        });
+        return Err(ImportError::Vcard { line: 1, message: "no BEGIN:VCARD found; this is not a vCard file".into() });
     }
     out.ignored_properties = ignored.into_iter().collect();
     Ok(out)
@@ -90,11 +75,7 @@ pub fn read_vcards(text: &str) -> Result<VcardImport, ImportError> {
 /// Content lines with their first physical line number: folded lines (a line break followed
 /// by a space or tab) joined, and quoted-printable soft line breaks (`=` at the end) too.
 fn logical_lines(text: &str) -> Vec<(usize, String)> {
-    let text = if text.contains('\n') {
-        std::borrow::Cow::Borrowed(text)
-    } else {
-        std::borrow::Cow::Owned(text.replace('\r', "\n"))
-    };
+    let text = if text.contains('\n') { std::borrow::Cow::Borrowed(text) } else { std::borrow::Cow::Owned(text.replace('\r', "\n")) };
     let mut out: Vec<(usize, String)> = Vec::new();
     let mut soft_break = false;
     for (i, raw) in text.split('\n').enumerate() {
@@ -102,11 +83,7 @@ fn logical_lines(text: &str) -> Vec<(usize, String)> {
         let folded = raw.starts_with([' ', '\t']) && !out.is_empty();
         if soft_break || folded {
             if let Some((_, cur)) = out.last_mut() {
-                cur.push_str(if soft_break {
-                    raw
-                } else {
-                    raw.get(1..).unwrap_or("")
-                });
+                cur.push_str(if soft_break { raw } else { raw.get(1..).unwrap_or("") });
             }
         } else if raw.trim().is_empty() {
             continue;
@@ -165,24 +142,12 @@ impl Prop {
             }
             None
         })?;
-        let params = split_outside_quotes(&rest[..colon], ';')
-            .into_iter()
-            .filter(|p| !p.trim().is_empty())
-            .map(parse_param)
-            .collect();
-        Some(Prop {
-            group,
-            name,
-            params,
-            value: rest[colon + 1..].to_string(),
-        })
+        let params = split_outside_quotes(&rest[..colon], ';').into_iter().filter(|p| !p.trim().is_empty()).map(parse_param).collect();
+        Some(Prop { group, name, params, value: rest[colon + 1..].to_string() })
     }
 
     fn param<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a ParamValue> + 'a {
-        self.params
-            .iter()
-            .filter(move |(k, _)| k == key)
-            .flat_map(|(_, v)| v)
+        self.params.iter().filter(move |(k, _)| k == key).flat_map(|(_, v)| v)
     }
 
     fn has_param_value(&self, key: &str, value: &str) -> bool {
@@ -191,10 +156,7 @@ impl Prop {
 
     /// How preferred the value is: `PREF=1` (or a 2.1/3.0 `TYPE=pref`) first, none last.
     fn pref(&self) -> u32 {
-        match self
-            .param("PREF")
-            .find_map(|v| v.text.trim().parse::<u32>().ok())
-        {
+        match self.param("PREF").find_map(|v| v.text.trim().parse::<u32>().ok()) {
             Some(n) => n,
             None if self.has_param_value("TYPE", "pref") => 1,
             None => u32::MAX,
@@ -205,23 +167,15 @@ impl Prop {
     fn decoded(&self) -> String {
         let text = if self.has_param_value("ENCODING", "QUOTED-PRINTABLE") {
             let bytes = decode_quoted_printable(&self.value);
-            let charset = self
-                .param("CHARSET")
-                .next()
-                .and_then(|c| encoding_rs::Encoding::for_label(c.text.trim().as_bytes()));
+            let charset = self.param("CHARSET").next().and_then(|c| encoding_rs::Encoding::for_label(c.text.trim().as_bytes()));
             match (charset, String::from_utf8(bytes)) {
                 (None, Ok(s)) => s,
                 (Some(enc), Ok(s)) if enc == encoding_rs::UTF_8 => s,
                 (Some(enc), Err(e)) => enc.decode_without_bom_handling(e.as_bytes()).0.into_owned(),
                 (Some(enc), Ok(s)) => enc.decode_without_bom_handling(s.as_bytes()).0.into_owned(),
-                (None, Err(e)) => encoding_rs::WINDOWS_1252
-                    .decode_without_bom_handling(e.as_bytes())
-                    .0
-                    .into_owned(),
+                (None, Err(e)) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(e.as_bytes()).0.into_owned(),
             }
-        } else if self.has_param_value("ENCODING", "BASE64")
-            || self.has_param_value("ENCODING", "B")
-        {
+        } else if self.has_param_value("ENCODING", "BASE64") || self.has_param_value("ENCODING", "B") {
             String::new()
         } else {
             self.value.clone()
@@ -236,10 +190,7 @@ impl Prop {
 
     /// The `;`-separated components of a structured value (N, ADR, ORG), unescaped and trimmed.
     fn components(&self) -> Vec<String> {
-        split_unescaped(&self.decoded(), ';')
-            .iter()
-            .map(|c| unescape(c).trim().to_string())
-            .collect()
+        split_unescaped(&self.decoded(), ';').iter().map(|c| unescape(c).trim().to_string()).collect()
     }
 
     fn component(&self, i: usize) -> String {
@@ -270,24 +221,12 @@ fn parse_param(p: &str) -> (String, Vec<ParamValue>) {
     let value = |v: &str| {
         let v = v.trim();
         match v.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
-            Some(inner) => ParamValue {
-                text: caret_decode(inner),
-                quoted: true,
-            },
-            None => ParamValue {
-                text: caret_decode(v),
-                quoted: false,
-            },
+            Some(inner) => ParamValue { text: caret_decode(inner), quoted: true },
+            None => ParamValue { text: caret_decode(v), quoted: false },
         }
     };
     match p.split_once('=') {
-        Some((k, v)) => (
-            k.trim().to_ascii_uppercase(),
-            split_outside_quotes(v, ',')
-                .into_iter()
-                .map(value)
-                .collect(),
-        ),
+        Some((k, v)) => (k.trim().to_ascii_uppercase(), split_outside_quotes(v, ',').into_iter().map(value).collect()),
         None => {
             let upper = p.to_ascii_uppercase();
             let key = match upper.as_str() {
@@ -324,10 +263,7 @@ fn caret_decode(s: &str) -> String {
 }
 
 fn caret_encode(s: &str) -> String {
-    s.replace('^', "^^")
-        .replace("\r\n", "^n")
-        .replace(['\n', '\r'], "^n")
-        .replace('"', "^'")
+    s.replace('^', "^^").replace("\r\n", "^n").replace(['\n', '\r'], "^n").replace('"', "^'")
 }
 
 fn decode_quoted_printable(s: &str) -> Vec<u8> {
@@ -410,19 +346,11 @@ fn escape(s: &str) -> String {
 // Cards
 
 /// Labels written as a plain `TYPE`; the left side is the label we keep, the right the token.
-const LABEL_TOKENS: &[(&str, &str)] = &[
-    ("work", "work"),
-    ("home", "home"),
-    ("mobile", "cell"),
-    ("fax", "fax"),
-    ("other", "other"),
-];
+const LABEL_TOKENS: &[(&str, &str)] = &[("work", "work"), ("home", "home"), ("mobile", "cell"), ("fax", "fax"), ("other", "other")];
 
 /// TYPE values that say nothing a label needs.
-const GENERIC_TYPES: &[&str] = &[
-    "pref", "internet", "voice", "x400", "msg", "text", "dom", "intl", "postal", "parcel", "main",
-    "bbs", "modem", "isdn", "pcs",
-];
+const GENERIC_TYPES: &[&str] =
+    &["pref", "internet", "voice", "x400", "msg", "text", "dom", "intl", "postal", "parcel", "main", "bbs", "modem", "isdn", "pcs"];
 
 fn canonical_label(token: &str) -> Option<String> {
     let t = token.trim().to_lowercase();
@@ -473,51 +401,16 @@ fn apple_label(v: &str) -> Option<String> {
 
 /// "Dr.", "Prof.", "Dipl.-Ing.", "Mag.", "M.Sc.": an academic title rather than a salutation.
 fn is_academic(word: &str) -> bool {
-    let k: String = fold(word)
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
-    ["dr", "prof", "dipl", "mag"]
-        .iter()
-        .any(|p| k.starts_with(p))
-        || matches!(
-            k.as_str(),
-            "ing"
-                | "phd"
-                | "mba"
-                | "msc"
-                | "bsc"
-                | "ma"
-                | "ba"
-                | "llm"
-                | "meng"
-                | "beng"
-                | "med"
-                | "jur"
-                | "hc"
-        )
+    let k: String = fold(word).chars().filter(char::is_ascii_alphanumeric).collect();
+    ["dr", "prof", "dipl", "mag"].iter().any(|p| k.starts_with(p))
+        || matches!(k.as_str(), "ing" | "phd" | "mba" | "msc" | "bsc" | "ma" | "ba" | "llm" | "meng" | "beng" | "med" | "jur" | "hc")
 }
 
 fn is_salutation(word: &str) -> bool {
-    let k: String = fold(word)
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
+    let k: String = fold(word).chars().filter(char::is_ascii_alphanumeric).collect();
     matches!(
         k.as_str(),
-        "herr"
-            | "frau"
-            | "mr"
-            | "mrs"
-            | "ms"
-            | "mx"
-            | "miss"
-            | "madame"
-            | "monsieur"
-            | "mme"
-            | "mevrouw"
-            | "heer"
-            | "divers"
+        "herr" | "frau" | "mr" | "mrs" | "ms" | "mx" | "miss" | "madame" | "monsieur" | "mme" | "mevrouw" | "heer" | "divers"
     )
 }
 
@@ -526,10 +419,7 @@ fn is_salutation(word: &str) -> bool {
 fn split_prefixes(values: &[String], salutation: &mut Vec<String>, title: &mut Vec<String>) {
     for v in values {
         let words: Vec<&str> = v.split_whitespace().collect();
-        let k = words
-            .iter()
-            .position(|w| is_academic(w))
-            .unwrap_or(words.len());
+        let k = words.iter().position(|w| is_academic(w)).unwrap_or(words.len());
         if k > 0 {
             salutation.push(words[..k].join(" "));
         }
@@ -540,21 +430,13 @@ fn split_prefixes(values: &[String], salutation: &mut Vec<String>, title: &mut V
 }
 
 fn joined(parts: Vec<String>) -> Option<String> {
-    let s = parts
-        .into_iter()
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let s = parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ");
     (!s.is_empty()).then_some(s)
 }
 
 /// Line breaks have no place in a name, street or job title.
 fn one_line(s: &str) -> String {
-    s.split(['\n', '\r'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ")
+    s.split(['\n', '\r']).map(str::trim).filter(|p| !p.is_empty()).collect::<Vec<_>>().join(", ")
 }
 
 fn nonempty(s: String) -> Option<String> {
@@ -576,33 +458,16 @@ fn names_from_full(full: &str) -> Names {
     if let Some((family, given)) = full.split_once(',') {
         n.family.push(family.trim().to_string());
         let words: Vec<&str> = given.split_whitespace().collect();
-        let k = words
-            .iter()
-            .position(|w| !is_salutation(w) && !is_academic(w))
-            .unwrap_or(words.len());
+        let k = words.iter().position(|w| !is_salutation(w) && !is_academic(w)).unwrap_or(words.len());
         for w in &words[..k] {
-            if is_academic(w) {
-                &mut n.title
-            } else {
-                &mut n.salutation
-            }
-            .push((*w).to_string());
+            if is_academic(w) { &mut n.title } else { &mut n.salutation }.push((*w).to_string());
         }
         n.given.push(words[k..].join(" "));
         return n;
     }
     let mut words: Vec<&str> = full.split_whitespace().collect();
-    while let Some(w) = words
-        .first()
-        .copied()
-        .filter(|w| words.len() > 1 && (is_salutation(w) || is_academic(w)))
-    {
-        if is_academic(w) {
-            &mut n.title
-        } else {
-            &mut n.salutation
-        }
-        .push(w.to_string());
+    while let Some(w) = words.first().copied().filter(|w| words.len() > 1 && (is_salutation(w) || is_academic(w))) {
+        if is_academic(w) { &mut n.title } else { &mut n.salutation }.push(w.to_string());
         words.remove(0);
     }
     if let Some(family) = words.pop() {
@@ -628,16 +493,9 @@ fn birthday(p: &Prop) -> Option<String> {
 }
 
 /// One card as a row, or the reason it is not a contact.
-fn read_card(
-    row: usize,
-    props: &[Prop],
-    ignored: &mut BTreeSet<String>,
-) -> Result<ImportRow, RowError> {
-    let group_labels: HashMap<String, String> = props
-        .iter()
-        .filter(|p| p.name == "X-ABLABEL")
-        .filter_map(|p| Some((p.group.clone()?, apple_label(&p.text())?)))
-        .collect();
+fn read_card(row: usize, props: &[Prop], ignored: &mut BTreeSet<String>) -> Result<ImportRow, RowError> {
+    let group_labels: HashMap<String, String> =
+        props.iter().filter(|p| p.name == "X-ABLABEL").filter_map(|p| Some((p.group.clone()?, apple_label(&p.text())?))).collect();
     let mut c = ContactInput::default();
     let mut names = Names::default();
     let mut full_name = String::new();
@@ -654,61 +512,31 @@ fn read_card(
         match p.name.as_str() {
             "N" => {
                 let raw = split_unescaped(&p.decoded(), ';');
-                let part = |i: usize| {
-                    raw.get(i)
-                        .map(|s| one_line(&unescape(s)))
-                        .unwrap_or_default()
-                };
+                let part = |i: usize| raw.get(i).map(|s| one_line(&unescape(s))).unwrap_or_default();
                 let list = |i: usize| -> Vec<String> {
-                    raw.get(i)
-                        .map(|s| {
-                            split_unescaped(s, ',')
-                                .iter()
-                                .map(|v| one_line(&unescape(v)))
-                                .collect()
-                        })
-                        .unwrap_or_default()
+                    raw.get(i).map(|s| split_unescaped(s, ',').iter().map(|v| one_line(&unescape(v))).collect()).unwrap_or_default()
                 };
                 names.family.push(part(0));
                 names.given.push(part(1));
                 names.given.push(part(2));
                 split_prefixes(&list(3), &mut names.salutation, &mut names.title);
-                names.title.extend(
-                    list(4)
-                        .into_iter()
-                        .filter(|s| s.split_whitespace().next().is_some_and(is_academic)),
-                );
+                names.title.extend(list(4).into_iter().filter(|s| s.split_whitespace().next().is_some_and(is_academic)));
             }
             "FN" => full_name = p.text(),
             "EMAIL" => {
                 let v = p.text();
                 let v = v.strip_prefix("mailto:").unwrap_or(&v).trim();
                 if !v.is_empty() {
-                    emails.push((
-                        p.pref(),
-                        EmailInput {
-                            address: v.to_string(),
-                            label: label_of(p, &group_labels),
-                        },
-                    ));
+                    emails.push((p.pref(), EmailInput { address: v.to_string(), label: label_of(p, &group_labels) }));
                 }
             }
             "TEL" => {
                 let v = p.text();
-                let v = v
-                    .get(..4)
-                    .filter(|s| s.eq_ignore_ascii_case("tel:"))
-                    .map_or(v.as_str(), |_| &v[4..]);
+                let v = v.get(..4).filter(|s| s.eq_ignore_ascii_case("tel:")).map_or(v.as_str(), |_| &v[4..]);
                 // A tel: URI may carry parameters such as ";ext=12" after the number.
                 let v = v.split(';').next().unwrap_or("").trim();
                 if !v.is_empty() {
-                    phones.push((
-                        p.pref(),
-                        PhoneInput {
-                            number: v.to_string(),
-                            label: label_of(p, &group_labels),
-                        },
-                    ));
+                    phones.push((p.pref(), PhoneInput { number: v.to_string(), label: label_of(p, &group_labels) }));
                 }
             }
             "ADR" => {
@@ -718,13 +546,7 @@ fn read_card(
                     v if v.is_empty() => part(0),
                     v => Some(v.join(", ")),
                 };
-                let a = AddressInput {
-                    label: label_of(p, &group_labels),
-                    street,
-                    postal_code: part(5),
-                    city: part(3),
-                    country: part(6),
-                };
+                let a = AddressInput { label: label_of(p, &group_labels), street, postal_code: part(5), city: part(3), country: part(6) };
                 if a.street.is_some() || a.postal_code.is_some() || a.city.is_some() {
                     addresses.push((p.pref(), a));
                 }
@@ -733,40 +555,24 @@ fn read_card(
             "TITLE" => c.job_title = nonempty(one_line(&p.text())),
             "BDAY" => c.birthday = birthday(p),
             "NOTE" => notes.extend(nonempty(p.text())),
-            "LANG" => {
-                languages.extend(nonempty(p.text()).map(|l| (p.pref(), normalize_language(&l))))
-            }
+            "LANG" => languages.extend(nonempty(p.text()).map(|l| (p.pref(), normalize_language(&l)))),
             "CATEGORIES" => {
-                tags.extend(
-                    split_unescaped(&p.decoded(), ',')
-                        .iter()
-                        .filter_map(|t| tidy_tag(&unescape(t))),
-                );
+                tags.extend(split_unescaped(&p.decoded(), ',').iter().filter_map(|t| tidy_tag(&unescape(t))));
             }
             "KIND" | "X-ADDRESSBOOKSERVER-KIND" => card_kind = Some(p.text().to_lowercase()),
             "X-ABSHOWAS" => company_card |= p.text().eq_ignore_ascii_case("COMPANY"),
             "X-OBHUT-KIND" => c.kind = nonempty(p.text()),
             // Bookkeeping, and LABEL: the printed form of an ADR that is read anyway.
-            "VERSION" | "PRODID" | "UID" | "REV" | "X-ABLABEL" | "X-ABADR" | "X-ABUID"
-            | "CLIENTPIDMAP" | "LABEL" => {}
+            "VERSION" | "PRODID" | "UID" | "REV" | "X-ABLABEL" | "X-ABADR" | "X-ABUID" | "CLIENTPIDMAP" | "LABEL" => {}
             other => {
                 ignored.insert(other.to_string());
             }
         }
     }
-    if names
-        .given
-        .iter()
-        .chain(&names.family)
-        .all(String::is_empty)
-    {
+    if names.given.iter().chain(&names.family).all(String::is_empty) {
         let n = names_from_full(&full_name);
         // A card named only by its company is the company's card.
-        if full_name.trim().is_empty()
-            || organization
-                .as_deref()
-                .is_some_and(|o| fold(o) == fold(&full_name))
-        {
+        if full_name.trim().is_empty() || organization.as_deref().is_some_and(|o| fold(o) == fold(&full_name)) {
             company_card |= organization.is_some();
         }
         names.given = n.given;
@@ -777,20 +583,13 @@ fn read_card(
     match card_kind.as_deref() {
         None | Some("individual") if !company_card => {}
         None | Some("individual" | "org" | "organization") => {
-            return Err(RowError::new(
-                row,
-                "KIND",
-                "organization cards are not imported as contacts",
-            ));
+            return Err(RowError::new(row, "KIND", "organization cards are not imported as contacts"));
         }
         Some(k) => {
             return Err(RowError::new(
                 row,
                 "KIND",
-                format!(
-                    "cards of kind '{}' are not imported as contacts; only persons are",
-                    crate::email::shorten(k)
-                ),
+                format!("cards of kind '{}' are not imported as contacts; only persons are", crate::email::shorten(k)),
             ));
         }
     }
@@ -810,11 +609,7 @@ fn read_card(
     c.language = ordered(languages).and_then(|l| l.into_iter().next());
     c.notes = nonempty(notes.join("\n\n"));
     c.tags = (!tags.is_empty()).then_some(tags);
-    Ok(ImportRow {
-        row,
-        contact: c,
-        organization_name: organization,
-    })
+    Ok(ImportRow { row, contact: c, organization_name: organization })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -871,46 +666,18 @@ pub fn write_vcard(
     } else {
         line(&format!("UID:urn:uuid:{uid}"));
     }
-    let full = [&p.title, &p.given_name, &p.family_name]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let full = if full.is_empty() {
-        p.primary_email().map(|e| e.to_string()).unwrap_or_default()
-    } else {
-        full
-    };
+    let full = [&p.title, &p.given_name, &p.family_name].into_iter().flatten().cloned().collect::<Vec<_>>().join(" ");
+    let full = if full.is_empty() { p.primary_email().map(|e| e.to_string()).unwrap_or_default() } else { full };
     line(&format!("FN:{}", escape(&full)));
-    let prefixes: Vec<String> = [&p.salutation, &p.title]
-        .into_iter()
-        .flatten()
-        .map(|s| escape(s))
-        .collect();
+    let prefixes: Vec<String> = [&p.salutation, &p.title].into_iter().flatten().map(|s| escape(s)).collect();
     let esc = |v: &Option<String>| escape(v.as_deref().unwrap_or(""));
-    line(&format!(
-        "N:{};{};;{};",
-        esc(&p.family_name),
-        esc(&p.given_name),
-        prefixes.join(",")
-    ));
+    line(&format!("N:{};{};;{};", esc(&p.family_name), esc(&p.given_name), prefixes.join(",")));
     let pref = |i: usize, n: usize| if i == 0 && n > 1 { ";PREF=1" } else { "" };
     for (i, e) in p.emails.iter().enumerate() {
-        line(&format!(
-            "EMAIL{}{}:{}",
-            pref(i, p.emails.len()),
-            type_param(e.label.as_deref()),
-            escape(e.address.as_str())
-        ));
+        line(&format!("EMAIL{}{}:{}", pref(i, p.emails.len()), type_param(e.label.as_deref()), escape(e.address.as_str())));
     }
     for (i, t) in p.phones.iter().enumerate() {
-        line(&format!(
-            "TEL;VALUE=uri{}{}:tel:{}",
-            pref(i, p.phones.len()),
-            type_param(t.label.as_deref()),
-            t.number.as_str()
-        ));
+        line(&format!("TEL;VALUE=uri{}{}:tel:{}", pref(i, p.phones.len()), type_param(t.label.as_deref()), t.number.as_str()));
     }
     for (i, a) in p.addresses.iter().enumerate() {
         line(&format!(
@@ -930,12 +697,7 @@ pub fn write_vcard(
         line(&format!("TITLE:{}", escape(t)));
     }
     if let Some(b) = p.birthday {
-        line(&format!(
-            "BDAY:{:04}{:02}{:02}",
-            b.year(),
-            u8::from(b.month()),
-            b.day()
-        ));
+        line(&format!("BDAY:{:04}{:02}{:02}", b.year(), u8::from(b.month()), b.day()));
     }
     if let Some(n) = &p.notes {
         line(&format!("NOTE:{}", escape(n)));
@@ -944,10 +706,7 @@ pub fn write_vcard(
         line(&format!("LANG:{}", escape(l)));
     }
     if !tags.is_empty() {
-        line(&format!(
-            "CATEGORIES:{}",
-            tags.iter().map(|t| escape(t)).collect::<Vec<_>>().join(",")
-        ));
+        line(&format!("CATEGORIES:{}", tags.iter().map(|t| escape(t)).collect::<Vec<_>>().join(",")));
     }
     line(&format!("X-OBHUT-KIND:{}", kind.as_str()));
     line("END:VCARD");
@@ -975,24 +734,12 @@ mod tests {
             given_name: Some("Jürgen, genannt \"Jo\"".into()),
             family_name: Some("Müller-Lüdenscheidt; jun.".into()),
             emails: Some(vec![
-                EmailInput {
-                    address: "j.mueller@example.com".into(),
-                    label: Some("work".into()),
-                },
-                EmailInput {
-                    address: "jo@example.org".into(),
-                    label: Some("Büro; 2. Stock".into()),
-                },
+                EmailInput { address: "j.mueller@example.com".into(), label: Some("work".into()) },
+                EmailInput { address: "jo@example.org".into(), label: Some("Büro; 2. Stock".into()) },
             ]),
             phones: Some(vec![
-                PhoneInput {
-                    number: "0151 23456789".into(),
-                    label: Some("mobile".into()),
-                },
-                PhoneInput {
-                    number: "030 1234567".into(),
-                    label: None,
-                },
+                PhoneInput { number: "0151 23456789".into(), label: Some("mobile".into()) },
+                PhoneInput { number: "030 1234567".into(), label: None },
             ]),
             addresses: Some(vec![AddressInput {
                 label: Some("home".into()),
@@ -1013,32 +760,17 @@ mod tests {
     fn a_written_card_reads_back_as_the_same_contact() {
         let p = sample();
         let tags = vec!["vip".to_string(), "messe 2025".to_string()];
-        let card = write_vcard(
-            "0190b5c2-0000-7000-8000-000000000001",
-            ContactKind::B2b,
-            &p,
-            Some("Müller; Söhne GmbH"),
-            Some("de"),
-            &tags,
-        );
+        let card = write_vcard("0190b5c2-0000-7000-8000-000000000001", ContactKind::B2b, &p, Some("Müller; Söhne GmbH"), Some("de"), &tags);
         assert!(card.starts_with("BEGIN:VCARD\r\nVERSION:4.0\r\n"));
         assert!(card.contains("UID:urn:uuid:0190b5c2-0000-7000-8000-000000000001\r\n"));
         assert!(card.contains("TEL;VALUE=uri;PREF=1;TYPE=cell:tel:+4915123456789\r\n"));
-        assert!(card.contains(
-            "N:Müller-Lüdenscheidt\\; jun.;Jürgen\\, genannt \"Jo\";;Herr,Prof. Dr.;\r\n"
-        ));
+        assert!(card.contains("N:Müller-Lüdenscheidt\\; jun.;Jürgen\\, genannt \"Jo\";;Herr,Prof. Dr.;\r\n"));
         assert!(card.contains("KIND:individual\r\n"));
         let v = valid(&card);
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].draft.personal, p);
-        assert_eq!(
-            (v[0].draft.kind, v[0].organization_name.as_deref()),
-            (ContactKind::B2b, Some("Müller; Söhne GmbH"))
-        );
-        assert_eq!(
-            (v[0].draft.language.as_deref(), &v[0].draft.tags),
-            (Some("de"), &tags)
-        );
+        assert_eq!((v[0].draft.kind, v[0].organization_name.as_deref()), (ContactKind::B2b, Some("Müller; Söhne GmbH")));
+        assert_eq!((v[0].draft.language.as_deref(), &v[0].draft.tags), (Some("de"), &tags));
     }
 
     #[test]
@@ -1047,10 +779,7 @@ mod tests {
         for l in card.split("\r\n") {
             assert!(l.len() <= 75, "{} octets: {l}", l.len());
         }
-        assert!(
-            card.lines().any(|l| l.starts_with(' ')),
-            "nothing was folded"
-        );
+        assert!(card.lines().any(|l| l.starts_with(' ')), "nothing was folded");
     }
 
     const IPHONE: &str = "BEGIN:VCARD\r\n\
@@ -1092,88 +821,27 @@ END:VCARD\r\n";
     #[test]
     fn an_iphone_export_is_read() {
         let r = read_vcards(IPHONE).unwrap();
-        assert_eq!(
-            r.errors,
-            vec![RowError::new(
-                24,
-                "KIND",
-                "organization cards are not imported as contacts"
-            )]
-        );
-        assert_eq!(
-            r.ignored_properties,
-            vec!["PHOTO".to_string(), "URL".to_string()]
-        );
-        assert_eq!(
-            r.rows.iter().map(|r| r.row).collect::<Vec<_>>(),
-            vec![1, 31]
-        );
+        assert_eq!(r.errors, vec![RowError::new(24, "KIND", "organization cards are not imported as contacts")]);
+        assert_eq!(r.ignored_properties, vec!["PHOTO".to_string(), "URL".to_string()]);
+        assert_eq!(r.rows.iter().map(|r| r.row).collect::<Vec<_>>(), vec![1, 31]);
         let (v, errors) = validate_rows(&r.rows);
         assert!(errors.is_empty(), "{errors:?}");
         let p = &v[0].draft.personal;
-        assert_eq!(
-            (
-                p.title.as_deref(),
-                p.given_name.as_deref(),
-                p.family_name.as_deref()
-            ),
-            (Some("Dr."), Some("Jürgen"), Some("Müller"))
-        );
-        assert_eq!(
-            v[0].organization_name.as_deref(),
-            Some("Müller Maschinenbau GmbH")
-        );
+        assert_eq!((p.title.as_deref(), p.given_name.as_deref(), p.family_name.as_deref()), (Some("Dr."), Some("Jürgen"), Some("Müller")));
+        assert_eq!(v[0].organization_name.as_deref(), Some("Müller Maschinenbau GmbH"));
         assert_eq!(p.job_title.as_deref(), Some("Geschäftsführer"));
-        let emails: Vec<(String, Option<&str>)> = p
-            .emails
-            .iter()
-            .map(|e| (e.address.to_string(), e.label.as_deref()))
-            .collect();
-        assert_eq!(
-            emails,
-            vec![
-                ("j.mueller@example.com".into(), Some("other")),
-                ("juergen@example.org".into(), Some("home"))
-            ]
-        );
-        let phones: Vec<(&str, Option<&str>)> = p
-            .phones
-            .iter()
-            .map(|t| (t.number.as_str(), t.label.as_deref()))
-            .collect();
-        assert_eq!(
-            phones,
-            vec![
-                ("+4915123456789", Some("mobile")),
-                ("+498912345678", Some("Zentrale"))
-            ]
-        );
+        let emails: Vec<(String, Option<&str>)> = p.emails.iter().map(|e| (e.address.to_string(), e.label.as_deref())).collect();
+        assert_eq!(emails, vec![("j.mueller@example.com".into(), Some("other")), ("juergen@example.org".into(), Some("home"))]);
+        let phones: Vec<(&str, Option<&str>)> = p.phones.iter().map(|t| (t.number.as_str(), t.label.as_deref())).collect();
+        assert_eq!(phones, vec![("+4915123456789", Some("mobile")), ("+498912345678", Some("Zentrale"))]);
         let a = &p.addresses[0];
         assert_eq!(
-            (
-                a.label.as_deref(),
-                a.street.as_deref(),
-                a.postal_code.as_deref(),
-                a.city.as_deref(),
-                a.country.as_deref()
-            ),
-            (
-                Some("work"),
-                Some("Leopoldstraße 12, Hinterhaus"),
-                Some("80802"),
-                Some("München"),
-                Some("DE")
-            )
+            (a.label.as_deref(), a.street.as_deref(), a.postal_code.as_deref(), a.city.as_deref(), a.country.as_deref()),
+            (Some("work"), Some("Leopoldstraße 12, Hinterhaus"), Some("80802"), Some("München"), Some("DE"))
         );
-        assert_eq!(
-            p.notes.as_deref(),
-            Some("Kennengelernt auf der Messe, Stand 4\nRückruf im März")
-        );
+        assert_eq!(p.notes.as_deref(), Some("Kennengelernt auf der Messe, Stand 4\nRückruf im März"));
         assert_eq!(p.birthday, Some(time::macros::date!(1971 - 03 - 14)));
-        assert_eq!(
-            v[0].draft.tags,
-            vec!["vip".to_string(), "messe 2025".to_string()]
-        );
+        assert_eq!(v[0].draft.tags, vec!["vip".to_string(), "messe 2025".to_string()]);
         assert_eq!(v[1].draft.personal.birthday, None);
     }
 
@@ -1201,43 +869,24 @@ END:VCARD\r\n";
         let r = read_vcards(ANDROID).unwrap();
         assert!(r.errors.is_empty());
         assert_eq!(r.ignored_properties, vec!["X-ANDROID-CUSTOM".to_string()]);
-        assert_eq!(
-            r.rows.iter().map(|r| r.row).collect::<Vec<_>>(),
-            vec![1, 14]
-        );
+        assert_eq!(r.rows.iter().map(|r| r.row).collect::<Vec<_>>(), vec![1, 14]);
         let (v, errors) = validate_rows(&r.rows);
         assert!(errors.is_empty(), "{errors:?}");
         let p = &v[0].draft.personal;
         assert_eq!(
-            (
-                p.salutation.as_deref(),
-                p.given_name.as_deref(),
-                p.family_name.as_deref()
-            ),
+            (p.salutation.as_deref(), p.given_name.as_deref(), p.family_name.as_deref()),
             (Some("Herr"), Some("Jürgen"), Some("Müller"))
         );
         assert_eq!(
-            p.phones
-                .iter()
-                .map(|t| (t.number.as_str(), t.label.as_deref()))
-                .collect::<Vec<_>>(),
-            vec![
-                ("+4915123456789", Some("mobile")),
-                ("+49301234567", Some("home"))
-            ]
+            p.phones.iter().map(|t| (t.number.as_str(), t.label.as_deref())).collect::<Vec<_>>(),
+            vec![("+4915123456789", Some("mobile")), ("+49301234567", Some("home"))]
         );
         assert_eq!(p.addresses[0].street.as_deref(), Some("Schillerstraße 5"));
         assert_eq!(p.addresses[0].city.as_deref(), Some("Köln"));
-        assert_eq!(
-            p.notes.as_deref(),
-            Some("Grüße an die Familie\nZweite Zeile mit Ärger")
-        );
+        assert_eq!(p.notes.as_deref(), Some("Grüße an die Familie\nZweite Zeile mit Ärger"));
         assert_eq!(p.birthday, Some(time::macros::date!(1980 - 02 - 29)));
         let q = &v[1].draft.personal;
-        assert_eq!(
-            (q.given_name.as_deref(), q.family_name.as_deref()),
-            (Some("Anna"), Some("Öztürk"))
-        );
+        assert_eq!((q.given_name.as_deref(), q.family_name.as_deref()), (Some("Anna"), Some("Öztürk")));
     }
 
     #[test]
@@ -1247,76 +896,42 @@ END:VCARD\r\n";
                     BEGIN:VCARD\nVERSION:4.0\nFN:Mustermann\\, Erika\nLANG;PREF=2:en\nLANG;PREF=1:de-AT\n\
                     TEL;VALUE=uri;TYPE=\"voice,home\":tel:+49-30-1234567;ext=12\nEND:VCARD\n";
         let r = read_vcards(text).unwrap();
-        assert_eq!(
-            r.errors[0],
-            RowError::new(1, "KIND", "organization cards are not imported as contacts")
-        );
+        assert_eq!(r.errors[0], RowError::new(1, "KIND", "organization cards are not imported as contacts"));
         assert_eq!(r.errors[1].row, 6);
         let c = &r.rows[0].contact;
         assert_eq!(
-            (
-                c.given_name.as_deref(),
-                c.family_name.as_deref(),
-                c.language.as_deref()
-            ),
+            (c.given_name.as_deref(), c.family_name.as_deref(), c.language.as_deref()),
             (Some("Erika"), Some("Mustermann"), Some("de-AT"))
         );
         let t = &c.phones.as_ref().unwrap()[0];
-        assert_eq!(
-            (t.number.as_str(), t.label.as_deref()),
-            ("+49-30-1234567", Some("home"))
-        );
+        assert_eq!((t.number.as_str(), t.label.as_deref()), ("+49-30-1234567", Some("home")));
     }
 
     #[test]
     fn a_missing_end_names_the_line_of_the_card() {
-        let text =
-            "BEGIN:VCARD\nVERSION:3.0\nN:A;B;;;\nEND:VCARD\n\nBEGIN:VCARD\nVERSION:3.0\nN:C;D;;;\n";
+        let text = "BEGIN:VCARD\nVERSION:3.0\nN:A;B;;;\nEND:VCARD\n\nBEGIN:VCARD\nVERSION:3.0\nN:C;D;;;\n";
+        assert_eq!(parse_vcards(text), Err(ImportError::Vcard { line: 6, message: "the card that begins here has no END:VCARD".into() }));
+        let e = parse_vcards("BEGIN:VCARD\nN:A;B\nBEGIN:VCARD\nN:C;D\nEND:VCARD\n").err().map(|e| e.to_string());
         assert_eq!(
-            parse_vcards(text),
-            Err(ImportError::Vcard {
-                line: 6,
-                message: "the card that begins here has no END:VCARD".into()
-            })
+            e.as_deref(),
+            Some("the file could not be read as vCard (line 1): the card that begins here has no END:VCARD before the next card in line 3")
         );
-        let e = parse_vcards("BEGIN:VCARD\nN:A;B\nBEGIN:VCARD\nN:C;D\nEND:VCARD\n")
-            .err()
-            .map(|e| e.to_string());
-        assert_eq!(e.as_deref(), Some("the file could not be read as vCard (line 1): the card that begins here has no END:VCARD before the next card in line 3"));
         assert!(parse_vcards("Vorname;Nachname\n").is_err());
     }
 
     #[test]
     fn import_reads_vcard_files() {
         let p = crate::import::parse_import(ANDROID.as_bytes(), "kontakte.vcf").unwrap();
-        assert_eq!(
-            (p.format, p.delimiter, p.rows.len()),
-            (crate::import::ImportFormat::Vcard, None, 2)
-        );
+        assert_eq!((p.format, p.delimiter, p.rows.len()), (crate::import::ImportFormat::Vcard, None, 2));
     }
 
     fn personal() -> impl Strategy<Value = ContactPersonal> {
-        let text =
-            |n: usize| proptest::string::string_regex(&format!("[^\\p{{C}}]{{0,{n}}}")).unwrap();
-        let label = proptest::option::of(prop_oneof![
-            Just("work".to_string()),
-            Just("mobile".to_string()),
-            "[A-Za-zäöüß ;:.\"^]{1,20}"
-        ]);
+        let text = |n: usize| proptest::string::string_regex(&format!("[^\\p{{C}}]{{0,{n}}}")).unwrap();
+        let label = proptest::option::of(prop_oneof![Just("work".to_string()), Just("mobile".to_string()), "[A-Za-zäöüß ;:.\"^]{1,20}"]);
         (
             (
-                proptest::option::of(prop_oneof![
-                    Just("Herr"),
-                    Just("Frau"),
-                    Just("Ms."),
-                    Just("Divers")
-                ]),
-                proptest::option::of(prop_oneof![
-                    Just("Dr."),
-                    Just("Prof. Dr. med."),
-                    Just("Dipl.-Ing."),
-                    Just("M.Sc.")
-                ]),
+                proptest::option::of(prop_oneof![Just("Herr"), Just("Frau"), Just("Ms."), Just("Divers")]),
+                proptest::option::of(prop_oneof![Just("Dr."), Just("Prof. Dr. med."), Just("Dipl.-Ing."), Just("M.Sc.")]),
             ),
             (text(40), text(40), text(120), text(30), text(20)),
             (
@@ -1324,58 +939,38 @@ END:VCARD\r\n";
                 proptest::collection::vec((0u32..1_000_000, label.clone()), 0..3),
                 label,
             ),
-            (
-                "[^\\p{C}]{0,80}(\n[^\\p{C}]{0,300})?",
-                1900i32..2099,
-                1u8..=28,
-            ),
+            ("[^\\p{C}]{0,80}(\n[^\\p{C}]{0,300})?", 1900i32..2099, 1u8..=28),
         )
-            .prop_map(
-                |(
-                    (sal, title),
-                    (given, family, street, city, job),
-                    (emails, phones, alabel),
-                    (notes, year, day),
-                )| {
-                    let input = ContactInput {
-                        salutation: sal.map(str::to_string),
-                        title: title.map(str::to_string),
-                        given_name: Some(given),
-                        family_name: Some(format!("X{family}")),
-                        emails: Some(
-                            emails
-                                .into_iter()
-                                .enumerate()
-                                .map(|(i, (l, label))| EmailInput {
-                                    address: format!("{l}{i}@example.com"),
-                                    label,
-                                })
-                                .collect(),
-                        ),
-                        phones: Some(
-                            phones
-                                .into_iter()
-                                .map(|(n, label)| PhoneInput {
-                                    number: format!("030 {}", 2_000_000 + n),
-                                    label,
-                                })
-                                .collect(),
-                        ),
-                        addresses: Some(vec![AddressInput {
-                            label: alabel,
-                            street: Some(street),
-                            postal_code: Some("10115".into()),
-                            city: Some(city),
-                            country: Some("AT".into()),
-                        }]),
-                        job_title: Some(job),
-                        birthday: Some(format!("{year}-03-{day:02}")),
-                        notes: Some(notes),
-                        ..Default::default()
-                    };
-                    input.validate().map(|d| d.personal).unwrap_or_default()
-                },
-            )
+            .prop_map(|((sal, title), (given, family, street, city, job), (emails, phones, alabel), (notes, year, day))| {
+                let input = ContactInput {
+                    salutation: sal.map(str::to_string),
+                    title: title.map(str::to_string),
+                    given_name: Some(given),
+                    family_name: Some(format!("X{family}")),
+                    emails: Some(
+                        emails
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, (l, label))| EmailInput { address: format!("{l}{i}@example.com"), label })
+                            .collect(),
+                    ),
+                    phones: Some(
+                        phones.into_iter().map(|(n, label)| PhoneInput { number: format!("030 {}", 2_000_000 + n), label }).collect(),
+                    ),
+                    addresses: Some(vec![AddressInput {
+                        label: alabel,
+                        street: Some(street),
+                        postal_code: Some("10115".into()),
+                        city: Some(city),
+                        country: Some("AT".into()),
+                    }]),
+                    job_title: Some(job),
+                    birthday: Some(format!("{year}-03-{day:02}")),
+                    notes: Some(notes),
+                    ..Default::default()
+                };
+                input.validate().map(|d| d.personal).unwrap_or_default()
+            })
     }
 
     proptest! {

@@ -2,6 +2,8 @@
 //! email, list a page, import a CSV. `OBHUT_BENCH_CONTACTS` sets the seeded size (default 20,000).
 //! Run: `cargo bench -p obhut-server --bench contacts`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use obhut_core::contact::ContactInput;
 use obhut_server::services::{self, Page};
@@ -36,7 +38,12 @@ fn benches(c: &mut Criterion) {
     g.bench_function("create", |b| {
         b.to_async(&rt).iter(|| {
             i += 1;
-            let input = ContactInput { given_name: Some("Bench".into()), family_name: Some(format!("Mark{i}")), email: Some(format!("bench{i}@example.org")), ..Default::default() };
+            let input = ContactInput {
+                given_name: Some("Bench".into()),
+                family_name: Some(format!("Mark{i}")),
+                email: Some(format!("bench{i}@example.org")),
+                ..Default::default()
+            };
             let (app, actor) = (app.clone(), actor.clone());
             async move {
                 let origin = Origin { source: "api".into(), detail: None, import_run_id: None };
@@ -58,7 +65,11 @@ fn benches(c: &mut Criterion) {
             k += 1;
             let q = emails[k % emails.len()].clone();
             let (app, actor) = (app.clone(), actor.clone());
-            async move { services::contacts::list(&app, &actor, Some(&q), &ContactFilter::default(), Default::default(), Page::default()).await.expect("search") }
+            async move {
+                services::contacts::list(&app, &actor, Some(&q), &ContactFilter::default(), Default::default(), Page::default())
+                    .await
+                    .expect("search")
+            }
         })
     });
     g.bench_function("list_page_50", |b| {
@@ -85,7 +96,10 @@ fn benches(c: &mut Criterion) {
                 }
                 csv
             },
-            |csv| rt.block_on(services::imports::import_contacts(&app, &actor, csv.as_bytes(), "bench.csv", Default::default())).expect("import"),
+            |csv| {
+                rt.block_on(services::imports::import_contacts(&app, &actor, csv.as_bytes(), "bench.csv", Default::default()))
+                    .expect("import")
+            },
             BatchSize::PerIteration,
         )
     });

@@ -14,6 +14,8 @@ pub struct AppInner {
     pub metrics: crate::metrics::Metrics,
     /// Failed logins per user name: (count, last failure in ms).
     pub login_failures: Mutex<HashMap<String, (u32, i64)>>,
+    /// Recently verified API tokens (by hash): the actor and until when the entry holds.
+    pub token_cache: Mutex<HashMap<Vec<u8>, (crate::gate::Actor, i64)>>,
 }
 
 /// Cheap to clone; one per process.
@@ -43,6 +45,7 @@ impl App {
             clock,
             metrics: crate::metrics::Metrics::new(),
             login_failures: Mutex::new(HashMap::new()),
+            token_cache: Mutex::new(HashMap::new()),
         }));
         let mut conn = app.store.pool.acquire().await?;
         obhut_store::deals::seed_stages(&mut conn, app.now_ms()).await?;

@@ -74,7 +74,8 @@ impl Config {
         let implicit = cfg.data_dir.join("obhut.toml");
         let path = file.map(|p| p.to_path_buf()).or_else(|| implicit.exists().then_some(implicit));
         if let Some(p) = path {
-            let text = std::fs::read_to_string(&p).map_err(|e| ConfigError::File { path: p.display().to_string(), message: e.to_string() })?;
+            let text =
+                std::fs::read_to_string(&p).map_err(|e| ConfigError::File { path: p.display().to_string(), message: e.to_string() })?;
             let keep_dir = cfg.data_dir.clone();
             cfg = toml::from_str(&text).map_err(|e| ConfigError::File { path: p.display().to_string(), message: e.to_string() })?;
             if data_dir.is_some() {

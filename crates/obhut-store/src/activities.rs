@@ -36,12 +36,11 @@ fn aad(id: &str) -> Vec<u8> {
 
 /// The wrapped key of a subject (contact or organization).
 pub async fn subject_key(conn: &mut Conn, crypto: &Crypto, subject: &str) -> Result<crate::crypto::SubjectKey> {
-    let r: Option<(Vec<u8>,)> = sqlx::query_as(
-        "SELECT wrapped_key FROM contacts WHERE id = $1 UNION ALL SELECT wrapped_key FROM organizations WHERE id = $1",
-    )
-    .bind(subject)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let r: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT wrapped_key FROM contacts WHERE id = $1 UNION ALL SELECT wrapped_key FROM organizations WHERE id = $1")
+            .bind(subject)
+            .fetch_optional(&mut *conn)
+            .await?;
     Ok(crypto.unwrap_key(subject, &r.ok_or(StoreError::NotFound("contact or organization"))?.0)?)
 }
 
@@ -77,9 +76,9 @@ pub async fn insert_activities(conn: &mut Conn, crypto: &Crypto, batch: &[NewAct
     Ok(())
 }
 
-
 type Row = (String, String, i64, Option<String>, Option<String>, Option<String>, String, Vec<u8>, Option<String>, i64);
-const SELECT: &str = "SELECT id, kind, occurred_at, contact_id, organization_id, deal_id, key_subject, sealed, created_by, created_at FROM activities";
+const SELECT: &str =
+    "SELECT id, kind, occurred_at, contact_id, organization_id, deal_id, key_subject, sealed, created_by, created_at FROM activities";
 
 async fn open_rows(conn: &mut Conn, crypto: &Crypto, rows: Vec<Row>) -> Result<Vec<ActivityRecord>> {
     let mut keys: std::collections::HashMap<String, crate::crypto::SubjectKey> = std::collections::HashMap::new();
@@ -113,7 +112,13 @@ pub enum ActivityOwner {
     Deal(DealId),
 }
 
-pub async fn list_activities(conn: &mut Conn, crypto: &Crypto, owner: ActivityOwner, limit: i64, offset: i64) -> Result<Vec<ActivityRecord>> {
+pub async fn list_activities(
+    conn: &mut Conn,
+    crypto: &Crypto,
+    owner: ActivityOwner,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ActivityRecord>> {
     let (col, id) = match owner {
         ActivityOwner::Contact(c) => ("contact_id", c.to_string()),
         ActivityOwner::Organization(o) => ("organization_id", o.to_string()),

@@ -55,8 +55,7 @@ pub async fn lock_head(conn: &mut Conn) -> Result<()> {
 
 /// Appends events in order; returns the sequence number of the last.
 pub async fn append(conn: &mut Conn, at: i64, entries: &[AuditEntry]) -> Result<i64> {
-    let (mut seq, mut prev): (i64, Vec<u8>) =
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
+    let (mut seq, mut prev): (i64, Vec<u8>) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
     const COLS: usize = 11;
     for chunk in entries.chunks(800 / COLS) {
         let sql = format!(

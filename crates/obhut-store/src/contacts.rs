@@ -156,7 +156,23 @@ async fn insert_tag_rows(conn: &mut Conn, rows: &[(String, String)]) -> Result<(
     Ok(())
 }
 
-type Row = (String, String, Option<String>, Option<String>, Option<String>, String, Vec<u8>, Vec<u8>, String, Option<String>, Option<String>, Option<String>, i64, i64, i64);
+type Row = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Vec<u8>,
+    Vec<u8>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    i64,
+    i64,
+);
 const SELECT: &str = "SELECT id, kind, organization_id, owner_id, language, tags, wrapped_key, sealed, origin_source, origin_detail, import_run_id, created_by, created_at, updated_at, version FROM contacts";
 
 fn open_row(crypto: &Crypto, r: Row) -> Result<ContactRecord> {
@@ -202,9 +218,17 @@ pub async fn find_contacts(conn: &mut Conn, crypto: &Crypto, ids: &[String]) -> 
 
 /// Replaces a contact's fields, re-sealing under its existing key and renewing its blind
 /// indexes. `expected_version` guards against lost updates.
-pub async fn update_contact(conn: &mut Conn, crypto: &Crypto, id: ContactId, draft: &ContactDraft, expected_version: i64, now: i64) -> Result<i64> {
+pub async fn update_contact(
+    conn: &mut Conn,
+    crypto: &Crypto,
+    id: ContactId,
+    draft: &ContactDraft,
+    expected_version: i64,
+    now: i64,
+) -> Result<i64> {
     let sid = id.to_string();
-    let wrapped: Option<(Vec<u8>,)> = sqlx::query_as("SELECT wrapped_key FROM contacts WHERE id = $1").bind(&sid).fetch_optional(&mut *conn).await?;
+    let wrapped: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT wrapped_key FROM contacts WHERE id = $1").bind(&sid).fetch_optional(&mut *conn).await?;
     let wrapped = wrapped.ok_or(StoreError::NotFound("contact"))?.0;
     let key = crypto.unwrap_key(&sid, &wrapped)?;
     let sealed = key.seal_json(&aad(&sid), &draft.personal);
@@ -229,7 +253,8 @@ pub async fn update_contact(conn: &mut Conn, crypto: &Crypto, id: ContactId, dra
     }
     sqlx::query("DELETE FROM blind_indexes WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
-    let rows: Vec<(String, Vec<u8>, String)> = blind_tokens(crypto, &draft.personal).into_iter().map(|(k, t)| (k, t, sid.clone())).collect();
+    let rows: Vec<(String, Vec<u8>, String)> =
+        blind_tokens(crypto, &draft.personal).into_iter().map(|(k, t)| (k, t, sid.clone())).collect();
     insert_index_rows(conn, &rows).await?;
     insert_tag_rows(conn, &draft.tags.iter().map(|t| (sid.clone(), t.clone())).collect::<Vec<_>>()).await?;
     Ok(expected_version + 1)
@@ -259,7 +284,12 @@ pub async fn ids_by_token(conn: &mut Conn, kind: &str, token: &[u8], limit: i64)
 }
 
 /// Other contacts that already hold one of this draft's emails or phones: `(id, field)`.
-pub async fn find_duplicates(conn: &mut Conn, crypto: &Crypto, p: &ContactPersonal, exclude: Option<ContactId>) -> Result<Vec<(ContactId, &'static str)>> {
+pub async fn find_duplicates(
+    conn: &mut Conn,
+    crypto: &Crypto,
+    p: &ContactPersonal,
+    exclude: Option<ContactId>,
+) -> Result<Vec<(ContactId, &'static str)>> {
     let mut out: Vec<(ContactId, &'static str)> = Vec::new();
     let ex = exclude.map(|e| e.to_string());
     let mut probe: Vec<(&'static str, &'static str, Vec<u8>)> = Vec::new();
@@ -342,7 +372,14 @@ fn filter_sql(f: &ContactFilter, args: &mut Vec<String>) -> String {
 }
 
 /// One page of contacts and the total matching the filter.
-pub async fn list_contacts(conn: &mut Conn, crypto: &Crypto, f: &ContactFilter, order: ContactOrder, limit: i64, offset: i64) -> Result<(Vec<ContactRecord>, i64)> {
+pub async fn list_contacts(
+    conn: &mut Conn,
+    crypto: &Crypto,
+    f: &ContactFilter,
+    order: ContactOrder,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ContactRecord>, i64)> {
     let mut args = Vec::new();
     let wh = filter_sql(f, &mut args);
     let sql = format!("{SELECT}{wh} ORDER BY {} LIMIT {} OFFSET {}", order.sql(), limit.clamp(1, 1000), offset.max(0));

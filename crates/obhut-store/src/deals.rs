@@ -25,7 +25,9 @@ pub const DEFAULT_STAGES: &[(&str, i64, i64, StageOutcome)] = &[
 
 pub async fn list_stages(conn: &mut Conn) -> Result<Vec<StageRecord>> {
     let rows: Vec<(String, String, i64, i64, String)> =
-        sqlx::query_as("SELECT id, name, position, probability, outcome FROM pipeline_stages ORDER BY position, name").fetch_all(&mut *conn).await?;
+        sqlx::query_as("SELECT id, name, position, probability, outcome FROM pipeline_stages ORDER BY position, name")
+            .fetch_all(&mut *conn)
+            .await?;
     rows.into_iter()
         .map(|r| {
             Ok(StageRecord {
@@ -108,7 +110,12 @@ fn from_row(r: Row) -> Result<DealRecord> {
             contact_id: r.4.as_deref().map(parse_uuid).transpose()?.map(ContactId),
             amount_cents: r.5,
             currency: r.6,
-            expected_close_on: r.7.as_deref().map(|d| time::Date::parse(d, &date)).transpose().map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            expected_close_on: r
+                .7
+                .as_deref()
+                .map(|d| time::Date::parse(d, &date))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
             owner_id: r.8.as_deref().map(parse_uuid).transpose()?.map(UserId),
         },
         created_at: r.9,

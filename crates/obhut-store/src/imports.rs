@@ -40,5 +40,8 @@ pub async fn finish_import_run(conn: &mut Conn, id: ImportRunId, total: i64, imp
 
 /// File name and start time of an import run, for a contact's origin.
 pub async fn find_import_run(conn: &mut Conn, id: ImportRunId) -> Result<Option<(String, String, i64)>> {
-    Ok(sqlx::query_as("SELECT file_name, file_sha256, started_at FROM import_runs WHERE id = $1").bind(id.to_string()).fetch_optional(&mut *conn).await?)
+    Ok(sqlx::query_as("SELECT file_name, file_sha256, started_at FROM import_runs WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *conn)
+        .await?)
 }

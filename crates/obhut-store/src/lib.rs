@@ -8,8 +8,8 @@
 
 pub mod activities;
 pub mod audit;
-pub mod crypto;
 pub mod contacts;
+pub mod crypto;
 pub mod deals;
 pub mod imports;
 pub mod organizations;
@@ -117,17 +117,16 @@ impl Store {
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
-            return Err(StoreError::Connect {
-                url: redact_url(&url),
-                message: "only postgres:// and sqlite:// URLs are supported".into(),
-            });
+            return Err(StoreError::Connect { url: redact_url(&url), message: "only postgres:// and sqlite:// URLs are supported".into() });
         };
         let master = crypto::load_master_key(&opts.master_key)?;
         let crypto = Arc::new(Crypto::new(&master));
         let connect_err = |e: sqlx::Error| StoreError::Connect { url: redact_url(&url), message: e.to_string() };
         let options = AnyConnectOptions::from_str(&url).map_err(connect_err)?;
         let pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { opts.max_connections.max(2) } else { opts.max_connections })
+            // SQLite has one writer and each connection keeps its own page cache: a few connections
+            // serve two cores best and keep the memory bounded.
+            .max_connections(if backend == Backend::Sqlite { opts.max_connections.clamp(2, 6) } else { opts.max_connections })
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {
@@ -136,7 +135,7 @@ impl Store {
                         // secure_delete so erased rows are overwritten, not left in free pages.
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                             PRAGMA busy_timeout = 15000; PRAGMA secure_delete = ON; PRAGMA cache_size = -32000;",
+                             PRAGMA busy_timeout = 15000; PRAGMA secure_delete = ON; PRAGMA cache_size = -16000;",
                         )
                         .await?;
                     }
@@ -177,10 +176,8 @@ impl Store {
 
     /// Next value of a named counter (ticket numbers), inside the caller's transaction.
     pub async fn next_counter(tx: &mut Conn, name: &str) -> Result<i64> {
-        let row: (i64,) = sqlx::query_as("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value")
-            .bind(name)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row: (i64,) =
+            sqlx::query_as("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value").bind(name).fetch_one(&mut *tx).await?;
         Ok(row.0)
     }
 

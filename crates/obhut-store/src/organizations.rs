@@ -19,7 +19,23 @@ fn aad(id: &str) -> Vec<u8> {
     format!("organization:{id}").into_bytes()
 }
 
-type Row = (String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, String, Vec<u8>, Vec<u8>, i64, i64, i64);
+type Row = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Vec<u8>,
+    Vec<u8>,
+    i64,
+    i64,
+    i64,
+);
 const SELECT: &str = "SELECT id, name, website, industry, vat_id, postal_code, city, country, owner_id, tags, wrapped_key, sealed, created_at, updated_at, version FROM organizations";
 
 fn open_row(crypto: &Crypto, r: Row) -> Result<OrganizationRecord> {
@@ -85,9 +101,17 @@ pub async fn find_organization_by_name(conn: &mut Conn, name: &str) -> Result<Op
     r.map(|r| parse_uuid(&r.0).map(OrganizationId)).transpose()
 }
 
-pub async fn update_organization(conn: &mut Conn, crypto: &Crypto, id: OrganizationId, d: &OrganizationDraft, expected_version: i64, now: i64) -> Result<i64> {
+pub async fn update_organization(
+    conn: &mut Conn,
+    crypto: &Crypto,
+    id: OrganizationId,
+    d: &OrganizationDraft,
+    expected_version: i64,
+    now: i64,
+) -> Result<i64> {
     let sid = id.to_string();
-    let wrapped: Option<(Vec<u8>,)> = sqlx::query_as("SELECT wrapped_key FROM organizations WHERE id = $1").bind(&sid).fetch_optional(&mut *conn).await?;
+    let wrapped: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT wrapped_key FROM organizations WHERE id = $1").bind(&sid).fetch_optional(&mut *conn).await?;
     let key = crypto.unwrap_key(&sid, &wrapped.ok_or(StoreError::NotFound("organization"))?.0)?;
     let n = sqlx::query(
         "UPDATE organizations SET name = $1, name_folded = $2, website = $3, industry = $4, vat_id = $5, postal_code = $6, city = $7, country = $8, \
@@ -120,16 +144,28 @@ pub async fn update_organization(conn: &mut Conn, crypto: &Crypto, id: Organizat
 /// tickets and deals go with it.
 pub async fn delete_organization(conn: &mut Conn, id: OrganizationId) -> Result<bool> {
     let sid = id.to_string();
-    sqlx::query("UPDATE contacts SET organization_id = NULL, kind = 'b2c' WHERE organization_id = $1").bind(&sid).execute(&mut *conn).await?;
+    sqlx::query("UPDATE contacts SET organization_id = NULL, kind = 'b2c' WHERE organization_id = $1")
+        .bind(&sid)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("DELETE FROM activities WHERE organization_id = $1 OR key_subject = $1").bind(&sid).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM tickets WHERE organization_id = $1 OR key_subject = $1").bind(&sid).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM activities WHERE deal_id IN (SELECT id FROM deals WHERE organization_id = $1)").bind(&sid).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM activities WHERE deal_id IN (SELECT id FROM deals WHERE organization_id = $1)")
+        .bind(&sid)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("DELETE FROM deals WHERE organization_id = $1").bind(&sid).execute(&mut *conn).await?;
     Ok(sqlx::query("DELETE FROM organizations WHERE id = $1").bind(&sid).execute(&mut *conn).await?.rows_affected() == 1)
 }
 
 /// A page of organizations, optionally those whose name contains `q`, sorted by name.
-pub async fn list_organizations(conn: &mut Conn, crypto: &Crypto, q: Option<&str>, limit: i64, offset: i64) -> Result<(Vec<OrganizationRecord>, i64)> {
+pub async fn list_organizations(
+    conn: &mut Conn,
+    crypto: &Crypto,
+    q: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<OrganizationRecord>, i64)> {
     let pattern = format!("%{}%", fold(q.unwrap_or("")).replace(['%', '_'], ""));
     let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE name_folded LIKE $1 ORDER BY name_folded, id LIMIT $2 OFFSET $3"))
         .bind(&pattern)
@@ -137,7 +173,8 @@ pub async fn list_organizations(conn: &mut Conn, crypto: &Crypto, q: Option<&str
         .bind(offset.max(0))
         .fetch_all(&mut *conn)
         .await?;
-    let total: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM organizations WHERE name_folded LIKE $1").bind(&pattern).fetch_one(&mut *conn).await?;
+    let total: (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM organizations WHERE name_folded LIKE $1").bind(&pattern).fetch_one(&mut *conn).await?;
     Ok((rows.into_iter().map(|r| open_row(crypto, r)).collect::<Result<Vec<_>>>()?, total.0))
 }
 

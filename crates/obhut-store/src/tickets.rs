@@ -51,7 +51,14 @@ pub async fn insert_ticket(conn: &mut Conn, crypto: &Crypto, id: TicketId, d: &T
     Ok(number)
 }
 
-pub async fn update_ticket(conn: &mut Conn, crypto: &Crypto, id: TicketId, d: &TicketDraft, expected_version: i64, now: i64) -> Result<i64> {
+pub async fn update_ticket(
+    conn: &mut Conn,
+    crypto: &Crypto,
+    id: TicketId,
+    d: &TicketDraft,
+    expected_version: i64,
+    now: i64,
+) -> Result<i64> {
     let subject = key_subject(d)?;
     let key = crate::activities::subject_key(conn, crypto, &subject).await?;
     let sid = id.to_string();

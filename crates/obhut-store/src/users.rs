@@ -42,7 +42,9 @@ pub async fn insert_user(conn: &mut Conn, id: UserId, username: &str, password_h
     .execute(&mut *conn)
     .await;
     match r {
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Invalid(format!("a user named '{username}' exists already"))),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(StoreError::Invalid(format!("a user named '{username}' exists already")))
+        }
         Err(e) => Err(e.into()),
         Ok(_) => Ok(()),
     }
@@ -83,7 +85,14 @@ pub async fn update_language(conn: &mut Conn, id: UserId, language: Option<&str>
     Ok(())
 }
 
-pub async fn insert_token(conn: &mut Conn, user_id: UserId, token_hash: &[u8], label: Option<&str>, now: i64, expires_at: Option<i64>) -> Result<String> {
+pub async fn insert_token(
+    conn: &mut Conn,
+    user_id: UserId,
+    token_hash: &[u8],
+    label: Option<&str>,
+    now: i64,
+    expires_at: Option<i64>,
+) -> Result<String> {
     let id = uuid::Uuid::now_v7().to_string();
     sqlx::query("INSERT INTO api_tokens (id, user_id, token_hash, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(&id)

@@ -240,7 +240,8 @@ fn init_logging(json: bool, default: &str) {
 fn explain(e: ServiceError) -> anyhow::Error {
     match e {
         ServiceError::Validation(errs) => {
-            let lines: Vec<String> = errs.0.iter().map(|e| if e.field.is_empty() { e.message.clone() } else { format!("{}: {}", e.field, e.message) }).collect();
+            let lines: Vec<String> =
+                errs.0.iter().map(|e| if e.field.is_empty() { e.message.clone() } else { format!("{}: {}", e.field, e.message) }).collect();
             anyhow::anyhow!("invalid input:\n  {}", lines.join("\n  "))
         }
         other => anyhow::anyhow!("{other}"),
@@ -299,7 +300,10 @@ async fn run(cli: Cli) -> Result<()> {
             let app = open(&g).await?;
             let users = services::users::list_users(&app, &Actor::cli()).await.map_err(explain)?;
             if json {
-                let v: Vec<_> = users.iter().map(|u| serde_json::json!({"id": u.id, "username": u.username, "role": u.role, "disabled": u.disabled})).collect();
+                let v: Vec<_> = users
+                    .iter()
+                    .map(|u| serde_json::json!({"id": u.id, "username": u.username, "role": u.role, "disabled": u.disabled}))
+                    .collect();
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 for u in users {
@@ -331,12 +335,22 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             }
             if !r.errors.is_empty() && !skip_invalid && !dry_run {
-                bail!("{} bad row(s) in {}; nothing was imported (fix them, or use --skip-invalid to import the good rows)", r.skipped, file.display());
+                bail!(
+                    "{} bad row(s) in {}; nothing was imported (fix them, or use --skip-invalid to import the good rows)",
+                    r.skipped,
+                    file.display()
+                );
             }
             if dry_run {
                 println!("dry run: nothing was written");
             } else if !json {
-                println!("imported {} contacts ({} organizations created, {} rows skipped); import run {}", r.imported, r.organizations_created, r.skipped, r.import_run_id.as_deref().unwrap_or("-"));
+                println!(
+                    "imported {} contacts ({} organizations created, {} rows skipped); import run {}",
+                    r.imported,
+                    r.organizations_created,
+                    r.skipped,
+                    r.import_run_id.as_deref().unwrap_or("-")
+                );
             }
         }
         Command::Export(ExportCmd::Contacts { format, output }) => {
@@ -368,7 +382,16 @@ async fn run(cli: Cli) -> Result<()> {
                 let d = demo.contact(i).validate().map_err(|e| anyhow::anyhow!("demo contact {i}: {e}"))?;
                 let org = demo.contact_is_b2b(i).then(|| demo.organization(i % (contacts / 10).max(1)).name.unwrap_or_default());
                 let id = uuid::Uuid::now_v7().to_string();
-                w.write_record(obhut_core::import::csv_export_record(&id, d.kind, &d.personal, org.as_deref(), d.language.as_deref(), &d.tags, ""))?;
+                let kind = if org.is_some() { obhut_core::contact::ContactKind::B2b } else { d.kind };
+                w.write_record(obhut_core::import::csv_export_record(
+                    &id,
+                    kind,
+                    &d.personal,
+                    org.as_deref(),
+                    d.language.as_deref(),
+                    &d.tags,
+                    "",
+                ))?;
             }
             w.flush()?;
         }
@@ -381,7 +404,13 @@ async fn run(cli: Cli) -> Result<()> {
             .await
             .map_err(explain)?;
             eprintln!();
-            println!("seeded {} organizations, {} contacts, {} activities in {:.1} s", r.organizations, r.contacts, r.activities, start.elapsed().as_secs_f64());
+            println!(
+                "seeded {} organizations, {} contacts, {} activities in {:.1} s",
+                r.organizations,
+                r.contacts,
+                r.activities,
+                start.elapsed().as_secs_f64()
+            );
         }
     }
     Ok(())
@@ -403,7 +432,11 @@ async fn contact(g: &Global, cmd: ContactCmd) -> Result<()> {
                 tags: tags.map(|t| t.split(',').map(str::to_string).collect()),
                 ..Default::default()
             };
-            let origin = obhut_store::contacts::Origin { source: "cli".into(), detail: Some(format!("command line, {}", actor.audit_name())), import_run_id: None };
+            let origin = obhut_store::contacts::Origin {
+                source: "cli".into(),
+                detail: Some(format!("command line, {}", actor.audit_name())),
+                import_run_id: None,
+            };
             let (r, dups) = services::contacts::create(&app, &actor, &input, origin).await.map_err(explain)?;
             for d in &dups {
                 eprintln!("warning: contact {} has the same {}", d.contact_id, d.field);
@@ -434,13 +467,21 @@ async fn contact(g: &Global, cmd: ContactCmd) -> Result<()> {
         }
         ContactCmd::List { q, limit, offset, tag, json } => {
             let filter = obhut_store::contacts::ContactFilter { tag, ..Default::default() };
-            let list = services::contacts::list(&app, &actor, q.as_deref(), &filter, Default::default(), Page::new(Some(limit), Some(offset))).await.map_err(explain)?;
+            let list =
+                services::contacts::list(&app, &actor, q.as_deref(), &filter, Default::default(), Page::new(Some(limit), Some(offset)))
+                    .await
+                    .map_err(explain)?;
             if json {
                 let items: Vec<_> = list.items.iter().map(|r| obhut_server::api::contacts::ContactOut::from_record(r, None)).collect();
                 println!("{}", serde_json::to_string_pretty(&serde_json::json!({"items": items, "total": list.total}))?);
             } else {
                 for r in &list.items {
-                    println!("{}  {:<30} {}", r.id, r.personal.display_name(), r.personal.primary_email().map(|e| e.to_string()).unwrap_or_default());
+                    println!(
+                        "{}  {:<30} {}",
+                        r.id,
+                        r.personal.display_name(),
+                        r.personal.primary_email().map(|e| e.to_string()).unwrap_or_default()
+                    );
                 }
                 println!("{} of {} contacts", list.items.len(), list.total);
             }

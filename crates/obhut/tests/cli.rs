@@ -1,12 +1,20 @@
 //! The `obhut` command line, run as a user would run it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 fn obhut(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_obhut"));
     // Global options come after the subcommand here, to prove they are accepted there too.
-    cmd.args(args).arg("--data-dir").arg(dir).env_remove("OBHUT_DATABASE_URL").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("OBHUT_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn obhut");
     if let Some(s) = stdin {
         child.stdin.take().expect("stdin").write_all(s.as_bytes()).expect("write stdin");

@@ -98,7 +98,13 @@ impl ContactOut {
             addresses: p
                 .addresses
                 .iter()
-                .map(|a| AddressOut { label: a.label.clone(), street: a.street.clone(), postal_code: a.postal_code.clone(), city: a.city.clone(), country: a.country.clone() })
+                .map(|a| AddressOut {
+                    label: a.label.clone(),
+                    street: a.street.clone(),
+                    postal_code: a.postal_code.clone(),
+                    city: a.city.clone(),
+                    country: a.country.clone(),
+                })
                 .collect(),
             organization_id: r.organization_id.map(|o| o.to_string()),
             organization_name: organization_name.map(str::to_string),
@@ -108,7 +114,11 @@ impl ContactOut {
             owner_id: r.owner_id.map(|o| o.to_string()),
             tags: r.tags.clone(),
             notes: p.notes.clone(),
-            origin: OriginOut { source: r.origin.source.clone(), detail: r.origin.detail.clone(), import_run_id: r.origin.import_run_id.map(|i| i.to_string()) },
+            origin: OriginOut {
+                source: r.origin.source.clone(),
+                detail: r.origin.detail.clone(),
+                import_run_id: r.origin.import_run_id.map(|i| i.to_string()),
+            },
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
             version: r.version,
@@ -167,14 +177,31 @@ impl ContactQuery {
     pub fn filter(&self) -> Result<ContactFilter, Problem> {
         Ok(ContactFilter {
             kind: self.kind.as_deref().map(ContactKind::parse).transpose().map_err(|m| bad_request("kind", m))?,
-            organization_id: self.organization_id.as_deref().filter(|s| !s.is_empty()).map(obhut_core::ids::OrganizationId::parse).transpose().map_err(|m| bad_request("organization_id", m))?,
-            owner_id: self.owner_id.as_deref().filter(|s| !s.is_empty()).map(obhut_core::ids::UserId::parse).transpose().map_err(|m| bad_request("owner_id", m))?,
+            organization_id: self
+                .organization_id
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(obhut_core::ids::OrganizationId::parse)
+                .transpose()
+                .map_err(|m| bad_request("organization_id", m))?,
+            owner_id: self
+                .owner_id
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(obhut_core::ids::UserId::parse)
+                .transpose()
+                .map_err(|m| bad_request("owner_id", m))?,
             tag: self.tag.as_deref().filter(|s| !s.is_empty()).map(|t| t.trim().to_lowercase()),
             language: self.language.as_deref().filter(|s| !s.is_empty()).map(str::to_string),
         })
     }
     pub fn sort(&self) -> Result<services::contacts::Sort, Problem> {
-        self.sort.as_deref().map(services::contacts::Sort::parse).transpose().map_err(|m| bad_request("sort", m)).map(Option::unwrap_or_default)
+        self.sort
+            .as_deref()
+            .map(services::contacts::Sort::parse)
+            .transpose()
+            .map_err(|m| bad_request("sort", m))
+            .map(Option::unwrap_or_default)
     }
 }
 
@@ -195,12 +222,21 @@ async fn org_name(app: &App, r: &ContactRecord) -> Option<String> {
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = ContactInput,
     responses((status = 201, body = ContactCreated), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn create_contact(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(input): ApiJson<ContactInput>) -> Result<Response, Problem> {
+pub async fn create_contact(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<ContactInput>,
+) -> Result<Response, Problem> {
     let origin = Origin { source: "api".into(), detail: Some(format!("API, {}", actor.audit_name())), import_run_id: None };
     let (r, dups) = services::contacts::create(&app, &actor, &input, origin).await?;
     let warnings = dups
         .iter()
-        .map(|d| Warning { code: "possible_duplicate".into(), field: d.field.into(), message: format!("another contact has the same {}", d.field), contact_id: d.contact_id.to_string() })
+        .map(|d| Warning {
+            code: "possible_duplicate".into(),
+            field: d.field.into(),
+            message: format!("another contact has the same {}", d.field),
+            contact_id: d.contact_id.to_string(),
+        })
         .collect();
     let org = org_name(&app, &r).await;
     let body = ContactCreated { id: r.id, contact: ContactOut::from_record(&r, org.as_deref()), warnings };
@@ -225,7 +261,13 @@ pub async fn get_contact(State(app): State<App>, ApiActor(actor): ApiActor, Path
 #[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", request_body = ContactInput, params(("id" = String, Path)),
     responses((status = 200, body = ContactOut), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn update_contact(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, headers: HeaderMap, ApiJson(patch): ApiJson<ContactInput>) -> Result<Response, Problem> {
+pub async fn update_contact(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(patch): ApiJson<ContactInput>,
+) -> Result<Response, Problem> {
     let id = parse_id(&id, ContactId::parse)?;
     let r = services::contacts::update(&app, &actor, id, patch, if_match(&headers)?).await?;
     let org = org_name(&app, &r).await;
@@ -244,7 +286,11 @@ pub async fn delete_contact(State(app): State<App>, ApiActor(actor): ApiActor, P
 /// List or search contacts.
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ContactQuery),
     responses((status = 200, body = ContactPage), (status = 400, body = Problem)), security(("bearer" = [])))]
-pub async fn list_contacts(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<ContactQuery>) -> Result<Json<ContactPage>, Problem> {
+pub async fn list_contacts(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<ContactQuery>,
+) -> Result<Json<ContactPage>, Problem> {
     let page = Page::new(q.limit, q.offset);
     let list = services::contacts::list(&app, &actor, q.q.as_deref(), &q.filter()?, q.sort()?, page).await?;
     let org_ids: Vec<String> = list.items.iter().filter_map(|r| r.organization_id.map(|o| o.to_string())).collect();
@@ -253,7 +299,11 @@ pub async fn list_contacts(State(app): State<App>, ApiActor(actor): ApiActor, Ap
         Err(_) => Default::default(),
     };
     Ok(Json(ContactPage {
-        items: list.items.iter().map(|r| ContactOut::from_record(r, r.organization_id.and_then(|o| orgs.get(&o.to_string())).map(String::as_str))).collect(),
+        items: list
+            .items
+            .iter()
+            .map(|r| ContactOut::from_record(r, r.organization_id.and_then(|o| orgs.get(&o.to_string())).map(String::as_str)))
+            .collect(),
         total: list.total,
         limit: page.limit,
         offset: page.offset,
@@ -272,10 +322,16 @@ pub struct PageQuery {
 /// A contact's activities, newest first.
 #[utoipa::path(get, path = "/api/v1/contacts/{id}/activities", tag = "contacts", params(("id" = String, Path), PageQuery),
     responses((status = 200, body = Vec<super::records::ActivityOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn list_contact_activities(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiQuery(q): ApiQuery<PageQuery>) -> Result<Json<Vec<super::records::ActivityOut>>, Problem> {
+pub async fn list_contact_activities(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<Vec<super::records::ActivityOut>>, Problem> {
     let id = parse_id(&id, ContactId::parse)?;
     services::contacts::get(&app, &actor, id).await?;
-    let list = services::activities::list(&app, &actor, obhut_store::activities::ActivityOwner::Contact(id), Page::new(q.limit, q.offset)).await?;
+    let list =
+        services::activities::list(&app, &actor, obhut_store::activities::ActivityOwner::Contact(id), Page::new(q.limit, q.offset)).await?;
     Ok(Json(list.iter().map(super::records::ActivityOut::from).collect()))
 }
 
@@ -307,13 +363,27 @@ pub struct ImportReportOut {
 /// With any bad row nothing is written (422 with every bad row named), unless `skip_invalid`.
 #[utoipa::path(post, path = "/api/v1/contacts/import", tag = "contacts", params(ImportQuery), request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportReportOut), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn import_contacts(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<ImportQuery>, body: Bytes) -> Result<Response, Problem> {
+pub async fn import_contacts(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    body: Bytes,
+) -> Result<Response, Problem> {
     let name = q.file_name.unwrap_or_else(|| "upload.csv".into());
     let opts = services::imports::ImportOptions { dry_run: q.dry_run.unwrap_or(false), skip_invalid: q.skip_invalid.unwrap_or(false) };
     let report = services::imports::import_contacts(&app, &actor, &body, &name, opts).await?;
     if !report.errors.is_empty() && !opts.skip_invalid && !opts.dry_run {
-        let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "import-rejected", "The file has bad rows; nothing was imported", Some(format!("{} bad rows", report.skipped)));
-        p.errors = report.errors.iter().map(|e| obhut_core::FieldError { field: format!("row {}: {}", e.row, e.field), message: e.message.clone() }).collect();
+        let mut p = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "import-rejected",
+            "The file has bad rows; nothing was imported",
+            Some(format!("{} bad rows", report.skipped)),
+        );
+        p.errors = report
+            .errors
+            .iter()
+            .map(|e| obhut_core::FieldError { field: format!("row {}: {}", e.row, e.field), message: e.message.clone() })
+            .collect();
         return Ok(p.into_response());
     }
     Ok(Json(serde_json::to_value(&report).unwrap_or_default()).into_response())
@@ -333,7 +403,11 @@ pub struct ExportQuery {
 /// Export contacts (a bulk disclosure; audited).
 #[utoipa::path(get, path = "/api/v1/contacts/export", tag = "contacts", params(ExportQuery),
     responses((status = 200, description = "the export file"), (status = 403, body = Problem)), security(("bearer" = [])))]
-pub async fn export_contacts(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<ExportQuery>) -> Result<Response, Problem> {
+pub async fn export_contacts(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<Response, Problem> {
     let format = services::contacts::ExportFormat::parse(q.format.as_deref().unwrap_or("csv")).map_err(|m| bad_request("format", m))?;
     let filter = ContactQuery { kind: q.kind, tag: q.tag, organization_id: q.organization_id, ..Default::default() }.filter()?;
     let mut buf: Vec<u8> = Vec::new();

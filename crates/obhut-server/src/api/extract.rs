@@ -7,8 +7,8 @@ use crate::error::ServiceError;
 use crate::gate::Actor;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 /// A JSON body, parsed with the path of any bad field.
@@ -87,7 +87,13 @@ impl FromRequestParts<App> for ApiActor {
 pub fn if_match(headers: &axum::http::HeaderMap) -> Result<Option<i64>, Problem> {
     match headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) {
         None => Ok(None),
-        Some(v) => v.trim().trim_start_matches("W/").trim_matches('"').parse().map(Some).map_err(|_| bad_request("If-Match", "must be the ETag of the record, e.g. \"3\"")),
+        Some(v) => v
+            .trim()
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .parse()
+            .map(Some)
+            .map_err(|_| bad_request("If-Match", "must be the ETag of the record, e.g. \"3\"")),
     }
 }
 

@@ -12,9 +12,7 @@ use axum::routing::get;
 use axum::Router;
 
 pub fn router() -> Router<App> {
-    Router::new()
-        .route("/api/openapi.json", get(openapi::openapi_json))
-        .nest("/api/v1", v1())
+    Router::new().route("/api/openapi.json", get(openapi::openapi_json)).nest("/api/v1", v1())
 }
 
 fn v1() -> Router<App> {
@@ -26,7 +24,10 @@ fn v1() -> Router<App> {
         .route("/contacts/{id}", get(contacts::get_contact).patch(contacts::update_contact).delete(contacts::delete_contact))
         .route("/contacts/{id}/activities", get(contacts::list_contact_activities))
         .route("/organizations", get(records::list_organizations).post(records::create_organization))
-        .route("/organizations/{id}", get(records::get_organization).patch(records::update_organization).delete(records::delete_organization))
+        .route(
+            "/organizations/{id}",
+            get(records::get_organization).patch(records::update_organization).delete(records::delete_organization),
+        )
         .route("/activities", post(records::create_activity))
         .route("/activities/{id}", get(records::get_activity).delete(records::delete_activity))
         .route("/deals", get(records::list_deals).post(records::create_deal))

@@ -42,17 +42,31 @@ impl From<ServiceError> for Problem {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Validation(errs) => {
-                let detail = errs.0.iter().map(|e| if e.field.is_empty() { e.message.clone() } else { format!("{}: {}", e.field, e.message) }).collect::<Vec<_>>().join("; ");
+                let detail = errs
+                    .0
+                    .iter()
+                    .map(|e| if e.field.is_empty() { e.message.clone() } else { format!("{}: {}", e.field, e.message) })
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 let mut p = Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation-error", "The input is not valid", Some(detail));
                 p.errors = errs.0;
                 p
             }
             ServiceError::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", Some(format!("no such {what}"))),
             ServiceError::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", Some(m)),
-            ServiceError::Unauthorized => Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required", Some("send a valid bearer token".into())),
+            ServiceError::Unauthorized => {
+                Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required", Some("send a valid bearer token".into()))
+            }
             ServiceError::Conflict(m) => Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", Some(m)),
-            ServiceError::RateLimited(s) => Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests", Some(format!("try again in {s} seconds"))),
-            ServiceError::Unavailable => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", Some("the database is not reachable".into())),
+            ServiceError::RateLimited(s) => {
+                Problem::new(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests", Some(format!("try again in {s} seconds")))
+            }
+            ServiceError::Unavailable => Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+                Some("the database is not reachable".into()),
+            ),
             ServiceError::Internal(_) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", None),
         }
     }
@@ -67,7 +81,12 @@ impl IntoResponse for ServiceError {
 /// A problem for one field of the request itself (body, query).
 pub fn bad_request(field: &str, message: impl Into<String>) -> Problem {
     let message = message.into();
-    let mut p = Problem::new(StatusCode::BAD_REQUEST, "bad-request", "The request is malformed", Some(if field.is_empty() { message.clone() } else { format!("{field}: {message}") }));
+    let mut p = Problem::new(
+        StatusCode::BAD_REQUEST,
+        "bad-request",
+        "The request is malformed",
+        Some(if field.is_empty() { message.clone() } else { format!("{field}: {message}") }),
+    );
     p.errors = vec![FieldError { field: field.into(), message }];
     p
 }

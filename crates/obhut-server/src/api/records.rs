@@ -1,6 +1,5 @@
 //! `/api/v1` for organizations, activities, deals, pipeline stages, tickets and the caller.
 
-
 use super::extract::{if_match, parse_id, ApiActor, ApiJson, ApiQuery};
 use super::problem::{bad_request, Problem};
 use super::rfc3339;
@@ -98,27 +97,45 @@ pub struct SearchQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations", params(SearchQuery), responses((status = 200, body = OrganizationPage)), security(("bearer" = [])))]
-pub async fn list_organizations(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<SearchQuery>) -> Result<Json<OrganizationPage>, Problem> {
+pub async fn list_organizations(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> Result<Json<OrganizationPage>, Problem> {
     let (items, total) = services::organizations::list(&app, &actor, q.q.as_deref(), Page::new(q.limit, q.offset)).await?;
     Ok(Json(OrganizationPage { items: items.iter().map(OrganizationOut::from).collect(), total }))
 }
 
 #[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations", request_body = OrganizationInput,
     responses((status = 201, body = OrganizationOut), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn create_organization(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(input): ApiJson<OrganizationInput>) -> Result<(StatusCode, Json<OrganizationOut>), Problem> {
+pub async fn create_organization(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<OrganizationInput>,
+) -> Result<(StatusCode, Json<OrganizationOut>), Problem> {
     let r = services::organizations::create(&app, &actor, &input).await?;
     Ok((StatusCode::CREATED, Json(OrganizationOut::from(&r))))
 }
 
 #[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = String, Path)), responses((status = 200, body = OrganizationOut), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn get_organization(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Json<OrganizationOut>, Problem> {
+pub async fn get_organization(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<OrganizationOut>, Problem> {
     let r = services::organizations::get(&app, &actor, parse_id(&id, OrganizationId::parse)?).await?;
     Ok(Json(OrganizationOut::from(&r)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/organizations/{id}", tag = "organizations", params(("id" = String, Path)), request_body = OrganizationInput,
     responses((status = 200, body = OrganizationOut), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn update_organization(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, headers: HeaderMap, ApiJson(patch): ApiJson<OrganizationInput>) -> Result<Json<OrganizationOut>, Problem> {
+pub async fn update_organization(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(patch): ApiJson<OrganizationInput>,
+) -> Result<Json<OrganizationOut>, Problem> {
     let r = services::organizations::update(&app, &actor, parse_id(&id, OrganizationId::parse)?, patch, if_match(&headers)?).await?;
     Ok(Json(OrganizationOut::from(&r)))
 }
@@ -159,7 +176,11 @@ impl From<&ActivityRecord> for ActivityOut {
 }
 
 #[utoipa::path(post, path = "/api/v1/activities", tag = "activities", request_body = ActivityInput, responses((status = 201, body = ActivityOut), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn create_activity(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(input): ApiJson<ActivityInput>) -> Result<(StatusCode, Json<ActivityOut>), Problem> {
+pub async fn create_activity(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<ActivityInput>,
+) -> Result<(StatusCode, Json<ActivityOut>), Problem> {
     let r = services::activities::create(&app, &actor, &input).await?;
     Ok((StatusCode::CREATED, Json(ActivityOut::from(&r))))
 }
@@ -197,13 +218,22 @@ pub async fn list_stages(State(app): State<App>, ApiActor(actor): ApiActor) -> R
 }
 
 #[utoipa::path(post, path = "/api/v1/pipeline/stages", tag = "deals", request_body = StageInput, responses((status = 201, body = StageOut), (status = 403, body = Problem)), security(("bearer" = [])))]
-pub async fn create_stage(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(input): ApiJson<StageInput>) -> Result<(StatusCode, Json<StageOut>), Problem> {
+pub async fn create_stage(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<StageInput>,
+) -> Result<(StatusCode, Json<StageOut>), Problem> {
     let s = services::deals::create_stage(&app, &actor, &input).await?;
     Ok((StatusCode::CREATED, Json(StageOut::from(&s))))
 }
 
 #[utoipa::path(patch, path = "/api/v1/pipeline/stages/{id}", tag = "deals", params(("id" = String, Path)), request_body = StageInput, responses((status = 200, body = StageOut)), security(("bearer" = [])))]
-pub async fn update_stage(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(input): ApiJson<StageInput>) -> Result<Json<StageOut>, Problem> {
+pub async fn update_stage(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<StageInput>,
+) -> Result<Json<StageOut>, Problem> {
     let s = services::deals::update_stage(&app, &actor, parse_id(&id, StageId::parse)?, &input).await?;
     Ok(Json(StageOut::from(&s)))
 }
@@ -269,10 +299,19 @@ pub struct DealQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/deals", tag = "deals", params(DealQuery), responses((status = 200, body = DealPage)), security(("bearer" = [])))]
-pub async fn list_deals(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<DealQuery>) -> Result<Json<DealPage>, Problem> {
+pub async fn list_deals(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<DealQuery>,
+) -> Result<Json<DealPage>, Problem> {
     let f = DealFilter {
         stage_id: q.stage_id.as_deref().map(StageId::parse).transpose().map_err(|m| bad_request("stage_id", m))?,
-        organization_id: q.organization_id.as_deref().map(OrganizationId::parse).transpose().map_err(|m| bad_request("organization_id", m))?,
+        organization_id: q
+            .organization_id
+            .as_deref()
+            .map(OrganizationId::parse)
+            .transpose()
+            .map_err(|m| bad_request("organization_id", m))?,
         contact_id: q.contact_id.as_deref().map(ContactId::parse).transpose().map_err(|m| bad_request("contact_id", m))?,
         owner_id: None,
     };
@@ -281,7 +320,11 @@ pub async fn list_deals(State(app): State<App>, ApiActor(actor): ApiActor, ApiQu
 }
 
 #[utoipa::path(post, path = "/api/v1/deals", tag = "deals", request_body = DealInput, responses((status = 201, body = DealOut), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn create_deal(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(input): ApiJson<DealInput>) -> Result<(StatusCode, Json<DealOut>), Problem> {
+pub async fn create_deal(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<DealInput>,
+) -> Result<(StatusCode, Json<DealOut>), Problem> {
     let r = services::deals::create(&app, &actor, &input).await?;
     Ok((StatusCode::CREATED, Json(DealOut::from(&r))))
 }
@@ -292,7 +335,13 @@ pub async fn get_deal(State(app): State<App>, ApiActor(actor): ApiActor, Path(id
 }
 
 #[utoipa::path(patch, path = "/api/v1/deals/{id}", tag = "deals", params(("id" = String, Path)), request_body = DealInput, responses((status = 200, body = DealOut), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn update_deal(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, headers: HeaderMap, ApiJson(patch): ApiJson<DealInput>) -> Result<Json<DealOut>, Problem> {
+pub async fn update_deal(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(patch): ApiJson<DealInput>,
+) -> Result<Json<DealOut>, Problem> {
     Ok(Json(DealOut::from(&services::deals::update(&app, &actor, parse_id(&id, DealId::parse)?, patch, if_match(&headers)?).await?)))
 }
 
@@ -362,7 +411,11 @@ pub struct TicketQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(TicketQuery), responses((status = 200, body = TicketPage)), security(("bearer" = [])))]
-pub async fn list_tickets(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<TicketQuery>) -> Result<Json<TicketPage>, Problem> {
+pub async fn list_tickets(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<TicketQuery>,
+) -> Result<Json<TicketPage>, Problem> {
     let f = TicketFilter {
         status: q.status.as_deref().map(TicketStatus::parse).transpose().map_err(|m| bad_request("status", m))?,
         kind: q.kind.as_deref().map(TicketKind::parse).transpose().map_err(|m| bad_request("kind", m))?,
@@ -376,7 +429,11 @@ pub async fn list_tickets(State(app): State<App>, ApiActor(actor): ApiActor, Api
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = TicketInput, responses((status = 201, body = TicketOut), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn create_ticket(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(input): ApiJson<TicketInput>) -> Result<(StatusCode, Json<TicketOut>), Problem> {
+pub async fn create_ticket(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<TicketInput>,
+) -> Result<(StatusCode, Json<TicketOut>), Problem> {
     let r = services::tickets::create(&app, &actor, &input).await?;
     Ok((StatusCode::CREATED, Json(TicketOut::from(&r))))
 }
@@ -387,7 +444,13 @@ pub async fn get_ticket(State(app): State<App>, ApiActor(actor): ApiActor, Path(
 }
 
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = String, Path)), request_body = TicketInput, responses((status = 200, body = TicketOut), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn update_ticket(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, headers: HeaderMap, ApiJson(patch): ApiJson<TicketInput>) -> Result<Json<TicketOut>, Problem> {
+pub async fn update_ticket(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(patch): ApiJson<TicketInput>,
+) -> Result<Json<TicketOut>, Problem> {
     Ok(Json(TicketOut::from(&services::tickets::update(&app, &actor, parse_id(&id, TicketId::parse)?, patch, if_match(&headers)?).await?)))
 }
 
@@ -396,4 +459,3 @@ pub async fn delete_ticket(State(app): State<App>, ApiActor(actor): ApiActor, Pa
     services::tickets::delete(&app, &actor, parse_id(&id, TicketId::parse)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
-

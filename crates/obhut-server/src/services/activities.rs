@@ -19,11 +19,14 @@ pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> ServiceR
     let mut org = d.organization_id;
     let mut contact = d.contact_id;
     if let Some(c) = contact {
-        let rec = obhut_store::contacts::find_contact(&mut tx, crypto, c).await?.ok_or_else(|| ServiceError::field("contact_id", "no contact with this id"))?;
+        let rec = obhut_store::contacts::find_contact(&mut tx, crypto, c)
+            .await?
+            .ok_or_else(|| ServiceError::field("contact_id", "no contact with this id"))?;
         org = org.or(rec.organization_id);
     }
     if let Some(deal_id) = d.deal_id {
-        let deal = obhut_store::deals::find_deal(&mut tx, deal_id).await?.ok_or_else(|| ServiceError::field("deal_id", "no deal with this id"))?;
+        let deal =
+            obhut_store::deals::find_deal(&mut tx, deal_id).await?.ok_or_else(|| ServiceError::field("deal_id", "no deal with this id"))?;
         contact = contact.or(deal.draft.contact_id);
         org = org.or(deal.draft.organization_id);
     }
@@ -32,13 +35,30 @@ pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> ServiceR
             return Err(ServiceError::field("organization_id", "no organization with this id"));
         }
     }
-    let key_subject = contact.map(|c| c.to_string()).or_else(|| org.map(|o| o.to_string())).ok_or_else(|| ServiceError::field("contact_id", "an activity belongs to a contact, an organization or a deal"))?;
+    let key_subject = contact
+        .map(|c| c.to_string())
+        .or_else(|| org.map(|o| o.to_string()))
+        .ok_or_else(|| ServiceError::field("contact_id", "an activity belongs to a contact, an organization or a deal"))?;
     let id = ActivityId::new();
     let occurred_at = d.occurred_at.map(to_millis).unwrap_or(now);
-    let new = NewActivity { id, kind: d.kind, occurred_at, contact_id: d.contact_id.or(contact), organization_id: org, deal_id: d.deal_id, key_subject: key_subject.clone(), text: &d.text };
+    let new = NewActivity {
+        id,
+        kind: d.kind,
+        occurred_at,
+        contact_id: d.contact_id.or(contact),
+        organization_id: org,
+        deal_id: d.deal_id,
+        key_subject: key_subject.clone(),
+        text: &d.text,
+    };
     repo::insert_activities(&mut tx, crypto, &[new], now, &actor.audit_name()).await?;
     let subject = contact.map(|c| c.to_string());
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "activity.create", "activity", id, subject, vec!["subject".into(), "body".into()])]).await?;
+    obhut_store::audit::append(
+        &mut tx,
+        now,
+        &[audit_entry(actor, "activity.create", "activity", id, subject, vec!["subject".into(), "body".into()])],
+    )
+    .await?;
     let r = repo::find_activity(&mut tx, crypto, id).await?.ok_or(ServiceError::NotFound("activity"))?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(r)
@@ -60,7 +80,11 @@ pub async fn delete(app: &App, actor: &Actor, id: ActivityId) -> ServiceResult<(
     authorize(actor, Action::Delete, Resource::Activity)?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
-    let subject = repo::find_activity(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("activity"))?.contact_id.map(|c| c.to_string());
+    let subject = repo::find_activity(&mut tx, &app.store.crypto, id)
+        .await?
+        .ok_or(ServiceError::NotFound("activity"))?
+        .contact_id
+        .map(|c| c.to_string());
     repo::delete_activity(&mut tx, id).await?;
     obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "activity.delete", "activity", id, subject, vec![])]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;

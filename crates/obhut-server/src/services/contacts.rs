@@ -88,7 +88,8 @@ pub async fn create(app: &App, actor: &Actor, input: &ContactInput, origin: Orig
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     let dups = repo::find_duplicates(&mut tx, &app.store.crypto, &draft.personal, None).await?;
-    repo::insert_contacts(&mut tx, &app.store.crypto, &[NewContact { id, draft: &draft, origin: &origin }], now, &actor.audit_name()).await?;
+    repo::insert_contacts(&mut tx, &app.store.crypto, &[NewContact { id, draft: &draft, origin: &origin }], now, &actor.audit_name())
+        .await?;
     let entry = audit_entry(actor, "contact.create", "contact", id, Some(id.to_string()), present_fields(&draft.personal));
     obhut_store::audit::append(&mut tx, now, &[entry]).await?;
     let record = repo::find_contact(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("contact"))?;
@@ -105,7 +106,13 @@ pub async fn get(app: &App, actor: &Actor, id: ContactId) -> ServiceResult<Conta
 }
 
 /// Applies a partial change; `expected_version` (from the form or `If-Match`) prevents lost updates.
-pub async fn update(app: &App, actor: &Actor, id: ContactId, patch: ContactInput, expected_version: Option<i64>) -> ServiceResult<ContactRecord> {
+pub async fn update(
+    app: &App,
+    actor: &Actor,
+    id: ContactId,
+    patch: ContactInput,
+    expected_version: Option<i64>,
+) -> ServiceResult<ContactRecord> {
     authorize(actor, Action::Update, Resource::Contact)?;
     let current = get(app, actor, id).await?;
     let before = current.draft();
@@ -263,7 +270,13 @@ impl ExportFormat {
 
 /// Writes every contact matching `filter` to `out`, in batches, and records the export in
 /// the audit trail (a bulk disclosure). Returns how many contacts were written.
-pub async fn export(app: &App, actor: &Actor, format: ExportFormat, filter: &ContactFilter, out: &mut (dyn std::io::Write + Send)) -> ServiceResult<u64> {
+pub async fn export(
+    app: &App,
+    actor: &Actor,
+    format: ExportFormat,
+    filter: &ContactFilter,
+    out: &mut (dyn std::io::Write + Send),
+) -> ServiceResult<u64> {
     authorize(actor, Action::Export, Resource::Contact)?;
     let crypto = &app.store.crypto;
     let mut conn = app.conn().await?;
@@ -302,7 +315,15 @@ pub async fn export(app: &App, actor: &Actor, format: ExportFormat, filter: &Con
             let created = obhut_core::clock::from_millis(r.created_at).format(&date).unwrap_or_default();
             match format {
                 ExportFormat::Csv => {
-                    batch_rows.push(obhut_core::import::csv_export_record(&r.id.to_string(), r.kind, &r.personal, org, r.language.as_deref(), &r.tags, &created));
+                    batch_rows.push(obhut_core::import::csv_export_record(
+                        &r.id.to_string(),
+                        r.kind,
+                        &r.personal,
+                        org,
+                        r.language.as_deref(),
+                        &r.tags,
+                        &created,
+                    ));
                 }
                 ExportFormat::Json => {
                     if count > 0 {
@@ -328,7 +349,8 @@ pub async fn export(app: &App, actor: &Actor, format: ExportFormat, filter: &Con
     out.flush().map_err(io)?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
-    let mut e = audit_entry(actor, "contact.export", "contact", "*", None, vec![format!("{format:?}").to_lowercase(), format!("count={count}")]);
+    let mut e =
+        audit_entry(actor, "contact.export", "contact", "*", None, vec![format!("{format:?}").to_lowercase(), format!("count={count}")]);
     e.record_id = None;
     obhut_store::audit::append(&mut tx, now, &[e]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
@@ -337,7 +359,12 @@ pub async fn export(app: &App, actor: &Actor, format: ExportFormat, filter: &Con
 
 /// Contacts already known under the email or phone of `input` (for a warning before saving).
 /// `exclude` leaves out the contact being edited.
-pub async fn duplicates_of(app: &App, actor: &Actor, input: &ContactInput, exclude: Option<ContactId>) -> ServiceResult<Vec<DuplicateHint>> {
+pub async fn duplicates_of(
+    app: &App,
+    actor: &Actor,
+    input: &ContactInput,
+    exclude: Option<ContactId>,
+) -> ServiceResult<Vec<DuplicateHint>> {
     authorize(actor, Action::Read, Resource::Contact)?;
     let draft = input.validate()?;
     let mut conn = app.conn().await?;

@@ -74,7 +74,11 @@ async fn check_links(app: &App, d: &obhut_core::deal::DealDraft) -> ServiceResul
         }
     }
     if let Some(c) = d.contact_id {
-        let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM contacts WHERE id = $1").bind(c.to_string()).fetch_one(&mut *conn).await.map_err(obhut_store::StoreError::from)?;
+        let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM contacts WHERE id = $1")
+            .bind(c.to_string())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(obhut_store::StoreError::from)?;
         if n.0 == 0 {
             return Err(ServiceError::field("contact_id", "no contact with this id"));
         }
@@ -91,7 +95,8 @@ pub async fn create(app: &App, actor: &Actor, input: &DealInput) -> ServiceResul
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::insert_deal(&mut tx, id, &d, stage, now).await?;
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "deal.create", "deal", id, d.contact_id.map(|c| c.to_string()), vec![])]).await?;
+    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "deal.create", "deal", id, d.contact_id.map(|c| c.to_string()), vec![])])
+        .await?;
     let r = repo::find_deal(&mut tx, id).await?.ok_or(ServiceError::NotFound("deal"))?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(r)
@@ -112,7 +117,8 @@ pub async fn update(app: &App, actor: &Actor, id: DealId, patch: DealInput, expe
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::update_deal(&mut tx, id, &d, stage, expected_version.unwrap_or(current.version), now).await?;
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "deal.update", "deal", id, d.contact_id.map(|c| c.to_string()), vec![])]).await?;
+    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "deal.update", "deal", id, d.contact_id.map(|c| c.to_string()), vec![])])
+        .await?;
     let r = repo::find_deal(&mut tx, id).await?.ok_or(ServiceError::NotFound("deal"))?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(r)

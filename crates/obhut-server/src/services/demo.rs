@@ -20,7 +20,14 @@ pub struct SeedReport {
 
 /// Seeds `contacts` contacts (about a third B2B, with organizations) and `activities`
 /// activities spread over them. The same seed gives the same data.
-pub async fn seed(app: &App, actor: &Actor, contacts: u64, activities: u64, seed: u64, mut progress: impl FnMut(u64, u64)) -> ServiceResult<SeedReport> {
+pub async fn seed(
+    app: &App,
+    actor: &Actor,
+    contacts: u64,
+    activities: u64,
+    seed: u64,
+    mut progress: impl FnMut(u64, u64),
+) -> ServiceResult<SeedReport> {
     authorize(actor, Action::Import, Resource::Contact)?;
     let demo = Demo::new(seed);
     let crypto = &app.store.crypto;
@@ -36,7 +43,12 @@ pub async fn seed(app: &App, actor: &Actor, contacts: u64, activities: u64, seed
         obhut_store::organizations::insert_organization(&mut tx, crypto, id, &d, now).await?;
         org_ids.push(id);
     }
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "demo.seed.organizations", "organization", "*", None, vec![format!("count={org_count}")])]).await?;
+    obhut_store::audit::append(
+        &mut tx,
+        now,
+        &[audit_entry(actor, "demo.seed.organizations", "organization", "*", None, vec![format!("count={org_count}")])],
+    )
+    .await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     report.organizations = org_count;
 
@@ -58,7 +70,12 @@ pub async fn seed(app: &App, actor: &Actor, contacts: u64, activities: u64, seed
         let mut tx = app.begin_write().await?;
         let news: Vec<NewContact> = drafts.iter().map(|(id, d)| NewContact { id: *id, draft: d, origin: &origin }).collect();
         obhut_store::contacts::insert_contacts(&mut tx, crypto, &news, now, &actor.audit_name()).await?;
-        let audit: Vec<_> = drafts.iter().map(|(id, d)| audit_entry(actor, "contact.create", "contact", id, Some(id.to_string()), super::contacts::present_fields(&d.personal))).collect();
+        let audit: Vec<_> = drafts
+            .iter()
+            .map(|(id, d)| {
+                audit_entry(actor, "contact.create", "contact", id, Some(id.to_string()), super::contacts::present_fields(&d.personal))
+            })
+            .collect();
         obhut_store::audit::append(&mut tx, now, &audit).await?;
         tx.commit().await.map_err(obhut_store::StoreError::from)?;
         contact_ids.extend(drafts.iter().map(|(id, _)| *id));
@@ -97,7 +114,12 @@ pub async fn seed(app: &App, actor: &Actor, contacts: u64, activities: u64, seed
         let now = app.now_ms();
         let mut tx = app.begin_write().await?;
         obhut_store::activities::insert_activities(&mut tx, crypto, &news, now, &actor.audit_name()).await?;
-        obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "demo.seed.activities", "activity", "*", None, vec![format!("count={}", end - i)])]).await?;
+        obhut_store::audit::append(
+            &mut tx,
+            now,
+            &[audit_entry(actor, "demo.seed.activities", "activity", "*", None, vec![format!("count={}", end - i)])],
+        )
+        .await?;
         tx.commit().await.map_err(obhut_store::StoreError::from)?;
         report.activities = end;
         progress(report.contacts, report.activities);

@@ -165,10 +165,18 @@ pub async fn import_contacts(app: &App, actor: &Actor, bytes: &[u8], file_name: 
             v.draft.kind = ContactKind::B2b;
         }
         let ids: Vec<ContactId> = chunk.iter().map(|_| ContactId::new()).collect();
-        let batch: Vec<NewContact> = chunk.iter().zip(&ids).map(|(v, id)| NewContact { id: *id, draft: &v.draft, origin: &origin }).collect();
+        let batch: Vec<NewContact> =
+            chunk.iter().zip(&ids).map(|(v, id)| NewContact { id: *id, draft: &v.draft, origin: &origin }).collect();
         repo::insert_contacts(&mut tx, crypto, &batch, now, &actor.audit_name()).await?;
         for (v, id) in chunk.iter().zip(&ids) {
-            let mut e = audit_entry(actor, "contact.import", "contact", id, Some(id.to_string()), super::contacts::present_fields(&v.draft.personal));
+            let mut e = audit_entry(
+                actor,
+                "contact.import",
+                "contact",
+                id,
+                Some(id.to_string()),
+                super::contacts::present_fields(&v.draft.personal),
+            );
             e.detail = None;
             audit.push(e);
         }
@@ -177,7 +185,15 @@ pub async fn import_contacts(app: &App, actor: &Actor, bytes: &[u8], file_name: 
         report.imported += chunk.len();
     }
     let mut tx = app.begin_write().await?;
-    obhut_store::imports::finish_import_run(&mut tx, run.id, report.rows as i64, report.imported as i64, report.skipped as i64, app.now_ms()).await?;
+    obhut_store::imports::finish_import_run(
+        &mut tx,
+        run.id,
+        report.rows as i64,
+        report.imported as i64,
+        report.skipped as i64,
+        app.now_ms(),
+    )
+    .await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     report.import_run_id = Some(run.id.to_string());
     metrics::counter!("obhut_contacts_imported_total").increment(report.imported as u64);

@@ -14,7 +14,14 @@ use crate::gate::Actor;
 use obhut_store::audit::AuditEntry;
 
 /// An audit entry by `actor` on one record.
-pub(crate) fn audit_entry(actor: &Actor, action: &str, record_type: &str, record_id: impl ToString, subject: Option<String>, fields: Vec<String>) -> AuditEntry {
+pub(crate) fn audit_entry(
+    actor: &Actor,
+    action: &str,
+    record_type: &str,
+    record_id: impl ToString,
+    subject: Option<String>,
+    fields: Vec<String>,
+) -> AuditEntry {
     AuditEntry {
         actor: actor.audit_name(),
         action: action.to_string(),

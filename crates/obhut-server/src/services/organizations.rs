@@ -38,7 +38,13 @@ pub async fn get(app: &App, actor: &Actor, id: OrganizationId) -> ServiceResult<
     repo::find_organization(&mut conn, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("organization"))
 }
 
-pub async fn update(app: &App, actor: &Actor, id: OrganizationId, patch: OrganizationInput, expected_version: Option<i64>) -> ServiceResult<OrganizationRecord> {
+pub async fn update(
+    app: &App,
+    actor: &Actor,
+    id: OrganizationId,
+    patch: OrganizationInput,
+    expected_version: Option<i64>,
+) -> ServiceResult<OrganizationRecord> {
     authorize(actor, Action::Update, Resource::Organization)?;
     let current = get(app, actor, id).await?;
     let d = OrganizationInput::from_draft(&current.draft).merge(patch).validate()?;

@@ -32,7 +32,19 @@ pub async fn create(app: &App, actor: &Actor, input: &TicketInput) -> ServiceRes
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::insert_ticket(&mut tx, &app.store.crypto, id, &d, now).await?;
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "ticket.create", "ticket", id, d.contact_id.map(|c| c.to_string()), vec!["title".into(), "description".into()])]).await?;
+    obhut_store::audit::append(
+        &mut tx,
+        now,
+        &[audit_entry(
+            actor,
+            "ticket.create",
+            "ticket",
+            id,
+            d.contact_id.map(|c| c.to_string()),
+            vec!["title".into(), "description".into()],
+        )],
+    )
+    .await?;
     let r = repo::find_ticket(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("ticket"))?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(r)
@@ -44,7 +56,13 @@ pub async fn get(app: &App, actor: &Actor, id: TicketId) -> ServiceResult<Ticket
     repo::find_ticket(&mut conn, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("ticket"))
 }
 
-pub async fn update(app: &App, actor: &Actor, id: TicketId, patch: TicketInput, expected_version: Option<i64>) -> ServiceResult<TicketRecord> {
+pub async fn update(
+    app: &App,
+    actor: &Actor,
+    id: TicketId,
+    patch: TicketInput,
+    expected_version: Option<i64>,
+) -> ServiceResult<TicketRecord> {
     authorize(actor, Action::Update, Resource::Ticket)?;
     let current = get(app, actor, id).await?;
     let d = TicketInput::from_draft(&current.draft).merge(patch).validate()?;
@@ -52,7 +70,12 @@ pub async fn update(app: &App, actor: &Actor, id: TicketId, patch: TicketInput, 
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::update_ticket(&mut tx, &app.store.crypto, id, &d, expected_version.unwrap_or(current.version), now).await?;
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "ticket.update", "ticket", id, d.contact_id.map(|c| c.to_string()), vec![])]).await?;
+    obhut_store::audit::append(
+        &mut tx,
+        now,
+        &[audit_entry(actor, "ticket.update", "ticket", id, d.contact_id.map(|c| c.to_string()), vec![])],
+    )
+    .await?;
     let r = repo::find_ticket(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("ticket"))?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(r)

@@ -10,7 +10,13 @@ use obhut_store::audit::AuditEntry;
 use obhut_store::users::{self as repo, UserRecord};
 
 fn entry(actor: &str, action: &str, user: Option<UserId>) -> AuditEntry {
-    AuditEntry { actor: actor.into(), action: action.into(), record_type: "user".into(), record_id: user.map(|u| u.to_string()), ..Default::default() }
+    AuditEntry {
+        actor: actor.into(),
+        action: action.into(),
+        record_type: "user".into(),
+        record_id: user.map(|u| u.to_string()),
+        ..Default::default()
+    }
 }
 
 /// Creates a staff account (administrators only).
@@ -48,7 +54,9 @@ pub async fn list_users(app: &App, actor: &Actor) -> ServiceResult<Vec<UserRecor
 pub async fn create_token(app: &App, actor: &Actor, username: &str, label: Option<&str>, valid_days: Option<i64>) -> ServiceResult<String> {
     authorize(actor, Action::Administer, Resource::User)?;
     let mut conn = app.conn().await?;
-    let user = repo::find_user_by_name(&mut conn, &username.trim().to_lowercase()).await?.ok_or_else(|| ServiceError::field("user", format!("no user named '{username}'")))?;
+    let user = repo::find_user_by_name(&mut conn, &username.trim().to_lowercase())
+        .await?
+        .ok_or_else(|| ServiceError::field("user", format!("no user named '{username}'")))?;
     drop(conn);
     let token = auth::random_secret("obh_");
     let now = app.now_ms();
@@ -64,11 +72,33 @@ fn actor_of(u: &UserRecord, channel: Channel) -> Actor {
     Actor { user_id: Some(u.id), name: u.username.clone(), role: u.role, channel }
 }
 
+/// How long a verified token is trusted without asking the database again. A revoked or
+/// expired token, or a changed role, takes effect after at most this long.
+pub const TOKEN_CACHE_MS: i64 = 10_000;
+
 /// The actor behind a bearer token.
 pub async fn actor_for_token(app: &App, token: &str) -> ServiceResult<Actor> {
+    let hash = auth::secret_hash(token);
+    let now = app.now_ms();
+    if let Ok(cache) = app.token_cache.lock() {
+        if let Some((actor, until)) = cache.get(&hash) {
+            if *until > now {
+                return Ok(actor.clone());
+            }
+        }
+    }
     let mut conn = app.conn().await?;
-    match repo::find_token_user(&mut conn, &auth::secret_hash(token), app.now_ms()).await? {
-        Some(u) if !u.disabled => Ok(actor_of(&u, Channel::Api)),
+    match repo::find_token_user(&mut conn, &hash, now).await? {
+        Some(u) if !u.disabled => {
+            let actor = actor_of(&u, Channel::Api);
+            if let Ok(mut cache) = app.token_cache.lock() {
+                if cache.len() > 10_000 {
+                    cache.retain(|_, (_, until)| *until > now);
+                }
+                cache.insert(hash, (actor.clone(), now + TOKEN_CACHE_MS));
+            }
+            Ok(actor)
+        }
         _ => Err(ServiceError::Unauthorized),
     }
 }
@@ -119,7 +149,9 @@ pub async fn login(app: &App, username: &str, password: &str) -> ServiceResult<(
 pub async fn session(app: &App, sid: &str) -> ServiceResult<Session> {
     let mut conn = app.conn().await?;
     match repo::find_session(&mut conn, &auth::secret_hash(sid), app.now_ms()).await? {
-        Some((u, csrf)) if !u.disabled => Ok(Session { actor: actor_of(&u, Channel::Ui), csrf, language: u.language.clone(), username: u.username.clone() }),
+        Some((u, csrf)) if !u.disabled => {
+            Ok(Session { actor: actor_of(&u, Channel::Ui), csrf, language: u.language.clone(), username: u.username.clone() })
+        }
         _ => Err(ServiceError::Unauthorized),
     }
 }

@@ -56,7 +56,10 @@ async fn a_contact_round_trips_is_found_and_never_stored_in_plaintext(b: Backend
     for q in ["erika.q@example.org", "ERIKA.Q@example.org", "030%209876543", "Quet", "quetschenpaua%20eri", "Quellwerk"] {
         let (s, page) = get(&t, &token, &format!("/api/v1/contacts?q={q}")).await;
         assert_eq!(s, 200);
-        assert!(page["items"].as_array().expect("items").iter().any(|i| i["id"] == id.as_str()), "search {q} did not find the contact: {page}");
+        assert!(
+            page["items"].as_array().expect("items").iter().any(|i| i["id"] == id.as_str()),
+            "search {q} did not find the contact: {page}"
+        );
     }
     let (_, page) = get(&t, &token, "/api/v1/contacts?q=Zzyzx").await;
     assert_eq!(page["total"], 0);
@@ -91,9 +94,25 @@ async fn bad_input_gets_problem_details_naming_the_field_and_changes_nothing(b: 
     let (s, p, _) = post(&t, &token, "/api/v1/contacts", json!({"family_name": 5})).await;
     assert_eq!((s, p["errors"][0]["field"].as_str()), (400, Some("family_name")), "{p}");
 
-    let r = t.client.post(t.url("/api/v1/contacts")).bearer_auth(&token).header("content-type", "application/json").body("{\"family_name\": ").send().await.expect("send");
+    let r = t
+        .client
+        .post(t.url("/api/v1/contacts"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"family_name\": ")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 400);
-    let r = t.client.post(t.url("/api/v1/contacts")).bearer_auth(&token).header("content-type", "text/plain").body("{}").send().await.expect("send");
+    let r = t
+        .client
+        .post(t.url("/api/v1/contacts"))
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 415);
     let huge = json!({"family_name": "Y", "notes": "x".repeat(400_000)});
     let r = t.client.post(t.url("/api/v1/contacts")).bearer_auth(&token).json(&huge).send().await.expect("send");
@@ -111,14 +130,22 @@ async fn a_guest_reads_but_cannot_write(b: Backend) {
     let t = spawn_app(b).await;
     let admin = t.user_token("admin1", Role::Admin).await;
     let guest = t.user_token("guest1", Role::Guest).await;
-    let (_, c, _) = post(&t, &admin, "/api/v1/contacts", json!({"given_name": "Gerd", "family_name": "Gast", "email": "gerd@example.org"})).await;
+    let (_, c, _) =
+        post(&t, &admin, "/api/v1/contacts", json!({"given_name": "Gerd", "family_name": "Gast", "email": "gerd@example.org"})).await;
     let id = c["id"].as_str().expect("id");
     let (s, _) = get(&t, &guest, &format!("/api/v1/contacts/{id}")).await;
     assert_eq!(s, 200);
     let (s, _, ct) = post(&t, &guest, "/api/v1/contacts", json!({"given_name": "No", "family_name": "Write"})).await;
     assert_eq!(s, 403);
     assert!(ct.starts_with("application/problem+json"));
-    let r = t.client.patch(t.url(&format!("/api/v1/contacts/{id}"))).bearer_auth(&guest).json(&json!({"given_name": "Changed"})).send().await.expect("send");
+    let r = t
+        .client
+        .patch(t.url(&format!("/api/v1/contacts/{id}")))
+        .bearer_auth(&guest)
+        .json(&json!({"given_name": "Changed"}))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 403);
     let r = t.client.delete(t.url(&format!("/api/v1/contacts/{id}"))).bearer_auth(&guest).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 403);
@@ -149,14 +176,30 @@ async fn patch_respects_versions_and_delete_removes(b: Backend) {
     let (_, c, _) = post(&t, &token, "/api/v1/contacts", json!({"given_name": "Paul", "family_name": "Patch", "email": "paul@example.org", "emails": [{"address": "p2@example.org", "label": "work"}]})).await;
     let id = c["id"].as_str().expect("id").to_string();
     let path = format!("/api/v1/contacts/{id}");
-    let r = t.client.patch(t.url(&path)).bearer_auth(&token).header("If-Match", "\"1\"").json(&json!({"email": "paul.new@example.org", "tags": ["a"]})).send().await.expect("send");
+    let r = t
+        .client
+        .patch(t.url(&path))
+        .bearer_auth(&token)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"email": "paul.new@example.org", "tags": ["a"]}))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.headers().get("etag").and_then(|v| v.to_str().ok()), Some("\"2\""));
     let v: Value = r.json().await.expect("json");
     assert_eq!(v["email"], "paul.new@example.org");
     assert_eq!(v["emails"][1]["address"], "p2@example.org");
     assert_eq!(v["given_name"], "Paul");
-    let r = t.client.patch(t.url(&path)).bearer_auth(&token).header("If-Match", "\"1\"").json(&json!({"given_name": "Stale"})).send().await.expect("send");
+    let r = t
+        .client
+        .patch(t.url(&path))
+        .bearer_auth(&token)
+        .header("If-Match", "\"1\"")
+        .json(&json!({"given_name": "Stale"}))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 409);
     let r = t.client.patch(t.url(&path)).bearer_auth(&token).json(&json!({"email": "broken"})).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 422);
@@ -177,7 +220,8 @@ async fn patch_respects_versions_and_delete_removes(b: Backend) {
 async fn a_known_email_or_phone_gives_a_duplicate_warning(b: Backend) {
     let t = spawn_app(b).await;
     let token = t.user_token("u1", Role::User).await;
-    let (_, first, _) = post(&t, &token, "/api/v1/contacts", json!({"family_name": "Erst", "email": "dup@example.org", "phone": "0221 1234567"})).await;
+    let (_, first, _) =
+        post(&t, &token, "/api/v1/contacts", json!({"family_name": "Erst", "email": "dup@example.org", "phone": "0221 1234567"})).await;
     assert_eq!(first["warnings"], json!([]));
     let (s, second, _) = post(&t, &token, "/api/v1/contacts", json!({"family_name": "Zweit", "email": "DUP@example.org"})).await;
     assert_eq!(s, 201);
@@ -193,7 +237,8 @@ async fn lists_page_filter_and_sort(b: Backend) {
     let token = t.user_token("u1", Role::User).await;
     for (i, name) in ["Zander", "Albers", "Mertens", "Becker", "Ohm"].iter().enumerate() {
         let tags = if i % 2 == 0 { json!(["messe"]) } else { json!([]) };
-        let (s, _, _) = post(&t, &token, "/api/v1/contacts", json!({"family_name": name, "email": format!("{name}@example.org"), "tags": tags})).await;
+        let (s, _, _) =
+            post(&t, &token, "/api/v1/contacts", json!({"family_name": name, "email": format!("{name}@example.org"), "tags": tags})).await;
         assert_eq!(s, 201);
     }
     let (_, p) = get(&t, &token, "/api/v1/contacts?limit=2&offset=0").await;
@@ -215,37 +260,71 @@ async fn lists_page_filter_and_sort(b: Backend) {
 async fn organizations_deals_tickets_and_activities_work_together(b: Backend) {
     let t = spawn_app(b).await;
     let token = t.user_token("u1", Role::User).await;
-    let (s, org, _) = post(&t, &token, "/api/v1/organizations", json!({"name": "Brauerei Kessler KG", "vat_id": "DE123456789", "email": "info@kessler.example"})).await;
+    let (s, org, _) = post(
+        &t,
+        &token,
+        "/api/v1/organizations",
+        json!({"name": "Brauerei Kessler KG", "vat_id": "DE123456789", "email": "info@kessler.example"}),
+    )
+    .await;
     assert_eq!(s, 201, "{org}");
     let org_id = org["id"].as_str().expect("id").to_string();
-    let (_, c, _) = post(&t, &token, "/api/v1/contacts", json!({"given_name": "Karl", "family_name": "Kessler", "organization_id": org_id})).await;
+    let (_, c, _) =
+        post(&t, &token, "/api/v1/contacts", json!({"given_name": "Karl", "family_name": "Kessler", "organization_id": org_id})).await;
     let cid = c["id"].as_str().expect("id").to_string();
     let (_, stages) = get(&t, &token, "/api/v1/pipeline/stages").await;
     assert!(stages.as_array().map(Vec::len).unwrap_or(0) >= 4);
     let stage2 = stages[1]["id"].clone();
-    let (s, deal, _) = post(&t, &token, "/api/v1/deals", json!({"title": "Abfüllanlage", "organization_id": org_id, "contact_id": cid, "amount": "12.500,00"})).await;
+    let (s, deal, _) = post(
+        &t,
+        &token,
+        "/api/v1/deals",
+        json!({"title": "Abfüllanlage", "organization_id": org_id, "contact_id": cid, "amount": "12.500,00"}),
+    )
+    .await;
     assert_eq!(s, 201, "{deal}");
     assert_eq!(deal["amount"], "12500.00");
     assert_eq!(deal["stage_id"], stages[0]["id"]);
     let did = deal["id"].as_str().expect("id").to_string();
-    let r = t.client.patch(t.url(&format!("/api/v1/deals/{did}"))).bearer_auth(&token).json(&json!({"stage_id": stage2})).send().await.expect("send");
+    let r = t
+        .client
+        .patch(t.url(&format!("/api/v1/deals/{did}")))
+        .bearer_auth(&token)
+        .json(&json!({"stage_id": stage2}))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 200);
     let (_, deals) = get(&t, &token, &format!("/api/v1/deals?stage_id={}", stage2.as_str().unwrap_or(""))).await;
     assert_eq!(deals["total"], 1);
-    let (s, a, _) = post(&t, &token, "/api/v1/activities", json!({"kind": "call", "subject": "Rückruf wegen Angebot", "body": "Kunde wünscht Rabatt", "contact_id": cid, "deal_id": did})).await;
+    let (s, a, _) = post(
+        &t,
+        &token,
+        "/api/v1/activities",
+        json!({"kind": "call", "subject": "Rückruf wegen Angebot", "body": "Kunde wünscht Rabatt", "contact_id": cid, "deal_id": did}),
+    )
+    .await;
     assert_eq!(s, 201, "{a}");
     let (s, _, _) = post(&t, &token, "/api/v1/activities", json!({"kind": "visit", "subject": "x", "contact_id": cid})).await;
     assert_eq!(s, 422);
     let (_, acts) = get(&t, &token, &format!("/api/v1/contacts/{cid}/activities")).await;
     assert_eq!(acts[0]["subject"], "Rückruf wegen Angebot");
-    let (s, tk, _) = post(&t, &token, "/api/v1/tickets", json!({"title": "Reklamation Fass 12", "kind": "complaint", "contact_id": cid})).await;
+    let (s, tk, _) =
+        post(&t, &token, "/api/v1/tickets", json!({"title": "Reklamation Fass 12", "kind": "complaint", "contact_id": cid})).await;
     assert_eq!(s, 201, "{tk}");
     assert_eq!(tk["status"], "open");
     let (s, tk2, _) = post(&t, &token, "/api/v1/tickets", json!({"title": "Zweites", "organization_id": org_id})).await;
     assert_eq!(s, 201);
     assert_eq!(tk2["number"].as_i64(), tk["number"].as_i64().map(|n| n + 1));
     let tid = tk["id"].as_str().expect("id");
-    let r = t.client.patch(t.url(&format!("/api/v1/tickets/{tid}"))).bearer_auth(&token).json(&json!({"status": "resolved"})).send().await.expect("send");
+    let r = t
+        .client
+        .patch(t.url(&format!("/api/v1/tickets/{tid}")))
+        .bearer_auth(&token)
+        .json(&json!({"status": "resolved"}))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 200);
     let (_, open) = get(&t, &token, "/api/v1/tickets?open=true").await;
     assert_eq!(open["total"], 1);
@@ -262,7 +341,13 @@ async fn every_change_is_audited_in_a_hash_chain(b: Backend) {
     let token = t.user_token("u1", Role::User).await;
     let (_, c, _) = post(&t, &token, "/api/v1/contacts", json!({"family_name": "Audit", "email": "audit@example.org"})).await;
     let id = c["id"].as_str().expect("id").to_string();
-    t.client.patch(t.url(&format!("/api/v1/contacts/{id}"))).bearer_auth(&token).json(&json!({"given_name": "Anna"})).send().await.expect("send");
+    t.client
+        .patch(t.url(&format!("/api/v1/contacts/{id}")))
+        .bearer_auth(&token)
+        .json(&json!({"given_name": "Anna"}))
+        .send()
+        .await
+        .expect("send");
     let mut conn = t.app.store.pool.acquire().await.expect("conn");
     let events = obhut_store::audit::list_for_record(&mut conn, &id, 10).await.expect("events");
     let actions: Vec<&str> = events.iter().map(|e| e.entry.action.as_str()).collect();
@@ -291,7 +376,11 @@ async fn the_openapi_document_is_3_1_and_committed_fresh() {
         std::fs::write(&path, format!("{text}\n")).expect("write");
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(committed.trim_end(), text.trim_end(), "docs/openapi.json is stale: run UPDATE_OPENAPI=1 cargo test -p obhut-server --test it openapi");
+    assert_eq!(
+        committed.trim_end(),
+        text.trim_end(),
+        "docs/openapi.json is stale: run UPDATE_OPENAPI=1 cargo test -p obhut-server --test it openapi"
+    );
 }
 
 #[tokio::test]

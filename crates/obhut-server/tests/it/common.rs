@@ -84,7 +84,8 @@ pub async fn try_spawn_app(backend: Backend) -> Option<TestApp> {
     cfg.listen = addr;
     let app = App::open(cfg).await.unwrap_or_else(|e| panic!("open app: {e:#}"));
     tokio::spawn(obhut_server::server::serve(app.clone(), listener));
-    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap_or_else(|e| panic!("{e}"));
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap_or_else(|e| panic!("{e}"));
     Some(TestApp { base: format!("http://{addr}"), app, client, dir, backend, pg_url, pg_schema })
 }
 
@@ -97,11 +98,15 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 impl TestApp {
     pub async fn add_user(&self, name: &str, role: Role, password: &str) {
-        obhut_server::services::users::add_user(&self.app, &Actor::cli(), name, role, password).await.unwrap_or_else(|e| panic!("add user: {e}"));
+        obhut_server::services::users::add_user(&self.app, &Actor::cli(), name, role, password)
+            .await
+            .unwrap_or_else(|e| panic!("add user: {e}"));
     }
 
     pub async fn token(&self, user: &str) -> String {
-        obhut_server::services::users::create_token(&self.app, &Actor::cli(), user, None, None).await.unwrap_or_else(|e| panic!("token: {e}"))
+        obhut_server::services::users::create_token(&self.app, &Actor::cli(), user, None, None)
+            .await
+            .unwrap_or_else(|e| panic!("token: {e}"))
     }
 
     /// A user of `role` and a bearer token for it.
@@ -130,7 +135,13 @@ impl TestApp {
                 let base = pg_base();
                 let db_url = base.split('?').next().unwrap_or(&base).to_string();
                 let schema = self.pg_schema.clone().unwrap_or_default();
-                let out = tokio::process::Command::new("pg_dump").arg("--schema").arg(&schema).arg(&db_url).output().await.unwrap_or_else(|e| panic!("pg_dump: {e}"));
+                let out = tokio::process::Command::new("pg_dump")
+                    .arg("--schema")
+                    .arg(&schema)
+                    .arg(&db_url)
+                    .output()
+                    .await
+                    .unwrap_or_else(|e| panic!("pg_dump: {e}"));
                 assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
                 out.stdout
             }

@@ -1,6 +1,8 @@
 //! The server's integration tests: one binary (link time matters on two cores).
 //! Storage and API tests run on SQLite and on PostgreSQL; browser tests drive Chromium.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod api;
 mod browser;
 mod common;

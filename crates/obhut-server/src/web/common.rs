@@ -1,0 +1,303 @@
+//! Pieces several pages share: names of linked records, select options, and the activity
+//! timeline with its form (contacts, organizations and deals all have one).
+
+use super::session::{sanitize_next, Posted};
+use super::{fmt, non_empty, see_other, Errs, Opt, Tr, Web};
+use crate::services::{self, Page};
+use axum::extract::Path;
+use axum::response::Response;
+use obhut_core::activity::{ActivityInput, ActivityKind};
+use obhut_core::ids::{ActivityId, ContactId, OrganizationId, StageId};
+use obhut_store::activities::{ActivityOwner, ActivityRecord};
+use obhut_store::contacts::ContactFilter;
+use obhut_store::deals::{DealRecord, StageRecord};
+use obhut_store::tickets::TicketRecord;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+/// Names of organizations by id, read through the service (ids it cannot read are left out).
+pub async fn organization_names(web: &Web, ids: Vec<OrganizationId>) -> HashMap<OrganizationId, String> {
+    let mut out = HashMap::new();
+    for id in ids {
+        if out.contains_key(&id) {
+            continue;
+        }
+        if let Ok(o) = services::organizations::get(&web.app, web.actor(), id).await {
+            out.insert(id, o.draft.name);
+        }
+    }
+    out
+}
+
+/// Display names of contacts by id, read through the service.
+pub async fn contact_names(web: &Web, ids: Vec<ContactId>) -> HashMap<ContactId, String> {
+    let mut out = HashMap::new();
+    for id in ids {
+        if out.contains_key(&id) {
+            continue;
+        }
+        if let Ok(c) = services::contacts::get(&web.app, web.actor(), id).await {
+            out.insert(id, c.personal.display_name());
+        }
+    }
+    out
+}
+
+/// The organizations for a select (the first 200 by name), with `current` kept in.
+pub async fn organization_options(web: &Web, current: &str) -> Vec<Opt> {
+    let mut opts: Vec<Opt> = match services::organizations::list(&web.app, web.actor(), None, Page::new(Some(200), None)).await {
+        Ok((list, _)) => list.into_iter().map(|o| Opt::new(o.id.to_string(), o.draft.name)).collect(),
+        Err(_) => Vec::new(),
+    };
+    if let Some(id) = non_empty(current).and_then(|c| OrganizationId::parse(c).ok()) {
+        if !opts.iter().any(|o| o.value == id.to_string()) {
+            if let Some(name) = organization_names(web, vec![id]).await.remove(&id) {
+                opts.insert(0, Opt::new(id.to_string(), name));
+            }
+        }
+    }
+    opts
+}
+
+/// The contacts for a select (the newest 200, sorted by name), with `current` kept in.
+pub async fn contact_options(web: &Web, current: &str) -> Vec<Opt> {
+    let list = services::contacts::list(
+        &web.app,
+        web.actor(),
+        None,
+        &ContactFilter::default(),
+        services::contacts::Sort::Name,
+        Page::new(Some(200), None),
+    )
+    .await;
+    let mut opts: Vec<Opt> = match list {
+        Ok(l) => l.items.into_iter().map(|c| Opt::new(c.id.to_string(), c.personal.display_name())).collect(),
+        Err(_) => Vec::new(),
+    };
+    if let Some(id) = non_empty(current).and_then(|c| ContactId::parse(c).ok()) {
+        if !opts.iter().any(|o| o.value == id.to_string()) {
+            if let Some(name) = contact_names(web, vec![id]).await.remove(&id) {
+                opts.insert(0, Opt::new(id.to_string(), name));
+            }
+        }
+    }
+    opts
+}
+
+pub fn stage_names(stages: &[StageRecord]) -> HashMap<StageId, String> {
+    stages.iter().map(|s| (s.id, s.name.clone())).collect()
+}
+
+/// One entry of an activity timeline.
+#[derive(Debug)]
+pub struct ActivityRow {
+    pub id: String,
+    pub kind: &'static str,
+    pub kind_label: String,
+    pub when: String,
+    pub subject: String,
+    pub body: Option<String>,
+}
+
+pub fn activity_rows(tr: Tr, list: Vec<ActivityRecord>) -> Vec<ActivityRow> {
+    list.into_iter()
+        .map(|a| ActivityRow {
+            id: a.id.to_string(),
+            kind: a.kind.as_str(),
+            kind_label: tr.v("activity_kind", a.kind.as_str()),
+            when: fmt::datetime(tr.lang, a.occurred_at),
+            subject: a.text.subject,
+            body: a.text.body,
+        })
+        .collect()
+}
+
+/// The newest 100 activities of a record, newest first.
+pub async fn activities_of(web: &Web, owner: ActivityOwner) -> Result<Vec<ActivityRow>, Response> {
+    match services::activities::list(&web.app, web.actor(), owner, Page::new(Some(100), None)).await {
+        Ok(list) => Ok(activity_rows(web.tr(), list)),
+        Err(e) => Err(web.fail(e)),
+    }
+}
+
+/// The "add activity" form as typed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ActivityForm {
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+    pub occurred_at: String,
+}
+
+impl Default for ActivityForm {
+    fn default() -> Self {
+        Self { kind: "note".into(), subject: String::new(), body: String::new(), occurred_at: String::new() }
+    }
+}
+
+impl ActivityForm {
+    /// An empty form, dated now.
+    pub fn fresh(web: &Web) -> Self {
+        Self { occurred_at: fmt::input_now(web.app.now_ms()), ..Self::default() }
+    }
+
+    pub fn input(&self, owner: ActivityOwner) -> ActivityInput {
+        let mut i = ActivityInput {
+            kind: Some(self.kind.clone()),
+            subject: Some(self.subject.clone()),
+            body: Some(self.body.clone()),
+            occurred_at: non_empty(&self.occurred_at).map(fmt::from_input_datetime),
+            ..Default::default()
+        };
+        match owner {
+            ActivityOwner::Contact(c) => i.contact_id = Some(c.to_string()),
+            ActivityOwner::Organization(o) => i.organization_id = Some(o.to_string()),
+            ActivityOwner::Deal(d) => i.deal_id = Some(d.to_string()),
+        }
+        i
+    }
+}
+
+pub const ACTIVITY_FIELDS: &[&str] = &["kind", "subject", "body", "occurred_at"];
+
+pub fn activity_kinds(tr: Tr) -> Vec<Opt> {
+    ActivityKind::ALL.iter().map(|k| Opt::new(k.as_str(), tr.v("activity_kind", k.as_str()))).collect()
+}
+
+/// The timeline block of a record page: rows, form, its errors and where it posts.
+pub struct Timeline {
+    pub rows: Vec<ActivityRow>,
+    pub form: ActivityForm,
+    pub errs: Errs,
+    pub kinds: Vec<Opt>,
+    pub action: String,
+    /// Where the delete buttons come back to.
+    pub back: String,
+}
+
+impl Timeline {
+    pub async fn load(web: &Web, owner: ActivityOwner, back: String, typed: Option<(ActivityForm, Errs)>) -> Result<Self, Response> {
+        let rows = activities_of(web, owner).await?;
+        let (form, errs) = typed.unwrap_or_else(|| (ActivityForm::fresh(web), Errs::none()));
+        Ok(Self { rows, form, errs, kinds: activity_kinds(web.tr()), action: format!("{back}/activities"), back })
+    }
+}
+
+/// Creates the activity, or returns the form with its errors for the page to show again.
+pub async fn add_activity(web: &Web, owner: ActivityOwner, form: ActivityForm) -> Result<(), Result<(ActivityForm, Errs), Response>> {
+    match services::activities::create(&web.app, web.actor(), &form.input(owner)).await {
+        Ok(_) => Ok(()),
+        Err(crate::ServiceError::Validation(v)) => {
+            let errs = Errs::from_validation(web.tr(), &v, &[], ACTIVITY_FIELDS);
+            Err(Ok((form, errs)))
+        }
+        Err(e) => Err(Err(web.fail(e))),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BackForm {
+    back: String,
+}
+
+/// Appends `flash=…` to a local URL.
+pub fn with_flash(url: &str, flash: &str) -> String {
+    let (path, fragment) = url.split_once('#').map(|(p, f)| (p, format!("#{f}"))).unwrap_or((url, String::new()));
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}flash={flash}{fragment}")
+}
+
+/// `POST /activities/{id}/delete`: back to the page the button was on.
+pub async fn delete_activity(Path(id): Path<String>, Posted { web, form }: Posted<BackForm>) -> Response {
+    let Ok(id) = ActivityId::parse(&id) else { return web.not_found() };
+    match services::activities::delete(&web.app, web.actor(), id).await {
+        Ok(()) => see_other(&with_flash(&sanitize_next(Some(&form.back)), "deleted")),
+        Err(e) => web.fail(e),
+    }
+}
+
+/// A ticket in a list.
+#[derive(Debug)]
+pub struct TicketRow {
+    pub id: String,
+    pub number: i64,
+    pub title: String,
+    pub status: &'static str,
+    pub status_label: String,
+    pub priority: &'static str,
+    pub priority_label: String,
+    pub kind_label: String,
+    pub about: Option<(String, String)>,
+    pub updated: String,
+}
+
+pub async fn ticket_rows(web: &Web, list: Vec<TicketRecord>) -> Vec<TicketRow> {
+    let tr = web.tr();
+    let contacts = contact_names(web, list.iter().filter_map(|t| t.draft.contact_id).collect()).await;
+    let orgs = organization_names(web, list.iter().filter_map(|t| t.draft.organization_id).collect()).await;
+    list.into_iter()
+        .map(|t| {
+            let d = &t.draft;
+            let about = match (d.contact_id, d.organization_id) {
+                (Some(c), _) if contacts.contains_key(&c) => contacts.get(&c).map(|n| (format!("/contacts/{c}"), n.clone())),
+                (_, Some(o)) => orgs.get(&o).map(|n| (format!("/organizations/{o}"), n.clone())),
+                _ => None,
+            };
+            TicketRow {
+                id: t.id.to_string(),
+                number: t.number,
+                title: d.text.title.clone(),
+                status: d.status.as_str(),
+                status_label: tr.v("ticket_status", d.status.as_str()),
+                priority: d.priority.as_str(),
+                priority_label: tr.v("ticket_priority", d.priority.as_str()),
+                kind_label: tr.v("ticket_kind", d.kind.as_str()),
+                about,
+                updated: fmt::datetime(tr.lang, t.updated_at),
+            }
+        })
+        .collect()
+}
+
+/// A deal in a list.
+#[derive(Debug)]
+pub struct DealRow {
+    pub id: String,
+    pub title: String,
+    pub stage: String,
+    pub amount: Option<String>,
+    pub organization: Option<(String, String)>,
+    pub expected_close: Option<String>,
+}
+
+pub async fn deal_rows(web: &Web, list: Vec<DealRecord>) -> Vec<DealRow> {
+    let tr = web.tr();
+    let stages = match services::deals::stages(&web.app, web.actor()).await {
+        Ok(s) => stage_names(&s),
+        Err(_) => HashMap::new(),
+    };
+    let orgs = organization_names(web, list.iter().filter_map(|d| d.draft.organization_id).collect()).await;
+    list.into_iter()
+        .map(|d| DealRow {
+            id: d.id.to_string(),
+            title: d.draft.title.clone(),
+            stage: d.draft.stage_id.and_then(|s| stages.get(&s).cloned()).unwrap_or_default(),
+            amount: d.draft.amount_cents.map(|c| fmt::amount(tr.lang, c, &d.draft.currency)),
+            organization: d.draft.organization_id.and_then(|o| orgs.get(&o).map(|n| (format!("/organizations/{o}"), n.clone()))),
+            expected_close: d.draft.expected_close_on.map(|x| fmt::date(tr.lang, x)),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flash_is_appended_before_the_fragment() {
+        assert_eq!(with_flash("/contacts/1", "deleted"), "/contacts/1?flash=deleted");
+        assert_eq!(with_flash("/deals?x=1#d", "moved"), "/deals?x=1&flash=moved#d");
+    }
+}

@@ -1,0 +1,608 @@
+//! Contacts: the list with search and filters, the contact page with its timeline, tickets
+//! and deals, and the create / edit / delete forms.
+
+use super::common::{
+    deal_rows, organization_names, organization_options, ticket_rows, with_flash, ActivityForm, DealRow, TicketRow, Timeline,
+};
+use super::{
+    fmt, list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, Posted, Tr, Web,
+    PAGE_SIZE,
+};
+use crate::error::ServiceError;
+use crate::services::contacts::{self as service, Sort};
+use crate::services::{self, Page};
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::Response;
+use obhut_core::contact::{AddressInput, ContactInput, ContactKind, EmailInput, PhoneInput, LANGUAGES};
+use obhut_core::ids::ContactId;
+use obhut_store::activities::ActivityOwner;
+use obhut_store::contacts::{ContactFilter, ContactRecord, Origin};
+use obhut_store::deals::DealFilter;
+use obhut_store::tickets::TicketFilter;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ContactListQuery {
+    q: String,
+    kind: String,
+    tag: String,
+    sort: String,
+    page: Option<String>,
+}
+
+#[derive(Debug)]
+struct ContactRow {
+    id: String,
+    name: String,
+    organization: Option<(String, String)>,
+    email: Option<String>,
+    phone: Option<String>,
+    tags: Vec<String>,
+    kind: &'static str,
+    kind_label: String,
+}
+
+#[derive(Template)]
+#[template(path = "contacts/list.html")]
+struct ContactListPage {
+    ctx: Ctx,
+    q: String,
+    kind: String,
+    tag: String,
+    sort: String,
+    kinds: Vec<Opt>,
+    sorts: Vec<Opt>,
+    rows: Vec<ContactRow>,
+    pager: Pager,
+    truncated: bool,
+    filtered: bool,
+}
+
+fn kind_options(tr: Tr) -> Vec<Opt> {
+    vec![Opt::new("b2c", tr.t("contact_kind.b2c")), Opt::new("b2b", tr.t("contact_kind.b2b"))]
+}
+
+/// `GET /contacts`: newest first, or the hits of a search (`q`), with filters and paging.
+pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> Response {
+    let tr = web.tr();
+    let filter = ContactFilter {
+        kind: non_empty(&q.kind).and_then(|k| ContactKind::parse(k).ok()),
+        tag: non_empty(&q.tag).map(str::to_lowercase),
+        ..Default::default()
+    };
+    let sort = Sort::parse(&q.sort).unwrap_or_default();
+    let page = page_number(q.page.as_deref());
+    let list = match service::list(
+        &web.app,
+        web.actor(),
+        non_empty(&q.q),
+        &filter,
+        sort,
+        Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE)),
+    )
+    .await
+    {
+        Ok(l) => l,
+        Err(e) => return web.fail(e),
+    };
+    let orgs = organization_names(&web, list.items.iter().filter_map(|c| c.organization_id).collect()).await;
+    let rows: Vec<ContactRow> = list
+        .items
+        .iter()
+        .map(|c| ContactRow {
+            id: c.id.to_string(),
+            name: display_name(c, tr),
+            organization: c.organization_id.and_then(|o| orgs.get(&o).map(|n| (o.to_string(), n.clone()))),
+            email: c.personal.primary_email().map(|e| e.to_string()),
+            phone: c.personal.primary_phone().map(|p| p.to_string()),
+            tags: c.tags.clone(),
+            kind: c.kind.as_str(),
+            kind_label: tr.v("contact_kind", c.kind.as_str()),
+        })
+        .collect();
+    let base = list_url("/contacts", &[("q", &q.q), ("kind", &q.kind), ("tag", &q.tag), ("sort", &q.sort)]);
+    let pager = Pager::new(&base, page, rows.len(), list.total);
+    let sorts = ["newest", "oldest", "updated", "name"].iter().map(|s| Opt::new(*s, tr.v("sort", s))).collect();
+    let filtered = non_empty(&q.q).is_some() || filter.kind.is_some() || filter.tag.is_some();
+    render(&ContactListPage {
+        ctx: web.ctx("contacts"),
+        q: q.q,
+        kind: q.kind,
+        tag: q.tag,
+        sort: q.sort,
+        kinds: kind_options(tr),
+        sorts,
+        rows,
+        pager,
+        truncated: list.truncated,
+        filtered,
+    })
+}
+
+fn display_name(c: &ContactRecord, tr: Tr) -> String {
+    let n = c.personal.display_name();
+    if n.is_empty() {
+        tr.t("contacts.unnamed").to_string()
+    } else {
+        n
+    }
+}
+
+/// The contact form as typed: every field a string, so what the user typed comes back.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct ContactForm {
+    kind: String,
+    salutation: String,
+    title: String,
+    given_name: String,
+    family_name: String,
+    email: String,
+    email2: String,
+    phone: String,
+    phone2: String,
+    street: String,
+    postal_code: String,
+    city: String,
+    country: String,
+    organization_id: String,
+    job_title: String,
+    birthday: String,
+    language: String,
+    tags: String,
+    notes: String,
+    version: String,
+    create_anyway: Option<String>,
+}
+
+/// The form's fields in the order it shows them.
+const CONTACT_FIELDS: &[&str] = &[
+    "salutation",
+    "title",
+    "given_name",
+    "family_name",
+    "birthday",
+    "language",
+    "email",
+    "phone",
+    "email2",
+    "phone2",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "kind",
+    "organization_id",
+    "job_title",
+    "tags",
+    "notes",
+];
+
+impl ContactForm {
+    fn from_record(c: &ContactRecord) -> Self {
+        let p = &c.personal;
+        let addr = p.addresses.first();
+        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            kind: c.kind.as_str().into(),
+            salutation: o(&p.salutation),
+            title: o(&p.title),
+            given_name: o(&p.given_name),
+            family_name: o(&p.family_name),
+            email: p.emails.first().map(|e| e.address.to_string()).unwrap_or_default(),
+            email2: p.emails.get(1).map(|e| e.address.to_string()).unwrap_or_default(),
+            phone: p.phones.first().map(|e| e.number.to_string()).unwrap_or_default(),
+            phone2: p.phones.get(1).map(|e| e.number.to_string()).unwrap_or_default(),
+            street: addr.and_then(|a| a.street.clone()).unwrap_or_default(),
+            postal_code: addr.and_then(|a| a.postal_code.clone()).unwrap_or_default(),
+            city: addr.and_then(|a| a.city.clone()).unwrap_or_default(),
+            country: addr.and_then(|a| a.country.clone()).unwrap_or_default(),
+            organization_id: c.organization_id.map(|o| o.to_string()).unwrap_or_default(),
+            job_title: o(&p.job_title),
+            birthday: p.birthday.map(|b| b.to_string()).unwrap_or_default(),
+            language: o(&c.language),
+            tags: c.tags.join(", "),
+            notes: o(&p.notes),
+            version: c.version.to_string(),
+            create_anyway: None,
+        }
+    }
+
+    /// The core input for this form: every shown field is set (empty clears it); entries
+    /// the form does not show (a third email, a second address) are carried over from
+    /// `current`. Returns the renames from the domain's field paths to the form's fields.
+    fn to_input(&self, current: Option<&ContactRecord>) -> (ContactInput, Vec<(String, &'static str)>) {
+        let mut remap = Vec::new();
+        let p = current.map(|c| &c.personal);
+        let mut emails = Vec::new();
+        for (i, (typed, field)) in [(&self.email, "email"), (&self.email2, "email2")].into_iter().enumerate() {
+            if let Some(a) = non_empty(typed) {
+                let label = p.and_then(|p| p.emails.get(i)).filter(|e| e.address.to_string() == a).and_then(|e| e.label.clone());
+                remap.push((format!("emails[{}].address", emails.len()), field));
+                emails.push(EmailInput { address: a.to_string(), label });
+            }
+        }
+        for e in p.map(|p| p.emails.iter().skip(2)).into_iter().flatten() {
+            emails.push(EmailInput { address: e.address.to_string(), label: e.label.clone() });
+        }
+        let mut phones = Vec::new();
+        for (i, (typed, field)) in [(&self.phone, "phone"), (&self.phone2, "phone2")].into_iter().enumerate() {
+            if let Some(n) = non_empty(typed) {
+                let label = p.and_then(|p| p.phones.get(i)).filter(|e| e.number.to_string() == n).and_then(|e| e.label.clone());
+                remap.push((format!("phones[{}].number", phones.len()), field));
+                phones.push(PhoneInput { number: n.to_string(), label });
+            }
+        }
+        for e in p.map(|p| p.phones.iter().skip(2)).into_iter().flatten() {
+            phones.push(PhoneInput { number: e.number.to_string(), label: e.label.clone() });
+        }
+        let mut addresses = Vec::new();
+        if [&self.street, &self.postal_code, &self.city, &self.country].iter().any(|v| non_empty(v).is_some()) {
+            for f in ["street", "postal_code", "city", "country"] {
+                remap.push((format!("addresses[0].{f}"), f));
+            }
+            addresses.push(AddressInput {
+                label: p.and_then(|p| p.addresses.first()).and_then(|a| a.label.clone()),
+                street: Some(self.street.clone()),
+                postal_code: Some(self.postal_code.clone()),
+                city: Some(self.city.clone()),
+                country: Some(self.country.clone()),
+            });
+        }
+        for a in p.map(|p| p.addresses.iter().skip(1)).into_iter().flatten() {
+            addresses.push(AddressInput {
+                label: a.label.clone(),
+                street: a.street.clone(),
+                postal_code: a.postal_code.clone(),
+                city: a.city.clone(),
+                country: a.country.clone(),
+            });
+        }
+        let input = ContactInput {
+            kind: Some(self.kind.clone()),
+            salutation: Some(self.salutation.clone()),
+            title: Some(self.title.clone()),
+            given_name: Some(self.given_name.clone()),
+            family_name: Some(self.family_name.clone()),
+            email: None,
+            phone: None,
+            emails: Some(emails),
+            phones: Some(phones),
+            addresses: Some(addresses),
+            organization_id: Some(self.organization_id.clone()),
+            job_title: Some(self.job_title.clone()),
+            birthday: Some(self.birthday.clone()),
+            language: Some(self.language.clone()),
+            owner_id: None,
+            tags: Some(self.tags.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect()),
+            notes: Some(self.notes.clone()),
+        };
+        (input, remap)
+    }
+}
+
+#[derive(Debug)]
+struct Duplicate {
+    id: String,
+    name: String,
+    field: String,
+}
+
+#[derive(Template)]
+#[template(path = "contacts/form.html")]
+struct ContactFormPage {
+    ctx: Ctx,
+    heading: String,
+    action: String,
+    cancel: String,
+    is_new: bool,
+    form: ContactForm,
+    errs: Errs,
+    kinds: Vec<Opt>,
+    organizations: Vec<Opt>,
+    languages: Vec<Opt>,
+    duplicates: Vec<Duplicate>,
+}
+
+fn language_options(tr: Tr) -> Vec<Opt> {
+    LANGUAGES.iter().map(|l| Opt::new(*l, format!("{} ({l})", tr.v("language_name", l)))).collect()
+}
+
+async fn form_page(
+    web: &Web,
+    existing: Option<&ContactRecord>,
+    form: ContactForm,
+    errs: Errs,
+    duplicates: Vec<Duplicate>,
+) -> ContactFormPage {
+    let tr = web.tr();
+    let (heading, action, cancel) = match existing {
+        Some(c) => (tr.f("contacts.edit_heading", display_name(c, tr)), format!("/contacts/{}/edit", c.id), format!("/contacts/{}", c.id)),
+        None => (tr.t("contacts.new").to_string(), "/contacts".to_string(), "/contacts".to_string()),
+    };
+    ContactFormPage {
+        ctx: web.ctx("contacts"),
+        heading,
+        action,
+        cancel,
+        is_new: existing.is_none(),
+        organizations: organization_options(web, &form.organization_id).await,
+        form,
+        errs,
+        kinds: kind_options(tr),
+        languages: language_options(tr),
+        duplicates,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewContactQuery {
+    organization_id: String,
+}
+
+/// `GET /contacts/new` (`?organization_id=` preselects the organization).
+pub async fn new_contact_page(web: Web, Query(q): Query<NewContactQuery>) -> Response {
+    let mut form = ContactForm { kind: "b2c".into(), ..Default::default() };
+    if non_empty(&q.organization_id).is_some() {
+        form.kind = "b2b".into();
+        form.organization_id = q.organization_id;
+    }
+    render(&form_page(&web, None, form, Errs::none(), Vec::new()).await)
+}
+
+/// `POST /contacts`: warns about contacts with the same email or phone first, unless
+/// "create anyway" is ticked.
+pub async fn create_contact(Posted { web, form }: Posted<ContactForm>) -> Response {
+    let tr = web.tr();
+    let (input, remap) = form.to_input(None);
+    if form.create_anyway.is_none() {
+        match service::duplicates_of(&web.app, web.actor(), &input, None).await {
+            Ok(d) if d.is_empty() => {}
+            Ok(d) => {
+                let names = super::common::contact_names(&web, d.iter().map(|h| h.contact_id).collect()).await;
+                let dups = d
+                    .iter()
+                    .map(|h| Duplicate {
+                        id: h.contact_id.to_string(),
+                        name: names.get(&h.contact_id).cloned().unwrap_or_else(|| tr.t("contacts.unnamed").to_string()),
+                        field: tr.v("duplicate_field", h.field),
+                    })
+                    .collect();
+                return render_status(StatusCode::CONFLICT, &form_page(&web, None, form, Errs::none(), dups).await);
+            }
+            Err(ServiceError::Validation(v)) => return invalid_new(&web, form, &v, &remap).await,
+            Err(e) => return web.fail(e),
+        }
+    }
+    let origin = Origin { source: "ui".into(), detail: Some(format!("web form, {}", web.actor().audit_name())), import_run_id: None };
+    match service::create(&web.app, web.actor(), &input, origin).await {
+        Ok((c, _)) => see_other(&format!("/contacts/{}?flash=created", c.id)),
+        Err(ServiceError::Validation(v)) => invalid_new(&web, form, &v, &remap).await,
+        Err(e) => web.fail(e),
+    }
+}
+
+async fn invalid_new(web: &Web, form: ContactForm, v: &obhut_core::ValidationErrors, remap: &[(String, &'static str)]) -> Response {
+    let errs = Errs::from_validation(web.tr(), v, remap, CONTACT_FIELDS);
+    render_status(StatusCode::UNPROCESSABLE_ENTITY, &form_page(web, None, form, errs, Vec::new()).await)
+}
+
+async fn load(web: &Web, id: &str) -> Result<ContactRecord, Response> {
+    let Ok(id) = ContactId::parse(id) else { return Err(web.not_found()) };
+    service::get(&web.app, web.actor(), id).await.map_err(|e| web.fail(e))
+}
+
+/// `GET /contacts/{id}/edit`.
+pub async fn edit_contact_page(web: Web, Path(id): Path<String>) -> Response {
+    let c = match load(&web, &id).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    render(&form_page(&web, Some(&c), ContactForm::from_record(&c), Errs::none(), Vec::new()).await)
+}
+
+/// `POST /contacts/{id}/edit`: the version from the form guards against lost updates.
+pub async fn update_contact(Path(id): Path<String>, Posted { web, form }: Posted<ContactForm>) -> Response {
+    let current = match load(&web, &id).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (input, remap) = form.to_input(Some(&current));
+    match service::update(&web.app, web.actor(), current.id, input, form.version.trim().parse().ok()).await {
+        Ok(c) => see_other(&format!("/contacts/{}?flash=saved", c.id)),
+        Err(ServiceError::Validation(v)) => {
+            let errs = Errs::from_validation(web.tr(), &v, &remap, CONTACT_FIELDS);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&web, Some(&current), form, errs, Vec::new()).await)
+        }
+        Err(e) => web.fail(e),
+    }
+}
+
+/// A contact as its page shows it.
+#[derive(Debug)]
+struct ContactView {
+    id: String,
+    name: String,
+    full_name: String,
+    kind: &'static str,
+    kind_label: String,
+    organization: Option<(String, String)>,
+    job_title: Option<String>,
+    emails: Vec<String>,
+    phones: Vec<String>,
+    address: Vec<String>,
+    birthday: Option<String>,
+    language: Option<String>,
+    tags: Vec<String>,
+    notes: Option<String>,
+    origin_source: String,
+    origin_detail: Option<String>,
+    created: String,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "contacts/show.html")]
+struct ContactPage {
+    ctx: Ctx,
+    c: ContactView,
+    timeline: Timeline,
+    tickets: Vec<TicketRow>,
+    deals: Vec<DealRow>,
+}
+
+async fn contact_view(web: &Web, c: &ContactRecord) -> ContactView {
+    let tr = web.tr();
+    let p = &c.personal;
+    let full_name = [p.salutation.as_deref(), p.title.as_deref(), p.given_name.as_deref(), p.family_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let organization = match c.organization_id {
+        Some(o) => organization_names(web, vec![o]).await.remove(&o).map(|n| (o.to_string(), n)),
+        None => None,
+    };
+    let address = p
+        .addresses
+        .first()
+        .map(|a| {
+            let city = [a.postal_code.as_deref(), a.city.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+            [a.street.clone(), Some(city).filter(|c| !c.is_empty()), a.country.clone()].into_iter().flatten().collect()
+        })
+        .unwrap_or_default();
+    ContactView {
+        id: c.id.to_string(),
+        name: display_name(c, tr),
+        full_name,
+        kind: c.kind.as_str(),
+        kind_label: tr.v("contact_kind", c.kind.as_str()),
+        organization,
+        job_title: p.job_title.clone(),
+        emails: p.emails.iter().map(|e| e.address.to_string()).collect(),
+        phones: p.phones.iter().map(|e| e.number.to_string()).collect(),
+        address,
+        birthday: p.birthday.map(|b| fmt::date(tr.lang, b)),
+        language: c.language.as_deref().map(|l| tr.v("language_name", l)),
+        tags: c.tags.clone(),
+        notes: p.notes.clone(),
+        origin_source: tr.v("origin", &c.origin.source),
+        origin_detail: c.origin.detail.clone(),
+        created: fmt::datetime(tr.lang, c.created_at),
+        updated: fmt::datetime(tr.lang, c.updated_at),
+    }
+}
+
+async fn contact_page_with(web: &Web, id: &str, typed: Option<(ActivityForm, Errs)>) -> Response {
+    let c = match load(web, id).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let status = if typed.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let timeline = match Timeline::load(web, ActivityOwner::Contact(c.id), format!("/contacts/{}", c.id), typed).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let tickets = match services::tickets::list(
+        &web.app,
+        web.actor(),
+        &TicketFilter { contact_id: Some(c.id), ..Default::default() },
+        Page::new(Some(50), None),
+    )
+    .await
+    {
+        Ok((list, _)) => ticket_rows(web, list).await,
+        Err(e) => return web.fail(e),
+    };
+    let deals = match services::deals::list(
+        &web.app,
+        web.actor(),
+        &DealFilter { contact_id: Some(c.id), ..Default::default() },
+        Page::new(Some(50), None),
+    )
+    .await
+    {
+        Ok((list, _)) => deal_rows(web, list).await,
+        Err(e) => return web.fail(e),
+    };
+    let view = contact_view(web, &c).await;
+    render_status(status, &ContactPage { ctx: web.ctx("contacts"), c: view, timeline, tickets, deals })
+}
+
+/// `GET /contacts/{id}`.
+pub async fn contact_page(web: Web, Path(id): Path<String>) -> Response {
+    contact_page_with(&web, &id, None).await
+}
+
+/// `POST /contacts/{id}/activities`.
+pub async fn add_contact_activity(Path(id): Path<String>, Posted { web, form }: Posted<ActivityForm>) -> Response {
+    let Ok(cid) = ContactId::parse(&id) else { return web.not_found() };
+    match super::common::add_activity(&web, ActivityOwner::Contact(cid), form).await {
+        Ok(()) => see_other(&with_flash(&format!("/contacts/{cid}#activities"), "activity")),
+        Err(Ok(typed)) => contact_page_with(&web, &id, Some(typed)).await,
+        Err(Err(r)) => r,
+    }
+}
+
+/// `GET /contacts/{id}/delete`: asks first.
+pub async fn delete_contact_page(web: Web, Path(id): Path<String>) -> Response {
+    let c = match load(&web, &id).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let tr = web.tr();
+    render(&ConfirmDelete {
+        ctx: web.ctx("contacts"),
+        heading: tr.f("contacts.delete_heading", display_name(&c, tr)),
+        question: tr.t("contacts.delete_question").to_string(),
+        action: format!("/contacts/{}/delete", c.id),
+        cancel: format!("/contacts/{}", c.id),
+    })
+}
+
+/// `POST /contacts/{id}/delete`.
+pub async fn delete_contact(Path(id): Path<String>, Posted { web, .. }: Posted<super::auth::Empty>) -> Response {
+    let Ok(id) = ContactId::parse(&id) else { return web.not_found() };
+    match service::delete(&web.app, web.actor(), id).await {
+        Ok(()) => see_other("/contacts?flash=deleted"),
+        Err(e) => web.fail(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_maps_its_fields_to_the_domain_paths() {
+        let f = ContactForm {
+            given_name: "Erika".into(),
+            email2: "second@example.org".into(),
+            phone: "030 1234567".into(),
+            city: "Berlin".into(),
+            tags: "vip, , Newsletter".into(),
+            ..Default::default()
+        };
+        let (input, remap) = f.to_input(None);
+        assert_eq!(input.emails.as_ref().map(Vec::len), Some(1));
+        assert_eq!(input.tags, Some(vec!["vip".to_string(), "Newsletter".to_string()]));
+        assert!(remap.contains(&("emails[0].address".to_string(), "email2")));
+        assert!(remap.contains(&("phones[0].number".to_string(), "phone")));
+        assert!(remap.contains(&("addresses[0].city".to_string(), "city")));
+        let errs = input.validate().err().unwrap_or_default();
+        assert!(errs.is_empty(), "{errs}");
+    }
+
+    #[test]
+    fn a_bad_second_email_is_reported_at_its_field() {
+        let f = ContactForm { family_name: "Muster".into(), email: "ok@example.org".into(), email2: "kaputt".into(), ..Default::default() };
+        let (input, remap) = f.to_input(None);
+        let v = input.validate().err().unwrap_or_default();
+        let errs = Errs::from_validation(Tr::default(), &v, &remap, CONTACT_FIELDS);
+        assert!(errs.get("email2").is_some() && errs.get("email").is_none());
+    }
+}

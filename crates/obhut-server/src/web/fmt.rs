@@ -1,0 +1,144 @@
+//! How the UI writes times, dates and amounts. Times are shown and entered in German
+//! time (CET/CEST, switching at 01:00 UTC on the last Sundays of March and October, as
+//! everywhere in the EU); the database keeps UTC.
+
+use super::i18n::Lang;
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
+
+fn last_sunday(year: i32, month: Month) -> Option<Date> {
+    let mut d = Date::from_calendar_date(year, month, time::util::days_in_month(month, year)).ok()?;
+    while d.weekday() != Weekday::Sunday {
+        d = d.previous_day()?;
+    }
+    Some(d)
+}
+
+/// Whether summer time is in force at the UTC instant `t`.
+fn is_summer_time(t: OffsetDateTime) -> bool {
+    let t = t.to_offset(UtcOffset::UTC);
+    let year = t.year();
+    let (Some(start), Some(end)) = (last_sunday(year, Month::March), last_sunday(year, Month::October)) else { return false };
+    let one = Time::from_hms(1, 0, 0).unwrap_or(Time::MIDNIGHT);
+    let start = PrimitiveDateTime::new(start, one).assume_utc();
+    let end = PrimitiveDateTime::new(end, one).assume_utc();
+    t >= start && t < end
+}
+
+fn local_offset(t: OffsetDateTime) -> UtcOffset {
+    let hours = if is_summer_time(t) { 2 } else { 1 };
+    UtcOffset::from_hms(hours, 0, 0).unwrap_or(UtcOffset::UTC)
+}
+
+pub fn local(ms: i64) -> OffsetDateTime {
+    let t = obhut_core::clock::from_millis(ms);
+    t.to_offset(local_offset(t))
+}
+
+/// "01.03.2026 14:30" (de) or "2026-03-01 14:30" (en), in German time.
+pub fn datetime(lang: Lang, ms: i64) -> String {
+    let t = local(ms);
+    let (h, m) = (t.hour(), t.minute());
+    match lang {
+        Lang::De => format!("{:02}.{:02}.{} {h:02}:{m:02}", t.day(), u8::from(t.month()), t.year()),
+        Lang::En => format!("{}-{:02}-{:02} {h:02}:{m:02}", t.year(), u8::from(t.month()), t.day()),
+    }
+}
+
+pub fn date(lang: Lang, d: Date) -> String {
+    match lang {
+        Lang::De => format!("{:02}.{:02}.{}", d.day(), u8::from(d.month()), d.year()),
+        Lang::En => format!("{}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()),
+    }
+}
+
+/// The value of an `<input type="datetime-local">` for a stored time.
+pub fn input_datetime(ms: i64) -> String {
+    let t = local(ms);
+    format!("{}-{:02}-{:02}T{:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+}
+
+/// Reads `YYYY-MM-DDTHH:MM` from a form as German time and returns RFC 3339 for the domain;
+/// anything else is passed on unchanged, so the domain names the problem.
+pub fn from_input_datetime(s: &str) -> String {
+    let s = s.trim();
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let Ok(p) = PrimitiveDateTime::parse(s, &fmt) else { return s.to_string() };
+    // Winter time unless the instant, read as summer time, falls into summer time.
+    let summer = UtcOffset::from_hms(2, 0, 0).unwrap_or(UtcOffset::UTC);
+    let winter = UtcOffset::from_hms(1, 0, 0).unwrap_or(UtcOffset::UTC);
+    let offset = if is_summer_time(p.assume_offset(summer)) { summer } else { winter };
+    p.assume_offset(offset).format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| s.to_string())
+}
+
+/// The current time for a form's default value, rounded down to the minute.
+pub fn input_now(now_ms: i64) -> String {
+    input_datetime(now_ms - now_ms.rem_euclid(60_000))
+}
+
+fn group(int: i64, sep: char) -> String {
+    let digits = int.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// "12.500,00 €" (de) or "€12,500.00" (en); other currencies by their code.
+pub fn amount(lang: Lang, cents: i64, currency: &str) -> String {
+    let neg = if cents < 0 { "-" } else { "" };
+    let (units, rest) = (cents.abs() / 100, cents.abs() % 100);
+    match (lang, currency) {
+        (Lang::De, "EUR") => format!("{neg}{},{rest:02} €", group(units, '.')),
+        (Lang::De, c) => format!("{neg}{},{rest:02} {c}", group(units, '.')),
+        (Lang::En, "EUR") => format!("{neg}€{}.{rest:02}", group(units, ',')),
+        (Lang::En, c) => format!("{neg}{c} {}.{rest:02}", group(units, ',')),
+    }
+}
+
+/// The amount as the form shows it for editing: "12500.00".
+pub fn amount_input(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(s: &str) -> i64 {
+        let t = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap();
+        obhut_core::clock::to_millis(t)
+    }
+
+    #[test]
+    fn times_are_shown_in_german_time_with_summer_time() {
+        assert_eq!(datetime(Lang::De, ms("2026-01-15T12:00:00Z")), "15.01.2026 13:00");
+        assert_eq!(datetime(Lang::De, ms("2026-07-15T12:00:00Z")), "15.07.2026 14:00");
+        assert_eq!(datetime(Lang::En, ms("2026-07-15T12:00:00Z")), "2026-07-15 14:00");
+        // 2026: summer time from 29 March 01:00 UTC to 25 October 01:00 UTC.
+        assert_eq!(datetime(Lang::De, ms("2026-03-29T00:59:00Z")), "29.03.2026 01:59");
+        assert_eq!(datetime(Lang::De, ms("2026-03-29T01:00:00Z")), "29.03.2026 03:00");
+        assert_eq!(datetime(Lang::De, ms("2026-10-25T00:59:00Z")), "25.10.2026 02:59");
+        assert_eq!(datetime(Lang::De, ms("2026-10-25T01:00:00Z")), "25.10.2026 02:00");
+    }
+
+    #[test]
+    fn form_times_round_trip() {
+        assert_eq!(from_input_datetime("2026-07-15T14:00"), "2026-07-15T14:00:00+02:00");
+        assert_eq!(from_input_datetime("2026-01-15T13:00"), "2026-01-15T13:00:00+01:00");
+        assert_eq!(input_datetime(ms("2026-07-15T12:00:00Z")), "2026-07-15T14:00");
+        assert_eq!(from_input_datetime("gestern"), "gestern");
+    }
+
+    #[test]
+    fn amounts_are_grouped_per_language() {
+        assert_eq!(amount(Lang::De, 1_250_050, "EUR"), "12.500,50 €");
+        assert_eq!(amount(Lang::En, 1_250_050, "EUR"), "€12,500.50");
+        assert_eq!(amount(Lang::De, 99, "USD"), "0,99 USD");
+        assert_eq!(amount(Lang::En, 100_000_000, "CHF"), "CHF 1,000,000.00");
+        assert_eq!(amount_input(1_250_050), "12500.50");
+    }
+}

@@ -1,0 +1,356 @@
+//! Organizations: the list with search, the organization page with its contacts,
+//! timeline, deals and tickets, and the create / edit / delete forms.
+
+use super::common::{add_activity, deal_rows, ticket_rows, with_flash, ActivityForm, DealRow, TicketRow, Timeline};
+use super::{list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Pager, Posted, Web, PAGE_SIZE};
+use crate::error::ServiceError;
+use crate::services::organizations as service;
+use crate::services::{self, Page};
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::Response;
+use obhut_core::ids::OrganizationId;
+use obhut_core::organization::OrganizationInput;
+use obhut_store::activities::ActivityOwner;
+use obhut_store::contacts::ContactFilter;
+use obhut_store::deals::DealFilter;
+use obhut_store::organizations::OrganizationRecord;
+use obhut_store::tickets::TicketFilter;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OrganizationListQuery {
+    q: String,
+    page: Option<String>,
+}
+
+#[derive(Debug)]
+struct OrganizationRow {
+    id: String,
+    name: String,
+    industry: Option<String>,
+    city: Option<String>,
+    website: Option<String>,
+    tags: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "organizations/list.html")]
+struct OrganizationListPage {
+    ctx: Ctx,
+    q: String,
+    rows: Vec<OrganizationRow>,
+    pager: Pager,
+}
+
+/// `GET /organizations`: by name, optionally those whose name contains `q`.
+pub async fn organization_list(web: Web, Query(q): Query<OrganizationListQuery>) -> Response {
+    let page = page_number(q.page.as_deref());
+    let (list, total) =
+        match service::list(&web.app, web.actor(), non_empty(&q.q), Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE))).await {
+            Ok(l) => l,
+            Err(e) => return web.fail(e),
+        };
+    let rows: Vec<OrganizationRow> = list
+        .into_iter()
+        .map(|o| {
+            let city = [o.draft.postal_code.as_deref(), o.draft.city.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+            OrganizationRow {
+                id: o.id.to_string(),
+                name: o.draft.name,
+                industry: o.draft.industry,
+                city: Some(city).filter(|c| !c.is_empty()),
+                website: o.draft.website,
+                tags: o.draft.tags,
+            }
+        })
+        .collect();
+    let pager = Pager::new(&list_url("/organizations", &[("q", &q.q)]), page, rows.len(), total);
+    render(&OrganizationListPage { ctx: web.ctx("organizations"), q: q.q, rows, pager })
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct OrganizationForm {
+    name: String,
+    website: String,
+    industry: String,
+    vat_id: String,
+    email: String,
+    phone: String,
+    street: String,
+    postal_code: String,
+    city: String,
+    country: String,
+    tags: String,
+    notes: String,
+    version: String,
+}
+
+const ORGANIZATION_FIELDS: &[&str] =
+    &["name", "website", "industry", "vat_id", "email", "phone", "street", "postal_code", "city", "country", "tags", "notes"];
+
+impl OrganizationForm {
+    fn from_record(o: &OrganizationRecord) -> Self {
+        let d = &o.draft;
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            name: d.name.clone(),
+            website: s(&d.website),
+            industry: s(&d.industry),
+            vat_id: s(&d.vat_id),
+            email: d.sealed.email.as_ref().map(|e| e.to_string()).unwrap_or_default(),
+            phone: d.sealed.phone.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+            street: s(&d.sealed.street),
+            postal_code: s(&d.postal_code),
+            city: s(&d.city),
+            country: s(&d.country),
+            tags: d.tags.join(", "),
+            notes: s(&d.sealed.notes),
+            version: o.version.to_string(),
+        }
+    }
+
+    fn to_input(&self) -> OrganizationInput {
+        let v = |s: &String| Some(s.clone());
+        OrganizationInput {
+            name: v(&self.name),
+            website: v(&self.website),
+            industry: v(&self.industry),
+            vat_id: v(&self.vat_id),
+            email: v(&self.email),
+            phone: v(&self.phone),
+            street: v(&self.street),
+            postal_code: v(&self.postal_code),
+            city: v(&self.city),
+            country: v(&self.country),
+            owner_id: None,
+            tags: Some(self.tags.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect()),
+            notes: v(&self.notes),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "organizations/form.html")]
+struct OrganizationFormPage {
+    ctx: Ctx,
+    heading: String,
+    action: String,
+    cancel: String,
+    form: OrganizationForm,
+    errs: Errs,
+}
+
+fn form_page(web: &Web, existing: Option<&OrganizationRecord>, form: OrganizationForm, errs: Errs) -> OrganizationFormPage {
+    let tr = web.tr();
+    let (heading, action, cancel) = match existing {
+        Some(o) => {
+            (tr.f("organizations.edit_heading", &o.draft.name), format!("/organizations/{}/edit", o.id), format!("/organizations/{}", o.id))
+        }
+        None => (tr.t("organizations.new").to_string(), "/organizations".into(), "/organizations".into()),
+    };
+    OrganizationFormPage { ctx: web.ctx("organizations"), heading, action, cancel, form, errs }
+}
+
+/// `GET /organizations/new`.
+pub async fn new_organization_page(web: Web) -> Response {
+    render(&form_page(&web, None, OrganizationForm::default(), Errs::none()))
+}
+
+/// `POST /organizations`.
+pub async fn create_organization(Posted { web, form }: Posted<OrganizationForm>) -> Response {
+    match service::create(&web.app, web.actor(), &form.to_input()).await {
+        Ok(o) => see_other(&format!("/organizations/{}?flash=created", o.id)),
+        Err(ServiceError::Validation(v)) => {
+            let errs = Errs::from_validation(web.tr(), &v, &[], ORGANIZATION_FIELDS);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&web, None, form, errs))
+        }
+        Err(e) => web.fail(e),
+    }
+}
+
+async fn load(web: &Web, id: &str) -> Result<OrganizationRecord, Response> {
+    let Ok(id) = OrganizationId::parse(id) else { return Err(web.not_found()) };
+    service::get(&web.app, web.actor(), id).await.map_err(|e| web.fail(e))
+}
+
+/// `GET /organizations/{id}/edit`.
+pub async fn edit_organization_page(web: Web, Path(id): Path<String>) -> Response {
+    match load(&web, &id).await {
+        Ok(o) => render(&form_page(&web, Some(&o), OrganizationForm::from_record(&o), Errs::none())),
+        Err(r) => r,
+    }
+}
+
+/// `POST /organizations/{id}/edit`.
+pub async fn update_organization(Path(id): Path<String>, Posted { web, form }: Posted<OrganizationForm>) -> Response {
+    let current = match load(&web, &id).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    match service::update(&web.app, web.actor(), current.id, form.to_input(), form.version.trim().parse().ok()).await {
+        Ok(o) => see_other(&format!("/organizations/{}?flash=saved", o.id)),
+        Err(ServiceError::Validation(v)) => {
+            let errs = Errs::from_validation(web.tr(), &v, &[], ORGANIZATION_FIELDS);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&web, Some(&current), form, errs))
+        }
+        Err(e) => web.fail(e),
+    }
+}
+
+#[derive(Debug)]
+struct OrganizationView {
+    id: String,
+    name: String,
+    website: Option<String>,
+    website_href: Option<String>,
+    industry: Option<String>,
+    vat_id: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    address: Vec<String>,
+    tags: Vec<String>,
+    notes: Option<String>,
+}
+
+#[derive(Debug)]
+struct MemberRow {
+    id: String,
+    name: String,
+    job_title: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "organizations/show.html")]
+struct OrganizationPage {
+    ctx: Ctx,
+    o: OrganizationView,
+    members: Vec<MemberRow>,
+    members_total: i64,
+    timeline: Timeline,
+    deals: Vec<DealRow>,
+    tickets: Vec<TicketRow>,
+}
+
+fn view(o: &OrganizationRecord) -> OrganizationView {
+    let d = &o.draft;
+    let city = [d.postal_code.as_deref(), d.city.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let website_href =
+        d.website.as_ref().map(|w| if w.starts_with("http://") || w.starts_with("https://") { w.clone() } else { format!("https://{w}") });
+    OrganizationView {
+        id: o.id.to_string(),
+        name: d.name.clone(),
+        website: d.website.clone(),
+        website_href,
+        industry: d.industry.clone(),
+        vat_id: d.vat_id.clone(),
+        email: d.sealed.email.as_ref().map(|e| e.to_string()),
+        phone: d.sealed.phone.as_ref().map(|p| p.to_string()),
+        address: [d.sealed.street.clone(), Some(city).filter(|c| !c.is_empty()), d.country.clone()].into_iter().flatten().collect(),
+        tags: d.tags.clone(),
+        notes: d.sealed.notes.clone(),
+    }
+}
+
+async fn organization_page_with(web: &Web, id: &str, typed: Option<(ActivityForm, Errs)>) -> Response {
+    let o = match load(web, id).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let status = if typed.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let filter = ContactFilter { organization_id: Some(o.id), ..Default::default() };
+    let (members, members_total) =
+        match services::contacts::list(&web.app, web.actor(), None, &filter, services::contacts::Sort::Name, Page::new(Some(200), None))
+            .await
+        {
+            Ok(l) => (
+                l.items
+                    .into_iter()
+                    .map(|c| MemberRow {
+                        id: c.id.to_string(),
+                        name: c.personal.display_name(),
+                        job_title: c.personal.job_title.clone(),
+                        email: c.personal.primary_email().map(|e| e.to_string()),
+                        phone: c.personal.primary_phone().map(|p| p.to_string()),
+                    })
+                    .collect(),
+                l.total,
+            ),
+            Err(e) => return web.fail(e),
+        };
+    let timeline = match Timeline::load(web, ActivityOwner::Organization(o.id), format!("/organizations/{}", o.id), typed).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let deals = match services::deals::list(
+        &web.app,
+        web.actor(),
+        &DealFilter { organization_id: Some(o.id), ..Default::default() },
+        Page::new(Some(50), None),
+    )
+    .await
+    {
+        Ok((list, _)) => deal_rows(web, list).await,
+        Err(e) => return web.fail(e),
+    };
+    let tickets = match services::tickets::list(
+        &web.app,
+        web.actor(),
+        &TicketFilter { organization_id: Some(o.id), ..Default::default() },
+        Page::new(Some(50), None),
+    )
+    .await
+    {
+        Ok((list, _)) => ticket_rows(web, list).await,
+        Err(e) => return web.fail(e),
+    };
+    render_status(
+        status,
+        &OrganizationPage { ctx: web.ctx("organizations"), o: view(&o), members, members_total, timeline, deals, tickets },
+    )
+}
+
+/// `GET /organizations/{id}`.
+pub async fn organization_page(web: Web, Path(id): Path<String>) -> Response {
+    organization_page_with(&web, &id, None).await
+}
+
+/// `POST /organizations/{id}/activities`.
+pub async fn add_organization_activity(Path(id): Path<String>, Posted { web, form }: Posted<ActivityForm>) -> Response {
+    let Ok(oid) = OrganizationId::parse(&id) else { return web.not_found() };
+    match add_activity(&web, ActivityOwner::Organization(oid), form).await {
+        Ok(()) => see_other(&with_flash(&format!("/organizations/{oid}#activities"), "activity")),
+        Err(Ok(typed)) => organization_page_with(&web, &id, Some(typed)).await,
+        Err(Err(r)) => r,
+    }
+}
+
+/// `GET /organizations/{id}/delete`.
+pub async fn delete_organization_page(web: Web, Path(id): Path<String>) -> Response {
+    let o = match load(&web, &id).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let tr = web.tr();
+    render(&ConfirmDelete {
+        ctx: web.ctx("organizations"),
+        heading: tr.f("organizations.delete_heading", &o.draft.name),
+        question: tr.t("organizations.delete_question").to_string(),
+        action: format!("/organizations/{}/delete", o.id),
+        cancel: format!("/organizations/{}", o.id),
+    })
+}
+
+/// `POST /organizations/{id}/delete`.
+pub async fn delete_organization(Path(id): Path<String>, Posted { web, .. }: Posted<super::auth::Empty>) -> Response {
+    let Ok(id) = OrganizationId::parse(&id) else { return web.not_found() };
+    match service::delete(&web.app, web.actor(), id).await {
+        Ok(()) => see_other("/organizations?flash=deleted"),
+        Err(e) => web.fail(e),
+    }
+}

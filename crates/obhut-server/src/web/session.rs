@@ -1,0 +1,245 @@
+//! Who is asking: the signed-in session from the `obhut_session` cookie, the language, the
+//! CSRF checks, and the sanitizing of `next` redirects.
+
+use super::i18n::{negotiate, Lang, Tr};
+use super::{csrf_failed_page, Ctx};
+use crate::app::App;
+use crate::auth::constant_time_eq;
+use crate::services::users::{self, Session};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use obhut_core::user::Role;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+pub const SESSION_COOKIE: &str = "obhut_session";
+pub const CSRF_COOKIE: &str = "obhut_csrf";
+
+/// Where a redirect may go: a local absolute path only (no scheme, no `//host`, no
+/// backslash tricks, no control characters). Anything else becomes `/contacts`.
+pub fn sanitize_next(next: Option<&str>) -> String {
+    const HOME: &str = "/contacts";
+    let Some(n) = next.map(str::trim).filter(|n| !n.is_empty()) else { return HOME.into() };
+    let ok = n.starts_with('/')
+        && !n.starts_with("//")
+        && !n.contains('\\')
+        && !n.chars().any(|c| c.is_control() || c.is_whitespace())
+        && n.len() <= 2000
+        && !n.starts_with("/login")
+        && !n.starts_with("/logout");
+    if ok {
+        n.to_string()
+    } else {
+        HOME.into()
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The language a browser without a session gets.
+pub fn browser_lang(parts: &Parts) -> Lang {
+    negotiate(parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+}
+
+/// The flash message named in the `flash` query parameter (only known names).
+pub fn flash_from(parts: &Parts) -> Option<&'static str> {
+    const KNOWN: &[(&str, &str)] = &[
+        ("created", "flash.created"),
+        ("saved", "flash.saved"),
+        ("deleted", "flash.deleted"),
+        ("moved", "flash.moved"),
+        ("activity", "flash.activity"),
+        ("password", "flash.password"),
+        ("language", "flash.language"),
+        ("logged_out", "flash.logged_out"),
+        ("welcome", "flash.welcome"),
+    ];
+    let q = parts.uri.query()?;
+    let v = q.split('&').find_map(|kv| kv.strip_prefix("flash="))?;
+    KNOWN.iter().find(|(k, _)| *k == v).map(|(_, key)| *key)
+}
+
+pub fn secure_cookies(app: &App) -> bool {
+    app.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+}
+
+pub fn session_cookie(app: &App, sid: String) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, sid)).http_only(true).same_site(SameSite::Lax).path("/").secure(secure_cookies(app)).build()
+}
+
+pub fn csrf_cookie(app: &App, token: String) -> Cookie<'static> {
+    Cookie::build((CSRF_COOKIE, token)).http_only(true).same_site(SameSite::Strict).path("/").secure(secure_cookies(app)).build()
+}
+
+/// A request by a signed-in user: the session, its actor, the language and the flash message.
+pub struct Web {
+    pub app: App,
+    pub sid: String,
+    pub session: Session,
+    pub lang: Lang,
+    pub flash: Option<&'static str>,
+}
+
+impl Web {
+    pub fn tr(&self) -> Tr {
+        Tr::new(self.lang)
+    }
+    pub fn actor(&self) -> &crate::gate::Actor {
+        &self.session.actor
+    }
+    /// The page context for the layout; `nav` marks the active menu entry.
+    pub fn ctx(&self, nav: &'static str) -> Ctx {
+        let tr = self.tr();
+        Ctx {
+            tr,
+            user: Some(self.session.username.clone()),
+            csrf: self.session.csrf.clone(),
+            nav,
+            flash: self.flash.map(|k| tr.t(k).to_string()),
+            read_only: self.session.actor.role == Role::Guest,
+        }
+    }
+}
+
+impl FromRequestParts<App> for Web {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Response> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let to_login = || {
+            // After signing in, a GET goes back where it was; a POST starts over.
+            let next = if parts.method == Method::GET { parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/") } else { "/" };
+            let next = sanitize_next(Some(next));
+            // A stale session cookie is dropped on the way.
+            let stale = CookieJar::new().remove(Cookie::build(SESSION_COOKIE).path("/"));
+            (stale, Redirect::to(&format!("/login?next={}", encode(&next)))).into_response()
+        };
+        let Some(sid) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else { return Err(to_login()) };
+        let session = match users::session(app, &sid).await {
+            Ok(s) => s,
+            Err(crate::ServiceError::Unauthorized) => return Err(to_login()),
+            Err(e) => return Err(super::anonymous_error(browser_lang(parts), e)),
+        };
+        let lang = session.language.as_deref().and_then(Lang::parse).unwrap_or_else(|| browser_lang(parts));
+        Ok(Web { app: app.clone(), sid, session, lang, flash: flash_from(parts) })
+    }
+}
+
+/// A request before sign-in (login, setup): the browser's language and a flash message.
+pub struct Anon {
+    pub lang: Lang,
+    pub flash: Option<&'static str>,
+}
+
+impl Anon {
+    pub fn ctx(&self, csrf: String) -> Ctx {
+        let tr = Tr::new(self.lang);
+        Ctx::anonymous(self.lang, csrf, self.flash.map(|k| tr.t(k).to_string()))
+    }
+}
+
+impl FromRequestParts<App> for Anon {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _app: &App) -> Result<Self, Self::Rejection> {
+        Ok(Anon { lang: browser_lang(parts), flash: flash_from(parts) })
+    }
+}
+
+/// A form field set with the CSRF token beside it.
+#[derive(Deserialize)]
+struct WithCsrf<T> {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    inner: T,
+}
+
+/// A POSTed form of a signed-in user whose CSRF token matched the session's.
+pub struct Posted<T> {
+    pub web: Web,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<App> for Posted<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, app: &App) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let web = Web::from_request_parts(&mut parts, app).await?;
+        let req = Request::from_parts(parts, body);
+        let form = match Form::<WithCsrf<T>>::from_request(req, app).await {
+            Ok(Form(f)) => f,
+            Err(_) => return Err(super::error_page(web.ctx(""), axum::http::StatusCode::BAD_REQUEST, "error.bad_request", None)),
+        };
+        if !constant_time_eq(&form.csrf, &web.session.csrf) {
+            return Err(csrf_failed_page(web.lang));
+        }
+        Ok(Posted { web, form: form.inner })
+    }
+}
+
+/// Double-submit check for the forms shown before a session exists (login, setup).
+pub fn anonymous_csrf_ok(jar: &CookieJar, submitted: &str) -> bool {
+    jar.get(CSRF_COOKIE).is_some_and(|c| !c.value().is_empty() && constant_time_eq(c.value(), submitted))
+}
+
+/// The double-submit token of this browser, made when it has none yet.
+pub fn anonymous_csrf(app: &App, jar: CookieJar) -> (CookieJar, String) {
+    match jar.get(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 32) {
+        Some(v) => (jar, v),
+        None => {
+            let token = crate::auth::random_secret("");
+            (jar.add(csrf_cookie(app, token.clone())), token)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_allows_only_local_paths() {
+        assert_eq!(sanitize_next(Some("/contacts/123?x=1")), "/contacts/123?x=1");
+        assert_eq!(sanitize_next(Some("/deals")), "/deals");
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/x",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "javascript:alert(1)",
+            "contacts",
+            "/contacts\nSet-Cookie: x",
+            "/a b",
+            "",
+            "   ",
+            "/login?next=/x",
+            "/logout",
+        ] {
+            assert_eq!(sanitize_next(Some(bad)), "/contacts", "{bad:?} must not pass");
+        }
+        assert_eq!(sanitize_next(None), "/contacts");
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(encode("/contacts?q=Müller & Co"), "%2Fcontacts%3Fq%3DM%C3%BCller%20%26%20Co");
+        assert_eq!(encode("abc-_.~"), "abc-_.~");
+    }
+}

@@ -1,0 +1,324 @@
+//! Tickets: the list by status, the ticket page, and the create / edit / delete forms.
+
+use super::common::{contact_names, contact_options, organization_names, organization_options, ticket_rows, TicketRow};
+use super::{
+    fmt, list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, Posted, Tr, Web,
+    PAGE_SIZE,
+};
+use crate::error::ServiceError;
+use crate::services::tickets as service;
+use crate::services::Page;
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::Response;
+use obhut_core::ids::TicketId;
+use obhut_core::ticket::{TicketInput, TicketKind, TicketPriority, TicketStatus};
+use obhut_store::tickets::{TicketFilter, TicketRecord};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TicketListQuery {
+    status: String,
+    kind: String,
+    page: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "tickets/list.html")]
+struct TicketListPage {
+    ctx: Ctx,
+    status: String,
+    kind: String,
+    statuses: Vec<Opt>,
+    kinds: Vec<Opt>,
+    rows: Vec<TicketRow>,
+    pager: Pager,
+}
+
+fn status_options(tr: Tr) -> Vec<Opt> {
+    TicketStatus::ALL.iter().map(|s| Opt::new(s.as_str(), tr.v("ticket_status", s.as_str()))).collect()
+}
+
+fn priority_options(tr: Tr) -> Vec<Opt> {
+    TicketPriority::ALL.iter().map(|s| Opt::new(s.as_str(), tr.v("ticket_priority", s.as_str()))).collect()
+}
+
+fn kind_options(tr: Tr) -> Vec<Opt> {
+    TicketKind::ALL.iter().map(|s| Opt::new(s.as_str(), tr.v("ticket_kind", s.as_str()))).collect()
+}
+
+/// `GET /tickets`: the open ones (not resolved or closed) unless `status` says otherwise.
+pub async fn ticket_list(web: Web, Query(q): Query<TicketListQuery>) -> Response {
+    let tr = web.tr();
+    let status = non_empty(&q.status).and_then(|s| TicketStatus::parse(s).ok());
+    let filter = TicketFilter {
+        status,
+        kind: non_empty(&q.kind).and_then(|k| TicketKind::parse(k).ok()),
+        open_only: status.is_none() && q.status != "all",
+        ..Default::default()
+    };
+    let page = page_number(q.page.as_deref());
+    let (list, total) = match service::list(&web.app, web.actor(), &filter, Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE))).await
+    {
+        Ok(l) => l,
+        Err(e) => return web.fail(e),
+    };
+    let rows = ticket_rows(&web, list).await;
+    let pager = Pager::new(&list_url("/tickets", &[("status", &q.status), ("kind", &q.kind)]), page, rows.len(), total);
+    let mut statuses = vec![Opt::new("", tr.t("tickets.filter_open")), Opt::new("all", tr.t("tickets.filter_all"))];
+    statuses.extend(status_options(tr));
+    render(&TicketListPage { ctx: web.ctx("tickets"), status: q.status, kind: q.kind, statuses, kinds: kind_options(tr), rows, pager })
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct TicketForm {
+    title: String,
+    description: String,
+    kind: String,
+    status: String,
+    priority: String,
+    contact_id: String,
+    organization_id: String,
+    version: String,
+}
+
+const TICKET_FIELDS: &[&str] = &["title", "description", "kind", "status", "priority", "contact_id", "organization_id"];
+
+impl TicketForm {
+    fn from_record(t: &TicketRecord) -> Self {
+        let d = &t.draft;
+        Self {
+            title: d.text.title.clone(),
+            description: d.text.description.clone().unwrap_or_default(),
+            kind: d.kind.as_str().into(),
+            status: d.status.as_str().into(),
+            priority: d.priority.as_str().into(),
+            contact_id: d.contact_id.map(|c| c.to_string()).unwrap_or_default(),
+            organization_id: d.organization_id.map(|o| o.to_string()).unwrap_or_default(),
+            version: t.version.to_string(),
+        }
+    }
+
+    fn to_input(&self) -> TicketInput {
+        let v = |s: &String| Some(s.clone());
+        let choice = |s: &String| non_empty(s).map(String::from);
+        TicketInput {
+            title: v(&self.title),
+            description: v(&self.description),
+            kind: choice(&self.kind),
+            status: choice(&self.status),
+            priority: choice(&self.priority),
+            contact_id: v(&self.contact_id),
+            organization_id: v(&self.organization_id),
+            owner_id: None,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "tickets/form.html")]
+struct TicketFormPage {
+    ctx: Ctx,
+    heading: String,
+    action: String,
+    cancel: String,
+    form: TicketForm,
+    errs: Errs,
+    kinds: Vec<Opt>,
+    statuses: Vec<Opt>,
+    priorities: Vec<Opt>,
+    contacts: Vec<Opt>,
+    organizations: Vec<Opt>,
+}
+
+async fn show_form(web: &Web, existing: Option<&TicketRecord>, form: TicketForm, errs: Errs) -> Response {
+    let tr = web.tr();
+    let status = if errs.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let (heading, action, cancel) = match existing {
+        Some(t) => (tr.f("tickets.edit_heading", t.number), format!("/tickets/{}/edit", t.id), format!("/tickets/{}", t.id)),
+        None => (tr.t("tickets.new").to_string(), "/tickets".into(), "/tickets".into()),
+    };
+    let page = TicketFormPage {
+        ctx: web.ctx("tickets"),
+        heading,
+        action,
+        cancel,
+        contacts: contact_options(web, &form.contact_id).await,
+        organizations: organization_options(web, &form.organization_id).await,
+        form,
+        errs,
+        kinds: kind_options(tr),
+        statuses: status_options(tr),
+        priorities: priority_options(tr),
+    };
+    render_status(status, &page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewTicketQuery {
+    contact_id: String,
+    organization_id: String,
+    kind: String,
+}
+
+/// `GET /tickets/new` (`?contact_id=`, `?organization_id=` and `?kind=complaint` preselect).
+pub async fn new_ticket_page(web: Web, Query(q): Query<NewTicketQuery>) -> Response {
+    let kind = if q.kind == "complaint" { "complaint" } else { "service" };
+    let form = TicketForm {
+        contact_id: q.contact_id,
+        organization_id: q.organization_id,
+        kind: kind.into(),
+        status: "open".into(),
+        priority: "normal".into(),
+        ..Default::default()
+    };
+    show_form(&web, None, form, Errs::none()).await
+}
+
+/// `POST /tickets`.
+pub async fn create_ticket(Posted { web, form }: Posted<TicketForm>) -> Response {
+    match service::create(&web.app, web.actor(), &form.to_input()).await {
+        Ok(t) => see_other(&format!("/tickets/{}?flash=created", t.id)),
+        Err(ServiceError::Validation(v)) => {
+            let errs = Errs::from_validation(web.tr(), &v, &[], TICKET_FIELDS);
+            show_form(&web, None, form, errs).await
+        }
+        Err(e) => web.fail(e),
+    }
+}
+
+async fn load(web: &Web, id: &str) -> Result<TicketRecord, Response> {
+    let Ok(id) = TicketId::parse(id) else { return Err(web.not_found()) };
+    service::get(&web.app, web.actor(), id).await.map_err(|e| web.fail(e))
+}
+
+/// `GET /tickets/{id}/edit`.
+pub async fn edit_ticket_page(web: Web, Path(id): Path<String>) -> Response {
+    match load(&web, &id).await {
+        Ok(t) => show_form(&web, Some(&t), TicketForm::from_record(&t), Errs::none()).await,
+        Err(r) => r,
+    }
+}
+
+/// `POST /tickets/{id}/edit`.
+pub async fn update_ticket(Path(id): Path<String>, Posted { web, form }: Posted<TicketForm>) -> Response {
+    let current = match load(&web, &id).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    match service::update(&web.app, web.actor(), current.id, form.to_input(), form.version.trim().parse().ok()).await {
+        Ok(t) => see_other(&format!("/tickets/{}?flash=saved", t.id)),
+        Err(ServiceError::Validation(v)) => {
+            let errs = Errs::from_validation(web.tr(), &v, &[], TICKET_FIELDS);
+            show_form(&web, Some(&current), form, errs).await
+        }
+        Err(e) => web.fail(e),
+    }
+}
+
+#[derive(Debug)]
+struct TicketView {
+    id: String,
+    number: i64,
+    title: String,
+    description: Option<String>,
+    status: &'static str,
+    status_label: String,
+    priority: &'static str,
+    priority_label: String,
+    kind_label: String,
+    contact: Option<(String, String)>,
+    organization: Option<(String, String)>,
+    created: String,
+    updated: String,
+    version: i64,
+}
+
+#[derive(Template)]
+#[template(path = "tickets/show.html")]
+struct TicketPage {
+    ctx: Ctx,
+    t: TicketView,
+    statuses: Vec<Opt>,
+}
+
+/// `GET /tickets/{id}`.
+pub async fn ticket_page(web: Web, Path(id): Path<String>) -> Response {
+    let tr = web.tr();
+    let t = match load(&web, &id).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let d = &t.draft;
+    let contact = match d.contact_id {
+        Some(c) => contact_names(&web, vec![c]).await.remove(&c).map(|n| (format!("/contacts/{c}"), n)),
+        None => None,
+    };
+    let organization = match d.organization_id {
+        Some(o) => organization_names(&web, vec![o]).await.remove(&o).map(|n| (format!("/organizations/{o}"), n)),
+        None => None,
+    };
+    let view = TicketView {
+        id: t.id.to_string(),
+        number: t.number,
+        title: d.text.title.clone(),
+        description: d.text.description.clone(),
+        status: d.status.as_str(),
+        status_label: tr.v("ticket_status", d.status.as_str()),
+        priority: d.priority.as_str(),
+        priority_label: tr.v("ticket_priority", d.priority.as_str()),
+        kind_label: tr.v("ticket_kind", d.kind.as_str()),
+        contact,
+        organization,
+        created: fmt::datetime(tr.lang, t.created_at),
+        updated: fmt::datetime(tr.lang, t.updated_at),
+        version: t.version,
+    };
+    render(&TicketPage { ctx: web.ctx("tickets"), t: view, statuses: status_options(tr) })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StatusForm {
+    status: String,
+    version: String,
+}
+
+/// `POST /tickets/{id}/status`: the quick status change on the ticket page.
+pub async fn set_ticket_status(Path(id): Path<String>, Posted { web, form }: Posted<StatusForm>) -> Response {
+    let Ok(id) = TicketId::parse(&id) else { return web.not_found() };
+    let patch = TicketInput { status: Some(form.status), ..Default::default() };
+    match service::update(&web.app, web.actor(), id, patch, form.version.trim().parse().ok()).await {
+        Ok(t) => see_other(&format!("/tickets/{}?flash=saved", t.id)),
+        Err(e) => web.fail(e),
+    }
+}
+
+/// `GET /tickets/{id}/delete`.
+pub async fn delete_ticket_page(web: Web, Path(id): Path<String>) -> Response {
+    let t = match load(&web, &id).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let tr = web.tr();
+    render(&ConfirmDelete {
+        ctx: web.ctx("tickets"),
+        heading: tr.f("tickets.delete_heading", t.number),
+        question: tr.t("tickets.delete_question").to_string(),
+        action: format!("/tickets/{}/delete", t.id),
+        cancel: format!("/tickets/{}", t.id),
+    })
+}
+
+/// `POST /tickets/{id}/delete`.
+pub async fn delete_ticket(Path(id): Path<String>, Posted { web, .. }: Posted<super::auth::Empty>) -> Response {
+    let Ok(id) = TicketId::parse(&id) else { return web.not_found() };
+    match service::delete(&web.app, web.actor(), id).await {
+        Ok(()) => see_other("/tickets?flash=deleted"),
+        Err(e) => web.fail(e),
+    }
+}

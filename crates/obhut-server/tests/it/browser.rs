@@ -1,0 +1,679 @@
+//! The web UI: plain HTTP checks of sessions and CSRF, and browser tests that drive
+//! Debian's headless Chromium through chromedriver against the real server and save a
+//! screenshot of every page they check into `target/screenshots/`.
+//!
+//! The browser is spoken to over the W3C WebDriver protocol with a small client on
+//! `reqwest` (below): fantoccini without its TLS features has no connector to offer.
+
+// The helpers below are test code outside `#[test]` functions, where clippy's test allowances do not reach.
+#![allow(clippy::expect_used, clippy::panic)]
+
+use crate::common::{screenshot_dir, spawn_app, Backend, TestApp};
+use base64::Engine;
+use obhut_core::user::Role;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const PASSWORD: &str = "Correct-Horse-Battery-9";
+
+// ---------------------------------------------------------------------------------------
+// Plain HTTP: sessions, redirects, CSRF.
+// ---------------------------------------------------------------------------------------
+
+/// The value of `name="csrf"` in a page.
+fn csrf_in(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field in the page");
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').expect("end of the csrf value")].to_string()
+}
+
+/// Signs `user` in through the login form; returns the session's CSRF token (from the contact list).
+async fn http_login(t: &TestApp, user: &str) -> String {
+    let page = t.client.get(t.url("/login")).send().await.expect("login page");
+    assert_eq!(page.status(), 200);
+    let token = csrf_in(&page.text().await.expect("body"));
+    let r = t
+        .client
+        .post(t.url("/login"))
+        .form(&[("csrf", token.as_str()), ("username", user), ("password", PASSWORD), ("next", "/contacts")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), 303, "login must redirect");
+    assert_eq!(r.headers()["location"], "/contacts");
+    let list = t.client.get(t.url("/contacts")).send().await.expect("contacts");
+    assert_eq!(list.status(), 200);
+    csrf_in(&list.text().await.expect("body"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_need_a_session_and_send_the_browser_back_where_it_was() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let r = t.client.get(t.url("/contacts?q=M%C3%BCller")).send().await.expect("get");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login?next=%2Fcontacts%3Fq%3DM%25C3%25BCller");
+
+    let r = t.client.get(t.url("/deals")).header("cookie", "obhut_session=forged").send().await.expect("get");
+    assert_eq!(r.status(), 303, "an unknown session is no session");
+
+    t.add_user("clara", Role::User, PASSWORD).await;
+    let page = t.client.get(t.url("/login?next=https://evil.example/")).send().await.expect("login page");
+    let html = page.text().await.expect("body");
+    assert!(html.contains("name=\"next\" value=\"/contacts\""), "a foreign next is replaced");
+    let token = csrf_in(&html);
+    let r = t
+        .client
+        .post(t.url("/login"))
+        .form(&[("csrf", token.as_str()), ("username", "clara"), ("password", PASSWORD), ("next", "//evil.example")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.headers()["location"], "/contacts");
+    let cookie = r.headers()["set-cookie"].to_str().expect("cookie").to_string();
+    assert!(cookie.starts_with("obhut_session="), "{cookie}");
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attr), "session cookie lacks {attr}: {cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "no Secure flag on plain http");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_credentials_get_one_answer_and_throttling_is_shown() {
+    let t = spawn_app(Backend::Sqlite).await;
+    t.add_user("dora", Role::User, PASSWORD).await;
+    let token = csrf_in(&t.client.get(t.url("/login")).send().await.expect("page").text().await.expect("body"));
+    let attempt = |user: &'static str, pw: &'static str| {
+        let (t, token) = (&t, token.clone());
+        async move {
+            let r = t
+                .client
+                .post(t.url("/login"))
+                .header("accept-language", "en")
+                .form(&[("csrf", token.as_str()), ("username", user), ("password", pw)])
+                .send()
+                .await
+                .expect("post");
+            (r.status().as_u16(), r.text().await.expect("body"))
+        }
+    };
+    let (s1, wrong_pw) = attempt("dora", "not-the-password").await;
+    let (s2, no_user) = attempt("nobody", "not-the-password").await;
+    assert_eq!((s1, s2), (200, 200));
+    assert!(wrong_pw.contains("Wrong user name or password."));
+    assert!(no_user.contains("Wrong user name or password."));
+    let mut last = (0, String::new());
+    for _ in 0..6 {
+        last = attempt("dora", "still-wrong-password").await;
+    }
+    assert_eq!(last.0, 429);
+    assert!(last.1.contains("Too many attempts. Please try again in"), "{}", last.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_without_the_right_csrf_token_are_refused() {
+    let t = spawn_app(Backend::Sqlite).await;
+    t.add_user("emil", Role::User, PASSWORD).await;
+    // Login: the double-submit cookie must match the field.
+    let _ = t.client.get(t.url("/login")).send().await.expect("page");
+    let r = t
+        .client
+        .post(t.url("/login"))
+        .form(&[("csrf", "guessed"), ("username", "emil"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 403);
+    assert!(r.text().await.expect("body").contains("Sicherheitsprüfung fehlgeschlagen"));
+
+    let token = http_login(&t, "emil").await;
+    for form in [vec![("family_name", "Ohne")], vec![("csrf", "falsch"), ("family_name", "Falsch")]] {
+        let r = t.client.post(t.url("/contacts")).form(&form).send().await.expect("post");
+        assert_eq!(r.status(), 403);
+    }
+    let r = t
+        .client
+        .post(t.url("/contacts"))
+        .form(&[("csrf", token.as_str()), ("family_name", "Richtig"), ("kind", "b2c")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let list = t.client.get(t.url("/contacts")).send().await.expect("list").text().await.expect("body");
+    assert!(list.contains("Richtig") && !list.contains("Falsch") && !list.contains("Ohne"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_records_get_a_404_page_and_guests_a_403_page() {
+    let t = spawn_app(Backend::Sqlite).await;
+    t.add_user("gustav", Role::Guest, PASSWORD).await;
+    let token = http_login(&t, "gustav").await;
+    let r = t.client.get(t.url(&format!("/contacts/{}", uuid::Uuid::now_v7()))).send().await.expect("get");
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.expect("body").contains("Nicht gefunden"));
+    let r = t.client.get(t.url("/deals/not-an-id")).send().await.expect("get");
+    assert_eq!(r.status(), 404);
+
+    let r = t.client.post(t.url("/contacts")).form(&[("csrf", token.as_str()), ("family_name", "Gast")]).send().await.expect("post");
+    assert_eq!(r.status(), 403);
+    let html = r.text().await.expect("body");
+    assert!(html.contains("Keine Berechtigung") && html.contains("guest"), "{html}");
+    let list = t.client.get(t.url("/contacts")).send().await.expect("list").text().await.expect("body");
+    assert!(!list.contains("href=\"/contacts/new\""), "guests do not see the create button");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_assets_are_served_and_pages_carry_no_inline_code() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let css = t.client.get(t.url("/static/app.css")).send().await.expect("css");
+    assert_eq!(css.status(), 200);
+    assert!(css.headers()["content-type"].to_str().expect("ct").starts_with("text/css"));
+    let login =
+        t.client.get(t.url("/login")).header("accept-language", "en-GB,en;q=0.9").send().await.expect("login").text().await.expect("body");
+    assert!(login.contains("<html lang=\"en\">"));
+    assert!(
+        !login.contains("style=") && !login.contains("<script") && !login.contains("<style"),
+        "the CSP forbids inline styles and scripts"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_setup_link_creates_the_first_administrator_once() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let token = obhut_server::services::users::ensure_setup_token(&t.app).await.expect("setup token").expect("no users yet");
+    let r = t.client.get(t.url("/setup?token=wrong")).send().await.expect("get");
+    assert_eq!(r.status(), 403);
+    let page = t.client.get(t.url(&format!("/setup?token={token}"))).send().await.expect("get");
+    assert_eq!(page.status(), 200);
+    let csrf = csrf_in(&page.text().await.expect("body"));
+    let form = |pw2: &'static str| {
+        [
+            ("csrf", csrf.clone()),
+            ("token", token.clone()),
+            ("username", "admin".into()),
+            ("password", PASSWORD.into()),
+            ("password_repeat", pw2.into()),
+        ]
+    };
+    let r = t.client.post(t.url("/setup")).form(&form("something-else")).send().await.expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("die Passwörter stimmen nicht überein"));
+    let r = t.client.post(t.url("/setup")).form(&form(PASSWORD)).send().await.expect("post");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/contacts?flash=welcome");
+    let home = t.client.get(t.url("/contacts?flash=welcome")).send().await.expect("get").text().await.expect("body");
+    assert!(home.contains("Willkommen!") && home.contains("admin"));
+    let again = t.client.post(t.url("/setup")).form(&form(PASSWORD)).send().await.expect("post");
+    assert_eq!(again.status(), 403, "the link works once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_password_is_changed_with_messages_next_to_the_fields() {
+    let t = spawn_app(Backend::Sqlite).await;
+    t.add_user("frieda", Role::User, PASSWORD).await;
+    let csrf = http_login(&t, "frieda").await;
+    let change = |current: &'static str, new: &'static str, repeat: &'static str| {
+        let (t, csrf) = (&t, csrf.clone());
+        async move {
+            let form = [("csrf", csrf.as_str()), ("current_password", current), ("new_password", new), ("repeat_password", repeat)];
+            let r = t.client.post(t.url("/settings/password")).form(&form).send().await.expect("post");
+            (r.status().as_u16(), r.text().await.expect("body"))
+        }
+    };
+    let (s, html) = change("wrong-password", "Ein-neues-Passwort-1", "Ein-neues-Passwort-1").await;
+    assert_eq!(s, 422);
+    assert!(html.contains("id=\"current_password-error\">das aktuelle Passwort ist falsch"), "{html}");
+    let (s, html) = change(PASSWORD, "kurz", "kurz").await;
+    assert_eq!(s, 422);
+    assert!(html.contains("id=\"new_password-error\">ein Passwort braucht mindestens 10 Zeichen"));
+    let (s, html) = change(PASSWORD, "Ein-neues-Passwort-1", "Ein-neues-Passwort-2").await;
+    assert_eq!(s, 422);
+    assert!(html.contains("id=\"repeat_password-error\""));
+    let (s, _) = change(PASSWORD, "Ein-neues-Passwort-1", "Ein-neues-Passwort-1").await;
+    assert_eq!(s, 303);
+    let settings = t.client.get(t.url("/settings?flash=password")).send().await.expect("get");
+    assert_eq!(settings.status(), 200, "this session stays signed in");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editing_a_contact_keeps_the_entries_the_form_does_not_show() {
+    use obhut_core::contact::{ContactInput, EmailInput};
+    let t = spawn_app(Backend::Sqlite).await;
+    t.add_user("hanna", Role::User, PASSWORD).await;
+    let input = ContactInput {
+        given_name: Some("Jürgen".into()),
+        family_name: Some("Drei".into()),
+        emails: Some(vec![
+            EmailInput { address: "eins@example.org".into(), label: Some("privat".into()) },
+            EmailInput { address: "zwei@example.org".into(), label: None },
+            EmailInput { address: "drei@example.org".into(), label: Some("alt".into()) },
+        ]),
+        ..Default::default()
+    };
+    let origin = obhut_store::contacts::Origin { source: "api".into(), detail: None, import_run_id: None };
+    let (c, _) = obhut_server::services::contacts::create(&t.app, &obhut_server::Actor::cli(), &input, origin).await.expect("create");
+    let csrf = http_login(&t, "hanna").await;
+    let edit = t.client.get(t.url(&format!("/contacts/{}/edit", c.id))).send().await.expect("get").text().await.expect("body");
+    assert!(edit.contains("value=\"eins@example.org\"") && edit.contains("value=\"zwei@example.org\""));
+    assert!(!edit.contains("drei@example.org"), "the form shows two emails");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("version", "1"),
+        ("kind", "b2c"),
+        ("given_name", "Jürgen"),
+        ("family_name", "Drei"),
+        ("email", "eins@example.org"),
+        ("email2", "neu@example.org"),
+        ("job_title", "Leitung Einkauf"),
+    ];
+    let r = t.client.post(t.url(&format!("/contacts/{}/edit", c.id))).form(&form).send().await.expect("post");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], format!("/contacts/{}?flash=saved", c.id).as_str());
+    let after = obhut_server::services::contacts::get(&t.app, &obhut_server::Actor::cli(), c.id).await.expect("get");
+    let emails: Vec<(String, Option<String>)> = after.personal.emails.iter().map(|e| (e.address.to_string(), e.label.clone())).collect();
+    assert_eq!(
+        emails,
+        vec![
+            ("eins@example.org".into(), Some("privat".into())),
+            ("neu@example.org".into(), None),
+            ("drei@example.org".into(), Some("alt".into()))
+        ]
+    );
+    assert_eq!(after.personal.job_title.as_deref(), Some("Leitung Einkauf"));
+    // A change from a stale form (version 1) is a conflict, not a lost update.
+    let mut stale = form;
+    stale[7] = ("job_title", "Vertrieb");
+    let r = t.client.post(t.url(&format!("/contacts/{}/edit", c.id))).form(&stale).send().await.expect("post");
+    assert_eq!(r.status(), 409);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_paths_get_the_404_page() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let r = t.client.get(t.url("/nirgendwo")).header("accept-language", "en").send().await.expect("get");
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.expect("body").contains("Page not found"));
+    let api = t.client.get(t.url("/api/v1/nirgendwo")).send().await.expect("get");
+    assert_eq!(api.status(), 404);
+    assert_eq!(api.headers()["content-type"], "application/problem+json", "the API answers for itself under /api/v1");
+}
+
+// ---------------------------------------------------------------------------------------
+// A small WebDriver client and the chromedriver it talks to.
+// ---------------------------------------------------------------------------------------
+
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// chromedriver on a free port; killed on drop.
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `None` (with a notice) when Chromium or chromedriver is missing; under `CI=true` that fails.
+async fn start_driver() -> Option<Driver> {
+    let missing: Vec<&str> = ["/usr/bin/chromedriver", "/usr/bin/chromium"].into_iter().filter(|p| !Path::new(p).exists()).collect();
+    if !missing.is_empty() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("browser tests need {missing:?} (Debian packages chromium and chromium-driver), and CI=true");
+        }
+        eprintln!("note: {missing:?} not installed; skipping the browser test");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let child = Command::new("/usr/bin/chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let driver = Driver { child, url: format!("http://127.0.0.1:{port}"), _profile: tempfile::tempdir().expect("profile dir") };
+    let http = reqwest::Client::new();
+    for _ in 0..100 {
+        if let Ok(r) = http.get(format!("{}/status", driver.url)).send().await {
+            if r.json::<Value>().await.map(|v| v["value"]["ready"] == true).unwrap_or(false) {
+                return Some(driver);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not become ready");
+}
+
+struct Browser {
+    http: reqwest::Client,
+    session: String,
+    base: String,
+}
+
+#[derive(Clone)]
+struct El(String);
+
+impl Browser {
+    async fn open(driver: &Driver, app_base: &str) -> Browser {
+        let profile = driver._profile.path().display().to_string();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                         "--disable-component-update", "--no-first-run", "--disable-sync", "--window-size=1280,900",
+                         "--lang=de-DE", "--hide-scrollbars", format!("--user-data-dir={profile}")],
+                "prefs": {"intl.accept_languages": "de-DE,de"}
+            }
+        }}});
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
+        let r: Value =
+            http.post(format!("{}/session", driver.url)).json(&caps).send().await.expect("new session").json().await.expect("json");
+        let session = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {r}")).to_string();
+        Browser { http, session: format!("{}/session/{session}", driver.url), base: app_base.to_string() }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self.http.request(method, format!("{}{path}", self.session));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let v: Value = req.send().await.expect("webdriver request").json().await.expect("webdriver json");
+        if let Some(err) = v["value"]["error"].as_str() {
+            panic!("webdriver {path}: {err}: {}", v["value"]["message"]);
+        }
+        v["value"].clone()
+    }
+
+    async fn goto(&self, path: &str) {
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": format!("{}{path}", self.base)}))).await;
+    }
+
+    async fn path(&self) -> String {
+        let url = self.cmd(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_string();
+        url.strip_prefix(&self.base).unwrap_or(&url).to_string()
+    }
+
+    async fn try_find(&self, css: &str) -> Option<El> {
+        let v: Value = self
+            .http
+            .post(format!("{}/element", self.session))
+            .json(&json!({"using": "css selector", "value": css}))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        v["value"][ELEMENT_KEY].as_str().map(|s| El(s.to_string()))
+    }
+
+    /// Waits up to ten seconds for `css` to appear.
+    async fn find(&self, css: &str) -> El {
+        for _ in 0..100 {
+            if let Some(e) = self.try_find(css).await {
+                return e;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no element {css} on {} within 10 s:\n{}", self.path().await, self.source().await);
+    }
+
+    async fn click(&self, css: &str) {
+        let e = self.find(css).await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{}/click", e.0), Some(json!({}))).await;
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let e = self.find(css).await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{}/clear", e.0), Some(json!({}))).await;
+        self.cmd(reqwest::Method::POST, &format!("/element/{}/value", e.0), Some(json!({"text": text}))).await;
+    }
+
+    /// Picks the option with `value` in the select `css`.
+    async fn choose(&self, css: &str, value: &str) {
+        self.click(&format!("{css} option[value=\"{value}\"]")).await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let e = self.find(css).await;
+        self.cmd(reqwest::Method::GET, &format!("/element/{}/text", e.0), None).await.as_str().unwrap_or_default().to_string()
+    }
+
+    async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        let e = self.find(css).await;
+        self.cmd(reqwest::Method::GET, &format!("/element/{}/property/{name}", e.0), None).await.as_str().map(String::from)
+    }
+
+    async fn attribute(&self, css: &str, name: &str) -> Option<String> {
+        let e = self.find(css).await;
+        self.cmd(reqwest::Method::GET, &format!("/element/{}/attribute/{name}", e.0), None).await.as_str().map(String::from)
+    }
+
+    async fn source(&self) -> String {
+        self.cmd(reqwest::Method::GET, "/source", None).await.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Clicks `button` and waits until the next page shows `then_css`.
+    async fn submit(&self, button: &str, then_css: &str) {
+        self.click(button).await;
+        self.find(then_css).await;
+    }
+
+    /// A PNG of the whole page (the window grows to the page height for the shot).
+    async fn screenshot(&self, name: &str) {
+        self.screenshot_at(name, 1280).await;
+    }
+
+    /// A PNG of the whole page at a window `width` (390 is a phone).
+    async fn screenshot_at(&self, name: &str, width: i64) {
+        self.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": width, "height": 900}))).await;
+        let height = self
+            .cmd(
+                reqwest::Method::POST,
+                "/execute/sync",
+                Some(json!({"script": "return document.documentElement.scrollHeight", "args": []})),
+            )
+            .await
+            .as_i64()
+            .unwrap_or(900);
+        let height = height.clamp(600, 4000);
+        self.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": width, "height": height + 90}))).await;
+        self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": "window.scrollTo(0, 0)", "args": []}))).await;
+        let png = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(png.as_str().unwrap_or_default()).expect("base64 png");
+        std::fs::write(screenshot_dir().join(format!("{name}.png")), bytes).expect("write screenshot");
+        self.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 1280, "height": 900}))).await;
+    }
+
+    async fn close(self) {
+        let _ = self.http.delete(&self.session).send().await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Browser tests.
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_works_through_contacts_organizations_deals_and_tickets_in_the_browser() {
+    let Some(driver) = start_driver().await else { return };
+    let t = spawn_app(Backend::Sqlite).await;
+    t.add_user("anna", Role::Admin, PASSWORD).await;
+    let b = Browser::open(&driver, &t.base).await;
+
+    // Signing in: a wrong password first, then the right one; back to where the user was going.
+    b.goto("/contacts").await;
+    b.find("form[action=\"/login\"]").await;
+    assert!(b.path().await.starts_with("/login?next=%2Fcontacts"));
+    assert_eq!(b.attr("html", "lang").await.as_deref(), Some("de"));
+    b.screenshot("01-login").await;
+    b.fill("#username", "anna").await;
+    b.fill("#password", "falsch-falsch").await;
+    b.submit("button[type=submit]", "#login-error").await;
+    assert_eq!(b.text("#login-error").await, "Benutzername oder Passwort ist falsch.");
+    b.screenshot("02-login-failed").await;
+    b.fill("#password", PASSWORD).await;
+    b.submit("button[type=submit]", "input#q").await;
+    assert_eq!(b.path().await, "/contacts");
+    b.screenshot("03-contacts-empty").await;
+
+    // An organization through its form, then its page.
+    b.goto("/organizations/new").await;
+    b.fill("#name", "Quellwerk Hydraulik GmbH").await;
+    b.fill("#industry", "Maschinenbau").await;
+    b.fill("#website", "www.quellwerk.example").await;
+    b.fill("#street", "Industriestraße 12").await;
+    b.fill("#postal_code", "34117").await;
+    b.fill("#city", "Kassel").await;
+    b.fill("#country", "DE").await;
+    b.submit("button[type=submit].btn-primary", ".flash").await;
+    assert_eq!(b.text("h1").await, "Quellwerk Hydraulik GmbH");
+    let org_path = b.path().await.split('?').next().unwrap_or_default().to_string();
+    let org_id = org_path.trim_start_matches("/organizations/").to_string();
+
+    // A contact through the form, as the organization's contact person.
+    b.goto("/contacts/new").await;
+    b.choose("#kind", "b2b").await;
+    b.fill("#salutation", "Frau").await;
+    b.fill("#given_name", "Erika").await;
+    b.fill("#family_name", "Mustermann").await;
+    b.fill("#email", "erika.mustermann@example.org").await;
+    b.fill("#phone", "0561 123456").await;
+    b.fill("#city", "Kassel").await;
+    b.choose("#organization_id", &org_id).await;
+    b.fill("#job_title", "Einkauf").await;
+    b.fill("#tags", "VIP, Messe 2026").await;
+    b.screenshot("04-contact-form").await;
+    b.submit("button[type=submit].btn-primary", ".flash").await;
+    assert_eq!(b.text(".flash").await, "Angelegt.");
+    assert!(b.text("h1").await.starts_with("Erika Mustermann"));
+    assert!(b.source().await.contains("web form, ui:user:"), "the origin names the web form");
+    let contact_path = b.path().await.split('?').next().unwrap_or_default().to_string();
+
+    // An activity on the contact page.
+    b.choose("#kind", "call").await;
+    b.fill("#subject", "Rückruf wegen Angebot").await;
+    b.fill("#body", "Wünscht ein Angebot bis Freitag.").await;
+    b.submit(".activity-form button[type=submit]", ".timeline-item").await;
+    assert!(b.text(".timeline").await.contains("Rückruf wegen Angebot"));
+    b.screenshot("05-contact-page").await;
+
+    // The search box finds her, by name and by email.
+    b.goto("/contacts").await;
+    b.fill("#q", "Muster").await;
+    b.submit("form[role=search] button[type=submit]", "#contact-table").await;
+    assert!(b.text("#contact-table").await.contains("Erika Mustermann"));
+    assert!(b.text("#contact-table").await.contains("Quellwerk Hydraulik GmbH"));
+    b.screenshot("06-contacts-search").await;
+    b.goto("/contacts?q=erika.mustermann%40example.org").await;
+    assert!(b.text("#contact-table").await.contains("Erika Mustermann"));
+
+    // An invalid email: the message stands next to the field, and what was typed stays.
+    b.goto("/contacts/new").await;
+    b.fill("#family_name", "Kaputtke").await;
+    b.fill("#email", "kaputt-at-example").await;
+    b.submit("button[type=submit].btn-primary", "#email-error").await;
+    assert_eq!(b.text("#email-error").await, "ist keine gültige E-Mail-Adresse");
+    assert_eq!(b.attr("#email", "value").await.as_deref(), Some("kaputt-at-example"));
+    assert_eq!(b.attr("#family_name", "value").await.as_deref(), Some("Kaputtke"));
+    assert_eq!(b.attribute("#email", "aria-invalid").await.as_deref(), Some("true"));
+    b.screenshot("07-contact-form-invalid-email").await;
+
+    // The same email again: a warning with a link, then "create anyway".
+    b.fill("#email", "erika.mustermann@example.org").await;
+    b.submit("button[type=submit].btn-primary", "#duplicate-warning").await;
+    assert!(b.text("#duplicate-warning").await.contains("Erika Mustermann"));
+    b.screenshot("08-contact-duplicate-warning").await;
+    b.click("#create_anyway").await;
+    b.submit("button[type=submit].btn-primary", ".flash").await;
+    assert!(b.text("h1").await.starts_with("Kaputtke"));
+
+    // A deal for the organization, the pipeline board, and a move to the next stage.
+    b.goto(&format!("/deals/new?organization_id={org_id}")).await;
+    b.fill("#title", "Hydraulikpumpen Rahmenvertrag").await;
+    b.fill("#amount", "12.500,00").await;
+    b.submit("button[type=submit].btn-primary", ".flash").await;
+    assert!(b.text(".subtitle").await.contains("12.500,00 €"));
+    b.screenshot("09-deal-page").await;
+    b.goto("/deals").await;
+    b.find(".deal-card").await;
+    assert!(b.text("#pipeline").await.contains("Hydraulikpumpen Rahmenvertrag"));
+    b.screenshot("10-pipeline").await;
+    let select_id = b.attr(".deal-card select", "id").await.unwrap_or_default();
+    let second_stage = b.attr(".board-col:nth-child(2) h2", "id").await.unwrap_or_default().trim_start_matches("stage-").to_string();
+    b.choose(&format!("#{select_id}"), &second_stage).await;
+    b.submit(".deal-card .move-form button", ".flash").await;
+    assert_eq!(b.text(".flash").await, "Deal verschoben.");
+    assert!(b.text(".board-col:nth-child(2)").await.contains("Hydraulikpumpen Rahmenvertrag"));
+
+    // A complaint ticket for the contact, and the list of open tickets.
+    b.goto(&format!("/tickets/new?contact_id={}&kind=complaint", contact_path.trim_start_matches("/contacts/"))).await;
+    b.fill("#title", "Pumpe undicht").await;
+    b.choose("#priority", "high").await;
+    b.fill("#description", "Seit der Lieferung tropft Öl am Flansch.").await;
+    b.submit("button[type=submit].btn-primary", ".flash").await;
+    assert!(b.text("h1").await.contains("Pumpe undicht"));
+    b.screenshot("11-ticket-page").await;
+    b.goto("/tickets").await;
+    assert!(b.text("#ticket-table").await.contains("Pumpe undicht"));
+    b.screenshot("12-tickets").await;
+
+    // The organization page lists its contact, deal and ticket.
+    b.goto(&org_path).await;
+    let page = b.text("main").await;
+    assert!(page.contains("Erika Mustermann") && page.contains("Hydraulikpumpen Rahmenvertrag"));
+    b.screenshot("13-organization-page").await;
+
+    // German first, then English through the settings, then German again.
+    b.goto("/contacts").await;
+    assert_eq!(b.text(".nav-links a[aria-current=page]").await, "Kontakte");
+    b.screenshot("14-contacts-de").await;
+    b.goto("/settings").await;
+    b.screenshot("15-settings-de").await;
+    b.choose("#language", "en").await;
+    b.submit("form[action=\"/settings/language\"] button", ".flash").await;
+    assert_eq!(b.text(".flash").await, "Language saved.");
+    assert_eq!(b.attr("html", "lang").await.as_deref(), Some("en"));
+    b.goto("/contacts").await;
+    assert_eq!(b.text(".nav-links a[aria-current=page]").await, "Contacts");
+    assert_eq!(b.text("h1").await, "Contacts");
+    b.screenshot("16-contacts-en").await;
+    b.goto("/deals").await;
+    assert!(b.text("main").await.contains("Manage stages"));
+    b.screenshot("17-pipeline-en").await;
+    b.goto(&contact_path).await;
+    assert!(b.text("main").await.contains("Origin"));
+    b.screenshot("18-contact-page-en").await;
+    b.goto("/deals/stages").await;
+    b.screenshot("19-stages-en").await;
+    b.goto("/settings").await;
+    b.choose("#language", "de").await;
+    b.submit("form[action=\"/settings/language\"] button", ".flash").await;
+    assert_eq!(b.text(".flash").await, "Sprache gespeichert.");
+
+    // On a phone.
+    b.goto("/contacts").await;
+    b.screenshot_at("21-contacts-phone", 390).await;
+    b.goto(&contact_path).await;
+    b.screenshot_at("22-contact-page-phone", 390).await;
+
+    // A record that does not exist.
+    b.goto(&format!("/tickets/{}", uuid::Uuid::now_v7())).await;
+    assert_eq!(b.text("h1").await, "Nicht gefunden");
+    b.screenshot("20-not-found").await;
+
+    // Signing out ends the session.
+    b.submit("form[action=\"/logout\"] button", "form[action=\"/login\"]").await;
+    assert_eq!(b.text(".flash").await, "Sie haben sich abgemeldet.");
+    b.goto("/contacts").await;
+    b.find("form[action=\"/login\"]").await;
+
+    b.close().await;
+    drop(driver);
+}
