@@ -784,60 +784,101 @@ pub(crate) fn tidy_tag(t: &str) -> Option<String> {
 /// Beyond [`ContactInput::validate`], a row whose email or phone number an earlier valid row
 /// already has is reported as a duplicate of that row.
 pub fn validate_rows(rows: &[ImportRow]) -> (Vec<ValidRow>, Vec<RowError>) {
-    let mut valid = Vec::with_capacity(rows.len());
+    dedup_rows(rows.iter().map(validate_row).collect())
+}
+
+/// Like [`validate_rows`], consuming the rows and checking them on all cores: the fields of
+/// a row are checked alone (the costly part: phone numbers), duplicates across rows after.
+pub fn validate_rows_parallel(rows: Vec<ImportRow>) -> (Vec<ValidRow>, Vec<RowError>) {
+    let threads = std::thread::available_parallelism().map(usize::from).unwrap_or(1).clamp(1, 16);
+    if threads == 1 || rows.len() < 2_000 {
+        return dedup_rows(rows.iter().map(validate_row).collect());
+    }
+    let per = rows.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<ImportRow>> = Vec::with_capacity(threads);
+    let mut rest = rows;
+    while rest.len() > per {
+        let tail = rest.split_off(per);
+        chunks.push(rest);
+        rest = tail;
+    }
+    chunks.push(rest);
+    let checked: Vec<Vec<Result<ValidRow, Vec<RowError>>>> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            chunks.into_iter().map(|chunk| s.spawn(move || chunk.into_iter().map(|r| validate_row(&r)).collect::<Vec<_>>())).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    dedup_rows(checked.into_iter().flatten().collect())
+}
+
+/// Checks one row on its own (no duplicate check across rows).
+pub fn validate_row(r: &ImportRow) -> Result<ValidRow, Vec<RowError>> {
+    let org = r.organization_name.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let kind = r.contact.kind.as_deref().and_then(|k| ContactKind::parse(k).ok());
+    let mut input = r.contact.clone();
+    let no_org_id = input.organization_id.as_deref().is_none_or(|s| s.trim().is_empty());
+    // A B2B row gets its organization id only when saved; validate against a placeholder.
+    let placeholder = kind == Some(ContactKind::B2b) && org.is_some() && no_org_id;
+    if placeholder {
+        input.organization_id = Some(OrganizationId(uuid::Uuid::nil()).to_string());
+    }
+    let mut row_errors: Vec<RowError> = Vec::new();
+    let draft = match input.validate() {
+        Ok(d) => Some(d),
+        Err(e) => {
+            row_errors.extend(e.0.into_iter().map(|f| RowError::new(r.row, friendly_field(&f.field), f.message)));
+            None
+        }
+    };
+    if let Some(name) = org {
+        if let Err(e) = (OrganizationInput { name: Some(name.to_string()), ..Default::default() }).validate() {
+            row_errors.extend(e.0.into_iter().map(|f| RowError::new(r.row, "organization", f.message)));
+        }
+    }
+    let Some(mut draft) = draft.filter(|_| row_errors.is_empty()) else {
+        return Err(row_errors);
+    };
+    if placeholder {
+        draft.organization_id = None;
+    }
+    let organization_name = org.filter(|_| kind != Some(ContactKind::B2c)).map(str::to_string);
+    Ok(ValidRow { row: r.row, draft, organization_name })
+}
+
+/// Keeps the first row of each email and phone; later rows with one of them become errors.
+fn dedup_rows(checked: Vec<Result<ValidRow, Vec<RowError>>>) -> (Vec<ValidRow>, Vec<RowError>) {
+    let mut valid = Vec::with_capacity(checked.len());
     let mut errors = Vec::new();
     let mut seen_emails: HashMap<String, usize> = HashMap::new();
     let mut seen_phones: HashMap<String, usize> = HashMap::new();
-    for r in rows {
-        let org = r.organization_name.as_deref().map(str::trim).filter(|s| !s.is_empty());
-        let kind = r.contact.kind.as_deref().and_then(|k| ContactKind::parse(k).ok());
-        let mut input = r.contact.clone();
-        let no_org_id = input.organization_id.as_deref().is_none_or(|s| s.trim().is_empty());
-        // A B2B row gets its organization id only when saved; validate against a placeholder.
-        let placeholder = kind == Some(ContactKind::B2b) && org.is_some() && no_org_id;
-        if placeholder {
-            input.organization_id = Some(OrganizationId(uuid::Uuid::nil()).to_string());
-        }
-        let mut row_errors: Vec<RowError> = Vec::new();
-        let draft = match input.validate() {
-            Ok(d) => Some(d),
+    for c in checked {
+        let v = match c {
+            Ok(v) => v,
             Err(e) => {
-                row_errors.extend(e.0.into_iter().map(|f| RowError::new(r.row, friendly_field(&f.field), f.message)));
-                None
+                errors.extend(e);
+                continue;
             }
         };
-        if let Some(name) = org {
-            if let Err(e) = (OrganizationInput { name: Some(name.to_string()), ..Default::default() }).validate() {
-                row_errors.extend(e.0.into_iter().map(|f| RowError::new(r.row, "organization", f.message)));
-            }
-        }
-        let Some(mut draft) = draft.filter(|_| row_errors.is_empty()) else {
-            errors.extend(row_errors);
-            continue;
-        };
-        if placeholder {
-            draft.organization_id = None;
-        }
-        let emails: Vec<String> = draft.personal.emails.iter().map(|e| e.address.normalized()).collect();
-        let phones: Vec<String> = draft.personal.phones.iter().map(|p| p.number.as_str().to_string()).collect();
+        let emails: Vec<String> = v.draft.personal.emails.iter().map(|e| e.address.normalized()).collect();
+        let phones: Vec<String> = v.draft.personal.phones.iter().map(|p| p.number.as_str().to_string()).collect();
+        let mut row_errors = Vec::new();
         if let Some(first) = emails.iter().find_map(|e| seen_emails.get(e)) {
-            row_errors.push(RowError::new(r.row, "email", format!("duplicate of row {first}")));
+            row_errors.push(RowError::new(v.row, "email", format!("duplicate of row {first}")));
         }
         if let Some(first) = phones.iter().find_map(|p| seen_phones.get(p)) {
-            row_errors.push(RowError::new(r.row, "phone", format!("duplicate of row {first}")));
+            row_errors.push(RowError::new(v.row, "phone", format!("duplicate of row {first}")));
         }
         if !row_errors.is_empty() {
             errors.extend(row_errors);
             continue;
         }
         for e in emails {
-            seen_emails.entry(e).or_insert(r.row);
+            seen_emails.entry(e).or_insert(v.row);
         }
         for p in phones {
-            seen_phones.entry(p).or_insert(r.row);
+            seen_phones.entry(p).or_insert(v.row);
         }
-        let organization_name = org.filter(|_| kind != Some(ContactKind::B2c)).map(str::to_string);
-        valid.push(ValidRow { row: r.row, draft, organization_name });
+        valid.push(v);
     }
     (valid, errors)
 }

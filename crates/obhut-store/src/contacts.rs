@@ -94,7 +94,9 @@ const CONTACT_COLS: usize = 15;
 /// batches of hundreds; the API a batch of one). Runs inside the caller's transaction.
 pub async fn insert_contacts(conn: &mut Conn, crypto: &Crypto, batch: &[NewContact<'_>], now: i64, created_by: &str) -> Result<()> {
     let mut index_rows: Vec<(String, Vec<u8>, String)> = Vec::new();
-    for chunk in batch.chunks(60) {
+    // SQLite looks bound parameters up by name in a list, so a statement's cost grows with
+    // the square of its parameters: batches of about 250 parameters are the sweet spot.
+    for chunk in batch.chunks(16) {
         let sql = format!(
             "INSERT INTO contacts (id, kind, organization_id, owner_id, language, tags, wrapped_key, sealed, origin_source, origin_detail, import_run_id, created_by, created_at, updated_at, version) VALUES {}",
             values_placeholders(chunk.len(), CONTACT_COLS)
@@ -133,7 +135,7 @@ pub async fn insert_contacts(conn: &mut Conn, crypto: &Crypto, batch: &[NewConta
 }
 
 async fn insert_index_rows(conn: &mut Conn, rows: &[(String, Vec<u8>, String)]) -> Result<()> {
-    for chunk in rows.chunks(300) {
+    for chunk in rows.chunks(80) {
         let sql = format!("INSERT INTO blind_indexes (kind, token, contact_id) VALUES {}", values_placeholders(chunk.len(), 3));
         let mut q = sqlx::query(&sql);
         for (k, t, id) in chunk {
@@ -145,7 +147,7 @@ async fn insert_index_rows(conn: &mut Conn, rows: &[(String, Vec<u8>, String)]) 
 }
 
 async fn insert_tag_rows(conn: &mut Conn, rows: &[(String, String)]) -> Result<()> {
-    for chunk in rows.chunks(400) {
+    for chunk in rows.chunks(120) {
         let sql = format!("INSERT INTO contact_tags (contact_id, tag) VALUES {}", values_placeholders(chunk.len(), 2));
         let mut q = sqlx::query(&sql);
         for (id, t) in chunk {
@@ -202,7 +204,7 @@ pub async fn find_contact(conn: &mut Conn, crypto: &Crypto, id: ContactId) -> Re
 /// The contacts with these ids, in no particular order; unknown ids are skipped.
 pub async fn find_contacts(conn: &mut Conn, crypto: &Crypto, ids: &[String]) -> Result<Vec<ContactRecord>> {
     let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(250) {
         let ph: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!("{SELECT} WHERE id IN ({})", ph.join(","));
         let mut q = sqlx::query_as::<_, Row>(&sql);

@@ -181,7 +181,7 @@ pub async fn list_organizations(
 /// Names of organizations by id (for lists and exports).
 pub async fn organization_names(conn: &mut Conn, ids: &[String]) -> Result<std::collections::HashMap<String, String>> {
     let mut out = std::collections::HashMap::new();
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(250) {
         if chunk.is_empty() {
             continue;
         }
