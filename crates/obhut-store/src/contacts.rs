@@ -29,6 +29,8 @@ pub struct ContactRecord {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    /// The organization's name, read in the same query (not personal: a legal person's name).
+    pub organization_name: Option<String>,
 }
 
 impl ContactRecord {
@@ -174,8 +176,9 @@ type Row = (
     i64,
     i64,
     i64,
+    Option<String>,
 );
-const SELECT: &str = "SELECT id, kind, organization_id, owner_id, language, tags, wrapped_key, sealed, origin_source, origin_detail, import_run_id, created_by, created_at, updated_at, version FROM contacts";
+const SELECT: &str = "SELECT c.id, c.kind, c.organization_id, c.owner_id, c.language, c.tags, c.wrapped_key, c.sealed, c.origin_source, c.origin_detail, c.import_run_id, c.created_by, c.created_at, c.updated_at, c.version, o.name FROM contacts c LEFT JOIN organizations o ON o.id = c.organization_id";
 
 fn open_row(crypto: &Crypto, r: Row) -> Result<ContactRecord> {
     let key = crypto.unwrap_key(&r.0, &r.6)?;
@@ -193,11 +196,12 @@ fn open_row(crypto: &Crypto, r: Row) -> Result<ContactRecord> {
         created_at: r.12,
         updated_at: r.13,
         version: r.14,
+        organization_name: r.15,
     })
 }
 
 pub async fn find_contact(conn: &mut Conn, crypto: &Crypto, id: ContactId) -> Result<Option<ContactRecord>> {
-    let r: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(id.to_string()).fetch_optional(&mut *conn).await?;
+    let r: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE c.id = $1")).bind(id.to_string()).fetch_optional(&mut *conn).await?;
     r.map(|r| open_row(crypto, r)).transpose()
 }
 
@@ -206,7 +210,7 @@ pub async fn find_contacts(conn: &mut Conn, crypto: &Crypto, ids: &[String]) -> 
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(250) {
         let ph: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("{SELECT} WHERE id IN ({})", ph.join(","));
+        let sql = format!("{SELECT} WHERE c.id IN ({})", ph.join(","));
         let mut q = sqlx::query_as::<_, Row>(&sql);
         for id in chunk {
             q = q.bind(id.clone());
@@ -337,10 +341,10 @@ pub enum ContactOrder {
 impl ContactOrder {
     fn sql(self) -> &'static str {
         match self {
-            Self::CreatedDesc => "created_at DESC, id DESC",
-            Self::CreatedAsc => "created_at ASC, id ASC",
-            Self::UpdatedDesc => "updated_at DESC, id DESC",
-            Self::UpdatedAsc => "updated_at ASC, id ASC",
+            Self::CreatedDesc => "c.created_at DESC, c.id DESC",
+            Self::CreatedAsc => "c.created_at ASC, c.id ASC",
+            Self::UpdatedDesc => "c.updated_at DESC, c.id DESC",
+            Self::UpdatedAsc => "c.updated_at ASC, c.id ASC",
         }
     }
 }
@@ -352,19 +356,19 @@ fn filter_sql(f: &ContactFilter, args: &mut Vec<String>) -> String {
         w.push(cond.replace('?', &format!("${}", args.len())));
     };
     if let Some(k) = f.kind {
-        push("kind = ?", k.as_str().into(), args);
+        push("c.kind = ?", k.as_str().into(), args);
     }
     if let Some(o) = f.organization_id {
-        push("organization_id = ?", o.to_string(), args);
+        push("c.organization_id = ?", o.to_string(), args);
     }
     if let Some(o) = f.owner_id {
-        push("owner_id = ?", o.to_string(), args);
+        push("c.owner_id = ?", o.to_string(), args);
     }
     if let Some(l) = &f.language {
-        push("language = ?", l.clone(), args);
+        push("c.language = ?", l.clone(), args);
     }
     if let Some(t) = &f.tag {
-        push("id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)", t.clone(), args);
+        push("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)", t.clone(), args);
     }
     if w.is_empty() {
         String::new()
@@ -390,7 +394,7 @@ pub async fn list_contacts(
         q = q.bind(a.clone());
     }
     let rows = q.fetch_all(&mut *conn).await?;
-    let count_sql = format!("SELECT COUNT(*) FROM contacts{wh}");
+    let count_sql = format!("SELECT COUNT(*) FROM contacts c{wh}");
     let mut cq = sqlx::query_as::<_, (i64,)>(&count_sql);
     for a in &args {
         cq = cq.bind(a.clone());
@@ -407,11 +411,11 @@ pub async fn list_contact_ids(conn: &mut Conn, f: &ContactFilter, after: Option<
     let mut extra_binds: Vec<i64> = Vec::new();
     if let Some((at, id)) = &after {
         args.push(id.clone());
-        let cond = format!("(created_at > ${n1} OR (created_at = ${n1} AND id > ${n2}))", n1 = args.len() + 1, n2 = args.len());
+        let cond = format!("(c.created_at > ${n1} OR (c.created_at = ${n1} AND c.id > ${n2}))", n1 = args.len() + 1, n2 = args.len());
         extra_binds.push(*at);
         wh = if wh.is_empty() { format!(" WHERE {cond}") } else { format!("{wh} AND {cond}") };
     }
-    let sql = format!("SELECT created_at, id FROM contacts{wh} ORDER BY created_at, id LIMIT {}", limit.clamp(1, 10_000));
+    let sql = format!("SELECT c.created_at, c.id FROM contacts c{wh} ORDER BY c.created_at, c.id LIMIT {}", limit.clamp(1, 10_000));
     let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
     for a in &args {
         q = q.bind(a.clone());

@@ -107,7 +107,7 @@ impl ContactOut {
                 })
                 .collect(),
             organization_id: r.organization_id.map(|o| o.to_string()),
-            organization_name: organization_name.map(str::to_string),
+            organization_name: organization_name.map(str::to_string).or_else(|| r.organization_name.clone()),
             job_title: p.job_title.clone(),
             birthday: p.birthday.map(|b| b.to_string()),
             language: r.language.clone(),
@@ -212,12 +212,6 @@ fn with_etag(mut r: Response, version: i64) -> Response {
     r
 }
 
-async fn org_name(app: &App, r: &ContactRecord) -> Option<String> {
-    let id = r.organization_id?;
-    let mut conn = app.conn().await.ok()?;
-    obhut_store::organizations::organization_names(&mut conn, &[id.to_string()]).await.ok()?.remove(&id.to_string())
-}
-
 /// Create a contact.
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = ContactInput,
     responses((status = 201, body = ContactCreated), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
@@ -238,8 +232,7 @@ pub async fn create_contact(
             contact_id: d.contact_id.to_string(),
         })
         .collect();
-    let org = org_name(&app, &r).await;
-    let body = ContactCreated { id: r.id, contact: ContactOut::from_record(&r, org.as_deref()), warnings };
+    let body = ContactCreated { id: r.id, contact: ContactOut::from_record(&r, None), warnings };
     let mut resp = with_etag((StatusCode::CREATED, Json(body)).into_response(), r.version);
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/contacts/{}", r.id)) {
         resp.headers_mut().insert(header::LOCATION, v);
@@ -253,8 +246,7 @@ pub async fn create_contact(
 pub async fn get_contact(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Response, Problem> {
     let id = parse_id(&id, ContactId::parse)?;
     let r = services::contacts::get(&app, &actor, id).await?;
-    let org = org_name(&app, &r).await;
-    Ok(with_etag(Json(ContactOut::from_record(&r, org.as_deref())).into_response(), r.version))
+    Ok(with_etag(Json(ContactOut::from_record(&r, None)).into_response(), r.version))
 }
 
 /// Change a contact: absent fields stay, an empty string clears. `If-Match` guards against lost updates.
@@ -270,8 +262,7 @@ pub async fn update_contact(
 ) -> Result<Response, Problem> {
     let id = parse_id(&id, ContactId::parse)?;
     let r = services::contacts::update(&app, &actor, id, patch, if_match(&headers)?).await?;
-    let org = org_name(&app, &r).await;
-    Ok(with_etag(Json(ContactOut::from_record(&r, org.as_deref())).into_response(), r.version))
+    Ok(with_etag(Json(ContactOut::from_record(&r, None)).into_response(), r.version))
 }
 
 /// Delete a contact with its activities and tickets.
@@ -293,17 +284,8 @@ pub async fn list_contacts(
 ) -> Result<Json<ContactPage>, Problem> {
     let page = Page::new(q.limit, q.offset);
     let list = services::contacts::list(&app, &actor, q.q.as_deref(), &q.filter()?, q.sort()?, page).await?;
-    let org_ids: Vec<String> = list.items.iter().filter_map(|r| r.organization_id.map(|o| o.to_string())).collect();
-    let orgs = match app.conn().await {
-        Ok(mut c) => obhut_store::organizations::organization_names(&mut c, &org_ids).await.unwrap_or_default(),
-        Err(_) => Default::default(),
-    };
     Ok(Json(ContactPage {
-        items: list
-            .items
-            .iter()
-            .map(|r| ContactOut::from_record(r, r.organization_id.and_then(|o| orgs.get(&o.to_string())).map(String::as_str)))
-            .collect(),
+        items: list.items.iter().map(|r| ContactOut::from_record(r, None)).collect(),
         total: list.total,
         limit: page.limit,
         offset: page.offset,

@@ -307,11 +307,9 @@ pub async fn export(
         let id_list: Vec<String> = ids.iter().map(|(_, id)| id.clone()).collect();
         let mut records = repo::find_contacts(&mut conn, crypto, &id_list).await?;
         records.sort_by_key(|r| (r.created_at, r.id));
-        let org_ids: Vec<String> = records.iter().filter_map(|r| r.organization_id.map(|o| o.to_string())).collect();
-        let orgs = obhut_store::organizations::organization_names(&mut conn, &org_ids).await?;
         let mut batch_rows: Vec<Vec<String>> = Vec::new();
         for r in &records {
-            let org = r.organization_id.and_then(|o| orgs.get(&o.to_string())).map(String::as_str);
+            let org = r.organization_name.as_deref();
             let created = obhut_core::clock::from_millis(r.created_at).format(&date).unwrap_or_default();
             match format {
                 ExportFormat::Csv => {
