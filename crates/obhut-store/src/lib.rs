@@ -135,7 +135,8 @@ impl Store {
                         // secure_delete so erased rows are overwritten, not left in free pages.
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
-                             PRAGMA busy_timeout = 15000; PRAGMA secure_delete = ON; PRAGMA cache_size = -16000;",
+                             PRAGMA busy_timeout = 15000; PRAGMA secure_delete = ON; PRAGMA cache_size = -16000; \
+                             PRAGMA temp_store = MEMORY;",
                         )
                         .await?;
                     }
