@@ -389,17 +389,7 @@ pub async fn list_contacts(
     let mut args = Vec::new();
     let wh = filter_sql(f, &mut args);
     let sql = format!("{SELECT}{wh} ORDER BY {} LIMIT {} OFFSET {}", order.sql(), limit.clamp(1, 1000), offset.max(0));
-    let mut q = sqlx::query_as::<_, Row>(&sql);
-    for a in &args {
-        q = q.bind(a.clone());
-    }
-    let rows = q.fetch_all(&mut *conn).await?;
-    let count_sql = format!("SELECT COUNT(*) FROM contacts c{wh}");
-    let mut cq = sqlx::query_as::<_, (i64,)>(&count_sql);
-    for a in &args {
-        cq = cq.bind(a.clone());
-    }
-    let total = cq.fetch_one(&mut *conn).await?.0;
+    let (rows, total) = crate::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM contacts c{wh}"), &args).await?;
     let items = rows.into_iter().map(|r| open_row(crypto, r)).collect::<Result<Vec<_>>>()?;
     Ok((items, total))
 }

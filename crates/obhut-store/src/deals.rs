@@ -189,31 +189,16 @@ pub struct DealFilter {
 
 /// Deals, most recently changed first.
 pub async fn list_deals(conn: &mut Conn, f: &DealFilter, limit: i64, offset: i64) -> Result<(Vec<DealRecord>, i64)> {
-    let mut w: Vec<String> = Vec::new();
-    let mut args: Vec<String> = Vec::new();
-    for (col, v) in [
-        ("stage_id", f.stage_id.map(|x| x.to_string())),
-        ("organization_id", f.organization_id.map(|x| x.to_string())),
-        ("contact_id", f.contact_id.map(|x| x.to_string())),
-        ("owner_id", f.owner_id.map(|x| x.to_string())),
-    ] {
-        if let Some(v) = v {
-            args.push(v);
-            w.push(format!("{col} = ${}", args.len()));
-        }
-    }
-    let wh = if w.is_empty() { String::new() } else { format!(" WHERE {}", w.join(" AND ")) };
+    let (wh, args) = crate::where_clause(
+        vec![
+            ("stage_id", f.stage_id.map(|x| x.to_string())),
+            ("organization_id", f.organization_id.map(|x| x.to_string())),
+            ("contact_id", f.contact_id.map(|x| x.to_string())),
+            ("owner_id", f.owner_id.map(|x| x.to_string())),
+        ],
+        &[],
+    );
     let sql = format!("{SELECT}{wh} ORDER BY updated_at DESC, id DESC LIMIT {} OFFSET {}", limit.clamp(1, 1000), offset.max(0));
-    let mut q = sqlx::query_as::<_, Row>(&sql);
-    for a in &args {
-        q = q.bind(a.clone());
-    }
-    let rows = q.fetch_all(&mut *conn).await?;
-    let csql = format!("SELECT COUNT(*) FROM deals{wh}");
-    let mut cq = sqlx::query_as::<_, (i64,)>(&csql);
-    for a in &args {
-        cq = cq.bind(a.clone());
-    }
-    let total = cq.fetch_one(&mut *conn).await?.0;
+    let (rows, total) = crate::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM deals{wh}"), &args).await?;
     Ok((rows.into_iter().map(from_row).collect::<Result<Vec<_>>>()?, total))
 }

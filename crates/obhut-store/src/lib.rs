@@ -213,6 +213,39 @@ pub fn values_placeholders(rows: usize, cols: usize) -> String {
     s
 }
 
+/// Equality filters `(column, value)` as a `WHERE` clause with `$n` placeholders, plus any
+/// fixed conditions; the values to bind come back in order.
+pub(crate) fn where_clause(eq: Vec<(&str, Option<String>)>, fixed: &[&str]) -> (String, Vec<String>) {
+    let mut w: Vec<String> = Vec::new();
+    let mut args = Vec::new();
+    for (col, v) in eq {
+        if let Some(v) = v {
+            args.push(v);
+            w.push(format!("{col} = ${}", args.len()));
+        }
+    }
+    w.extend(fixed.iter().map(|c| c.to_string()));
+    let wh = if w.is_empty() { String::new() } else { format!(" WHERE {}", w.join(" AND ")) };
+    (wh, args)
+}
+
+/// Runs a page query and its `COUNT(*)` with the same bound filter values.
+pub(crate) async fn page_and_count<R>(conn: &mut Conn, sql: &str, count_sql: &str, args: &[String]) -> Result<(Vec<R>, i64)>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let mut q = sqlx::query_as::<_, R>(sql);
+    for a in args {
+        q = q.bind(a.clone());
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    let mut cq = sqlx::query_as::<_, (i64,)>(count_sql);
+    for a in args {
+        cq = cq.bind(a.clone());
+    }
+    Ok((rows, cq.fetch_one(&mut *conn).await?.0))
+}
+
 pub(crate) fn id_str<T: std::fmt::Display>(v: &Option<T>) -> Option<String> {
     v.as_ref().map(|x| x.to_string())
 }
