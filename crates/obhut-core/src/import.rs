@@ -804,9 +804,22 @@ pub fn validate_rows_parallel(rows: Vec<ImportRow>) -> (Vec<ValidRow>, Vec<RowEr
     }
     chunks.push(rest);
     let checked: Vec<Vec<Result<ValidRow, Vec<RowError>>>> = std::thread::scope(|s| {
-        let handles: Vec<_> =
-            chunks.into_iter().map(|chunk| s.spawn(move || chunk.into_iter().map(|r| validate_row(&r)).collect::<Vec<_>>())).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                let rows: Vec<usize> = chunk.iter().map(|r| r.row).collect();
+                (rows, s.spawn(move || chunk.into_iter().map(|r| validate_row(&r)).collect::<Vec<_>>()))
+            })
+            .collect();
+        // A thread that failed leaves its rows as errors, never silently out of the import.
+        handles
+            .into_iter()
+            .map(|(rows, h)| {
+                h.join().unwrap_or_else(|_| {
+                    rows.into_iter().map(|row| Err(vec![RowError::new(row, "*", "this row could not be checked")])).collect()
+                })
+            })
+            .collect()
     });
     dedup_rows(checked.into_iter().flatten().collect())
 }

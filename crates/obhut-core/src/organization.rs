@@ -112,7 +112,9 @@ impl OrganizationInput {
         }
         let vat_id = optional_text(&mut e, "vat_id", self.vat_id.as_deref(), 20, false).map(|v| v.replace(' ', "").to_uppercase());
         if let Some(v) = &vat_id {
-            let ok = v.len() >= 4 && v[..2].chars().all(|c| c.is_ascii_uppercase()) && v[2..].chars().all(|c| c.is_ascii_alphanumeric());
+            let b = v.as_bytes();
+            let ok =
+                v.is_ascii() && b.len() >= 4 && b[..2].iter().all(u8::is_ascii_uppercase) && b[2..].iter().all(u8::is_ascii_alphanumeric);
             if !ok {
                 e.add("vat_id", "must be a VAT id such as DE123456789");
             }
@@ -166,5 +168,10 @@ mod tests {
         let ok =
             OrganizationInput { name: Some("Muster GmbH".into()), vat_id: Some("de 123456789".into()), ..Default::default() }.validate();
         assert_eq!(ok.map(|d| d.vat_id), Ok(Some("DE123456789".into())));
+        let e = OrganizationInput { name: Some("X".into()), vat_id: Some("Dé12".into()), ..Default::default() }
+            .validate()
+            .err()
+            .unwrap_or_default();
+        assert!(e.first_for("vat_id").is_some(), "a multibyte VAT id must be refused, not panic");
     }
 }

@@ -47,8 +47,11 @@ impl App {
             login_failures: Mutex::new(HashMap::new()),
             token_cache: Mutex::new(HashMap::new()),
         }));
-        let mut conn = app.store.pool.acquire().await?;
-        obhut_store::deals::seed_stages(&mut conn, app.now_ms()).await?;
+        // Seeded under the audit head's lock, so a server and a CLI starting together seed once.
+        let mut tx = app.store.begin().await?;
+        obhut_store::audit::lock_head(&mut tx).await?;
+        obhut_store::deals::seed_stages(&mut tx, app.now_ms()).await?;
+        tx.commit().await?;
         Ok(app)
     }
 

@@ -15,8 +15,20 @@ fn argon(app: &App) -> ServiceResult<Argon2<'static>> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// At most this many argon2 computations run at once (each takes ~19 MiB): a burst of
+/// logins waits here instead of exhausting memory.
+static ARGON2_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+async fn argon2_permit() -> ServiceResult<tokio::sync::SemaphorePermit<'static>> {
+    match tokio::time::timeout(std::time::Duration::from_secs(10), ARGON2_PERMITS.acquire()).await {
+        Ok(Ok(p)) => Ok(p),
+        _ => Err(ServiceError::RateLimited(5)),
+    }
+}
+
 /// Hashes a password off the async threads.
 pub async fn hash_password(app: &App, password: &str) -> ServiceResult<String> {
+    let _permit = argon2_permit().await?;
     let a = argon(app)?;
     let pw = secrecy::SecretString::from(password.to_string());
     tokio::task::spawn_blocking(move || {
@@ -31,6 +43,7 @@ pub async fn hash_password(app: &App, password: &str) -> ServiceResult<String> {
 
 /// Checks a password against a stored hash (the hash carries its own parameters).
 pub async fn verify_password(password: &str, hash: &str) -> bool {
+    let Ok(_permit) = argon2_permit().await else { return false };
     let pw = secrecy::SecretString::from(password.to_string());
     let hash = hash.to_string();
     tokio::task::spawn_blocking(move || {
@@ -84,7 +97,9 @@ pub fn record_failure(app: &App, username: &str) {
     let now = app.now_ms();
     if let Ok(mut map) = app.login_failures.lock() {
         if map.len() > 100_000 {
-            map.clear();
+            // Forget the stalest entries only, so spraying names cannot reset everyone's throttle.
+            let cutoff = now - MAX_DELAY_MS;
+            map.retain(|_, (_, last)| *last > cutoff);
         }
         let e = map.entry(username.to_string()).or_insert((0, now));
         e.0 += 1;

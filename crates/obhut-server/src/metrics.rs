@@ -28,6 +28,11 @@ impl Default for Metrics {
 /// Counts one HTTP request by method, matched route and status class.
 pub fn record_request(method: &str, route: &str, status: u16, seconds: f64) {
     let class = format!("{}xx", status / 100);
+    // Clients choose the method string: only known methods become label values.
+    let method = match method {
+        "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
+        _ => "other",
+    };
     metrics::counter!("obhut_http_requests_total", "method" => method.to_string(), "route" => route.to_string(), "status" => class)
         .increment(1);
     metrics::histogram!("obhut_http_request_duration_seconds", "route" => route.to_string()).record(seconds);

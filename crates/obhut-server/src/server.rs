@@ -29,6 +29,10 @@ pub fn router(app: App) -> Router {
         .route("/metrics", get(metrics))
         .merge(import)
         .merge(main)
+        // A panic (a bug) answers 500 with a problem body instead of dropping the connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            crate::api::problem::Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", None).into_response()
+        }))
         .layer(axum::middleware::from_fn(observe))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(120)))

@@ -46,6 +46,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("the master key does not match this database: restore the key it was created with (DATA_DIR/master.key, --master-key-file or OBHUT_MASTER_KEY); a key file created just now can be deleted")]
+    KeyMismatch,
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -157,7 +159,24 @@ impl Store {
         };
         let before = self.applied_migrations().await.unwrap_or(0);
         migrator.run(&self.pool).await.map_err(|e| StoreError::Migrate(e.to_string()))?;
+        self.check_key().await?;
         Ok((self.applied_migrations().await.unwrap_or(0) - before).max(0) as usize)
+    }
+
+    /// Refuses a master key other than the one this database was first sealed under, so a
+    /// lost or mixed-up key file never splits the data across two keys.
+    pub async fn check_key(&self) -> Result<()> {
+        let probe = self.crypto.blind("key-check", "obhut");
+        sqlx::query("INSERT INTO settings (name, value) VALUES ('key_check', $1) ON CONFLICT (name) DO NOTHING")
+            .bind(probe.clone())
+            .execute(&self.pool)
+            .await?;
+        let stored: (Vec<u8>,) = sqlx::query_as("SELECT value FROM settings WHERE name = 'key_check'").fetch_one(&self.pool).await?;
+        if stored.0 == probe {
+            Ok(())
+        } else {
+            Err(StoreError::KeyMismatch)
+        }
     }
 
     async fn applied_migrations(&self) -> Result<i64> {

@@ -148,8 +148,11 @@ pub async fn delete_organization(conn: &mut Conn, id: OrganizationId) -> Result<
         .bind(&sid)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM activities WHERE organization_id = $1 OR key_subject = $1").bind(&sid).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM tickets WHERE organization_id = $1 OR key_subject = $1").bind(&sid).execute(&mut *conn).await?;
+    // What belongs to the organization goes; what is a contact's own history stays with the contact.
+    sqlx::query("DELETE FROM activities WHERE key_subject = $1").bind(&sid).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM tickets WHERE key_subject = $1").bind(&sid).execute(&mut *conn).await?;
+    sqlx::query("UPDATE activities SET organization_id = NULL WHERE organization_id = $1").bind(&sid).execute(&mut *conn).await?;
+    sqlx::query("UPDATE tickets SET organization_id = NULL WHERE organization_id = $1").bind(&sid).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM activities WHERE deal_id IN (SELECT id FROM deals WHERE organization_id = $1)")
         .bind(&sid)
         .execute(&mut *conn)

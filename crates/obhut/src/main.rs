@@ -214,9 +214,8 @@ fn main() {
 }
 
 fn config(g: &Global) -> Result<Config> {
-    let dir = g.data_dir.clone().unwrap_or_else(|| PathBuf::from("obhut-data"));
-    let mut cfg = Config::load(g.config.as_deref(), Some(&dir))?;
-    cfg.data_dir = dir;
+    // The flag wins; without it the config file's data_dir, else ./obhut-data.
+    let mut cfg = Config::load(g.config.as_deref(), g.data_dir.as_deref())?;
     if let Some(u) = &g.database_url {
         cfg.database_url = Some(u.clone()).filter(|u| !u.is_empty());
     }

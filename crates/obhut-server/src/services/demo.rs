@@ -84,7 +84,7 @@ pub async fn seed(
         i = end;
     }
 
-    let start = time::OffsetDateTime::now_utc() - time::Duration::days(730);
+    let start = app.clock.now() - time::Duration::days(730);
     let mut i = 0;
     let batch = 5_000u64;
     while i < activities && !contact_ids.is_empty() {

@@ -50,8 +50,8 @@ impl From<&RowError> for RowErrorOut {
     }
 }
 
-/// Contacts written per transaction: big enough to be fast, small enough to keep the WAL in bounds.
-const COMMIT_EVERY: usize = 5_000;
+/// Contacts per batch of statements inside the import transaction.
+const BATCH: usize = 5_000;
 
 pub async fn import_contacts(app: &App, actor: &Actor, bytes: &[u8], file_name: &str, opts: ImportOptions) -> ServiceResult<ImportReport> {
     authorize(actor, Action::Import, Resource::Contact)?;
@@ -155,23 +155,33 @@ pub async fn import_contacts(app: &App, actor: &Actor, bytes: &[u8], file_name: 
     if sqlite {
         sqlx::query("PRAGMA cache_size = -262144").execute(&mut *conn).await.map_err(obhut_store::StoreError::from)?;
     }
-    let result = write_chunks(app, actor, &mut conn, &mut good, &run, &origin, &mut orgs, &mut first, &mut report).await;
+    // One transaction for the whole file: an import is written completely or not at all.
+    let result = async {
+        use sqlx::Connection;
+        let mut tx = conn.begin().await.map_err(obhut_store::StoreError::from)?;
+        obhut_store::audit::lock_head(&mut tx).await?;
+        write_chunks(app, actor, &mut tx, &mut good, &run, &origin, &mut orgs, &mut first, &mut report).await?;
+        obhut_store::imports::finish_import_run(
+            &mut tx,
+            run.id,
+            report.rows as i64,
+            report.imported as i64,
+            report.skipped as i64,
+            app.now_ms(),
+        )
+        .await?;
+        tx.commit().await.map_err(obhut_store::StoreError::from)?;
+        Ok::<(), ServiceError>(())
+    }
+    .await;
     if sqlite {
         let _ = sqlx::query("PRAGMA cache_size = -16000").execute(&mut *conn).await;
     }
-    result?;
+    if let Err(e) = result {
+        report.imported = 0;
+        return Err(e);
+    }
     lap("write", &mut timings);
-    let mut tx = app.begin_write().await?;
-    obhut_store::imports::finish_import_run(
-        &mut tx,
-        run.id,
-        report.rows as i64,
-        report.imported as i64,
-        report.skipped as i64,
-        app.now_ms(),
-    )
-    .await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
     report.import_run_id = Some(run.id.to_string());
     report.timings_ms = timings;
     metrics::counter!("obhut_contacts_imported_total").increment(report.imported as u64);
@@ -182,7 +192,7 @@ pub async fn import_contacts(app: &App, actor: &Actor, bytes: &[u8], file_name: 
 async fn write_chunks(
     app: &App,
     actor: &Actor,
-    conn: &mut obhut_store::Conn,
+    conn: &mut obhut_store::Conn, // an open transaction
     good: &mut [obhut_core::import::ValidRow],
     run: &ImportRun,
     origin: &Origin,
@@ -190,14 +200,12 @@ async fn write_chunks(
     first: &mut bool,
     report: &mut ImportReport,
 ) -> ServiceResult<()> {
-    use sqlx::Connection;
     let crypto = &app.store.crypto;
-    for chunk in good.chunks_mut(COMMIT_EVERY) {
+    for chunk in good.chunks_mut(BATCH) {
         let now = app.now_ms();
-        let mut tx = conn.begin().await.map_err(obhut_store::StoreError::from)?;
-        obhut_store::audit::lock_head(&mut tx).await?;
+        let tx = &mut *conn;
         if *first {
-            obhut_store::imports::insert_import_run(&mut tx, run).await?;
+            obhut_store::imports::insert_import_run(tx, run).await?;
             *first = false;
         }
         let mut audit = Vec::with_capacity(chunk.len() + 1);
@@ -207,12 +215,12 @@ async fn write_chunks(
             let org_id = match orgs.get(&key) {
                 Some(id) => *id,
                 None => {
-                    let id = match obhut_store::organizations::find_organization_by_name(&mut tx, &name).await? {
+                    let id = match obhut_store::organizations::find_organization_by_name(tx, &name).await? {
                         Some(id) => id,
                         None => {
                             let d = OrganizationInput { name: Some(name.clone()), ..Default::default() }.validate()?;
                             let id = OrganizationId::new();
-                            obhut_store::organizations::insert_organization(&mut tx, crypto, id, &d, now).await?;
+                            obhut_store::organizations::insert_organization(tx, crypto, id, &d, now).await?;
                             audit.push(audit_entry(actor, "organization.create", "organization", id, None, vec!["name".into()]));
                             report.organizations_created += 1;
                             id
@@ -227,12 +235,11 @@ async fn write_chunks(
         }
         let ids: Vec<ContactId> = chunk.iter().map(|_| ContactId::new()).collect();
         let batch: Vec<NewContact> = chunk.iter().zip(&ids).map(|(v, id)| NewContact { id: *id, draft: &v.draft, origin }).collect();
-        repo::insert_contacts(&mut tx, crypto, &batch, now, &actor.audit_name()).await?;
+        repo::insert_contacts(tx, crypto, &batch, now, &actor.audit_name()).await?;
         // One event per batch: each contact names this import run as its origin, so the
         // run's events answer who created it, when and from which file.
         audit.push(audit_entry(actor, "contact.import", "import_run", run.id, None, vec![format!("count={}", chunk.len())]));
-        obhut_store::audit::append(&mut tx, now, &audit).await?;
-        tx.commit().await.map_err(obhut_store::StoreError::from)?;
+        obhut_store::audit::append(tx, now, &audit).await?;
         report.imported += chunk.len();
     }
     Ok(())

@@ -117,6 +117,9 @@ pub struct Session {
 pub async fn login(app: &App, username: &str, password: &str) -> ServiceResult<(String, Session)> {
     let name = username.trim().to_lowercase();
     auth::check_throttle(app, &name)?;
+    // Counted before the slow check, so parallel guesses cannot all pass the throttle;
+    // a successful login clears it again.
+    auth::record_failure(app, &name);
     let mut conn = app.conn().await?;
     let user = repo::find_user_by_name(&mut conn, &name).await?;
     drop(conn);
@@ -131,7 +134,6 @@ pub async fn login(app: &App, username: &str, password: &str) -> ServiceResult<(
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     let Some(user) = user.filter(|_| ok) else {
-        auth::record_failure(app, &name);
         obhut_store::audit::append(&mut tx, now, &[entry("anonymous", "login.failed", None)]).await?;
         tx.commit().await.map_err(obhut_store::StoreError::from)?;
         return Err(ServiceError::Unauthorized);
@@ -214,18 +216,26 @@ pub async fn setup_token_valid(app: &App, token: &str) -> ServiceResult<bool> {
     Ok(repo::count_users(&mut conn).await? == 0 && repo::setup_token_valid(&mut conn, &auth::secret_hash(token), app.now_ms()).await?)
 }
 
-/// Creates the first administrator with the one-time setup token.
+/// Creates the first administrator with the one-time setup token, in one transaction: the
+/// token is spent only together with the new account.
 pub async fn complete_setup(app: &App, token: &str, username: &str, password: &str) -> ServiceResult<UserRecord> {
     if !setup_token_valid(app, token).await? {
         return Err(ServiceError::Forbidden("the setup link is invalid, used or expired; restart the server for a new one".into()));
     }
-    parse_username(username).map_err(|m| ServiceError::field("username", m))?;
+    let username = parse_username(username).map_err(|m| ServiceError::field("username", m))?;
     check_password(password).map_err(|m| ServiceError::field("password", m))?;
+    let hash = auth::hash_password(app, password).await?;
+    let now = app.now_ms();
     let mut tx = app.begin_write().await?;
-    let taken = repo::take_setup_token(&mut tx, &auth::secret_hash(token), app.now_ms()).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
-    if !taken {
+    if repo::count_users(&mut tx).await? > 0 || !repo::take_setup_token(&mut tx, &auth::secret_hash(token), now).await? {
         return Err(ServiceError::Forbidden("the setup link was used already".into()));
     }
-    insert_user(app, "setup", username, Role::Admin, password).await
+    let id = UserId::new();
+    repo::insert_user(&mut tx, id, &username, &hash, Role::Admin, now).await?;
+    let mut e = entry("setup", "user.create", Some(id));
+    e.fields = vec!["role=admin".into()];
+    obhut_store::audit::append(&mut tx, now, &[e]).await?;
+    let u = repo::find_user(&mut tx, id).await?.ok_or(ServiceError::NotFound("user"))?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(u)
 }

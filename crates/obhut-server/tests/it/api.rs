@@ -411,3 +411,22 @@ async fn the_first_start_offers_a_one_time_setup_link_and_failed_logins_are_thro
     let r = obhut_server::services::users::login(app, "chefin", "Correct-Horse-Battery-9").await;
     assert!(matches!(r, Err(obhut_server::ServiceError::RateLimited(_))), "no throttling after 5 failures");
 }
+
+#[tokio::test]
+async fn a_database_refuses_a_master_key_it_was_not_sealed_under() {
+    let dir = tempfile::tempdir().expect("dir");
+    let open = |hex: &str| obhut_store::StoreOptions {
+        database_url: None,
+        data_dir: dir.path().to_path_buf(),
+        master_key: obhut_store::MasterKeySource::Hex(hex.to_string().into()),
+        max_connections: 2,
+    };
+    let a = obhut_store::Store::open(&open(&"11".repeat(32))).await.expect("open");
+    a.migrate().await.expect("first migrate records the key check");
+    a.pool.close().await;
+    let b = obhut_store::Store::open(&open(&"22".repeat(32))).await.expect("open");
+    let err = b.migrate().await.expect_err("another key must be refused");
+    assert!(err.to_string().contains("master key does not match"), "{err}");
+    let a2 = obhut_store::Store::open(&open(&"11".repeat(32))).await.expect("open");
+    a2.migrate().await.expect("the right key still works");
+}

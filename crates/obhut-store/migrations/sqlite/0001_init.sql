@@ -38,6 +38,12 @@ CREATE TABLE setup_tokens (
     expires_at BIGINT NOT NULL
 );
 
+-- Installation facts, e.g. the key check: a keyed hash proving which master key this database is sealed under.
+CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+
 CREATE TABLE counters (
     name TEXT PRIMARY KEY,
     value BIGINT NOT NULL
