@@ -432,8 +432,8 @@ pub fn name_matches(p: &ContactPersonal, words: &[String]) -> bool {
 
 /// Organization ids whose folded name contains `word`.
 pub async fn organization_ids_matching(conn: &mut Conn, word: &str, limit: i64) -> Result<Vec<String>> {
-    let pattern = format!("%{}%", fold(word).replace(['%', '_'], ""));
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM organizations WHERE name_folded LIKE $1 LIMIT $2")
+    let pattern = format!("%{}%", crate::like_escape(&fold(word)));
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM organizations WHERE name_folded LIKE $1 ESCAPE '\\' LIMIT $2")
         .bind(pattern)
         .bind(limit)
         .fetch_all(&mut *conn)

@@ -265,6 +265,18 @@ where
     Ok((rows, cq.fetch_one(&mut *conn).await?.0))
 }
 
+/// Escapes `\`, `%` and `_` for a `LIKE … ESCAPE '\'` pattern (the same on both databases).
+pub(crate) fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub(crate) fn id_str<T: std::fmt::Display>(v: &Option<T>) -> Option<String> {
     v.as_ref().map(|x| x.to_string())
 }

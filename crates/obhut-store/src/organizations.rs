@@ -169,15 +169,18 @@ pub async fn list_organizations(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<OrganizationRecord>, i64)> {
-    let pattern = format!("%{}%", fold(q.unwrap_or("")).replace(['%', '_'], ""));
-    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE name_folded LIKE $1 ORDER BY name_folded, id LIMIT $2 OFFSET $3"))
+    let pattern = format!("%{}%", crate::like_escape(&fold(q.unwrap_or(""))));
+    let rows: Vec<Row> =
+        sqlx::query_as(&format!("{SELECT} WHERE name_folded LIKE $1 ESCAPE '\\' ORDER BY name_folded, id LIMIT $2 OFFSET $3"))
+            .bind(&pattern)
+            .bind(limit.clamp(1, 1000))
+            .bind(offset.max(0))
+            .fetch_all(&mut *conn)
+            .await?;
+    let total: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM organizations WHERE name_folded LIKE $1 ESCAPE '\\'")
         .bind(&pattern)
-        .bind(limit.clamp(1, 1000))
-        .bind(offset.max(0))
-        .fetch_all(&mut *conn)
+        .fetch_one(&mut *conn)
         .await?;
-    let total: (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM organizations WHERE name_folded LIKE $1").bind(&pattern).fetch_one(&mut *conn).await?;
     Ok((rows.into_iter().map(|r| open_row(crypto, r)).collect::<Result<Vec<_>>>()?, total.0))
 }
 

@@ -181,6 +181,9 @@ pub async fn list(app: &App, actor: &Actor, q: Option<&str>, filter: &ContactFil
     let mut conn = app.conn().await?;
     let crypto = &app.store.crypto;
     let q = q.map(str::trim).filter(|s| !s.is_empty());
+    if q.is_some_and(|q| q.chars().any(char::is_control) || q.chars().count() > 200) {
+        return Err(ServiceError::field("q", "a search has at most 200 characters and no control characters"));
+    }
     let Some(q) = q else {
         let order = match sort {
             Sort::Oldest => ContactOrder::CreatedAsc,
@@ -279,6 +282,15 @@ pub async fn export(
 ) -> ServiceResult<u64> {
     authorize(actor, Action::Export, Resource::Contact)?;
     let crypto = &app.store.crypto;
+    // The disclosure is recorded before the first byte leaves, and its size after.
+    let fmt_name = format!("{format:?}").to_lowercase();
+    {
+        let mut tx = app.begin_write().await?;
+        let mut e = audit_entry(actor, "contact.export.start", "contact", "*", None, vec![fmt_name.clone()]);
+        e.record_id = None;
+        obhut_store::audit::append(&mut tx, app.now_ms(), &[e]).await?;
+        tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    }
     let mut conn = app.conn().await?;
     let io = |e: std::io::Error| ServiceError::Internal(format!("writing the export: {e}"));
     let csv_err = |e: csv::Error| ServiceError::Internal(format!("writing the export: {e}"));
@@ -345,10 +357,10 @@ pub async fn export(
         out.write_all(b"]\n").map_err(io)?;
     }
     out.flush().map_err(io)?;
+    drop(conn);
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
-    let mut e =
-        audit_entry(actor, "contact.export", "contact", "*", None, vec![format!("{format:?}").to_lowercase(), format!("count={count}")]);
+    let mut e = audit_entry(actor, "contact.export", "contact", "*", None, vec![fmt_name, format!("count={count}")]);
     e.record_id = None;
     obhut_store::audit::append(&mut tx, now, &[e]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;

@@ -72,6 +72,9 @@ pub async fn delete(app: &App, actor: &Actor, id: OrganizationId) -> ServiceResu
 
 pub async fn list(app: &App, actor: &Actor, q: Option<&str>, page: Page) -> ServiceResult<(Vec<OrganizationRecord>, i64)> {
     authorize(actor, Action::Read, Resource::Organization)?;
+    if q.is_some_and(|q| q.chars().any(char::is_control) || q.chars().count() > 200) {
+        return Err(ServiceError::field("q", "a search has at most 200 characters and no control characters"));
+    }
     let mut conn = app.conn().await?;
     Ok(repo::list_organizations(&mut conn, &app.store.crypto, q, page.limit, page.offset).await?)
 }

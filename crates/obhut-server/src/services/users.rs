@@ -116,6 +116,9 @@ pub struct Session {
 /// Failed attempts are throttled per user name and audited.
 pub async fn login(app: &App, username: &str, password: &str) -> ServiceResult<(String, Session)> {
     let name = username.trim().to_lowercase();
+    if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+        return Err(ServiceError::Unauthorized);
+    }
     auth::check_throttle(app, &name)?;
     // Counted before the slow check, so parallel guesses cannot all pass the throttle;
     // a successful login clears it again.
