@@ -131,10 +131,10 @@ pub async fn insert_session(conn: &mut Conn, id_hash: &[u8], user_id: UserId, cs
     Ok(())
 }
 
-/// The user and CSRF token of a live session.
-pub async fn find_session(conn: &mut Conn, id_hash: &[u8], now: i64) -> Result<Option<(UserRecord, String)>> {
-    let r: Option<(String, String, String, String, Option<String>, i64, i64, String)> = sqlx::query_as(
-        "SELECT u.id, u.username, u.password_hash, u.role, u.language, u.created_at, u.disabled, s.csrf_token FROM sessions s \
+/// The user, CSRF token and end time of a live session.
+pub async fn find_session(conn: &mut Conn, id_hash: &[u8], now: i64) -> Result<Option<(UserRecord, String, i64)>> {
+    let r: Option<(String, String, String, String, Option<String>, i64, i64, String, i64)> = sqlx::query_as(
+        "SELECT u.id, u.username, u.password_hash, u.role, u.language, u.created_at, u.disabled, s.csrf_token, s.expires_at FROM sessions s \
          JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2",
     )
     .bind(id_hash.to_vec())
@@ -143,8 +143,18 @@ pub async fn find_session(conn: &mut Conn, id_hash: &[u8], now: i64) -> Result<O
     .await?;
     match r {
         None => Ok(None),
-        Some(r) => Ok(Some((from_row((r.0, r.1, r.2, r.3, r.4, r.5, r.6))?, r.7))),
+        Some(r) => Ok(Some((from_row((r.0, r.1, r.2, r.3, r.4, r.5, r.6))?, r.7, r.8))),
     }
+}
+
+/// Moves the end of a live session to `expires_at`.
+pub async fn touch_session(conn: &mut Conn, id_hash: &[u8], expires_at: i64) -> Result<()> {
+    sqlx::query("UPDATE sessions SET expires_at = $1 WHERE id_hash = $2")
+        .bind(expires_at)
+        .bind(id_hash.to_vec())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn delete_session(conn: &mut Conn, id_hash: &[u8]) -> Result<()> {

@@ -36,7 +36,10 @@ fn v1() -> Router<App> {
         .route("/pipeline/stages/{id}", patch(records::update_stage).delete(records::delete_stage))
         .route("/tickets", get(records::list_tickets).post(records::create_ticket))
         .route("/tickets/{id}", get(records::get_ticket).patch(records::update_ticket).delete(records::delete_ticket))
+        .route("/organizations/{id}/activities", get(records::list_organization_activities))
+        .route("/deals/{id}/activities", get(records::list_deal_activities))
         .fallback(problem::not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
 }
 
 /// RFC 3339 for a stored millisecond time.

@@ -22,6 +22,7 @@ impl Modify for BearerAuth {
         super::contacts::create_contact, super::contacts::get_contact, super::contacts::update_contact, super::contacts::delete_contact,
         super::contacts::list_contacts, super::contacts::list_contact_activities, super::contacts::import_contacts, super::contacts::export_contacts,
         super::records::list_organizations, super::records::create_organization, super::records::get_organization, super::records::update_organization, super::records::delete_organization,
+        super::records::list_organization_activities, super::records::list_deal_activities,
         super::records::create_activity, super::records::get_activity, super::records::delete_activity,
         super::records::list_stages, super::records::create_stage, super::records::update_stage, super::records::delete_stage,
         super::records::list_deals, super::records::create_deal, super::records::get_deal, super::records::update_deal, super::records::delete_deal,

@@ -91,6 +91,15 @@ pub fn bad_request(field: &str, message: impl Into<String>) -> Problem {
     p
 }
 
+pub async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "Method not allowed",
+        Some("this endpoint does not take this method".into()),
+    )
+}
+
 pub async fn not_found() -> Problem {
     Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", Some("no such endpoint".into()))
 }

@@ -294,6 +294,7 @@ pub struct DealQuery {
     pub stage_id: Option<String>,
     pub organization_id: Option<String>,
     pub contact_id: Option<String>,
+    pub owner_id: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
@@ -313,7 +314,7 @@ pub async fn list_deals(
             .transpose()
             .map_err(|m| bad_request("organization_id", m))?,
         contact_id: q.contact_id.as_deref().map(ContactId::parse).transpose().map_err(|m| bad_request("contact_id", m))?,
-        owner_id: None,
+        owner_id: q.owner_id.as_deref().map(UserId::parse).transpose().map_err(|m| bad_request("owner_id", m))?,
     };
     let (items, total) = services::deals::list(&app, &actor, &f, Page::new(q.limit, q.offset)).await?;
     Ok(Json(DealPage { items: items.iter().map(DealOut::from).collect(), total }))
@@ -404,6 +405,8 @@ pub struct TicketQuery {
     /// service or complaint.
     pub kind: Option<String>,
     pub contact_id: Option<String>,
+    pub organization_id: Option<String>,
+    pub owner_id: Option<String>,
     /// Only tickets that are not resolved or closed.
     pub open: Option<bool>,
     pub limit: Option<i64>,
@@ -420,8 +423,13 @@ pub async fn list_tickets(
         status: q.status.as_deref().map(TicketStatus::parse).transpose().map_err(|m| bad_request("status", m))?,
         kind: q.kind.as_deref().map(TicketKind::parse).transpose().map_err(|m| bad_request("kind", m))?,
         contact_id: q.contact_id.as_deref().map(ContactId::parse).transpose().map_err(|m| bad_request("contact_id", m))?,
-        organization_id: None,
-        owner_id: None,
+        organization_id: q
+            .organization_id
+            .as_deref()
+            .map(OrganizationId::parse)
+            .transpose()
+            .map_err(|m| bad_request("organization_id", m))?,
+        owner_id: q.owner_id.as_deref().map(UserId::parse).transpose().map_err(|m| bad_request("owner_id", m))?,
         open_only: q.open.unwrap_or(false),
     };
     let (items, total) = services::tickets::list(&app, &actor, &f, Page::new(q.limit, q.offset)).await?;
@@ -458,4 +466,45 @@ pub async fn update_ticket(
 pub async fn delete_ticket(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<StatusCode, Problem> {
     services::tickets::delete(&app, &actor, parse_id(&id, TicketId::parse)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ActivityPageQuery {
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// An organization's activities, newest first.
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/activities", tag = "organizations", params(("id" = String, Path), ActivityPageQuery),
+    responses((status = 200, body = Vec<ActivityOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn list_organization_activities(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ActivityPageQuery>,
+) -> Result<Json<Vec<ActivityOut>>, Problem> {
+    let id = parse_id(&id, OrganizationId::parse)?;
+    services::organizations::get(&app, &actor, id).await?;
+    let list =
+        services::activities::list(&app, &actor, obhut_store::activities::ActivityOwner::Organization(id), Page::new(q.limit, q.offset))
+            .await?;
+    Ok(Json(list.iter().map(ActivityOut::from).collect()))
+}
+
+/// A deal's activities, newest first.
+#[utoipa::path(get, path = "/api/v1/deals/{id}/activities", tag = "deals", params(("id" = String, Path), ActivityPageQuery),
+    responses((status = 200, body = Vec<ActivityOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn list_deal_activities(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ActivityPageQuery>,
+) -> Result<Json<Vec<ActivityOut>>, Problem> {
+    let id = parse_id(&id, DealId::parse)?;
+    services::deals::get(&app, &actor, id).await?;
+    let list =
+        services::activities::list(&app, &actor, obhut_store::activities::ActivityOwner::Deal(id), Page::new(q.limit, q.offset)).await?;
+    Ok(Json(list.iter().map(ActivityOut::from).collect()))
 }

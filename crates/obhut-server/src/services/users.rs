@@ -153,8 +153,14 @@ pub async fn login(app: &App, username: &str, password: &str) -> ServiceResult<(
 
 pub async fn session(app: &App, sid: &str) -> ServiceResult<Session> {
     let mut conn = app.conn().await?;
-    match repo::find_session(&mut conn, &auth::secret_hash(sid), app.now_ms()).await? {
-        Some((u, csrf)) if !u.disabled => {
+    let (hash, now) = (auth::secret_hash(sid), app.now_ms());
+    match repo::find_session(&mut conn, &hash, now).await? {
+        Some((u, csrf, expires_at)) if !u.disabled => {
+            // Idle lifetime: use pushes the end out again, written at most once a minute.
+            let renewed = now + app.config.session_minutes * 60_000;
+            if renewed - expires_at > 60_000 {
+                repo::touch_session(&mut conn, &hash, renewed).await?;
+            }
             Ok(Session { actor: actor_of(&u, Channel::Ui), csrf, language: u.language.clone(), username: u.username.clone() })
         }
         _ => Err(ServiceError::Unauthorized),

@@ -437,3 +437,47 @@ async fn a_database_refuses_a_master_key_it_was_not_sealed_under() {
     let a2 = obhut_store::Store::open(&open(&"11".repeat(32))).await.expect("open");
     a2.migrate().await.expect("the right key still works");
 }
+
+#[tokio::test]
+async fn sessions_end_after_idle_time_not_while_in_use() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = obhut_core::clock::ManualClock::at(time::macros::datetime!(2026-11-23 09:00 UTC));
+    let cfg = crate::common::test_config(dir.path(), None);
+    let minutes = cfg.session_minutes;
+    let app = obhut_server::App::open_with_clock(cfg, std::sync::Arc::new(clock.clone())).await.expect("open");
+    obhut_server::services::users::add_user(&app, &obhut_server::Actor::cli(), "anna", Role::User, "Correct-Horse-Battery-9")
+        .await
+        .expect("user");
+    let (sid, _) = obhut_server::services::users::login(&app, "anna", "Correct-Horse-Battery-9").await.expect("login");
+    for _ in 0..3 {
+        clock.advance(time::Duration::minutes(minutes - 5));
+        assert!(obhut_server::services::users::session(&app, &sid).await.is_ok(), "a session in use expired");
+    }
+    clock.advance(time::Duration::minutes(minutes + 1));
+    assert!(obhut_server::services::users::session(&app, &sid).await.is_err(), "an idle session did not expire");
+}
+
+#[tokio::test]
+async fn wrong_methods_and_nested_activity_lists_answer_in_json() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let token = t.user_token("u1", Role::User).await;
+    let r = t.client.put(t.url("/api/v1/contacts")).bearer_auth(&token).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 405);
+    assert!(r.headers()["content-type"].to_str().unwrap_or("").starts_with("application/problem+json"));
+    let (_, org, _) = post(&t, &token, "/api/v1/organizations", json!({"name": "Nested GmbH"})).await;
+    let oid = org["id"].as_str().expect("id");
+    let (_, deal, _) = post(&t, &token, "/api/v1/deals", json!({"title": "Rahmenvertrag", "organization_id": oid})).await;
+    let did = deal["id"].as_str().expect("id");
+    let (s, _, _) = post(&t, &token, "/api/v1/activities", json!({"kind": "meeting", "subject": "Kickoff", "deal_id": did})).await;
+    assert_eq!(s, 201);
+    let (s, a) = get(&t, &token, &format!("/api/v1/deals/{did}/activities")).await;
+    assert_eq!((s, a[0]["subject"].as_str()), (200, Some("Kickoff")));
+    let (_, a) = get(&t, &token, &format!("/api/v1/organizations/{oid}/activities")).await;
+    assert_eq!(a[0]["subject"], "Kickoff");
+    let (s, tk, _) = post(&t, &token, "/api/v1/tickets", json!({"title": "Frage", "organization_id": oid})).await;
+    assert_eq!(s, 201, "{tk}");
+    let (_, list) = get(&t, &token, &format!("/api/v1/tickets?organization_id={oid}")).await;
+    assert_eq!(list["total"], 1);
+    let (_, list) = get(&t, &token, &format!("/api/v1/tickets?organization_id={}", obhut_core::ids::OrganizationId::new())).await;
+    assert_eq!(list["total"], 0);
+}
