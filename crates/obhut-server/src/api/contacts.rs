@@ -312,9 +312,7 @@ pub async fn list_contact_activities(
 ) -> Result<Json<Vec<super::records::ActivityOut>>, Problem> {
     let id = parse_id(&id, ContactId::parse)?;
     services::contacts::get(&app, &actor, id).await?;
-    let list =
-        services::activities::list(&app, &actor, obhut_store::activities::ActivityOwner::Contact(id), Page::new(q.limit, q.offset)).await?;
-    Ok(Json(list.iter().map(super::records::ActivityOut::from).collect()))
+    super::records::activity_list(&app, &actor, obhut_store::activities::ActivityOwner::Contact(id), q).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

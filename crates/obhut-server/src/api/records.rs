@@ -468,43 +468,41 @@ pub async fn delete_ticket(State(app): State<App>, ApiActor(actor): ApiActor, Pa
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ActivityPageQuery {
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
-}
-
 /// An organization's activities, newest first.
-#[utoipa::path(get, path = "/api/v1/organizations/{id}/activities", tag = "organizations", params(("id" = String, Path), ActivityPageQuery),
+#[utoipa::path(get, path = "/api/v1/organizations/{id}/activities", tag = "organizations", params(("id" = String, Path), super::contacts::PageQuery),
     responses((status = 200, body = Vec<ActivityOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn list_organization_activities(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<ActivityPageQuery>,
+    ApiQuery(q): ApiQuery<super::contacts::PageQuery>,
 ) -> Result<Json<Vec<ActivityOut>>, Problem> {
     let id = parse_id(&id, OrganizationId::parse)?;
     services::organizations::get(&app, &actor, id).await?;
-    let list =
-        services::activities::list(&app, &actor, obhut_store::activities::ActivityOwner::Organization(id), Page::new(q.limit, q.offset))
-            .await?;
-    Ok(Json(list.iter().map(ActivityOut::from).collect()))
+    activity_list(&app, &actor, obhut_store::activities::ActivityOwner::Organization(id), q).await
 }
 
 /// A deal's activities, newest first.
-#[utoipa::path(get, path = "/api/v1/deals/{id}/activities", tag = "deals", params(("id" = String, Path), ActivityPageQuery),
+#[utoipa::path(get, path = "/api/v1/deals/{id}/activities", tag = "deals", params(("id" = String, Path), super::contacts::PageQuery),
     responses((status = 200, body = Vec<ActivityOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn list_deal_activities(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<ActivityPageQuery>,
+    ApiQuery(q): ApiQuery<super::contacts::PageQuery>,
 ) -> Result<Json<Vec<ActivityOut>>, Problem> {
     let id = parse_id(&id, DealId::parse)?;
     services::deals::get(&app, &actor, id).await?;
-    let list =
-        services::activities::list(&app, &actor, obhut_store::activities::ActivityOwner::Deal(id), Page::new(q.limit, q.offset)).await?;
+    activity_list(&app, &actor, obhut_store::activities::ActivityOwner::Deal(id), q).await
+}
+
+/// The activities of one record, a page of them, newest first.
+pub(crate) async fn activity_list(
+    app: &App,
+    actor: &crate::gate::Actor,
+    owner: obhut_store::activities::ActivityOwner,
+    q: super::contacts::PageQuery,
+) -> Result<Json<Vec<ActivityOut>>, Problem> {
+    let list = services::activities::list(app, actor, owner, Page::new(q.limit, q.offset)).await?;
     Ok(Json(list.iter().map(ActivityOut::from).collect()))
 }
