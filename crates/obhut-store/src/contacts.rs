@@ -130,6 +130,8 @@ pub async fn insert_contacts(conn: &mut Conn, crypto: &Crypto, batch: &[NewConta
         }
         q.execute(&mut *conn).await?;
     }
+    // In key order, consecutive inserts land on the same B-tree pages.
+    index_rows.sort_unstable();
     insert_index_rows(conn, &index_rows).await?;
     let tag_rows: Vec<(String, String)> =
         batch.iter().flat_map(|c| c.draft.tags.iter().map(move |t| (c.id.to_string(), t.clone()))).collect();

@@ -322,6 +322,8 @@ async fn run(cli: Cli) -> Result<()> {
             let opts = services::imports::ImportOptions { dry_run, skip_invalid };
             let name = file.display().to_string();
             let r = services::imports::import_contacts(&app, &Actor::cli(), &bytes, &name, opts).await.map_err(explain)?;
+            // A large import leaves a large write-ahead log: fold it into the database now.
+            app.store.checkpoint().await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
