@@ -143,20 +143,32 @@ fn detect_in_text(text: &str, file_name: &str) -> ImportFormat {
 /// Reads a whole import file. Rows that cannot be read land in `errors`; only a file that
 /// cannot be read at all is an [`ImportError`].
 pub fn parse_import(bytes: &[u8], file_name: &str) -> Result<ParsedImport, ImportError> {
+    let mut rows = Vec::new();
+    let mut parsed = parse_import_streaming(bytes, file_name, &mut |r| rows.push(r))?;
+    parsed.rows = rows;
+    Ok(parsed)
+}
+
+/// Reads an import file, handing each readable row to `sink` as soon as it is read (so a
+/// caller can check and write early rows while later ones are read). The result holds
+/// everything else: format, encoding, unreadable rows, ignored columns; its `rows` are empty.
+/// An error can come after rows were handed out: the caller must then discard them.
+pub fn parse_import_streaming(bytes: &[u8], file_name: &str, sink: &mut dyn FnMut(ImportRow)) -> Result<ParsedImport, ImportError> {
     let (text, encoding) = decode(bytes)?;
     match detect_in_text(&text, file_name) {
         ImportFormat::Vcard => {
             let v = crate::vcard::read_vcards(&text)?;
+            v.rows.into_iter().for_each(&mut *sink);
             Ok(ParsedImport {
                 format: ImportFormat::Vcard,
                 encoding,
                 delimiter: None,
-                rows: v.rows,
+                rows: Vec::new(),
                 errors: v.errors,
                 ignored_columns: v.ignored_properties,
             })
         }
-        ImportFormat::Csv => parse_csv(&text, encoding),
+        ImportFormat::Csv => parse_csv(&text, encoding, sink),
     }
 }
 
@@ -558,7 +570,7 @@ impl Lines<'_> {
     }
 }
 
-fn parse_csv(text: &str, encoding: &'static str) -> Result<ParsedImport, ImportError> {
+fn parse_csv(text: &str, encoding: &'static str, sink: &mut dyn FnMut(ImportRow)) -> Result<ParsedImport, ImportError> {
     let hint = sep_hint(text);
     let delimiter = hint.unwrap_or_else(|| sniff_delimiter(text));
     let mut reader =
@@ -566,7 +578,7 @@ fn parse_csv(text: &str, encoding: &'static str) -> Result<ParsedImport, ImportE
     let mut record = csv::StringRecord::new();
     let mut plan: Option<(Plan, usize)> = None;
     let mut skipped_hint = hint.is_none();
-    let mut rows = Vec::new();
+    let mut rows = 0usize;
     let mut errors = Vec::new();
     let mut lines = Lines { text, byte: 0, line: 1 };
     loop {
@@ -590,7 +602,7 @@ fn parse_csv(text: &str, encoding: &'static str) -> Result<ParsedImport, ImportE
             plan = Some((plan_columns(&headers)?, headers.len()));
             continue;
         };
-        if rows.len() + errors.len() >= MAX_IMPORT_ROWS {
+        if rows + errors.len() >= MAX_IMPORT_ROWS {
             return Err(ImportError::TooManyRows { max: MAX_IMPORT_ROWS });
         }
         // A trailing delimiter (extra empty fields) is harmless; any other mismatch shifts columns.
@@ -599,13 +611,14 @@ fn parse_csv(text: &str, encoding: &'static str) -> Result<ParsedImport, ImportE
             errors.push(RowError::new(line, "*", format!("has {} fields but the header has {}", record.len(), width)));
             continue;
         }
-        rows.push(csv_row(line, plan, &record));
+        sink(csv_row(line, plan, &record));
+        rows += 1;
     }
     if plan.is_none() {
         return Err(ImportError::Empty);
     }
     let ignored_columns = plan.map(|(p, _)| p.ignored).unwrap_or_default();
-    Ok(ParsedImport { format: ImportFormat::Csv, encoding, delimiter: Some(delimiter), rows, errors, ignored_columns })
+    Ok(ParsedImport { format: ImportFormat::Csv, encoding, delimiter: Some(delimiter), rows: Vec::new(), errors, ignored_columns })
 }
 
 fn csv_message(e: &csv::Error) -> String {
@@ -785,43 +798,6 @@ pub(crate) fn tidy_tag(t: &str) -> Option<String> {
 /// already has is reported as a duplicate of that row.
 pub fn validate_rows(rows: &[ImportRow]) -> (Vec<ValidRow>, Vec<RowError>) {
     dedup_rows(rows.iter().map(validate_row).collect())
-}
-
-/// Like [`validate_rows`], consuming the rows and checking them on all cores: the fields of
-/// a row are checked alone (the costly part: phone numbers), duplicates across rows after.
-pub fn validate_rows_parallel(rows: Vec<ImportRow>) -> (Vec<ValidRow>, Vec<RowError>) {
-    let threads = std::thread::available_parallelism().map(usize::from).unwrap_or(1).clamp(1, 16);
-    if threads == 1 || rows.len() < 2_000 {
-        return dedup_rows(rows.iter().map(validate_row).collect());
-    }
-    let per = rows.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<ImportRow>> = Vec::with_capacity(threads);
-    let mut rest = rows;
-    while rest.len() > per {
-        let tail = rest.split_off(per);
-        chunks.push(rest);
-        rest = tail;
-    }
-    chunks.push(rest);
-    let checked: Vec<Vec<Result<ValidRow, Vec<RowError>>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                let rows: Vec<usize> = chunk.iter().map(|r| r.row).collect();
-                (rows, s.spawn(move || chunk.into_iter().map(|r| validate_row(&r)).collect::<Vec<_>>()))
-            })
-            .collect();
-        // A thread that failed leaves its rows as errors, never silently out of the import.
-        handles
-            .into_iter()
-            .map(|(rows, h)| {
-                h.join().unwrap_or_else(|_| {
-                    rows.into_iter().map(|row| Err(vec![RowError::new(row, "*", "this row could not be checked")])).collect()
-                })
-            })
-            .collect()
-    });
-    dedup_rows(checked.into_iter().flatten().collect())
 }
 
 /// Checks one row on its own (no duplicate check across rows).

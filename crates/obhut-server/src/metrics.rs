@@ -1,6 +1,7 @@
 //! Prometheus metrics, rendered at `/metrics`.
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use std::collections::HashMap;
 
 pub struct Metrics {
     handle: Option<PrometheusHandle>,
@@ -14,6 +15,14 @@ impl Metrics {
         Self { handle }
     }
 
+    /// Folds recorded histogram samples into their summaries; without it they pile up between
+    /// scrapes. The server calls it every few seconds.
+    pub fn upkeep(&self) {
+        if let Some(h) = &self.handle {
+            h.run_upkeep();
+        }
+    }
+
     pub fn render(&self) -> String {
         self.handle.as_ref().map(|h| h.render()).unwrap_or_default()
     }
@@ -25,15 +34,42 @@ impl Default for Metrics {
     }
 }
 
+type RequestKey = (&'static str, String, u16);
+
+/// The counter and histogram of each (method, route, status class), registered once: looking
+/// them up in the recorder by their labels on every request cost more than the request.
+static HANDLES: std::sync::LazyLock<std::sync::RwLock<HashMap<RequestKey, (metrics::Counter, metrics::Histogram)>>> =
+    std::sync::LazyLock::new(Default::default);
+
 /// Counts one HTTP request by method, matched route and status class.
 pub fn record_request(method: &str, route: &str, status: u16, seconds: f64) {
-    let class = format!("{}xx", status / 100);
     // Clients choose the method string: only known methods become label values.
-    let method = match method {
-        "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
+    let method: &'static str = match method {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
         _ => "other",
     };
-    metrics::counter!("obhut_http_requests_total", "method" => method.to_string(), "route" => route.to_string(), "status" => class)
-        .increment(1);
-    metrics::histogram!("obhut_http_request_duration_seconds", "route" => route.to_string()).record(seconds);
+    let class = status / 100;
+    let key = (method, route.to_string(), class);
+    if let Ok(handles) = HANDLES.read() {
+        if let Some((c, h)) = handles.get(&key) {
+            c.increment(1);
+            h.record(seconds);
+            return;
+        }
+    }
+    let c =
+        metrics::counter!("obhut_http_requests_total", "method" => method, "route" => route.to_string(), "status" => format!("{class}xx"));
+    let h = metrics::histogram!("obhut_http_request_duration_seconds", "route" => route.to_string());
+    c.increment(1);
+    h.record(seconds);
+    if let Ok(mut handles) = HANDLES.write() {
+        // Routes are the router's patterns, methods a fixed set: the map stays small.
+        handles.insert(key, (c, h));
+    }
 }

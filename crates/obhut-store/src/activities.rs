@@ -46,10 +46,10 @@ pub async fn subject_key(conn: &mut Conn, crypto: &Crypto, subject: &str) -> Res
 
 pub async fn insert_activities(conn: &mut Conn, crypto: &Crypto, batch: &[NewActivity<'_>], now: i64, created_by: &str) -> Result<()> {
     let mut keys: std::collections::HashMap<String, crate::crypto::SubjectKey> = std::collections::HashMap::new();
-    for chunk in batch.chunks(25) {
+    for chunk in batch.chunks(crate::rows_per_insert(10)) {
         let sql = format!(
             "INSERT INTO activities (id, kind, occurred_at, contact_id, organization_id, deal_id, key_subject, sealed, created_by, created_at) VALUES {}",
-            crate::values_placeholders(chunk.len(), 10)
+            crate::values_placeholders(conn, chunk.len(), 10)
         );
         let mut q = sqlx::query(&sql);
         for a in chunk {

@@ -57,10 +57,10 @@ pub async fn lock_head(conn: &mut Conn) -> Result<()> {
 pub async fn append(conn: &mut Conn, at: i64, entries: &[AuditEntry]) -> Result<i64> {
     let (mut seq, mut prev): (i64, Vec<u8>) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
     const COLS: usize = 11;
-    for chunk in entries.chunks(250 / COLS) {
+    for chunk in entries.chunks(crate::rows_per_insert(COLS)) {
         let sql = format!(
             "INSERT INTO audit_events (seq, at, actor, action, record_type, record_id, subject_id, fields, detail, prev_hash, hash) VALUES {}",
-            crate::values_placeholders(chunk.len(), COLS)
+            crate::values_placeholders(conn, chunk.len(), COLS)
         );
         let mut q = sqlx::query(&sql);
         for e in chunk {

@@ -1,6 +1,6 @@
 //! Contacts: sealed personal fields, blind indexes for lookup, plain metadata for lists.
 
-use crate::crypto::Crypto;
+use crate::crypto::{Crypto, BLIND_LEN};
 use crate::{id_str, parse_uuid, values_placeholders, Conn, Result, StoreError};
 use obhut_core::contact::{ContactDraft, ContactKind, ContactPersonal};
 use obhut_core::ids::{ContactId, ImportRunId, OrganizationId, UserId};
@@ -46,38 +46,111 @@ impl ContactRecord {
     }
 }
 
-/// Blind index kinds.
-pub const BI_EMAIL: &str = "e";
-pub const BI_PHONE: &str = "p";
+/// Blind index kinds, declared in the order of their names so that sorting tokens sorts them
+/// as the database's primary key does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BlindKind {
+    Email,
+    Name2,
+    Name4,
+    Phone,
+}
 
-pub fn name_kind(len: usize) -> String {
-    format!("n{len}")
+impl BlindKind {
+    pub const ALL: [BlindKind; 4] = [Self::Email, Self::Name2, Self::Name4, Self::Phone];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "e",
+            Self::Name2 => "n2",
+            Self::Name4 => "n4",
+            Self::Phone => "p",
+        }
+    }
+
+    /// The kind for name prefixes of this length.
+    pub fn name(len: usize) -> Option<Self> {
+        match len {
+            2 => Some(Self::Name2),
+            4 => Some(Self::Name4),
+            _ => None,
+        }
+    }
+
+    fn code(self) -> u8 {
+        self as u8
+    }
+
+    fn from_code(c: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(c)).copied()
+    }
+}
+
+/// One blind index entry: the kind and the keyed hash of the normalised value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BlindToken {
+    pub kind: BlindKind,
+    pub token: [u8; BLIND_LEN],
+}
+
+impl BlindToken {
+    pub fn new(crypto: &Crypto, kind: BlindKind, value: &str) -> Self {
+        Self { kind, token: crypto.blind(kind.as_str(), value) }
+    }
+}
+
+const TOKEN_BYTES: usize = 1 + BLIND_LEN;
+
+/// A contact's own list of its blind index entries, kept on its row so that an update or a
+/// deletion removes exactly these entries (the index table needs no second index by contact).
+pub fn encode_tokens(tokens: &[BlindToken]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(tokens.len() * TOKEN_BYTES);
+    for t in tokens {
+        out.push(t.kind.code());
+        out.extend_from_slice(&t.token);
+    }
+    out
+}
+
+pub fn decode_tokens(bytes: &[u8]) -> Result<Vec<BlindToken>> {
+    if !bytes.len().is_multiple_of(TOKEN_BYTES) {
+        return Err(StoreError::Corrupt("blind index list".into()));
+    }
+    bytes
+        .chunks_exact(TOKEN_BYTES)
+        .map(|c| {
+            let kind = BlindKind::from_code(c[0]).ok_or_else(|| StoreError::Corrupt("blind index kind".into()))?;
+            let mut token = [0u8; BLIND_LEN];
+            token.copy_from_slice(&c[1..]);
+            Ok(BlindToken { kind, token })
+        })
+        .collect()
 }
 
 fn aad(id: &str) -> Vec<u8> {
     format!("contact:{id}").into_bytes()
 }
 
-/// Every blind index token a contact gets: `(kind, token)`.
-pub fn blind_tokens(crypto: &Crypto, p: &ContactPersonal) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut push = |k: String, t: Vec<u8>| {
-        if !out.iter().any(|(k2, t2)| *k2 == k && *t2 == t) {
-            out.push((k, t));
+/// Every blind index token a contact gets, without repeats.
+pub fn blind_tokens(crypto: &Crypto, p: &ContactPersonal) -> Vec<BlindToken> {
+    let mut out: Vec<BlindToken> = Vec::new();
+    let mut push = |t: BlindToken| {
+        if !out.contains(&t) {
+            out.push(t);
         }
     };
     for e in &p.emails {
-        push(BI_EMAIL.into(), crypto.blind(BI_EMAIL, &e.address.normalized()));
+        push(BlindToken::new(crypto, BlindKind::Email, &e.address.normalized()));
     }
     for n in &p.phones {
-        push(BI_PHONE.into(), crypto.blind(BI_PHONE, n.number.as_str()));
+        push(BlindToken::new(crypto, BlindKind::Phone, n.number.as_str()));
     }
     let names = format!("{} {}", p.given_name.as_deref().unwrap_or(""), p.family_name.as_deref().unwrap_or(""));
     for w in name_words(&names) {
         for (len, prefix) in prefix_keys(&w) {
-            let k = name_kind(len);
-            let t = crypto.blind(&k, &prefix);
-            push(k, t);
+            if let Some(kind) = BlindKind::name(len) {
+                push(BlindToken::new(crypto, kind, &prefix));
+            }
         }
     }
     out
@@ -90,39 +163,104 @@ pub struct NewContact<'a> {
     pub origin: &'a Origin,
 }
 
-const CONTACT_COLS: usize = 15;
+/// A contact sealed under its new key, with its blind index entries: what an insert writes.
+/// Sealing is pure CPU work, so imports do it on other threads while the database writes.
+pub struct SealedContact {
+    pub id: ContactId,
+    kind: ContactKind,
+    organization_id: Option<OrganizationId>,
+    owner_id: Option<UserId>,
+    language: Option<String>,
+    tags: Vec<String>,
+    wrapped_key: Vec<u8>,
+    sealed: Vec<u8>,
+    pub tokens: Vec<BlindToken>,
+}
 
-/// Inserts contacts with their blind indexes, many rows per statement (the import path uses
-/// batches of hundreds; the API a batch of one). Runs inside the caller's transaction.
+/// Seals a contact's personal fields under a fresh key. `tokens` may be given when the caller
+/// computed them already (the import does, to find stored duplicates).
+pub fn seal_contact(crypto: &Crypto, id: ContactId, draft: &ContactDraft, tokens: Option<Vec<BlindToken>>) -> SealedContact {
+    let sid = id.to_string();
+    let key = crypto.new_subject_key();
+    SealedContact {
+        id,
+        kind: draft.kind,
+        organization_id: draft.organization_id,
+        owner_id: draft.owner_id,
+        language: draft.language.clone(),
+        tags: draft.tags.clone(),
+        wrapped_key: crypto.wrap(&sid, &key),
+        sealed: key.seal_json(&aad(&sid), &draft.personal),
+        tokens: tokens.unwrap_or_else(|| blind_tokens(crypto, &draft.personal)),
+    }
+}
+
+/// One row of the blind index table, compact enough to hold millions while an import sorts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IndexRow {
+    pub token: BlindToken,
+    pub contact: [u8; 16],
+}
+
+impl SealedContact {
+    /// Links the contact to its organization (set after sealing: the organization id is not
+    /// personal data and lives outside the sealed part).
+    pub fn set_organization(&mut self, id: OrganizationId) {
+        self.organization_id = Some(id);
+        self.kind = ContactKind::B2b;
+    }
+
+    pub fn index_rows(&self) -> impl Iterator<Item = IndexRow> + '_ {
+        self.tokens.iter().map(|t| IndexRow { token: *t, contact: *self.id.0.as_bytes() })
+    }
+}
+
+const CONTACT_COLS: usize = 16;
+
+/// Inserts contacts with their blind indexes, many rows per statement (the API inserts a batch
+/// of one). Runs inside the caller's transaction.
 pub async fn insert_contacts(conn: &mut Conn, crypto: &Crypto, batch: &[NewContact<'_>], now: i64, created_by: &str) -> Result<()> {
-    let mut index_rows: Vec<(String, Vec<u8>, String)> = Vec::new();
-    // SQLite looks bound parameters up by name in a list, so a statement's cost grows with
-    // the square of its parameters: batches of about 250 parameters are the sweet spot.
-    for chunk in batch.chunks(16) {
+    let mut rows: Vec<IndexRow> = Vec::new();
+    for group in batch.chunk_by(|a, b| a.origin == b.origin) {
+        let sealed: Vec<SealedContact> = group.iter().map(|c| seal_contact(crypto, c.id, c.draft, None)).collect();
+        rows.extend(insert_sealed(conn, sealed, group[0].origin, now, created_by).await?);
+    }
+    insert_index_rows(conn, &mut rows).await
+}
+
+/// Inserts sealed contacts and their tags, but not their blind index rows: those come back,
+/// for the caller to pass to [`insert_index_rows`] at once or (an import) all together at the end.
+pub async fn insert_sealed(
+    conn: &mut Conn,
+    mut batch: Vec<SealedContact>,
+    origin: &Origin,
+    now: i64,
+    created_by: &str,
+) -> Result<Vec<IndexRow>> {
+    let index_rows: Vec<IndexRow> = batch.iter().flat_map(SealedContact::index_rows).collect();
+    let tag_rows: Vec<(String, String)> = batch.iter().flat_map(|c| c.tags.iter().map(move |t| (c.id.to_string(), t.clone()))).collect();
+    let per = crate::rows_per_insert(CONTACT_COLS);
+    while !batch.is_empty() {
+        let chunk: Vec<SealedContact> = batch.drain(..per.min(batch.len())).collect();
         let sql = format!(
-            "INSERT INTO contacts (id, kind, organization_id, owner_id, language, tags, wrapped_key, sealed, origin_source, origin_detail, import_run_id, created_by, created_at, updated_at, version) VALUES {}",
-            values_placeholders(chunk.len(), CONTACT_COLS)
+            "INSERT INTO contacts (id, kind, organization_id, owner_id, language, tags, wrapped_key, sealed, index_tokens, origin_source, origin_detail, import_run_id, created_by, created_at, updated_at, version) VALUES {}",
+            values_placeholders(conn, chunk.len(), CONTACT_COLS)
         );
         let mut q = sqlx::query(&sql);
         for c in chunk {
-            let id = c.id.to_string();
-            let key = crypto.new_subject_key();
-            let sealed = key.seal_json(&aad(&id), &c.draft.personal);
-            for (k, t) in blind_tokens(crypto, &c.draft.personal) {
-                index_rows.push((k, t, id.clone()));
-            }
             q = q
-                .bind(id.clone())
-                .bind(c.draft.kind.as_str())
-                .bind(id_str(&c.draft.organization_id))
-                .bind(id_str(&c.draft.owner_id))
-                .bind(c.draft.language.clone())
-                .bind(c.draft.tags.join("\n"))
-                .bind(crypto.wrap(&id, &key))
-                .bind(sealed)
-                .bind(c.origin.source.clone())
-                .bind(c.origin.detail.clone())
-                .bind(id_str(&c.origin.import_run_id))
+                .bind(c.id.to_string())
+                .bind(c.kind.as_str())
+                .bind(id_str(&c.organization_id))
+                .bind(id_str(&c.owner_id))
+                .bind(c.language)
+                .bind(c.tags.join("\n"))
+                .bind(c.wrapped_key)
+                .bind(c.sealed)
+                .bind(encode_tokens(&c.tokens))
+                .bind(origin.source.clone())
+                .bind(origin.detail.clone())
+                .bind(id_str(&origin.import_run_id))
                 .bind(created_by.to_string())
                 .bind(now)
                 .bind(now)
@@ -130,29 +268,41 @@ pub async fn insert_contacts(conn: &mut Conn, crypto: &Crypto, batch: &[NewConta
         }
         q.execute(&mut *conn).await?;
     }
-    // In key order, consecutive inserts land on the same B-tree pages.
-    index_rows.sort_unstable();
-    insert_index_rows(conn, &index_rows).await?;
-    let tag_rows: Vec<(String, String)> =
-        batch.iter().flat_map(|c| c.draft.tags.iter().map(move |t| (c.id.to_string(), t.clone()))).collect();
-    insert_tag_rows(conn, &tag_rows).await
+    insert_tag_rows(conn, &tag_rows).await?;
+    Ok(index_rows)
 }
 
-async fn insert_index_rows(conn: &mut Conn, rows: &[(String, Vec<u8>, String)]) -> Result<()> {
-    for chunk in rows.chunks(80) {
-        let sql = format!("INSERT INTO blind_indexes (kind, token, contact_id) VALUES {}", values_placeholders(chunk.len(), 3));
+/// Inserts blind index rows in key order, so that consecutive inserts land on the same B-tree
+/// pages (an import of a million contacts into an empty table only appends).
+pub async fn insert_index_rows(conn: &mut Conn, rows: &mut [IndexRow]) -> Result<()> {
+    rows.sort_unstable();
+    for chunk in rows.chunks(crate::rows_per_insert(3)) {
+        let sql = format!("INSERT INTO blind_indexes (kind, token, contact_id) VALUES {}", values_placeholders(conn, chunk.len(), 3));
         let mut q = sqlx::query(&sql);
-        for (k, t, id) in chunk {
-            q = q.bind(k.clone()).bind(t.clone()).bind(id.clone());
+        for r in chunk {
+            q = q.bind(r.token.kind.as_str()).bind(r.token.token.to_vec()).bind(r.contact.to_vec());
         }
         q.execute(&mut *conn).await?;
     }
     Ok(())
 }
 
+/// Removes exactly these blind index entries of one contact.
+async fn delete_index_rows(conn: &mut Conn, id: ContactId, tokens: &[BlindToken]) -> Result<()> {
+    for t in tokens {
+        sqlx::query("DELETE FROM blind_indexes WHERE kind = $1 AND token = $2 AND contact_id = $3")
+            .bind(t.kind.as_str())
+            .bind(t.token.to_vec())
+            .bind(id.0.as_bytes().to_vec())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 async fn insert_tag_rows(conn: &mut Conn, rows: &[(String, String)]) -> Result<()> {
-    for chunk in rows.chunks(120) {
-        let sql = format!("INSERT INTO contact_tags (contact_id, tag) VALUES {}", values_placeholders(chunk.len(), 2));
+    for chunk in rows.chunks(crate::rows_per_insert(2)) {
+        let sql = format!("INSERT INTO contact_tags (contact_id, tag) VALUES {}", values_placeholders(conn, chunk.len(), 2));
         let mut q = sqlx::query(&sql);
         for (id, t) in chunk {
             q = q.bind(id.clone()).bind(t.clone());
@@ -207,6 +357,42 @@ pub async fn find_contact(conn: &mut Conn, crypto: &Crypto, id: ContactId) -> Re
     r.map(|r| open_row(crypto, r)).transpose()
 }
 
+/// One contact by id, read through the synchronous SQLite readers when the store has them
+/// (the hot path of the API), else through a pooled connection.
+pub async fn read_contact(store: &crate::Store, id: ContactId) -> Result<Option<ContactRecord>> {
+    let Some(readers) = &store.readers else {
+        let mut conn = store.pool.acquire().await?;
+        return find_contact(&mut conn, &store.crypto, id).await;
+    };
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("{SELECT} WHERE c.id = ?1"));
+    let row: Option<Row> = readers.with(|c| {
+        use rusqlite::OptionalExtension;
+        c.prepare_cached(&SQL)?
+            .query_row([id.to_string()], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                    r.get(11)?,
+                    r.get(12)?,
+                    r.get(13)?,
+                    r.get(14)?,
+                    r.get(15)?,
+                ))
+            })
+            .optional()
+    })?;
+    row.map(|r| open_row(&store.crypto, r)).transpose()
+}
+
 /// The contacts with these ids, in no particular order; unknown ids are skipped.
 pub async fn find_contacts(conn: &mut Conn, crypto: &Crypto, ids: &[String]) -> Result<Vec<ContactRecord>> {
     let mut out = Vec::with_capacity(ids.len());
@@ -235,14 +421,16 @@ pub async fn update_contact(
     now: i64,
 ) -> Result<i64> {
     let sid = id.to_string();
-    let wrapped: Option<(Vec<u8>,)> =
-        sqlx::query_as("SELECT wrapped_key FROM contacts WHERE id = $1").bind(&sid).fetch_optional(&mut *conn).await?;
-    let wrapped = wrapped.ok_or(StoreError::NotFound("contact"))?.0;
+    let stored: Option<(Vec<u8>, Vec<u8>)> =
+        sqlx::query_as("SELECT wrapped_key, index_tokens FROM contacts WHERE id = $1").bind(&sid).fetch_optional(&mut *conn).await?;
+    let (wrapped, old_tokens) = stored.ok_or(StoreError::NotFound("contact"))?;
+    let old_tokens = decode_tokens(&old_tokens)?;
     let key = crypto.unwrap_key(&sid, &wrapped)?;
     let sealed = key.seal_json(&aad(&sid), &draft.personal);
+    let tokens = blind_tokens(crypto, &draft.personal);
     let n = sqlx::query(
-        "UPDATE contacts SET kind = $1, organization_id = $2, owner_id = $3, language = $4, tags = $5, sealed = $6, updated_at = $7, version = version + 1 \
-         WHERE id = $8 AND version = $9",
+        "UPDATE contacts SET kind = $1, organization_id = $2, owner_id = $3, language = $4, tags = $5, sealed = $6, index_tokens = $7, \
+         updated_at = $8, version = version + 1 WHERE id = $9 AND version = $10",
     )
     .bind(draft.kind.as_str())
     .bind(id_str(&draft.organization_id))
@@ -250,6 +438,7 @@ pub async fn update_contact(
     .bind(draft.language.clone())
     .bind(draft.tags.join("\n"))
     .bind(sealed)
+    .bind(encode_tokens(&tokens))
     .bind(now)
     .bind(&sid)
     .bind(expected_version)
@@ -259,11 +448,12 @@ pub async fn update_contact(
     if n == 0 {
         return Err(StoreError::Conflict { expected: expected_version });
     }
-    sqlx::query("DELETE FROM blind_indexes WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
+    let removed: Vec<BlindToken> = old_tokens.iter().filter(|t| !tokens.contains(t)).copied().collect();
+    delete_index_rows(conn, id, &removed).await?;
+    let mut added: Vec<IndexRow> =
+        tokens.iter().filter(|t| !old_tokens.contains(t)).map(|t| IndexRow { token: *t, contact: *id.0.as_bytes() }).collect();
+    insert_index_rows(conn, &mut added).await?;
     sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
-    let rows: Vec<(String, Vec<u8>, String)> =
-        blind_tokens(crypto, &draft.personal).into_iter().map(|(k, t)| (k, t, sid.clone())).collect();
-    insert_index_rows(conn, &rows).await?;
     insert_tag_rows(conn, &draft.tags.iter().map(|t| (sid.clone(), t.clone())).collect::<Vec<_>>()).await?;
     Ok(expected_version + 1)
 }
@@ -271,7 +461,10 @@ pub async fn update_contact(
 /// Deletes a contact with its key, blind indexes, tags and (by cascade) its activities and tickets.
 pub async fn delete_contact(conn: &mut Conn, id: ContactId) -> Result<bool> {
     let sid = id.to_string();
-    sqlx::query("DELETE FROM blind_indexes WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
+    let stored: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT index_tokens FROM contacts WHERE id = $1").bind(&sid).fetch_optional(&mut *conn).await?;
+    let Some((tokens,)) = stored else { return Ok(false) };
+    delete_index_rows(conn, id, &decode_tokens(&tokens)?).await?;
     sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM activities WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM tickets WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
@@ -281,14 +474,16 @@ pub async fn delete_contact(conn: &mut Conn, id: ContactId) -> Result<bool> {
 }
 
 /// Contact ids under one blind index token.
-pub async fn ids_by_token(conn: &mut Conn, kind: &str, token: &[u8], limit: i64) -> Result<Vec<String>> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT contact_id FROM blind_indexes WHERE kind = $1 AND token = $2 LIMIT $3")
-        .bind(kind)
-        .bind(token.to_vec())
+pub async fn ids_by_token(conn: &mut Conn, token: &BlindToken, limit: i64) -> Result<Vec<String>> {
+    let rows: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT contact_id FROM blind_indexes WHERE kind = $1 AND token = $2 LIMIT $3")
+        .bind(token.kind.as_str())
+        .bind(token.token.to_vec())
         .bind(limit)
         .fetch_all(&mut *conn)
         .await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
+    rows.into_iter()
+        .map(|r| uuid::Uuid::from_slice(&r.0).map(|u| u.to_string()).map_err(|_| StoreError::Corrupt("blind index contact id".into())))
+        .collect()
 }
 
 /// Other contacts that already hold one of this draft's emails or phones: `(id, field)`.
@@ -300,15 +495,15 @@ pub async fn find_duplicates(
 ) -> Result<Vec<(ContactId, &'static str)>> {
     let mut out: Vec<(ContactId, &'static str)> = Vec::new();
     let ex = exclude.map(|e| e.to_string());
-    let mut probe: Vec<(&'static str, &'static str, Vec<u8>)> = Vec::new();
+    let mut probe: Vec<(&'static str, BlindToken)> = Vec::new();
     for e in &p.emails {
-        probe.push(("email", BI_EMAIL, crypto.blind(BI_EMAIL, &e.address.normalized())));
+        probe.push(("email", BlindToken::new(crypto, BlindKind::Email, &e.address.normalized())));
     }
     for n in &p.phones {
-        probe.push(("phone", BI_PHONE, crypto.blind(BI_PHONE, n.number.as_str())));
+        probe.push(("phone", BlindToken::new(crypto, BlindKind::Phone, n.number.as_str())));
     }
-    for (field, kind, token) in probe {
-        for id in ids_by_token(conn, kind, &token, 20).await? {
+    for (field, token) in probe {
+        for id in ids_by_token(conn, &token, 20).await? {
             if Some(&id) != ex.as_ref() {
                 let cid = ContactId(parse_uuid(&id)?);
                 if !out.iter().any(|(c, f)| *c == cid && *f == field) {

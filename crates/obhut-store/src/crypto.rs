@@ -124,7 +124,9 @@ impl Crypto {
 
     pub fn new_subject_key(&self) -> SubjectKey {
         let mut k = Zeroizing::new([0u8; 32]);
-        rand::rngs::OsRng.fill_bytes(k.as_mut());
+        // ThreadRng is a ChaCha CSPRNG seeded (and periodically reseeded) from the OS: as
+        // good for keys as OsRng, without a system call for each of a million contacts.
+        rand::thread_rng().fill_bytes(k.as_mut());
         SubjectKey(k)
     }
 
@@ -140,12 +142,14 @@ impl Crypto {
     }
 
     /// The blind index of `value` (already normalised) for lookups of `kind`.
-    pub fn blind(&self, kind: &str, value: &str) -> Vec<u8> {
+    pub fn blind(&self, kind: &str, value: &str) -> [u8; BLIND_LEN] {
         let mut mac = self.blind_mac.clone();
         mac.update(kind.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());
-        mac.finalize().into_bytes()[..BLIND_LEN].to_vec()
+        let mut out = [0u8; BLIND_LEN];
+        out.copy_from_slice(&mac.finalize().into_bytes()[..BLIND_LEN]);
+        out
     }
 }
 
@@ -173,7 +177,7 @@ impl SubjectKey {
 
 fn seal_with(c: &XChaCha20Poly1305, aad: &[u8], plain: &[u8]) -> Vec<u8> {
     let mut nonce = [0u8; NONCE_LEN];
-    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    rand::thread_rng().fill_bytes(&mut nonce);
     // Encryption only fails for plaintexts beyond 256 GiB.
     let ct = c.encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad }).unwrap_or_default();
     let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod contacts;
 pub mod crypto;
 pub mod deals;
+pub mod fastread;
 pub mod imports;
 pub mod organizations;
 pub mod tickets;
@@ -74,6 +75,8 @@ pub struct Store {
     pub pool: AnyPool,
     pub backend: Backend,
     pub crypto: Arc<Crypto>,
+    /// Synchronous point reads (SQLite files only): see [`fastread`].
+    pub readers: Option<Arc<fastread::SqliteReaders>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -130,6 +133,9 @@ impl Store {
             // serve two cores best and keep the memory bounded.
             .max_connections(if backend == Backend::Sqlite { opts.max_connections.clamp(2, 6) } else { opts.max_connections })
             .acquire_timeout(Duration::from_secs(10))
+            // An embedded SQLite connection cannot drop away; pinging it on every acquire cost a
+            // round trip to its worker thread per request. A server connection can, so it is checked.
+            .test_before_acquire(backend != Backend::Sqlite)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -148,7 +154,8 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(connect_err)?;
-        Ok(Self { pool, backend, crypto })
+        let readers = fastread::sqlite_file(&url).map(|p| Arc::new(fastread::SqliteReaders::new(&p)));
+        Ok(Self { pool, backend, crypto, readers })
     }
 
     /// Applies every pending migration of this backend; returns how many ran.
@@ -168,11 +175,11 @@ impl Store {
     pub async fn check_key(&self) -> Result<()> {
         let probe = self.crypto.blind("key-check", "obhut");
         sqlx::query("INSERT INTO settings (name, value) VALUES ('key_check', $1) ON CONFLICT (name) DO NOTHING")
-            .bind(probe.clone())
+            .bind(probe.to_vec())
             .execute(&self.pool)
             .await?;
         let stored: (Vec<u8>,) = sqlx::query_as("SELECT value FROM settings WHERE name = 'key_check'").fetch_one(&self.pool).await?;
-        if stored.0 == probe {
+        if stored.0 == probe.as_slice() {
             Ok(())
         } else {
             Err(StoreError::KeyMismatch)
@@ -210,8 +217,14 @@ impl Store {
     }
 }
 
-/// `($1,$2,$3),($4,$5,$6)…` for a multi-row insert of `rows` rows of `cols` columns.
-pub fn values_placeholders(rows: usize, cols: usize) -> String {
+/// Placeholders of a multi-row insert of `rows` rows of `cols` columns: `($1,$2),($3,$4)…` on
+/// PostgreSQL, `(?,?),(?,?)…` on SQLite. SQLite resolves each bound parameter's name by a linear
+/// search, which makes numbered parameters quadratic in their count; plain `?` are bound by position.
+pub fn values_placeholders(conn: &Conn, rows: usize, cols: usize) -> String {
+    placeholders(conn.backend_name() == "SQLite", rows, cols)
+}
+
+fn placeholders(positional: bool, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     let mut n = 1;
     for r in 0..rows {
@@ -223,13 +236,22 @@ pub fn values_placeholders(rows: usize, cols: usize) -> String {
             if c > 0 {
                 s.push(',');
             }
-            s.push('$');
-            s.push_str(&n.to_string());
+            if positional {
+                s.push('?');
+            } else {
+                s.push('$');
+                s.push_str(&n.to_string());
+            }
             n += 1;
         }
         s.push(')');
     }
     s
+}
+
+/// Rows per multi-row insert of `cols` columns: about a thousand parameters per statement.
+pub fn rows_per_insert(cols: usize) -> usize {
+    (1000 / cols.max(1)).max(1)
 }
 
 /// Equality filters `(column, value)` as a `WHERE` clause with `$n` placeholders, plus any
@@ -297,7 +319,8 @@ mod tests {
 
     #[test]
     fn placeholders_count_up() {
-        assert_eq!(values_placeholders(2, 2), "($1,$2),($3,$4)");
+        assert_eq!(placeholders(false, 2, 2), "($1,$2),($3,$4)");
+        assert_eq!(placeholders(true, 2, 3), "(?,?,?),(?,?,?)");
     }
 
     #[test]

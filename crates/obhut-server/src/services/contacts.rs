@@ -7,7 +7,7 @@ use crate::gate::{authorize, Action, Actor, Resource};
 use obhut_core::contact::{ContactDraft, ContactInput, ContactPersonal};
 use obhut_core::ids::ContactId;
 use obhut_core::search::{classify_query, lookup_length, QueryKind};
-use obhut_store::contacts::{self as repo, ContactFilter, ContactOrder, ContactRecord, NewContact, Origin};
+use obhut_store::contacts::{self as repo, BlindKind, BlindToken, ContactFilter, ContactOrder, ContactRecord, NewContact, Origin};
 
 /// A stored contact that may already be known under the same email or phone.
 #[derive(Debug, Clone)]
@@ -101,8 +101,7 @@ pub async fn create(app: &App, actor: &Actor, input: &ContactInput, origin: Orig
 /// Reads one contact.
 pub async fn get(app: &App, actor: &Actor, id: ContactId) -> ServiceResult<ContactRecord> {
     authorize(actor, Action::Read, Resource::Contact)?;
-    let mut conn = app.conn().await?;
-    repo::find_contact(&mut conn, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("contact"))
+    repo::read_contact(&app.store, id).await?.ok_or(ServiceError::NotFound("contact"))
 }
 
 /// Applies a partial change; `expected_version` (from the form or `If-Match`) prevents lost updates.
@@ -198,15 +197,15 @@ pub async fn list(app: &App, actor: &Actor, q: Option<&str>, filter: &ContactFil
     };
     let mut truncated = false;
     let candidates: Vec<String> = match classify_query(q) {
-        QueryKind::Email(e) => repo::ids_by_token(&mut conn, repo::BI_EMAIL, &crypto.blind(repo::BI_EMAIL, &e.normalized()), 1000).await?,
-        QueryKind::Phone(p) => repo::ids_by_token(&mut conn, repo::BI_PHONE, &crypto.blind(repo::BI_PHONE, p.as_str()), 1000).await?,
+        QueryKind::Email(e) => repo::ids_by_token(&mut conn, &BlindToken::new(crypto, BlindKind::Email, &e.normalized()), 1000).await?,
+        QueryKind::Phone(p) => repo::ids_by_token(&mut conn, &BlindToken::new(crypto, BlindKind::Phone, p.as_str()), 1000).await?,
         QueryKind::Words(words) => {
             let mut set: Option<std::collections::HashSet<String>> = None;
             for w in &words {
                 let Some(len) = lookup_length(w) else { continue };
                 let prefix: String = w.chars().take(len).collect();
-                let kind = repo::name_kind(len);
-                let ids = repo::ids_by_token(&mut conn, &kind, &crypto.blind(&kind, &prefix), repo::SEARCH_CANDIDATE_LIMIT + 1).await?;
+                let Some(kind) = BlindKind::name(len) else { continue };
+                let ids = repo::ids_by_token(&mut conn, &BlindToken::new(crypto, kind, &prefix), repo::SEARCH_CANDIDATE_LIMIT + 1).await?;
                 if ids.len() as i64 > repo::SEARCH_CANDIDATE_LIMIT {
                     truncated = true;
                 }

@@ -216,6 +216,14 @@ async fn patch_respects_versions_and_delete_removes(b: Backend) {
     assert_eq!(s, 404);
     let (_, gone) = get(&t, &token, "/api/v1/contacts?q=p2@example.org").await;
     assert_eq!(gone["total"], 0);
+    // Updates and the deletion removed exactly the contact's blind index rows: none is left over.
+    let mut conn = t.app.conn().await.expect("conn");
+    let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM blind_indexes WHERE contact_id = $1")
+        .bind(uuid::Uuid::parse_str(&id).expect("uuid").as_bytes().to_vec())
+        .fetch_one(&mut *conn)
+        .await
+        .expect("count");
+    assert_eq!(left, 0);
 }
 
 async fn a_known_email_or_phone_gives_a_duplicate_warning(b: Backend) {

@@ -12,6 +12,7 @@ crate::on_both_backends!(
     a_german_excel_export_imports_with_umlauts_and_its_origin,
     skip_invalid_imports_the_good_rows_and_known_contacts_are_refused,
     vcards_import_and_every_export_format_round_trips,
+    a_file_of_several_batches_imports_whole_and_indexed,
 );
 
 async fn count(t: &crate::common::TestApp) -> i64 {
@@ -104,4 +105,57 @@ async fn vcards_import_and_every_export_format_round_trips(b: Backend) {
         assert_eq!(p.primary_phone().map(|x| x.to_string()), Some("+491701234567".into()));
         assert_eq!(list.items[0].tags, vec!["messe".to_string(), "vip".to_string()]);
     }
+}
+
+async fn a_file_of_several_batches_imports_whole_and_indexed(b: Backend) {
+    let t = spawn_app(b).await;
+    let n = 11_003;
+    let mut csv = String::from("Vorname;Nachname;E-Mail;Telefon;Firma\n");
+    for i in 0..n {
+        let firma = if i % 3 == 0 { format!("Firma {} GmbH", i % 50) } else { String::new() };
+        csv.push_str(&format!("Vorname{i};Nachname{i};person{i}@example.org;+49 30 {:07};{firma}\n", 1_000_000 + i));
+    }
+    // A bad row and a repeated email at the end, after two batches were written: nothing stays.
+    let spoilt = format!("{csv}Spät;Fehler;kaputt;;\nSpät;Doppelt;person7@example.org;;\n");
+    let r = import_contacts(&t.app, &Actor::cli(), spoilt.as_bytes(), "gross.csv", ImportOptions::default()).await.expect("report");
+    let bad: Vec<(usize, &str, &str)> = r.errors.iter().map(|e| (e.row, e.field.as_str(), e.message.as_str())).collect();
+    assert_eq!(bad, vec![(n + 2, "email", "'kaputt' is not a valid email address"), (n + 3, "email", "duplicate of row 9")]);
+    assert_eq!((r.imported, r.organizations_created, r.import_run_id.as_deref()), (0, 0, None));
+    assert_eq!(count(&t).await, 0);
+    let mut conn = t.app.conn().await.expect("conn");
+    for table in ["blind_indexes", "organizations", "import_runs"] {
+        let (left,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&mut *conn).await.expect("count");
+        assert_eq!(left, 0, "{table} kept rows of a refused file");
+    }
+    drop(conn);
+
+    let r = import_contacts(&t.app, &Actor::cli(), csv.as_bytes(), "gross.csv", ImportOptions::default()).await.expect("import");
+    assert_eq!((r.imported, r.organizations_created), (n, 50), "{:?}", &r.errors[..r.errors.len().min(3)]);
+    assert_eq!(count(&t).await, n as i64);
+    for i in [0, 4_999, 5_000, 10_000, n - 1] {
+        let found = contacts::list(
+            &t.app,
+            &Actor::cli(),
+            Some(&format!("person{i}@example.org")),
+            &ContactFilter::default(),
+            Default::default(),
+            Page::default(),
+        )
+        .await
+        .expect("search");
+        assert_eq!(found.items.len(), 1, "row {i} not found by email");
+        assert_eq!(found.items[0].personal.family_name.as_deref(), Some(format!("Nachname{i}").as_str()));
+        assert_eq!(found.items[0].organization_id.is_some(), i % 3 == 0);
+    }
+    // Email, phone and two name prefixes of each name: every row's entries, each once.
+    let mut conn = t.app.conn().await.expect("conn");
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM blind_indexes").fetch_one(&mut *conn).await.expect("count");
+    let (distinct,): (i64,) =
+        sqlx::query_as("SELECT COUNT(DISTINCT contact_id) FROM blind_indexes").fetch_one(&mut *conn).await.expect("count");
+    assert_eq!(distinct, n as i64);
+    assert!(rows >= 4 * n as i64, "{rows} index rows for {n} contacts");
+    // A second run of the same file is refused row by row and writes nothing.
+    let again = import_contacts(&t.app, &Actor::cli(), csv.as_bytes(), "gross.csv", ImportOptions::default()).await.expect("import");
+    assert_eq!((again.imported, again.errors.len()), (0, n));
+    assert_eq!(count(&t).await, n as i64);
 }

@@ -93,6 +93,9 @@ CREATE TABLE contacts (
     tags TEXT NOT NULL DEFAULT '',
     wrapped_key BLOB NOT NULL,
     sealed BLOB NOT NULL,
+    -- The contact's own blind index entries (kind code + token each), so that an update or a
+    -- deletion removes exactly these rows from blind_indexes.
+    index_tokens BLOB NOT NULL,
     origin_source TEXT NOT NULL,
     origin_detail TEXT,
     import_run_id TEXT REFERENCES import_runs(id) ON DELETE SET NULL,
@@ -114,13 +117,15 @@ CREATE TABLE contact_tags (
 CREATE INDEX contact_tags_tag ON contact_tags(tag, contact_id);
 
 -- Keyed blind indexes (HMAC-SHA-256, truncated): exact email and phone, short name prefixes.
+-- No foreign key and no index by contact: the contact row lists its own entries, and the store
+-- removes exactly those; bulk imports then append to one B-tree instead of three.
 CREATE TABLE blind_indexes (
     kind TEXT NOT NULL,
     token BLOB NOT NULL,
-    contact_id TEXT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+    -- The contact's id as its 16 bytes.
+    contact_id BLOB NOT NULL,
     PRIMARY KEY (kind, token, contact_id)
 ) WITHOUT ROWID;
-CREATE INDEX blind_indexes_contact ON blind_indexes(contact_id);
 
 CREATE TABLE pipeline_stages (
     id TEXT PRIMARY KEY,
