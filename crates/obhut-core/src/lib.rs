@@ -14,6 +14,7 @@ pub mod ids;
 pub mod import;
 pub mod organization;
 pub mod phone;
+pub mod purpose;
 pub mod search;
 pub mod text;
 pub mod ticket;

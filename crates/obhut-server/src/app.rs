@@ -16,6 +16,8 @@ pub struct AppInner {
     pub login_failures: Mutex<HashMap<String, (u32, i64)>>,
     /// Recently verified API tokens (by hash): the actor and until when the entry holds.
     pub token_cache: Mutex<HashMap<Vec<u8>, (crate::gate::Actor, i64)>>,
+    /// Reads of personal data, committed in groups.
+    pub access_log: crate::access_log::AccessLog,
 }
 
 /// Cheap to clone; one per process.
@@ -39,7 +41,9 @@ impl App {
         use anyhow::Context;
         let store = Store::open(&config.store_options()).await?;
         store.migrate().await.context("applying database migrations")?;
+        let access_log = crate::access_log::AccessLog::start(store.clone());
         let app = App(Arc::new(AppInner {
+            access_log,
             store,
             config,
             clock,
@@ -51,6 +55,7 @@ impl App {
         let mut tx = app.store.begin().await?;
         obhut_store::audit::lock_head(&mut tx).await?;
         obhut_store::deals::seed_stages(&mut tx, app.now_ms()).await?;
+        crate::services::purposes::seed_defaults(&app, &mut tx).await.map_err(|e| anyhow::anyhow!("seeding the purpose registry: {e}"))?;
         tx.commit().await?;
         Ok(app)
     }

@@ -49,6 +49,11 @@ impl Actor {
         Self { user_id: None, name: format!("job:{name}"), role: Role::Admin, channel: Channel::Job }
     }
     /// How the actor is named in the audit trail: `user:<id>` or the CLI/job name.
+    /// Obhut itself, for what an installation does on its own (seeding, jobs).
+    pub fn system() -> Self {
+        Self { user_id: None, name: "system".into(), role: Role::Admin, channel: Channel::Cli }
+    }
+
     pub fn audit_name(&self) -> String {
         match self.user_id {
             Some(id) => format!("{}:user:{id}", self.channel.as_str()),
@@ -67,6 +72,8 @@ pub enum Resource {
     Ticket,
     Pipeline,
     User,
+    /// The audit trail and its verification: for administrators (the DPO role follows).
+    Audit,
 }
 
 /// What an actor wants to do.
@@ -88,9 +95,9 @@ pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<()
     let allowed = match (actor.role, action) {
         (Role::Admin, _) => true,
         (Role::User, Action::Administer) => false,
-        (Role::User, Action::Delete) => !matches!(resource, Resource::User | Resource::Pipeline),
-        (Role::User, _) => !matches!(resource, Resource::User),
-        (Role::Guest, Action::Read) => !matches!(resource, Resource::User),
+        (Role::User, Action::Delete) => !matches!(resource, Resource::User | Resource::Pipeline | Resource::Audit),
+        (Role::User, _) => !matches!(resource, Resource::User | Resource::Audit),
+        (Role::Guest, Action::Read) => !matches!(resource, Resource::User | Resource::Audit),
         (Role::Guest, _) => false,
     };
     if allowed {
@@ -125,6 +132,9 @@ mod tests {
             (Role::User, Administer, Pipeline, false),
             (Role::User, Create, User, false),
             (Role::Admin, Administer, User, true),
+            (Role::Admin, Read, Audit, true),
+            (Role::User, Read, Audit, false),
+            (Role::Guest, Read, Audit, false),
             (Role::Admin, Delete, Pipeline, true),
         ];
         for (role, action, resource, expected) in cases {

@@ -5,6 +5,7 @@
 //! ask the [`gate`] before touching personal data and write through `obhut-store`. Neither
 //! surface holds business rules, and the CLI calls the same services.
 
+pub mod access_log;
 pub mod api;
 pub mod app;
 pub mod auth;

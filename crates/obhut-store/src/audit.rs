@@ -2,6 +2,7 @@
 //! canonical encoding (Art. 5(2) GDPR: the controller shows compliance). Events are written
 //! in the same transaction as the change they record, so there is no change without its event.
 
+use crate::crypto::Crypto;
 use crate::{Conn, Result};
 use sha2::{Digest, Sha256};
 
@@ -17,6 +18,8 @@ pub struct AuditEntry {
     pub fields: Vec<String>,
     /// Sealed detail (before/after values), encrypted under the subject's key.
     pub detail: Option<Vec<u8>>,
+    /// The purpose an access of personal data was made for (reads, exports, disclosures).
+    pub purpose: Option<String>,
 }
 
 /// Length-prefixed fields: no two different events encode alike.
@@ -35,6 +38,10 @@ pub fn canonical(seq: i64, at: i64, e: &AuditEntry) -> Vec<u8> {
     put(e.subject_id.as_deref().unwrap_or("").as_bytes());
     put(e.fields.join(",").as_bytes());
     put(e.detail.as_deref().unwrap_or(&[]));
+    // Appended last, so events written before purposes existed hash as they did.
+    if let Some(p) = e.purpose.as_deref().filter(|p| !p.is_empty()) {
+        put(p.as_bytes());
+    }
     out
 }
 
@@ -45,21 +52,24 @@ pub fn chain_hash(prev: &[u8], seq: i64, at: i64, e: &AuditEntry) -> Vec<u8> {
     h.finalize().to_vec()
 }
 
-/// Takes the audit head's row lock. Every writing transaction calls this first, so writers
+/// Takes the chain head's row lock. Every writing transaction calls this first, so writers
 /// queue here (SQLite then never meets a stale snapshot) and the chain never forks, whether
 /// the writer is the server or a CLI command running beside it.
 pub async fn lock_head(conn: &mut Conn) -> Result<()> {
-    sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(&mut *conn).await?;
+    sqlx::query("UPDATE chain_head SET seq = seq WHERE id = 1").execute(&mut *conn).await?;
     Ok(())
 }
 
-/// Appends events in order; returns the sequence number of the last.
-pub async fn append(conn: &mut Conn, at: i64, entries: &[AuditEntry]) -> Result<i64> {
-    let (mut seq, mut prev): (i64, Vec<u8>) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
-    const COLS: usize = 11;
+/// Appends events in order and signs the new head; returns the sequence number of the last.
+pub async fn append(conn: &mut Conn, crypto: &Crypto, at: i64, entries: &[AuditEntry]) -> Result<i64> {
+    if entries.is_empty() {
+        return Ok(0);
+    }
+    let (mut seq, mut prev): (i64, Vec<u8>) = sqlx::query_as("SELECT seq, hash FROM chain_head WHERE id = 1").fetch_one(&mut *conn).await?;
+    const COLS: usize = 12;
     for chunk in entries.chunks(crate::rows_per_insert(COLS)) {
         let sql = format!(
-            "INSERT INTO audit_events (seq, at, actor, action, record_type, record_id, subject_id, fields, detail, prev_hash, hash) VALUES {}",
+            "INSERT INTO audit_events (seq, at, actor, action, record_type, record_id, subject_id, fields, detail, purpose, prev_hash, hash) VALUES {}",
             crate::values_placeholders(conn, chunk.len(), COLS)
         );
         let mut q = sqlx::query(&sql);
@@ -76,14 +86,133 @@ pub async fn append(conn: &mut Conn, at: i64, entries: &[AuditEntry]) -> Result<
                 .bind(e.subject_id.clone())
                 .bind(e.fields.join(","))
                 .bind(e.detail.clone())
+                .bind(e.purpose.clone().unwrap_or_default())
                 .bind(prev.clone())
                 .bind(hash.clone());
             prev = hash;
         }
         q.execute(&mut *conn).await?;
     }
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1").bind(seq).bind(prev).execute(&mut *conn).await?;
+    let mac = crypto.checkpoint(seq, &prev);
+    sqlx::query("UPDATE chain_head SET seq = $1, hash = $2, mac = $3 WHERE id = 1")
+        .bind(seq)
+        .bind(prev)
+        .bind(mac)
+        .execute(&mut *conn)
+        .await?;
     Ok(seq)
+}
+
+/// Signs a head that has no MAC yet (a database from before heads were signed).
+pub async fn sign_unsigned_head(conn: &mut Conn, crypto: &Crypto) -> Result<()> {
+    let (seq, hash, mac): (i64, Vec<u8>, Vec<u8>) =
+        sqlx::query_as("SELECT seq, hash, mac FROM chain_head WHERE id = 1").fetch_one(&mut *conn).await?;
+    if mac.is_empty() {
+        sqlx::query("UPDATE chain_head SET mac = $1 WHERE id = 1 AND seq = $2")
+            .bind(crypto.checkpoint(seq, &hash))
+            .bind(seq)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// What `audit verify` found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Verification {
+    pub intact: bool,
+    /// Events checked.
+    pub events: i64,
+    /// The sequence number the head names.
+    pub head_seq: i64,
+    /// The first event that is wrong (or where one is missing), and what is wrong.
+    pub first_bad_seq: Option<i64>,
+    pub problem: Option<String>,
+}
+
+/// Walks the whole chain in order: each event must follow the one before without a gap, name
+/// its predecessor's hash, and hash to what it stores; the last must be what the signed head
+/// names. Reports the first event that breaks any of it.
+pub async fn verify(conn: &mut Conn, crypto: &Crypto) -> Result<Verification> {
+    let sqlite = conn.backend_name() == "SQLite";
+    // A tampered hash column may hold text; read every byte column as bytes.
+    let blob = |c: &str| if sqlite { format!("CAST({c} AS BLOB)") } else { c.to_string() };
+    let sql = format!(
+        "SELECT seq, at, actor, action, record_type, record_id, subject_id, fields, {}, purpose, {}, {} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 10000",
+        blob("detail"),
+        blob("prev_hash"),
+        blob("hash")
+    );
+    let (head_seq, head_hash, head_mac): (i64, Vec<u8>, Vec<u8>) =
+        sqlx::query_as(&format!("SELECT seq, {}, {} FROM chain_head WHERE id = 1", blob("hash"), blob("mac")))
+            .fetch_one(&mut *conn)
+            .await?;
+    let mut out = Verification { intact: true, events: 0, head_seq, first_bad_seq: None, problem: None };
+    let fail = |out: &mut Verification, seq: i64, problem: String| {
+        out.intact = false;
+        out.first_bad_seq = Some(seq);
+        out.problem = Some(problem);
+    };
+    let mut prev_seq = 0i64;
+    let mut prev_hash: Vec<u8> = vec![0u8; 32];
+    loop {
+        let rows: Vec<VerifyRow> = sqlx::query_as(&sql).bind(prev_seq).fetch_all(&mut *conn).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in rows {
+            let ev = from_verify_row(r);
+            out.events += 1;
+            if ev.seq != prev_seq + 1 {
+                fail(&mut out, prev_seq + 1, format!("event {} is missing (the next stored event is {})", prev_seq + 1, ev.seq));
+                return Ok(out);
+            }
+            if ev.prev_hash != prev_hash {
+                fail(&mut out, ev.seq, format!("event {} does not follow event {}: the chain was broken here", ev.seq, prev_seq));
+                return Ok(out);
+            }
+            if chain_hash(&prev_hash, ev.seq, ev.at, &ev.entry) != ev.hash {
+                fail(&mut out, ev.seq, format!("event {} was changed: its content does not match its hash", ev.seq));
+                return Ok(out);
+            }
+            prev_seq = ev.seq;
+            prev_hash = ev.hash;
+        }
+    }
+    if head_seq != prev_seq {
+        let (seq, what) = if head_seq > prev_seq {
+            (prev_seq + 1, format!("events {}–{head_seq} are missing: the log was cut off after event {prev_seq}", prev_seq + 1))
+        } else {
+            (head_seq + 1, format!("events after {head_seq} are not covered by the signed head"))
+        };
+        fail(&mut out, seq, what);
+    } else if head_hash != prev_hash {
+        fail(&mut out, prev_seq, format!("the head does not match event {prev_seq}"));
+    } else if !(head_mac.is_empty() && head_seq == 0) && head_mac != crypto.checkpoint(head_seq, &head_hash) {
+        fail(&mut out, head_seq, "the head's signature is wrong: it was rewritten without the master key".into());
+    }
+    Ok(out)
+}
+
+type VerifyRow = (i64, i64, String, String, String, Option<String>, Option<String>, String, Option<Vec<u8>>, String, Vec<u8>, Vec<u8>);
+
+fn from_verify_row(r: VerifyRow) -> AuditEvent {
+    AuditEvent {
+        seq: r.0,
+        at: r.1,
+        entry: AuditEntry {
+            actor: r.2,
+            action: r.3,
+            record_type: r.4,
+            record_id: r.5,
+            subject_id: r.6,
+            fields: if r.7.is_empty() { vec![] } else { r.7.split(',').map(str::to_string).collect() },
+            detail: r.8,
+            purpose: Some(r.9).filter(|p| !p.is_empty()),
+        },
+        prev_hash: r.10,
+        hash: r.11,
+    }
 }
 
 /// A stored event, as the audit browser and `audit verify` read it.
@@ -96,27 +225,14 @@ pub struct AuditEvent {
     pub hash: Vec<u8>,
 }
 
-type Row = (i64, i64, String, String, String, Option<String>, Option<String>, String, Option<Vec<u8>>, Vec<u8>, Vec<u8>);
+type Row = VerifyRow;
 
 fn from_row(r: Row) -> AuditEvent {
-    AuditEvent {
-        seq: r.0,
-        at: r.1,
-        entry: AuditEntry {
-            actor: r.2,
-            action: r.3,
-            record_type: r.4,
-            record_id: r.5,
-            subject_id: r.6,
-            fields: if r.7.is_empty() { vec![] } else { r.7.split(',').map(str::to_string).collect() },
-            detail: r.8,
-        },
-        prev_hash: r.9,
-        hash: r.10,
-    }
+    from_verify_row(r)
 }
 
-const SELECT: &str = "SELECT seq, at, actor, action, record_type, record_id, subject_id, fields, detail, prev_hash, hash FROM audit_events";
+const SELECT: &str =
+    "SELECT seq, at, actor, action, record_type, record_id, subject_id, fields, detail, purpose, prev_hash, hash FROM audit_events";
 
 /// Events about one record or subject, newest first.
 pub async fn list_for_record(conn: &mut Conn, record_id: &str, limit: i64) -> Result<Vec<AuditEvent>> {

@@ -98,6 +98,8 @@ pub struct Crypto {
     kek: XChaCha20Poly1305,
     /// HMAC state with the blind-index key already absorbed; cloned per token.
     blind_mac: Hmac<Sha256>,
+    /// HMAC state for the audit chain's head (its checkpoint).
+    checkpoint_mac: Hmac<Sha256>,
 }
 
 impl std::fmt::Debug for Crypto {
@@ -117,9 +119,12 @@ impl Crypto {
         // Both expansions ask for 32 bytes, far below HKDF's limit, so they cannot fail.
         let _ = hk.expand(b"key-encryption-key", kek.as_mut());
         let _ = hk.expand(b"blind-index-key", blind.as_mut());
+        let mut checkpoint = Zeroizing::new([0u8; 64]);
+        let _ = hk.expand(b"audit-checkpoint-key", checkpoint.as_mut());
         // A 64-byte key is exactly SHA-256's block size, so the fixed-size constructor applies.
         let blind_mac = <Hmac<Sha256> as Mac>::new(blind.as_ref().into());
-        Self { kek: XChaCha20Poly1305::new(kek.as_ref().into()), blind_mac }
+        let checkpoint_mac = <Hmac<Sha256> as Mac>::new(checkpoint.as_ref().into());
+        Self { kek: XChaCha20Poly1305::new(kek.as_ref().into()), blind_mac, checkpoint_mac }
     }
 
     pub fn new_subject_key(&self) -> SubjectKey {
@@ -139,6 +144,14 @@ impl Crypto {
         let plain = Zeroizing::new(open_with(&self.kek, subject_id.as_bytes(), wrapped)?);
         let arr: [u8; 32] = plain.as_slice().try_into().map_err(|_| CryptoError::Format)?;
         Ok(SubjectKey(Zeroizing::new(arr)))
+    }
+
+    /// The MAC that signs the audit chain's head: its sequence number and hash.
+    pub fn checkpoint(&self, seq: i64, hash: &[u8]) -> Vec<u8> {
+        let mut mac = self.checkpoint_mac.clone();
+        mac.update(&seq.to_be_bytes());
+        mac.update(hash);
+        mac.finalize().into_bytes().to_vec()
     }
 
     /// The blind index of `value` (already normalised) for lookups of `kind`.

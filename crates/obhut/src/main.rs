@@ -69,6 +69,35 @@ enum Command {
     /// Demo data.
     #[command(subcommand)]
     Demo(DemoCmd),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// The record of processing activities (Art. 30 GDPR).
+    #[command(subcommand)]
+    Ropa(RopaCmd),
+}
+
+#[derive(Subcommand)]
+enum RopaCmd {
+    /// Write the Art. 30 record, generated from the live purpose registry.
+    Export {
+        /// md, html or json.
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Check every event of the hash chain against the signed head. Exits 1, naming the first
+    /// bad event, when an event was changed, removed, inserted or reordered, or the log was cut off.
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -281,6 +310,34 @@ async fn run(cli: Cli) -> Result<()> {
             }
             println!("Obhut serves the web UI and API on {base}");
             obhut_server::server::serve(app, listener).await?;
+        }
+        Command::Audit(AuditCmd::Verify { json }) => {
+            let app = open(&g).await?;
+            let v = services::audit::verify(&app, &Actor::cli()).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else if v.intact {
+                println!("the audit log is intact: {} events, the signed head names event {}", v.events, v.head_seq);
+            }
+            if !v.intact {
+                if !json {
+                    eprintln!(
+                        "the audit log was tampered with at event {}: {}",
+                        v.first_bad_seq.unwrap_or_default(),
+                        v.problem.as_deref().unwrap_or("unknown problem")
+                    );
+                }
+                std::process::exit(1);
+            }
+        }
+        Command::Ropa(RopaCmd::Export { format, output }) => {
+            let format = services::purposes::RopaFormat::parse(&format).map_err(|e| anyhow::anyhow!("--format: {e}"))?;
+            let app = open(&g).await?;
+            let text = services::purposes::ropa(&app, &Actor::cli(), format).await.map_err(explain)?;
+            match output {
+                Some(p) => std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?,
+                None => print!("{text}"),
+            }
         }
         Command::Migrate => {
             let cfg = config(&g)?;

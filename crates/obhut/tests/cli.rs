@@ -88,6 +88,18 @@ fn users_tokens_contacts_import_and_export_from_the_command_line() {
     let o = obhut(d, &["contact", "list", "--json", "--limit", "1"], None);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v["total"], 52);
+    let o = obhut(d, &["audit", "verify"], None);
+    assert!(o.status.success() && text(&o).contains("intact"), "{}", text(&o));
+    let o = obhut(d, &["audit", "verify", "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["intact"], true);
+    assert!(v["events"].as_i64().unwrap_or(0) > 10);
+    for (format, needle) in [("json", "\"controller\""), ("md", "(f) Retention"), ("html", "<h2>")] {
+        let o = obhut(d, &["ropa", "export", "--format", format], None);
+        assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains(needle), "{format}: {}", text(&o));
+    }
+    let o = obhut(d, &["ropa", "export", "--format", "pdf"], None);
+    assert!(!o.status.success() && text(&o).contains("--format"), "{}", text(&o));
 
     let o = obhut(d, &["--database-url", "postgres://nobody@127.0.0.1:1/x", "migrate"], None);
     assert!(!o.status.success() && text(&o).contains("cannot be reached"), "{}", text(&o));

@@ -55,6 +55,7 @@ pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> ServiceR
     let subject = contact.map(|c| c.to_string());
     obhut_store::audit::append(
         &mut tx,
+        &app.store.crypto,
         now,
         &[audit_entry(actor, "activity.create", "activity", id, subject, vec!["subject".into(), "body".into()])],
     )
@@ -86,7 +87,8 @@ pub async fn delete(app: &App, actor: &Actor, id: ActivityId) -> ServiceResult<(
         .contact_id
         .map(|c| c.to_string());
     repo::delete_activity(&mut tx, id).await?;
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "activity.delete", "activity", id, subject, vec![])]).await?;
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "activity.delete", "activity", id, subject, vec![])])
+        .await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(())
 }

@@ -21,7 +21,7 @@ pub async fn create_stage(app: &App, actor: &Actor, input: &StageInput) -> Servi
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::insert_stage(&mut tx, id, &d, now).await?;
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "stage.create", "stage", id, None, vec![])]).await?;
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "stage.create", "stage", id, None, vec![])]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     stages(app, actor).await?.into_iter().find(|s| s.id == id).ok_or(ServiceError::NotFound("stage"))
 }
@@ -39,7 +39,7 @@ pub async fn update_stage(app: &App, actor: &Actor, id: StageId, input: &StageIn
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::update_stage(&mut tx, id, &d).await?;
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "stage.update", "stage", id, None, vec![])]).await?;
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "stage.update", "stage", id, None, vec![])]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     stages(app, actor).await?.into_iter().find(|s| s.id == id).ok_or(ServiceError::NotFound("stage"))
 }
@@ -51,7 +51,7 @@ pub async fn delete_stage(app: &App, actor: &Actor, id: StageId) -> ServiceResul
     if !repo::delete_stage(&mut tx, id).await? {
         return Err(ServiceError::NotFound("stage"));
     }
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "stage.delete", "stage", id, None, vec![])]).await?;
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "stage.delete", "stage", id, None, vec![])]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(())
 }
@@ -95,8 +95,13 @@ pub async fn create(app: &App, actor: &Actor, input: &DealInput) -> ServiceResul
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::insert_deal(&mut tx, id, &d, stage, now).await?;
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "deal.create", "deal", id, d.contact_id.map(|c| c.to_string()), vec![])])
-        .await?;
+    obhut_store::audit::append(
+        &mut tx,
+        &app.store.crypto,
+        now,
+        &[audit_entry(actor, "deal.create", "deal", id, d.contact_id.map(|c| c.to_string()), vec![])],
+    )
+    .await?;
     let r = repo::find_deal(&mut tx, id).await?.ok_or(ServiceError::NotFound("deal"))?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(r)
@@ -117,8 +122,13 @@ pub async fn update(app: &App, actor: &Actor, id: DealId, patch: DealInput, expe
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::update_deal(&mut tx, id, &d, stage, expected_version.unwrap_or(current.version), now).await?;
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "deal.update", "deal", id, d.contact_id.map(|c| c.to_string()), vec![])])
-        .await?;
+    obhut_store::audit::append(
+        &mut tx,
+        &app.store.crypto,
+        now,
+        &[audit_entry(actor, "deal.update", "deal", id, d.contact_id.map(|c| c.to_string()), vec![])],
+    )
+    .await?;
     let r = repo::find_deal(&mut tx, id).await?.ok_or(ServiceError::NotFound("deal"))?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(r)
@@ -131,7 +141,7 @@ pub async fn delete(app: &App, actor: &Actor, id: DealId) -> ServiceResult<()> {
     if !repo::delete_deal(&mut tx, id).await? {
         return Err(ServiceError::NotFound("deal"));
     }
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "deal.delete", "deal", id, None, vec![])]).await?;
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "deal.delete", "deal", id, None, vec![])]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(())
 }

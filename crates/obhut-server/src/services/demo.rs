@@ -45,6 +45,7 @@ pub async fn seed(
     }
     obhut_store::audit::append(
         &mut tx,
+        &app.store.crypto,
         now,
         &[audit_entry(actor, "demo.seed.organizations", "organization", "*", None, vec![format!("count={org_count}")])],
     )
@@ -76,7 +77,7 @@ pub async fn seed(
                 audit_entry(actor, "contact.create", "contact", id, Some(id.to_string()), super::contacts::present_fields(&d.personal))
             })
             .collect();
-        obhut_store::audit::append(&mut tx, now, &audit).await?;
+        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &audit).await?;
         tx.commit().await.map_err(obhut_store::StoreError::from)?;
         contact_ids.extend(drafts.iter().map(|(id, _)| *id));
         report.contacts = end;
@@ -116,6 +117,7 @@ pub async fn seed(
         obhut_store::activities::insert_activities(&mut tx, crypto, &news, now, &actor.audit_name()).await?;
         obhut_store::audit::append(
             &mut tx,
+            &app.store.crypto,
             now,
             &[audit_entry(actor, "demo.seed.activities", "activity", "*", None, vec![format!("count={}", end - i)])],
         )

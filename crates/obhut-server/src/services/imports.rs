@@ -377,7 +377,7 @@ impl Writer {
         // One event per batch: each contact names this import run as its origin, so the
         // run's events answer who created it, when and from which file.
         audit.push(audit_entry(actor, "contact.import", "import_run", run.id, None, vec![format!("count={n}")]));
-        obhut_store::audit::append(conn, now, &audit).await?;
+        obhut_store::audit::append(conn, &app.store.crypto, now, &audit).await?;
         self.imported += n;
         Ok(())
     }

@@ -2,11 +2,13 @@
 //! trail meet. The API, the web UI, the CLI and jobs all call these.
 
 pub mod activities;
+pub mod audit;
 pub mod contacts;
 pub mod deals;
 pub mod demo;
 pub mod imports;
 pub mod organizations;
+pub mod purposes;
 pub mod tickets;
 pub mod users;
 
@@ -30,6 +32,7 @@ pub(crate) fn audit_entry(
         subject_id: subject,
         fields,
         detail: None,
+        purpose: None,
     }
 }
 

@@ -26,7 +26,13 @@ pub async fn create(app: &App, actor: &Actor, input: &OrganizationInput) -> Serv
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::insert_organization(&mut tx, &app.store.crypto, id, &d, now).await?;
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "organization.create", "organization", id, None, vec![])]).await?;
+    obhut_store::audit::append(
+        &mut tx,
+        &app.store.crypto,
+        now,
+        &[audit_entry(actor, "organization.create", "organization", id, None, vec![])],
+    )
+    .await?;
     let r = repo::find_organization(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("organization"))?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(r)
@@ -52,7 +58,13 @@ pub async fn update(
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::update_organization(&mut tx, &app.store.crypto, id, &d, expected_version.unwrap_or(current.version), now).await?;
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "organization.update", "organization", id, None, vec![])]).await?;
+    obhut_store::audit::append(
+        &mut tx,
+        &app.store.crypto,
+        now,
+        &[audit_entry(actor, "organization.update", "organization", id, None, vec![])],
+    )
+    .await?;
     let r = repo::find_organization(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("organization"))?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(r)
@@ -65,7 +77,13 @@ pub async fn delete(app: &App, actor: &Actor, id: OrganizationId) -> ServiceResu
     if !repo::delete_organization(&mut tx, id).await? {
         return Err(ServiceError::NotFound("organization"));
     }
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "organization.delete", "organization", id, None, vec![])]).await?;
+    obhut_store::audit::append(
+        &mut tx,
+        &app.store.crypto,
+        now,
+        &[audit_entry(actor, "organization.delete", "organization", id, None, vec![])],
+    )
+    .await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(())
 }

@@ -34,6 +34,7 @@ pub async fn create(app: &App, actor: &Actor, input: &TicketInput) -> ServiceRes
     repo::insert_ticket(&mut tx, &app.store.crypto, id, &d, now).await?;
     obhut_store::audit::append(
         &mut tx,
+        &app.store.crypto,
         now,
         &[audit_entry(
             actor,
@@ -72,6 +73,7 @@ pub async fn update(
     repo::update_ticket(&mut tx, &app.store.crypto, id, &d, expected_version.unwrap_or(current.version), now).await?;
     obhut_store::audit::append(
         &mut tx,
+        &app.store.crypto,
         now,
         &[audit_entry(actor, "ticket.update", "ticket", id, d.contact_id.map(|c| c.to_string()), vec![])],
     )
@@ -88,7 +90,7 @@ pub async fn delete(app: &App, actor: &Actor, id: TicketId) -> ServiceResult<()>
     if !repo::delete_ticket(&mut tx, id).await? {
         return Err(ServiceError::NotFound("ticket"));
     }
-    obhut_store::audit::append(&mut tx, now, &[audit_entry(actor, "ticket.delete", "ticket", id, None, vec![])]).await?;
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "ticket.delete", "ticket", id, None, vec![])]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(())
 }

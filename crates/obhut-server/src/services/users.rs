@@ -38,7 +38,7 @@ async fn insert_user(app: &App, actor_name: &str, username: &str, role: Role, pa
     })?;
     let mut e = entry(actor_name, "user.create", Some(id));
     e.fields = vec![format!("role={}", role.as_str())];
-    obhut_store::audit::append(&mut tx, now, &[e]).await?;
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
     let u = repo::find_user(&mut tx, id).await?.ok_or(ServiceError::NotFound("user"))?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(u)
@@ -63,7 +63,7 @@ pub async fn create_token(app: &App, actor: &Actor, username: &str, label: Optio
     let expires = valid_days.map(|d| now + d * 86_400_000);
     let mut tx = app.begin_write().await?;
     repo::insert_token(&mut tx, user.id, &auth::secret_hash(&token), label, now, expires).await?;
-    obhut_store::audit::append(&mut tx, now, &[entry(&actor.audit_name(), "token.create", Some(user.id))]).await?;
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry(&actor.audit_name(), "token.create", Some(user.id))]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(token)
 }
@@ -137,7 +137,7 @@ pub async fn login(app: &App, username: &str, password: &str) -> ServiceResult<(
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     let Some(user) = user.filter(|_| ok) else {
-        obhut_store::audit::append(&mut tx, now, &[entry("anonymous", "login.failed", None)]).await?;
+        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry("anonymous", "login.failed", None)]).await?;
         tx.commit().await.map_err(obhut_store::StoreError::from)?;
         return Err(ServiceError::Unauthorized);
     };
@@ -146,7 +146,7 @@ pub async fn login(app: &App, username: &str, password: &str) -> ServiceResult<(
     let csrf = auth::random_secret("");
     let expires = now + app.config.session_minutes * 60_000;
     repo::insert_session(&mut tx, &auth::secret_hash(&sid), user.id, &csrf, now, expires).await?;
-    obhut_store::audit::append(&mut tx, now, &[entry(&format!("ui:user:{}", user.id), "login", Some(user.id))]).await?;
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry(&format!("ui:user:{}", user.id), "login", Some(user.id))]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok((sid, Session { actor: actor_of(&user, Channel::Ui), csrf, language: user.language.clone(), username: user.username.clone() }))
 }
@@ -188,7 +188,7 @@ pub async fn change_password(app: &App, actor: &Actor, current: &str, new: &str,
     let mut tx = app.begin_write().await?;
     repo::update_password(&mut tx, id, &hash, now).await?;
     repo::delete_sessions_of(&mut tx, id, keep_session.map(auth::secret_hash).as_deref()).await?;
-    obhut_store::audit::append(&mut tx, now, &[entry(&actor.audit_name(), "user.password_change", Some(id))]).await?;
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry(&actor.audit_name(), "user.password_change", Some(id))]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(())
 }
@@ -243,7 +243,7 @@ pub async fn complete_setup(app: &App, token: &str, username: &str, password: &s
     repo::insert_user(&mut tx, id, &username, &hash, Role::Admin, now).await?;
     let mut e = entry("setup", "user.create", Some(id));
     e.fields = vec!["role=admin".into()];
-    obhut_store::audit::append(&mut tx, now, &[e]).await?;
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
     let u = repo::find_user(&mut tx, id).await?.ok_or(ServiceError::NotFound("user"))?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(u)

@@ -1,0 +1,505 @@
+//! Purposes of processing and the record of processing activities (Art. 30(1) GDPR).
+//!
+//! A purpose is the unit the GDPR reasons in: what is done with personal data, on which legal
+//! basis, about whom, with which data, shared with whom, kept how long, protected how. The
+//! registry of purposes *is* the Art. 30 record; the export renders it.
+
+use serde::{Deserialize, Serialize};
+
+/// Art. 6(1) legal bases, with their DPV and DPV-GDPR identifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegalBasis {
+    Consent,
+    Contract,
+    LegalObligation,
+    VitalInterest,
+    PublicTask,
+    LegitimateInterest,
+}
+
+impl LegalBasis {
+    pub fn article(self) -> &'static str {
+        match self {
+            Self::Consent => "Art. 6(1)(a) GDPR",
+            Self::Contract => "Art. 6(1)(b) GDPR",
+            Self::LegalObligation => "Art. 6(1)(c) GDPR",
+            Self::VitalInterest => "Art. 6(1)(d) GDPR",
+            Self::PublicTask => "Art. 6(1)(e) GDPR",
+            Self::LegitimateInterest => "Art. 6(1)(f) GDPR",
+        }
+    }
+    /// The DPV-GDPR identifier (`eu-gdpr:A6-1-a` …).
+    pub fn dpv_gdpr(self) -> &'static str {
+        match self {
+            Self::Consent => "eu-gdpr:A6-1-a",
+            Self::Contract => "eu-gdpr:A6-1-b",
+            Self::LegalObligation => "eu-gdpr:A6-1-c",
+            Self::VitalInterest => "eu-gdpr:A6-1-d",
+            Self::PublicTask => "eu-gdpr:A6-1-e",
+            Self::LegitimateInterest => "eu-gdpr:A6-1-f",
+        }
+    }
+    /// The DPV legal basis concept.
+    pub fn dpv(self) -> &'static str {
+        match self {
+            Self::Consent => "dpv:Consent",
+            Self::Contract => "dpv:Contract",
+            Self::LegalObligation => "dpv:LegalObligation",
+            Self::VitalInterest => "dpv:VitalInterest",
+            Self::PublicTask => "dpv:PublicTask",
+            Self::LegitimateInterest => "dpv:LegitimateInterest",
+        }
+    }
+}
+
+/// Whom data is disclosed to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    pub name: String,
+    /// internal, processor, third_party, authority.
+    pub kind: String,
+    /// ISO country code where the recipient processes the data.
+    pub country: String,
+}
+
+/// A transfer to a third country (Art. 44–49) and what makes it lawful.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    pub country: String,
+    pub recipient: String,
+    /// adequacy_decision, standard_contractual_clauses, binding_corporate_rules, art_49_derogation.
+    pub mechanism: String,
+    /// Where the safeguard is documented (the signed SCCs, the adequacy decision …).
+    pub safeguard_document: String,
+}
+
+/// One purpose of processing: an Art. 30(1) entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purpose {
+    /// Our key, e.g. `newsletter_email`.
+    pub key: String,
+    pub name_de: String,
+    pub name_en: String,
+    pub description: String,
+    /// The DPV purpose concept, e.g. `dpv:DirectMarketing`.
+    pub dpv_purpose: String,
+    pub legal_basis: LegalBasis,
+    /// An Art. 9(2) condition where special categories are processed (`A9-2-a` …).
+    pub special_category_condition: Option<String>,
+    /// The norm or assessment behind the basis: "§ 147 AO", "§ 7 Abs. 3 UWG", the
+    /// legitimate-interest assessment and where it lies.
+    pub basis_reference: String,
+    /// customer, prospect, supplier_vendor, employee …
+    pub data_subject_categories: Vec<String>,
+    /// fideslang-style data categories, e.g. `user.contact.email`.
+    pub data_categories: Vec<String>,
+    pub recipients: Vec<Recipient>,
+    pub transfers: Vec<Transfer>,
+    /// The time limit for erasure: start point and period, in words and in days.
+    pub retention_rule: String,
+    pub retention_days: Option<u32>,
+    /// Technical and organisational measures (Art. 32(1)) that apply beyond the general ones.
+    pub measures: Vec<String>,
+    pub dpia_required: bool,
+    /// Purposes data collected for this one may also serve (Art. 6(4) compatibility).
+    pub compatible_with: Vec<String>,
+    pub active: bool,
+    /// Set by the registry on every change.
+    #[serde(default)]
+    pub version: i64,
+    /// The last review, `YYYY-MM-DD`.
+    pub last_review: String,
+}
+
+impl Purpose {
+    /// What the registry refuses: a purpose without legal basis reference, subjects or data.
+    pub fn check(&self) -> Result<(), String> {
+        let key_ok = !self.key.is_empty()
+            && self.key.len() <= 64
+            && self.key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !key_ok {
+            return Err("key: use 1–64 lowercase letters, digits and _".into());
+        }
+        if self.name_de.trim().is_empty() || self.name_en.trim().is_empty() {
+            return Err("name: give the name in German and English".into());
+        }
+        if self.basis_reference.trim().is_empty() {
+            return Err("basis_reference: name the norm or the legitimate-interest assessment behind the legal basis".into());
+        }
+        if self.data_subject_categories.is_empty() {
+            return Err("data_subject_categories: name whose data this purpose processes".into());
+        }
+        if self.data_categories.is_empty() {
+            return Err("data_categories: name the data this purpose processes".into());
+        }
+        if self.retention_rule.trim().is_empty() {
+            return Err("retention_rule: give the time limit for erasure".into());
+        }
+        if let Some(t) = self.transfers.iter().find(|t| t.mechanism.trim().is_empty() || t.safeguard_document.trim().is_empty()) {
+            return Err(format!("transfers: the transfer to {} needs its mechanism and safeguard document", t.country));
+        }
+        Ok(())
+    }
+}
+
+/// Controller and DPO of the installation: Art. 30(1)(a).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Controller {
+    pub name: String,
+    pub address: String,
+    pub email: String,
+    pub representative: Option<String>,
+    pub joint_controllers: Vec<String>,
+    pub dpo_name: String,
+    pub dpo_email: String,
+    /// Measures that apply to every purpose (Art. 30(1)(g), Art. 32(1)).
+    pub general_measures: Vec<String>,
+}
+
+impl Default for Controller {
+    fn default() -> Self {
+        Self {
+            name: "(to be completed: the company's legal name)".into(),
+            address: "(to be completed: postal address)".into(),
+            email: "(to be completed)".into(),
+            representative: None,
+            joint_controllers: vec![],
+            dpo_name: "(to be completed: data protection officer)".into(),
+            dpo_email: "(to be completed)".into(),
+            general_measures: vec![
+                "Personal data encrypted at rest per data subject (XChaCha20-Poly1305), keys wrapped by a master key kept apart from the data".into(),
+                "Access only through the privacy gate: authenticated staff, role and purpose checked on every read and write".into(),
+                "Tamper-evident audit log (SHA-256 hash chain with a signed head) of every change and every read of personal data".into(),
+                "Passwords hashed with Argon2id; sessions with HttpOnly, SameSite cookies; CSRF protection; failed logins throttled".into(),
+                "Transport encryption (TLS) in front of the server; the server listens on localhost unless configured otherwise".into(),
+                "Backups encrypted; erasure reaches backups by destroying the subject's key".into(),
+            ],
+        }
+    }
+}
+
+/// One row of the default table below, in the order of its columns.
+#[allow(clippy::too_many_arguments)]
+fn p(
+    key: &str,
+    name_de: &str,
+    name_en: &str,
+    description: &str,
+    dpv_purpose: &str,
+    legal_basis: LegalBasis,
+    basis_reference: &str,
+    subjects: &[&str],
+    data: &[&str],
+    retention: (&str, Option<u32>),
+) -> Purpose {
+    Purpose {
+        key: key.into(),
+        name_de: name_de.into(),
+        name_en: name_en.into(),
+        description: description.into(),
+        dpv_purpose: dpv_purpose.into(),
+        legal_basis,
+        special_category_condition: None,
+        basis_reference: basis_reference.into(),
+        data_subject_categories: subjects.iter().map(|s| s.to_string()).collect(),
+        data_categories: data.iter().map(|s| s.to_string()).collect(),
+        recipients: vec![Recipient { name: "Sales and service staff".into(), kind: "internal".into(), country: "DE".into() }],
+        transfers: vec![],
+        retention_rule: retention.0.into(),
+        retention_days: retention.1,
+        measures: vec![],
+        dpia_required: false,
+        compatible_with: vec![],
+        active: true,
+        version: 1,
+        last_review: String::new(),
+    }
+}
+
+const CONTACT: [&str; 4] = ["user.name", "user.contact.email", "user.contact.phone_number", "user.contact.address"];
+
+/// The registry a new installation starts with: what a German company's CRM typically does.
+pub fn default_purposes(today: &str) -> Vec<Purpose> {
+    let mut v = vec![
+        p(
+            "contract",
+            "Vertragsdurchführung",
+            "Contract performance",
+            "Preparing, concluding and performing contracts with customers: offers, orders, delivery, invoicing, correspondence.",
+            "dpv:ServiceProvision",
+            LegalBasis::Contract,
+            "Art. 6(1)(b) GDPR: the contract or steps at the customer's request before it",
+            &["customer", "prospect"],
+            &["user.name", "user.contact.email", "user.contact.phone_number", "user.contact.address", "user.contact.organization", "user.job_title"],
+            ("3 years after the end of the calendar year of the last contract contact (§ 195 BGB limitation period), unless a retention duty applies", Some(3 * 365)),
+        ),
+        p(
+            "customer_service",
+            "Kundenservice",
+            "Customer service",
+            "Answering enquiries, handling complaints and service cases (tickets) of customers.",
+            "dpv:CustomerCare",
+            LegalBasis::Contract,
+            "Art. 6(1)(b) GDPR; for enquiries outside a contract Art. 6(1)(f), interest in answering the enquiry",
+            &["customer", "prospect"],
+            &CONTACT,
+            ("3 years after the case was closed", Some(3 * 365)),
+        ),
+        p(
+            "accounting_retention",
+            "Aufbewahrung nach Handels- und Steuerrecht",
+            "Retention under commercial and tax law",
+            "Keeping business letters, vouchers and books for the statutory periods; the data is restricted, not used otherwise.",
+            "dpv:LegalCompliance",
+            LegalBasis::LegalObligation,
+            "§ 257 HGB, § 147 AO (10 years books, 8 years vouchers, 6 years business letters)",
+            &["customer", "supplier_vendor"],
+            &["user.name", "user.contact.address", "user.contact.organization", "user.financial.bank_account"],
+            ("6, 8 or 10 years from the end of the calendar year in which the document was made or received, by document type", Some(10 * 365)),
+        ),
+        p(
+            "newsletter_email",
+            "Newsletter per E-Mail",
+            "Newsletter by email",
+            "Sending the newsletter to people who asked for it by double opt-in.",
+            "dpv:DirectMarketing",
+            LegalBasis::Consent,
+            "Art. 6(1)(a) GDPR with § 7 Abs. 2 Nr. 2 UWG (prior express consent, double opt-in); for existing customers § 7 Abs. 3 UWG",
+            &["customer", "prospect"],
+            &["user.name", "user.contact.email"],
+            ("Until consent is withdrawn; proof of consent kept 3 years after", None),
+        ),
+        p(
+            "phone_marketing",
+            "Telefonwerbung",
+            "Phone marketing",
+            "Calls offering our products to consumers who consented and to businesses with a presumed consent.",
+            "dpv:DirectMarketing",
+            LegalBasis::Consent,
+            "§ 7 Abs. 2 Nr. 1 UWG: prior express consent of consumers, presumed consent of businesses; § 7a UWG proof kept 5 years",
+            &["customer", "prospect"],
+            &["user.name", "user.contact.phone_number"],
+            ("Until consent is withdrawn or objected to; consent proof 5 years after it was given and after each use (§ 7a UWG)", Some(5 * 365)),
+        ),
+        p(
+            "postal_marketing",
+            "Briefwerbung",
+            "Postal marketing",
+            "Sending offers by post to customers and prospects who have not objected.",
+            "dpv:DirectMarketing",
+            LegalBasis::LegitimateInterest,
+            "Art. 6(1)(f) GDPR, recital 47: direct marketing; assessment in the DPO's file 'LIA Briefwerbung'; ends on objection (Art. 21(3))",
+            &["customer", "prospect"],
+            &["user.name", "user.contact.address"],
+            ("Until objection, else 3 years after the last contact", Some(3 * 365)),
+        ),
+        p(
+            "b2b_prospecting",
+            "Neukundengewinnung B2B",
+            "B2B prospecting",
+            "Contacting contact persons of businesses about our products, based on their business role.",
+            "dpv:CustomerRelationshipManagement",
+            LegalBasis::LegitimateInterest,
+            "Art. 6(1)(f) GDPR; assessment in the DPO's file 'LIA B2B'; phone only with presumed consent (§ 7 Abs. 2 Nr. 1 UWG), email only with consent",
+            &["prospect"],
+            &["user.name", "user.contact.email", "user.contact.phone_number", "user.contact.organization", "user.job_title"],
+            ("2 years after the last contact without a business relationship", Some(2 * 365)),
+        ),
+    ];
+    for x in &mut v {
+        x.last_review = today.to_string();
+        x.measures = vec!["Access limited to the roles that need this purpose".into()];
+    }
+    // Data collected to perform the contract may serve its service and its retention.
+    v[0].compatible_with = vec!["customer_service".into(), "accounting_retention".into()];
+    v[1].compatible_with = vec!["contract".into()];
+    v[3].recipients.push(Recipient {
+        name: "Email delivery service (processor, Art. 28)".into(),
+        kind: "processor".into(),
+        country: "DE".into(),
+    });
+    v
+}
+
+/// The Art. 30 record as JSON: our keys with the DPV identifiers beside them.
+pub fn ropa_json(controller: &Controller, purposes: &[Purpose], generated_at: &str) -> serde_json::Value {
+    let entries: Vec<serde_json::Value> = purposes
+        .iter()
+        .filter(|p| p.active)
+        .map(|p| {
+            serde_json::json!({
+                "purpose": {"key": p.key, "name_de": p.name_de, "name_en": p.name_en, "description": p.description, "dpv": p.dpv_purpose},
+                "legal_basis": {"key": p.legal_basis, "article": p.legal_basis.article(), "dpv": p.legal_basis.dpv(), "dpv_gdpr": p.legal_basis.dpv_gdpr(),
+                    "reference": p.basis_reference, "special_category_condition": p.special_category_condition},
+                "data_subject_categories": p.data_subject_categories,
+                "data_categories": p.data_categories,
+                "recipients": p.recipients,
+                "third_country_transfers": p.transfers,
+                "retention": {"rule": p.retention_rule, "days": p.retention_days},
+                "technical_and_organisational_measures": p.measures,
+                "dpia_required": p.dpia_required,
+                "version": p.version,
+                "last_review": p.last_review,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "record_of_processing_activities": "Art. 30(1) GDPR",
+        "generated_at": generated_at,
+        "controller": {"name": controller.name, "address": controller.address, "email": controller.email,
+            "representative": controller.representative, "joint_controllers": controller.joint_controllers},
+        "data_protection_officer": {"name": controller.dpo_name, "email": controller.dpo_email},
+        "general_technical_and_organisational_measures": controller.general_measures,
+        "processing_activities": entries,
+    })
+}
+
+/// The Art. 30 record in Markdown, one section per purpose with every Art. 30(1) item.
+pub fn ropa_markdown(controller: &Controller, purposes: &[Purpose], generated_at: &str) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+    let _ = writeln!(s, "# Record of processing activities (Art. 30(1) GDPR)\n");
+    let _ = writeln!(s, "Generated {generated_at} from the live purpose registry.\n");
+    let _ = writeln!(s, "## (a) Controller and data protection officer\n");
+    let _ = writeln!(s, "- Controller: {}, {} ({})", controller.name, controller.address, controller.email);
+    if let Some(r) = &controller.representative {
+        let _ = writeln!(s, "- Representative: {r}");
+    }
+    let _ = writeln!(s, "- Joint controllers: {}", list(&controller.joint_controllers));
+    let _ = writeln!(s, "- Data protection officer: {} ({})\n", controller.dpo_name, controller.dpo_email);
+    let _ = writeln!(s, "## (g) General technical and organisational measures\n");
+    for m in &controller.general_measures {
+        let _ = writeln!(s, "- {m}");
+    }
+    for p in purposes.iter().filter(|p| p.active) {
+        let _ = writeln!(s, "\n## {} / {} (`{}`, version {})\n", p.name_de, p.name_en, p.key, p.version);
+        let _ = writeln!(s, "- (b) Purpose: {} ({})", p.description, p.dpv_purpose);
+        let _ = writeln!(
+            s,
+            "- Legal basis: {} ({}, {}); {}",
+            p.legal_basis.article(),
+            p.legal_basis.dpv(),
+            p.legal_basis.dpv_gdpr(),
+            p.basis_reference
+        );
+        if let Some(c) = &p.special_category_condition {
+            let _ = writeln!(s, "- Special categories: Art. 9(2) condition {c}");
+        }
+        let _ = writeln!(s, "- (c) Data subjects: {}", list(&p.data_subject_categories));
+        let _ = writeln!(s, "- (c) Data categories: {}", list(&p.data_categories));
+        let recipients: Vec<String> = p.recipients.iter().map(|r| format!("{} ({}, {})", r.name, r.kind, r.country)).collect();
+        let _ = writeln!(s, "- (d) Recipients: {}", list(&recipients));
+        let transfers: Vec<String> = p
+            .transfers
+            .iter()
+            .map(|t| format!("{} to {} under {} ({})", t.recipient, t.country, t.mechanism, t.safeguard_document))
+            .collect();
+        let _ = writeln!(s, "- (e) Third-country transfers: {}", if transfers.is_empty() { "none".into() } else { transfers.join("; ") });
+        let _ = writeln!(s, "- (f) Retention / erasure: {}", p.retention_rule);
+        let _ = writeln!(s, "- (g) Measures: {}", list(&p.measures));
+        let _ = writeln!(s, "- DPIA required: {}; last review: {}", if p.dpia_required { "yes" } else { "no" }, p.last_review);
+    }
+    s
+}
+
+/// The Art. 30 record as a self-contained HTML page (the Markdown's content, escaped).
+pub fn ropa_html(controller: &Controller, purposes: &[Purpose], generated_at: &str) -> String {
+    let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let mut body = String::new();
+    let mut in_list = false;
+    for line in ropa_markdown(controller, purposes, generated_at).lines() {
+        let close = |body: &mut String, in_list: &mut bool| {
+            if *in_list {
+                body.push_str("</ul>\n");
+                *in_list = false;
+            }
+        };
+        if let Some(h) = line.strip_prefix("# ") {
+            close(&mut body, &mut in_list);
+            body.push_str(&format!("<h1>{}</h1>\n", esc(h)));
+        } else if let Some(h) = line.strip_prefix("## ") {
+            close(&mut body, &mut in_list);
+            body.push_str(&format!("<h2>{}</h2>\n", esc(&h.replace('`', ""))));
+        } else if let Some(item) = line.strip_prefix("- ") {
+            if !in_list {
+                body.push_str("<ul>\n");
+                in_list = true;
+            }
+            body.push_str(&format!("<li>{}</li>\n", esc(item)));
+        } else if !line.trim().is_empty() {
+            close(&mut body, &mut in_list);
+            body.push_str(&format!("<p>{}</p>\n", esc(line)));
+        }
+    }
+    if in_list {
+        body.push_str("</ul>\n");
+    }
+    format!("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Record of processing activities</title></head>\n<body>\n{body}</body></html>\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_registry_is_complete_and_every_entry_checks() {
+        let v = default_purposes("2026-11-23");
+        assert_eq!(v.len(), 7);
+        for p in &v {
+            p.check().unwrap_or_else(|e| unreachable!("{}: {e}", p.key));
+        }
+        assert!(v.iter().any(|p| p.key == "newsletter_email" && p.legal_basis == LegalBasis::Consent));
+    }
+
+    #[test]
+    fn a_purpose_without_basis_reference_or_data_is_refused() {
+        let mut p = default_purposes("2026-11-23").remove(0);
+        p.basis_reference = " ".into();
+        assert!(p.check().unwrap_err().starts_with("basis_reference"));
+        let mut p = default_purposes("2026-11-23").remove(0);
+        p.data_categories.clear();
+        assert!(p.check().unwrap_err().starts_with("data_categories"));
+        let mut p = default_purposes("2026-11-23").remove(0);
+        p.key = "Bad Key".into();
+        assert!(p.check().is_err());
+    }
+
+    #[test]
+    fn the_record_names_every_art_30_item_in_each_format() {
+        let v = default_purposes("2026-11-23");
+        let c = Controller::default();
+        let json = ropa_json(&c, &v, "2026-11-23").to_string();
+        for k in [
+            "controller",
+            "legal_basis",
+            "eu-gdpr:A6-1-a",
+            "data_subject_categories",
+            "data_categories",
+            "recipients",
+            "third_country_transfers",
+            "retention",
+            "technical_and_organisational_measures",
+            "newsletter_email",
+        ] {
+            assert!(json.contains(k), "JSON lacks {k}");
+        }
+        let md = ropa_markdown(&c, &v, "2026-11-23");
+        for k in [
+            "(a) Controller",
+            "(b) Purpose",
+            "(c) Data subjects",
+            "(d) Recipients",
+            "(e) Third-country",
+            "(f) Retention",
+            "(g) Measures",
+            "§ 147 AO",
+        ] {
+            assert!(md.contains(k), "Markdown lacks {k}");
+        }
+        let html = ropa_html(&c, &v, "2026-11-23");
+        assert!(html.contains("<h2>Newsletter per E-Mail / Newsletter by email (newsletter_email, version 1)</h2>"), "{html}");
+        assert!(!html.contains("<script"));
+    }
+}

@@ -1,0 +1,57 @@
+//! The access log: every read of personal data becomes an audit event (who, which subject,
+//! which fields, for which purpose) before the data is handed out.
+//!
+//! Reads are many and small, so they are committed in groups: each reader queues its event
+//! and waits; one task appends everything queued so far in one transaction, commits once, and
+//! answers all of them. A read returns only after its event is durable, and a thousand
+//! concurrent readers cost one commit, not a thousand.
+
+use obhut_store::audit::AuditEntry;
+use obhut_store::Store;
+use tokio::sync::{mpsc, oneshot};
+
+type Request = (AuditEntry, i64, oneshot::Sender<Result<(), String>>);
+
+/// Most events in one commit.
+const GROUP: usize = 2_000;
+
+#[derive(Clone)]
+pub struct AccessLog {
+    queue: mpsc::Sender<Request>,
+}
+
+impl AccessLog {
+    /// Starts the writer task; it ends when the last handle is dropped.
+    pub fn start(store: Store) -> Self {
+        let (queue, receive) = mpsc::channel(GROUP * 4);
+        tokio::spawn(write_groups(store, receive));
+        Self { queue }
+    }
+
+    /// Appends one access event and waits until it is committed.
+    pub async fn record(&self, entry: AuditEntry, at: i64) -> Result<(), String> {
+        let (done, wait) = oneshot::channel();
+        self.queue.send((entry, at, done)).await.map_err(|_| "the access log is closed".to_string())?;
+        wait.await.map_err(|_| "the access log stopped".to_string())?
+    }
+}
+
+async fn write_groups(store: Store, mut receive: mpsc::Receiver<Request>) {
+    let mut group: Vec<Request> = Vec::with_capacity(GROUP);
+    while receive.recv_many(&mut group, GROUP).await > 0 {
+        let at = group.iter().map(|r| r.1).max().unwrap_or_default();
+        let entries: Vec<AuditEntry> = group.iter().map(|r| r.0.clone()).collect();
+        let result = commit(&store, at, &entries).await.map_err(|e| e.to_string());
+        for (_, _, done) in group.drain(..) {
+            let _ = done.send(result.clone());
+        }
+    }
+}
+
+async fn commit(store: &Store, at: i64, entries: &[AuditEntry]) -> obhut_store::Result<()> {
+    let mut tx = store.begin().await?;
+    obhut_store::audit::lock_head(&mut tx).await?;
+    obhut_store::audit::append(&mut tx, &store.crypto, at, entries).await?;
+    tx.commit().await?;
+    Ok(())
+}

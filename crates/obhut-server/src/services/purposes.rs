@@ -1,0 +1,83 @@
+//! The purpose registry (the Art. 30 record) as the DPO sees and exports it.
+
+use super::audit_entry;
+use crate::app::App;
+use crate::error::ServiceResult;
+use crate::gate::{authorize, Action, Actor, Resource};
+use obhut_core::purpose::{default_purposes, ropa_html, ropa_json, ropa_markdown, Purpose};
+
+/// Formats of the Art. 30 export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RopaFormat {
+    Markdown,
+    Html,
+    Json,
+}
+
+impl RopaFormat {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "md" | "markdown" => Ok(Self::Markdown),
+            "html" => Ok(Self::Html),
+            "json" => Ok(Self::Json),
+            other => Err(format!("unknown format '{other}': use md, html or json")),
+        }
+    }
+}
+
+/// Seeds the registry of a new installation with the usual purposes of a German company,
+/// inside the caller's transaction (which holds the chain head). Returns how many it added.
+pub async fn seed_defaults(app: &App, tx: &mut obhut_store::Conn) -> ServiceResult<usize> {
+    if !obhut_store::purposes::list_purposes(tx).await?.is_empty() {
+        return Ok(0);
+    }
+    let now = app.now_ms();
+    let today = app.clock.now().date().to_string();
+    let system = Actor::system();
+    let mut events = Vec::new();
+    let purposes = default_purposes(&today);
+    for p in &purposes {
+        let version = obhut_store::purposes::save_purpose(tx, p, now, &system.audit_name()).await?;
+        events.push(audit_entry(&system, "purpose.create", "purpose", &p.key, None, vec![format!("version={version}")]));
+    }
+    obhut_store::audit::append(tx, &app.store.crypto, now, &events).await?;
+    Ok(purposes.len())
+}
+
+pub async fn list(app: &App, actor: &Actor) -> ServiceResult<Vec<Purpose>> {
+    authorize(actor, Action::Read, Resource::Audit)?;
+    let mut conn = app.conn().await?;
+    Ok(obhut_store::purposes::list_purposes(&mut conn).await?)
+}
+
+/// The Art. 30 record, generated from the live registry.
+pub async fn ropa(app: &App, actor: &Actor, format: RopaFormat) -> ServiceResult<String> {
+    authorize(actor, Action::Read, Resource::Audit)?;
+    let mut conn = app.conn().await?;
+    let purposes = obhut_store::purposes::list_purposes(&mut conn).await?;
+    let controller = obhut_store::purposes::controller(&mut conn).await?;
+    let at = app.clock.now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    Ok(match format {
+        RopaFormat::Markdown => ropa_markdown(&controller, &purposes, &at),
+        RopaFormat::Html => ropa_html(&controller, &purposes, &at),
+        RopaFormat::Json => serde_json::to_string_pretty(&ropa_json(&controller, &purposes, &at)).unwrap_or_default(),
+    })
+}
+
+/// Saves a changed or new purpose as its next version, audited. A purpose without legal basis
+/// reference, data subjects, data categories or retention is refused, naming the field.
+pub async fn save(app: &App, actor: &Actor, p: &Purpose) -> ServiceResult<i64> {
+    authorize(actor, Action::Administer, Resource::Audit)?;
+    if let Err(e) = p.check() {
+        let (field, message) = e.split_once(": ").unwrap_or(("", e.as_str()));
+        return Err(crate::error::ServiceError::field(field, message));
+    }
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    let version = obhut_store::purposes::save_purpose(&mut tx, p, now, &actor.audit_name()).await?;
+    let action = if version == 1 { "purpose.create" } else { "purpose.update" };
+    let event = audit_entry(actor, action, "purpose", &p.key, None, vec![format!("version={version}")]);
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[event]).await?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(version)
+}

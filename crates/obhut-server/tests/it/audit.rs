@@ -1,0 +1,172 @@
+//! The audit trail: reads are logged with their purpose, and `verify` finds every kind of
+//! tampering with the chain, on both backends.
+
+use crate::common::{spawn_app, Backend, TestApp};
+use obhut_core::user::Role;
+use obhut_server::services::audit::verify;
+use obhut_server::Actor;
+use serde_json::json;
+
+crate::on_both_backends!(
+    reads_are_logged_with_their_purpose_and_the_intact_chain_verifies,
+    deleting_an_event_in_the_middle_is_found,
+    cutting_off_the_newest_events_is_found,
+    changing_an_event_is_found,
+    reordering_events_is_found,
+    rewinding_the_head_without_the_key_is_found,
+    the_purpose_registry_is_seeded_versioned_audited_and_exported,
+);
+
+/// An app with three contacts, each created and read once through the API.
+async fn seeded(b: Backend) -> (TestApp, Vec<String>) {
+    let t = spawn_app(b).await;
+    let token = t.user_token("u1", Role::User).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let r = t
+            .client
+            .post(t.url("/api/v1/contacts"))
+            .bearer_auth(&token)
+            .json(&json!({"given_name": "Vera", "family_name": format!("Kette{i}"), "email": format!("kette{i}@example.org")}))
+            .send()
+            .await
+            .expect("send");
+        let v: serde_json::Value = r.json().await.expect("json");
+        let id = v["id"].as_str().expect("id").to_string();
+        let r = t.client.get(t.url(&format!("/api/v1/contacts/{id}"))).bearer_auth(&token).send().await.expect("send");
+        assert_eq!(r.status().as_u16(), 200);
+        ids.push(id);
+    }
+    (t, ids)
+}
+
+async fn exec(t: &TestApp, sql: &str) {
+    let mut conn = t.app.store.pool.acquire().await.expect("conn");
+    sqlx::query(sql).execute(&mut *conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+async fn max_seq(t: &TestApp) -> i64 {
+    let mut conn = t.app.store.pool.acquire().await.expect("conn");
+    sqlx::query_as::<_, (i64,)>("SELECT MAX(seq) FROM audit_events").fetch_one(&mut *conn).await.expect("max").0
+}
+
+async fn reads_are_logged_with_their_purpose_and_the_intact_chain_verifies(b: Backend) {
+    let (t, ids) = seeded(b).await;
+    let v = verify(&t.app, &Actor::cli()).await.expect("verify");
+    assert!(v.intact, "{v:?}");
+    assert_eq!(v.events, v.head_seq);
+    let mut conn = t.app.store.pool.acquire().await.expect("conn");
+    let events = obhut_store::audit::list_for_record(&mut conn, &ids[1], 10).await.expect("events");
+    let read = events.iter().find(|e| e.entry.action == "contact.read").expect("a read event");
+    assert_eq!(read.entry.purpose.as_deref(), Some("contract"));
+    assert_eq!(read.entry.subject_id.as_deref(), Some(ids[1].as_str()));
+    assert!(read.entry.fields.contains(&"family_name".to_string()) && read.entry.fields.contains(&"emails".to_string()));
+    assert!(read.entry.actor.starts_with("api:user:"));
+    // A user may not read the audit trail.
+    let user = Actor { user_id: None, name: "u".into(), role: Role::User, channel: obhut_server::gate::Channel::Api };
+    assert!(verify(&t.app, &user).await.is_err());
+}
+
+async fn deleting_an_event_in_the_middle_is_found(b: Backend) {
+    let (t, _) = seeded(b).await;
+    let middle = max_seq(&t).await / 2;
+    exec(&t, &format!("DELETE FROM audit_events WHERE seq = {middle}")).await;
+    let v = verify(&t.app, &Actor::cli()).await.expect("verify");
+    assert!(!v.intact);
+    assert_eq!(v.first_bad_seq, Some(middle), "{v:?}");
+}
+
+async fn cutting_off_the_newest_events_is_found(b: Backend) {
+    let (t, _) = seeded(b).await;
+    let last = max_seq(&t).await;
+    exec(&t, &format!("DELETE FROM audit_events WHERE seq >= {}", last - 1)).await;
+    let v = verify(&t.app, &Actor::cli()).await.expect("verify");
+    assert!(!v.intact);
+    assert_eq!(v.first_bad_seq, Some(last - 1), "{v:?}");
+    assert!(v.problem.unwrap_or_default().contains("cut off"));
+}
+
+async fn changing_an_event_is_found(b: Backend) {
+    let (t, _) = seeded(b).await;
+    exec(&t, "UPDATE audit_events SET actor = 'someone else' WHERE seq = 3").await;
+    let v = verify(&t.app, &Actor::cli()).await.expect("verify");
+    assert_eq!((v.intact, v.first_bad_seq), (false, Some(3)), "{v:?}");
+    // A changed purpose, too: it is part of what the hash covers.
+    let (t, _) = seeded(b).await;
+    let read: i64 = {
+        let mut conn = t.app.store.pool.acquire().await.expect("conn");
+        sqlx::query_as::<_, (i64,)>("SELECT MIN(seq) FROM audit_events WHERE action = 'contact.read'")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("seq")
+            .0
+    };
+    exec(&t, &format!("UPDATE audit_events SET purpose = 'newsletter' WHERE seq = {read}")).await;
+    let v = verify(&t.app, &Actor::cli()).await.expect("verify");
+    assert_eq!((v.intact, v.first_bad_seq), (false, Some(read)), "{v:?}");
+}
+
+async fn reordering_events_is_found(b: Backend) {
+    let (t, _) = seeded(b).await;
+    exec(&t, "UPDATE audit_events SET seq = -1 WHERE seq = 4").await;
+    exec(&t, "UPDATE audit_events SET seq = 4 WHERE seq = 5").await;
+    exec(&t, "UPDATE audit_events SET seq = 5 WHERE seq = -1").await;
+    let v = verify(&t.app, &Actor::cli()).await.expect("verify");
+    assert_eq!((v.intact, v.first_bad_seq), (false, Some(4)), "{v:?}");
+}
+
+async fn rewinding_the_head_without_the_key_is_found(b: Backend) {
+    let (t, _) = seeded(b).await;
+    let last = max_seq(&t).await;
+    // Cut off the newest event and make the head name the one before, keeping its old MAC.
+    exec(&t, &format!("DELETE FROM audit_events WHERE seq = {last}")).await;
+    exec(
+        &t,
+        &format!("UPDATE chain_head SET seq = {}, hash = (SELECT hash FROM audit_events WHERE seq = {}) WHERE id = 1", last - 1, last - 1),
+    )
+    .await;
+    let v = verify(&t.app, &Actor::cli()).await.expect("verify");
+    assert!(!v.intact, "{v:?}");
+    assert!(v.problem.unwrap_or_default().contains("signature"));
+}
+
+async fn the_purpose_registry_is_seeded_versioned_audited_and_exported(b: Backend) {
+    use obhut_server::services::purposes::{self, RopaFormat};
+    let t = spawn_app(b).await;
+    let all = purposes::list(&t.app, &Actor::cli()).await.expect("list");
+    assert_eq!(all.len(), 7);
+    let json: serde_json::Value =
+        serde_json::from_str(&purposes::ropa(&t.app, &Actor::cli(), RopaFormat::Json).await.expect("ropa")).expect("json");
+    assert_eq!(json["processing_activities"].as_array().map(Vec::len), Some(7));
+    let newsletter = json["processing_activities"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|p| p["purpose"]["key"] == "newsletter_email")
+        .expect("newsletter");
+    assert_eq!(newsletter["legal_basis"]["dpv_gdpr"], "eu-gdpr:A6-1-a");
+    let md = purposes::ropa(&t.app, &Actor::cli(), RopaFormat::Markdown).await.expect("md");
+    assert!(md.contains("(f) Retention") && md.contains("§ 147 AO"));
+
+    // A change is a new version, audited; the old version stays.
+    let mut p = all.into_iter().find(|p| p.key == "postal_marketing").expect("postal");
+    p.retention_rule = "Until objection, else 2 years after the last contact".into();
+    assert_eq!(purposes::save(&t.app, &Actor::cli(), &p).await.expect("save"), 2);
+    let mut conn = t.app.store.pool.acquire().await.expect("conn");
+    let history = obhut_store::purposes::purpose_history(&mut conn, "postal_marketing").await.expect("history");
+    assert_eq!(history.iter().map(|h| h.0).collect::<Vec<_>>(), vec![1, 2]);
+    assert_ne!(history[0].1.retention_rule, history[1].1.retention_rule);
+    let events = obhut_store::audit::list_for_record(&mut conn, "postal_marketing", 5).await.expect("events");
+    assert_eq!(events[0].entry.action, "purpose.update");
+    drop(conn);
+
+    // A purpose without its legal basis reference is refused, naming the field, and nothing changes.
+    p.basis_reference = "  ".into();
+    match purposes::save(&t.app, &Actor::cli(), &p).await {
+        Err(obhut_server::ServiceError::Validation(v)) => assert_eq!(v.0[0].field, "basis_reference"),
+        other => panic!("not refused: {other:?}"),
+    }
+    let user = Actor { user_id: None, name: "u".into(), role: Role::User, channel: obhut_server::gate::Channel::Api };
+    assert!(purposes::ropa(&t.app, &user, RopaFormat::Json).await.is_err());
+    assert!(verify(&t.app, &Actor::cli()).await.expect("verify").intact);
+}
