@@ -132,7 +132,8 @@ pub struct Verification {
 
 /// Walks the whole chain in order: each event must follow the one before without a gap, name
 /// its predecessor's hash, and hash to what it stores; the last must be what the signed head
-/// names. Reports the first event that breaks any of it.
+/// names. Reports the first event that breaks any of it. Runs in the caller's transaction,
+/// which should be a consistent snapshot.
 pub async fn verify(conn: &mut Conn, crypto: &Crypto) -> Result<Verification> {
     let sqlite = conn.backend_name() == "SQLite";
     // A tampered hash column may hold text; read every byte column as bytes.
@@ -143,55 +144,132 @@ pub async fn verify(conn: &mut Conn, crypto: &Crypto) -> Result<Verification> {
         blob("prev_hash"),
         blob("hash")
     );
-    let (head_seq, head_hash, head_mac): (i64, Vec<u8>, Vec<u8>) =
+    let head: (i64, Vec<u8>, Vec<u8>) =
         sqlx::query_as(&format!("SELECT seq, {}, {} FROM chain_head WHERE id = 1", blob("hash"), blob("mac")))
             .fetch_one(&mut *conn)
             .await?;
-    let mut out = Verification { intact: true, events: 0, head_seq, first_bad_seq: None, problem: None };
-    let fail = |out: &mut Verification, seq: i64, problem: String| {
-        out.intact = false;
-        out.first_bad_seq = Some(seq);
-        out.problem = Some(problem);
-    };
-    let mut prev_seq = 0i64;
-    let mut prev_hash: Vec<u8> = vec![0u8; 32];
-    loop {
-        let rows: Vec<VerifyRow> = sqlx::query_as(&sql).bind(prev_seq).fetch_all(&mut *conn).await?;
+    let mut walk = ChainWalk::new(head.0);
+    'pages: loop {
+        let rows: Vec<VerifyRow> = sqlx::query_as(&sql).bind(walk.prev_seq).fetch_all(&mut *conn).await?;
         if rows.is_empty() {
             break;
         }
         for r in rows {
-            let ev = from_verify_row(r);
-            out.events += 1;
-            if ev.seq != prev_seq + 1 {
-                fail(&mut out, prev_seq + 1, format!("event {} is missing (the next stored event is {})", prev_seq + 1, ev.seq));
-                return Ok(out);
+            if !walk.step(from_verify_row(r)) {
+                break 'pages;
             }
-            if ev.prev_hash != prev_hash {
-                fail(&mut out, ev.seq, format!("event {} does not follow event {}: the chain was broken here", ev.seq, prev_seq));
-                return Ok(out);
-            }
-            if chain_hash(&prev_hash, ev.seq, ev.at, &ev.entry) != ev.hash {
-                fail(&mut out, ev.seq, format!("event {} was changed: its content does not match its hash", ev.seq));
-                return Ok(out);
-            }
-            prev_seq = ev.seq;
-            prev_hash = ev.hash;
         }
     }
-    if head_seq != prev_seq {
-        let (seq, what) = if head_seq > prev_seq {
-            (prev_seq + 1, format!("events {}–{head_seq} are missing: the log was cut off after event {prev_seq}", prev_seq + 1))
-        } else {
-            (head_seq + 1, format!("events after {head_seq} are not covered by the signed head"))
-        };
-        fail(&mut out, seq, what);
-    } else if head_hash != prev_hash {
-        fail(&mut out, prev_seq, format!("the head does not match event {prev_seq}"));
-    } else if !(head_mac.is_empty() && head_seq == 0) && head_mac != crypto.checkpoint(head_seq, &head_hash) {
-        fail(&mut out, head_seq, "the head's signature is wrong: it was rewritten without the master key".into());
+    Ok(walk.finish(crypto, &head.1, &head.2))
+}
+
+/// [`verify`] on SQLite through the synchronous reader, in one read transaction: the same
+/// checks several times faster than through the async driver.
+pub fn verify_sqlite(readers: &crate::fastread::SqliteReaders, crypto: &Crypto) -> Result<Verification> {
+    readers.with(|c| {
+        c.execute_batch("BEGIN")?;
+        let walked = walk_sqlite(c, crypto);
+        // Never hand the pooled connection back inside a transaction.
+        c.execute_batch(if walked.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+        walked
+    })
+}
+
+fn walk_sqlite(c: &rusqlite::Connection, crypto: &Crypto) -> rusqlite::Result<Verification> {
+    let head: (i64, Vec<u8>, Vec<u8>) =
+        c.query_row("SELECT seq, CAST(hash AS BLOB), CAST(mac AS BLOB) FROM chain_head WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    let mut walk = ChainWalk::new(head.0);
+    let mut st = c.prepare(
+        "SELECT seq, at, actor, action, record_type, record_id, subject_id, fields, CAST(detail AS BLOB), purpose, CAST(prev_hash AS BLOB), \
+         CAST(hash AS BLOB) FROM audit_events ORDER BY seq",
+    )?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        let row: VerifyRow = (
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+            r.get(8)?,
+            r.get(9)?,
+            r.get(10)?,
+            r.get(11)?,
+        );
+        if !walk.step(from_verify_row(row)) {
+            break;
+        }
     }
-    Ok(out)
+    Ok(walk.finish(crypto, &head.1, &head.2))
+}
+
+/// The state of a walk along the chain.
+struct ChainWalk {
+    out: Verification,
+    prev_seq: i64,
+    prev_hash: Vec<u8>,
+}
+
+impl ChainWalk {
+    fn new(head_seq: i64) -> Self {
+        Self {
+            out: Verification { intact: true, events: 0, head_seq, first_bad_seq: None, problem: None },
+            prev_seq: 0,
+            prev_hash: vec![0u8; 32],
+        }
+    }
+
+    fn fail(&mut self, seq: i64, problem: String) {
+        self.out.intact = false;
+        self.out.first_bad_seq = Some(seq);
+        self.out.problem = Some(problem);
+    }
+
+    /// Checks the next event; false when the chain broke here.
+    fn step(&mut self, ev: AuditEvent) -> bool {
+        self.out.events += 1;
+        let prev = self.prev_seq;
+        if ev.seq != prev + 1 {
+            self.fail(prev + 1, format!("event {} is missing (the next stored event is {})", prev + 1, ev.seq));
+            return false;
+        }
+        if ev.prev_hash != self.prev_hash {
+            self.fail(ev.seq, format!("event {} does not follow event {prev}: the chain was broken here", ev.seq));
+            return false;
+        }
+        if chain_hash(&self.prev_hash, ev.seq, ev.at, &ev.entry) != ev.hash {
+            self.fail(ev.seq, format!("event {} was changed: its content does not match its hash", ev.seq));
+            return false;
+        }
+        self.prev_seq = ev.seq;
+        self.prev_hash = ev.hash;
+        true
+    }
+
+    fn finish(mut self, crypto: &Crypto, head_hash: &[u8], head_mac: &[u8]) -> Verification {
+        if !self.out.intact {
+            return self.out;
+        }
+        let (head_seq, last) = (self.out.head_seq, self.prev_seq);
+        if head_seq != last {
+            let (seq, what) = if head_seq > last {
+                (last + 1, format!("events {}–{head_seq} are missing: the log was cut off after event {last}", last + 1))
+            } else {
+                (head_seq + 1, format!("events after {head_seq} are not covered by the signed head"))
+            };
+            self.fail(seq, what);
+        } else if head_hash != self.prev_hash {
+            self.fail(last, format!("the head does not match event {last}"));
+        } else if !(head_mac.is_empty() && head_seq == 0) && head_mac != crypto.checkpoint(head_seq, head_hash) {
+            self.fail(head_seq, "the head's signature is wrong: it was rewritten without the master key".into());
+        }
+        self.out
+    }
 }
 
 type VerifyRow = (i64, i64, String, String, String, Option<String>, Option<String>, String, Option<Vec<u8>>, String, Vec<u8>, Vec<u8>);

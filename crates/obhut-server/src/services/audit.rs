@@ -9,6 +9,9 @@ use obhut_store::audit::Verification;
 /// go on meanwhile; their events come after the snapshot's head).
 pub async fn verify(app: &App, actor: &Actor) -> ServiceResult<Verification> {
     authorize(actor, Action::Read, Resource::Audit)?;
+    if let Some(readers) = &app.store.readers {
+        return Ok(obhut_store::audit::verify_sqlite(readers, &app.store.crypto)?);
+    }
     let mut tx = app.store.begin().await?;
     if app.store.backend == obhut_store::Backend::Postgres {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await.map_err(obhut_store::StoreError::from)?;
