@@ -38,18 +38,50 @@ impl AccessLog {
 
 async fn write_groups(store: Store, mut receive: mpsc::Receiver<Request>) {
     let mut group: Vec<Request> = Vec::with_capacity(GROUP);
+    let mut conn: Option<sqlx::AnyConnection> = None;
+    let mut since_checkpoint = 0u32;
     while receive.recv_many(&mut group, GROUP).await > 0 {
         let at = group.iter().map(|r| r.1).max().unwrap_or_default();
         let entries: Vec<AuditEntry> = group.iter().map(|r| r.0.clone()).collect();
-        let result = commit(&store, at, &entries).await.map_err(|e| e.to_string());
+        let result = commit(&store, &mut conn, at, &entries).await.map_err(|e| e.to_string());
+        if result.is_err() {
+            conn = None; // open a fresh connection for the next group
+        }
         for (_, _, done) in group.drain(..) {
             let _ = done.send(result.clone());
+        }
+        // Checkpoint after the group was answered, not inside its commit; as the one steady
+        // writer this connection can fold the whole WAL back, so the next commit restarts it.
+        since_checkpoint += 1;
+        if since_checkpoint >= CHECKPOINT_EVERY && store.backend == obhut_store::Backend::Sqlite {
+            if let Some(c) = conn.as_mut() {
+                let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut *c).await;
+            }
+            since_checkpoint = 0;
         }
     }
 }
 
-async fn commit(store: &Store, at: i64, entries: &[AuditEntry]) -> obhut_store::Result<()> {
-    let mut tx = store.begin().await?;
+/// Group commits between checkpoints (each adds a handful of WAL pages).
+const CHECKPOINT_EVERY: u32 = 200;
+
+/// The writer's own connection, outside the pool. On SQLite it does not checkpoint inside a
+/// commit (that made every read of the group wait for it) but after answering the group.
+async fn connection(store: &Store) -> obhut_store::Result<sqlx::AnyConnection> {
+    let mut c = store.pool.acquire().await?.detach();
+    if store.backend == obhut_store::Backend::Sqlite {
+        sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut c).await?;
+    }
+    Ok(c)
+}
+
+async fn commit(store: &Store, conn: &mut Option<sqlx::AnyConnection>, at: i64, entries: &[AuditEntry]) -> obhut_store::Result<()> {
+    use sqlx::Connection;
+    if conn.is_none() {
+        *conn = Some(connection(store).await?);
+    }
+    let Some(c) = conn.as_mut() else { return Ok(()) };
+    let mut tx = c.begin().await?;
     obhut_store::audit::lock_head(&mut tx).await?;
     obhut_store::audit::append(&mut tx, &store.crypto, at, entries).await?;
     tx.commit().await?;

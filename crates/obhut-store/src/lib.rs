@@ -141,11 +141,12 @@ impl Store {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         // WAL for concurrent readers; FULL so a commit survives power loss;
-                        // secure_delete so erased rows are overwritten, not left in free pages.
+                        // secure_delete so erased rows are overwritten, not left in free pages;
+                        // journal_size_limit so a WAL that grew under load shrinks back after a checkpoint.
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
                              PRAGMA busy_timeout = 15000; PRAGMA secure_delete = ON; PRAGMA cache_size = -16000; \
-                             PRAGMA temp_store = MEMORY;",
+                             PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = 67108864;",
                         )
                         .await?;
                     }
