@@ -18,6 +18,8 @@ pub struct AppInner {
     pub token_cache: Mutex<HashMap<Vec<u8>, (crate::gate::Actor, i64)>>,
     /// Reads of personal data, committed in groups.
     pub access_log: crate::access_log::AccessLog,
+    /// Keys of the active purposes; cleared when the registry changes.
+    pub purpose_keys: std::sync::RwLock<Option<Vec<String>>>,
 }
 
 /// Cheap to clone; one per process.
@@ -44,6 +46,7 @@ impl App {
         let access_log = crate::access_log::AccessLog::start(store.clone());
         let app = App(Arc::new(AppInner {
             access_log,
+            purpose_keys: std::sync::RwLock::new(None),
             store,
             config,
             clock,

@@ -240,12 +240,28 @@ pub async fn create_contact(
     Ok(resp)
 }
 
-/// Read a contact.
-#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = String, Path, description = "contact id")),
-    responses((status = 200, body = ContactOut), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn get_contact(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Response, Problem> {
+/// The purpose a read is made for.
+#[derive(Debug, Deserialize, IntoParams, Default)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReadQuery {
+    /// A purpose key of the registry (default `contract`); the read is logged under it.
+    pub purpose: Option<String>,
+}
+
+/// Read a contact. The read is logged with its purpose before the data is returned.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = String, Path, description = "contact id"), ReadQuery),
+    responses((status = 200, body = ContactOut), (status = 400, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem, description = "unknown purpose")), security(("bearer" = [])))]
+pub async fn get_contact(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ReadQuery>,
+) -> Result<Response, Problem> {
     let id = parse_id(&id, ContactId::parse)?;
-    let r = services::contacts::get(&app, &actor, id).await?;
+    let purpose = q.purpose.as_deref().unwrap_or(services::contacts::DEFAULT_READ_PURPOSE);
+    let r = services::contacts::get_for(&app, &actor, id, purpose).await?;
     Ok(with_etag(Json(ContactOut::from_record(&r, None)).into_response(), r.version))
 }
 

@@ -106,9 +106,24 @@ pub const DEFAULT_READ_PURPOSE: &str = "contract";
 /// One contact, for the actor to see. The read is logged (who, which fields, for which
 /// purpose) and committed before the data is returned.
 pub async fn get(app: &App, actor: &Actor, id: ContactId) -> ServiceResult<ContactRecord> {
+    get_for(app, actor, id, DEFAULT_READ_PURPOSE).await
+}
+
+/// One contact, read for a declared purpose. A purpose the registry does not hold (or holds
+/// inactive) is refused, and the refusal is logged too.
+pub async fn get_for(app: &App, actor: &Actor, id: ContactId, purpose: &str) -> ServiceResult<ContactRecord> {
+    authorize(actor, Action::Read, Resource::Contact)?;
+    if !super::purposes::is_active(app, purpose).await? {
+        let shown: String = purpose.chars().filter(|c| !c.is_control()).take(64).collect();
+        let mut event = audit_entry(actor, "contact.read_refused", "contact", id, Some(id.to_string()), vec![]);
+        event.purpose = Some(shown.clone());
+        app.access_log.record(event, app.now_ms()).await.map_err(ServiceError::Internal)?;
+        let known = super::purposes::active_keys(app).await?.join(", ");
+        return Err(ServiceError::field("purpose", format!("'{shown}' is not a purpose of this installation: use one of {known}")));
+    }
     let record = load(app, actor, id).await?;
     let mut event = audit_entry(actor, "contact.read", "contact", id, Some(id.to_string()), present_fields(&record.personal));
-    event.purpose = Some(DEFAULT_READ_PURPOSE.into());
+    event.purpose = Some(purpose.into());
     app.access_log.record(event, app.now_ms()).await.map_err(ServiceError::Internal)?;
     Ok(record)
 }

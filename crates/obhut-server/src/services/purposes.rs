@@ -79,5 +79,28 @@ pub async fn save(app: &App, actor: &Actor, p: &Purpose) -> ServiceResult<i64> {
     let event = audit_entry(actor, action, "purpose", &p.key, None, vec![format!("version={version}")]);
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[event]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    if let Ok(mut cache) = app.purpose_keys.write() {
+        *cache = None;
+    }
     Ok(version)
+}
+
+/// The keys of the active purposes, from a cache the registry's changes clear.
+pub async fn active_keys(app: &App) -> ServiceResult<Vec<String>> {
+    if let Ok(cache) = app.purpose_keys.read() {
+        if let Some(keys) = cache.as_ref() {
+            return Ok(keys.clone());
+        }
+    }
+    let mut conn = app.conn().await?;
+    let keys: Vec<String> =
+        obhut_store::purposes::list_purposes(&mut conn).await?.into_iter().filter(|p| p.active).map(|p| p.key).collect();
+    if let Ok(mut cache) = app.purpose_keys.write() {
+        *cache = Some(keys.clone());
+    }
+    Ok(keys)
+}
+
+pub async fn is_active(app: &App, key: &str) -> ServiceResult<bool> {
+    Ok(active_keys(app).await?.iter().any(|k| k == key))
 }

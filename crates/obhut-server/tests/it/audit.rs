@@ -15,6 +15,7 @@ crate::on_both_backends!(
     reordering_events_is_found,
     rewinding_the_head_without_the_key_is_found,
     the_purpose_registry_is_seeded_versioned_audited_and_exported,
+    a_read_names_its_purpose_and_an_unknown_purpose_is_refused_and_logged,
 );
 
 /// An app with three contacts, each created and read once through the API.
@@ -169,4 +170,31 @@ async fn the_purpose_registry_is_seeded_versioned_audited_and_exported(b: Backen
     let user = Actor { user_id: None, name: "u".into(), role: Role::User, channel: obhut_server::gate::Channel::Api };
     assert!(purposes::ropa(&t.app, &user, RopaFormat::Json).await.is_err());
     assert!(verify(&t.app, &Actor::cli()).await.expect("verify").intact);
+}
+
+async fn a_read_names_its_purpose_and_an_unknown_purpose_is_refused_and_logged(b: Backend) {
+    let (t, ids) = seeded(b).await;
+    let token = t.token("u1").await;
+    let get = |path: String| {
+        let (t, token) = (&t, token.clone());
+        async move {
+            let r = t.client.get(t.url(&path)).bearer_auth(&token).send().await.expect("send");
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    let (s, _) = get(format!("/api/v1/contacts/{}?purpose=customer_service", ids[0])).await;
+    assert_eq!(s, 200);
+    let (s, p) = get(format!("/api/v1/contacts/{}?purpose=werbung", ids[0])).await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["errors"][0]["field"], "purpose", "{p}");
+    assert!(p["errors"][0]["message"].as_str().unwrap_or("").contains("newsletter_email"), "{p}");
+    let (s, _) = get(format!("/api/v1/contacts/{}?purpos=contract", ids[0])).await;
+    assert_eq!(s, 400, "an unknown query parameter was accepted");
+    let mut conn = t.app.store.pool.acquire().await.expect("conn");
+    let events = obhut_store::audit::list_for_record(&mut conn, &ids[0], 10).await.expect("events");
+    assert_eq!(events[0].entry.action, "contact.read_refused");
+    assert_eq!(events[0].entry.purpose.as_deref(), Some("werbung"));
+    assert_eq!(events[1].entry.action, "contact.read");
+    assert_eq!(events[1].entry.purpose.as_deref(), Some("customer_service"));
 }
