@@ -3,7 +3,7 @@
 use crate::app::App;
 use crate::error::ServiceResult;
 use crate::gate::{authorize, Action, Actor, Resource};
-use obhut_store::audit::Verification;
+use obhut_store::audit::{AuditEvent, Verification};
 
 /// Checks every event of the chain, in one consistent snapshot of the database (writers may
 /// go on meanwhile; their events come after the snapshot's head).
@@ -19,4 +19,24 @@ pub async fn verify(app: &App, actor: &Actor) -> ServiceResult<Verification> {
     let v = obhut_store::audit::verify(&mut tx, &app.store.crypto).await?;
     tx.rollback().await.map_err(obhut_store::StoreError::from)?;
     Ok(v)
+}
+
+/// The newest events about one data subject (reads with their purpose, changes): what the
+/// contact page shows as "who accessed this record and why". Whoever may read the contact
+/// may see who else did. Not for verification: actors are shown by name.
+pub async fn for_subject(app: &App, actor: &Actor, subject_id: &str, limit: i64) -> ServiceResult<Vec<AuditEvent>> {
+    authorize(actor, Action::Read, Resource::Contact)?;
+    let mut conn = app.conn().await?;
+    let mut events = obhut_store::audit::list_for_record(&mut conn, subject_id, limit.clamp(1, 200)).await?;
+    // Staff are shown by their user name, not their id: "api:user:<id>" becomes "api: anna".
+    let users: std::collections::HashMap<String, String> =
+        obhut_store::users::list_users(&mut conn).await?.into_iter().map(|u| (u.id.to_string(), u.username)).collect();
+    for e in &mut events {
+        if let Some((channel, id)) = e.entry.actor.split_once(":user:") {
+            if let Some(name) = users.get(id) {
+                e.entry.actor = format!("{channel}: {name}");
+            }
+        }
+    }
+    Ok(events)
 }

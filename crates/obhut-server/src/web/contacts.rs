@@ -453,6 +453,15 @@ struct ContactPage {
     timeline: Timeline,
     tickets: Vec<TicketRow>,
     deals: Vec<DealRow>,
+    access: Vec<AccessRow>,
+}
+
+/// One line of "who accessed this record and why".
+struct AccessRow {
+    at: String,
+    actor: String,
+    action: String,
+    purpose: String,
 }
 
 async fn contact_view(web: &Web, c: &ContactRecord) -> ContactView {
@@ -529,8 +538,20 @@ async fn contact_page_with(web: &Web, id: &str, typed: Option<(ActivityForm, Err
         Ok((list, _)) => deal_rows(web, list).await,
         Err(e) => return web.fail(e),
     };
+    let access = match services::audit::for_subject(&web.app, web.actor(), &c.id.to_string(), 20).await {
+        Ok(events) => events
+            .into_iter()
+            .map(|e| AccessRow {
+                at: fmt::datetime(web.tr().lang, e.at),
+                actor: e.entry.actor,
+                action: web.tr().v("audit", &e.entry.action),
+                purpose: e.entry.purpose.unwrap_or_default(),
+            })
+            .collect(),
+        Err(e) => return web.fail(e),
+    };
     let view = contact_view(web, &c).await;
-    render_status(status, &ContactPage { ctx: web.ctx("contacts"), c: view, timeline, tickets, deals })
+    render_status(status, &ContactPage { ctx: web.ctx("contacts"), c: view, timeline, tickets, deals, access })
 }
 
 /// `GET /contacts/{id}`.

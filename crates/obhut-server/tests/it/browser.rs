@@ -562,6 +562,12 @@ async fn a_user_works_through_contacts_organizations_deals_and_tickets_in_the_br
     b.fill("#body", "Wünscht ein Angebot bis Freitag.").await;
     b.submit(".activity-form button[type=submit]", ".timeline-item").await;
     assert!(b.text(".timeline").await.contains("Rückruf wegen Angebot"));
+    // Who accessed the record and why: the page's own read, under the default purpose.
+    let access = b.text("#access-log").await;
+    assert!(
+        access.contains("gelesen") && access.contains("contract") && access.contains("angelegt") && access.contains("ui: anna"),
+        "{access}"
+    );
     b.screenshot("05-contact-page").await;
 
     // The search box finds her, by name and by email.
