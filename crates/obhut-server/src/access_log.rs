@@ -28,6 +28,21 @@ impl AccessLog {
         Self { queue }
     }
 
+    /// Appends several access events (a page of a list) and waits until all are committed;
+    /// they normally land in one group.
+    pub async fn record_all(&self, entries: Vec<AuditEntry>, at: i64) -> Result<(), String> {
+        let mut waits = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let (done, wait) = oneshot::channel();
+            self.queue.send((entry, at, done)).await.map_err(|_| "the access log is closed".to_string())?;
+            waits.push(wait);
+        }
+        for wait in waits {
+            wait.await.map_err(|_| "the access log stopped".to_string())??;
+        }
+        Ok(())
+    }
+
     /// Appends one access event and waits until it is committed.
     pub async fn record(&self, entry: AuditEntry, at: i64) -> Result<(), String> {
         let (done, wait) = oneshot::channel();

@@ -218,7 +218,24 @@ pub struct ContactList {
 
 /// Lists contacts, or searches them when `q` is given: by email or phone (exact, through
 /// the blind index), by name (prefixes of given and family name) or by organization name.
+/// A page of contacts, or a search. Each contact handed out is logged as read, like a single
+/// read, before the page is returned.
 pub async fn list(app: &App, actor: &Actor, q: Option<&str>, filter: &ContactFilter, sort: Sort, page: Page) -> ServiceResult<ContactList> {
+    let list = search(app, actor, q, filter, sort, page).await?;
+    let events = list
+        .items
+        .iter()
+        .map(|c| {
+            let mut e = audit_entry(actor, "contact.read", "contact", c.id, Some(c.id.to_string()), present_fields(&c.personal));
+            e.purpose = Some(DEFAULT_READ_PURPOSE.into());
+            e
+        })
+        .collect();
+    app.access_log.record_all(events, app.now_ms()).await.map_err(ServiceError::Internal)?;
+    Ok(list)
+}
+
+async fn search(app: &App, actor: &Actor, q: Option<&str>, filter: &ContactFilter, sort: Sort, page: Page) -> ServiceResult<ContactList> {
     authorize(actor, Action::Read, Resource::Contact)?;
     let mut conn = app.conn().await?;
     let crypto = &app.store.crypto;

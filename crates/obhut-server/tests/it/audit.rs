@@ -16,6 +16,7 @@ crate::on_both_backends!(
     rewinding_the_head_without_the_key_is_found,
     the_purpose_registry_is_seeded_versioned_audited_and_exported,
     a_read_names_its_purpose_and_an_unknown_purpose_is_refused_and_logged,
+    every_contact_a_list_or_search_hands_out_is_logged_as_read,
 );
 
 /// An app with three contacts, each created and read once through the API.
@@ -197,4 +198,26 @@ async fn a_read_names_its_purpose_and_an_unknown_purpose_is_refused_and_logged(b
     assert_eq!(events[0].entry.purpose.as_deref(), Some("werbung"));
     assert_eq!(events[1].entry.action, "contact.read");
     assert_eq!(events[1].entry.purpose.as_deref(), Some("customer_service"));
+}
+
+async fn every_contact_a_list_or_search_hands_out_is_logged_as_read(b: Backend) {
+    let (t, ids) = seeded(b).await;
+    let token = t.token("u1").await;
+    let reads = |id: String| {
+        let t = &t;
+        async move {
+            let mut conn = t.app.store.pool.acquire().await.expect("conn");
+            let events = obhut_store::audit::list_for_record(&mut conn, &id, 50).await.expect("events");
+            events.iter().filter(|e| e.entry.action == "contact.read").count()
+        }
+    };
+    let before: Vec<usize> = futures::future::join_all(ids.iter().map(|i| reads(i.clone()))).await;
+    let r = t.client.get(t.url("/api/v1/contacts?q=Kette")).bearer_auth(&token).send().await.expect("send");
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(v["total"], 3);
+    let r = t.client.get(t.url("/api/v1/contacts?limit=2&sort=oldest")).bearer_auth(&token).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 200);
+    let after: Vec<usize> = futures::future::join_all(ids.iter().map(|i| reads(i.clone()))).await;
+    // The search showed all three, the page of two the two oldest.
+    assert_eq!(after.iter().zip(&before).map(|(a, b)| a - b).collect::<Vec<_>>(), vec![2, 2, 1]);
 }
