@@ -322,6 +322,46 @@ pub async fn list_for_record(conn: &mut Conn, record_id: &str, limit: i64) -> Re
     Ok(rows.into_iter().map(from_row).collect())
 }
 
+/// What the audit browser filters by; all optional, combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub subject_id: Option<String>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// Milliseconds, inclusive.
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+/// One page of events matching the filter, newest first, and how many match.
+pub async fn search(conn: &mut Conn, f: &AuditFilter, limit: i64, offset: i64) -> Result<(Vec<AuditEvent>, i64)> {
+    let (mut wh, args) =
+        crate::where_clause(vec![("subject_id", f.subject_id.clone()), ("actor", f.actor.clone()), ("action", f.action.clone())], &[]);
+    let mut times = Vec::new();
+    for (cond, v) in [("at >=", f.since), ("at <=", f.until)] {
+        if let Some(v) = v {
+            times.push(v);
+            let c = format!("{cond} ${}", args.len() + times.len());
+            wh = if wh.is_empty() { format!(" WHERE {c}") } else { format!("{wh} AND {c}") };
+        }
+    }
+    let sql = format!("{SELECT}{wh} ORDER BY seq DESC LIMIT {} OFFSET {}", limit.clamp(1, 1000), offset.max(0));
+    let mut q = sqlx::query_as::<_, Row>(&sql);
+    let count_sql = format!("SELECT COUNT(*) FROM audit_events{wh}");
+    let mut cq = sqlx::query_as::<_, (i64,)>(&count_sql);
+    for a in &args {
+        q = q.bind(a.clone());
+        cq = cq.bind(a.clone());
+    }
+    for t in &times {
+        q = q.bind(*t);
+        cq = cq.bind(*t);
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    let total = cq.fetch_one(&mut *conn).await?.0;
+    Ok((rows.into_iter().map(from_row).collect(), total))
+}
+
 /// The newest events, newest first.
 pub async fn list_recent(conn: &mut Conn, limit: i64) -> Result<Vec<AuditEvent>> {
     let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY seq DESC LIMIT $1")).bind(limit).fetch_all(&mut *conn).await?;

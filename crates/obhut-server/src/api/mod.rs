@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: bearer tokens, RFC 9457 problem responses naming the
 //! field, unknown fields rejected, an OpenAPI 3.1 document generated from this code.
 
+pub mod audit;
 pub mod contacts;
 pub mod extract;
 pub mod openapi;
@@ -38,6 +39,8 @@ fn v1() -> Router<App> {
         .route("/tickets/{id}", get(records::get_ticket).patch(records::update_ticket).delete(records::delete_ticket))
         .route("/organizations/{id}/activities", get(records::list_organization_activities))
         .route("/deals/{id}/activities", get(records::list_deal_activities))
+        .route("/audit", get(audit::list_audit))
+        .route("/audit/verify", get(audit::verify_audit))
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
 }

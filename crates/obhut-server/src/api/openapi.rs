@@ -27,6 +27,7 @@ impl Modify for BearerAuth {
         super::records::list_stages, super::records::create_stage, super::records::update_stage, super::records::delete_stage,
         super::records::list_deals, super::records::create_deal, super::records::get_deal, super::records::update_deal, super::records::delete_deal,
         super::records::list_tickets, super::records::create_ticket, super::records::get_ticket, super::records::update_ticket, super::records::delete_ticket,
+        super::audit::list_audit, super::audit::verify_audit,
     ),
     components(schemas(obhut_core::contact::EmailInput, obhut_core::contact::PhoneInput, obhut_core::contact::AddressInput))
 )]

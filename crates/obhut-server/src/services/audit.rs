@@ -3,7 +3,7 @@
 use crate::app::App;
 use crate::error::ServiceResult;
 use crate::gate::{authorize, Action, Actor, Resource};
-use obhut_store::audit::{AuditEvent, Verification};
+use obhut_store::audit::{AuditEvent, AuditFilter, Verification};
 
 /// Checks every event of the chain, in one consistent snapshot of the database (writers may
 /// go on meanwhile; their events come after the snapshot's head).
@@ -39,4 +39,11 @@ pub async fn for_subject(app: &App, actor: &Actor, subject_id: &str, limit: i64)
         }
     }
     Ok(events)
+}
+
+/// The audit browser: events filtered by subject, actor, action and time, newest first.
+pub async fn search(app: &App, actor: &Actor, filter: &AuditFilter, page: super::Page) -> ServiceResult<(Vec<AuditEvent>, i64)> {
+    authorize(actor, Action::Read, Resource::Audit)?;
+    let mut conn = app.conn().await?;
+    Ok(obhut_store::audit::search(&mut conn, filter, page.limit, page.offset).await?)
 }

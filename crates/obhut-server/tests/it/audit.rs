@@ -17,6 +17,7 @@ crate::on_both_backends!(
     the_purpose_registry_is_seeded_versioned_audited_and_exported,
     a_read_names_its_purpose_and_an_unknown_purpose_is_refused_and_logged,
     every_contact_a_list_or_search_hands_out_is_logged_as_read,
+    administrators_browse_and_verify_the_audit_trail_over_the_api,
 );
 
 /// An app with three contacts, each created and read once through the API.
@@ -220,4 +221,37 @@ async fn every_contact_a_list_or_search_hands_out_is_logged_as_read(b: Backend) 
     let after: Vec<usize> = futures::future::join_all(ids.iter().map(|i| reads(i.clone()))).await;
     // The search showed all three, the page of two the two oldest.
     assert_eq!(after.iter().zip(&before).map(|(a, b)| a - b).collect::<Vec<_>>(), vec![2, 2, 1]);
+}
+
+async fn administrators_browse_and_verify_the_audit_trail_over_the_api(b: Backend) {
+    let (t, ids) = seeded(b).await;
+    let admin = t.user_token("boss", Role::Admin).await;
+    let user = t.token("u1").await;
+    let get = |path: String, token: String| {
+        let t = &t;
+        async move {
+            let r = t.client.get(t.url(&path)).bearer_auth(&token).send().await.expect("send");
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    let (s, v) = get(format!("/api/v1/audit?subject_id={}&action=contact.read", ids[2]), admin.clone()).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["total"], 1, "{v}");
+    assert_eq!(v["items"][0]["purpose"], "contract");
+    assert_eq!(v["items"][0]["subject_id"], ids[2].as_str());
+    assert_eq!(v["items"][0]["hash"].as_str().map(str::len), Some(64));
+    let (s, v) = get("/api/v1/audit?since=2000-01-01T00:00:00Z&limit=2".into(), admin.clone()).await;
+    assert_eq!((s, v["items"].as_array().map(Vec::len)), (200, Some(2)), "{v}");
+    assert!(v["items"][0]["seq"].as_i64() > v["items"][1]["seq"].as_i64(), "newest first");
+    let (s, v) = get("/api/v1/audit?until=3000-01-01T00:00:00Z&since=2999-01-01T00:00:00Z".into(), admin.clone()).await;
+    assert_eq!((s, v["total"].as_i64()), (200, Some(0)));
+    let (s, v) = get("/api/v1/audit?since=yesterday".into(), admin.clone()).await;
+    assert_eq!((s, v["errors"][0]["field"].as_str()), (400, Some("since")), "{v}");
+    let (s, _) = get("/api/v1/audit".into(), user.clone()).await;
+    assert_eq!(s, 403, "a user may not browse the audit trail");
+    let (s, v) = get("/api/v1/audit/verify".into(), admin).await;
+    assert_eq!((s, &v["intact"]), (200, &serde_json::json!(true)), "{v}");
+    let (s, _) = get("/api/v1/audit/verify".into(), user).await;
+    assert_eq!(s, 403);
 }
