@@ -25,25 +25,18 @@ pub async fn save_purpose(conn: &mut Conn, p: &Purpose, now: i64, by: &str) -> R
     let mut stored = p.clone();
     stored.version = version;
     let body = serde_json::to_string(&stored).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    if version == 1 {
-        sqlx::query("INSERT INTO purposes (purpose_key, version, body, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&p.key)
-            .bind(version)
-            .bind(&body)
-            .bind(now)
-            .bind(by)
-            .execute(&mut *conn)
-            .await?;
-    } else {
-        sqlx::query("UPDATE purposes SET version = $1, body = $2, updated_at = $3, updated_by = $4 WHERE purpose_key = $5")
-            .bind(version)
-            .bind(&body)
-            .bind(now)
-            .bind(by)
-            .bind(&p.key)
-            .execute(&mut *conn)
-            .await?;
-    }
+    sqlx::query(
+        "INSERT INTO purposes (purpose_key, version, body, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (purpose_key) DO UPDATE SET version = excluded.version, body = excluded.body, \
+         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+    )
+    .bind(&p.key)
+    .bind(version)
+    .bind(&body)
+    .bind(now)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("INSERT INTO purpose_versions (purpose_key, version, body, changed_at, changed_by) VALUES ($1, $2, $3, $4, $5)")
         .bind(&p.key)
         .bind(version)

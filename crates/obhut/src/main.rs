@@ -92,6 +92,22 @@ enum RopaCmd {
 
 #[derive(Subcommand)]
 enum AuditCmd {
+    /// List audit events, newest first.
+    List {
+        /// Only events about this data subject (a contact id).
+        #[arg(long)]
+        subject: Option<String>,
+        /// Only events of this actor, as recorded (e.g. `cli:anna`, `api:user:<id>`).
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only this action, e.g. `contact.read`.
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Check every event of the hash chain against the signed head. Exits 1, naming the first
     /// bad event, when an event was changed, removed, inserted or reordered, or the log was cut off.
     Verify {
@@ -310,6 +326,36 @@ async fn run(cli: Cli) -> Result<()> {
             }
             println!("Obhut serves the web UI and API on {base}");
             obhut_server::server::serve(app, listener).await?;
+        }
+        Command::Audit(AuditCmd::List { subject, actor, action, limit, json }) => {
+            let app = open(&g).await?;
+            let filter = obhut_store::audit::AuditFilter { subject_id: subject, actor, action, since: None, until: None };
+            let (events, total) =
+                services::audit::search(&app, &Actor::cli(), &filter, Page::new(Some(limit), None)).await.map_err(explain)?;
+            if json {
+                let items: Vec<serde_json::Value> = events
+                    .iter()
+                    .map(|e| {
+                        serde_json::json!({"seq": e.seq, "at": obhut_server::api::rfc3339(e.at), "actor": e.entry.actor, "action": e.entry.action,
+                            "record_type": e.entry.record_type, "record_id": e.entry.record_id, "subject_id": e.entry.subject_id,
+                            "fields": e.entry.fields, "purpose": e.entry.purpose})
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"items": items, "total": total}))?);
+            } else {
+                for e in &events {
+                    println!(
+                        "{:>8}  {}  {:<28}  {:<22}  {}{}",
+                        e.seq,
+                        obhut_server::api::rfc3339(e.at),
+                        e.entry.actor,
+                        e.entry.action,
+                        e.entry.record_id.as_deref().unwrap_or("-"),
+                        e.entry.purpose.as_deref().map(|p| format!("  purpose={p}")).unwrap_or_default()
+                    );
+                }
+                eprintln!("{} of {total} events", events.len());
+            }
         }
         Command::Audit(AuditCmd::Verify { json }) => {
             let app = open(&g).await?;

@@ -98,6 +98,10 @@ fn users_tokens_contacts_import_and_export_from_the_command_line() {
         let o = obhut(d, &["ropa", "export", "--format", format], None);
         assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains(needle), "{format}: {}", text(&o));
     }
+    let o = obhut(d, &["audit", "list", "--action", "contact.import", "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert!(v["total"].as_i64().unwrap_or(0) >= 1, "{v}");
+    assert!(v["items"].as_array().into_iter().flatten().all(|e| e["action"] == "contact.import"), "{v}");
     let o = obhut(d, &["ropa", "export", "--format", "pdf"], None);
     assert!(!o.status.success() && text(&o).contains("--format"), "{}", text(&o));
 
