@@ -171,6 +171,8 @@ pub struct ContactQuery {
     pub owner_id: Option<String>,
     pub tag: Option<String>,
     pub language: Option<String>,
+    /// A purpose key of the registry (default `contract`); each contact handed out is logged as read under it.
+    pub purpose: Option<String>,
 }
 
 impl ContactQuery {
@@ -299,7 +301,8 @@ pub async fn list_contacts(
     ApiQuery(q): ApiQuery<ContactQuery>,
 ) -> Result<Json<ContactPage>, Problem> {
     let page = Page::new(q.limit, q.offset);
-    let list = services::contacts::list(&app, &actor, q.q.as_deref(), &q.filter()?, q.sort()?, page).await?;
+    let purpose = q.purpose.as_deref().unwrap_or(services::contacts::DEFAULT_READ_PURPOSE);
+    let list = services::contacts::list_for(&app, &actor, q.q.as_deref(), &q.filter()?, q.sort()?, page, purpose).await?;
     Ok(Json(ContactPage {
         items: list.items.iter().map(|r| ContactOut::from_record(r, None)).collect(),
         total: list.total,

@@ -113,19 +113,28 @@ pub async fn get(app: &App, actor: &Actor, id: ContactId) -> ServiceResult<Conta
 /// inactive) is refused, and the refusal is logged too.
 pub async fn get_for(app: &App, actor: &Actor, id: ContactId, purpose: &str) -> ServiceResult<ContactRecord> {
     authorize(actor, Action::Read, Resource::Contact)?;
-    if !super::purposes::is_active(app, purpose).await? {
-        let shown: String = purpose.chars().filter(|c| !c.is_control()).take(64).collect();
-        let mut event = audit_entry(actor, "contact.read_refused", "contact", id, Some(id.to_string()), vec![]);
-        event.purpose = Some(shown.clone());
-        app.access_log.record(event, app.now_ms()).await.map_err(ServiceError::Internal)?;
-        let known = super::purposes::active_keys(app).await?.join(", ");
-        return Err(ServiceError::field("purpose", format!("'{shown}' is not a purpose of this installation: use one of {known}")));
-    }
+    check_purpose(app, actor, purpose, Some(id)).await?;
     let record = load(app, actor, id).await?;
     let mut event = audit_entry(actor, "contact.read", "contact", id, Some(id.to_string()), present_fields(&record.personal));
     event.purpose = Some(purpose.into());
     app.access_log.record(event, app.now_ms()).await.map_err(ServiceError::Internal)?;
     Ok(record)
+}
+
+/// Refuses (and logs) a read under a purpose the registry does not hold active.
+async fn check_purpose(app: &App, actor: &Actor, purpose: &str, id: Option<ContactId>) -> ServiceResult<()> {
+    if super::purposes::is_active(app, purpose).await? {
+        return Ok(());
+    }
+    let shown: String = purpose.chars().filter(|c| !c.is_control()).take(64).collect();
+    let mut event = match id {
+        Some(id) => audit_entry(actor, "contact.read_refused", "contact", id, Some(id.to_string()), vec![]),
+        None => audit_entry(actor, "contact.list_refused", "contact", "*", None, vec![]),
+    };
+    event.purpose = Some(shown.clone());
+    app.access_log.record(event, app.now_ms()).await.map_err(ServiceError::Internal)?;
+    let known = super::purposes::active_keys(app).await?.join(", ");
+    Err(ServiceError::field("purpose", format!("'{shown}' is not a purpose of this installation: use one of {known}")))
 }
 
 /// One contact without an access event: for the services' own reads ahead of a change, which
@@ -221,13 +230,29 @@ pub struct ContactList {
 /// A page of contacts, or a search. Each contact handed out is logged as read, like a single
 /// read, before the page is returned.
 pub async fn list(app: &App, actor: &Actor, q: Option<&str>, filter: &ContactFilter, sort: Sort, page: Page) -> ServiceResult<ContactList> {
+    list_for(app, actor, q, filter, sort, page, DEFAULT_READ_PURPOSE).await
+}
+
+/// [`list`] for a declared purpose; a purpose the registry does not hold active is refused
+/// (and the refusal logged) before anything is read.
+pub async fn list_for(
+    app: &App,
+    actor: &Actor,
+    q: Option<&str>,
+    filter: &ContactFilter,
+    sort: Sort,
+    page: Page,
+    purpose: &str,
+) -> ServiceResult<ContactList> {
+    authorize(actor, Action::Read, Resource::Contact)?;
+    check_purpose(app, actor, purpose, None).await?;
     let list = search(app, actor, q, filter, sort, page).await?;
     let events = list
         .items
         .iter()
         .map(|c| {
             let mut e = audit_entry(actor, "contact.read", "contact", c.id, Some(c.id.to_string()), present_fields(&c.personal));
-            e.purpose = Some(DEFAULT_READ_PURPOSE.into());
+            e.purpose = Some(purpose.into());
             e
         })
         .collect();

@@ -221,6 +221,17 @@ async fn every_contact_a_list_or_search_hands_out_is_logged_as_read(b: Backend) 
     let after: Vec<usize> = futures::future::join_all(ids.iter().map(|i| reads(i.clone()))).await;
     // The search showed all three, the page of two the two oldest.
     assert_eq!(after.iter().zip(&before).map(|(a, b)| a - b).collect::<Vec<_>>(), vec![2, 2, 1]);
+    // A list declares its purpose like a single read; an unknown one reads nothing.
+    let r = t.client.get(t.url("/api/v1/contacts?q=Kette&purpose=customer_service")).bearer_auth(&token).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 200);
+    let mut conn = t.app.store.pool.acquire().await.expect("conn");
+    let events = obhut_store::audit::list_for_record(&mut conn, &ids[0], 1).await.expect("events");
+    assert_eq!(events[0].entry.purpose.as_deref(), Some("customer_service"));
+    drop(conn);
+    let r = t.client.get(t.url("/api/v1/contacts?q=Kette&purpose=werbung")).bearer_auth(&token).send().await.expect("send");
+    assert_eq!(r.status().as_u16(), 422);
+    let last: Vec<usize> = futures::future::join_all(ids.iter().map(|i| reads(i.clone()))).await;
+    assert_eq!(last.iter().zip(&after).map(|(a, b)| a - b).collect::<Vec<_>>(), vec![1, 1, 1]);
 }
 
 async fn administrators_browse_and_verify_the_audit_trail_over_the_api(b: Backend) {
