@@ -834,12 +834,49 @@ pub fn validate_row(r: &ImportRow) -> Result<ValidRow, Vec<RowError>> {
     Ok(ValidRow { row: r.row, draft, organization_name })
 }
 
+/// The rule for duplicates inside one file: the first row with an email or phone keeps it;
+/// a later row repeating one is refused as a duplicate of that row. Generic over the key, so
+/// the import service can apply it to blind index tokens instead of plain values.
+#[derive(Debug)]
+pub struct FirstSeen<K> {
+    emails: HashMap<K, usize>,
+    phones: HashMap<K, usize>,
+}
+
+impl<K: Eq + std::hash::Hash> Default for FirstSeen<K> {
+    fn default() -> Self {
+        Self { emails: HashMap::new(), phones: HashMap::new() }
+    }
+}
+
+impl<K: Eq + std::hash::Hash> FirstSeen<K> {
+    /// The errors of `row` when it repeats an earlier row's email or phone; otherwise none, and
+    /// its keys are remembered for the rows after it.
+    pub fn check(&mut self, row: usize, emails: Vec<K>, phones: Vec<K>) -> Vec<RowError> {
+        let mut errors = Vec::new();
+        if let Some(first) = emails.iter().find_map(|e| self.emails.get(e)) {
+            errors.push(RowError::new(row, "email", format!("duplicate of row {first}")));
+        }
+        if let Some(first) = phones.iter().find_map(|p| self.phones.get(p)) {
+            errors.push(RowError::new(row, "phone", format!("duplicate of row {first}")));
+        }
+        if errors.is_empty() {
+            for e in emails {
+                self.emails.entry(e).or_insert(row);
+            }
+            for p in phones {
+                self.phones.entry(p).or_insert(row);
+            }
+        }
+        errors
+    }
+}
+
 /// Keeps the first row of each email and phone; later rows with one of them become errors.
 fn dedup_rows(checked: Vec<Result<ValidRow, Vec<RowError>>>) -> (Vec<ValidRow>, Vec<RowError>) {
     let mut valid = Vec::with_capacity(checked.len());
     let mut errors = Vec::new();
-    let mut seen_emails: HashMap<String, usize> = HashMap::new();
-    let mut seen_phones: HashMap<String, usize> = HashMap::new();
+    let mut seen: FirstSeen<String> = FirstSeen::default();
     for c in checked {
         let v = match c {
             Ok(v) => v,
@@ -848,26 +885,14 @@ fn dedup_rows(checked: Vec<Result<ValidRow, Vec<RowError>>>) -> (Vec<ValidRow>, 
                 continue;
             }
         };
-        let emails: Vec<String> = v.draft.personal.emails.iter().map(|e| e.address.normalized()).collect();
-        let phones: Vec<String> = v.draft.personal.phones.iter().map(|p| p.number.as_str().to_string()).collect();
-        let mut row_errors = Vec::new();
-        if let Some(first) = emails.iter().find_map(|e| seen_emails.get(e)) {
-            row_errors.push(RowError::new(v.row, "email", format!("duplicate of row {first}")));
-        }
-        if let Some(first) = phones.iter().find_map(|p| seen_phones.get(p)) {
-            row_errors.push(RowError::new(v.row, "phone", format!("duplicate of row {first}")));
-        }
-        if !row_errors.is_empty() {
+        let emails = v.draft.personal.emails.iter().map(|e| e.address.normalized()).collect();
+        let phones = v.draft.personal.phones.iter().map(|p| p.number.as_str().to_string()).collect();
+        let row_errors = seen.check(v.row, emails, phones);
+        if row_errors.is_empty() {
+            valid.push(v);
+        } else {
             errors.extend(row_errors);
-            continue;
         }
-        for e in emails {
-            seen_emails.entry(e).or_insert(v.row);
-        }
-        for p in phones {
-            seen_phones.entry(p).or_insert(v.row);
-        }
-        valid.push(v);
     }
     (valid, errors)
 }

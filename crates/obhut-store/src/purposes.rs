@@ -37,14 +37,14 @@ pub async fn save_purpose(conn: &mut Conn, p: &Purpose, now: i64, by: &str) -> R
     .bind(by)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("INSERT INTO purpose_versions (purpose_key, version, body, changed_at, changed_by) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&p.key)
-        .bind(version)
-        .bind(&body)
-        .bind(now)
-        .bind(by)
-        .execute(&mut *conn)
-        .await?;
+    // The history keeps a copy of exactly what was just stored.
+    sqlx::query(
+        "INSERT INTO purpose_versions (purpose_key, version, body, changed_at, changed_by) \
+         SELECT purpose_key, version, body, updated_at, updated_by FROM purposes WHERE purpose_key = $1",
+    )
+    .bind(&p.key)
+    .execute(&mut *conn)
+    .await?;
     Ok(version)
 }
 

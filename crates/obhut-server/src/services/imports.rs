@@ -6,7 +6,7 @@ use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
 use crate::gate::{authorize, Action, Actor, Resource};
 use obhut_core::ids::{ContactId, ImportRunId, OrganizationId};
-use obhut_core::import::{parse_import_streaming, validate_row, ImportFormat, ImportRow, ParsedImport, RowError};
+use obhut_core::import::{parse_import_streaming, validate_row, FirstSeen, ImportFormat, ImportRow, ParsedImport, RowError};
 use obhut_core::organization::OrganizationInput;
 use obhut_store::contacts::{self as repo, BlindKind, BlindToken, IndexRow, Origin, SealedContact};
 use obhut_store::crypto::BLIND_LEN;
@@ -220,7 +220,7 @@ async fn join(reader: Reader, checker: Checker) -> ServiceResult<(ParsedImport, 
 struct Writer {
     opts: ImportOptions,
     /// Email and phone tokens of the rows kept so far, with their row: duplicates in the file.
-    seen: HashMap<BlindToken, usize>,
+    seen: FirstSeen<BlindToken>,
     errors: Vec<RowError>,
     rows: usize,
     valid: usize,
@@ -235,7 +235,7 @@ impl Writer {
     fn new(opts: ImportOptions) -> Self {
         Self {
             opts,
-            seen: HashMap::new(),
+            seen: FirstSeen::default(),
             errors: Vec::new(),
             rows: 0,
             valid: 0,
@@ -315,19 +315,11 @@ impl Writer {
                     continue;
                 }
             };
-            let mut dup = false;
-            for kind in [BlindKind::Email, BlindKind::Phone] {
-                if let Some(first) = r.tokens.iter().filter(|t| t.kind == kind).find_map(|t| self.seen.get(t)) {
-                    let field = if kind == BlindKind::Email { "email" } else { "phone" };
-                    self.errors.push(RowError::new(c.row, field, format!("duplicate of row {first}")));
-                    dup = true;
-                }
-            }
-            if dup {
+            let of = |kind: BlindKind| r.tokens.iter().filter(|t| t.kind == kind).copied().collect();
+            let duplicate = self.seen.check(c.row, of(BlindKind::Email), of(BlindKind::Phone));
+            if !duplicate.is_empty() {
+                self.errors.extend(duplicate);
                 continue;
-            }
-            for t in contact_tokens(&r.tokens) {
-                self.seen.entry(*t).or_insert(c.row);
             }
             out.push((c.row, r));
         }
