@@ -54,6 +54,9 @@ pub struct EmailEntry {
     pub address: EmailAddress,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// The purposes this address was collected for; empty: those of the contact.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<String>,
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +64,9 @@ pub struct PhoneEntry {
     pub number: PhoneNumber,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// The purposes this number was collected for; empty: those of the contact.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<String>,
 }
 
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -76,6 +82,9 @@ pub struct PostalAddress {
     /// ISO 3166-1 alpha-2, upper case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    /// The purposes this address was collected for; empty: those of the contact.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<String>,
 }
 
 /// The personal fields of a contact. This whole value is sealed (encrypted under the
@@ -102,9 +111,60 @@ pub struct ContactPersonal {
     pub birthday: Option<time::Date>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// The purposes the contact's data was collected for (the collection context; its origin
+    /// is kept beside the sealed part). Entries may name their own. Empty on contacts stored
+    /// before purposes were recorded: those count as collected for [`DEFAULT_COLLECTION_PURPOSE`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub collected_for: Vec<String>,
 }
 
+/// The purpose data is taken to be collected for when nobody said otherwise: serving the
+/// customer it came from (Art. 6(1)(b)).
+pub const DEFAULT_COLLECTION_PURPOSE: &str = "contract";
+
 impl ContactPersonal {
+    /// The contact-level collection purposes, with the default where none were recorded.
+    pub fn collection_purposes(&self) -> Vec<String> {
+        if self.collected_for.is_empty() {
+            vec![DEFAULT_COLLECTION_PURPOSE.to_string()]
+        } else {
+            self.collected_for.clone()
+        }
+    }
+
+    /// Only what was collected for a purpose that `serves` accepts: entries by their own
+    /// purposes (or the contact's), the other fields by the contact's. Purpose binding.
+    pub fn bound_to(&self, serves: impl Fn(&[String]) -> bool) -> ContactPersonal {
+        let own = self.collection_purposes();
+        let item_ok = |p: &[String]| if p.is_empty() { serves(&own) } else { serves(p) };
+        let scalars = serves(&own);
+        let keep = |v: &Option<String>| if scalars { v.clone() } else { None };
+        ContactPersonal {
+            salutation: keep(&self.salutation),
+            title: keep(&self.title),
+            given_name: keep(&self.given_name),
+            family_name: keep(&self.family_name),
+            emails: self.emails.iter().filter(|e| item_ok(&e.purposes)).cloned().collect(),
+            phones: self.phones.iter().filter(|e| item_ok(&e.purposes)).cloned().collect(),
+            addresses: self.addresses.iter().filter(|e| item_ok(&e.purposes)).cloned().collect(),
+            job_title: keep(&self.job_title),
+            birthday: if scalars { self.birthday } else { None },
+            notes: keep(&self.notes),
+            collected_for: self.collected_for.clone(),
+        }
+    }
+
+    /// Every purpose named anywhere in the collection context.
+    pub fn all_purposes(&self) -> Vec<String> {
+        let mut v = self.collection_purposes();
+        v.extend(self.emails.iter().flat_map(|e| e.purposes.iter().cloned()));
+        v.extend(self.phones.iter().flat_map(|e| e.purposes.iter().cloned()));
+        v.extend(self.addresses.iter().flat_map(|e| e.purposes.iter().cloned()));
+        v.sort();
+        v.dedup();
+        v
+    }
+
     /// "Given Family", or whichever of the two exists.
     pub fn display_name(&self) -> String {
         match (&self.given_name, &self.family_name) {
@@ -132,10 +192,41 @@ impl fmt::Debug for ContactPersonal {
     }
 }
 
+/// Record classes: the gate's policies restrict whole classes of records to roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordClass {
+    /// Customers, prospects, contact persons.
+    #[default]
+    Standard,
+    /// Employees and applicants: only for HR (and administrators, the DPO).
+    Hr,
+}
+
+impl RecordClass {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim().to_lowercase().as_str() {
+            "standard" | "" => Ok(Self::Standard),
+            "hr" => Ok(Self::Hr),
+            other => Err(format!("'{}' is not a record class: use standard or hr", crate::email::shorten(other))),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Hr => "hr",
+        }
+    }
+}
+
 /// A validated contact, ready to store.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContactDraft {
     pub kind: ContactKind,
+    /// Which class of records this is: the gate's policies restrict whole classes.
+    pub record_class: RecordClass,
+    /// The team the record belongs to, for team-scoped access.
+    pub team: Option<String>,
     pub organization_id: Option<OrganizationId>,
     pub owner_id: Option<UserId>,
     pub language: Option<String>,
@@ -149,6 +240,9 @@ pub struct EmailInput {
     pub address: String,
     #[serde(default)]
     pub label: Option<String>,
+    /// Purpose keys this address is collected for; absent: those of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purposes: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -157,6 +251,9 @@ pub struct PhoneInput {
     pub number: String,
     #[serde(default)]
     pub label: Option<String>,
+    /// Purpose keys this number is collected for; absent: those of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purposes: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -172,6 +269,9 @@ pub struct AddressInput {
     pub city: Option<String>,
     #[serde(default)]
     pub country: Option<String>,
+    /// Purpose keys this address is collected for; absent: those of the contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purposes: Option<Vec<String>>,
 }
 
 /// A contact as it arrives from outside: API body, form, CSV row, vCard or CLI flags.
@@ -220,6 +320,16 @@ pub struct ContactInput {
     pub tags: Option<Vec<String>>,
     #[serde(default)]
     pub notes: Option<String>,
+    /// `standard` (default) or `hr`.
+    #[serde(default)]
+    pub record_class: Option<String>,
+    /// The team the record belongs to; an empty string clears it.
+    #[serde(default)]
+    pub team: Option<String>,
+    /// The purpose keys the data is collected for (the collection context), e.g.
+    /// `["contract"]`; absent on create: `contract`.
+    #[serde(default)]
+    pub purposes: Option<Vec<String>>,
 }
 
 pub const MAX_NAME: usize = 100;
@@ -230,6 +340,7 @@ impl ContactInput {
     /// The input describing an existing contact, so a patch can be laid over it.
     pub fn from_draft(d: &ContactDraft) -> Self {
         let p = &d.personal;
+        let own = |v: &Vec<String>| if v.is_empty() { None } else { Some(v.clone()) };
         Self {
             kind: Some(d.kind.as_str().into()),
             salutation: p.salutation.clone(),
@@ -238,8 +349,18 @@ impl ContactInput {
             family_name: p.family_name.clone(),
             email: None,
             phone: None,
-            emails: Some(p.emails.iter().map(|e| EmailInput { address: e.address.to_string(), label: e.label.clone() }).collect()),
-            phones: Some(p.phones.iter().map(|e| PhoneInput { number: e.number.to_string(), label: e.label.clone() }).collect()),
+            emails: Some(
+                p.emails
+                    .iter()
+                    .map(|e| EmailInput { address: e.address.to_string(), label: e.label.clone(), purposes: own(&e.purposes) })
+                    .collect(),
+            ),
+            phones: Some(
+                p.phones
+                    .iter()
+                    .map(|e| PhoneInput { number: e.number.to_string(), label: e.label.clone(), purposes: own(&e.purposes) })
+                    .collect(),
+            ),
             addresses: Some(
                 p.addresses
                     .iter()
@@ -249,6 +370,7 @@ impl ContactInput {
                         postal_code: a.postal_code.clone(),
                         city: a.city.clone(),
                         country: a.country.clone(),
+                        purposes: own(&a.purposes),
                     })
                     .collect(),
             ),
@@ -259,6 +381,9 @@ impl ContactInput {
             owner_id: d.owner_id.map(|o| o.to_string()),
             tags: Some(d.tags.clone()),
             notes: p.notes.clone(),
+            record_class: Some(d.record_class.as_str().into()),
+            team: d.team.clone(),
+            purposes: own(&p.collected_for),
         }
     }
 
@@ -283,7 +408,10 @@ impl ContactInput {
             language,
             owner_id,
             tags,
-            notes
+            notes,
+            record_class,
+            team,
+            purposes
         );
         if let Some(e) = patch.email {
             let mut list = self.emails.take().unwrap_or_default();
@@ -291,7 +419,7 @@ impl ContactInput {
                 list.remove(0);
             }
             if !e.trim().is_empty() {
-                list.insert(0, EmailInput { address: e, label: None });
+                list.insert(0, EmailInput { address: e, label: None, purposes: None });
             }
             self.emails = Some(list);
         }
@@ -301,7 +429,7 @@ impl ContactInput {
                 list.remove(0);
             }
             if !p.trim().is_empty() {
-                list.insert(0, PhoneInput { number: p, label: None });
+                list.insert(0, PhoneInput { number: p, label: None, purposes: None });
             }
             self.phones = Some(list);
         }
@@ -334,7 +462,7 @@ impl ContactInput {
         let mut emails: Vec<(String, EmailInput)> = Vec::new();
         if let Some(s) = &self.email {
             if !s.trim().is_empty() {
-                emails.push(("email".into(), EmailInput { address: s.clone(), label: None }));
+                emails.push(("email".into(), EmailInput { address: s.clone(), label: None, purposes: None }));
             }
         }
         for (i, x) in self.emails.iter().flatten().enumerate() {
@@ -348,7 +476,8 @@ impl ContactInput {
                 Ok(a) => {
                     if !p.emails.iter().any(|y| y.address.normalized() == a.normalized()) {
                         let label = optional_text(&mut e, &field, x.label.as_deref(), 40, false);
-                        p.emails.push(EmailEntry { address: a, label });
+                        let purposes = purpose_keys(&mut e, &field.replace(".address", ".purposes"), x.purposes.as_deref());
+                        p.emails.push(EmailEntry { address: a, label, purposes });
                     }
                 }
                 Err(m) => e.add(field, m),
@@ -358,7 +487,7 @@ impl ContactInput {
         let mut phones: Vec<(String, PhoneInput)> = Vec::new();
         if let Some(s) = &self.phone {
             if !s.trim().is_empty() {
-                phones.push(("phone".into(), PhoneInput { number: s.clone(), label: None }));
+                phones.push(("phone".into(), PhoneInput { number: s.clone(), label: None, purposes: None }));
             }
         }
         for (i, x) in self.phones.iter().flatten().enumerate() {
@@ -372,7 +501,8 @@ impl ContactInput {
                 Ok(n) => {
                     if !p.phones.iter().any(|y| y.number == n) {
                         let label = optional_text(&mut e, &field, x.label.as_deref(), 40, false);
-                        p.phones.push(PhoneEntry { number: n, label });
+                        let purposes = purpose_keys(&mut e, &field.replace(".number", ".purposes"), x.purposes.as_deref());
+                        p.phones.push(PhoneEntry { number: n, label, purposes });
                     }
                 }
                 Err(m) => e.add(field, m),
@@ -400,6 +530,7 @@ impl ContactInput {
                         }
                     },
                 },
+                purposes: purpose_keys(&mut e, &f("purposes"), a.purposes.as_deref()),
             };
             if addr.street.is_some() || addr.city.is_some() || addr.postal_code.is_some() {
                 p.addresses.push(addr);
@@ -454,8 +585,46 @@ impl ContactInput {
             },
         };
         let tags = tags(&mut e, "tags", self.tags.as_deref().unwrap_or_default());
-        e.into_result(ContactDraft { kind, organization_id, owner_id, language, tags, personal: p })
+        p.collected_for = purpose_keys(&mut e, "purposes", self.purposes.as_deref());
+        let record_class = match RecordClass::parse(self.record_class.as_deref().unwrap_or("")) {
+            Ok(c) => c,
+            Err(m) => {
+                e.add("record_class", m);
+                RecordClass::Standard
+            }
+        };
+        let team = match self.team.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(t) => match crate::user::parse_team(t) {
+                Ok(t) => Some(t),
+                Err(m) => {
+                    e.add("team", m);
+                    None
+                }
+            },
+        };
+        e.into_result(ContactDraft { kind, record_class, team, organization_id, owner_id, language, tags, personal: p })
     }
+}
+
+/// Purpose keys as given (their existence in the registry is the gate's to check): sorted,
+/// without repeats.
+fn purpose_keys(e: &mut ValidationErrors, field: &str, keys: Option<&[String]>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for k in keys.unwrap_or_default() {
+        let k = k.trim();
+        if k.is_empty() {
+            continue;
+        }
+        if k.len() > 64 || !k.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            e.add(field, format!("'{}' is not a purpose key", crate::email::shorten(k)));
+        } else {
+            out.push(k.to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// ISO 3166-1 alpha-2 country code; common German and English names of EU countries are read too.
@@ -541,7 +710,7 @@ mod tests {
     #[test]
     fn a_patch_replaces_the_primary_email_and_keeps_the_rest() {
         let mut base = input();
-        base.emails = Some(vec![EmailInput { address: "second@example.org".into(), label: Some("work".into()) }]);
+        base.emails = Some(vec![EmailInput { address: "second@example.org".into(), label: Some("work".into()), purposes: None }]);
         let d = base.validate().unwrap_or_else(|e| unreachable!("{e}"));
         let merged = ContactInput::from_draft(&d).merge(ContactInput { email: Some("new@example.org".into()), ..Default::default() });
         let d2 = merged.validate().unwrap_or_else(|e| unreachable!("{e}"));

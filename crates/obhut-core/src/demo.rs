@@ -699,6 +699,7 @@ impl Demo {
             postal_code: Some(r.pick(codes).to_string()),
             city: Some(city.to_string()),
             country: Some(country.to_string()),
+            purposes: None,
         };
         (a, area)
     }
@@ -757,8 +758,8 @@ impl Demo {
             title: title.map(str::to_string),
             given_name: Some(given.to_string()),
             family_name: Some(family.to_string()),
-            emails: Some(vec![EmailInput { address: email, label: None }]),
-            phones: Some(vec![PhoneInput { number: phone, label: None }]),
+            emails: Some(vec![EmailInput { address: email, label: None, purposes: None }]),
+            phones: Some(vec![PhoneInput { number: phone, label: None, purposes: None }]),
             addresses: Some(vec![address]),
             job_title,
             birthday,

@@ -662,12 +662,12 @@ fn csv_row(line: usize, plan: &Plan, record: &csv::StringRecord) -> ImportRow {
                         (Some(open), Some(inner)) => inner.get(open + 1..).unwrap_or(part).trim(),
                         _ => part,
                     };
-                    emails.push(EmailInput { address: address.to_string(), label: m.label.map(str::to_string) });
+                    emails.push(EmailInput { address: address.to_string(), label: m.label.map(str::to_string), purposes: None });
                 }
             }
             Field::Phone => {
                 for part in v.split([';', ',']).map(str::trim).filter(|p| !p.is_empty()) {
-                    phones.push(PhoneInput { number: part.to_string(), label: m.label.map(str::to_string) });
+                    phones.push(PhoneInput { number: part.to_string(), label: m.label.map(str::to_string), purposes: None });
                 }
             }
             Field::Street | Field::HouseNumber | Field::PostalCode | Field::City | Field::Country => {
@@ -1238,15 +1238,16 @@ mod tests {
             family_name: Some("=HYPERLINK(\"x\")".into()),
             emails: Some(
                 ["a@example.com", "b@example.org", "c@example.net", "d@example.com"]
-                    .map(|a| EmailInput { address: a.into(), label: None })
+                    .map(|a| EmailInput { address: a.into(), label: None, purposes: None })
                     .to_vec(),
             ),
             phones: Some(
                 ["030 1234567", "0151 23456789", "089 12345678", "040 1234567"]
-                    .map(|n| PhoneInput { number: n.into(), label: None })
+                    .map(|n| PhoneInput { number: n.into(), label: None, purposes: None })
                     .to_vec(),
             ),
             addresses: Some(vec![AddressInput {
+                purposes: None,
                 street: Some("Hauptstraße 1; Hinterhaus".into()),
                 postal_code: Some("10115".into()),
                 city: Some("Berlin".into()),

@@ -217,8 +217,6 @@ fn p(
     }
 }
 
-const CONTACT: [&str; 4] = ["user.name", "user.contact.email", "user.contact.phone_number", "user.contact.address"];
-
 /// The registry a new installation starts with: what a German company's CRM typically does.
 pub fn default_purposes(today: &str) -> Vec<Purpose> {
     let mut v = vec![
@@ -226,12 +224,21 @@ pub fn default_purposes(today: &str) -> Vec<Purpose> {
             "contract",
             "Vertragsdurchführung",
             "Contract performance",
-            "Preparing, concluding and performing contracts with customers: offers, orders, delivery, invoicing, correspondence.",
+            "Preparing, concluding and performing contracts with customers: offers, orders, delivery, invoicing, correspondence and notes on it; the date of birth where the contract needs proof of identity or legal age.",
             "dpv:ServiceProvision",
             LegalBasis::Contract,
             "Art. 6(1)(b) GDPR: the contract or steps at the customer's request before it",
             &["customer", "prospect"],
-            &["user.name", "user.contact.email", "user.contact.phone_number", "user.contact.address", "user.contact.organization", "user.job_title"],
+            &[
+                "user.name",
+                "user.contact.email",
+                "user.contact.phone_number",
+                "user.contact.address",
+                "user.contact.organization",
+                "user.job_title",
+                "user.demographic.date_of_birth",
+                "user.content",
+            ],
             ("3 years after the end of the calendar year of the last contract contact (§ 195 BGB limitation period), unless a retention duty applies", Some(3 * 365)),
         ),
         p(
@@ -243,7 +250,7 @@ pub fn default_purposes(today: &str) -> Vec<Purpose> {
             LegalBasis::Contract,
             "Art. 6(1)(b) GDPR; for enquiries outside a contract Art. 6(1)(f), interest in answering the enquiry",
             &["customer", "prospect"],
-            &CONTACT,
+            &["user.name", "user.contact.email", "user.contact.phone_number", "user.contact.address", "user.content"],
             ("3 years after the case was closed", Some(3 * 365)),
         ),
         p(

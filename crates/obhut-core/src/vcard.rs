@@ -527,7 +527,7 @@ fn read_card(row: usize, props: &[Prop], ignored: &mut BTreeSet<String>) -> Resu
                 let v = p.text();
                 let v = v.strip_prefix("mailto:").unwrap_or(&v).trim();
                 if !v.is_empty() {
-                    emails.push((p.pref(), EmailInput { address: v.to_string(), label: label_of(p, &group_labels) }));
+                    emails.push((p.pref(), EmailInput { address: v.to_string(), label: label_of(p, &group_labels), purposes: None }));
                 }
             }
             "TEL" => {
@@ -536,7 +536,7 @@ fn read_card(row: usize, props: &[Prop], ignored: &mut BTreeSet<String>) -> Resu
                 // A tel: URI may carry parameters such as ";ext=12" after the number.
                 let v = v.split(';').next().unwrap_or("").trim();
                 if !v.is_empty() {
-                    phones.push((p.pref(), PhoneInput { number: v.to_string(), label: label_of(p, &group_labels) }));
+                    phones.push((p.pref(), PhoneInput { number: v.to_string(), label: label_of(p, &group_labels), purposes: None }));
                 }
             }
             "ADR" => {
@@ -546,7 +546,14 @@ fn read_card(row: usize, props: &[Prop], ignored: &mut BTreeSet<String>) -> Resu
                     v if v.is_empty() => part(0),
                     v => Some(v.join(", ")),
                 };
-                let a = AddressInput { label: label_of(p, &group_labels), street, postal_code: part(5), city: part(3), country: part(6) };
+                let a = AddressInput {
+                    label: label_of(p, &group_labels),
+                    street,
+                    postal_code: part(5),
+                    city: part(3),
+                    country: part(6),
+                    purposes: None,
+                };
                 if a.street.is_some() || a.postal_code.is_some() || a.city.is_some() {
                     addresses.push((p.pref(), a));
                 }
@@ -734,14 +741,15 @@ mod tests {
             given_name: Some("Jürgen, genannt \"Jo\"".into()),
             family_name: Some("Müller-Lüdenscheidt; jun.".into()),
             emails: Some(vec![
-                EmailInput { address: "j.mueller@example.com".into(), label: Some("work".into()) },
-                EmailInput { address: "jo@example.org".into(), label: Some("Büro; 2. Stock".into()) },
+                EmailInput { address: "j.mueller@example.com".into(), label: Some("work".into()), purposes: None },
+                EmailInput { address: "jo@example.org".into(), label: Some("Büro; 2. Stock".into()), purposes: None },
             ]),
             phones: Some(vec![
-                PhoneInput { number: "0151 23456789".into(), label: Some("mobile".into()) },
-                PhoneInput { number: "030 1234567".into(), label: None },
+                PhoneInput { number: "0151 23456789".into(), label: Some("mobile".into()), purposes: None },
+                PhoneInput { number: "030 1234567".into(), label: None, purposes: None },
             ]),
             addresses: Some(vec![AddressInput {
+                purposes: None,
                 label: Some("home".into()),
                 street: Some("Schillerstraße 5\\a".into()),
                 postal_code: Some("10115".into()),
@@ -951,13 +959,17 @@ END:VCARD\r\n";
                         emails
                             .into_iter()
                             .enumerate()
-                            .map(|(i, (l, label))| EmailInput { address: format!("{l}{i}@example.com"), label })
+                            .map(|(i, (l, label))| EmailInput { address: format!("{l}{i}@example.com"), label, purposes: None })
                             .collect(),
                     ),
                     phones: Some(
-                        phones.into_iter().map(|(n, label)| PhoneInput { number: format!("030 {}", 2_000_000 + n), label }).collect(),
+                        phones
+                            .into_iter()
+                            .map(|(n, label)| PhoneInput { number: format!("030 {}", 2_000_000 + n), label, purposes: None })
+                            .collect(),
                     ),
                     addresses: Some(vec![AddressInput {
+                        purposes: None,
                         label: alabel,
                         street: Some(street),
                         postal_code: Some("10115".into()),

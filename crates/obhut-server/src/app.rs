@@ -1,7 +1,8 @@
 //! Application state: the store, configuration, clock and metrics, shared by every surface.
 
 use crate::config::Config;
-use crate::error::ServiceResult;
+use crate::error::{ServiceError, ServiceResult};
+use crate::gate::{Action, Actor, Refusal, Resource, Target};
 use obhut_core::clock::{to_millis, Clock, SystemClock};
 use obhut_store::Store;
 use std::collections::HashMap;
@@ -18,8 +19,10 @@ pub struct AppInner {
     pub token_cache: Mutex<HashMap<Vec<u8>, (crate::gate::Actor, i64)>>,
     /// Reads of personal data, committed in groups.
     pub access_log: crate::access_log::AccessLog,
-    /// Keys of the active purposes; cleared when the registry changes.
-    pub purpose_keys: std::sync::RwLock<Option<Vec<String>>>,
+    /// The purpose registry as last read; cleared when it changes.
+    pub registry: std::sync::RwLock<Option<Arc<Vec<obhut_core::purpose::Purpose>>>>,
+    /// The privacy gate: Cedar policies, field rules.
+    pub gate: crate::gate::Gate,
 }
 
 /// Cheap to clone; one per process.
@@ -46,7 +49,8 @@ impl App {
         let access_log = crate::access_log::AccessLog::start(store.clone());
         let app = App(Arc::new(AppInner {
             access_log,
-            purpose_keys: std::sync::RwLock::new(None),
+            registry: std::sync::RwLock::new(None),
+            gate: crate::gate::Gate::new(),
             store,
             config,
             clock,
@@ -59,8 +63,74 @@ impl App {
         obhut_store::audit::lock_head(&mut tx).await?;
         obhut_store::deals::seed_stages(&mut tx, app.now_ms()).await?;
         crate::services::purposes::seed_defaults(&app, &mut tx).await.map_err(|e| anyhow::anyhow!("seeding the purpose registry: {e}"))?;
+        crate::services::policies::seed_defaults(&app, &mut tx).await.map_err(|e| anyhow::anyhow!("seeding the policies: {e}"))?;
         tx.commit().await?;
+        crate::services::policies::load(&app).await.map_err(|e| anyhow::anyhow!("loading the policies: {e}"))?;
+        crate::services::purposes::registry(&app).await.map_err(|e| anyhow::anyhow!("reading the purpose registry: {e}"))?;
         Ok(app)
+    }
+
+    /// Today as days since 1970-01-01 (how policies compare dates).
+    pub fn today(&self) -> i64 {
+        obhut_core::processor::epoch_day(self.clock.now().date())
+    }
+
+    /// Asks the gate whether the actor may do this to some record of this kind (see
+    /// [`crate::gate::Gate::check_kind`]); a refusal is logged.
+    pub async fn authorize(&self, actor: &Actor, action: Action, resource: Resource) -> ServiceResult<()> {
+        self.authorize_for(actor, action, resource, "").await
+    }
+
+    /// [`App::authorize`] for a declared purpose.
+    pub async fn authorize_for(&self, actor: &Actor, action: Action, resource: Resource, purpose: &str) -> ServiceResult<()> {
+        match self.gate.check_kind(actor, action, resource, purpose, self.today()) {
+            Ok(()) => Ok(()),
+            Err(r) => Err(self.refused(actor, action, resource.kind(), None, purpose, r).await),
+        }
+    }
+
+    /// Asks the gate about one record; a refusal is logged with the record.
+    pub async fn authorize_record(
+        &self,
+        actor: &Actor,
+        action: Action,
+        target: &Target<'_>,
+        purpose: &str,
+        record_id: &str,
+    ) -> ServiceResult<()> {
+        match self.gate.check(actor, action, target, purpose, self.today()) {
+            Ok(()) => Ok(()),
+            Err(r) => Err(self.refused(actor, action, target.resource.kind(), Some(record_id), purpose, r).await),
+        }
+    }
+
+    /// Logs a refusal of the gate (who, what, which policy) and returns the error to answer.
+    pub async fn refused(
+        &self,
+        actor: &Actor,
+        action: Action,
+        kind: &str,
+        record_id: Option<&str>,
+        purpose: &str,
+        r: Refusal,
+    ) -> ServiceError {
+        let mut fields = vec![format!("action={}", action.as_str())];
+        fields.extend(r.policies.iter().map(|p| format!("policy={p}")));
+        let event = obhut_store::audit::AuditEntry {
+            actor: actor.audit_name(),
+            action: "access.refused".into(),
+            record_type: kind.into(),
+            record_id: record_id.map(str::to_string),
+            subject_id: record_id.filter(|_| kind == "contact").map(str::to_string),
+            fields,
+            detail: None,
+            purpose: (!purpose.is_empty()).then(|| purpose.chars().filter(|c| !c.is_control()).take(64).collect()),
+        };
+        if let Err(e) = self.access_log.record(event, self.now_ms()).await {
+            return ServiceError::Internal(e);
+        }
+        metrics::counter!("obhut_gate_refusals_total").increment(1);
+        r.into()
     }
 
     pub fn now_ms(&self) -> i64 {

@@ -2,7 +2,7 @@
 
 use crate::crypto::{Crypto, BLIND_LEN};
 use crate::{id_str, parse_uuid, values_placeholders, Conn, Result, StoreError};
-use obhut_core::contact::{ContactDraft, ContactKind, ContactPersonal};
+use obhut_core::contact::{ContactDraft, ContactKind, ContactPersonal, RecordClass};
 use obhut_core::ids::{ContactId, ImportRunId, OrganizationId, UserId};
 use obhut_core::search::{fold, name_words, prefix_keys};
 
@@ -19,6 +19,8 @@ pub struct Origin {
 pub struct ContactRecord {
     pub id: ContactId,
     pub kind: ContactKind,
+    pub record_class: RecordClass,
+    pub team: Option<String>,
     pub organization_id: Option<OrganizationId>,
     pub owner_id: Option<UserId>,
     pub language: Option<String>,
@@ -37,6 +39,8 @@ impl ContactRecord {
     pub fn draft(&self) -> ContactDraft {
         ContactDraft {
             kind: self.kind,
+            record_class: self.record_class,
+            team: self.team.clone(),
             organization_id: self.organization_id,
             owner_id: self.owner_id,
             language: self.language.clone(),
@@ -168,6 +172,8 @@ pub struct NewContact<'a> {
 pub struct SealedContact {
     pub id: ContactId,
     kind: ContactKind,
+    record_class: RecordClass,
+    team: Option<String>,
     organization_id: Option<OrganizationId>,
     owner_id: Option<UserId>,
     language: Option<String>,
@@ -185,6 +191,8 @@ pub fn seal_contact(crypto: &Crypto, id: ContactId, draft: &ContactDraft, tokens
     SealedContact {
         id,
         kind: draft.kind,
+        record_class: draft.record_class,
+        team: draft.team.clone(),
         organization_id: draft.organization_id,
         owner_id: draft.owner_id,
         language: draft.language.clone(),
@@ -215,7 +223,7 @@ impl SealedContact {
     }
 }
 
-const CONTACT_COLS: usize = 16;
+const CONTACT_COLS: usize = 18;
 
 /// Inserts contacts with their blind indexes, many rows per statement (the API inserts a batch
 /// of one). Runs inside the caller's transaction.
@@ -243,7 +251,7 @@ pub async fn insert_sealed(
     while !batch.is_empty() {
         let chunk: Vec<SealedContact> = batch.drain(..per.min(batch.len())).collect();
         let sql = format!(
-            "INSERT INTO contacts (id, kind, organization_id, owner_id, language, tags, wrapped_key, sealed, index_tokens, origin_source, origin_detail, import_run_id, created_by, created_at, updated_at, version) VALUES {}",
+            "INSERT INTO contacts (id, kind, organization_id, owner_id, language, tags, wrapped_key, sealed, index_tokens, origin_source, origin_detail, import_run_id, created_by, created_at, updated_at, version, record_class, team) VALUES {}",
             values_placeholders(conn, chunk.len(), CONTACT_COLS)
         );
         let mut q = sqlx::query(&sql);
@@ -264,7 +272,9 @@ pub async fn insert_sealed(
                 .bind(created_by.to_string())
                 .bind(now)
                 .bind(now)
-                .bind(1i64);
+                .bind(1i64)
+                .bind(c.record_class.as_str())
+                .bind(c.team);
         }
         q.execute(&mut *conn).await?;
     }
@@ -312,43 +322,53 @@ async fn insert_tag_rows(conn: &mut Conn, rows: &[(String, String)]) -> Result<(
     Ok(())
 }
 
-type Row = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    Vec<u8>,
-    Vec<u8>,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    i64,
-    i64,
-    i64,
-    Option<String>,
-);
-const SELECT: &str = "SELECT c.id, c.kind, c.organization_id, c.owner_id, c.language, c.tags, c.wrapped_key, c.sealed, c.origin_source, c.origin_detail, c.import_run_id, c.created_by, c.created_at, c.updated_at, c.version, o.name FROM contacts c LEFT JOIN organizations o ON o.id = c.organization_id";
+/// A stored contact row, still sealed.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    kind: String,
+    organization_id: Option<String>,
+    owner_id: Option<String>,
+    language: Option<String>,
+    tags: String,
+    wrapped_key: Vec<u8>,
+    sealed: Vec<u8>,
+    origin_source: String,
+    origin_detail: Option<String>,
+    import_run_id: Option<String>,
+    created_by: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+    record_class: String,
+    team: Option<String>,
+    org_name: Option<String>,
+}
+const SELECT: &str = "SELECT c.id, c.kind, c.organization_id, c.owner_id, c.language, c.tags, c.wrapped_key, c.sealed, c.origin_source, c.origin_detail, c.import_run_id, c.created_by, c.created_at, c.updated_at, c.version, c.record_class, c.team, o.name AS org_name FROM contacts c LEFT JOIN organizations o ON o.id = c.organization_id";
 
 fn open_row(crypto: &Crypto, r: Row) -> Result<ContactRecord> {
-    let key = crypto.unwrap_key(&r.0, &r.6)?;
-    let personal: ContactPersonal = key.open_json(&aad(&r.0), &r.7)?;
+    let key = crypto.unwrap_key(&r.id, &r.wrapped_key)?;
+    let personal: ContactPersonal = key.open_json(&aad(&r.id), &r.sealed)?;
     Ok(ContactRecord {
-        id: ContactId(parse_uuid(&r.0)?),
-        kind: ContactKind::parse(&r.1).map_err(StoreError::Corrupt)?,
-        organization_id: r.2.as_deref().map(parse_uuid).transpose()?.map(OrganizationId),
-        owner_id: r.3.as_deref().map(parse_uuid).transpose()?.map(UserId),
-        language: r.4,
-        tags: r.5.split('\n').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+        id: ContactId(parse_uuid(&r.id)?),
+        kind: ContactKind::parse(&r.kind).map_err(StoreError::Corrupt)?,
+        record_class: RecordClass::parse(&r.record_class).map_err(StoreError::Corrupt)?,
+        team: r.team,
+        organization_id: r.organization_id.as_deref().map(parse_uuid).transpose()?.map(OrganizationId),
+        owner_id: r.owner_id.as_deref().map(parse_uuid).transpose()?.map(UserId),
+        language: r.language,
+        tags: r.tags.split('\n').filter(|t| !t.is_empty()).map(str::to_string).collect(),
         personal,
-        origin: Origin { source: r.8, detail: r.9, import_run_id: r.10.as_deref().map(parse_uuid).transpose()?.map(ImportRunId) },
-        created_by: r.11,
-        created_at: r.12,
-        updated_at: r.13,
-        version: r.14,
-        organization_name: r.15,
+        origin: Origin {
+            source: r.origin_source,
+            detail: r.origin_detail,
+            import_run_id: r.import_run_id.as_deref().map(parse_uuid).transpose()?.map(ImportRunId),
+        },
+        created_by: r.created_by,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        version: r.version,
+        organization_name: r.org_name,
     })
 }
 
@@ -369,24 +389,26 @@ pub async fn read_contact(store: &crate::Store, id: ContactId) -> Result<Option<
         use rusqlite::OptionalExtension;
         c.prepare_cached(&SQL)?
             .query_row([id.to_string()], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(11)?,
-                    r.get(12)?,
-                    r.get(13)?,
-                    r.get(14)?,
-                    r.get(15)?,
-                ))
+                Ok(Row {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    organization_id: r.get(2)?,
+                    owner_id: r.get(3)?,
+                    language: r.get(4)?,
+                    tags: r.get(5)?,
+                    wrapped_key: r.get(6)?,
+                    sealed: r.get(7)?,
+                    origin_source: r.get(8)?,
+                    origin_detail: r.get(9)?,
+                    import_run_id: r.get(10)?,
+                    created_by: r.get(11)?,
+                    created_at: r.get(12)?,
+                    updated_at: r.get(13)?,
+                    version: r.get(14)?,
+                    record_class: r.get(15)?,
+                    team: r.get(16)?,
+                    org_name: r.get(17)?,
+                })
             })
             .optional()
     })?;
@@ -430,7 +452,7 @@ pub async fn update_contact(
     let tokens = blind_tokens(crypto, &draft.personal);
     let n = sqlx::query(
         "UPDATE contacts SET kind = $1, organization_id = $2, owner_id = $3, language = $4, tags = $5, sealed = $6, index_tokens = $7, \
-         updated_at = $8, version = version + 1 WHERE id = $9 AND version = $10",
+         updated_at = $8, version = version + 1, record_class = $11, team = $12 WHERE id = $9 AND version = $10",
     )
     .bind(draft.kind.as_str())
     .bind(id_str(&draft.organization_id))
@@ -442,6 +464,8 @@ pub async fn update_contact(
     .bind(now)
     .bind(&sid)
     .bind(expected_version)
+    .bind(draft.record_class.as_str())
+    .bind(draft.team.clone())
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -523,6 +547,20 @@ pub struct ContactFilter {
     pub owner_id: Option<UserId>,
     pub tag: Option<String>,
     pub language: Option<String>,
+    /// Set by the gate, not by callers: what the actor may reach at all.
+    pub reach: Reach,
+}
+
+/// The part of the contacts an actor's policies let them reach, as a filter the database
+/// applies (each record handed out is still checked one by one by the gate).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// Only these record classes; `None`: any.
+    pub classes: Option<Vec<RecordClass>>,
+    /// Only records owned by this user or belonging to one of `teams`.
+    pub owner_or_teams: Option<(UserId, Vec<String>)>,
+    /// Only records carrying this tag (a processor's scope).
+    pub required_tag: Option<String>,
 }
 
 /// Orders the database can sort by (an encrypted name it cannot).
@@ -566,6 +604,27 @@ fn filter_sql(f: &ContactFilter, args: &mut Vec<String>) -> String {
     }
     if let Some(t) = &f.tag {
         push("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)", t.clone(), args);
+    }
+    if let Some(t) = &f.reach.required_tag {
+        push("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)", t.clone(), args);
+    }
+    if let Some(classes) = &f.reach.classes {
+        let mut ph = Vec::new();
+        for c in classes {
+            args.push(c.as_str().to_string());
+            ph.push(format!("${}", args.len()));
+        }
+        w.push(if ph.is_empty() { "1 = 0".to_string() } else { format!("c.record_class IN ({})", ph.join(", ")) });
+    }
+    if let Some((owner, teams)) = &f.reach.owner_or_teams {
+        args.push(owner.to_string());
+        let mut cond = format!("(c.owner_id = ${}", args.len());
+        for t in teams {
+            args.push(t.clone());
+            cond.push_str(&format!(" OR c.team = ${}", args.len()));
+        }
+        cond.push(')');
+        w.push(cond);
     }
     if w.is_empty() {
         String::new()

@@ -14,6 +14,7 @@ pub mod deals;
 pub mod fastread;
 pub mod imports;
 pub mod organizations;
+pub mod policies;
 pub mod purposes;
 pub mod tickets;
 pub mod users;

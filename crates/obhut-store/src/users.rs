@@ -2,7 +2,7 @@
 
 use crate::{parse_uuid, Conn, Result, StoreError};
 use obhut_core::ids::UserId;
-use obhut_core::user::Role;
+use obhut_core::user::{Role, Scope};
 
 #[derive(Debug, Clone)]
 pub struct UserRecord {
@@ -13,10 +13,16 @@ pub struct UserRecord {
     pub language: Option<String>,
     pub created_at: i64,
     pub disabled: bool,
+    /// Which standard records the user reaches: own, team or all.
+    pub scope: Scope,
+    pub teams: Vec<String>,
+    /// For the role `processor`: the processor (Art. 28) whose grant confines the user.
+    pub processor_key: Option<String>,
 }
 
-type Row = (String, String, String, String, Option<String>, i64, i64);
-const SELECT: &str = "SELECT id, username, password_hash, role, language, created_at, disabled FROM users";
+type Row = (String, String, String, String, Option<String>, i64, i64, String, String, Option<String>);
+const COLS: &str = "u.id, u.username, u.password_hash, u.role, u.language, u.created_at, u.disabled, u.scope, u.teams, u.processor_key";
+static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("SELECT {COLS} FROM users u"));
 
 fn from_row(r: Row) -> Result<UserRecord> {
     Ok(UserRecord {
@@ -27,7 +33,31 @@ fn from_row(r: Row) -> Result<UserRecord> {
         language: r.4,
         created_at: r.5,
         disabled: r.6 != 0,
+        scope: Scope::parse(&r.7).map_err(StoreError::Corrupt)?,
+        teams: r.8.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+        processor_key: r.9,
     })
+}
+
+/// Sets what a user reaches: role, scope, teams and (for processor users) the processor.
+pub async fn set_access(
+    conn: &mut Conn,
+    id: UserId,
+    role: Role,
+    scope: Scope,
+    teams: &[String],
+    processor_key: Option<&str>,
+) -> Result<bool> {
+    let n = sqlx::query("UPDATE users SET role = $1, scope = $2, teams = $3, processor_key = $4 WHERE id = $5")
+        .bind(role.as_str())
+        .bind(scope.as_str())
+        .bind(teams.join(","))
+        .bind(processor_key.map(str::to_string))
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
 }
 
 pub async fn insert_user(conn: &mut Conn, id: UserId, username: &str, password_hash: &str, role: Role, now: i64) -> Result<()> {
@@ -51,17 +81,17 @@ pub async fn insert_user(conn: &mut Conn, id: UserId, username: &str, password_h
 }
 
 pub async fn find_user_by_name(conn: &mut Conn, username: &str) -> Result<Option<UserRecord>> {
-    let r: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE username = $1")).bind(username).fetch_optional(&mut *conn).await?;
+    let r: Option<Row> = sqlx::query_as(&format!("{} WHERE u.username = $1", *SELECT)).bind(username).fetch_optional(&mut *conn).await?;
     r.map(from_row).transpose()
 }
 
 pub async fn find_user(conn: &mut Conn, id: UserId) -> Result<Option<UserRecord>> {
-    let r: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(id.to_string()).fetch_optional(&mut *conn).await?;
+    let r: Option<Row> = sqlx::query_as(&format!("{} WHERE u.id = $1", *SELECT)).bind(id.to_string()).fetch_optional(&mut *conn).await?;
     r.map(from_row).transpose()
 }
 
 pub async fn list_users(conn: &mut Conn) -> Result<Vec<UserRecord>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY username")).fetch_all(&mut *conn).await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!("{} ORDER BY u.username", *SELECT)).fetch_all(&mut *conn).await?;
     rows.into_iter().map(from_row).collect()
 }
 
@@ -108,10 +138,10 @@ pub async fn insert_token(
 
 /// The user a live (unrevoked, unexpired) token belongs to.
 pub async fn find_token_user(conn: &mut Conn, token_hash: &[u8], now: i64) -> Result<Option<UserRecord>> {
-    let r: Option<Row> = sqlx::query_as(
-        "SELECT u.id, u.username, u.password_hash, u.role, u.language, u.created_at, u.disabled FROM api_tokens t \
-         JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)",
-    )
+    let r: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
+    ))
     .bind(token_hash.to_vec())
     .bind(now)
     .fetch_optional(&mut *conn)
@@ -133,9 +163,9 @@ pub async fn insert_session(conn: &mut Conn, id_hash: &[u8], user_id: UserId, cs
 
 /// The user, CSRF token and end time of a live session.
 pub async fn find_session(conn: &mut Conn, id_hash: &[u8], now: i64) -> Result<Option<(UserRecord, String, i64)>> {
-    let r: Option<(String, String, String, String, Option<String>, i64, i64, String, i64)> = sqlx::query_as(
-        "SELECT u.id, u.username, u.password_hash, u.role, u.language, u.created_at, u.disabled, s.csrf_token, s.expires_at FROM sessions s \
-         JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2",
+    #[allow(clippy::type_complexity)]
+    let r: Option<(String, String, String, String, Option<String>, i64, i64, String, String, Option<String>, String, i64)> = sqlx::query_as(
+        &format!("SELECT {COLS}, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2"),
     )
     .bind(id_hash.to_vec())
     .bind(now)
@@ -143,7 +173,7 @@ pub async fn find_session(conn: &mut Conn, id_hash: &[u8], now: i64) -> Result<O
     .await?;
     match r {
         None => Ok(None),
-        Some(r) => Ok(Some((from_row((r.0, r.1, r.2, r.3, r.4, r.5, r.6))?, r.7, r.8))),
+        Some(r) => Ok(Some((from_row((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9))?, r.10, r.11))),
     }
 }
 

@@ -75,6 +75,58 @@ enum Command {
     /// The record of processing activities (Art. 30 GDPR).
     #[command(subcommand)]
     Ropa(RopaCmd),
+    /// Data minimization: the field catalog and the lint.
+    #[command(subcommand)]
+    Privacy(PrivacyCmd),
+    /// The privacy gate's Cedar policies.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+    /// Processors (Art. 28 GDPR) and their grants.
+    #[command(subcommand)]
+    Processor(ProcessorCmd),
+}
+
+#[derive(Subcommand)]
+enum PrivacyCmd {
+    /// List fields and records holding data no active purpose justifies. Exits 1 when it
+    /// finds any.
+    Lint {
+        #[arg(long)]
+        json: bool,
+        /// List at most this many records (all are counted).
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Every personal field, its data category and the purposes that justify it.
+    Fields {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCmd {
+    /// Print the policies in force (or, with --schema, the schema they are validated against).
+    Show {
+        #[arg(long)]
+        schema: bool,
+    },
+    /// Validate a policy file against the schema without saving it.
+    Check { file: PathBuf },
+    /// Validate a policy file and save it as the next version, in force at once.
+    Save { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ProcessorCmd {
+    /// Create or change a processor from a JSON file (key, name, contract_date, purposes,
+    /// scope_tag, valid_from, valid_until, country, transfer_mechanism, safeguard_document, contact).
+    Save { file: PathBuf },
+    /// List processors.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -121,7 +173,7 @@ enum UserCmd {
     /// Create a user; the password is read from standard input.
     Add {
         name: String,
-        /// admin, user or guest.
+        /// admin, dpo, user, hr, guest or processor.
         #[arg(long)]
         role: String,
         /// Read the password from standard input (required: no password on the command line).
@@ -132,6 +184,22 @@ enum UserCmd {
     List {
         #[arg(long)]
         json: bool,
+    },
+    /// Set a user's role, scope, teams and processor.
+    Access {
+        name: String,
+        /// admin, dpo, user, hr, guest or processor.
+        #[arg(long)]
+        role: String,
+        /// own, team or all.
+        #[arg(long, default_value = "all")]
+        scope: String,
+        /// Teams, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        teams: Vec<String>,
+        /// For the role processor: the processor's key.
+        #[arg(long)]
+        processor: Option<String>,
     },
 }
 
@@ -385,6 +453,109 @@ async fn run(cli: Cli) -> Result<()> {
                 None => print!("{text}"),
             }
         }
+        Command::Privacy(PrivacyCmd::Lint { json, limit }) => {
+            let app = open(&g).await?;
+            let r = services::privacy::lint(&app, &Actor::cli(), limit).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                for f in &r.unjustified_fields {
+                    println!("field {}.{} ({}): no active purpose justifies it", f.record_type, f.name, f.category);
+                }
+                for f in &r.findings {
+                    println!("{} {}: {}: {}", f.record_type, f.record_id, f.field, f.problem);
+                }
+                if r.total_findings as usize > r.findings.len() {
+                    println!("… and {} more", r.total_findings as usize - r.findings.len());
+                }
+                println!(
+                    "{} record(s) checked: {} unjustified field(s), {} finding(s)",
+                    r.records_checked,
+                    r.unjustified_fields.len(),
+                    r.total_findings
+                );
+            }
+            if !r.clean() {
+                std::process::exit(1);
+            }
+        }
+        Command::Privacy(PrivacyCmd::Fields { json }) => {
+            let app = open(&g).await?;
+            let rows = services::privacy::catalog(&app, &Actor::cli()).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for f in rows {
+                    let by = if f.justified_by.is_empty() { "UNJUSTIFIED".to_string() } else { f.justified_by.join(", ") };
+                    println!(
+                        "{:<10} {:<12} {:<32} {}{}",
+                        f.record_type,
+                        f.name,
+                        f.category,
+                        by,
+                        if f.sensitive { " (sensitive)" } else { "" }
+                    );
+                }
+            }
+        }
+        Command::Policy(PolicyCmd::Show { schema }) => {
+            let app = open(&g).await?;
+            let v = services::policies::current(&app, &Actor::cli()).await.map_err(explain)?;
+            if schema {
+                print!("{}", v.schema);
+            } else {
+                println!("// version {}", v.version);
+                print!("{}", v.source);
+            }
+        }
+        Command::Policy(PolicyCmd::Check { file }) => {
+            let source = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let app = open(&g).await?;
+            services::policies::check(&app, &Actor::cli(), &source).await.map_err(explain)?;
+            println!("{}: the policies validate against the schema", file.display());
+        }
+        Command::Policy(PolicyCmd::Save { file }) => {
+            let source = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let app = open(&g).await?;
+            let v = services::policies::save(&app, &Actor::cli(), &source).await.map_err(explain)?;
+            println!("policies saved as version {v}, in force now");
+        }
+        Command::Processor(ProcessorCmd::Save { file }) => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let p: obhut_core::processor::Processor =
+                serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let app = open(&g).await?;
+            let v = services::policies::save_processor(&app, &Actor::cli(), &p).await.map_err(explain)?;
+            println!("processor {} saved as version {v}", p.key);
+        }
+        Command::Processor(ProcessorCmd::List { json }) => {
+            let app = open(&g).await?;
+            let list = services::policies::list_processors(&app, &Actor::cli()).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for p in list {
+                    println!(
+                        "{:<20} {:<32} {} – {}  tag {}  purposes {}",
+                        p.key,
+                        p.name,
+                        p.valid_from,
+                        p.valid_until,
+                        p.scope_tag,
+                        p.purposes.join(",")
+                    );
+                }
+            }
+        }
+        Command::User(UserCmd::Access { name, role, scope, teams, processor }) => {
+            let role = obhut_core::user::Role::parse(&role).map_err(|m| anyhow::anyhow!("--role: {m}"))?;
+            let scope = obhut_core::user::Scope::parse(&scope).map_err(|m| anyhow::anyhow!("--scope: {m}"))?;
+            let app = open(&g).await?;
+            let u = services::users::set_access(&app, &Actor::cli(), &name, role, scope, &teams, processor.as_deref())
+                .await
+                .map_err(explain)?;
+            println!("user {}: role {}, scope {}, teams [{}]", u.username, u.role.as_str(), u.scope.as_str(), u.teams.join(","));
+        }
         Command::Migrate => {
             let cfg = config(&g)?;
             let store = obhut_store::Store::open(&cfg.store_options()).await?;
@@ -409,7 +580,10 @@ async fn run(cli: Cli) -> Result<()> {
             if json {
                 let v: Vec<_> = users
                     .iter()
-                    .map(|u| serde_json::json!({"id": u.id, "username": u.username, "role": u.role, "disabled": u.disabled}))
+                    .map(|u| {
+                        serde_json::json!({"id": u.id, "username": u.username, "role": u.role, "disabled": u.disabled,
+                            "scope": u.scope, "teams": u.teams, "processor": u.processor_key})
+                    })
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {

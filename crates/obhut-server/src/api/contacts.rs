@@ -21,6 +21,9 @@ pub struct EmailOut {
     pub address: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// The purposes this address was collected for, where they differ from the contact's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -29,6 +32,9 @@ pub struct PhoneOut {
     pub number: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// The purposes this number was collected for, where they differ from the contact's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -38,6 +44,9 @@ pub struct AddressOut {
     pub postal_code: Option<String>,
     pub city: Option<String>,
     pub country: Option<String>,
+    /// The purposes this address was collected for, where they differ from the contact's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub purposes: Vec<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -74,6 +83,11 @@ pub struct ContactOut {
     pub owner_id: Option<String>,
     pub tags: Vec<String>,
     pub notes: Option<String>,
+    /// `standard` or `hr`: the record class the gate's policies restrict.
+    pub record_class: String,
+    pub team: Option<String>,
+    /// The purposes the contact's data was collected for (its collection context).
+    pub purposes: Vec<String>,
     pub origin: OriginOut,
     pub created_at: String,
     pub updated_at: String,
@@ -93,8 +107,16 @@ impl ContactOut {
             display_name: p.display_name(),
             email: p.primary_email().map(|e| e.to_string()),
             phone: p.primary_phone().map(|e| e.to_string()),
-            emails: p.emails.iter().map(|e| EmailOut { address: e.address.to_string(), label: e.label.clone() }).collect(),
-            phones: p.phones.iter().map(|e| PhoneOut { number: e.number.to_string(), label: e.label.clone() }).collect(),
+            emails: p
+                .emails
+                .iter()
+                .map(|e| EmailOut { address: e.address.to_string(), label: e.label.clone(), purposes: e.purposes.clone() })
+                .collect(),
+            phones: p
+                .phones
+                .iter()
+                .map(|e| PhoneOut { number: e.number.to_string(), label: e.label.clone(), purposes: e.purposes.clone() })
+                .collect(),
             addresses: p
                 .addresses
                 .iter()
@@ -104,6 +126,7 @@ impl ContactOut {
                     postal_code: a.postal_code.clone(),
                     city: a.city.clone(),
                     country: a.country.clone(),
+                    purposes: a.purposes.clone(),
                 })
                 .collect(),
             organization_id: r.organization_id.map(|o| o.to_string()),
@@ -114,6 +137,9 @@ impl ContactOut {
             owner_id: r.owner_id.map(|o| o.to_string()),
             tags: r.tags.clone(),
             notes: p.notes.clone(),
+            record_class: r.record_class.as_str().into(),
+            team: r.team.clone(),
+            purposes: p.collection_purposes(),
             origin: OriginOut {
                 source: r.origin.source.clone(),
                 detail: r.origin.detail.clone(),
@@ -195,6 +221,7 @@ impl ContactQuery {
                 .map_err(|m| bad_request("owner_id", m))?,
             tag: self.tag.as_deref().filter(|s| !s.is_empty()).map(|t| t.trim().to_lowercase()),
             language: self.language.as_deref().filter(|s| !s.is_empty()).map(str::to_string),
+            reach: Default::default(),
         })
     }
     pub fn sort(&self) -> Result<services::contacts::Sort, Problem> {
@@ -268,7 +295,7 @@ pub async fn get_contact(
 }
 
 /// Change a contact: absent fields stay, an empty string clears. `If-Match` guards against lost updates.
-#[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", request_body = ContactInput, params(("id" = String, Path)),
+#[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", request_body = ContactInput, params(("id" = String, Path), ReadQuery),
     responses((status = 200, body = ContactOut), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn update_contact(
@@ -276,10 +303,12 @@ pub async fn update_contact(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     headers: HeaderMap,
+    ApiQuery(q): ApiQuery<ReadQuery>,
     ApiJson(patch): ApiJson<ContactInput>,
 ) -> Result<Response, Problem> {
     let id = parse_id(&id, ContactId::parse)?;
-    let r = services::contacts::update(&app, &actor, id, patch, if_match(&headers)?).await?;
+    let purpose = q.purpose.as_deref().unwrap_or(services::contacts::DEFAULT_READ_PURPOSE);
+    let r = services::contacts::update_for(&app, &actor, id, patch, if_match(&headers)?, purpose).await?;
     Ok(with_etag(Json(ContactOut::from_record(&r, None)).into_response(), r.version))
 }
 

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod contacts;
 pub mod extract;
 pub mod openapi;
+pub mod privacy;
 pub mod problem;
 pub mod records;
 
@@ -17,7 +18,7 @@ pub fn router() -> Router<App> {
 }
 
 fn v1() -> Router<App> {
-    use axum::routing::{patch, post};
+    use axum::routing::{patch, post, put};
     Router::new()
         .route("/me", get(records::me))
         .route("/contacts", get(contacts::list_contacts).post(contacts::create_contact))
@@ -41,6 +42,16 @@ fn v1() -> Router<App> {
         .route("/deals/{id}/activities", get(records::list_deal_activities))
         .route("/audit", get(audit::list_audit))
         .route("/audit/verify", get(audit::verify_audit))
+        .route("/purposes", get(privacy::list_purposes))
+        .route("/purposes/{key}", put(privacy::save_purpose))
+        .route("/ropa", get(privacy::ropa))
+        .route("/policies", get(privacy::get_policies).put(privacy::save_policies))
+        .route("/policies/validate", post(privacy::validate_policies))
+        .route("/processors", get(privacy::list_processors))
+        .route("/processors/{key}", put(privacy::save_processor))
+        .route("/users/{username}/access", put(privacy::set_access))
+        .route("/privacy/fields", get(privacy::fields))
+        .route("/privacy/lint", get(privacy::lint))
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
 }

@@ -28,6 +28,10 @@ impl Modify for BearerAuth {
         super::records::list_deals, super::records::create_deal, super::records::get_deal, super::records::update_deal, super::records::delete_deal,
         super::records::list_tickets, super::records::create_ticket, super::records::get_ticket, super::records::update_ticket, super::records::delete_ticket,
         super::audit::list_audit, super::audit::verify_audit,
+        super::privacy::list_purposes, super::privacy::save_purpose, super::privacy::ropa,
+        super::privacy::get_policies, super::privacy::save_policies, super::privacy::validate_policies,
+        super::privacy::list_processors, super::privacy::save_processor, super::privacy::set_access,
+        super::privacy::fields, super::privacy::lint,
     ),
     components(schemas(obhut_core::contact::EmailInput, obhut_core::contact::PhoneInput, obhut_core::contact::AddressInput))
 )]

@@ -3,14 +3,14 @@
 use super::{audit_entry, Page};
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
-use crate::gate::{authorize, Action, Actor, Resource};
+use crate::gate::{Action, Actor, Resource};
 use obhut_core::activity::ActivityInput;
 use obhut_core::clock::to_millis;
 use obhut_core::ids::ActivityId;
 use obhut_store::activities::{self as repo, ActivityOwner, ActivityRecord, NewActivity};
 
 pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> ServiceResult<ActivityRecord> {
-    authorize(actor, Action::Create, Resource::Activity)?;
+    app.authorize(actor, Action::Create, Resource::Activity).await?;
     let d = input.validate()?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
@@ -66,19 +66,19 @@ pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> ServiceR
 }
 
 pub async fn list(app: &App, actor: &Actor, owner: ActivityOwner, page: Page) -> ServiceResult<Vec<ActivityRecord>> {
-    authorize(actor, Action::Read, Resource::Activity)?;
+    app.authorize(actor, Action::Read, Resource::Activity).await?;
     let mut conn = app.conn().await?;
     Ok(repo::list_activities(&mut conn, &app.store.crypto, owner, page.limit, page.offset).await?)
 }
 
 pub async fn get(app: &App, actor: &Actor, id: ActivityId) -> ServiceResult<ActivityRecord> {
-    authorize(actor, Action::Read, Resource::Activity)?;
+    app.authorize(actor, Action::Read, Resource::Activity).await?;
     let mut conn = app.conn().await?;
     repo::find_activity(&mut conn, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("activity"))
 }
 
 pub async fn delete(app: &App, actor: &Actor, id: ActivityId) -> ServiceResult<()> {
-    authorize(actor, Action::Delete, Resource::Activity)?;
+    app.authorize(actor, Action::Delete, Resource::Activity).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     let subject = repo::find_activity(&mut tx, &app.store.crypto, id)

@@ -2,13 +2,13 @@
 
 use crate::app::App;
 use crate::error::ServiceResult;
-use crate::gate::{authorize, Action, Actor, Resource};
+use crate::gate::{Action, Actor, Resource};
 use obhut_store::audit::{AuditEvent, AuditFilter, Verification};
 
 /// Checks every event of the chain, in one consistent snapshot of the database (writers may
 /// go on meanwhile; their events come after the snapshot's head).
 pub async fn verify(app: &App, actor: &Actor) -> ServiceResult<Verification> {
-    authorize(actor, Action::Read, Resource::Audit)?;
+    app.authorize(actor, Action::Read, Resource::Audit).await?;
     if let Some(readers) = &app.store.readers {
         return Ok(obhut_store::audit::verify_sqlite(readers, &app.store.crypto)?);
     }
@@ -25,7 +25,7 @@ pub async fn verify(app: &App, actor: &Actor) -> ServiceResult<Verification> {
 /// contact page shows as "who accessed this record and why". Whoever may read the contact
 /// may see who else did. Not for verification: actors are shown by name.
 pub async fn for_subject(app: &App, actor: &Actor, subject_id: &str, limit: i64) -> ServiceResult<Vec<AuditEvent>> {
-    authorize(actor, Action::Read, Resource::Contact)?;
+    app.authorize(actor, Action::Read, Resource::Contact).await?;
     let mut conn = app.conn().await?;
     let mut events = obhut_store::audit::list_for_record(&mut conn, subject_id, limit.clamp(1, 200)).await?;
     // Staff are shown by their user name, not their id: "api:user:<id>" becomes "api: anna".
@@ -43,7 +43,7 @@ pub async fn for_subject(app: &App, actor: &Actor, subject_id: &str, limit: i64)
 
 /// The audit browser: events filtered by subject, actor, action and time, newest first.
 pub async fn search(app: &App, actor: &Actor, filter: &AuditFilter, page: super::Page) -> ServiceResult<(Vec<AuditEvent>, i64)> {
-    authorize(actor, Action::Read, Resource::Audit)?;
+    app.authorize(actor, Action::Read, Resource::Audit).await?;
     let mut conn = app.conn().await?;
     Ok(obhut_store::audit::search(&mut conn, filter, page.limit, page.offset).await?)
 }

@@ -3,8 +3,8 @@
 use super::{audit_entry, Page};
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
-use crate::gate::{authorize, Action, Actor, Resource};
-use obhut_core::contact::{ContactDraft, ContactInput, ContactPersonal};
+use crate::gate::{Action, Actor, FieldAccess, Resource, Target};
+use obhut_core::contact::{ContactDraft, ContactInput, ContactPersonal, DEFAULT_COLLECTION_PURPOSE};
 use obhut_core::ids::ContactId;
 use obhut_core::search::{classify_query, lookup_length, QueryKind};
 use obhut_store::contacts::{self as repo, BlindKind, BlindToken, ContactFilter, ContactOrder, ContactRecord, NewContact, Origin};
@@ -39,7 +39,99 @@ pub fn changed_fields(a: &ContactDraft, b: &ContactDraft) -> Vec<String> {
     if a.tags != b.tags {
         f.push("tags".into());
     }
+    if a.record_class != b.record_class {
+        f.push("record_class".into());
+    }
+    if a.team != b.team {
+        f.push("team".into());
+    }
+    if pa.collected_for != pb.collected_for {
+        f.push("purposes".into());
+    }
     f
+}
+
+/// A stored contact as the policies see it.
+pub fn target(c: &ContactRecord) -> Target<'_> {
+    Target::new(Resource::Contact, c.record_class.as_str(), c.owner_id, c.team.as_deref(), &c.tags)
+}
+
+fn draft_target(d: &ContactDraft) -> Target<'_> {
+    Target::new(Resource::Contact, d.record_class.as_str(), d.owner_id, d.team.as_deref(), &d.tags)
+}
+
+/// What a reader gets of a contact under a purpose: only the data items collected for that
+/// purpose or one whose data may serve it (purpose binding), without the fields the field
+/// rules hide from the actor.
+pub async fn shape(app: &App, actor: &Actor, mut record: ContactRecord, purpose: &str) -> ServiceResult<ContactRecord> {
+    let serving = super::purposes::serving(app, purpose).await?;
+    let mut personal = record.personal.bound_to(|collected| collected.iter().any(|c| serving.contains(c)));
+    let hidden = app.gate.hidden_fields(actor, "contact", record.record_class.as_str(), purpose, FieldAccess::Read, app.today());
+    obhut_core::fields::redact_contact(&mut personal, &hidden);
+    record.personal = personal;
+    Ok(record)
+}
+
+/// Checks a draft against the registry and the field rules before it is stored: every
+/// collection purpose must be active, every filled field justified by an active purpose the
+/// data is collected for, and every field one the actor may write.
+async fn admit(app: &App, actor: &Actor, draft: &mut ContactDraft, changed: Option<&[String]>) -> ServiceResult<()> {
+    if draft.personal.collected_for.is_empty() {
+        draft.personal.collected_for = vec![DEFAULT_COLLECTION_PURPOSE.to_string()];
+    }
+    let registry = super::purposes::registry(app).await?;
+    let active: Vec<&str> = registry.iter().filter(|p| p.active).map(|p| p.key.as_str()).collect();
+    let mut errors = obhut_core::ValidationErrors::new();
+    for k in draft.personal.all_purposes() {
+        if !active.contains(&k.as_str()) {
+            errors.add("purposes", format!("'{k}' is not an active purpose: use one of {}", active.join(", ")));
+        }
+    }
+    for (field, message) in obhut_core::fields::unjustified_contact_fields(&draft.personal, &registry) {
+        errors.add(field, message);
+    }
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    let hidden = app.gate.hidden_fields(actor, "contact", draft.record_class.as_str(), "", FieldAccess::Write, app.today());
+    let present = obhut_core::fields::contact_fields_present(&draft.personal);
+    let touched: Vec<&str> = match changed {
+        Some(c) => c.iter().map(String::as_str).collect(),
+        None => present,
+    };
+    if let Some(f) = touched.iter().find(|f| hidden.contains(f)) {
+        let r = crate::gate::Refusal {
+            message: format!("the role {} may not write the field {f} of this contact", actor.role.as_str()),
+            policies: vec![],
+        };
+        return Err(app.refused(actor, Action::Update, "contact", None, "", r).await);
+    }
+    Ok(())
+}
+
+/// Keeps what the actor could not see: a field hidden from them stays as stored, and entries
+/// they did not see stay in the lists, whatever the patch says. Nobody changes or deletes
+/// data the gate did not show them.
+fn keep_unseen(current: &ContactPersonal, seen: &ContactPersonal, next: &mut ContactPersonal) {
+    macro_rules! scalar {
+        ($($f:ident),*) => { $( if seen.$f.is_none() && current.$f.is_some() { next.$f = current.$f.clone(); } )* };
+    }
+    scalar!(salutation, title, given_name, family_name, job_title, birthday, notes);
+    for e in &current.emails {
+        if !seen.emails.contains(e) && !next.emails.iter().any(|n| n.address.normalized() == e.address.normalized()) {
+            next.emails.push(e.clone());
+        }
+    }
+    for e in &current.phones {
+        if !seen.phones.contains(e) && !next.phones.iter().any(|n| n.number == e.number) {
+            next.phones.push(e.clone());
+        }
+    }
+    for e in &current.addresses {
+        if !seen.addresses.contains(e) && !next.addresses.contains(e) {
+            next.addresses.push(e.clone());
+        }
+    }
 }
 
 /// The personal fields a draft holds, by name.
@@ -81,10 +173,16 @@ async fn check_references(app: &App, draft: &ContactDraft) -> ServiceResult<()> 
 /// Creates a contact. Private by default (Art. 25): no marketing permission comes with it.
 /// Returns the stored contact and the contacts already known under its email or phone.
 pub async fn create(app: &App, actor: &Actor, input: &ContactInput, origin: Origin) -> ServiceResult<(ContactRecord, Vec<DuplicateHint>)> {
-    authorize(actor, Action::Create, Resource::Contact)?;
-    let draft = input.validate()?;
+    app.authorize(actor, Action::Create, Resource::Contact).await?;
+    let mut draft = input.validate()?;
+    // Whoever creates a contact owns it unless they name another owner.
+    if draft.owner_id.is_none() {
+        draft.owner_id = actor.user_id;
+    }
     check_references(app, &draft).await?;
+    admit(app, actor, &mut draft, None).await?;
     let id = ContactId::new();
+    app.authorize_record(actor, Action::Create, &draft_target(&draft), "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     let dups = repo::find_duplicates(&mut tx, &app.store.crypto, &draft.personal, None).await?;
@@ -112,9 +210,10 @@ pub async fn get(app: &App, actor: &Actor, id: ContactId) -> ServiceResult<Conta
 /// One contact, read for a declared purpose. A purpose the registry does not hold (or holds
 /// inactive) is refused, and the refusal is logged too.
 pub async fn get_for(app: &App, actor: &Actor, id: ContactId, purpose: &str) -> ServiceResult<ContactRecord> {
-    authorize(actor, Action::Read, Resource::Contact)?;
     check_purpose(app, actor, purpose, Some(id)).await?;
-    let record = load(app, actor, id).await?;
+    let record = load(app, id).await?;
+    app.authorize_record(actor, Action::Read, &target(&record), purpose, &id.to_string()).await?;
+    let record = shape(app, actor, record, purpose).await?;
     let mut event = audit_entry(actor, "contact.read", "contact", id, Some(id.to_string()), present_fields(&record.personal));
     event.purpose = Some(purpose.into());
     app.access_log.record(event, app.now_ms()).await.map_err(ServiceError::Internal)?;
@@ -137,10 +236,9 @@ async fn check_purpose(app: &App, actor: &Actor, purpose: &str, id: Option<Conta
     Err(ServiceError::field("purpose", format!("'{shown}' is not a purpose of this installation: use one of {known}")))
 }
 
-/// One contact without an access event: for the services' own reads ahead of a change, which
-/// the change's event covers.
-async fn load(app: &App, actor: &Actor, id: ContactId) -> ServiceResult<ContactRecord> {
-    authorize(actor, Action::Read, Resource::Contact)?;
+/// One contact as stored, without an access event: for the services' own reads ahead of a
+/// decision or a change, which the caller authorizes (and logs) itself.
+async fn load(app: &App, id: ContactId) -> ServiceResult<ContactRecord> {
     repo::read_contact(&app.store, id).await?.ok_or(ServiceError::NotFound("contact"))
 }
 
@@ -152,15 +250,40 @@ pub async fn update(
     patch: ContactInput,
     expected_version: Option<i64>,
 ) -> ServiceResult<ContactRecord> {
-    authorize(actor, Action::Update, Resource::Contact)?;
-    let current = load(app, actor, id).await?;
+    update_for(app, actor, id, patch, expected_version, DEFAULT_READ_PURPOSE).await
+}
+
+/// [`update`] under a declared purpose: the actor changes what they see under it, and what
+/// they do not see stays as it is.
+pub async fn update_for(
+    app: &App,
+    actor: &Actor,
+    id: ContactId,
+    patch: ContactInput,
+    expected_version: Option<i64>,
+    purpose: &str,
+) -> ServiceResult<ContactRecord> {
+    check_purpose(app, actor, purpose, Some(id)).await?;
+    let current = load(app, id).await?;
+    app.authorize_record(actor, Action::Update, &target(&current), purpose, &id.to_string()).await?;
     let before = current.draft();
-    let draft = ContactInput::from_draft(&before).merge(patch).validate()?;
+    let seen = shape(app, actor, current.clone(), purpose).await?;
+    let mut input = ContactInput::from_draft(&seen.draft()).merge(patch);
+    let stored = ContactInput::from_draft(&before);
+    macro_rules! unseen_scalars {
+        ($($f:ident),*) => { $( if seen.personal.$f.is_none() && before.personal.$f.is_some() { input.$f = stored.$f.clone(); } )* };
+    }
+    unseen_scalars!(salutation, title, given_name, family_name, job_title, birthday, notes);
+    let mut draft = input.validate()?;
+    keep_unseen(&before.personal, &seen.personal, &mut draft.personal);
     check_references(app, &draft).await?;
     let fields = changed_fields(&before, &draft);
     if fields.is_empty() {
-        return Ok(current);
+        return shape(app, actor, current, purpose).await;
     }
+    admit(app, actor, &mut draft, Some(&fields)).await?;
+    // Moving a record (another class, owner or team) must land where the actor may work too.
+    app.authorize_record(actor, Action::Update, &draft_target(&draft), purpose, &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::update_contact(&mut tx, &app.store.crypto, id, &draft, expected_version.unwrap_or(current.version), now).await?;
@@ -173,12 +296,14 @@ pub async fn update(
     .await?;
     let record = repo::find_contact(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("contact"))?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
-    Ok(record)
+    shape(app, actor, record, purpose).await
 }
 
 /// Deletes a contact with its activities and tickets.
 pub async fn delete(app: &App, actor: &Actor, id: ContactId) -> ServiceResult<()> {
-    authorize(actor, Action::Delete, Resource::Contact)?;
+    app.authorize(actor, Action::Delete, Resource::Contact).await?;
+    let current = load(app, id).await?;
+    app.authorize_record(actor, Action::Delete, &target(&current), "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     if !repo::delete_contact(&mut tx, id).await? {
@@ -244,9 +369,16 @@ pub async fn list_for(
     page: Page,
     purpose: &str,
 ) -> ServiceResult<ContactList> {
-    authorize(actor, Action::Read, Resource::Contact)?;
+    app.authorize_for(actor, Action::Read, Resource::Contact, purpose).await?;
     check_purpose(app, actor, purpose, None).await?;
-    let list = search(app, actor, q, filter, sort, page).await?;
+    let mut filter = filter.clone();
+    filter.reach = reach(app, actor, purpose);
+    let mut list = search(app, actor, q, &filter, sort, page, purpose).await?;
+    let mut shaped = Vec::with_capacity(list.items.len());
+    for c in list.items {
+        shaped.push(shape(app, actor, c, purpose).await?);
+    }
+    list.items = shaped;
     let events = list
         .items
         .iter()
@@ -260,8 +392,33 @@ pub async fn list_for(
     Ok(list)
 }
 
-async fn search(app: &App, actor: &Actor, q: Option<&str>, filter: &ContactFilter, sort: Sort, page: Page) -> ServiceResult<ContactList> {
-    authorize(actor, Action::Read, Resource::Contact)?;
+/// What of the contacts an actor's policies let them reach, for the database to filter by.
+pub fn reach(app: &App, actor: &Actor, purpose: &str) -> repo::Reach {
+    let classes = app.gate.readable_classes(actor, Resource::Contact, purpose, app.today());
+    let owner_or_teams = match (actor.scope, actor.user_id) {
+        (obhut_core::user::Scope::All, _) | (_, None) => None,
+        (obhut_core::user::Scope::Own, Some(u)) => Some((u, vec![])),
+        (obhut_core::user::Scope::Team, Some(u)) => Some((u, actor.teams.clone())),
+    };
+    repo::Reach { classes: Some(classes), owner_or_teams, required_tag: actor.processor.as_ref().map(|p| p.scope_tag.clone()) }
+}
+
+/// The records of a search the gate lets the actor read (the database's filter by reach
+/// comes first; this is the record-by-record check behind it).
+fn permitted(app: &App, actor: &Actor, action: Action, purpose: &str, records: Vec<ContactRecord>) -> Vec<ContactRecord> {
+    let today = app.today();
+    records.into_iter().filter(|c| app.gate.check(actor, action, &target(c), purpose, today).is_ok()).collect()
+}
+
+async fn search(
+    app: &App,
+    actor: &Actor,
+    q: Option<&str>,
+    filter: &ContactFilter,
+    sort: Sort,
+    page: Page,
+    purpose: &str,
+) -> ServiceResult<ContactList> {
     let mut conn = app.conn().await?;
     let crypto = &app.store.crypto;
     let q = q.map(str::trim).filter(|s| !s.is_empty());
@@ -274,7 +431,8 @@ async fn search(app: &App, actor: &Actor, q: Option<&str>, filter: &ContactFilte
             Sort::RecentlyUpdated => ContactOrder::UpdatedDesc,
             _ => ContactOrder::CreatedDesc,
         };
-        let (mut items, total) = repo::list_contacts(&mut conn, crypto, filter, order, page.limit, page.offset).await?;
+        let (items, total) = repo::list_contacts(&mut conn, crypto, filter, order, page.limit, page.offset).await?;
+        let mut items = permitted(app, actor, Action::Read, purpose, items);
         if sort == Sort::Name {
             items.sort_by_cached_key(|c| c.personal.sort_name());
         }
@@ -308,7 +466,7 @@ async fn search(app: &App, actor: &Actor, q: Option<&str>, filter: &ContactFilte
             ids.extend(by_org);
             ids.sort();
             ids.dedup();
-            let records = repo::find_contacts(&mut conn, crypto, &ids).await?;
+            let records = permitted(app, actor, Action::Read, purpose, repo::find_contacts(&mut conn, crypto, &ids).await?);
             let mut hits: Vec<ContactRecord> = records
                 .into_iter()
                 .filter(|c| org_hits.contains(&c.id.to_string()) || repo::name_matches(&c.personal, &words))
@@ -321,7 +479,10 @@ async fn search(app: &App, actor: &Actor, q: Option<&str>, filter: &ContactFilte
         }
     };
     let mut hits: Vec<ContactRecord> =
-        repo::find_contacts(&mut conn, crypto, &candidates).await?.into_iter().filter(|c| matches_filter(c, filter)).collect();
+        permitted(app, actor, Action::Read, purpose, repo::find_contacts(&mut conn, crypto, &candidates).await?)
+            .into_iter()
+            .filter(|c| matches_filter(c, filter))
+            .collect();
     hits.sort_by_cached_key(|c| c.personal.sort_name());
     let total = hits.len() as i64;
     let items = hits.into_iter().skip(page.offset as usize).take(page.limit as usize).collect();
@@ -364,8 +525,11 @@ pub async fn export(
     filter: &ContactFilter,
     out: &mut (dyn std::io::Write + Send),
 ) -> ServiceResult<u64> {
-    authorize(actor, Action::Export, Resource::Contact)?;
+    app.authorize_for(actor, Action::Export, Resource::Contact, DEFAULT_READ_PURPOSE).await?;
     let crypto = &app.store.crypto;
+    let mut filter = filter.clone();
+    filter.reach = reach(app, actor, DEFAULT_READ_PURPOSE);
+    let filter = &filter;
     // The disclosure is recorded before the first byte leaves, and its size after.
     let fmt_name = format!("{format:?}").to_lowercase();
     {
@@ -401,7 +565,11 @@ pub async fn export(
         let Some(last) = ids.last().cloned() else { break };
         after = Some(last);
         let id_list: Vec<String> = ids.iter().map(|(_, id)| id.clone()).collect();
-        let mut records = repo::find_contacts(&mut conn, crypto, &id_list).await?;
+        let found = permitted(app, actor, Action::Export, DEFAULT_READ_PURPOSE, repo::find_contacts(&mut conn, crypto, &id_list).await?);
+        let mut records = Vec::with_capacity(found.len());
+        for r in found {
+            records.push(shape(app, actor, r, DEFAULT_READ_PURPOSE).await?);
+        }
         records.sort_by_key(|r| (r.created_at, r.id));
         let mut batch_rows: Vec<Vec<String>> = Vec::new();
         for r in &records {
@@ -459,7 +627,7 @@ pub async fn duplicates_of(
     input: &ContactInput,
     exclude: Option<ContactId>,
 ) -> ServiceResult<Vec<DuplicateHint>> {
-    authorize(actor, Action::Read, Resource::Contact)?;
+    app.authorize(actor, Action::Read, Resource::Contact).await?;
     let draft = input.validate()?;
     let mut conn = app.conn().await?;
     let dups = repo::find_duplicates(&mut conn, &app.store.crypto, &draft.personal, exclude).await?;

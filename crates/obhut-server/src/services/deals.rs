@@ -3,19 +3,19 @@
 use super::{audit_entry, Page};
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
-use crate::gate::{authorize, Action, Actor, Resource};
+use crate::gate::{Action, Actor, Resource};
 use obhut_core::deal::{DealInput, StageInput};
 use obhut_core::ids::{DealId, StageId};
 use obhut_store::deals::{self as repo, DealFilter, DealRecord, StageRecord};
 
 pub async fn stages(app: &App, actor: &Actor) -> ServiceResult<Vec<StageRecord>> {
-    authorize(actor, Action::Read, Resource::Pipeline)?;
+    app.authorize(actor, Action::Read, Resource::Pipeline).await?;
     let mut conn = app.conn().await?;
     Ok(repo::list_stages(&mut conn).await?)
 }
 
 pub async fn create_stage(app: &App, actor: &Actor, input: &StageInput) -> ServiceResult<StageRecord> {
-    authorize(actor, Action::Administer, Resource::Pipeline)?;
+    app.authorize(actor, Action::Administer, Resource::Pipeline).await?;
     let d = input.validate()?;
     let id = StageId::new();
     let now = app.now_ms();
@@ -27,7 +27,7 @@ pub async fn create_stage(app: &App, actor: &Actor, input: &StageInput) -> Servi
 }
 
 pub async fn update_stage(app: &App, actor: &Actor, id: StageId, input: &StageInput) -> ServiceResult<StageRecord> {
-    authorize(actor, Action::Administer, Resource::Pipeline)?;
+    app.authorize(actor, Action::Administer, Resource::Pipeline).await?;
     let current = stages(app, actor).await?.into_iter().find(|s| s.id == id).ok_or(ServiceError::NotFound("stage"))?;
     let merged = StageInput {
         name: input.name.clone().or(Some(current.name)),
@@ -45,7 +45,7 @@ pub async fn update_stage(app: &App, actor: &Actor, id: StageId, input: &StageIn
 }
 
 pub async fn delete_stage(app: &App, actor: &Actor, id: StageId) -> ServiceResult<()> {
-    authorize(actor, Action::Administer, Resource::Pipeline)?;
+    app.authorize(actor, Action::Administer, Resource::Pipeline).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     if !repo::delete_stage(&mut tx, id).await? {
@@ -87,7 +87,7 @@ async fn check_links(app: &App, d: &obhut_core::deal::DealDraft) -> ServiceResul
 }
 
 pub async fn create(app: &App, actor: &Actor, input: &DealInput) -> ServiceResult<DealRecord> {
-    authorize(actor, Action::Create, Resource::Deal)?;
+    app.authorize(actor, Action::Create, Resource::Deal).await?;
     let d = input.validate()?;
     check_links(app, &d).await?;
     let stage = resolve_stage(app, d.stage_id).await?;
@@ -108,13 +108,13 @@ pub async fn create(app: &App, actor: &Actor, input: &DealInput) -> ServiceResul
 }
 
 pub async fn get(app: &App, actor: &Actor, id: DealId) -> ServiceResult<DealRecord> {
-    authorize(actor, Action::Read, Resource::Deal)?;
+    app.authorize(actor, Action::Read, Resource::Deal).await?;
     let mut conn = app.conn().await?;
     repo::find_deal(&mut conn, id).await?.ok_or(ServiceError::NotFound("deal"))
 }
 
 pub async fn update(app: &App, actor: &Actor, id: DealId, patch: DealInput, expected_version: Option<i64>) -> ServiceResult<DealRecord> {
-    authorize(actor, Action::Update, Resource::Deal)?;
+    app.authorize(actor, Action::Update, Resource::Deal).await?;
     let current = get(app, actor, id).await?;
     let d = DealInput::from_draft(&current.draft).merge(patch).validate()?;
     check_links(app, &d).await?;
@@ -135,7 +135,7 @@ pub async fn update(app: &App, actor: &Actor, id: DealId, patch: DealInput, expe
 }
 
 pub async fn delete(app: &App, actor: &Actor, id: DealId) -> ServiceResult<()> {
-    authorize(actor, Action::Delete, Resource::Deal)?;
+    app.authorize(actor, Action::Delete, Resource::Deal).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     if !repo::delete_deal(&mut tx, id).await? {
@@ -147,7 +147,7 @@ pub async fn delete(app: &App, actor: &Actor, id: DealId) -> ServiceResult<()> {
 }
 
 pub async fn list(app: &App, actor: &Actor, filter: &DealFilter, page: Page) -> ServiceResult<(Vec<DealRecord>, i64)> {
-    authorize(actor, Action::Read, Resource::Deal)?;
+    app.authorize(actor, Action::Read, Resource::Deal).await?;
     let mut conn = app.conn().await?;
     Ok(repo::list_deals(&mut conn, filter, page.limit, page.offset).await?)
 }

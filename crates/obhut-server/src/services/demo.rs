@@ -4,7 +4,7 @@
 use super::audit_entry;
 use crate::app::App;
 use crate::error::ServiceResult;
-use crate::gate::{authorize, Action, Actor, Resource};
+use crate::gate::{Action, Actor, Resource};
 use obhut_core::contact::ContactKind;
 use obhut_core::demo::Demo;
 use obhut_core::ids::{ActivityId, ContactId, OrganizationId};
@@ -28,7 +28,7 @@ pub async fn seed(
     seed: u64,
     mut progress: impl FnMut(u64, u64),
 ) -> ServiceResult<SeedReport> {
-    authorize(actor, Action::Import, Resource::Contact)?;
+    app.authorize(actor, Action::Import, Resource::Contact).await?;
     let demo = Demo::new(seed);
     let crypto = &app.store.crypto;
     let origin = Origin { source: "demo".into(), detail: Some(format!("obhut demo seed, seed {seed}")), import_run_id: None };

@@ -4,10 +4,12 @@
 use super::audit_entry;
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
-use crate::gate::{authorize, Action, Actor, Resource};
+use crate::gate::{Action, Actor, Resource};
+use obhut_core::contact::DEFAULT_COLLECTION_PURPOSE;
 use obhut_core::ids::{ContactId, ImportRunId, OrganizationId};
 use obhut_core::import::{parse_import_streaming, validate_row, FirstSeen, ImportFormat, ImportRow, ParsedImport, RowError};
 use obhut_core::organization::OrganizationInput;
+use obhut_core::purpose::Purpose;
 use obhut_store::contacts::{self as repo, BlindKind, BlindToken, IndexRow, Origin, SealedContact};
 use obhut_store::crypto::BLIND_LEN;
 use obhut_store::imports::ImportRun;
@@ -72,13 +74,24 @@ struct Ready {
 /// Checks the fields of a batch of rows on all cores, computes their blind index tokens, and
 /// seals the valid ones under fresh keys. Ids are drawn in file order (UUIDv7 ascend), so the
 /// contacts table only appends.
-fn check_batch(crypto: &obhut_store::Crypto, rows: Vec<ImportRow>, seal: bool) -> Vec<Checked> {
+fn check_batch(crypto: &obhut_store::Crypto, registry: &[Purpose], rows: Vec<ImportRow>, seal: bool) -> Vec<Checked> {
     use rayon::prelude::*;
     let ids: Vec<ContactId> = rows.iter().map(|_| ContactId::new()).collect();
     rows.into_par_iter()
         .zip(ids)
         .map(|(r, id)| {
-            let result = validate_row(&r).map(|v| {
+            // Imported data is collected for contract performance; every filled field must be
+            // one an active purpose of that collection justifies.
+            let result = validate_row(&r).and_then(|mut v| {
+                v.draft.personal.collected_for = vec![DEFAULT_COLLECTION_PURPOSE.to_string()];
+                let bad = obhut_core::fields::unjustified_contact_fields(&v.draft.personal, registry);
+                if bad.is_empty() {
+                    Ok(v)
+                } else {
+                    Err(bad.into_iter().map(|(field, message)| RowError { row: r.row, field: field.to_string(), message }).collect())
+                }
+            });
+            let result = result.map(|v| {
                 let tokens = repo::blind_tokens(crypto, &v.draft.personal);
                 let sealed = seal.then(|| repo::seal_contact(crypto, id, &v.draft, Some(tokens.clone())));
                 Ready { organization_name: v.organization_name, tokens, sealed }
@@ -97,7 +110,7 @@ type Checker = tokio::task::JoinHandle<u64>;
 /// be skipped) writing stops, checking goes on so the report names every bad row, and the
 /// transaction is rolled back: nothing of the file is stored.
 pub async fn import_contacts(app: &App, actor: &Actor, bytes: &[u8], file_name: &str, opts: ImportOptions) -> ServiceResult<ImportReport> {
-    authorize(actor, Action::Import, Resource::Contact)?;
+    app.authorize(actor, Action::Import, Resource::Contact).await?;
     let started = std::time::Instant::now();
     let file = axum::body::Bytes::copy_from_slice(bytes);
     let name = file_name.to_string();
@@ -124,10 +137,11 @@ pub async fn import_contacts(app: &App, actor: &Actor, bytes: &[u8], file_name: 
     // Stage 2: check and seal.
     let (checked_send, mut checked) = tokio::sync::mpsc::channel::<Vec<Checked>>(2);
     let crypto = app.store.crypto.clone();
+    let registry = super::purposes::registry(app).await?;
     let seal = !opts.dry_run;
     let checker: Checker = tokio::task::spawn_blocking(move || {
         for rows in row_receive {
-            if checked_send.blocking_send(check_batch(&crypto, rows, seal)).is_err() {
+            if checked_send.blocking_send(check_batch(&crypto, &registry, rows, seal)).is_err() {
                 break; // the writer stopped on an error
             }
         }

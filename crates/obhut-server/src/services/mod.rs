@@ -8,6 +8,8 @@ pub mod deals;
 pub mod demo;
 pub mod imports;
 pub mod organizations;
+pub mod policies;
+pub mod privacy;
 pub mod purposes;
 pub mod tickets;
 pub mod users;

@@ -3,7 +3,7 @@
 use super::{audit_entry, Page};
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
-use crate::gate::{authorize, Action, Actor, Resource};
+use crate::gate::{Action, Actor, Resource};
 use obhut_core::ids::OrganizationId;
 use obhut_core::organization::OrganizationInput;
 use obhut_store::organizations::{self as repo, OrganizationRecord};
@@ -19,7 +19,7 @@ async fn check_owner(app: &App, owner: Option<obhut_core::ids::UserId>) -> Servi
 }
 
 pub async fn create(app: &App, actor: &Actor, input: &OrganizationInput) -> ServiceResult<OrganizationRecord> {
-    authorize(actor, Action::Create, Resource::Organization)?;
+    app.authorize(actor, Action::Create, Resource::Organization).await?;
     let d = input.validate()?;
     check_owner(app, d.owner_id).await?;
     let id = OrganizationId::new();
@@ -39,7 +39,7 @@ pub async fn create(app: &App, actor: &Actor, input: &OrganizationInput) -> Serv
 }
 
 pub async fn get(app: &App, actor: &Actor, id: OrganizationId) -> ServiceResult<OrganizationRecord> {
-    authorize(actor, Action::Read, Resource::Organization)?;
+    app.authorize(actor, Action::Read, Resource::Organization).await?;
     let mut conn = app.conn().await?;
     repo::find_organization(&mut conn, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("organization"))
 }
@@ -51,7 +51,7 @@ pub async fn update(
     patch: OrganizationInput,
     expected_version: Option<i64>,
 ) -> ServiceResult<OrganizationRecord> {
-    authorize(actor, Action::Update, Resource::Organization)?;
+    app.authorize(actor, Action::Update, Resource::Organization).await?;
     let current = get(app, actor, id).await?;
     let d = OrganizationInput::from_draft(&current.draft).merge(patch).validate()?;
     check_owner(app, d.owner_id).await?;
@@ -71,7 +71,7 @@ pub async fn update(
 }
 
 pub async fn delete(app: &App, actor: &Actor, id: OrganizationId) -> ServiceResult<()> {
-    authorize(actor, Action::Delete, Resource::Organization)?;
+    app.authorize(actor, Action::Delete, Resource::Organization).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     if !repo::delete_organization(&mut tx, id).await? {
@@ -89,7 +89,7 @@ pub async fn delete(app: &App, actor: &Actor, id: OrganizationId) -> ServiceResu
 }
 
 pub async fn list(app: &App, actor: &Actor, q: Option<&str>, page: Page) -> ServiceResult<(Vec<OrganizationRecord>, i64)> {
-    authorize(actor, Action::Read, Resource::Organization)?;
+    app.authorize(actor, Action::Read, Resource::Organization).await?;
     if q.is_some_and(|q| q.chars().any(char::is_control) || q.chars().count() > 200) {
         return Err(ServiceError::field("q", "a search has at most 200 characters and no control characters"));
     }

@@ -3,8 +3,9 @@
 use super::audit_entry;
 use crate::app::App;
 use crate::error::ServiceResult;
-use crate::gate::{authorize, Action, Actor, Resource};
+use crate::gate::{Action, Actor, Resource};
 use obhut_core::purpose::{default_purposes, ropa_html, ropa_json, ropa_markdown, Purpose};
+use std::sync::Arc;
 
 /// Formats of the Art. 30 export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,14 +46,14 @@ pub async fn seed_defaults(app: &App, tx: &mut obhut_store::Conn) -> ServiceResu
 }
 
 pub async fn list(app: &App, actor: &Actor) -> ServiceResult<Vec<Purpose>> {
-    authorize(actor, Action::Read, Resource::Audit)?;
+    app.authorize(actor, Action::Read, Resource::Purpose).await?;
     let mut conn = app.conn().await?;
     Ok(obhut_store::purposes::list_purposes(&mut conn).await?)
 }
 
 /// The Art. 30 record, generated from the live registry.
 pub async fn ropa(app: &App, actor: &Actor, format: RopaFormat) -> ServiceResult<String> {
-    authorize(actor, Action::Read, Resource::Audit)?;
+    app.authorize(actor, Action::Read, Resource::Purpose).await?;
     let mut conn = app.conn().await?;
     let purposes = obhut_store::purposes::list_purposes(&mut conn).await?;
     let controller = obhut_store::purposes::controller(&mut conn).await?;
@@ -67,7 +68,7 @@ pub async fn ropa(app: &App, actor: &Actor, format: RopaFormat) -> ServiceResult
 /// Saves a changed or new purpose as its next version, audited. A purpose without legal basis
 /// reference, data subjects, data categories or retention is refused, naming the field.
 pub async fn save(app: &App, actor: &Actor, p: &Purpose) -> ServiceResult<i64> {
-    authorize(actor, Action::Administer, Resource::Audit)?;
+    app.authorize(actor, Action::Administer, Resource::Purpose).await?;
     if let Err(e) = p.check() {
         let (field, message) = e.split_once(": ").unwrap_or(("", e.as_str()));
         return Err(crate::error::ServiceError::field(field, message));
@@ -79,25 +80,41 @@ pub async fn save(app: &App, actor: &Actor, p: &Purpose) -> ServiceResult<i64> {
     let event = audit_entry(actor, action, "purpose", &p.key, None, vec![format!("version={version}")]);
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[event]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
-    if let Ok(mut cache) = app.purpose_keys.write() {
+    if let Ok(mut cache) = app.registry.write() {
         *cache = None;
     }
+    registry(app).await?;
     Ok(version)
 }
 
-/// The keys of the active purposes, from a cache the registry's changes clear.
-pub async fn active_keys(app: &App) -> ServiceResult<Vec<String>> {
-    if let Ok(cache) = app.purpose_keys.read() {
-        if let Some(keys) = cache.as_ref() {
-            return Ok(keys.clone());
+/// The whole registry, from a cache the registry's changes clear. Reading it anew also
+/// tells the gate which purposes justify which fields.
+pub async fn registry(app: &App) -> ServiceResult<Arc<Vec<Purpose>>> {
+    if let Ok(cache) = app.registry.read() {
+        if let Some(r) = cache.as_ref() {
+            return Ok(r.clone());
         }
     }
     let mut conn = app.conn().await?;
-    let keys: Vec<String> =
-        obhut_store::purposes::list_purposes(&mut conn).await?.into_iter().filter(|p| p.active).map(|p| p.key).collect();
-    if let Ok(mut cache) = app.purpose_keys.write() {
-        *cache = Some(keys.clone());
+    let all = Arc::new(obhut_store::purposes::list_purposes(&mut conn).await?);
+    app.gate.set_registry(&all);
+    if let Ok(mut cache) = app.registry.write() {
+        *cache = Some(all.clone());
     }
+    Ok(all)
+}
+
+/// The keys of the active purposes.
+pub async fn active_keys(app: &App) -> ServiceResult<Vec<String>> {
+    Ok(registry(app).await?.iter().filter(|p| p.active).map(|p| p.key.clone()).collect())
+}
+
+/// The purposes whose data may serve `purpose`: itself, and those it is compatible with
+/// (Art. 6(4)), i.e. those listing it in `compatible_with`.
+pub async fn serving(app: &App, purpose: &str) -> ServiceResult<Vec<String>> {
+    let reg = registry(app).await?;
+    let mut keys = vec![purpose.to_string()];
+    keys.extend(reg.iter().filter(|p| p.active && p.compatible_with.iter().any(|c| c == purpose)).map(|p| p.key.clone()));
     Ok(keys)
 }
 

@@ -3,7 +3,7 @@
 use super::{audit_entry, Page};
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
-use crate::gate::{authorize, Action, Actor, Resource};
+use crate::gate::{Action, Actor, Resource};
 use obhut_core::ids::TicketId;
 use obhut_core::ticket::TicketInput;
 use obhut_store::tickets::{self as repo, TicketFilter, TicketRecord};
@@ -25,7 +25,7 @@ async fn check_links(app: &App, d: &obhut_core::ticket::TicketDraft) -> ServiceR
 }
 
 pub async fn create(app: &App, actor: &Actor, input: &TicketInput) -> ServiceResult<TicketRecord> {
-    authorize(actor, Action::Create, Resource::Ticket)?;
+    app.authorize(actor, Action::Create, Resource::Ticket).await?;
     let d = input.validate()?;
     check_links(app, &d).await?;
     let id = TicketId::new();
@@ -52,7 +52,7 @@ pub async fn create(app: &App, actor: &Actor, input: &TicketInput) -> ServiceRes
 }
 
 pub async fn get(app: &App, actor: &Actor, id: TicketId) -> ServiceResult<TicketRecord> {
-    authorize(actor, Action::Read, Resource::Ticket)?;
+    app.authorize(actor, Action::Read, Resource::Ticket).await?;
     let mut conn = app.conn().await?;
     repo::find_ticket(&mut conn, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("ticket"))
 }
@@ -64,7 +64,7 @@ pub async fn update(
     patch: TicketInput,
     expected_version: Option<i64>,
 ) -> ServiceResult<TicketRecord> {
-    authorize(actor, Action::Update, Resource::Ticket)?;
+    app.authorize(actor, Action::Update, Resource::Ticket).await?;
     let current = get(app, actor, id).await?;
     let d = TicketInput::from_draft(&current.draft).merge(patch).validate()?;
     check_links(app, &d).await?;
@@ -84,7 +84,7 @@ pub async fn update(
 }
 
 pub async fn delete(app: &App, actor: &Actor, id: TicketId) -> ServiceResult<()> {
-    authorize(actor, Action::Delete, Resource::Ticket)?;
+    app.authorize(actor, Action::Delete, Resource::Ticket).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     if !repo::delete_ticket(&mut tx, id).await? {
@@ -96,7 +96,7 @@ pub async fn delete(app: &App, actor: &Actor, id: TicketId) -> ServiceResult<()>
 }
 
 pub async fn list(app: &App, actor: &Actor, filter: &TicketFilter, page: Page) -> ServiceResult<(Vec<TicketRecord>, i64)> {
-    authorize(actor, Action::Read, Resource::Ticket)?;
+    app.authorize(actor, Action::Read, Resource::Ticket).await?;
     let mut conn = app.conn().await?;
     Ok(repo::list_tickets(&mut conn, &app.store.crypto, filter, page.limit, page.offset).await?)
 }

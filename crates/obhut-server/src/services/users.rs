@@ -3,7 +3,7 @@
 use crate::app::App;
 use crate::auth;
 use crate::error::{ServiceError, ServiceResult};
-use crate::gate::{authorize, Action, Actor, Channel, Resource};
+use crate::gate::{Action, Actor, Channel, Resource};
 use obhut_core::ids::UserId;
 use obhut_core::user::{check_password, parse_username, Role};
 use obhut_store::audit::AuditEntry;
@@ -21,7 +21,7 @@ fn entry(actor: &str, action: &str, user: Option<UserId>) -> AuditEntry {
 
 /// Creates a staff account (administrators only).
 pub async fn add_user(app: &App, actor: &Actor, username: &str, role: Role, password: &str) -> ServiceResult<UserRecord> {
-    authorize(actor, Action::Administer, Resource::User)?;
+    app.authorize(actor, Action::Administer, Resource::User).await?;
     insert_user(app, &actor.audit_name(), username, role, password).await
 }
 
@@ -45,14 +45,14 @@ async fn insert_user(app: &App, actor_name: &str, username: &str, role: Role, pa
 }
 
 pub async fn list_users(app: &App, actor: &Actor) -> ServiceResult<Vec<UserRecord>> {
-    authorize(actor, Action::Administer, Resource::User)?;
+    app.authorize(actor, Action::Administer, Resource::User).await?;
     let mut conn = app.conn().await?;
     Ok(repo::list_users(&mut conn).await?)
 }
 
 /// Creates an API token for a user; the token is shown once and stored only as a hash.
 pub async fn create_token(app: &App, actor: &Actor, username: &str, label: Option<&str>, valid_days: Option<i64>) -> ServiceResult<String> {
-    authorize(actor, Action::Administer, Resource::User)?;
+    app.authorize(actor, Action::Administer, Resource::User).await?;
     let mut conn = app.conn().await?;
     let user = repo::find_user_by_name(&mut conn, &username.trim().to_lowercase())
         .await?
@@ -68,8 +68,75 @@ pub async fn create_token(app: &App, actor: &Actor, username: &str, label: Optio
     Ok(token)
 }
 
-fn actor_of(u: &UserRecord, channel: Channel) -> Actor {
-    Actor { user_id: Some(u.id), name: u.username.clone(), role: u.role, channel }
+/// The actor a user acts as: role, scope and teams, and for a processor user the grant of
+/// their processor (unknown processor: no grant, and the gate refuses everything).
+async fn actor_of(app: &App, u: &UserRecord, channel: Channel) -> ServiceResult<Actor> {
+    let mut a = Actor::new(Some(u.id), &u.username, u.role, channel);
+    a.scope = u.scope;
+    a.teams = u.teams.clone();
+    if u.role == Role::Processor {
+        if let Some(key) = &u.processor_key {
+            let mut conn = app.conn().await?;
+            if let Some(p) = obhut_store::policies::find_processor(&mut conn, key).await? {
+                if let Ok((from, until)) = p.window() {
+                    a.processor = Some(crate::gate::ProcessorGrant {
+                        key: p.key.clone(),
+                        purposes: p.purposes.clone(),
+                        scope_tag: p.scope_tag.clone(),
+                        from_day: obhut_core::processor::epoch_day(from),
+                        until_day: obhut_core::processor::epoch_day(until),
+                    });
+                }
+            }
+        }
+    }
+    Ok(a)
+}
+
+/// Sets a user's role, scope, teams and processor (administrators only), audited.
+pub async fn set_access(
+    app: &App,
+    actor: &Actor,
+    username: &str,
+    role: Role,
+    scope: obhut_core::user::Scope,
+    teams: &[String],
+    processor: Option<&str>,
+) -> ServiceResult<UserRecord> {
+    app.authorize(actor, Action::Administer, Resource::User).await?;
+    let mut teams_ok = Vec::new();
+    for t in teams {
+        teams_ok.push(obhut_core::user::parse_team(t).map_err(|m| ServiceError::field("teams", m))?);
+    }
+    let processor = processor.map(str::trim).filter(|p| !p.is_empty());
+    if role == Role::Processor && processor.is_none() {
+        return Err(ServiceError::field("processor", "a processor user needs the key of their processor"));
+    }
+    if role != Role::Processor && processor.is_some() {
+        return Err(ServiceError::field("processor", "only users of the role processor belong to a processor"));
+    }
+    let mut tx = app.begin_write().await?;
+    if let Some(k) = processor {
+        if obhut_store::policies::find_processor(&mut tx, k).await?.is_none() {
+            return Err(ServiceError::field("processor", format!("no processor with the key '{k}'")));
+        }
+    }
+    let user = repo::find_user_by_name(&mut tx, &username.trim().to_lowercase())
+        .await?
+        .ok_or_else(|| ServiceError::field("user", format!("no user named '{username}'")))?;
+    repo::set_access(&mut tx, user.id, role, scope, &teams_ok, processor).await?;
+    let mut e = entry(&actor.audit_name(), "user.access", Some(user.id));
+    e.fields = vec![format!("role={}", role.as_str()), format!("scope={}", scope.as_str()), format!("teams={}", teams_ok.join(","))];
+    if let Some(p) = processor {
+        e.fields.push(format!("processor={p}"));
+    }
+    obhut_store::audit::append(&mut tx, &app.store.crypto, app.now_ms(), &[e]).await?;
+    let u = repo::find_user(&mut tx, user.id).await?.ok_or(ServiceError::NotFound("user"))?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    if let Ok(mut c) = app.token_cache.lock() {
+        c.clear();
+    }
+    Ok(u)
 }
 
 /// How long a verified token is trusted without asking the database again. A revoked or
@@ -88,9 +155,11 @@ pub async fn actor_for_token(app: &App, token: &str) -> ServiceResult<Actor> {
         }
     }
     let mut conn = app.conn().await?;
-    match repo::find_token_user(&mut conn, &hash, now).await? {
+    let found = repo::find_token_user(&mut conn, &hash, now).await?;
+    drop(conn);
+    match found {
         Some(u) if !u.disabled => {
-            let actor = actor_of(&u, Channel::Api);
+            let actor = actor_of(app, &u, Channel::Api).await?;
             if let Ok(mut cache) = app.token_cache.lock() {
                 if cache.len() > 10_000 {
                     cache.retain(|_, (_, until)| *until > now);
@@ -148,7 +217,10 @@ pub async fn login(app: &App, username: &str, password: &str) -> ServiceResult<(
     repo::insert_session(&mut tx, &auth::secret_hash(&sid), user.id, &csrf, now, expires).await?;
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry(&format!("ui:user:{}", user.id), "login", Some(user.id))]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
-    Ok((sid, Session { actor: actor_of(&user, Channel::Ui), csrf, language: user.language.clone(), username: user.username.clone() }))
+    Ok((
+        sid,
+        Session { actor: actor_of(app, &user, Channel::Ui).await?, csrf, language: user.language.clone(), username: user.username.clone() },
+    ))
 }
 
 pub async fn session(app: &App, sid: &str) -> ServiceResult<Session> {
@@ -161,7 +233,8 @@ pub async fn session(app: &App, sid: &str) -> ServiceResult<Session> {
             if renewed - expires_at > 60_000 {
                 repo::touch_session(&mut conn, &hash, renewed).await?;
             }
-            Ok(Session { actor: actor_of(&u, Channel::Ui), csrf, language: u.language.clone(), username: u.username.clone() })
+            drop(conn);
+            Ok(Session { actor: actor_of(app, &u, Channel::Ui).await?, csrf, language: u.language.clone(), username: u.username.clone() })
         }
         _ => Err(ServiceError::Unauthorized),
     }

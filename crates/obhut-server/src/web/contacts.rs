@@ -220,24 +220,26 @@ impl ContactForm {
         let mut emails = Vec::new();
         for (i, (typed, field)) in [(&self.email, "email"), (&self.email2, "email2")].into_iter().enumerate() {
             if let Some(a) = non_empty(typed) {
-                let label = p.and_then(|p| p.emails.get(i)).filter(|e| e.address.to_string() == a).and_then(|e| e.label.clone());
+                let prev = p.and_then(|p| p.emails.get(i)).filter(|e| e.address.to_string() == a);
+                let (label, purposes) = (prev.and_then(|e| e.label.clone()), prev.and_then(|e| kept(&e.purposes)));
                 remap.push((format!("emails[{}].address", emails.len()), field));
-                emails.push(EmailInput { address: a.to_string(), label });
+                emails.push(EmailInput { address: a.to_string(), label, purposes });
             }
         }
         for e in p.map(|p| p.emails.iter().skip(2)).into_iter().flatten() {
-            emails.push(EmailInput { address: e.address.to_string(), label: e.label.clone() });
+            emails.push(EmailInput { address: e.address.to_string(), label: e.label.clone(), purposes: kept(&e.purposes) });
         }
         let mut phones = Vec::new();
         for (i, (typed, field)) in [(&self.phone, "phone"), (&self.phone2, "phone2")].into_iter().enumerate() {
             if let Some(n) = non_empty(typed) {
-                let label = p.and_then(|p| p.phones.get(i)).filter(|e| e.number.to_string() == n).and_then(|e| e.label.clone());
+                let prev = p.and_then(|p| p.phones.get(i)).filter(|e| e.number.to_string() == n);
+                let (label, purposes) = (prev.and_then(|e| e.label.clone()), prev.and_then(|e| kept(&e.purposes)));
                 remap.push((format!("phones[{}].number", phones.len()), field));
-                phones.push(PhoneInput { number: n.to_string(), label });
+                phones.push(PhoneInput { number: n.to_string(), label, purposes });
             }
         }
         for e in p.map(|p| p.phones.iter().skip(2)).into_iter().flatten() {
-            phones.push(PhoneInput { number: e.number.to_string(), label: e.label.clone() });
+            phones.push(PhoneInput { number: e.number.to_string(), label: e.label.clone(), purposes: kept(&e.purposes) });
         }
         let mut addresses = Vec::new();
         if [&self.street, &self.postal_code, &self.city, &self.country].iter().any(|v| non_empty(v).is_some()) {
@@ -250,6 +252,7 @@ impl ContactForm {
                 postal_code: Some(self.postal_code.clone()),
                 city: Some(self.city.clone()),
                 country: Some(self.country.clone()),
+                purposes: p.and_then(|p| p.addresses.first()).and_then(|a| kept(&a.purposes)),
             });
         }
         for a in p.map(|p| p.addresses.iter().skip(1)).into_iter().flatten() {
@@ -259,6 +262,7 @@ impl ContactForm {
                 postal_code: a.postal_code.clone(),
                 city: a.city.clone(),
                 country: a.country.clone(),
+                purposes: kept(&a.purposes),
             });
         }
         let input = ContactInput {
@@ -279,6 +283,9 @@ impl ContactForm {
             owner_id: None,
             tags: Some(self.tags.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect()),
             notes: Some(self.notes.clone()),
+            record_class: None,
+            team: None,
+            purposes: None,
         };
         (input, remap)
     }
@@ -592,6 +599,11 @@ pub async fn delete_contact(Path(id): Path<String>, Posted { web, .. }: Posted<s
         Ok(()) => see_other("/contacts?flash=deleted"),
         Err(e) => web.fail(e),
     }
+}
+
+/// An entry's own collection purposes, carried over through a form that does not show them.
+fn kept(purposes: &[String]) -> Option<Vec<String>> {
+    (!purposes.is_empty()).then(|| purposes.to_vec())
 }
 
 #[cfg(test)]

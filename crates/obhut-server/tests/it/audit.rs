@@ -66,7 +66,7 @@ async fn reads_are_logged_with_their_purpose_and_the_intact_chain_verifies(b: Ba
     assert!(read.entry.fields.contains(&"family_name".to_string()) && read.entry.fields.contains(&"emails".to_string()));
     assert!(read.entry.actor.starts_with("api:user:"));
     // A user may not read the audit trail.
-    let user = Actor { user_id: None, name: "u".into(), role: Role::User, channel: obhut_server::gate::Channel::Api };
+    let user = Actor::new(None, "u", Role::User, obhut_server::gate::Channel::Api);
     assert!(verify(&t.app, &user).await.is_err());
 }
 
@@ -169,7 +169,7 @@ async fn the_purpose_registry_is_seeded_versioned_audited_and_exported(b: Backen
         Err(obhut_server::ServiceError::Validation(v)) => assert_eq!(v.0[0].field, "basis_reference"),
         other => panic!("not refused: {other:?}"),
     }
-    let user = Actor { user_id: None, name: "u".into(), role: Role::User, channel: obhut_server::gate::Channel::Api };
+    let user = Actor::new(None, "u", Role::User, obhut_server::gate::Channel::Api);
     assert!(purposes::ropa(&t.app, &user, RopaFormat::Json).await.is_err());
     assert!(verify(&t.app, &Actor::cli()).await.expect("verify").intact);
 }

@@ -245,9 +245,9 @@ async fn editing_a_contact_keeps_the_entries_the_form_does_not_show() {
         given_name: Some("Jürgen".into()),
         family_name: Some("Drei".into()),
         emails: Some(vec![
-            EmailInput { address: "eins@example.org".into(), label: Some("privat".into()) },
-            EmailInput { address: "zwei@example.org".into(), label: None },
-            EmailInput { address: "drei@example.org".into(), label: Some("alt".into()) },
+            EmailInput { address: "eins@example.org".into(), label: Some("privat".into()), purposes: None },
+            EmailInput { address: "zwei@example.org".into(), label: None, purposes: None },
+            EmailInput { address: "drei@example.org".into(), label: Some("alt".into()), purposes: None },
         ]),
         ..Default::default()
     };

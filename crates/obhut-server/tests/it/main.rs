@@ -7,4 +7,5 @@ mod api;
 mod audit;
 mod browser;
 mod common;
+mod gate;
 mod imports;
