@@ -2,9 +2,9 @@
 
 use super::audit_entry;
 use crate::app::App;
+use crate::error::ServiceError;
 use crate::error::ServiceResult;
 use crate::gate::{authorize, Action, Actor, Resource};
-use crate::error::ServiceError;
 use obhut_core::purpose::{default_purposes, ropa_html, ropa_json, ropa_markdown, Controller, Purpose};
 
 /// Formats of the Art. 30 export.
