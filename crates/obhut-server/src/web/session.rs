@@ -112,6 +112,7 @@ impl Web {
             nav,
             flash: self.flash.map(|k| tr.t(k).to_string()),
             read_only: self.session.actor.role == Role::Guest,
+            privacy: crate::gate::authorize(&self.session.actor, crate::gate::Action::Read, crate::gate::Resource::Audit).is_ok(),
         }
     }
 }
