@@ -8,3 +8,4 @@ mod audit;
 mod browser;
 mod common;
 mod imports;
+mod privacy;
