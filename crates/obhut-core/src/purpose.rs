@@ -19,6 +19,37 @@ pub enum LegalBasis {
 }
 
 impl LegalBasis {
+    pub const ALL: [Self; 6] =
+        [Self::Consent, Self::Contract, Self::LegalObligation, Self::VitalInterest, Self::PublicTask, Self::LegitimateInterest];
+
+    /// The key as stored and in forms (`consent`, `legitimate_interest` …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Consent => "consent",
+            Self::Contract => "contract",
+            Self::LegalObligation => "legal_obligation",
+            Self::VitalInterest => "vital_interest",
+            Self::PublicTask => "public_task",
+            Self::LegitimateInterest => "legitimate_interest",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.as_str() == s)
+    }
+
+    /// The letter of Art. 6(1): `a` for consent … `f` for legitimate interest.
+    pub fn letter(self) -> char {
+        match self {
+            Self::Consent => 'a',
+            Self::Contract => 'b',
+            Self::LegalObligation => 'c',
+            Self::VitalInterest => 'd',
+            Self::PublicTask => 'e',
+            Self::LegitimateInterest => 'f',
+        }
+    }
+
     pub fn article(self) -> &'static str {
         match self {
             Self::Consent => "Art. 6(1)(a) GDPR",
@@ -149,6 +180,9 @@ pub struct Controller {
     pub name: String,
     pub address: String,
     pub email: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// The representative in the Union (Art. 27), where the controller has none established.
     pub representative: Option<String>,
     pub joint_controllers: Vec<String>,
     pub dpo_name: String,
@@ -157,12 +191,36 @@ pub struct Controller {
     pub general_measures: Vec<String>,
 }
 
+impl Controller {
+    /// What the record needs of the controller (Art. 30(1)(a)): name, address and a way to
+    /// reach the controller and the DPO. Returns `field: message` like [`Purpose::check`].
+    pub fn check(&self) -> Result<(), String> {
+        if self.name.trim().is_empty() {
+            return Err("name: give the controller's name".into());
+        }
+        if self.address.trim().is_empty() {
+            return Err("address: give the controller's postal address".into());
+        }
+        if crate::email::EmailAddress::parse(&self.email).is_err() {
+            return Err("email: give a valid email address of the controller".into());
+        }
+        if self.dpo_name.trim().is_empty() {
+            return Err("dpo_name: name the data protection officer".into());
+        }
+        if crate::email::EmailAddress::parse(&self.dpo_email).is_err() {
+            return Err("dpo_email: give a valid email address of the data protection officer".into());
+        }
+        Ok(())
+    }
+}
+
 impl Default for Controller {
     fn default() -> Self {
         Self {
             name: "(to be completed: the company's legal name)".into(),
             address: "(to be completed: postal address)".into(),
             email: "(to be completed)".into(),
+            phone: None,
             representative: None,
             joint_controllers: vec![],
             dpo_name: "(to be completed: data protection officer)".into(),
@@ -354,7 +412,7 @@ pub fn ropa_json(controller: &Controller, purposes: &[Purpose], generated_at: &s
     serde_json::json!({
         "record_of_processing_activities": "Art. 30(1) GDPR",
         "generated_at": generated_at,
-        "controller": {"name": controller.name, "address": controller.address, "email": controller.email,
+        "controller": {"name": controller.name, "address": controller.address, "email": controller.email, "phone": controller.phone,
             "representative": controller.representative, "joint_controllers": controller.joint_controllers},
         "data_protection_officer": {"name": controller.dpo_name, "email": controller.dpo_email},
         "general_technical_and_organisational_measures": controller.general_measures,
@@ -371,6 +429,9 @@ pub fn ropa_markdown(controller: &Controller, purposes: &[Purpose], generated_at
     let _ = writeln!(s, "Generated {generated_at} from the live purpose registry.\n");
     let _ = writeln!(s, "## (a) Controller and data protection officer\n");
     let _ = writeln!(s, "- Controller: {}, {} ({})", controller.name, controller.address, controller.email);
+    if let Some(phone) = &controller.phone {
+        let _ = writeln!(s, "- Phone: {phone}");
+    }
     if let Some(r) = &controller.representative {
         let _ = writeln!(s, "- Representative: {r}");
     }
@@ -471,6 +532,35 @@ mod tests {
         let mut p = default_purposes("2026-11-23").remove(0);
         p.key = "Bad Key".into();
         assert!(p.check().is_err());
+    }
+
+    #[test]
+    fn legal_bases_round_trip_through_their_keys_and_letters() {
+        for b in LegalBasis::ALL {
+            assert_eq!(LegalBasis::parse(b.as_str()), Some(b));
+            assert_eq!(serde_json::to_value(b).ok(), Some(serde_json::Value::String(b.as_str().into())));
+            assert!(b.article().contains(&format!("({})", b.letter())));
+        }
+        assert_eq!(LegalBasis::parse(""), None);
+    }
+
+    #[test]
+    fn the_controller_needs_name_address_and_reachable_emails() {
+        assert!(Controller::default().check().unwrap_err().starts_with("email"));
+        let mut c = Controller {
+            email: "datenschutz@example.org".into(),
+            dpo_email: "dsb@example.org".into(),
+            phone: Some("+49 561 1234".into()),
+            ..Controller::default()
+        };
+        assert_eq!(c.check(), Ok(()));
+        c.address = " ".into();
+        assert!(c.check().unwrap_err().starts_with("address"));
+        // Stored before the phone existed: still reads.
+        let old = r#"{"name":"A","address":"B","email":"a@example.org","representative":null,"joint_controllers":[],"dpo_name":"D","dpo_email":"d@example.org","general_measures":[]}"#;
+        let c: Controller = serde_json::from_str(old).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(c.phone, None);
+        assert!(ropa_markdown(&Controller { phone: Some("0561 1".into()), ..c }, &[], "x").contains("- Phone: 0561 1"));
     }
 
     #[test]

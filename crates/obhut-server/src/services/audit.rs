@@ -47,3 +47,61 @@ pub async fn search(app: &App, actor: &Actor, filter: &AuditFilter, page: super:
     let mut conn = app.conn().await?;
     Ok(obhut_store::audit::search(&mut conn, filter, page.limit, page.offset).await?)
 }
+
+/// Staff by user id, to show `ui:user:<id>` as "ui: anna".
+#[derive(Debug, Default, Clone)]
+pub struct ActorNames(std::collections::HashMap<String, String>);
+
+impl ActorNames {
+    /// How an actor recorded in the trail is shown: `channel: username` for staff, else as recorded.
+    pub fn display(&self, recorded: &str) -> String {
+        match recorded.split_once(":user:") {
+            Some((channel, id)) => match self.0.get(id) {
+                Some(name) => format!("{channel}: {name}"),
+                None => recorded.to_string(),
+            },
+            None => recorded.to_string(),
+        }
+    }
+
+    /// The recorded form of `channel: username` (or of a recorded actor as is), for filtering.
+    pub fn recorded(&self, shown: &str) -> String {
+        let shown = shown.trim();
+        if let Some((channel, name)) = shown.split_once(": ") {
+            if let Some((id, _)) = self.0.iter().find(|(_, n)| n.as_str() == name.trim()) {
+                return format!("{}:user:{id}", channel.trim());
+            }
+        }
+        shown.to_string()
+    }
+
+    /// The user names, sorted.
+    pub fn usernames(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.0.values().cloned().collect();
+        v.sort();
+        v
+    }
+}
+
+/// The names the audit browser shows its actors by.
+pub async fn actor_names(app: &App, actor: &Actor) -> ServiceResult<ActorNames> {
+    app.authorize(actor, Action::Read, Resource::Audit).await?;
+    let mut conn = app.conn().await?;
+    Ok(ActorNames(obhut_store::users::list_users(&mut conn).await?.into_iter().map(|u| (u.id.to_string(), u.username)).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staff_are_shown_and_found_by_user_name() {
+        let names = ActorNames([("0193".to_string(), "anna".to_string())].into_iter().collect());
+        assert_eq!(names.display("ui:user:0193"), "ui: anna");
+        assert_eq!(names.display("ui:user:9999"), "ui:user:9999");
+        assert_eq!(names.display("cli:root"), "cli:root");
+        assert_eq!(names.recorded(" api: anna "), "api:user:0193");
+        assert_eq!(names.recorded("cli:root"), "cli:root");
+        assert_eq!(names.recorded("ui: nobody"), "ui: nobody");
+    }
+}

@@ -2,9 +2,10 @@
 
 use super::audit_entry;
 use crate::app::App;
+use crate::error::ServiceError;
 use crate::error::ServiceResult;
 use crate::gate::{Action, Actor, Resource};
-use obhut_core::purpose::{default_purposes, ropa_html, ropa_json, ropa_markdown, Purpose};
+use obhut_core::purpose::{default_purposes, ropa_html, ropa_json, ropa_markdown, Controller, Purpose};
 use std::sync::Arc;
 
 /// Formats of the Art. 30 export.
@@ -65,16 +66,42 @@ pub async fn ropa(app: &App, actor: &Actor, format: RopaFormat) -> ServiceResult
     })
 }
 
+/// Which version a save expects to replace: the web forms say, so a stale form or a new
+/// purpose under a key already taken does not silently overwrite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Whatever is stored (the CLI and seeding).
+    Any,
+    /// A new purpose: its key must be free.
+    New,
+    /// The version the form was loaded from.
+    Version(i64),
+}
+
 /// Saves a changed or new purpose as its next version, audited. A purpose without legal basis
 /// reference, data subjects, data categories or retention is refused, naming the field.
 pub async fn save(app: &App, actor: &Actor, p: &Purpose) -> ServiceResult<i64> {
+    save_expecting(app, actor, p, Expect::Any).await
+}
+
+/// [`save`], refused with a conflict when the stored version is not the one expected.
+pub async fn save_expecting(app: &App, actor: &Actor, p: &Purpose, expect: Expect) -> ServiceResult<i64> {
     app.authorize(actor, Action::Administer, Resource::Purpose).await?;
     if let Err(e) = p.check() {
         let (field, message) = e.split_once(": ").unwrap_or(("", e.as_str()));
-        return Err(crate::error::ServiceError::field(field, message));
+        return Err(ServiceError::field(field, message));
     }
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
+    let current = obhut_store::purposes::list_purposes(&mut tx).await?.into_iter().find(|x| x.key == p.key).map(|x| x.version);
+    match (expect, current) {
+        (Expect::New, Some(_)) => return Err(ServiceError::field("key", "a purpose with this key exists already")),
+        (Expect::Version(_), None) => return Err(ServiceError::NotFound("purpose")),
+        (Expect::Version(v), Some(c)) if v != c => {
+            return Err(ServiceError::Conflict(format!("purpose {} is at version {c}, not {v}", p.key)))
+        }
+        _ => {}
+    }
     let version = obhut_store::purposes::save_purpose(&mut tx, p, now, &actor.audit_name()).await?;
     let action = if version == 1 { "purpose.create" } else { "purpose.update" };
     let event = audit_entry(actor, action, "purpose", &p.key, None, vec![format!("version={version}")]);
@@ -85,6 +112,71 @@ pub async fn save(app: &App, actor: &Actor, p: &Purpose) -> ServiceResult<i64> {
     }
     registry(app).await?;
     Ok(version)
+}
+
+/// One purpose as it stands now.
+pub async fn get(app: &App, actor: &Actor, key: &str) -> ServiceResult<Purpose> {
+    list(app, actor).await?.into_iter().find(|p| p.key == key).ok_or(ServiceError::NotFound("purpose"))
+}
+
+/// One stored version of a purpose; `changed_by` as the audit trail names the actor.
+#[derive(Debug, Clone)]
+pub struct PurposeVersion {
+    pub version: i64,
+    pub purpose: Purpose,
+    pub changed_at: i64,
+    pub changed_by: String,
+}
+
+/// Every version of a purpose, oldest first.
+pub async fn history(app: &App, actor: &Actor, key: &str) -> ServiceResult<Vec<PurposeVersion>> {
+    app.authorize(actor, Action::Read, Resource::Purpose).await?;
+    let mut conn = app.conn().await?;
+    let rows = obhut_store::purposes::purpose_history(&mut conn, key).await?;
+    if rows.is_empty() {
+        return Err(ServiceError::NotFound("purpose"));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(version, mut purpose, changed_at, changed_by)| {
+            purpose.version = version;
+            PurposeVersion { version, purpose, changed_at, changed_by }
+        })
+        .collect())
+}
+
+/// The controller and DPO as the record names them (Art. 30(1)(a)).
+pub async fn controller(app: &App, actor: &Actor) -> ServiceResult<Controller> {
+    app.authorize(actor, Action::Read, Resource::Purpose).await?;
+    let mut conn = app.conn().await?;
+    Ok(obhut_store::purposes::controller(&mut conn).await?)
+}
+
+/// Saves the controller's details, audited as `controller.update` naming the changed fields.
+pub async fn save_controller(app: &App, actor: &Actor, c: &Controller) -> ServiceResult<()> {
+    app.authorize(actor, Action::Administer, Resource::Purpose).await?;
+    if let Err(e) = c.check() {
+        let (field, message) = e.split_once(": ").unwrap_or(("", e.as_str()));
+        return Err(ServiceError::field(field, message));
+    }
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    let before = obhut_store::purposes::controller(&mut tx).await?;
+    let changed = changed_fields(&before, c);
+    obhut_store::purposes::save_controller(&mut tx, c).await?;
+    let event = audit_entry(actor, "controller.update", "controller", "controller", None, changed);
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[event]).await?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(())
+}
+
+/// The top-level fields in which two values differ, by their serialized names.
+pub fn changed_fields<T: serde::Serialize>(before: &T, after: &T) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) = (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return Vec::new();
+    };
+    b.iter().filter(|(k, v)| a.get(*k) != Some(*v)).map(|(k, _)| k.clone()).collect()
 }
 
 /// The whole registry, from a cache the registry's changes clear. Reading it anew also

@@ -225,6 +225,7 @@ mod tests {
             include_str!("tickets.rs"),
             include_str!("i18n.rs"),
             include_str!("common.rs"),
+            include_str!("privacy.rs"),
         ];
         let mut missing = Vec::new();
         for src in sources {

@@ -12,6 +12,7 @@ mod deals;
 mod fmt;
 mod i18n;
 mod organizations;
+mod privacy;
 mod session;
 mod tickets;
 
@@ -67,6 +68,17 @@ pub fn router() -> Router<App> {
         .route("/tickets/{id}/status", post(tickets::set_ticket_status))
         .route("/tickets/{id}/edit", get(tickets::edit_ticket_page).post(tickets::update_ticket))
         .route("/tickets/{id}/delete", get(tickets::delete_ticket_page).post(tickets::delete_ticket))
+        .route("/privacy", get(privacy::privacy_overview))
+        .route("/privacy/purposes", get(privacy::purpose_list))
+        .route("/privacy/purposes/new", get(privacy::new_purpose_page).post(privacy::create_purpose))
+        .route("/privacy/purposes/{key}", get(privacy::purpose_page))
+        .route("/privacy/purposes/{key}/edit", get(privacy::edit_purpose_page).post(privacy::update_purpose))
+        .route("/privacy/controller", get(privacy::controller_page).post(privacy::update_controller))
+        .route("/privacy/ropa", get(privacy::ropa_page))
+        .route("/privacy/ropa.md", get(privacy::ropa_markdown))
+        .route("/privacy/ropa.html", get(privacy::ropa_html))
+        .route("/privacy/ropa.json", get(privacy::ropa_json))
+        .route("/privacy/audit", get(privacy::audit_browser))
         .fallback(page_not_found)
 }
 
@@ -104,11 +116,13 @@ pub struct Ctx {
     pub flash: Option<String>,
     /// A guest: buttons that would only end in "not allowed" are left out.
     pub read_only: bool,
+    /// The gate lets this user see the privacy pages (the "Datenschutz" menu entry).
+    pub privacy: bool,
 }
 
 impl Ctx {
     pub fn anonymous(lang: Lang, csrf: String, flash: Option<String>) -> Self {
-        Self { tr: Tr::new(lang), user: None, csrf, nav: "", flash, read_only: true }
+        Self { tr: Tr::new(lang), user: None, csrf, nav: "", flash, read_only: true, privacy: false }
     }
 }
 

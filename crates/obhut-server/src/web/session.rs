@@ -112,6 +112,11 @@ impl Web {
             nav,
             flash: self.flash.map(|k| tr.t(k).to_string()),
             read_only: self.session.actor.role == Role::Guest,
+            privacy: self
+                .app
+                .gate
+                .check_kind(&self.session.actor, crate::gate::Action::Read, crate::gate::Resource::Purpose, "", self.app.today())
+                .is_ok(),
         }
     }
 }

@@ -683,3 +683,66 @@ async fn a_user_works_through_contacts_organizations_deals_and_tickets_in_the_br
     b.close().await;
     drop(driver);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dpo_browses_purposes_and_the_audit_trail_in_the_browser() {
+    let Some(driver) = start_driver().await else { return };
+    let t = spawn_app(Backend::Sqlite).await;
+    t.add_user("petra", Role::Admin, PASSWORD).await;
+    let b = Browser::open(&driver, &t.base).await;
+    // Screenshots go to target/screenshots and, for a quick look, to /tmp/dpo-*.png.
+    let shot = |name: &'static str| {
+        let b = &b;
+        async move {
+            b.screenshot(name).await;
+            let _ = std::fs::copy(screenshot_dir().join(format!("{name}.png")), format!("/tmp/{name}.png"));
+        }
+    };
+
+    b.goto("/privacy").await;
+    b.fill("#username", "petra").await;
+    b.fill("#password", PASSWORD).await;
+    b.submit("button[type=submit]", "#chain-status").await;
+    assert_eq!(b.path().await, "/privacy");
+    assert_eq!(b.text(".nav-links a[aria-current=page]").await, "Datenschutz");
+    assert!(b.text("#chain-status").await.contains("Protokoll unversehrt"));
+    shot("dpo-overview").await;
+
+    b.click("a.cockpit-card[href=\"/privacy/purposes\"]").await;
+    b.find("#purpose-table").await;
+    assert!(b.text("#purpose-table").await.contains("Newsletter per E-Mail"));
+    shot("dpo-purposes").await;
+
+    // A change without legal basis is refused at the field; then saved as version 2.
+    b.goto("/privacy/purposes/postal_marketing/edit").await;
+    b.choose("#legal_basis", "").await;
+    b.fill("#retention_rule", "Bis zum Widerspruch, sonst 2 Jahre nach dem letzten Kontakt").await;
+    b.submit("button[type=submit].btn-primary", "#legal_basis-error").await;
+    assert_eq!(b.attribute("#legal_basis", "aria-invalid").await.as_deref(), Some("true"));
+    shot("dpo-purpose-form-invalid").await;
+    b.choose("#legal_basis", "legitimate_interest").await;
+    b.submit("button[type=submit].btn-primary", ".flash").await;
+    assert!(b.text("#purpose-history").await.contains("ui: petra"));
+    shot("dpo-purpose-page").await;
+
+    b.goto("/privacy/audit").await;
+    b.find("#audit-table").await;
+    b.fill("#action", "purpose.update").await;
+    b.submit("#audit-filter button[type=submit]", "#audit-table").await;
+    assert!(b.path().await.contains("action=purpose.update"));
+    assert!(b.text("#audit-table").await.contains("ui: petra"));
+    b.goto("/privacy/audit").await;
+    shot("dpo-audit").await;
+
+    b.goto("/privacy/ropa").await;
+    b.find("#ropa-controller").await;
+    shot("dpo-ropa").await;
+    b.goto("/privacy/controller").await;
+    shot("dpo-controller").await;
+    b.goto("/privacy/purposes").await;
+    b.screenshot_at("dpo-purposes-phone", 390).await;
+    let _ = std::fs::copy(screenshot_dir().join("dpo-purposes-phone.png"), "/tmp/dpo-purposes-phone.png");
+
+    b.close().await;
+    drop(driver);
+}

@@ -9,3 +9,4 @@ mod browser;
 mod common;
 mod gate;
 mod imports;
+mod privacy;

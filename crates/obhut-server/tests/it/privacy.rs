@@ -1,0 +1,349 @@
+//! The DPO's pages over plain HTTP: who sees them, the purpose form (versions, audit,
+//! refusals at the field), the controller's details, the Art. 30 downloads and the audit browser.
+
+use crate::common::{spawn_app, Backend, TestApp};
+use obhut_core::purpose::Purpose;
+use obhut_core::user::Role;
+use obhut_server::services::purposes;
+use obhut_server::Actor;
+
+const PASSWORD: &str = "Correct-Horse-Battery-9";
+
+crate::on_both_backends!(editing_a_purpose_through_the_form_saves_a_new_version_and_audits_it);
+
+/// The value of `name="csrf"` in a page.
+fn csrf_in(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field in the page");
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').expect("end of the csrf value")].to_string()
+}
+
+/// A browser of its own (cookie jar), signed in as a new user of `role`; and its CSRF token.
+async fn signed_in(t: &TestApp, name: &str, role: Role) -> (reqwest::Client, String) {
+    t.add_user(name, role, PASSWORD).await;
+    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let page = c.get(t.url("/login")).send().await.expect("login page").text().await.expect("body");
+    let token = csrf_in(&page);
+    let r = c
+        .post(t.url("/login"))
+        .form(&[("csrf", token.as_str()), ("username", name), ("password", PASSWORD), ("next", "/contacts")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), 303, "login must redirect");
+    let list = c.get(t.url("/contacts")).send().await.expect("contacts").text().await.expect("body");
+    (c, csrf_in(&list))
+}
+
+async fn get(c: &reqwest::Client, t: &TestApp, path: &str) -> (u16, String) {
+    let r = c.get(t.url(path)).send().await.expect("get");
+    (r.status().as_u16(), r.text().await.expect("body"))
+}
+
+async fn stored(t: &TestApp, key: &str) -> Purpose {
+    purposes::get(&t.app, &Actor::cli(), key).await.expect("purpose")
+}
+
+/// The purpose form filled as the edit page fills it.
+fn form_of(p: &Purpose, csrf: &str) -> Vec<(&'static str, String)> {
+    let lines = |v: &[String]| v.join("\n");
+    let recipients: Vec<String> =
+        p.recipients.iter().filter(|r| r.kind != "processor").map(|r| format!("{}; {}; {}", r.name, r.kind, r.country)).collect();
+    let processors: Vec<String> =
+        p.recipients.iter().filter(|r| r.kind == "processor").map(|r| format!("{}; {}", r.name, r.country)).collect();
+    let mut f = vec![
+        ("csrf", csrf.to_string()),
+        ("version", p.version.to_string()),
+        ("key", p.key.clone()),
+        ("name_de", p.name_de.clone()),
+        ("name_en", p.name_en.clone()),
+        ("description", p.description.clone()),
+        ("dpv_purpose", p.dpv_purpose.clone()),
+        ("legal_basis", p.legal_basis.as_str().to_string()),
+        ("special_category_condition", p.special_category_condition.clone().unwrap_or_default()),
+        ("basis_reference", p.basis_reference.clone()),
+        ("data_subject_categories", lines(&p.data_subject_categories)),
+        ("data_categories", lines(&p.data_categories)),
+        ("recipients", recipients.join("\n")),
+        ("processors", processors.join("\n")),
+        ("transfers", String::new()),
+        ("retention_rule", p.retention_rule.clone()),
+        ("retention_days", p.retention_days.map(|d| d.to_string()).unwrap_or_default()),
+        ("measures", lines(&p.measures)),
+        ("compatible_with", lines(&p.compatible_with)),
+        ("last_review", p.last_review.clone()),
+    ];
+    if p.active {
+        f.push(("active", "on".into()));
+    }
+    if p.dpia_required {
+        f.push(("dpia_required", "on".into()));
+    }
+    f
+}
+
+fn set(form: &mut [(&'static str, String)], field: &str, value: &str) {
+    for (k, v) in form.iter_mut() {
+        if *k == field {
+            *v = value.to_string();
+        }
+    }
+}
+
+async fn audit_count(t: &TestApp, action: &str) -> i64 {
+    let filter = obhut_store::audit::AuditFilter { action: Some(action.into()), ..Default::default() };
+    obhut_server::services::audit::search(&t.app, &Actor::cli(), &filter, obhut_server::services::Page::default()).await.expect("search").1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_administrator_sees_every_privacy_page_and_downloads_the_record() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let (c, _) = signed_in(&t, "dora", Role::Admin).await;
+    let (s, html) = get(&c, &t, "/contacts").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("href=\"/privacy\"") && html.contains(">Datenschutz<"), "the menu offers the privacy pages");
+    for (path, expect) in [
+        ("/privacy", "Protokoll unversehrt"),
+        ("/privacy/purposes", "newsletter_email"),
+        ("/privacy/purposes/newsletter_email", "Art. 6 Abs. 1 lit. a DSGVO"),
+        ("/privacy/purposes/newsletter_email/edit", "name=\"basis_reference\""),
+        ("/privacy/purposes/new", "name=\"key\""),
+        ("/privacy/controller", "name=\"dpo_email\""),
+        ("/privacy/ropa", "(f) Löschfrist"),
+        ("/privacy/audit", "purpose.create"),
+    ] {
+        let (s, html) = get(&c, &t, path).await;
+        assert_eq!(s, 200, "{path}");
+        assert!(html.contains(expect), "{path} lacks {expect}");
+        assert!(html.contains("aria-current=\"page\">Datenschutz<"), "{path}: the menu entry is marked");
+        assert!(!html.contains("style=") && !html.contains("<script"), "{path}: no inline code");
+    }
+    let (s, _) = get(&c, &t, "/privacy/purposes/no_such_purpose").await;
+    assert_eq!(s, 404);
+    let (s, html) = get(&c, &t, "/privacy/purposes").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Einwilligung") && html.contains("Art. 6 Abs. 1 lit. f DSGVO"), "basis with its letter");
+
+    for (path, ct, needle) in [
+        ("/privacy/ropa.md", "text/markdown", "# Record of processing activities"),
+        ("/privacy/ropa.html", "text/html", "<h1>Record of processing activities"),
+        ("/privacy/ropa.json", "application/json", "\"processing_activities\""),
+    ] {
+        let r = c.get(t.url(path)).send().await.expect("get");
+        assert_eq!(r.status(), 200, "{path}");
+        assert!(r.headers()["content-type"].to_str().expect("ct").starts_with(ct), "{path}");
+        let cd = r.headers()["content-disposition"].to_str().expect("cd").to_string();
+        let ext = path.rsplit('.').next().expect("ext");
+        assert!(cd.starts_with("attachment; filename=ropa-") && cd.ends_with(&format!(".{ext}")), "{cd}");
+        assert!(r.text().await.expect("body").contains(needle), "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_and_guests_get_403_pages_and_no_menu_entry() {
+    let t = spawn_app(Backend::Sqlite).await;
+    for (name, role) in [("ulla", Role::User), ("gerd", Role::Guest)] {
+        let (c, csrf) = signed_in(&t, name, role).await;
+        let (_, home) = get(&c, &t, "/contacts").await;
+        assert!(!home.contains("href=\"/privacy\""), "{name} sees no privacy menu");
+        for path in [
+            "/privacy",
+            "/privacy/purposes",
+            "/privacy/purposes/newsletter_email",
+            "/privacy/purposes/newsletter_email/edit",
+            "/privacy/purposes/new",
+            "/privacy/controller",
+            "/privacy/ropa",
+            "/privacy/ropa.md",
+            "/privacy/ropa.json",
+            "/privacy/audit",
+        ] {
+            let (s, html) = get(&c, &t, path).await;
+            assert_eq!(s, 403, "{name} {path}");
+            assert!(html.contains("Keine Berechtigung"), "{name} {path}: the error page");
+        }
+        let p = stored(&t, "newsletter_email").await;
+        let r = c.post(t.url("/privacy/purposes/newsletter_email/edit")).form(&form_of(&p, &csrf)).send().await.expect("post");
+        assert_eq!(r.status(), 403, "{name} may not change a purpose");
+        let r = c
+            .post(t.url("/privacy/controller"))
+            .form(&[("csrf", csrf.as_str()), ("name", "X"), ("address", "Y"), ("email", "a@example.org")])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 403, "{name} may not change the controller");
+    }
+    assert_eq!(stored(&t, "newsletter_email").await.version, 1);
+    assert_eq!(audit_count(&t, "controller.update").await, 0);
+}
+
+async fn editing_a_purpose_through_the_form_saves_a_new_version_and_audits_it(b: Backend) {
+    let t = spawn_app(b).await;
+    let (c, csrf) = signed_in(&t, "dora", Role::Admin).await;
+    let before = stored(&t, "postal_marketing").await;
+    let mut form = form_of(&before, &csrf);
+    set(&mut form, "retention_rule", "Until objection, else 2 years after the last contact");
+    set(&mut form, "measures", "Access limited to the roles that need this purpose\nPrinted lists shredded after use");
+    let r = c.post(t.url("/privacy/purposes/postal_marketing/edit")).form(&form).send().await.expect("post");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/privacy/purposes/postal_marketing?flash=saved");
+
+    let after = stored(&t, "postal_marketing").await;
+    assert_eq!(after.version, 2);
+    assert_eq!(after.retention_rule, "Until objection, else 2 years after the last contact");
+    assert_eq!(after.measures.len(), 2);
+    // What the form did not change came back as it was.
+    assert_eq!(
+        Purpose { version: 0, retention_rule: String::new(), measures: vec![], ..after.clone() },
+        Purpose { version: 0, retention_rule: String::new(), measures: vec![], ..before.clone() }
+    );
+    let history = purposes::history(&t.app, &Actor::cli(), "postal_marketing").await.expect("history");
+    assert_eq!(history.iter().map(|h| h.version).collect::<Vec<_>>(), vec![1, 2]);
+    let (s, html) = get(&c, &t, "/privacy/purposes/postal_marketing?flash=saved").await;
+    assert_eq!(s, 200);
+    let table = &html[html.find("id=\"purpose-history\"").expect("history table")..];
+    assert_eq!(table.matches("<tr><td class=\"num\">").count(), 2, "two versions listed");
+    assert!(table.contains("Löschregel") && table.contains("Maßnahmen") && table.contains("ui: dora"), "what changed, by whom");
+
+    let mut conn = t.app.store.pool.acquire().await.expect("conn");
+    let events = obhut_store::audit::list_for_record(&mut conn, "postal_marketing", 5).await.expect("events");
+    assert_eq!(events[0].entry.action, "purpose.update");
+    assert_eq!(events[0].entry.fields, vec!["version=2".to_string()]);
+    assert!(events[0].entry.actor.starts_with("ui:user:"), "{}", events[0].entry.actor);
+    drop(conn);
+
+    // The same form again is stale now: a conflict, not a lost update.
+    let r = c.post(t.url("/privacy/purposes/postal_marketing/edit")).form(&form).send().await.expect("post");
+    assert_eq!(r.status(), 409);
+    assert_eq!(stored(&t, "postal_marketing").await.version, 2);
+
+    // A new purpose through the form, then the same key again.
+    let mut new = form_of(&before, &csrf);
+    set(&mut new, "key", "trade_fair_leads");
+    set(&mut new, "version", "");
+    set(&mut new, "name_de", "Messekontakte");
+    set(&mut new, "name_en", "Trade fair leads");
+    let r = c.post(t.url("/privacy/purposes/new")).form(&new).send().await.expect("post");
+    assert_eq!(r.status(), 303);
+    assert_eq!(stored(&t, "trade_fair_leads").await.version, 1);
+    let r = c.post(t.url("/privacy/purposes/new")).form(&new).send().await.expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("id=\"key-error\">Einen Zweck mit diesem Schlüssel gibt es schon."));
+    assert_eq!(stored(&t, "trade_fair_leads").await.version, 1);
+    assert!(obhut_server::services::audit::verify(&t.app, &Actor::cli()).await.expect("verify").intact);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purpose_without_legal_basis_is_refused_at_the_field_and_nothing_changes() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let (c, csrf) = signed_in(&t, "dora", Role::Admin).await;
+    let before = stored(&t, "newsletter_email").await;
+    let events_before = audit_count(&t, "purpose.update").await;
+    let mut form = form_of(&before, &csrf);
+    set(&mut form, "legal_basis", "");
+    set(&mut form, "retention_rule", "Forever");
+    let r = c.post(t.url("/privacy/purposes/newsletter_email/edit")).form(&form).send().await.expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("body");
+    assert!(html.contains("id=\"legal_basis-error\">Wählen Sie die Rechtsgrundlage nach Art. 6 Abs. 1 DSGVO."), "{html}");
+    assert!(html.contains("Bitte prüfen Sie die markierten Felder") || html.contains("alert-error"));
+    assert!(html.contains(">Forever</textarea>"), "what was typed stays");
+    assert!(html.contains("name=\"key\" type=\"text\" value=\"newsletter_email\" readonly"), "the key is shown again");
+    assert_eq!(stored(&t, "newsletter_email").await, before, "nothing saved");
+    assert_eq!(audit_count(&t, "purpose.update").await, events_before, "nothing audited");
+
+    // Several problems at once, each at its field, in English for an English browser.
+    let mut form = form_of(&before, &csrf);
+    set(&mut form, "legal_basis", "");
+    set(&mut form, "basis_reference", " ");
+    set(&mut form, "processors", "Mailer without country");
+    let r =
+        c.post(t.url("/privacy/purposes/newsletter_email/edit")).header("accept-language", "en").form(&form).send().await.expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("body");
+    for f in ["legal_basis", "basis_reference", "processors"] {
+        assert!(html.contains(&format!("id=\"{f}-error\"")), "no error at {f}");
+    }
+    assert!(html.contains("Line 1: write name; country"));
+
+    // A new purpose without legal basis is not created either.
+    let mut new = form_of(&before, &csrf);
+    set(&mut new, "key", "no_basis");
+    set(&mut new, "legal_basis", "");
+    let r = c.post(t.url("/privacy/purposes/new")).form(&new).send().await.expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(purposes::get(&t.app, &Actor::cli(), "no_basis").await.is_err());
+    assert_eq!(audit_count(&t, "purpose.create").await, 7, "only the seeded purposes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_controller_is_edited_audited_and_checked() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let (c, csrf) = signed_in(&t, "dora", Role::Admin).await;
+    let good = [
+        ("csrf", csrf.as_str()),
+        ("name", "Quellwerk Hydraulik GmbH"),
+        ("address", "Industriestraße 12\n34117 Kassel"),
+        ("email", "info@quellwerk.example"),
+        ("phone", "+49 561 123456"),
+        ("representative", ""),
+        ("joint_controllers", ""),
+        ("dpo_name", "Dr. Petra Schutz"),
+        ("dpo_email", "datenschutz@quellwerk.example"),
+        ("general_measures", "Encrypted at rest\nAudit trail"),
+    ];
+    let mut bad = good;
+    bad[3] = ("email", "kein-at-zeichen");
+    let r = c.post(t.url("/privacy/controller")).form(&bad).send().await.expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("id=\"email-error\">Geben Sie eine gültige E-Mail-Adresse des Verantwortlichen an."));
+    assert_eq!(audit_count(&t, "controller.update").await, 0);
+
+    let r = c.post(t.url("/privacy/controller")).form(&good).send().await.expect("post");
+    assert_eq!(r.status(), 303);
+    let saved = purposes::controller(&t.app, &Actor::cli()).await.expect("controller");
+    assert_eq!(saved.phone.as_deref(), Some("+49 561 123456"));
+    assert_eq!(saved.general_measures, vec!["Encrypted at rest".to_string(), "Audit trail".to_string()]);
+    assert_eq!(audit_count(&t, "controller.update").await, 1);
+    let (_, ropa) = get(&c, &t, "/privacy/ropa").await;
+    assert!(ropa.contains("Dr. Petra Schutz") && ropa.contains("+49 561 123456"));
+    let md = c.get(t.url("/privacy/ropa.md")).send().await.expect("get").text().await.expect("body");
+    assert!(md.contains("- Phone: +49 561 123456"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_browser_filters_by_action_actor_and_day() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let (c, csrf) = signed_in(&t, "dora", Role::Admin).await;
+    let p = stored(&t, "contract").await;
+    let mut form = form_of(&p, &csrf);
+    set(&mut form, "description", "Offers, orders, delivery and invoices.");
+    let r = c.post(t.url("/privacy/purposes/contract/edit")).form(&form).send().await.expect("post");
+    assert_eq!(r.status(), 303);
+
+    let rows = |html: &str| html.matches("<td class=\"num muted\">").count();
+    let (s, html) = get(&c, &t, "/privacy/audit?action=purpose.create").await;
+    assert_eq!(s, 200);
+    assert_eq!(rows(&html), 7, "the seeded purposes");
+    assert!(!html.contains(">purpose.update</code>") && html.contains(">system<"));
+    assert!(html.contains("id=\"chain-status\"") && html.contains("Protokoll unversehrt"));
+
+    let (_, html) = get(&c, &t, "/privacy/audit?action=purpose.update").await;
+    assert_eq!(rows(&html), 1);
+    assert!(html.contains(">ui: dora<") && html.contains(">purpose.update</code>") && html.contains("Zweck geändert"));
+
+    let (_, html) = get(&c, &t, "/privacy/audit?actor=ui%3A+dora").await;
+    assert!(rows(&html) >= 1 && !html.contains(">system<"), "dora's events only");
+    let (_, html) = get(&c, &t, "/privacy/audit?actor=system&action=purpose.update").await;
+    assert_eq!(rows(&html), 0);
+    assert!(html.contains("Keine Ereignisse passen zum Filter."));
+
+    let today = t.app.clock.now().date().to_string();
+    let (_, html) = get(&c, &t, &format!("/privacy/audit?action=purpose.update&from={today}&to={today}")).await;
+    assert_eq!(rows(&html), 1);
+    let (_, html) = get(&c, &t, "/privacy/audit?action=purpose.update&to=2000-01-01").await;
+    assert_eq!(rows(&html), 0);
+    let (s, html) = get(&c, &t, "/privacy/audit?from=gestern").await;
+    assert_eq!(s, 422);
+    assert!(html.contains("id=\"from-error\""));
+}
