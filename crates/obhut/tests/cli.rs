@@ -142,3 +142,61 @@ fn serve_prints_a_one_time_setup_link_and_answers_health_checks() {
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(key.permissions().mode() & 0o777, 0o600);
 }
+
+#[test]
+fn policies_processors_access_and_the_privacy_lint_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    // The policies in force and their schema.
+    let o = obhut(d, &["policy", "show"], None);
+    assert!(o.status.success() && text(&o).contains("@id(\"admin\")"), "{}", text(&o));
+    let o = obhut(d, &["policy", "show", "--schema"], None);
+    assert!(text(&o).contains("entity User"), "{}", text(&o));
+    // A policy that does not validate is refused with the validator's message.
+    let bad = d.join("bad.cedar");
+    std::fs::write(&bad, "permit (principal, action, resource) when { principal.department == \"x\" };").expect("write");
+    let o = obhut(d, &["policy", "save", bad.to_str().expect("path")], None);
+    assert!(!o.status.success() && text(&o).contains("department"), "{}", text(&o));
+    let o = obhut(d, &["policy", "show"], None);
+    assert!(text(&o).starts_with("// version 1"), "nothing saved: {}", text(&o));
+    // A valid one is saved as version 2.
+    let good = d.join("good.cedar");
+    let current = String::from_utf8_lossy(&obhut(d, &["policy", "show"], None).stdout).lines().skip(1).collect::<Vec<_>>().join("\n");
+    std::fs::write(&good, current).expect("write");
+    let o = obhut(d, &["policy", "check", good.to_str().expect("path")], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = obhut(d, &["policy", "save", good.to_str().expect("path")], None);
+    assert!(o.status.success() && text(&o).contains("version 2"), "{}", text(&o));
+
+    // A processor, refused outside the EEA without a mechanism, saved when complete.
+    let p = d.join("cc.json");
+    let body = |country: &str| {
+        format!(
+            r#"{{"key":"callcenter","name":"Callcenter Nord GmbH","contract_date":"2026-01-15","purposes":["phone_marketing"],
+            "scope_tag":"callcenter","valid_from":"2026-01-01","valid_until":"2027-12-31","country":"{country}","contact":"dsb@cc.example"}}"#
+        )
+    };
+    std::fs::write(&p, body("US")).expect("write");
+    let o = obhut(d, &["processor", "save", p.to_str().expect("path")], None);
+    assert!(!o.status.success() && text(&o).contains("transfer_mechanism"), "{}", text(&o));
+    std::fs::write(&p, body("DE")).expect("write");
+    let o = obhut(d, &["processor", "save", p.to_str().expect("path")], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = obhut(d, &["user", "add", "agent", "--role", "user", "--password-stdin"], Some("Correct-Horse-Battery-9\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = obhut(d, &["user", "access", "agent", "--role", "processor", "--processor", "nope"], None);
+    assert!(!o.status.success() && text(&o).contains("no processor"), "{}", text(&o));
+    let o = obhut(d, &["user", "access", "agent", "--role", "processor", "--processor", "callcenter"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = obhut(d, &["user", "list", "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v[0]["processor"], "callcenter");
+
+    // The lint is clean, and the field catalog names the justifying purposes.
+    let o = obhut(d, &["contact", "add", "--family-name", "Muster"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = obhut(d, &["privacy", "lint"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = obhut(d, &["privacy", "fields"], None);
+    assert!(text(&o).contains("user.contact.email") && !text(&o).contains("UNJUSTIFIED"), "{}", text(&o));
+}
