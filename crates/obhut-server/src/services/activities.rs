@@ -12,6 +12,22 @@ use obhut_store::activities::{self as repo, ActivityOwner, ActivityRecord, NewAc
 pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> ServiceResult<ActivityRecord> {
     app.authorize(actor, Action::Create, Resource::Activity).await?;
     let d = input.validate()?;
+    // An activity's text is personal data about the person it concerns: some active purpose
+    // must justify keeping it (data minimization).
+    if let Some(def) = obhut_core::fields::field("activity", "body") {
+        super::purposes::registry(app).await?;
+        if app.gate.justifying(def).is_empty() {
+            return Err(ServiceError::field("body", format!("no active purpose justifies storing activity texts ({})", def.category)));
+        }
+    }
+    // The activity belongs with its contact: the same class, owner, team and tags decide.
+    // (Asked before the write transaction: a refusal is logged, which needs the chain head.)
+    if let Some(c) = d.contact_id {
+        if let Some(rec) = obhut_store::contacts::read_contact(&app.store, c).await? {
+            let t = crate::gate::Target::new(Resource::Activity, rec.record_class.as_str(), rec.owner_id, rec.team.as_deref(), &rec.tags);
+            app.authorize_record(actor, Action::Create, &t, "", &c.to_string()).await?;
+        }
+    }
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     let crypto = &app.store.crypto;

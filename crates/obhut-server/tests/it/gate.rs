@@ -186,6 +186,10 @@ async fn hr_records_are_for_hr_and_refusals_are_logged(b: Backend) {
     assert_eq!(get(&t, &hr, &format!("/api/v1/contacts/{id}")).await.0, 200);
     let (s, p) = get(&t, &staff, &format!("/api/v1/contacts/{id}")).await;
     assert_eq!(s, 403, "{p}");
+    // Nor add to its history.
+    let note = json!({"kind": "note", "subject": "Gespräch", "body": "vertraulich", "contact_id": id});
+    assert_eq!(post(&t, &staff, "/api/v1/activities", note.clone()).await.0, 403);
+    assert_eq!(post(&t, &hr, "/api/v1/activities", note).await.0, 201);
     // Staff cannot create HR records either, nor move one there.
     assert_eq!(post(&t, &staff, "/api/v1/contacts", json!({"family_name": "X", "record_class": "hr"})).await.0, 403);
     let (_, own) = post(&t, &staff, "/api/v1/contacts", json!({"family_name": "Kunde"})).await;
