@@ -634,7 +634,6 @@ privacy.role = Rolle
 privacy.scope = Bereich
 privacy.teams = Teams
 privacy.teams_hint = Durch Kommas getrennt, z. B. vertrieb, nord
-privacy.processor = Auftragsverarbeiter
 privacy.no_processor = keiner
 privacy.disabled = deaktiviert
 privacy.access = Zugriff

@@ -634,7 +634,6 @@ privacy.role = Role
 privacy.scope = Scope
 privacy.teams = Teams
 privacy.teams_hint = Separated by commas, e.g. sales, north
-privacy.processor = Processor
 privacy.no_processor = none
 privacy.disabled = disabled
 privacy.access = Access
