@@ -657,3 +657,6 @@ audit.policy.update = Richtlinien geändert
 audit.processor.create = Auftragsverarbeiter angelegt
 audit.processor.update = Auftragsverarbeiter geändert
 audit.user.access = Zugriff geändert
+privacy.policies_invalid = Die Richtlinien sind gegen das Schema ungültig: {}
+privacy.policies_lockout = Diese Richtlinien würden Administratoren das Bearbeiten der Richtlinien verwehren: Behalten Sie eine Erlaubnis für sie.
+privacy.policies_too_long = Ein Richtliniensatz hat höchstens 200.000 Zeichen.

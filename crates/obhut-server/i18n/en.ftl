@@ -657,3 +657,6 @@ audit.policy.update = policies changed
 audit.processor.create = processor created
 audit.processor.update = processor changed
 audit.user.access = access changed
+privacy.policies_invalid = The policies do not validate against the schema: {}
+privacy.policies_lockout = These policies would keep administrators from editing the policies: keep a permit for them.
+privacy.policies_too_long = A policy set has at most 200,000 characters.

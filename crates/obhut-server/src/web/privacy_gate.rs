@@ -77,11 +77,10 @@ pub struct PolicyForm {
 
 async fn show_policies(web: &Web, source: Option<String>, errs: Errs, valid: bool) -> Response {
     let tr = web.tr();
-    let (view, names) =
-        match (service::current(&web.app, web.actor()).await, audit_service::actor_names(&web.app, web.actor()).await) {
-            (Ok(v), Ok(n)) => (v, n),
-            (Err(e), _) | (_, Err(e)) => return web.fail(e),
-        };
+    let (view, names) = match (service::current(&web.app, web.actor()).await, audit_service::actor_names(&web.app, web.actor()).await) {
+        (Ok(v), Ok(n)) => (v, n),
+        (Err(e), _) | (_, Err(e)) => return web.fail(e),
+    };
     let history = view
         .history
         .iter()
@@ -102,6 +101,20 @@ async fn show_policies(web: &Web, source: Option<String>, errs: Errs, valid: boo
     )
 }
 
+/// The service's refusal of a policy set in the user's language; the validator's own
+/// details (Cedar's, in English) are kept as they are.
+fn policy_message(tr: Tr, msg: &str) -> String {
+    if let Some(details) = msg.strip_prefix("the policies do not validate against the schema: ") {
+        tr.f("privacy.policies_invalid", details)
+    } else if msg.starts_with("these policies would keep administrators") {
+        tr.t("privacy.policies_lockout").to_string()
+    } else if msg.starts_with("a policy set has at most") {
+        tr.t("privacy.policies_too_long").to_string()
+    } else {
+        tr.message(msg)
+    }
+}
+
 /// `GET /privacy/policies`.
 pub async fn policies_page(web: Web) -> Response {
     show_policies(&web, None, Errs::none(), false).await
@@ -116,7 +129,7 @@ pub async fn post_policies(Posted { web, form }: Posted<PolicyForm>) -> Response
         let mut errs = Errs::none();
         for fe in &e.0 {
             if fe.field == "source" {
-                errs.add("source", tr.message(&fe.message));
+                errs.add("source", policy_message(tr, &fe.message));
             } else {
                 errs.other.push(tr.message(&fe.message));
             }
@@ -264,9 +277,8 @@ impl ProcessorForm {
             contact: self.contact.trim().to_string(),
             version: 0,
         };
-        let key_ok = !p.key.is_empty()
-            && p.key.len() <= 64
-            && p.key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        let key_ok =
+            !p.key.is_empty() && p.key.len() <= 64 && p.key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !key_ok {
             errs.add("key", tr.t("privacy.proc_check_key"));
         }

@@ -385,7 +385,14 @@ async fn the_gate_pages_are_for_administrators_only() {
 
     for (name, role) in [("ulla", Role::User), ("gerd", Role::Guest)] {
         let (c, csrf) = signed_in(&t, name, role).await;
-        for path in ["/privacy/policies", "/privacy/processors", "/privacy/processors/new", "/privacy/fields", "/privacy/users", "/privacy/users/dora/edit"] {
+        for path in [
+            "/privacy/policies",
+            "/privacy/processors",
+            "/privacy/processors/new",
+            "/privacy/fields",
+            "/privacy/users",
+            "/privacy/users/dora/edit",
+        ] {
             let (s, html) = get(&c, &t, path).await;
             assert_eq!(s, 403, "{name} {path}");
             assert!(html.contains("Keine Berechtigung"), "{name} {path}: the error page");
@@ -412,20 +419,46 @@ async fn policies_are_validated_and_saved_through_the_form() {
 
     // Validate and save refuse the invalid set with the validator's message; nothing changes.
     for op in ["check", "save"] {
-        let r = c.post(t.url("/privacy/policies")).form(&[("csrf", csrf.as_str()), ("op", op), ("source", bad.as_str())]).send().await.expect("post");
+        let r = c
+            .post(t.url("/privacy/policies"))
+            .form(&[("csrf", csrf.as_str()), ("op", op), ("source", bad.as_str())])
+            .send()
+            .await
+            .expect("post");
         assert_eq!(r.status(), 422, "{op}");
         let html = r.text().await.expect("body");
         let at = html.find("id=\"source-error\"").unwrap_or_else(|| panic!("{op}: no error at the field"));
-        assert!(html[at..].contains("department"), "{op}: the validator's message");
+        assert!(
+            html[at..].contains("Die Richtlinien sind gegen das Schema ungültig:") && html[at..].contains("department"),
+            "{op}: the validator's message"
+        );
         assert!(html.contains("aria-invalid=\"true\""), "{op}");
-        assert!(html.contains("principal.department == &quot;x&quot;") || html.contains("principal.department == &#34;x&#34;"), "{op}: what was typed stays");
+        assert!(
+            html.contains("principal.department == &quot;x&quot;") || html.contains("principal.department == &#34;x&#34;"),
+            "{op}: what was typed stays"
+        );
     }
+    // Locking the administrators out is refused too, in the user's language.
+    let lockout = source.replace("@id(\"admin\")\npermit", "@id(\"admin\")\nforbid");
+    let r = c
+        .post(t.url("/privacy/policies"))
+        .form(&[("csrf", csrf.as_str()), ("op", "save"), ("source", lockout.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("id=\"source-error\">Diese Richtlinien würden Administratoren"));
     assert_eq!(policy_version(&t).await, 1);
     assert_eq!(audit_count(&t, "policy.update").await, 0);
 
     // A valid set: "validate" says so without saving, "save" saves version 2.
     let changed = format!("{source}\n// reviewed by the DPO\n");
-    let r = c.post(t.url("/privacy/policies")).form(&[("csrf", csrf.as_str()), ("op", "check"), ("source", changed.as_str())]).send().await.expect("post");
+    let r = c
+        .post(t.url("/privacy/policies"))
+        .form(&[("csrf", csrf.as_str()), ("op", "check"), ("source", changed.as_str())])
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), 200);
     assert!(r.text().await.expect("body").contains("id=\"policy-valid\""));
     assert_eq!(policy_version(&t).await, 1);
@@ -470,7 +503,12 @@ async fn processors_are_created_and_edited_through_the_form() {
     let r = c.post(t.url("/privacy/processors/new")).form(&form).send().await.expect("post");
     assert_eq!(r.status(), 422);
     let html = r.text().await.expect("body");
-    assert!(html.contains("id=\"transfer_mechanism-error\">Ein Auftragsverarbeiter in US (außerhalb des EWR) braucht eine Übermittlungsgrundlage."), "{html}");
+    assert!(
+        html.contains(
+            "id=\"transfer_mechanism-error\">Ein Auftragsverarbeiter in US (außerhalb des EWR) braucht eine Übermittlungsgrundlage."
+        ),
+        "{html}"
+    );
     assert!(html.contains("value=\"Callcenter Nord GmbH\""), "what was typed stays");
     assert!(obhut_server::services::policies::list_processors(&t.app, &Actor::cli()).await.expect("list").is_empty());
     // An unknown purpose, in English.
