@@ -558,11 +558,34 @@ async fn the_lint_runs_from_the_field_catalog() {
     let r = c.post(t.url("/privacy/fields/lint")).form(&[("csrf", csrf.as_str())]).send().await.expect("post");
     assert_eq!(r.status(), 200);
     let html = r.text().await.expect("body");
-    assert!(html.contains("id=\"lint-report\"") && html.contains("Prüfbericht") && html.contains("Datensätze geprüft"), "{html}");
+    assert!(html.contains("id=\"lint-report\"") && html.contains("Prüfbericht") && html.contains("Geprüfte Datensätze: "), "{html}");
     assert!(html.contains("id=\"field-catalog\""), "the catalog stays below");
     // Without the CSRF token: refused.
     let r = c.post(t.url("/privacy/fields/lint")).form(&[("csrf", "wrong")]).send().await.expect("post");
     assert_eq!(r.status(), 403);
+
+    // A stored date of birth, then the contract purpose no longer covers it: the catalog marks
+    // the field, and the lint names the record with a link to it.
+    let token = t.user_token("anna", Role::User).await;
+    let r = t
+        .client
+        .post(t.url("/api/v1/contacts"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"family_name": "Geburt", "birthday": "1980-05-01"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 201);
+    let id = r.json::<serde_json::Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let mut contract = stored(&t, "contract").await;
+    contract.data_categories.retain(|c| c != "user.demographic.date_of_birth");
+    purposes::save(&t.app, &Actor::cli(), &contract).await.expect("save");
+    let (_, html) = get(&c, &t, "/privacy/fields").await;
+    assert!(html.contains("<tr class=\"unjustified\">") && html.contains("kein Zweck"), "the unjustified field in red");
+    let r = c.post(t.url("/privacy/fields/lint")).form(&[("csrf", csrf.as_str())]).send().await.expect("post");
+    let html = r.text().await.expect("body");
+    assert!(html.contains("id=\"lint-findings\"") && html.contains(&format!("href=\"/contacts/{id}\"")), "{html}");
+    assert!(html.contains("Befunde: 1") && html.contains("id=\"lint-unjustified\""));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
