@@ -226,6 +226,7 @@ mod tests {
             include_str!("i18n.rs"),
             include_str!("common.rs"),
             include_str!("privacy.rs"),
+            include_str!("privacy_gate.rs"),
         ];
         let mut missing = Vec::new();
         for src in sources {

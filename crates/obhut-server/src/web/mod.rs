@@ -13,6 +13,7 @@ mod fmt;
 mod i18n;
 mod organizations;
 mod privacy;
+mod privacy_gate;
 mod session;
 mod tickets;
 
@@ -79,6 +80,14 @@ pub fn router() -> Router<App> {
         .route("/privacy/ropa.html", get(privacy::ropa_html))
         .route("/privacy/ropa.json", get(privacy::ropa_json))
         .route("/privacy/audit", get(privacy::audit_browser))
+        .route("/privacy/policies", get(privacy_gate::policies_page).post(privacy_gate::post_policies))
+        .route("/privacy/processors", get(privacy_gate::processor_list))
+        .route("/privacy/processors/new", get(privacy_gate::new_processor_page).post(privacy_gate::create_processor))
+        .route("/privacy/processors/{key}/edit", get(privacy_gate::edit_processor_page).post(privacy_gate::update_processor))
+        .route("/privacy/fields", get(privacy_gate::catalog_page))
+        .route("/privacy/fields/lint", post(privacy_gate::run_lint))
+        .route("/privacy/users", get(privacy_gate::user_list))
+        .route("/privacy/users/{username}/edit", get(privacy_gate::edit_access_page).post(privacy_gate::update_access))
         .fallback(page_not_found)
 }
 

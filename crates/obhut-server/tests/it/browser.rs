@@ -743,6 +743,54 @@ async fn the_dpo_browses_purposes_and_the_audit_trail_in_the_browser() {
     b.screenshot_at("dpo-purposes-phone", 390).await;
     let _ = std::fs::copy(screenshot_dir().join("dpo-purposes-phone.png"), "/tmp/dpo-purposes-phone.png");
 
+    // The gate's pages: policies (validated, then refused at the field), processors, fields, users.
+    b.goto("/privacy/policies").await;
+    assert!(b.text("#policy-version").await.contains("Version 1"));
+    shot("gate-policies").await;
+    b.click("#policy-schema summary").await;
+    b.submit("#policy-check", "#policy-valid").await;
+    shot("gate-policies-valid").await;
+    b.fill("#source", "permit (principal, action, resource) when { principal.department == \"x\" };").await;
+    b.submit("#policy-save", "#source-error").await;
+    assert!(b.text("#source-error").await.contains("department"));
+    assert_eq!(b.attribute("#source", "aria-invalid").await.as_deref(), Some("true"));
+    shot("gate-policies-invalid").await;
+
+    b.goto("/privacy/processors/new").await;
+    b.fill("#key", "callcenter_nord").await;
+    b.fill("#name", "Callcenter Nord GmbH").await;
+    b.fill("#purposes", "phone_marketing").await;
+    b.fill("#scope_tag", "callcenter").await;
+    b.fill("#country", "US").await;
+    // Date inputs take typed keys in the browser's locale; the value is set directly.
+    let until = (t.app.clock.now().date() + time::Duration::days(200)).to_string();
+    let script = format!("document.getElementById('valid_until').value = '{until}'");
+    b.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await;
+    b.submit("button[type=submit].btn-primary", "#transfer_mechanism-error").await;
+    shot("gate-processor-invalid").await;
+    b.choose("#transfer_mechanism", "standard_contractual_clauses").await;
+    b.fill("#safeguard_document", "SCC vom 15.01.2026").await;
+    b.submit("button[type=submit].btn-primary", "#processor-table").await;
+    assert!(b.text("#processor-table").await.contains("Callcenter Nord GmbH"));
+    shot("gate-processors").await;
+
+    b.goto("/privacy/fields").await;
+    b.find("#field-catalog").await;
+    shot("gate-fields").await;
+    b.submit("#run-lint", "#lint-report").await;
+    shot("gate-fields-lint").await;
+
+    b.goto("/privacy/users").await;
+    b.find("#user-table").await;
+    shot("gate-users").await;
+    b.goto("/privacy/users/petra/edit").await;
+    shot("gate-user-form").await;
+    b.goto("/privacy").await;
+    shot("gate-overview").await;
+    b.goto("/privacy/policies").await;
+    b.screenshot_at("gate-policies-phone", 390).await;
+    let _ = std::fs::copy(screenshot_dir().join("gate-policies-phone.png"), "/tmp/gate-policies-phone.png");
+
     b.close().await;
     drop(driver);
 }

@@ -347,3 +347,281 @@ async fn the_audit_browser_filters_by_action_actor_and_day() {
     assert_eq!(s, 422);
     assert!(html.contains("id=\"from-error\""));
 }
+
+// ---------------------------------------------------------------------------------------
+// The gate's pages: policies, processors, field catalog and lint, users' access
+// ---------------------------------------------------------------------------------------
+
+async fn policy_version(t: &TestApp) -> i64 {
+    obhut_server::services::policies::current(&t.app, &Actor::cli()).await.expect("policies").version
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gate_pages_are_for_administrators_only() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let (c, _) = signed_in(&t, "dora", Role::Admin).await;
+    for (path, expect) in [
+        ("/privacy", "href=\"/privacy/policies\""),
+        ("/privacy", "href=\"/privacy/users\""),
+        ("/privacy/policies", "id=\"policy-schema\""),
+        ("/privacy/processors", "href=\"/privacy/processors/new\""),
+        ("/privacy/processors/new", "name=\"transfer_mechanism\""),
+        ("/privacy/fields", "id=\"field-catalog\""),
+        ("/privacy/users", "/privacy/users/dora/edit"),
+        ("/privacy/users/dora/edit", "name=\"scope\""),
+    ] {
+        let (s, html) = get(&c, &t, path).await;
+        assert_eq!(s, 200, "{path}");
+        assert!(html.contains(expect), "{path} lacks {expect}");
+        assert!(!html.contains("style=") && !html.contains("<script"), "{path}: no inline code");
+    }
+    let (_, html) = get(&c, &t, "/privacy/policies").await;
+    assert!(html.contains("Version 1 ist in Kraft.") && html.contains("class=\"code-area\""), "version and editor");
+    assert!(html.contains("<details") && html.contains("entity User"), "the schema, collapsed");
+    let html = c.get(t.url("/privacy/fields")).header("accept-language", "en").send().await.expect("get").text().await.expect("body");
+    assert!(html.contains("Field catalog") && html.contains("Run lint"), "in English too");
+    let (s, _) = get(&c, &t, "/privacy/processors/nobody/edit").await;
+    assert_eq!(s, 404);
+
+    for (name, role) in [("ulla", Role::User), ("gerd", Role::Guest)] {
+        let (c, csrf) = signed_in(&t, name, role).await;
+        for path in [
+            "/privacy/policies",
+            "/privacy/processors",
+            "/privacy/processors/new",
+            "/privacy/fields",
+            "/privacy/users",
+            "/privacy/users/dora/edit",
+        ] {
+            let (s, html) = get(&c, &t, path).await;
+            assert_eq!(s, 403, "{name} {path}");
+            assert!(html.contains("Keine Berechtigung"), "{name} {path}: the error page");
+        }
+        let source = obhut_server::services::policies::current(&t.app, &Actor::cli()).await.expect("policies").source;
+        for (path, form) in [
+            ("/privacy/policies", vec![("csrf", csrf.clone()), ("op", "save".into()), ("source", source.clone())]),
+            ("/privacy/fields/lint", vec![("csrf", csrf.clone())]),
+            ("/privacy/users/dora/edit", vec![("csrf", csrf.clone()), ("role", "user".into()), ("scope", "all".into())]),
+        ] {
+            let r = c.post(t.url(path)).form(&form).send().await.expect("post");
+            assert_eq!(r.status(), 403, "{name} POST {path}");
+        }
+    }
+    assert_eq!(policy_version(&t).await, 1, "nothing saved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_are_validated_and_saved_through_the_form() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let (c, csrf) = signed_in(&t, "dora", Role::Admin).await;
+    let source = obhut_server::services::policies::current(&t.app, &Actor::cli()).await.expect("policies").source;
+    let bad = format!("{source}\npermit (principal, action, resource) when {{ principal.department == \"x\" }};");
+
+    // Validate and save refuse the invalid set with the validator's message; nothing changes.
+    for op in ["check", "save"] {
+        let r = c
+            .post(t.url("/privacy/policies"))
+            .form(&[("csrf", csrf.as_str()), ("op", op), ("source", bad.as_str())])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(r.status(), 422, "{op}");
+        let html = r.text().await.expect("body");
+        let at = html.find("id=\"source-error\"").unwrap_or_else(|| panic!("{op}: no error at the field"));
+        assert!(
+            html[at..].contains("Die Richtlinien sind gegen das Schema ungültig:") && html[at..].contains("department"),
+            "{op}: the validator's message"
+        );
+        assert!(html.contains("aria-invalid=\"true\""), "{op}");
+        assert!(
+            html.contains("principal.department == &quot;x&quot;") || html.contains("principal.department == &#34;x&#34;"),
+            "{op}: what was typed stays"
+        );
+    }
+    // Locking the administrators out is refused too, in the user's language.
+    let lockout = source.replace("@id(\"admin\")\npermit", "@id(\"admin\")\nforbid");
+    let r = c
+        .post(t.url("/privacy/policies"))
+        .form(&[("csrf", csrf.as_str()), ("op", "save"), ("source", lockout.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("id=\"source-error\">Diese Richtlinien würden Administratoren"));
+    assert_eq!(policy_version(&t).await, 1);
+    assert_eq!(audit_count(&t, "policy.update").await, 0);
+
+    // A valid set: "validate" says so without saving, "save" saves version 2.
+    let changed = format!("{source}\n// reviewed by the DPO\n");
+    let r = c
+        .post(t.url("/privacy/policies"))
+        .form(&[("csrf", csrf.as_str()), ("op", "check"), ("source", changed.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.expect("body").contains("id=\"policy-valid\""));
+    assert_eq!(policy_version(&t).await, 1);
+    let r = c
+        .post(t.url("/privacy/policies"))
+        .form(&[("csrf", csrf.as_str()), ("op", "save"), ("source", changed.replace('\n', "\r\n").as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/privacy/policies?flash=saved");
+    assert_eq!(policy_version(&t).await, 2);
+    assert_eq!(audit_count(&t, "policy.update").await, 1);
+    let (s, html) = get(&c, &t, "/privacy/policies?flash=saved").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("Gespeichert.") && html.contains("Version 2 ist in Kraft."));
+    assert!(html.contains("// reviewed by the DPO") && html.contains("ui: dora"), "the new text, saved by dora");
+    let stored = obhut_server::services::policies::current(&t.app, &Actor::cli()).await.expect("policies").source;
+    assert!(!stored.contains('\r'), "line ends kept as LF");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processors_are_created_and_edited_through_the_form() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let (c, csrf) = signed_in(&t, "dora", Role::Admin).await;
+    let today = t.app.clock.now().date();
+    let mut form = vec![
+        ("csrf", csrf.clone()),
+        ("key", "callcenter_nord".to_string()),
+        ("name", "Callcenter Nord GmbH".to_string()),
+        ("contract_date", "2026-01-15".to_string()),
+        ("purposes", "phone_marketing\n".to_string()),
+        ("scope_tag", "callcenter".to_string()),
+        ("valid_from", (today - time::Duration::days(10)).to_string()),
+        ("valid_until", (today + time::Duration::days(100)).to_string()),
+        ("country", "US".to_string()),
+        ("transfer_mechanism", String::new()),
+        ("safeguard_document", String::new()),
+        ("contact", "privacy@callcenter.example".to_string()),
+    ];
+    // Outside the EEA without a mechanism: refused at the field, nothing saved.
+    let r = c.post(t.url("/privacy/processors/new")).form(&form).send().await.expect("post");
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.expect("body");
+    assert!(
+        html.contains(
+            "id=\"transfer_mechanism-error\">Ein Auftragsverarbeiter in US (außerhalb des EWR) braucht eine Übermittlungsgrundlage."
+        ),
+        "{html}"
+    );
+    assert!(html.contains("value=\"Callcenter Nord GmbH\""), "what was typed stays");
+    assert!(obhut_server::services::policies::list_processors(&t.app, &Actor::cli()).await.expect("list").is_empty());
+    // An unknown purpose, in English.
+    set(&mut form, "purposes", "no_such_purpose");
+    let r = c.post(t.url("/privacy/processors/new")).header("accept-language", "en").form(&form).send().await.expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("id=\"purposes-error\">no_such_purpose is not an active purpose."));
+
+    set(&mut form, "purposes", "phone_marketing");
+    set(&mut form, "transfer_mechanism", "standard_contractual_clauses");
+    set(&mut form, "safeguard_document", "SCC of 2026-01-15");
+    let r = c.post(t.url("/privacy/processors/new")).form(&form).send().await.expect("post");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/privacy/processors?flash=created");
+    let (s, html) = get(&c, &t, "/privacy/processors").await;
+    assert_eq!(s, 200);
+    let row = &html[html.find("id=\"processor-callcenter_nord\"").expect("the new row")..];
+    assert!(row.contains("Callcenter Nord GmbH") && row.contains("phone_marketing") && row.contains(">US<"));
+    assert!(row.contains("Standardvertragsklauseln") && row.contains(">läuft<"));
+    // The same key again is refused.
+    let r = c.post(t.url("/privacy/processors/new")).form(&form).send().await.expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("id=\"key-error\""));
+
+    // Edited: the window ended yesterday; the list marks it.
+    let (s, html) = get(&c, &t, "/privacy/processors/callcenter_nord/edit").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("value=\"SCC of 2026-01-15\""));
+    set(&mut form, "valid_until", &(today - time::Duration::days(1)).to_string());
+    let r = c.post(t.url("/privacy/processors/callcenter_nord/edit")).form(&form).send().await.expect("post");
+    assert_eq!(r.status(), 303);
+    let list = obhut_server::services::policies::list_processors(&t.app, &Actor::cli()).await.expect("list");
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].version, 2);
+    let (_, html) = get(&c, &t, "/privacy/processors").await;
+    assert!(html.contains("window-ended\">abgelaufen<"));
+    assert_eq!(audit_count(&t, "processor.update").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lint_runs_from_the_field_catalog() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let (c, csrf) = signed_in(&t, "dora", Role::Admin).await;
+    let (s, html) = get(&c, &t, "/privacy/fields").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("newsletter_email") && !html.contains("id=\"lint-report\""));
+    let r = c.post(t.url("/privacy/fields/lint")).form(&[("csrf", csrf.as_str())]).send().await.expect("post");
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("body");
+    assert!(html.contains("id=\"lint-report\"") && html.contains("Prüfbericht") && html.contains("Geprüfte Datensätze: "), "{html}");
+    assert!(html.contains("id=\"field-catalog\""), "the catalog stays below");
+    // Without the CSRF token: refused.
+    let r = c.post(t.url("/privacy/fields/lint")).form(&[("csrf", "wrong")]).send().await.expect("post");
+    assert_eq!(r.status(), 403);
+
+    // A stored date of birth, then the contract purpose no longer covers it: the catalog marks
+    // the field, and the lint names the record with a link to it.
+    let token = t.user_token("anna", Role::User).await;
+    let r = t
+        .client
+        .post(t.url("/api/v1/contacts"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"family_name": "Geburt", "birthday": "1980-05-01"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 201);
+    let id = r.json::<serde_json::Value>().await.expect("json")["id"].as_str().expect("id").to_string();
+    let mut contract = stored(&t, "contract").await;
+    contract.data_categories.retain(|c| c != "user.demographic.date_of_birth");
+    purposes::save(&t.app, &Actor::cli(), &contract).await.expect("save");
+    let (_, html) = get(&c, &t, "/privacy/fields").await;
+    assert!(html.contains("<tr class=\"unjustified\">") && html.contains("kein Zweck"), "the unjustified field in red");
+    let r = c.post(t.url("/privacy/fields/lint")).form(&[("csrf", csrf.as_str())]).send().await.expect("post");
+    let html = r.text().await.expect("body");
+    assert!(html.contains("id=\"lint-findings\"") && html.contains(&format!("href=\"/contacts/{id}\"")), "{html}");
+    assert!(html.contains("Befunde: 1") && html.contains("id=\"lint-unjustified\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_access_is_set_through_the_form() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let (c, csrf) = signed_in(&t, "dora", Role::Admin).await;
+    t.add_user("hanna", Role::User, PASSWORD).await;
+    let r = c
+        .post(t.url("/privacy/users/hanna/edit"))
+        .form(&[("csrf", csrf.as_str()), ("role", "hr"), ("scope", "team"), ("teams", "personal, nord"), ("processor", "")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/privacy/users?flash=saved");
+    let users = obhut_server::services::users::list_users(&t.app, &Actor::cli()).await.expect("users");
+    let hanna = users.iter().find(|u| u.username == "hanna").expect("hanna");
+    assert_eq!(hanna.role, Role::Hr);
+    assert_eq!(hanna.scope.as_str(), "team");
+    assert!(hanna.teams.contains(&"personal".to_string()) && hanna.teams.contains(&"nord".to_string()), "{:?}", hanna.teams);
+    let (_, html) = get(&c, &t, "/privacy/users").await;
+    let row = &html[html.find("id=\"user-hanna\"").expect("hanna's row")..];
+    assert!(row.contains("Personalabteilung") && row.contains("nord"));
+    assert_eq!(audit_count(&t, "user.access").await, 1);
+
+    // A processor user without processor: refused at the field, nothing changed.
+    let r = c
+        .post(t.url("/privacy/users/hanna/edit"))
+        .form(&[("csrf", csrf.as_str()), ("role", "processor"), ("scope", "all"), ("teams", ""), ("processor", "")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("id=\"processor-error\""));
+    let users = obhut_server::services::users::list_users(&t.app, &Actor::cli()).await.expect("users");
+    assert_eq!(users.iter().find(|u| u.username == "hanna").map(|u| u.role), Some(Role::Hr));
+    let (s, _) = get(&c, &t, "/privacy/users/nobody/edit").await;
+    assert_eq!(s, 404);
+}

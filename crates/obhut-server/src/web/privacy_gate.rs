@@ -1,0 +1,674 @@
+//! The gate's pages in the privacy section: the Cedar policies in force with their editor,
+//! the processors (Art. 28), the field catalog with the privacy lint, and the users' access
+//! (role, scope, teams, processor).
+//!
+//! Everything goes through `services::policies`, `services::privacy` and `services::users`,
+//! which refuse users and guests; the pages only show what the services return.
+
+use super::{fmt, non_empty, render, render_status, see_other, Ctx, Errs, Opt, Posted, Tr, Web};
+use crate::error::ServiceError;
+use crate::services::audit as audit_service;
+use crate::services::policies as service;
+use crate::services::privacy::{self as privacy_service, FieldRow, LintReport};
+use crate::services::purposes as purpose_service;
+use crate::services::users as user_service;
+use askama::Template;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::Response;
+use obhut_core::processor::{Processor, EEA, TRANSFER_MECHANISMS};
+use obhut_core::purpose::Purpose;
+use obhut_core::user::{Role, Scope};
+use serde::Deserialize;
+
+/// How many findings of the lint the page lists (the total is always shown).
+const LINT_LIMIT: usize = 200;
+
+fn parse_date(s: &str) -> Option<time::Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s.trim(), &fmt).ok()
+}
+
+/// A date `YYYY-MM-DD` in the user's format; other text as it is.
+fn show_date(tr: Tr, s: &str) -> String {
+    match parse_date(s) {
+        Some(d) => fmt::date(tr.lang, d),
+        None => s.to_string(),
+    }
+}
+
+fn purpose_name(tr: Tr, p: &Purpose) -> String {
+    match tr.lang {
+        super::Lang::De => p.name_de.clone(),
+        super::Lang::En => p.name_en.clone(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Policies
+// ---------------------------------------------------------------------------------------
+
+struct PolicyVersionRow {
+    version: i64,
+    at: String,
+    by: String,
+}
+
+#[derive(Template)]
+#[template(path = "privacy/policies.html")]
+struct PoliciesPage {
+    ctx: Ctx,
+    version: i64,
+    schema: &'static str,
+    history: Vec<PolicyVersionRow>,
+    source: String,
+    errs: Errs,
+    /// After "validate": the text is valid.
+    valid: bool,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct PolicyForm {
+    source: String,
+    /// `check` or `save`: which button was pressed.
+    op: String,
+}
+
+async fn show_policies(web: &Web, source: Option<String>, errs: Errs, valid: bool) -> Response {
+    let tr = web.tr();
+    let (view, names) = match (service::current(&web.app, web.actor()).await, audit_service::actor_names(&web.app, web.actor()).await) {
+        (Ok(v), Ok(n)) => (v, n),
+        (Err(e), _) | (_, Err(e)) => return web.fail(e),
+    };
+    let history = view
+        .history
+        .iter()
+        .map(|(version, at, by)| PolicyVersionRow { version: *version, at: fmt::datetime(tr.lang, *at), by: names.display(by) })
+        .collect();
+    let status = if errs.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    render_status(
+        status,
+        &PoliciesPage {
+            ctx: web.ctx("privacy"),
+            version: view.version,
+            schema: view.schema,
+            history,
+            source: source.unwrap_or(view.source),
+            errs,
+            valid,
+        },
+    )
+}
+
+/// The service's refusal of a policy set in the user's language; the validator's own
+/// details (Cedar's, in English) are kept as they are.
+fn policy_message(tr: Tr, msg: &str) -> String {
+    if let Some(details) = msg.strip_prefix("the policies do not validate against the schema: ") {
+        tr.f("privacy.policies_invalid", details)
+    } else if msg.starts_with("these policies would keep administrators") {
+        tr.t("privacy.policies_lockout").to_string()
+    } else if msg.starts_with("a policy set has at most") {
+        tr.t("privacy.policies_too_long").to_string()
+    } else {
+        tr.message(msg)
+    }
+}
+
+/// `GET /privacy/policies`.
+pub async fn policies_page(web: Web) -> Response {
+    show_policies(&web, None, Errs::none(), false).await
+}
+
+/// `POST /privacy/policies`: validates (`op=check`) or saves (`op=save`) the submitted text.
+pub async fn post_policies(Posted { web, form }: Posted<PolicyForm>) -> Response {
+    // Browsers send CRLF line ends from a textarea; the policies are kept with LF.
+    let source = form.source.replace("\r\n", "\n");
+    let tr = web.tr();
+    let invalid = |e: &obhut_core::ValidationErrors| {
+        let mut errs = Errs::none();
+        for fe in &e.0 {
+            if fe.field == "source" {
+                errs.add("source", policy_message(tr, &fe.message));
+            } else {
+                errs.other.push(tr.message(&fe.message));
+            }
+        }
+        errs
+    };
+    if form.op == "save" {
+        match service::save(&web.app, web.actor(), &source).await {
+            Ok(_) => see_other("/privacy/policies?flash=saved"),
+            Err(ServiceError::Validation(v)) => show_policies(&web, Some(source), invalid(&v), false).await,
+            Err(e) => web.fail(e),
+        }
+    } else {
+        match service::check(&web.app, web.actor(), &source).await {
+            Ok(()) => show_policies(&web, Some(source), Errs::none(), true).await,
+            Err(ServiceError::Validation(v)) => show_policies(&web, Some(source), invalid(&v), false).await,
+            Err(e) => web.fail(e),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Processors
+// ---------------------------------------------------------------------------------------
+
+struct ProcessorRow {
+    key: String,
+    name: String,
+    contract_date: String,
+    purposes: Vec<String>,
+    scope_tag: String,
+    window: String,
+    /// `active`, `ended` or `pending` (not begun).
+    state: &'static str,
+    country: String,
+    mechanism: String,
+    version: i64,
+}
+
+#[derive(Template)]
+#[template(path = "privacy/processors.html")]
+struct ProcessorListPage {
+    ctx: Ctx,
+    rows: Vec<ProcessorRow>,
+}
+
+fn window_state(p: &Processor, today: time::Date) -> &'static str {
+    match p.window() {
+        Ok((_, until)) if until < today => "ended",
+        Ok((from, _)) if from > today => "pending",
+        Ok(_) => "active",
+        Err(_) => "ended",
+    }
+}
+
+/// `GET /privacy/processors`.
+pub async fn processor_list(web: Web) -> Response {
+    let tr = web.tr();
+    let list = match service::list_processors(&web.app, web.actor()).await {
+        Ok(l) => l,
+        Err(e) => return web.fail(e),
+    };
+    let today = web.app.clock.now().date();
+    let rows = list
+        .iter()
+        .map(|p| ProcessorRow {
+            key: p.key.clone(),
+            name: p.name.clone(),
+            contract_date: show_date(tr, &p.contract_date),
+            purposes: p.purposes.clone(),
+            scope_tag: p.scope_tag.clone(),
+            window: format!("{} – {}", show_date(tr, &p.valid_from), show_date(tr, &p.valid_until)),
+            state: window_state(p, today),
+            country: p.country.clone(),
+            mechanism: p.transfer_mechanism.as_deref().map(|m| tr.v("mechanism", m)).unwrap_or_default(),
+            version: p.version,
+        })
+        .collect();
+    render(&ProcessorListPage { ctx: web.ctx("privacy"), rows })
+}
+
+/// The processor form as typed: purposes one per line.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct ProcessorForm {
+    key: String,
+    name: String,
+    contract_date: String,
+    purposes: String,
+    scope_tag: String,
+    valid_from: String,
+    valid_until: String,
+    country: String,
+    transfer_mechanism: String,
+    safeguard_document: String,
+    contact: String,
+}
+
+const PROCESSOR_FIELDS: &[&str] = &[
+    "key",
+    "name",
+    "contract_date",
+    "purposes",
+    "scope_tag",
+    "valid_from",
+    "valid_until",
+    "country",
+    "transfer_mechanism",
+    "safeguard_document",
+    "contact",
+];
+
+impl ProcessorForm {
+    fn from_processor(p: &Processor) -> Self {
+        Self {
+            key: p.key.clone(),
+            name: p.name.clone(),
+            contract_date: p.contract_date.clone(),
+            purposes: p.purposes.join("\n"),
+            scope_tag: p.scope_tag.clone(),
+            valid_from: p.valid_from.clone(),
+            valid_until: p.valid_until.clone(),
+            country: p.country.clone(),
+            transfer_mechanism: p.transfer_mechanism.clone().unwrap_or_default(),
+            safeguard_document: p.safeguard_document.clone().unwrap_or_default(),
+            contact: p.contact.clone(),
+        }
+    }
+
+    /// The processor the form describes, or its problems keyed by form field. `key` is the
+    /// processor's key when editing; `active` the keys of the active purposes.
+    fn to_processor(&self, tr: Tr, key: Option<&str>, active: &[String]) -> Result<Processor, Errs> {
+        let mut errs = Errs::none();
+        let p = Processor {
+            key: key.map(String::from).unwrap_or_else(|| self.key.trim().to_string()),
+            name: self.name.trim().to_string(),
+            contract_date: self.contract_date.trim().to_string(),
+            purposes: self.purposes.split(['\n', ',']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
+            scope_tag: self.scope_tag.trim().to_string(),
+            valid_from: self.valid_from.trim().to_string(),
+            valid_until: self.valid_until.trim().to_string(),
+            country: self.country.trim().to_uppercase(),
+            transfer_mechanism: non_empty(&self.transfer_mechanism).map(String::from),
+            safeguard_document: non_empty(&self.safeguard_document).map(String::from),
+            contact: self.contact.trim().to_string(),
+            version: 0,
+        };
+        let key_ok =
+            !p.key.is_empty() && p.key.len() <= 64 && p.key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !key_ok {
+            errs.add("key", tr.t("privacy.proc_check_key"));
+        }
+        if p.name.is_empty() || p.name.len() > 200 {
+            errs.add("name", tr.t("privacy.proc_check_name"));
+        }
+        for (field, value) in [("contract_date", &p.contract_date), ("valid_from", &p.valid_from), ("valid_until", &p.valid_until)] {
+            if parse_date(value).is_none() {
+                errs.add(field, tr.t("privacy.err_date"));
+            }
+        }
+        if let (Some(from), Some(until)) = (parse_date(&p.valid_from), parse_date(&p.valid_until)) {
+            if from > until {
+                errs.add("valid_until", tr.t("privacy.proc_check_window"));
+            }
+        }
+        if p.purposes.is_empty() {
+            errs.add("purposes", tr.t("privacy.proc_check_purposes"));
+        } else if let Some(bad) = p.purposes.iter().find(|k| !active.contains(k)) {
+            errs.add("purposes", tr.f("privacy.proc_check_purpose_inactive", bad));
+        }
+        if p.scope_tag.is_empty() {
+            errs.add("scope_tag", tr.t("privacy.proc_check_scope_tag"));
+        }
+        let country_ok = p.country.len() == 2 && p.country.chars().all(|c| c.is_ascii_uppercase());
+        if !country_ok {
+            errs.add("country", tr.t("privacy.proc_check_country"));
+        } else if !EEA.contains(&p.country.as_str()) {
+            if !p.transfer_mechanism.as_deref().is_some_and(|m| TRANSFER_MECHANISMS.contains(&m)) {
+                errs.add("transfer_mechanism", tr.f("privacy.proc_check_transfer_mechanism", &p.country));
+            }
+            if p.safeguard_document.is_none() {
+                errs.add("safeguard_document", tr.t("privacy.proc_check_safeguard_document"));
+            }
+        }
+        // The registry's own rules, in case they know more than the form.
+        if !errs.any() {
+            if let Err(e) = p.check() {
+                let (field, message) = e.split_once(": ").unwrap_or(("", e.as_str()));
+                add_processor_error(tr, &mut errs, field, message);
+            }
+        }
+        if errs.any() {
+            Err(errs)
+        } else {
+            Ok(p)
+        }
+    }
+}
+
+fn add_processor_error(tr: Tr, errs: &mut Errs, field: &str, message: &str) {
+    if PROCESSOR_FIELDS.contains(&field) {
+        errs.add(field, tr.message(message));
+    } else {
+        errs.other.push(tr.message(message));
+    }
+}
+
+#[derive(Template)]
+#[template(path = "privacy/processor_form.html")]
+struct ProcessorFormPage {
+    ctx: Ctx,
+    heading: String,
+    action: String,
+    editing: bool,
+    form: ProcessorForm,
+    errs: Errs,
+    mechanisms: Vec<Opt>,
+    /// `(key, name)` of the active purposes.
+    purposes: Vec<(String, String)>,
+}
+
+async fn show_processor_form(web: &Web, editing: Option<&str>, form: ProcessorForm, errs: Errs) -> Response {
+    let tr = web.tr();
+    let purposes = match purpose_service::list(&web.app, web.actor()).await {
+        Ok(l) => l.iter().filter(|p| p.active).map(|p| (p.key.clone(), purpose_name(tr, p))).collect(),
+        Err(e) => return web.fail(e),
+    };
+    let (heading, action) = match editing {
+        Some(key) => (tr.f("privacy.processor_edit_heading", key), format!("/privacy/processors/{key}/edit")),
+        None => (tr.t("privacy.processor_new").to_string(), "/privacy/processors/new".to_string()),
+    };
+    let mechanisms = TRANSFER_MECHANISMS.iter().map(|m| Opt::new(*m, tr.v("mechanism", m))).collect();
+    let status = if errs.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    render_status(
+        status,
+        &ProcessorFormPage { ctx: web.ctx("privacy"), heading, action, editing: editing.is_some(), form, errs, mechanisms, purposes },
+    )
+}
+
+async fn active_purposes(web: &Web) -> Result<Vec<String>, Response> {
+    match purpose_service::list(&web.app, web.actor()).await {
+        Ok(l) => Ok(l.into_iter().filter(|p| p.active).map(|p| p.key).collect()),
+        Err(e) => Err(web.fail(e)),
+    }
+}
+
+/// `GET /privacy/processors/new`.
+pub async fn new_processor_page(web: Web) -> Response {
+    // Asked only so those who may not see the processors get the refusal, not a form.
+    if let Err(e) = service::list_processors(&web.app, web.actor()).await {
+        return web.fail(e);
+    }
+    let today = web.app.clock.now().date().to_string();
+    let form = ProcessorForm { contract_date: today.clone(), valid_from: today, country: "DE".into(), ..Default::default() };
+    show_processor_form(&web, None, form, Errs::none()).await
+}
+
+/// `POST /privacy/processors/new`.
+pub async fn create_processor(Posted { web, form }: Posted<ProcessorForm>) -> Response {
+    let tr = web.tr();
+    let existing = match service::list_processors(&web.app, web.actor()).await {
+        Ok(l) => l,
+        Err(e) => return web.fail(e),
+    };
+    let active = match active_purposes(&web).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let p = match form.to_processor(tr, None, &active) {
+        Ok(p) if existing.iter().any(|x| x.key == p.key) => {
+            let mut errs = Errs::none();
+            errs.add("key", tr.t("privacy.proc_err_key_taken"));
+            return show_processor_form(&web, None, form, errs).await;
+        }
+        Ok(p) => p,
+        Err(errs) => return show_processor_form(&web, None, form, errs).await,
+    };
+    save_processor(web, None, form, p).await
+}
+
+async fn save_processor(web: Web, editing: Option<&str>, form: ProcessorForm, p: Processor) -> Response {
+    match service::save_processor(&web.app, web.actor(), &p).await {
+        Ok(1) => see_other("/privacy/processors?flash=created"),
+        Ok(_) => see_other("/privacy/processors?flash=saved"),
+        Err(ServiceError::Validation(v)) => {
+            let mut errs = Errs::none();
+            for fe in &v.0 {
+                add_processor_error(web.tr(), &mut errs, &fe.field, &fe.message);
+            }
+            show_processor_form(&web, editing, form, errs).await
+        }
+        Err(e) => web.fail(e),
+    }
+}
+
+async fn find_processor(web: &Web, key: &str) -> Result<Processor, Response> {
+    match service::list_processors(&web.app, web.actor()).await {
+        Ok(l) => l.into_iter().find(|p| p.key == key).ok_or_else(|| web.fail(ServiceError::NotFound("processor"))),
+        Err(e) => Err(web.fail(e)),
+    }
+}
+
+/// `GET /privacy/processors/{key}/edit`.
+pub async fn edit_processor_page(web: Web, Path(key): Path<String>) -> Response {
+    match find_processor(&web, &key).await {
+        Ok(p) => show_processor_form(&web, Some(&key), ProcessorForm::from_processor(&p), Errs::none()).await,
+        Err(r) => r,
+    }
+}
+
+/// `POST /privacy/processors/{key}/edit`: saves the next version.
+pub async fn update_processor(Path(key): Path<String>, Posted { web, mut form }: Posted<ProcessorForm>) -> Response {
+    form.key = key.clone();
+    if let Err(r) = find_processor(&web, &key).await {
+        return r;
+    }
+    let active = match active_purposes(&web).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match form.to_processor(web.tr(), Some(&key), &active) {
+        Ok(p) => save_processor(web, Some(&key), form, p).await,
+        Err(errs) => show_processor_form(&web, Some(&key), form, errs).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Field catalog and lint
+// ---------------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "privacy/catalog.html")]
+struct CatalogPage {
+    ctx: Ctx,
+    rows: Vec<FieldRow>,
+    unjustified: usize,
+    report: Option<LintReport>,
+    /// The report lists fewer findings than it counted.
+    more: bool,
+}
+
+async fn show_catalog(web: &Web, report: Option<LintReport>) -> Response {
+    let rows = match privacy_service::catalog(&web.app, web.actor()).await {
+        Ok(r) => r,
+        Err(e) => return web.fail(e),
+    };
+    let unjustified = rows.iter().filter(|r| r.justified_by.is_empty()).count();
+    let more = report.as_ref().is_some_and(|r| r.total_findings > r.findings.len() as u64);
+    render(&CatalogPage { ctx: web.ctx("privacy"), rows, unjustified, report, more })
+}
+
+/// `GET /privacy/fields`.
+pub async fn catalog_page(web: Web) -> Response {
+    show_catalog(&web, None).await
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct NoFields {}
+
+/// `POST /privacy/fields/lint`: runs the lint (audited) and shows its report.
+pub async fn run_lint(Posted { web, form: NoFields {} }: Posted<NoFields>) -> Response {
+    match privacy_service::lint(&web.app, web.actor(), LINT_LIMIT).await {
+        Ok(report) => show_catalog(&web, Some(report)).await,
+        Err(e) => web.fail(e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Users' access
+// ---------------------------------------------------------------------------------------
+
+struct UserRow {
+    username: String,
+    role: String,
+    scope: String,
+    teams: String,
+    processor: String,
+    disabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "privacy/users.html")]
+struct UserListPage {
+    ctx: Ctx,
+    rows: Vec<UserRow>,
+}
+
+/// `GET /privacy/users`.
+pub async fn user_list(web: Web) -> Response {
+    let tr = web.tr();
+    let users = match user_service::list_users(&web.app, web.actor()).await {
+        Ok(u) => u,
+        Err(e) => return web.fail(e),
+    };
+    let rows = users
+        .iter()
+        .map(|u| UserRow {
+            username: u.username.clone(),
+            role: tr.v("role", u.role.as_str()),
+            scope: tr.v("scope", u.scope.as_str()),
+            teams: u.teams.join(", "),
+            processor: u.processor_key.clone().unwrap_or_default(),
+            disabled: u.disabled,
+        })
+        .collect();
+    render(&UserListPage { ctx: web.ctx("privacy"), rows })
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct AccessForm {
+    role: String,
+    scope: String,
+    teams: String,
+    processor: String,
+}
+
+#[derive(Template)]
+#[template(path = "privacy/user_form.html")]
+struct AccessFormPage {
+    ctx: Ctx,
+    username: String,
+    form: AccessForm,
+    errs: Errs,
+    roles: Vec<Opt>,
+    scopes: Vec<Opt>,
+    processors: Vec<Opt>,
+}
+
+async fn show_access_form(web: &Web, username: &str, form: AccessForm, errs: Errs) -> Response {
+    let tr = web.tr();
+    let processors = match service::list_processors(&web.app, web.actor()).await {
+        Ok(l) => l.iter().map(|p| Opt::new(p.key.clone(), format!("{} ({})", p.name, p.key))).collect(),
+        Err(e) => return web.fail(e),
+    };
+    let roles = Role::ALL.iter().map(|r| Opt::new(r.as_str(), tr.v("role", r.as_str()))).collect();
+    let scopes = [Scope::Own, Scope::Team, Scope::All].iter().map(|s| Opt::new(s.as_str(), tr.v("scope", s.as_str()))).collect();
+    let status = if errs.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    render_status(
+        status,
+        &AccessFormPage { ctx: web.ctx("privacy"), username: username.to_string(), form, errs, roles, scopes, processors },
+    )
+}
+
+async fn find_user(web: &Web, username: &str) -> Result<obhut_store::users::UserRecord, Response> {
+    match user_service::list_users(&web.app, web.actor()).await {
+        Ok(l) => l.into_iter().find(|u| u.username == username).ok_or_else(|| web.fail(ServiceError::NotFound("user"))),
+        Err(e) => Err(web.fail(e)),
+    }
+}
+
+/// `GET /privacy/users/{username}/edit`.
+pub async fn edit_access_page(web: Web, Path(username): Path<String>) -> Response {
+    let u = match find_user(&web, &username).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let form = AccessForm {
+        role: u.role.as_str().to_string(),
+        scope: u.scope.as_str().to_string(),
+        teams: u.teams.join(", "),
+        processor: u.processor_key.clone().unwrap_or_default(),
+    };
+    show_access_form(&web, &u.username, form, Errs::none()).await
+}
+
+/// `POST /privacy/users/{username}/edit`.
+pub async fn update_access(Path(username): Path<String>, Posted { web, form }: Posted<AccessForm>) -> Response {
+    let tr = web.tr();
+    if let Err(r) = find_user(&web, &username).await {
+        return r;
+    }
+    let mut errs = Errs::none();
+    let role = Role::parse(&form.role).map_err(|_| errs.add("role", tr.t("privacy.err_role"))).ok();
+    let scope = Scope::parse(&form.scope).map_err(|_| errs.add("scope", tr.t("privacy.err_scope"))).ok();
+    let teams: Vec<String> = form.teams.split([',', '\n']).map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect();
+    let (Some(role), Some(scope)) = (role, scope) else { return show_access_form(&web, &username, form, errs).await };
+    let processor = non_empty(&form.processor);
+    match user_service::set_access(&web.app, web.actor(), &username, role, scope, &teams, processor).await {
+        Ok(_) => see_other("/privacy/users?flash=saved"),
+        Err(ServiceError::Validation(v)) => {
+            for fe in &v.0 {
+                match fe.field.as_str() {
+                    "teams" => errs.add("teams", tr.t("privacy.err_teams")),
+                    "processor" if role == Role::Processor && processor.is_none() => {
+                        errs.add("processor", tr.t("privacy.err_processor_needed"))
+                    }
+                    "processor" if role != Role::Processor => errs.add("processor", tr.t("privacy.err_processor_only")),
+                    "processor" => errs.add("processor", tr.message(&fe.message)),
+                    _ => errs.other.push(tr.message(&fe.message)),
+                }
+            }
+            show_access_form(&web, &username, form, errs).await
+        }
+        Err(e) => web.fail(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::Lang;
+
+    fn filled() -> ProcessorForm {
+        ProcessorForm {
+            key: "callcenter".into(),
+            name: "Callcenter Nord GmbH".into(),
+            contract_date: "2026-01-15".into(),
+            purposes: "phone_marketing\n".into(),
+            scope_tag: "callcenter".into(),
+            valid_from: "2026-02-01".into(),
+            valid_until: "2026-12-31".into(),
+            country: "de".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_processor_form_becomes_a_processor_and_back() {
+        let active = vec!["phone_marketing".to_string()];
+        let p = filled().to_processor(Tr::new(Lang::En), None, &active).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(p.country, "DE");
+        assert_eq!(p.purposes, active);
+        let again = ProcessorForm::from_processor(&p).to_processor(Tr::new(Lang::En), None, &active);
+        assert_eq!(again.ok(), Some(p));
+    }
+
+    #[test]
+    fn processor_problems_are_named_at_their_fields() {
+        let form = ProcessorForm {
+            country: "US".into(),
+            valid_until: "2026-01-01".into(),
+            purposes: "unknown".into(),
+            contract_date: "15.01.2026".into(),
+            ..filled()
+        };
+        let e = form.to_processor(Tr::new(Lang::De), None, &["phone_marketing".into()]).err().unwrap_or_else(|| panic!("accepted"));
+        for f in ["transfer_mechanism", "safeguard_document", "valid_until", "purposes", "contract_date"] {
+            assert!(e.get(f).is_some(), "no error at {f}: {e:?}");
+        }
+    }
+}
