@@ -44,8 +44,9 @@ async fn insert_user(app: &App, actor_name: &str, username: &str, role: Role, pa
     Ok(u)
 }
 
+/// The staff accounts: administrators and the DPO (who reviews who may reach what).
 pub async fn list_users(app: &App, actor: &Actor) -> ServiceResult<Vec<UserRecord>> {
-    app.authorize(actor, Action::Administer, Resource::User).await?;
+    app.authorize(actor, Action::Read, Resource::User).await?;
     let mut conn = app.conn().await?;
     Ok(repo::list_users(&mut conn).await?)
 }
