@@ -26,6 +26,10 @@ pub struct Config {
     pub argon2_iterations: u32,
     /// Most connections in the database pool.
     pub max_connections: u32,
+    /// Days the details of read events (who read whose data, which fields, why) are kept;
+    /// afterwards they are emptied and only the time, the action and their digest stay in the
+    /// audit chain. 0 keeps them for good.
+    pub read_log_retention_days: u32,
 }
 
 impl Default for Config {
@@ -41,6 +45,7 @@ impl Default for Config {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             max_connections: 16,
+            read_log_retention_days: 365,
         }
     }
 }
@@ -102,6 +107,11 @@ impl Config {
         }
         if let Some(v) = get("OBHUT_PUBLIC_URL") {
             self.public_url = Some(v);
+        }
+        if let Some(v) = get("OBHUT_READ_LOG_RETENTION_DAYS") {
+            self.read_log_retention_days = v.parse().map_err(|_| {
+                bad("OBHUT_READ_LOG_RETENTION_DAYS", format!("'{v}' is not a number of days (0 keeps read events for good)"))
+            })?;
         }
         if let Some(v) = get("OBHUT_LOG_JSON") {
             self.log_json = matches!(v.as_str(), "1" | "true" | "yes");

@@ -105,6 +105,12 @@ async fn housekeeping(app: App) {
             if let Ok(mut c) = app.store.pool.acquire().await {
                 let _ = obhut_store::users::delete_expired_sessions(&mut c, app.now_ms()).await;
             }
+            // Read events whose retention ended lose their details (hourly).
+            match crate::services::audit::apply_read_retention(&app, &crate::gate::Actor::job("read-retention")).await {
+                Ok(0) => {}
+                Ok(k) => tracing::info!(emptied = k, "read events past their retention emptied"),
+                Err(e) => tracing::warn!(error = %e, "applying the retention of read events failed"),
+            }
         }
         n += 1;
     }

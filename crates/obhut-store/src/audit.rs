@@ -22,34 +22,84 @@ pub struct AuditEntry {
     pub purpose: Option<String>,
 }
 
-/// Length-prefixed fields: no two different events encode alike.
-pub fn canonical(seq: i64, at: i64, e: &AuditEntry) -> Vec<u8> {
+/// The actions whose details a retention rule may empty: reads of personal data and refused
+/// accesses. Everything else (changes, exports, logins, settings) keeps its details.
+pub const READ_ACTIONS: &[&str] = &["contact.read", "contact.read_refused", "contact.list_refused", "access.refused"];
+
+fn put(out: &mut Vec<u8>, b: &[u8]) {
+    out.extend_from_slice(&(b.len() as u64).to_be_bytes());
+    out.extend_from_slice(b);
+}
+
+/// The encoding of events written before payload hashes existed (length-prefixed fields: no
+/// two different events encode alike). Kept so that older chains still verify.
+pub fn legacy_canonical(seq: i64, at: i64, e: &AuditEntry) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
-    let mut put = |b: &[u8]| {
-        out.extend_from_slice(&(b.len() as u64).to_be_bytes());
-        out.extend_from_slice(b);
-    };
-    put(&seq.to_be_bytes());
-    put(&at.to_be_bytes());
-    put(e.actor.as_bytes());
-    put(e.action.as_bytes());
-    put(e.record_type.as_bytes());
-    put(e.record_id.as_deref().unwrap_or("").as_bytes());
-    put(e.subject_id.as_deref().unwrap_or("").as_bytes());
-    put(e.fields.join(",").as_bytes());
-    put(e.detail.as_deref().unwrap_or(&[]));
-    // Appended last, so events written before purposes existed hash as they did.
+    put(&mut out, &seq.to_be_bytes());
+    put(&mut out, &at.to_be_bytes());
+    put(&mut out, e.actor.as_bytes());
+    put(&mut out, e.action.as_bytes());
+    put(&mut out, e.record_type.as_bytes());
+    put(&mut out, e.record_id.as_deref().unwrap_or("").as_bytes());
+    put(&mut out, e.subject_id.as_deref().unwrap_or("").as_bytes());
+    put(&mut out, e.fields.join(",").as_bytes());
+    put(&mut out, e.detail.as_deref().unwrap_or(&[]));
     if let Some(p) = e.purpose.as_deref().filter(|p| !p.is_empty()) {
-        put(p.as_bytes());
+        put(&mut out, p.as_bytes());
     }
     out
 }
 
-pub fn chain_hash(prev: &[u8], seq: i64, at: i64, e: &AuditEntry) -> Vec<u8> {
+pub fn legacy_chain_hash(prev: &[u8], seq: i64, at: i64, e: &AuditEntry) -> Vec<u8> {
     let mut h = Sha256::new();
     h.update(prev);
-    h.update(canonical(seq, at, e));
+    h.update(legacy_canonical(seq, at, e));
     h.finalize().to_vec()
+}
+
+/// SHA-256 over an event's details: who, which record and subject, which fields, the sealed
+/// values, the purpose. The chain covers this digest, so the details of a read event can be
+/// emptied when its retention ends while the chain still verifies.
+pub fn payload_hash(e: &AuditEntry) -> Vec<u8> {
+    let mut out = Vec::with_capacity(192);
+    put(&mut out, e.actor.as_bytes());
+    put(&mut out, e.record_id.as_deref().unwrap_or("").as_bytes());
+    put(&mut out, e.subject_id.as_deref().unwrap_or("").as_bytes());
+    put(&mut out, e.fields.join(",").as_bytes());
+    put(&mut out, e.detail.as_deref().unwrap_or(&[]));
+    put(&mut out, e.purpose.as_deref().unwrap_or("").as_bytes());
+    Sha256::digest(&out).to_vec()
+}
+
+/// The chain hash of an event: over its predecessor's hash, its sequence number, time, action,
+/// record type and the digest of its details.
+pub fn chain_hash_over(prev: &[u8], seq: i64, at: i64, action: &str, record_type: &str, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    put(&mut out, &seq.to_be_bytes());
+    put(&mut out, &at.to_be_bytes());
+    put(&mut out, action.as_bytes());
+    put(&mut out, record_type.as_bytes());
+    put(&mut out, payload);
+    let mut h = Sha256::new();
+    h.update(prev);
+    h.update(out);
+    h.finalize().to_vec()
+}
+
+pub fn chain_hash(prev: &[u8], seq: i64, at: i64, e: &AuditEntry) -> Vec<u8> {
+    chain_hash_over(prev, seq, at, &e.action, &e.record_type, &payload_hash(e))
+}
+
+/// Empties the details (actor, record, subject, fields, purpose) of read events older than
+/// `before` (ms): their retention ended. The events stay in the chain with their time, action
+/// and the digest of what they held, so `verify` still passes. Returns how many were emptied.
+pub async fn redact_reads_before(conn: &mut Conn, before: i64, now: i64) -> Result<u64> {
+    let list = READ_ACTIONS.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "UPDATE audit_events SET actor = '', record_id = NULL, subject_id = NULL, fields = '', detail = NULL, purpose = '', redacted_at = $1 \
+         WHERE at < $2 AND redacted_at IS NULL AND payload_hash IS NOT NULL AND action IN ({list})"
+    );
+    Ok(sqlx::query(&sql).bind(now).bind(before).execute(&mut *conn).await?.rows_affected())
 }
 
 /// Takes the chain head's row lock. Every writing transaction calls this first, so writers
@@ -66,16 +116,17 @@ pub async fn append(conn: &mut Conn, crypto: &Crypto, at: i64, entries: &[AuditE
         return Ok(0);
     }
     let (mut seq, mut prev): (i64, Vec<u8>) = sqlx::query_as("SELECT seq, hash FROM chain_head WHERE id = 1").fetch_one(&mut *conn).await?;
-    const COLS: usize = 12;
+    const COLS: usize = 13;
     for chunk in entries.chunks(crate::rows_per_insert(COLS)) {
         let sql = format!(
-            "INSERT INTO audit_events (seq, at, actor, action, record_type, record_id, subject_id, fields, detail, purpose, prev_hash, hash) VALUES {}",
+            "INSERT INTO audit_events (seq, at, actor, action, record_type, record_id, subject_id, fields, detail, purpose, prev_hash, hash, payload_hash) VALUES {}",
             crate::values_placeholders(conn, chunk.len(), COLS)
         );
         let mut q = sqlx::query(&sql);
         for e in chunk {
             seq += 1;
-            let hash = chain_hash(&prev, seq, at, e);
+            let payload = payload_hash(e);
+            let hash = chain_hash_over(&prev, seq, at, &e.action, &e.record_type, &payload);
             q = q
                 .bind(seq)
                 .bind(at)
@@ -88,7 +139,8 @@ pub async fn append(conn: &mut Conn, crypto: &Crypto, at: i64, entries: &[AuditE
                 .bind(e.detail.clone())
                 .bind(e.purpose.clone().unwrap_or_default())
                 .bind(prev.clone())
-                .bind(hash.clone());
+                .bind(hash.clone())
+                .bind(payload);
             prev = hash;
         }
         q.execute(&mut *conn).await?;
@@ -139,10 +191,11 @@ pub async fn verify(conn: &mut Conn, crypto: &Crypto) -> Result<Verification> {
     // A tampered hash column may hold text; read every byte column as bytes.
     let blob = |c: &str| if sqlite { format!("CAST({c} AS BLOB)") } else { c.to_string() };
     let sql = format!(
-        "SELECT seq, at, actor, action, record_type, record_id, subject_id, fields, {}, purpose, {}, {} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 10000",
+        "SELECT seq, at, actor, action, record_type, record_id, subject_id, fields, {}, purpose, {}, {}, {}, redacted_at FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 10000",
         blob("detail"),
         blob("prev_hash"),
-        blob("hash")
+        blob("hash"),
+        blob("payload_hash")
     );
     let head: (i64, Vec<u8>, Vec<u8>) =
         sqlx::query_as(&format!("SELECT seq, {}, {} FROM chain_head WHERE id = 1", blob("hash"), blob("mac")))
@@ -183,7 +236,7 @@ fn walk_sqlite(c: &rusqlite::Connection, crypto: &Crypto) -> rusqlite::Result<Ve
     let mut walk = ChainWalk::new(head.0);
     let mut st = c.prepare(
         "SELECT seq, at, actor, action, record_type, record_id, subject_id, fields, CAST(detail AS BLOB), purpose, CAST(prev_hash AS BLOB), \
-         CAST(hash AS BLOB) FROM audit_events ORDER BY seq",
+         CAST(hash AS BLOB), CAST(payload_hash AS BLOB), redacted_at FROM audit_events ORDER BY seq",
     )?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
@@ -200,6 +253,8 @@ fn walk_sqlite(c: &rusqlite::Connection, crypto: &Crypto) -> rusqlite::Result<Ve
             r.get(9)?,
             r.get(10)?,
             r.get(11)?,
+            r.get(12)?,
+            r.get(13)?,
         );
         if !walk.step(from_verify_row(row)) {
             break;
@@ -242,7 +297,28 @@ impl ChainWalk {
             self.fail(ev.seq, format!("event {} does not follow event {prev}: the chain was broken here", ev.seq));
             return false;
         }
-        if chain_hash(&self.prev_hash, ev.seq, ev.at, &ev.entry) != ev.hash {
+        let expected = match (&ev.payload_hash, ev.redacted_at.is_some()) {
+            (None, false) => legacy_chain_hash(&self.prev_hash, ev.seq, ev.at, &ev.entry),
+            (None, true) => {
+                self.fail(ev.seq, format!("event {} was emptied, but it carries no digest of its details", ev.seq));
+                return false;
+            }
+            (Some(digest), true) => {
+                if !READ_ACTIONS.contains(&ev.entry.action.as_str()) {
+                    self.fail(ev.seq, format!("event {} ({}) was emptied, but only read events may be", ev.seq, ev.entry.action));
+                    return false;
+                }
+                chain_hash_over(&self.prev_hash, ev.seq, ev.at, &ev.entry.action, &ev.entry.record_type, digest)
+            }
+            (Some(digest), false) => {
+                if payload_hash(&ev.entry) != *digest {
+                    self.fail(ev.seq, format!("event {} was changed: its details do not match their digest", ev.seq));
+                    return false;
+                }
+                chain_hash_over(&self.prev_hash, ev.seq, ev.at, &ev.entry.action, &ev.entry.record_type, digest)
+            }
+        };
+        if expected != ev.hash {
             self.fail(ev.seq, format!("event {} was changed: its content does not match its hash", ev.seq));
             return false;
         }
@@ -272,7 +348,22 @@ impl ChainWalk {
     }
 }
 
-type VerifyRow = (i64, i64, String, String, String, Option<String>, Option<String>, String, Option<Vec<u8>>, String, Vec<u8>, Vec<u8>);
+type VerifyRow = (
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<Vec<u8>>,
+    String,
+    Vec<u8>,
+    Vec<u8>,
+    Option<Vec<u8>>,
+    Option<i64>,
+);
 
 fn from_verify_row(r: VerifyRow) -> AuditEvent {
     AuditEvent {
@@ -290,6 +381,8 @@ fn from_verify_row(r: VerifyRow) -> AuditEvent {
         },
         prev_hash: r.10,
         hash: r.11,
+        payload_hash: r.12,
+        redacted_at: r.13,
     }
 }
 
@@ -301,6 +394,10 @@ pub struct AuditEvent {
     pub entry: AuditEntry,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
+    /// The digest of the details the chain covers (absent on events from before it existed).
+    pub payload_hash: Option<Vec<u8>>,
+    /// When the details were emptied because the read event's retention ended.
+    pub redacted_at: Option<i64>,
 }
 
 type Row = VerifyRow;
@@ -310,7 +407,7 @@ fn from_row(r: Row) -> AuditEvent {
 }
 
 const SELECT: &str =
-    "SELECT seq, at, actor, action, record_type, record_id, subject_id, fields, detail, purpose, prev_hash, hash FROM audit_events";
+    "SELECT seq, at, actor, action, record_type, record_id, subject_id, fields, detail, purpose, prev_hash, hash, payload_hash, redacted_at FROM audit_events";
 
 /// Events about one record or subject, newest first.
 pub async fn list_for_record(conn: &mut Conn, record_id: &str, limit: i64) -> Result<Vec<AuditEvent>> {
@@ -385,5 +482,11 @@ mod tests {
         e3.actor = "ab".into();
         e3.action = "ontact.create".into();
         assert_ne!(h, chain_hash(&[0; 32], 1, 10, &e3));
+        let mut e4 = e.clone();
+        e4.purpose = Some("contract".into());
+        assert_ne!(h, chain_hash(&[0; 32], 1, 10, &e4));
+        let mut e5 = e.clone();
+        e5.record_type = "contacts".into();
+        assert_ne!(h, chain_hash(&[0; 32], 1, 10, &e5));
     }
 }

@@ -160,6 +160,13 @@ enum AuditCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Empty the details of read events past their retention (`read_log_retention_days`,
+    /// or --days); the chain still verifies.
+    Retention {
+        /// Days to keep read events in full (default: the configured value).
+        #[arg(long)]
+        days: Option<u32>,
+    },
     /// Check every event of the hash chain against the signed head. Exits 1, naming the first
     /// bad event, when an event was changed, removed, inserted or reordered, or the log was cut off.
     Verify {
@@ -424,6 +431,15 @@ async fn run(cli: Cli) -> Result<()> {
                 }
                 eprintln!("{} of {total} events", events.len());
             }
+        }
+        Command::Audit(AuditCmd::Retention { days }) => {
+            let app = open(&g).await?;
+            let n = match days {
+                Some(d) => services::audit::redact_reads_before(&app, &Actor::cli(), app.now_ms() - i64::from(d) * 86_400_000).await,
+                None => services::audit::apply_read_retention(&app, &Actor::cli()).await,
+            }
+            .map_err(explain)?;
+            println!("{n} read event(s) past their retention emptied; the chain still verifies");
         }
         Command::Audit(AuditCmd::Verify { json }) => {
             let app = open(&g).await?;

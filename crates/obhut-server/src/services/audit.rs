@@ -105,3 +105,31 @@ mod tests {
         assert_eq!(names.recorded("ui: nobody"), "ui: nobody");
     }
 }
+
+/// Empties the details of read events older than `before` (ms since 1970): their retention
+/// ended. The chain keeps their time, action and digest and still verifies; the run itself is
+/// audited. Returns how many events were emptied.
+pub async fn redact_reads_before(app: &App, actor: &Actor, before: i64) -> ServiceResult<u64> {
+    app.authorize(actor, Action::Administer, Resource::Audit).await?;
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    let n = obhut_store::audit::redact_reads_before(&mut tx, before, now).await?;
+    if n > 0 {
+        let mut e =
+            super::audit_entry(actor, "audit.read_retention", "audit", "*", None, vec![format!("before={before}"), format!("emptied={n}")]);
+        e.record_id = None;
+        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
+    }
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(n)
+}
+
+/// Applies the configured retention of read events (`read_log_retention_days`; 0 keeps them).
+pub async fn apply_read_retention(app: &App, actor: &Actor) -> ServiceResult<u64> {
+    let days = i64::from(app.config.read_log_retention_days);
+    if days == 0 {
+        app.authorize(actor, Action::Administer, Resource::Audit).await?;
+        return Ok(0);
+    }
+    redact_reads_before(app, actor, app.now_ms() - days * 86_400_000).await
+}

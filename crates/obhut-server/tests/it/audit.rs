@@ -18,7 +18,85 @@ crate::on_both_backends!(
     a_read_names_its_purpose_and_an_unknown_purpose_is_refused_and_logged,
     every_contact_a_list_or_search_hands_out_is_logged_as_read,
     administrators_browse_and_verify_the_audit_trail_over_the_api,
+    read_events_past_their_retention_are_emptied_and_the_chain_still_verifies,
+    emptying_a_change_event_is_found,
 );
+
+async fn read_events_past_their_retention_are_emptied_and_the_chain_still_verifies(b: Backend) {
+    let (t, ids) = seeded(b).await;
+    let mut conn = t.app.store.pool.acquire().await.expect("conn");
+    let before = obhut_store::audit::list_for_record(&mut conn, &ids[0], 50).await.expect("events");
+    assert!(before.iter().any(|e| e.entry.action == "contact.read"));
+    drop(conn);
+    // Nothing is old enough under the configured 365 days.
+    assert_eq!(obhut_server::services::audit::apply_read_retention(&t.app, &Actor::cli()).await.expect("retention"), 0);
+    // Staff may not run it.
+    let user = Actor::new(None, "u", Role::User, obhut_server::gate::Channel::Api);
+    assert!(obhut_server::services::audit::redact_reads_before(&t.app, &user, i64::MAX).await.is_err());
+    // Everything read until now is past a retention ending now.
+    let cut = t.app.now_ms() + 1;
+    let n = obhut_server::services::audit::redact_reads_before(&t.app, &Actor::cli(), cut).await.expect("redact");
+    assert_eq!(n, 4, "one read per contact, and the refusal of the staff member's attempt");
+    let v = verify(&t.app, &Actor::cli()).await.expect("verify");
+    assert!(v.intact, "{v:?}");
+    let mut conn = t.app.store.pool.acquire().await.expect("conn");
+    let after = obhut_store::audit::list_for_record(&mut conn, &ids[0], 50).await.expect("events");
+    let actions: Vec<&str> = after.iter().map(|e| e.entry.action.as_str()).collect();
+    assert_eq!(actions, vec!["contact.create"], "the read no longer names the person; the change keeps its details");
+    let emptied = obhut_store::audit::search(
+        &mut conn,
+        &obhut_store::audit::AuditFilter { action: Some("contact.read".into()), ..Default::default() },
+        10,
+        0,
+    )
+    .await
+    .expect("search")
+    .0;
+    assert!(emptied.iter().all(|e| e.redacted_at.is_some() && e.entry.actor.is_empty() && e.entry.fields.is_empty()));
+    // The run is audited.
+    let runs = obhut_store::audit::search(
+        &mut conn,
+        &obhut_store::audit::AuditFilter { action: Some("audit.read_retention".into()), ..Default::default() },
+        10,
+        0,
+    )
+    .await
+    .expect("search")
+    .0;
+    assert_eq!(runs.len(), 1);
+    // A second run finds nothing left to empty.
+    drop(conn);
+    assert_eq!(obhut_server::services::audit::redact_reads_before(&t.app, &Actor::cli(), cut).await.expect("redact"), 0);
+}
+
+async fn emptying_a_change_event_is_found(b: Backend) {
+    let (t, ids) = seeded(b).await;
+    let mut conn = t.app.store.pool.acquire().await.expect("conn");
+    let create = obhut_store::audit::list_for_record(&mut conn, &ids[1], 50)
+        .await
+        .expect("events")
+        .into_iter()
+        .find(|e| e.entry.action == "contact.create")
+        .expect("create");
+    drop(conn);
+    exec(
+        &t,
+        &format!(
+            "UPDATE audit_events SET actor = '', subject_id = NULL, record_id = NULL, fields = '', redacted_at = 1 WHERE seq = {}",
+            create.seq
+        ),
+    )
+    .await;
+    let v = verify(&t.app, &Actor::cli()).await.expect("verify");
+    assert!(!v.intact);
+    assert_eq!(v.first_bad_seq, Some(create.seq), "{v:?}");
+    assert!(v.problem.unwrap_or_default().contains("only read events"));
+    // Emptied without the mark, it is a change like any other.
+    exec(&t, &format!("UPDATE audit_events SET redacted_at = NULL WHERE seq = {}", create.seq)).await;
+    let v = verify(&t.app, &Actor::cli()).await.expect("verify");
+    assert_eq!(v.first_bad_seq, Some(create.seq), "{v:?}");
+    assert!(v.problem.unwrap_or_default().contains("changed"));
+}
 
 /// An app with three contacts, each created and read once through the API.
 async fn seeded(b: Backend) -> (TestApp, Vec<String>) {
