@@ -18,6 +18,7 @@ fn event(i: u64) -> AuditEntry {
         fields: vec!["given_name".into(), "family_name".into(), "emails".into()],
         detail: None,
         purpose: Some("contract".into()),
+        recipient: None,
     }
 }
 

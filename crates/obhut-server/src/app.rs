@@ -125,6 +125,7 @@ impl App {
             fields,
             detail: None,
             purpose: (!purpose.is_empty()).then(|| purpose.chars().filter(|c| !c.is_control()).take(64).collect()),
+            recipient: actor.processor.as_ref().map(|p| format!("processor:{}", p.key)),
         };
         if let Err(e) = self.access_log.record(event, self.now_ms()).await {
             return ServiceError::Internal(e);

@@ -20,6 +20,9 @@ pub struct AuditEntry {
     pub detail: Option<Vec<u8>>,
     /// The purpose an access of personal data was made for (reads, exports, disclosures).
     pub purpose: Option<String>,
+    /// Who received the data in a disclosure: a processor (`processor:<key>`) or a named
+    /// third party of an export.
+    pub recipient: Option<String>,
 }
 
 /// The actions whose details a retention rule may empty: reads of personal data and refused
@@ -68,6 +71,7 @@ pub fn payload_hash(e: &AuditEntry) -> Vec<u8> {
     put(&mut out, e.fields.join(",").as_bytes());
     put(&mut out, e.detail.as_deref().unwrap_or(&[]));
     put(&mut out, e.purpose.as_deref().unwrap_or("").as_bytes());
+    put(&mut out, e.recipient.as_deref().unwrap_or("").as_bytes());
     Sha256::digest(&out).to_vec()
 }
 
@@ -96,7 +100,7 @@ pub fn chain_hash(prev: &[u8], seq: i64, at: i64, e: &AuditEntry) -> Vec<u8> {
 pub async fn redact_reads_before(conn: &mut Conn, before: i64, now: i64) -> Result<u64> {
     let list = READ_ACTIONS.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
     let sql = format!(
-        "UPDATE audit_events SET actor = '', record_id = NULL, subject_id = NULL, fields = '', detail = NULL, purpose = '', redacted_at = $1 \
+        "UPDATE audit_events SET actor = '', record_id = NULL, subject_id = NULL, fields = '', detail = NULL, purpose = '', recipient = NULL, redacted_at = $1 \
          WHERE at < $2 AND redacted_at IS NULL AND payload_hash IS NOT NULL AND action IN ({list})"
     );
     Ok(sqlx::query(&sql).bind(now).bind(before).execute(&mut *conn).await?.rows_affected())
@@ -116,10 +120,10 @@ pub async fn append(conn: &mut Conn, crypto: &Crypto, at: i64, entries: &[AuditE
         return Ok(0);
     }
     let (mut seq, mut prev): (i64, Vec<u8>) = sqlx::query_as("SELECT seq, hash FROM chain_head WHERE id = 1").fetch_one(&mut *conn).await?;
-    const COLS: usize = 13;
+    const COLS: usize = 14;
     for chunk in entries.chunks(crate::rows_per_insert(COLS)) {
         let sql = format!(
-            "INSERT INTO audit_events (seq, at, actor, action, record_type, record_id, subject_id, fields, detail, purpose, prev_hash, hash, payload_hash) VALUES {}",
+            "INSERT INTO audit_events (seq, at, actor, action, record_type, record_id, subject_id, fields, detail, purpose, prev_hash, hash, payload_hash, recipient) VALUES {}",
             crate::values_placeholders(conn, chunk.len(), COLS)
         );
         let mut q = sqlx::query(&sql);
@@ -140,7 +144,8 @@ pub async fn append(conn: &mut Conn, crypto: &Crypto, at: i64, entries: &[AuditE
                 .bind(e.purpose.clone().unwrap_or_default())
                 .bind(prev.clone())
                 .bind(hash.clone())
-                .bind(payload);
+                .bind(payload)
+                .bind(e.recipient.clone());
             prev = hash;
         }
         q.execute(&mut *conn).await?;
@@ -191,7 +196,7 @@ pub async fn verify(conn: &mut Conn, crypto: &Crypto) -> Result<Verification> {
     // A tampered hash column may hold text; read every byte column as bytes.
     let blob = |c: &str| if sqlite { format!("CAST({c} AS BLOB)") } else { c.to_string() };
     let sql = format!(
-        "SELECT seq, at, actor, action, record_type, record_id, subject_id, fields, {}, purpose, {}, {}, {}, redacted_at FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 10000",
+        "SELECT seq, at, actor, action, record_type, record_id, subject_id, fields, {}, purpose, {}, {}, {}, redacted_at, recipient FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT 10000",
         blob("detail"),
         blob("prev_hash"),
         blob("hash"),
@@ -236,7 +241,7 @@ fn walk_sqlite(c: &rusqlite::Connection, crypto: &Crypto) -> rusqlite::Result<Ve
     let mut walk = ChainWalk::new(head.0);
     let mut st = c.prepare(
         "SELECT seq, at, actor, action, record_type, record_id, subject_id, fields, CAST(detail AS BLOB), purpose, CAST(prev_hash AS BLOB), \
-         CAST(hash AS BLOB), CAST(payload_hash AS BLOB), redacted_at FROM audit_events ORDER BY seq",
+         CAST(hash AS BLOB), CAST(payload_hash AS BLOB), redacted_at, recipient FROM audit_events ORDER BY seq",
     )?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
@@ -255,6 +260,7 @@ fn walk_sqlite(c: &rusqlite::Connection, crypto: &Crypto) -> rusqlite::Result<Ve
             r.get(11)?,
             r.get(12)?,
             r.get(13)?,
+            r.get(14)?,
         );
         if !walk.step(from_verify_row(row)) {
             break;
@@ -363,6 +369,7 @@ type VerifyRow = (
     Vec<u8>,
     Option<Vec<u8>>,
     Option<i64>,
+    Option<String>,
 );
 
 fn from_verify_row(r: VerifyRow) -> AuditEvent {
@@ -378,6 +385,7 @@ fn from_verify_row(r: VerifyRow) -> AuditEvent {
             fields: if r.7.is_empty() { vec![] } else { r.7.split(',').map(str::to_string).collect() },
             detail: r.8,
             purpose: Some(r.9).filter(|p| !p.is_empty()),
+            recipient: r.14,
         },
         prev_hash: r.10,
         hash: r.11,
@@ -407,7 +415,7 @@ fn from_row(r: Row) -> AuditEvent {
 }
 
 const SELECT: &str =
-    "SELECT seq, at, actor, action, record_type, record_id, subject_id, fields, detail, purpose, prev_hash, hash, payload_hash, redacted_at FROM audit_events";
+    "SELECT seq, at, actor, action, record_type, record_id, subject_id, fields, detail, purpose, prev_hash, hash, payload_hash, redacted_at, recipient FROM audit_events";
 
 /// Events about one record or subject, newest first.
 pub async fn list_for_record(conn: &mut Conn, record_id: &str, limit: i64) -> Result<Vec<AuditEvent>> {

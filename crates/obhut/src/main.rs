@@ -297,6 +297,9 @@ enum ExportCmd {
         /// Write here instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// Who receives the file (a third party, a processor): the disclosure is logged with it.
+        #[arg(long)]
+        recipient: Option<String>,
     },
 }
 
@@ -652,7 +655,7 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
-        Command::Export(ExportCmd::Contacts { format, output }) => {
+        Command::Export(ExportCmd::Contacts { format, output, recipient }) => {
             let fmt = services::contacts::ExportFormat::parse(&format).map_err(|m| anyhow::anyhow!("--format: {m}"))?;
             let app = open(&g).await?;
             let filter = obhut_store::contacts::ContactFilter::default();
@@ -660,11 +663,11 @@ async fn run(cli: Cli) -> Result<()> {
                 Some(p) => {
                     let f = std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
                     let mut w = std::io::BufWriter::new(f);
-                    services::contacts::export(&app, &Actor::cli(), fmt, &filter, &mut w).await.map_err(explain)?
+                    services::contacts::export_to(&app, &Actor::cli(), fmt, &filter, recipient.as_deref(), &mut w).await.map_err(explain)?
                 }
                 None => {
                     let mut w = std::io::BufWriter::new(std::io::stdout());
-                    services::contacts::export(&app, &Actor::cli(), fmt, &filter, &mut w).await.map_err(explain)?
+                    services::contacts::export_to(&app, &Actor::cli(), fmt, &filter, recipient.as_deref(), &mut w).await.map_err(explain)?
                 }
             };
             eprintln!("exported {n} contacts");

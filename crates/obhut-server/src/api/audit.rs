@@ -40,6 +40,10 @@ pub struct AuditEventOut {
     /// The personal fields touched, never their values.
     pub fields: Vec<String>,
     pub purpose: Option<String>,
+    /// The recipient of a disclosure (`processor:<key>` or the named third party of an export).
+    pub recipient: Option<String>,
+    /// Set when the details of this read event were emptied at the end of its retention.
+    pub redacted: bool,
     /// SHA-256 of this event over its predecessor's hash, hex.
     pub hash: String,
 }
@@ -97,6 +101,8 @@ pub async fn list_audit(
             subject_id: e.entry.subject_id,
             fields: e.entry.fields,
             purpose: e.entry.purpose,
+            recipient: e.entry.recipient,
+            redacted: e.redacted_at.is_some(),
             hash: hex::encode(e.hash),
         })
         .collect();

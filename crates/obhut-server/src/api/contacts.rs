@@ -423,6 +423,8 @@ pub async fn import_contacts(
 pub struct ExportQuery {
     /// csv, json or vcf.
     pub format: Option<String>,
+    /// Who receives the file (a third party, a processor): the disclosure is logged with it.
+    pub recipient: Option<String>,
     pub kind: Option<String>,
     pub tag: Option<String>,
     pub organization_id: Option<String>,
@@ -439,7 +441,7 @@ pub async fn export_contacts(
     let format = services::contacts::ExportFormat::parse(q.format.as_deref().unwrap_or("csv")).map_err(|m| bad_request("format", m))?;
     let filter = ContactQuery { kind: q.kind, tag: q.tag, organization_id: q.organization_id, ..Default::default() }.filter()?;
     let mut buf: Vec<u8> = Vec::new();
-    services::contacts::export(&app, &actor, format, &filter, &mut buf).await?;
+    services::contacts::export_to(&app, &actor, format, &filter, q.recipient.as_deref(), &mut buf).await?;
     let (ct, ext) = match format {
         services::contacts::ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
         services::contacts::ExportFormat::Json => ("application/json", "json"),

@@ -525,6 +525,23 @@ pub async fn export(
     filter: &ContactFilter,
     out: &mut (dyn std::io::Write + Send),
 ) -> ServiceResult<u64> {
+    export_to(app, actor, format, filter, None, out).await
+}
+
+/// [`export`] naming the recipient the file is disclosed to (a third party, a processor); the
+/// disclosure is logged with it.
+pub async fn export_to(
+    app: &App,
+    actor: &Actor,
+    format: ExportFormat,
+    filter: &ContactFilter,
+    recipient: Option<&str>,
+    out: &mut (dyn std::io::Write + Send),
+) -> ServiceResult<u64> {
+    let recipient = recipient.map(str::trim).filter(|r| !r.is_empty());
+    if recipient.is_some_and(|r| r.chars().count() > 200 || r.chars().any(char::is_control)) {
+        return Err(ServiceError::field("recipient", "name the recipient in at most 200 characters, without control characters"));
+    }
     app.authorize_for(actor, Action::Export, Resource::Contact, DEFAULT_READ_PURPOSE).await?;
     let crypto = &app.store.crypto;
     let mut filter = filter.clone();
@@ -536,6 +553,7 @@ pub async fn export(
         let mut tx = app.begin_write().await?;
         let mut e = audit_entry(actor, "contact.export.start", "contact", "*", None, vec![fmt_name.clone()]);
         e.record_id = None;
+        e.recipient = recipient.map(str::to_string).or(e.recipient);
         obhut_store::audit::append(&mut tx, &app.store.crypto, app.now_ms(), &[e]).await?;
         tx.commit().await.map_err(obhut_store::StoreError::from)?;
     }
@@ -614,6 +632,7 @@ pub async fn export(
     let mut tx = app.begin_write().await?;
     let mut e = audit_entry(actor, "contact.export", "contact", "*", None, vec![fmt_name, format!("count={count}")]);
     e.record_id = None;
+    e.recipient = recipient.map(str::to_string).or(e.recipient);
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(count)

@@ -35,6 +35,8 @@ pub(crate) fn audit_entry(
         fields,
         detail: None,
         purpose: None,
+        // What a processor's user touches is disclosed to that processor (Art. 28, 30(1)(d)).
+        recipient: actor.processor.as_ref().map(|p| format!("processor:{}", p.key)),
     }
 }
 

@@ -307,6 +307,21 @@ async fn a_processor_user_is_confined_to_its_grant(b: Backend) {
     assert_eq!(v["phone"], "+49301234567");
     assert_eq!(v["family_name"], "Mich");
     assert!(v["email"].is_null() && v["birthday"].is_null(), "{v}");
+    // The read is a disclosure to the processor, logged with it as recipient.
+    let reads = events(&t, "contact.read").await;
+    let disclosed = reads.iter().find(|e| e.entry.subject_id.as_deref() == Some(inside)).expect("read event");
+    assert_eq!(disclosed.entry.recipient.as_deref(), Some("processor:callcenter"));
+    // Staff export to a named third party: the disclosure names it.
+    let r = t
+        .client
+        .get(t.url("/api/v1/contacts/export?format=csv&recipient=Steuerberater%20Meier"))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 200);
+    let exports = events(&t, "contact.export").await;
+    assert_eq!(exports[0].entry.recipient.as_deref(), Some("Steuerberater Meier"));
     // Not under another purpose, not outside its scope, no export, no list beyond its scope.
     assert_eq!(get(&t, &agent, &format!("/api/v1/contacts/{inside}")).await.0, 403);
     assert_eq!(get(&t, &agent, &format!("/api/v1/contacts/{outside}?purpose=phone_marketing")).await.0, 403);
