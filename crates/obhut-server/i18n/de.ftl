@@ -660,3 +660,11 @@ audit.user.access = Zugriff geändert
 privacy.policies_invalid = Die Richtlinien sind gegen das Schema ungültig: {}
 privacy.policies_lockout = Diese Richtlinien würden Administratoren das Bearbeiten der Richtlinien verwehren: Behalten Sie eine Erlaubnis für sie.
 privacy.policies_too_long = Ein Richtliniensatz hat höchstens 200.000 Zeichen.
+
+# Record classes, teams and the collection context on the contact form and page
+contacts.record_class = Datensatzklasse
+contacts.team = Team
+contacts.team_hint = Für Team-Zugriff, z. B. nord
+contacts.collected_for = Erhoben für
+record_class.standard = Standard (Kunden, Interessenten)
+record_class.hr = Personal (nur HR)

@@ -660,3 +660,11 @@ audit.user.access = access changed
 privacy.policies_invalid = The policies do not validate against the schema: {}
 privacy.policies_lockout = These policies would keep administrators from editing the policies: keep a permit for them.
 privacy.policies_too_long = A policy set has at most 200,000 characters.
+
+# Record classes, teams and the collection context on the contact form and page
+contacts.record_class = Record class
+contacts.team = Team
+contacts.team_hint = For team access, e.g. nord
+contacts.collected_for = Collected for
+record_class.standard = Standard (customers, prospects)
+record_class.hr = Personnel (HR only)

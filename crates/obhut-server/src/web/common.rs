@@ -29,14 +29,20 @@ pub async fn organization_names(web: &Web, ids: Vec<OrganizationId>) -> HashMap<
     out
 }
 
-/// Display names of contacts by id, read through the service.
-pub async fn contact_names(web: &Web, ids: Vec<ContactId>) -> HashMap<ContactId, String> {
+/// The purpose the sales screens (contacts, organizations, deals) read contacts under.
+pub const SALES_PURPOSE: &str = "contract";
+/// The purpose the service desk (tickets) reads contacts under.
+pub const SERVICE_PURPOSE: &str = "customer_service";
+
+/// Display names of contacts by id, read through the service under the screen's purpose
+/// (each screen declares its own: the sales screens `contract`, the service desk `customer_service`).
+pub async fn contact_names(web: &Web, ids: Vec<ContactId>, purpose: &str) -> HashMap<ContactId, String> {
     let mut out = HashMap::new();
     for id in ids {
         if out.contains_key(&id) {
             continue;
         }
-        if let Ok(c) = services::contacts::get(&web.app, web.actor(), id).await {
+        if let Ok(c) = services::contacts::get_for(&web.app, web.actor(), id, purpose).await {
             out.insert(id, c.personal.display_name());
         }
     }
@@ -59,15 +65,17 @@ pub async fn organization_options(web: &Web, current: &str) -> Vec<Opt> {
     opts
 }
 
-/// The contacts for a select (the newest 200, sorted by name), with `current` kept in.
-pub async fn contact_options(web: &Web, current: &str) -> Vec<Opt> {
-    let list = services::contacts::list(
+/// The contacts for a select (the newest 200, sorted by name), with `current` kept in, read
+/// under the screen's purpose.
+pub async fn contact_options(web: &Web, current: &str, purpose: &str) -> Vec<Opt> {
+    let list = services::contacts::list_for(
         &web.app,
         web.actor(),
         None,
         &ContactFilter::default(),
         services::contacts::Sort::Name,
         Page::new(Some(200), None),
+        purpose,
     )
     .await;
     let mut opts: Vec<Opt> = match list {
@@ -76,7 +84,7 @@ pub async fn contact_options(web: &Web, current: &str) -> Vec<Opt> {
     };
     if let Some(id) = non_empty(current).and_then(|c| ContactId::parse(c).ok()) {
         if !opts.iter().any(|o| o.value == id.to_string()) {
-            if let Some(name) = contact_names(web, vec![id]).await.remove(&id) {
+            if let Some(name) = contact_names(web, vec![id], purpose).await.remove(&id) {
                 opts.insert(0, Opt::new(id.to_string(), name));
             }
         }
@@ -235,7 +243,7 @@ pub struct TicketRow {
 
 pub async fn ticket_rows(web: &Web, list: Vec<TicketRecord>) -> Vec<TicketRow> {
     let tr = web.tr();
-    let contacts = contact_names(web, list.iter().filter_map(|t| t.draft.contact_id).collect()).await;
+    let contacts = contact_names(web, list.iter().filter_map(|t| t.draft.contact_id).collect(), SERVICE_PURPOSE).await;
     let orgs = organization_names(web, list.iter().filter_map(|t| t.draft.organization_id).collect()).await;
     list.into_iter()
         .map(|t| {

@@ -154,6 +154,8 @@ pub struct ContactForm {
     language: String,
     tags: String,
     notes: String,
+    record_class: String,
+    team: String,
     version: String,
     create_anyway: Option<String>,
 }
@@ -178,6 +180,8 @@ const CONTACT_FIELDS: &[&str] = &[
     "organization_id",
     "job_title",
     "tags",
+    "record_class",
+    "team",
     "notes",
 ];
 
@@ -206,6 +210,8 @@ impl ContactForm {
             language: o(&c.language),
             tags: c.tags.join(", "),
             notes: o(&p.notes),
+            record_class: c.record_class.as_str().into(),
+            team: o(&c.team),
             version: c.version.to_string(),
             create_anyway: None,
         }
@@ -283,8 +289,9 @@ impl ContactForm {
             owner_id: None,
             tags: Some(self.tags.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect()),
             notes: Some(self.notes.clone()),
-            record_class: None,
-            team: None,
+            // The record class stays as it is unless the form names one.
+            record_class: non_empty(&self.record_class).map(str::to_string),
+            team: Some(self.team.clone()),
             purposes: None,
         };
         (input, remap)
@@ -311,7 +318,12 @@ struct ContactFormPage {
     kinds: Vec<Opt>,
     organizations: Vec<Opt>,
     languages: Vec<Opt>,
+    classes: Vec<Opt>,
     duplicates: Vec<Duplicate>,
+}
+
+fn class_options(tr: Tr) -> Vec<Opt> {
+    ["standard", "hr"].iter().map(|c| Opt::new(*c, tr.v("record_class", c))).collect()
 }
 
 fn language_options(tr: Tr) -> Vec<Opt> {
@@ -341,6 +353,7 @@ async fn form_page(
         errs,
         kinds: kind_options(tr),
         languages: language_options(tr),
+        classes: class_options(tr),
         duplicates,
     }
 }
@@ -370,7 +383,8 @@ pub async fn create_contact(Posted { web, form }: Posted<ContactForm>) -> Respon
         match service::duplicates_of(&web.app, web.actor(), &input, None).await {
             Ok(d) if d.is_empty() => {}
             Ok(d) => {
-                let names = super::common::contact_names(&web, d.iter().map(|h| h.contact_id).collect()).await;
+                let names =
+                    super::common::contact_names(&web, d.iter().map(|h| h.contact_id).collect(), super::common::SALES_PURPOSE).await;
                 let dups = d
                     .iter()
                     .map(|h| Duplicate {
@@ -447,6 +461,11 @@ struct ContactView {
     tags: Vec<String>,
     notes: Option<String>,
     origin_source: String,
+    /// The purposes the data was collected for, by name in the UI language.
+    collected_for: String,
+    /// The record class where it is not the standard one, and the team.
+    record_class: Option<String>,
+    team: Option<String>,
     origin_detail: Option<String>,
     created: String,
     updated: String,
@@ -507,6 +526,20 @@ async fn contact_view(web: &Web, c: &ContactRecord) -> ContactView {
         tags: c.tags.clone(),
         notes: p.notes.clone(),
         origin_source: tr.v("origin", &c.origin.source),
+        collected_for: {
+            let registry = crate::services::purposes::registry(&web.app).await.unwrap_or_default();
+            p.collection_purposes()
+                .iter()
+                .map(|k| match registry.iter().find(|x| &x.key == k) {
+                    Some(x) if tr.code() == "de" => x.name_de.clone(),
+                    Some(x) => x.name_en.clone(),
+                    None => k.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        record_class: (c.record_class != obhut_core::contact::RecordClass::Standard).then(|| tr.v("record_class", c.record_class.as_str())),
+        team: c.team.clone(),
         origin_detail: c.origin.detail.clone(),
         created: fmt::datetime(tr.lang, c.created_at),
         updated: fmt::datetime(tr.lang, c.updated_at),

@@ -190,7 +190,7 @@ async fn form_page(web: &Web, existing: Option<&DealRecord>, form: DealForm, err
         cancel,
         stages: stage_options(&stages),
         organizations: organization_options(web, &form.organization_id).await,
-        contacts: contact_options(web, &form.contact_id).await,
+        contacts: contact_options(web, &form.contact_id, super::common::SALES_PURPOSE).await,
         form,
         errs,
     })
@@ -306,7 +306,7 @@ async fn deal_page_with(web: &Web, id: &str, typed: Option<(ActivityForm, Errs)>
         None => None,
     };
     let contact = match x.contact_id {
-        Some(c) => contact_names(web, vec![c]).await.remove(&c).map(|n| (format!("/contacts/{c}"), n)),
+        Some(c) => contact_names(web, vec![c], super::common::SALES_PURPOSE).await.remove(&c).map(|n| (format!("/contacts/{c}"), n)),
         None => None,
     };
     let view = DealView {

@@ -146,7 +146,7 @@ async fn show_form(web: &Web, existing: Option<&TicketRecord>, form: TicketForm,
         heading,
         action,
         cancel,
-        contacts: contact_options(web, &form.contact_id).await,
+        contacts: contact_options(web, &form.contact_id, super::common::SERVICE_PURPOSE).await,
         organizations: organization_options(web, &form.organization_id).await,
         form,
         errs,
@@ -255,7 +255,7 @@ pub async fn ticket_page(web: Web, Path(id): Path<String>) -> Response {
     };
     let d = &t.draft;
     let contact = match d.contact_id {
-        Some(c) => contact_names(&web, vec![c]).await.remove(&c).map(|n| (format!("/contacts/{c}"), n)),
+        Some(c) => contact_names(&web, vec![c], super::common::SERVICE_PURPOSE).await.remove(&c).map(|n| (format!("/contacts/{c}"), n)),
         None => None,
     };
     let organization = match d.organization_id {

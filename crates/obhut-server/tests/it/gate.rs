@@ -84,6 +84,11 @@ async fn an_email_collected_for_the_contract_is_not_returned_under_the_newslette
     assert_eq!(r.status().as_u16(), 200);
     let (_, v) = get(&t, &token, &format!("/api/v1/contacts/{id}")).await;
     assert_eq!(v["email"], "vertrag@example.org");
+    // A read naming no purpose at all (`?purpose=`) is refused like an unknown one, and logged.
+    let (s, p) = get(&t, &token, &format!("/api/v1/contacts/{id}?purpose=")).await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["errors"][0]["field"], "purpose");
+    assert!(!events(&t, "contact.read_refused").await.is_empty());
     // An unknown collection purpose is refused, naming the field.
     let (s, p) = post(&t, &token, "/api/v1/contacts", json!({"family_name": "X", "purposes": ["gibtsnicht"]})).await;
     assert_eq!(s, 422, "{p}");
