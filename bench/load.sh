@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100000}; A=${2:-0}; SECS=${3:-15}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-cargo build --release --quiet -p obhut -p obhut-server --example bare_json --example ungated_read
+cargo build --release --quiet -p obhut -p obhut-server --bin obhut --example bare_json --example ungated_read
 BIN=${CARGO_TARGET_DIR:-target}/release/obhut
 BARE=${CARGO_TARGET_DIR:-target}/release/examples/bare_json
 UNGATED=${CARGO_TARGET_DIR:-target}/release/examples/ungated_read

@@ -8,8 +8,8 @@
 
 use crate::error::ServiceError;
 use cedar_policy::{
-    Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, RestrictedExpression, Schema,
-    ValidationMode, Validator,
+    ActionConstraint, Authorizer, Context, Decision, Entities, Entity, EntityId, EntityTypeName, EntityUid, PolicySet, PrincipalConstraint,
+    RestrictedExpression, Schema, ValidationMode, Validator,
 };
 use obhut_core::fields::{FieldDef, CATALOG};
 use obhut_core::ids::UserId;
@@ -223,11 +223,52 @@ impl From<Refusal> for ServiceError {
     }
 }
 
-/// The policies in force.
+/// The policies in force, and for each role and action the slice of them that can apply.
 struct Loaded {
     version: i64,
     source: String,
     set: PolicySet,
+    /// Cedar evaluates every policy it is given, so each decision gets only the policies whose
+    /// scope can match its principal's role and its action (the others could not apply).
+    slices: RwLock<HashMap<(Role, String), Arc<PolicySet>>>,
+    /// Each policy's `@id` (what refusals name), read once: looking an annotation up parses its key.
+    ids: HashMap<cedar_policy::PolicyId, String>,
+}
+
+impl Loaded {
+    fn new(version: i64, source: &str, set: PolicySet) -> Self {
+        let ids = set.policies().map(|p| (p.id().clone(), p.annotation("id").map_or_else(|| p.id().to_string(), str::to_string))).collect();
+        Self { version, source: source.to_string(), set, slices: RwLock::new(HashMap::new()), ids }
+    }
+
+    fn slice(&self, role: Role, action: &str) -> Arc<PolicySet> {
+        if let Some(s) = self.slices.read().ok().and_then(|m| m.get(&(role, action.to_string())).cloned()) {
+            return s;
+        }
+        let role_uid = uid("Obhut::Role", role.as_str());
+        let action_uid = uid("Obhut::Action", action);
+        let mut sub = PolicySet::new();
+        for p in self.set.policies() {
+            let principal_ok = match p.principal_constraint() {
+                PrincipalConstraint::In(u) | PrincipalConstraint::IsIn(_, u) if u.type_name() == role_uid.type_name() => u == role_uid,
+                _ => true,
+            };
+            let action_ok = match p.action_constraint() {
+                ActionConstraint::Any => true,
+                ActionConstraint::Eq(a) => a == action_uid,
+                ActionConstraint::In(list) => list.contains(&action_uid),
+            };
+            if principal_ok && action_ok {
+                // Ids are unique in the whole set, so they are in a part of it.
+                let _ = sub.add(p.clone());
+            }
+        }
+        let sub = Arc::new(sub);
+        if let Ok(mut m) = self.slices.write() {
+            m.insert((role, action.to_string()), sub.clone());
+        }
+        sub
+    }
 }
 
 /// The gate: schema, the policies in force, and what the purpose registry says about fields.
@@ -263,10 +304,23 @@ struct FieldKey {
     registry: u64,
 }
 
+/// The schema's entity type names, parsed once (parsing one runs Cedar's parser).
+fn type_name(ty: &str) -> EntityTypeName {
+    static NAMES: std::sync::LazyLock<HashMap<&'static str, EntityTypeName>> = std::sync::LazyLock::new(|| {
+        ["Obhut::Role", "Obhut::User", "Obhut::Record", "Obhut::Field", "Obhut::Action"]
+            .into_iter()
+            .map(|t| (t, EntityTypeName::from_str(t).unwrap_or_else(|e| unreachable!("entity type {t}: {e}"))))
+            .collect()
+    });
+    match NAMES.get(ty) {
+        Some(t) => t.clone(),
+        None => EntityTypeName::from_str(ty).unwrap_or_else(|e| unreachable!("entity type {ty}: {e}")),
+    }
+}
+
 fn uid(ty: &str, id: &str) -> EntityUid {
     // Type names here are constants of the schema; ids are arbitrary strings.
-    let ty = EntityTypeName::from_str(ty).unwrap_or_else(|e| unreachable!("entity type {ty}: {e}"));
-    EntityUid::from_type_name_and_id(ty, EntityId::new(id))
+    EntityUid::from_type_name_and_id(type_name(ty), EntityId::new(id))
 }
 
 fn s(v: &str) -> RestrictedExpression {
@@ -285,7 +339,7 @@ impl Gate {
         Self {
             schema,
             authorizer: Authorizer::new(),
-            loaded: RwLock::new(Arc::new(Loaded { version: 0, source: DEFAULT_POLICIES.to_string(), set })),
+            loaded: RwLock::new(Arc::new(Loaded::new(0, DEFAULT_POLICIES, set))),
             registry: RwLock::new(Arc::new(RegistryView::default())),
             field_cache: Mutex::new(HashMap::new()),
         }
@@ -300,7 +354,7 @@ impl Gate {
     pub fn install(&self, version: i64, source: &str) -> Result<(), String> {
         let set = self.validate(source)?;
         if let Ok(mut l) = self.loaded.write() {
-            *l = Arc::new(Loaded { version, source: source.to_string(), set });
+            *l = Arc::new(Loaded::new(version, source, set));
         }
         if let Ok(mut c) = self.field_cache.lock() {
             c.clear();
@@ -365,11 +419,9 @@ impl Gate {
         let Ok(request) = cedar_policy::Request::new(p_uid, uid("Obhut::Action", action), r_uid, context, None) else {
             return (false, vec![]);
         };
-        let answer = self.authorizer.is_authorized(&request, &loaded.set, &entities);
-        let reasons = answer
-            .diagnostics()
-            .reason()
-            .map(|p| loaded.set.policy(p).and_then(|pol| pol.annotation("id").map(str::to_string)).unwrap_or_else(|| p.to_string()));
+        let set = loaded.slice(actor.role, action);
+        let answer = self.authorizer.is_authorized(&request, &set, &entities);
+        let reasons = answer.diagnostics().reason().map(|p| loaded.ids.get(p).cloned().unwrap_or_else(|| p.to_string()));
         (answer.decision() == Decision::Allow, reasons.collect())
     }
 

@@ -211,5 +211,5 @@ pub async fn serving(app: &App, purpose: &str) -> ServiceResult<Vec<String>> {
 }
 
 pub async fn is_active(app: &App, key: &str) -> ServiceResult<bool> {
-    Ok(active_keys(app).await?.iter().any(|k| k == key))
+    Ok(registry(app).await?.iter().any(|p| p.active && p.key == key))
 }
