@@ -6,6 +6,7 @@
 
 pub mod activity;
 pub mod clock;
+pub mod consent;
 pub mod contact;
 pub mod deal;
 pub mod demo;

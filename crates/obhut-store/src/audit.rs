@@ -100,7 +100,7 @@ pub fn chain_hash(prev: &[u8], seq: i64, at: i64, e: &AuditEntry) -> Vec<u8> {
 pub async fn redact_reads_before(conn: &mut Conn, before: i64, now: i64) -> Result<u64> {
     let list = READ_ACTIONS.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
     let sql = format!(
-        "UPDATE audit_events SET actor = '', record_id = NULL, subject_id = NULL, fields = '', detail = NULL, purpose = '', recipient = NULL, redacted_at = $1 \
+        "UPDATE audit_events SET actor = '', record_id = NULL, subject_id = NULL, fields = '', detail = NULL, purpose = '', recipient = '', redacted_at = $1 \
          WHERE at < $2 AND redacted_at IS NULL AND payload_hash IS NOT NULL AND action IN ({list})"
     );
     Ok(sqlx::query(&sql).bind(now).bind(before).execute(&mut *conn).await?.rows_affected())
@@ -145,7 +145,7 @@ pub async fn append(conn: &mut Conn, crypto: &Crypto, at: i64, entries: &[AuditE
                 .bind(prev.clone())
                 .bind(hash.clone())
                 .bind(payload)
-                .bind(e.recipient.clone());
+                .bind(e.recipient.clone().unwrap_or_default());
             prev = hash;
         }
         q.execute(&mut *conn).await?;
@@ -369,7 +369,7 @@ type VerifyRow = (
     Vec<u8>,
     Option<Vec<u8>>,
     Option<i64>,
-    Option<String>,
+    String,
 );
 
 fn from_verify_row(r: VerifyRow) -> AuditEvent {
@@ -385,7 +385,7 @@ fn from_verify_row(r: VerifyRow) -> AuditEvent {
             fields: if r.7.is_empty() { vec![] } else { r.7.split(',').map(str::to_string).collect() },
             detail: r.8,
             purpose: Some(r.9).filter(|p| !p.is_empty()),
-            recipient: r.14,
+            recipient: Some(r.14).filter(|r| !r.is_empty()),
         },
         prev_hash: r.10,
         hash: r.11,

@@ -90,22 +90,6 @@ pub async fn actor_names(app: &App, actor: &Actor) -> ServiceResult<ActorNames> 
     Ok(ActorNames(obhut_store::users::list_users(&mut conn).await?.into_iter().map(|u| (u.id.to_string(), u.username)).collect()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn staff_are_shown_and_found_by_user_name() {
-        let names = ActorNames([("0193".to_string(), "anna".to_string())].into_iter().collect());
-        assert_eq!(names.display("ui:user:0193"), "ui: anna");
-        assert_eq!(names.display("ui:user:9999"), "ui:user:9999");
-        assert_eq!(names.display("cli:root"), "cli:root");
-        assert_eq!(names.recorded(" api: anna "), "api:user:0193");
-        assert_eq!(names.recorded("cli:root"), "cli:root");
-        assert_eq!(names.recorded("ui: nobody"), "ui: nobody");
-    }
-}
-
 /// Empties the details of read events older than `before` (ms since 1970): their retention
 /// ended. The chain keeps their time, action and digest and still verifies; the run itself is
 /// audited. Returns how many events were emptied.
@@ -132,4 +116,20 @@ pub async fn apply_read_retention(app: &App, actor: &Actor) -> ServiceResult<u64
         return Ok(0);
     }
     redact_reads_before(app, actor, app.now_ms() - days * 86_400_000).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staff_are_shown_and_found_by_user_name() {
+        let names = ActorNames([("0193".to_string(), "anna".to_string())].into_iter().collect());
+        assert_eq!(names.display("ui:user:0193"), "ui: anna");
+        assert_eq!(names.display("ui:user:9999"), "ui:user:9999");
+        assert_eq!(names.display("cli:root"), "cli:root");
+        assert_eq!(names.recorded(" api: anna "), "api:user:0193");
+        assert_eq!(names.recorded("cli:root"), "cli:root");
+        assert_eq!(names.recorded("ui: nobody"), "ui: nobody");
+    }
 }

@@ -5,4 +5,4 @@
 -- recipient (a processor, or the third party an export went to).
 ALTER TABLE audit_events ADD COLUMN payload_hash BYTEA;
 ALTER TABLE audit_events ADD COLUMN redacted_at BIGINT;
-ALTER TABLE audit_events ADD COLUMN recipient TEXT;
+ALTER TABLE audit_events ADD COLUMN recipient TEXT NOT NULL DEFAULT '';
