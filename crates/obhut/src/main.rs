@@ -436,6 +436,9 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Audit(AuditCmd::Retention { days }) => {
+            if days == Some(0) {
+                bail!("--days: give 1 or more days to keep read events in full (0 in the configuration means keep them for good)");
+            }
             let app = open(&g).await?;
             let n = match days {
                 Some(d) => services::audit::redact_reads_before(&app, &Actor::cli(), app.now_ms() - i64::from(d) * 86_400_000).await,

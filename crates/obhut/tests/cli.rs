@@ -192,6 +192,12 @@ fn policies_processors_access_and_the_privacy_lint_from_the_command_line() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
     assert_eq!(v[0]["processor"], "callcenter");
 
+    // Read-event retention: 0 days is refused on the command line, a real period runs.
+    let o = obhut(d, &["audit", "retention", "--days", "0"], None);
+    assert!(!o.status.success() && text(&o).contains("--days"), "{}", text(&o));
+    let o = obhut(d, &["audit", "retention", "--days", "30"], None);
+    assert!(o.status.success() && text(&o).contains("still verifies"), "{}", text(&o));
+
     // The lint is clean, and the field catalog names the justifying purposes.
     let o = obhut(d, &["contact", "add", "--family-name", "Muster"], None);
     assert!(o.status.success(), "{}", text(&o));
