@@ -60,12 +60,29 @@ pub enum EventKind {
     Objected,
     /// The person took the objection back (only by their own declaration).
     ObjectionLifted,
+    /// The facts of § 7(3) UWG or a business's presumed consent were recorded (in `facts`,
+    /// the reason in the evidence). Not a consent: the status ignores it.
+    BasisRecorded,
 }
 
 impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Requested => "requested",
+            Self::Given => "given",
+            Self::Confirmed => "confirmed",
+            Self::Refused => "refused",
+            Self::Withdrawn => "withdrawn",
+            Self::Expired => "expired",
+            Self::Renewed => "renewed",
+            Self::Objected => "objected",
+            Self::ObjectionLifted => "objection_lifted",
+            Self::BasisRecorded => "basis_recorded",
+        }
+    }
     pub fn parse(s: &str) -> Result<Self, String> {
         serde_json::from_value(serde_json::Value::String(s.trim().to_lowercase()))
-            .map_err(|_| format!("'{}' is not a consent event: use requested, given, confirmed, refused, withdrawn, expired, renewed, objected or objection_lifted", crate::email::shorten(s)))
+            .map_err(|_| format!("'{}' is not a consent event: use requested, given, confirmed, refused, withdrawn, expired, renewed, objected, objection_lifted or basis_recorded", crate::email::shorten(s)))
     }
 }
 
@@ -81,6 +98,33 @@ pub enum Method {
     Api,
     /// Recorded by staff in the UI (e.g. an out-of-band confirmation with its evidence).
     Staff,
+    /// The unsubscribe link of a mail (RFC 8058 one-click or the page it opens).
+    UnsubscribeLink,
+    /// Decided by the review of old consents.
+    Review,
+}
+
+impl Method {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        serde_json::from_value(serde_json::Value::String(s.trim().to_lowercase())).map_err(|_| {
+            format!(
+                "'{}' is not a method: use web_form_double_opt_in, paper, recorded_call, import, api, staff, unsubscribe_link or review",
+                crate::email::shorten(s)
+            )
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WebFormDoubleOptIn => "web_form_double_opt_in",
+            Self::Paper => "paper",
+            Self::RecordedCall => "recorded_call",
+            Self::Import => "import",
+            Self::Api => "api",
+            Self::Staff => "staff",
+            Self::UnsubscribeLink => "unsubscribe_link",
+            Self::Review => "review",
+        }
+    }
 }
 
 impl Method {
@@ -183,10 +227,15 @@ pub fn status(events: &[LedgerEvent]) -> Status {
                 pending = false;
                 Status::Expired
             }
-            EventKind::Objected | EventKind::ObjectionLifted => s,
+            EventKind::Objected | EventKind::ObjectionLifted | EventKind::BasisRecorded => s,
         };
     }
     s
+}
+
+/// The § 7(3) and presumed-consent facts as last recorded (the newest `basis_recorded` event).
+pub fn latest_facts<'a>(events: impl DoubleEndedIterator<Item = (&'a LedgerEvent, &'a Facts)>) -> Facts {
+    events.rev().find(|(e, _)| e.kind == EventKind::BasisRecorded).map(|(_, f)| *f).unwrap_or_default()
 }
 
 /// Whether an objection to direct marketing on the channel stands (the last objection event
@@ -318,6 +367,126 @@ pub fn may_approach(s: &Situation) -> Permission {
         Channel::Post if s.post_requires_consent => deny(Reason::NoConsent),
         Channel::Post if matches!(s.consent, Status::Withdrawn | Status::Refused) => deny(Reason::Objected),
         Channel::Post => allow(Reason::LegitimateInterestPost),
+    }
+}
+
+/// What the ledger keeps as evidence of one event. Sealed under the contact's key: an IP
+/// address, a user agent and a recording reference are personal data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The IP address the declaration came from, truncated (IPv4 to /24, IPv6 to /48).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// When the double opt-in link was confirmed (ms since 1970).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<i64>,
+    /// Where a recorded call or a paper form is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_ref: Option<String>,
+    /// The address, number or postal address the declaration concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// For presumed consent of a business (§ 7(2) Nr. 1 UWG): the concrete reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Evidence {
+    /// Refuses evidence fields that are too long or hold control characters, naming the field.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        let fields: [(&'static str, &Option<String>, usize); 6] = [
+            ("ip", &self.ip, 64),
+            ("user_agent", &self.user_agent, 512),
+            ("recording_ref", &self.recording_ref, 512),
+            ("address", &self.address, 320),
+            ("reason", &self.reason, 2000),
+            ("note", &self.note, 2000),
+        ];
+        for (name, v, max) in fields {
+            if let Some(v) = v {
+                if v.chars().count() > max {
+                    return Err((name, format!("at most {max} characters")));
+                }
+                if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                    return Err((name, "control characters are not allowed".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Truncates an IP address for the evidence (IPv4 to its /24, IPv6 to its /48): enough to
+/// show where a declaration came from, not enough to name a connection.
+pub fn truncate_ip(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.0", o[0], o[1], o[2])
+        }
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => truncate_ip(std::net::IpAddr::V4(v4)),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}::", s[0], s[1], s[2])
+            }
+        },
+    }
+}
+
+/// A topic within a purpose (e.g. "events" of the newsletter); empty: the purpose as a whole.
+pub fn check_topic(topic: &str) -> Result<String, String> {
+    let t = topic.trim();
+    if t.len() > 64 || !t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
+        return Err("use up to 64 lowercase letters, digits, - and _ (or nothing for the whole purpose)".into());
+    }
+    Ok(t.to_string())
+}
+
+/// The § 7(3) UWG facts and a business's presumed consent, as recorded for a contact and
+/// channel: not personal data (yes/no answers), so kept readable beside the sealed evidence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing_customer: Option<ExistingCustomer>,
+    /// A reason for presumed consent is recorded (the reason itself is in the evidence).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub presumed_consent: bool,
+}
+
+/// The notice a person sees when asked: kept word for word, versioned, hashed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub id: String,
+    pub purpose: String,
+    pub channel: Channel,
+    pub language: String,
+    pub version: i64,
+    pub text: String,
+    /// SHA-256 of the text, hex.
+    pub sha256: String,
+}
+
+/// The notice texts a new installation starts with, for the newsletter by email.
+pub fn default_notice(purpose: &str, channel: Channel, language: &str) -> Option<String> {
+    match (purpose, channel, language) {
+        ("newsletter", Channel::Email, "de") => Some(
+            "Ja, ich möchte den Newsletter per E-Mail erhalten: Informationen zu Produkten, Angeboten und Veranstaltungen. \
+             Meine E-Mail-Adresse wird nur dafür genutzt. Die Einwilligung kann ich jederzeit mit Wirkung für die Zukunft \
+             widerrufen, über den Abmeldelink in jeder E-Mail oder formlos an uns (Art. 7 Abs. 3 DSGVO)."
+                .into(),
+        ),
+        ("newsletter", Channel::Email, _) => Some(
+            "Yes, I would like to receive the newsletter by email: news about products, offers and events. My email \
+             address is used for this only. I can withdraw this consent at any time with effect for the future, through \
+             the unsubscribe link in every email or by telling you (Art. 7(3) GDPR)."
+                .into(),
+        ),
+        _ => None,
     }
 }
 
@@ -535,5 +704,21 @@ mod tests {
         assert_eq!(EventKind::parse("withdrawn"), Ok(EventKind::Withdrawn));
         assert!(EventKind::parse("maybe").is_err());
         assert_eq!(Status::Renewed.dpv(), "dpv:RenewedConsentGiven");
+    }
+
+    #[test]
+    fn ip_addresses_are_truncated_and_topics_checked() {
+        use std::net::IpAddr;
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        assert_eq!(truncate_ip(ip("203.0.113.77")), "203.0.113.0");
+        assert_eq!(truncate_ip(ip("2001:db8:abcd:12::1")), "2001:db8:abcd::");
+        assert_eq!(truncate_ip(ip("::ffff:198.51.100.9")), "198.51.100.0");
+        assert_eq!(check_topic(" events "), Ok("events".into()));
+        assert_eq!(check_topic(""), Ok(String::new()));
+        assert!(check_topic("Events!").is_err());
+        let e = Evidence { user_agent: Some("x\u{7}".into()), ..Default::default() };
+        assert_eq!(e.check().map_err(|e| e.0), Err("user_agent"));
+        assert!(default_notice("newsletter", Channel::Email, "de").is_some());
+        assert!(default_notice("newsletter", Channel::Phone, "de").is_none());
     }
 }

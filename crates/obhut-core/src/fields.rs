@@ -206,7 +206,7 @@ mod tests {
                 label: None,
                 purposes: vec![],
             }],
-            collected_for: vec!["newsletter_email".into()],
+            collected_for: vec!["newsletter".into()],
             ..Default::default()
         };
         let bad = unjustified_contact_fields(&p, &reg);

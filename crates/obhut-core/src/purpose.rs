@@ -108,7 +108,7 @@ pub struct Transfer {
 /// One purpose of processing: an Art. 30(1) entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Purpose {
-    /// Our key, e.g. `newsletter_email`.
+    /// Our key, e.g. `newsletter`.
     pub key: String,
     pub name_de: String,
     pub name_en: String,
@@ -324,7 +324,7 @@ pub fn default_purposes(today: &str) -> Vec<Purpose> {
             ("6, 8 or 10 years from the end of the calendar year in which the document was made or received, by document type", Some(10 * 365)),
         ),
         p(
-            "newsletter_email",
+            "newsletter",
             "Newsletter per E-Mail",
             "Newsletter by email",
             "Sending the newsletter to people who asked for it by double opt-in.",
@@ -518,7 +518,7 @@ mod tests {
         for p in &v {
             p.check().unwrap_or_else(|e| unreachable!("{}: {e}", p.key));
         }
-        assert!(v.iter().any(|p| p.key == "newsletter_email" && p.legal_basis == LegalBasis::Consent));
+        assert!(v.iter().any(|p| p.key == "newsletter" && p.legal_basis == LegalBasis::Consent));
     }
 
     #[test]
@@ -578,7 +578,7 @@ mod tests {
             "third_country_transfers",
             "retention",
             "technical_and_organisational_measures",
-            "newsletter_email",
+            "newsletter",
         ] {
             assert!(json.contains(k), "JSON lacks {k}");
         }
@@ -596,7 +596,7 @@ mod tests {
             assert!(md.contains(k), "Markdown lacks {k}");
         }
         let html = ropa_html(&c, &v, "2026-11-23");
-        assert!(html.contains("<h2>Newsletter per E-Mail / Newsletter by email (newsletter_email, version 1)</h2>"), "{html}");
+        assert!(html.contains("<h2>Newsletter per E-Mail / Newsletter by email (newsletter, version 1)</h2>"), "{html}");
         assert!(!html.contains("<script"));
     }
 }

@@ -23,6 +23,8 @@ pub struct AppInner {
     pub registry: std::sync::RwLock<Option<Arc<Vec<obhut_core::purpose::Purpose>>>>,
     /// The privacy gate: Cedar policies, field rules.
     pub gate: crate::gate::Gate,
+    /// Wakes the outbox worker when mail was queued.
+    pub outbox_wake: tokio::sync::Notify,
 }
 
 /// Cheap to clone; one per process.
@@ -51,6 +53,7 @@ impl App {
             access_log,
             registry: std::sync::RwLock::new(None),
             gate: crate::gate::Gate::new(),
+            outbox_wake: tokio::sync::Notify::new(),
             store,
             config,
             clock,

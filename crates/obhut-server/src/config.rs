@@ -30,6 +30,20 @@ pub struct Config {
     /// afterwards they are emptied and only the time, the action and their digest stay in the
     /// audit chain. 0 keeps them for good.
     pub read_log_retention_days: u32,
+    /// Where mail goes: `smtp://host:port`, `smtps://…` or `smtp://…?tls=required`, with
+    /// `user:password@` if the server wants a login. None writes each mail as a `.eml` file
+    /// into `DATA_DIR/outbox/`.
+    pub smtp_url: Option<String>,
+    /// The sender of Obhut's mails; none: the controller's address from the registry.
+    pub mail_from: Option<String>,
+    /// Hours a double opt-in link stays valid.
+    pub consent_token_hours: i64,
+    /// Most double opt-in requests one address receives per day.
+    pub consent_requests_per_day: i64,
+    /// Months after which a consent given (or last used) comes up for review.
+    pub consent_review_months: i64,
+    /// Postal advertising needs consent too (instead of legitimate interest until objection).
+    pub post_requires_consent: bool,
 }
 
 impl Default for Config {
@@ -46,6 +60,12 @@ impl Default for Config {
             argon2_iterations: 2,
             max_connections: 16,
             read_log_retention_days: 365,
+            smtp_url: None,
+            mail_from: None,
+            consent_token_hours: 7 * 24,
+            consent_requests_per_day: 3,
+            consent_review_months: 24,
+            post_requires_consent: false,
         }
     }
 }
@@ -57,6 +77,7 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("database_url", &self.database_url.as_deref().map(obhut_store::redact_url))
             .field("public_url", &self.public_url)
+            .field("smtp_url", &self.smtp_url.as_deref().map(obhut_store::redact_url))
             .finish_non_exhaustive()
     }
 }
@@ -112,6 +133,33 @@ impl Config {
             self.read_log_retention_days = v.parse().map_err(|_| {
                 bad("OBHUT_READ_LOG_RETENTION_DAYS", format!("'{v}' is not a number of days (0 keeps read events for good)"))
             })?;
+        }
+        if let Some(v) = get("OBHUT_SMTP_URL").filter(|v| !v.is_empty()) {
+            self.smtp_url = Some(v);
+        }
+        if let Some(v) = get("OBHUT_MAIL_FROM").filter(|v| !v.is_empty()) {
+            self.mail_from = Some(v);
+        }
+        let number = |name: &str, min: i64| -> Result<Option<i64>, ConfigError> {
+            match get(name) {
+                None => Ok(None),
+                Some(v) => match v.trim().parse::<i64>() {
+                    Ok(n) if n >= min => Ok(Some(n)),
+                    _ => Err(bad(name, format!("'{v}' is not a whole number of at least {min}"))),
+                },
+            }
+        };
+        if let Some(n) = number("OBHUT_CONSENT_TOKEN_HOURS", 1)? {
+            self.consent_token_hours = n;
+        }
+        if let Some(n) = number("OBHUT_CONSENT_REQUESTS_PER_DAY", 1)? {
+            self.consent_requests_per_day = n;
+        }
+        if let Some(n) = number("OBHUT_CONSENT_REVIEW_MONTHS", 1)? {
+            self.consent_review_months = n;
+        }
+        if let Some(v) = get("OBHUT_POST_REQUIRES_CONSENT") {
+            self.post_requires_consent = matches!(v.as_str(), "1" | "true" | "yes");
         }
         if let Some(v) = get("OBHUT_LOG_JSON") {
             self.log_json = matches!(v.as_str(), "1" | "true" | "yes");

@@ -584,7 +584,7 @@ impl ContactOrder {
     }
 }
 
-fn filter_sql(f: &ContactFilter, args: &mut Vec<String>) -> String {
+pub(crate) fn filter_sql(f: &ContactFilter, args: &mut Vec<String>) -> String {
     let mut w: Vec<String> = Vec::new();
     let mut push = |cond: &str, v: String, args: &mut Vec<String>| {
         args.push(v);

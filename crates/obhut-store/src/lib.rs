@@ -8,6 +8,7 @@
 
 pub mod activities;
 pub mod audit;
+pub mod consent;
 pub mod contacts;
 pub mod crypto;
 pub mod deals;

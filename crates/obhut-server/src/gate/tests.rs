@@ -140,7 +140,7 @@ fn a_processor_is_held_to_its_grant() {
     assert!(g.check(&a, Action::Read, &in_scope, "phone_marketing", TODAY).is_ok());
     let policy = |r: Result<(), Refusal>| r.err().map(|r| r.policies).unwrap_or_default();
     assert_eq!(policy(g.check(&a, Action::Read, &out_of_scope, "phone_marketing", TODAY)), vec!["processor-scope"]);
-    assert_eq!(policy(g.check(&a, Action::Read, &in_scope, "newsletter_email", TODAY)), vec!["processor-purpose"]);
+    assert_eq!(policy(g.check(&a, Action::Read, &in_scope, "newsletter", TODAY)), vec!["processor-purpose"]);
     assert_eq!(policy(g.check(&a, Action::Read, &in_scope, "phone_marketing", TODAY + 11)), vec!["processor-window"]);
     assert_eq!(policy(g.check(&a, Action::Read, &in_scope, "phone_marketing", TODAY - 11)), vec!["processor-window"]);
     assert!(g.check(&a, Action::Export, &in_scope, "phone_marketing", TODAY).is_err());

@@ -238,7 +238,7 @@ async fn check_purpose(app: &App, actor: &Actor, purpose: &str, id: Option<Conta
 
 /// One contact as stored, without an access event: for the services' own reads ahead of a
 /// decision or a change, which the caller authorizes (and logs) itself.
-async fn load(app: &App, id: ContactId) -> ServiceResult<ContactRecord> {
+pub(crate) async fn load(app: &App, id: ContactId) -> ServiceResult<ContactRecord> {
     repo::read_contact(&app.store, id).await?.ok_or(ServiceError::NotFound("contact"))
 }
 
@@ -405,7 +405,7 @@ pub fn reach(app: &App, actor: &Actor, purpose: &str) -> repo::Reach {
 
 /// The records of a search the gate lets the actor read (the database's filter by reach
 /// comes first; this is the record-by-record check behind it).
-fn permitted(app: &App, actor: &Actor, action: Action, purpose: &str, records: Vec<ContactRecord>) -> Vec<ContactRecord> {
+pub(crate) fn permitted(app: &App, actor: &Actor, action: Action, purpose: &str, records: Vec<ContactRecord>) -> Vec<ContactRecord> {
     let today = app.today();
     records.into_iter().filter(|c| app.gate.check(actor, action, &target(c), purpose, today).is_ok()).collect()
 }

@@ -3,10 +3,12 @@
 
 pub mod activities;
 pub mod audit;
+pub mod consent;
 pub mod contacts;
 pub mod deals;
 pub mod demo;
 pub mod imports;
+pub mod mail;
 pub mod organizations;
 pub mod policies;
 pub mod privacy;

@@ -8,6 +8,9 @@ use crate::gate::{Action, Actor, Resource};
 use obhut_core::purpose::{default_purposes, ropa_html, ropa_json, ropa_markdown, Controller, Purpose};
 use std::sync::Arc;
 
+/// The purpose of the newsletter by email, which exists by default.
+pub const NEWSLETTER: &str = "newsletter";
+
 /// Formats of the Art. 30 export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RopaFormat {
@@ -30,14 +33,21 @@ impl RopaFormat {
 /// Seeds the registry of a new installation with the usual purposes of a German company,
 /// inside the caller's transaction (which holds the chain head). Returns how many it added.
 pub async fn seed_defaults(app: &App, tx: &mut obhut_store::Conn) -> ServiceResult<usize> {
-    if !obhut_store::purposes::list_purposes(tx).await?.is_empty() {
+    let stored = obhut_store::purposes::list_purposes(tx).await?;
+    let today = app.clock.now().date().to_string();
+    let purposes: Vec<Purpose> = if stored.is_empty() {
+        default_purposes(&today)
+    } else {
+        // Installations from before the consent ledger get the newsletter purpose its default
+        // notices and audiences speak of; everything else they have is theirs to keep.
+        default_purposes(&today).into_iter().filter(|p| p.key == NEWSLETTER && !stored.iter().any(|s| s.key == NEWSLETTER)).collect()
+    };
+    if purposes.is_empty() {
         return Ok(0);
     }
     let now = app.now_ms();
-    let today = app.clock.now().date().to_string();
     let system = Actor::system();
     let mut events = Vec::new();
-    let purposes = default_purposes(&today);
     for p in &purposes {
         let version = obhut_store::purposes::save_purpose(tx, p, now, &system.audit_name()).await?;
         events.push(audit_entry(&system, "purpose.create", "purpose", &p.key, None, vec![format!("version={version}")]));

@@ -223,7 +223,7 @@ async fn the_purpose_registry_is_seeded_versioned_audited_and_exported(b: Backen
         .as_array()
         .into_iter()
         .flatten()
-        .find(|p| p["purpose"]["key"] == "newsletter_email")
+        .find(|p| p["purpose"]["key"] == "newsletter")
         .expect("newsletter");
     assert_eq!(newsletter["legal_basis"]["dpv_gdpr"], "eu-gdpr:A6-1-a");
     let md = purposes::ropa(&t.app, &Actor::cli(), RopaFormat::Markdown).await.expect("md");
@@ -268,7 +268,7 @@ async fn a_read_names_its_purpose_and_an_unknown_purpose_is_refused_and_logged(b
     let (s, p) = get(format!("/api/v1/contacts/{}?purpose=werbung", ids[0])).await;
     assert_eq!(s, 422, "{p}");
     assert_eq!(p["errors"][0]["field"], "purpose", "{p}");
-    assert!(p["errors"][0]["message"].as_str().unwrap_or("").contains("newsletter_email"), "{p}");
+    assert!(p["errors"][0]["message"].as_str().unwrap_or("").contains("newsletter"), "{p}");
     let (s, _) = get(format!("/api/v1/contacts/{}?purpos=contract", ids[0])).await;
     assert_eq!(s, 400, "an unknown query parameter was accepted");
     let mut conn = t.app.store.pool.acquire().await.expect("conn");

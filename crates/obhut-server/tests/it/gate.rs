@@ -48,7 +48,7 @@ async fn an_email_collected_for_the_contract_is_not_returned_under_the_newslette
         "/api/v1/contacts",
         json!({"given_name": "Erika", "family_name": "Zweck", "emails": [
             {"address": "vertrag@example.org"},
-            {"address": "news@example.org", "purposes": ["newsletter_email"]}
+            {"address": "news@example.org", "purposes": ["newsletter"]}
         ]}),
     )
     .await;
@@ -60,7 +60,7 @@ async fn an_email_collected_for_the_contract_is_not_returned_under_the_newslette
     let emails: Vec<&str> = v["emails"].as_array().expect("emails").iter().filter_map(|e| e["address"].as_str()).collect();
     assert_eq!(emails, vec!["vertrag@example.org"]);
     // Under the newsletter: only what was collected for it. The contract's email is not returned.
-    let (s, v) = get(&t, &token, &format!("/api/v1/contacts/{id}?purpose=newsletter_email")).await;
+    let (s, v) = get(&t, &token, &format!("/api/v1/contacts/{id}?purpose=newsletter")).await;
     assert_eq!(s, 200);
     let emails: Vec<&str> = v["emails"].as_array().expect("emails").iter().filter_map(|e| e["address"].as_str()).collect();
     assert_eq!(emails, vec!["news@example.org"]);
@@ -70,12 +70,12 @@ async fn an_email_collected_for_the_contract_is_not_returned_under_the_newslette
     assert_eq!(v["email"], "vertrag@example.org");
     // The read log names what was handed out under which purpose.
     let reads = events(&t, "contact.read").await;
-    let news = reads.iter().find(|e| e.entry.purpose.as_deref() == Some("newsletter_email")).expect("newsletter read");
+    let news = reads.iter().find(|e| e.entry.purpose.as_deref() == Some("newsletter")).expect("newsletter read");
     assert_eq!(news.entry.fields, vec!["emails".to_string()]);
     // A change made under the newsletter purpose cannot remove the contract's address it did not see.
     let r = t
         .client
-        .patch(t.url(&format!("/api/v1/contacts/{id}?purpose=newsletter_email")))
+        .patch(t.url(&format!("/api/v1/contacts/{id}?purpose=newsletter")))
         .bearer_auth(&token)
         .json(&json!({"emails": []}))
         .send()

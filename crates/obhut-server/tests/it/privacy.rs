@@ -104,9 +104,9 @@ async fn the_administrator_sees_every_privacy_page_and_downloads_the_record() {
     assert!(html.contains("href=\"/privacy\"") && html.contains(">Datenschutz<"), "the menu offers the privacy pages");
     for (path, expect) in [
         ("/privacy", "Protokoll unversehrt"),
-        ("/privacy/purposes", "newsletter_email"),
-        ("/privacy/purposes/newsletter_email", "Art. 6 Abs. 1 lit. a DSGVO"),
-        ("/privacy/purposes/newsletter_email/edit", "name=\"basis_reference\""),
+        ("/privacy/purposes", "newsletter"),
+        ("/privacy/purposes/newsletter", "Art. 6 Abs. 1 lit. a DSGVO"),
+        ("/privacy/purposes/newsletter/edit", "name=\"basis_reference\""),
         ("/privacy/purposes/new", "name=\"key\""),
         ("/privacy/controller", "name=\"dpo_email\""),
         ("/privacy/ropa", "(f) Löschfrist"),
@@ -149,8 +149,8 @@ async fn users_and_guests_get_403_pages_and_no_menu_entry() {
         for path in [
             "/privacy",
             "/privacy/purposes",
-            "/privacy/purposes/newsletter_email",
-            "/privacy/purposes/newsletter_email/edit",
+            "/privacy/purposes/newsletter",
+            "/privacy/purposes/newsletter/edit",
             "/privacy/purposes/new",
             "/privacy/controller",
             "/privacy/ropa",
@@ -162,8 +162,8 @@ async fn users_and_guests_get_403_pages_and_no_menu_entry() {
             assert_eq!(s, 403, "{name} {path}");
             assert!(html.contains("Keine Berechtigung"), "{name} {path}: the error page");
         }
-        let p = stored(&t, "newsletter_email").await;
-        let r = c.post(t.url("/privacy/purposes/newsletter_email/edit")).form(&form_of(&p, &csrf)).send().await.expect("post");
+        let p = stored(&t, "newsletter").await;
+        let r = c.post(t.url("/privacy/purposes/newsletter/edit")).form(&form_of(&p, &csrf)).send().await.expect("post");
         assert_eq!(r.status(), 403, "{name} may not change a purpose");
         let r = c
             .post(t.url("/privacy/controller"))
@@ -173,7 +173,7 @@ async fn users_and_guests_get_403_pages_and_no_menu_entry() {
             .expect("post");
         assert_eq!(r.status(), 403, "{name} may not change the controller");
     }
-    assert_eq!(stored(&t, "newsletter_email").await.version, 1);
+    assert_eq!(stored(&t, "newsletter").await.version, 1);
     assert_eq!(audit_count(&t, "controller.update").await, 0);
 }
 
@@ -237,19 +237,19 @@ async fn editing_a_purpose_through_the_form_saves_a_new_version_and_audits_it(b:
 async fn a_purpose_without_legal_basis_is_refused_at_the_field_and_nothing_changes() {
     let t = spawn_app(Backend::Sqlite).await;
     let (c, csrf) = signed_in(&t, "dora", Role::Admin).await;
-    let before = stored(&t, "newsletter_email").await;
+    let before = stored(&t, "newsletter").await;
     let events_before = audit_count(&t, "purpose.update").await;
     let mut form = form_of(&before, &csrf);
     set(&mut form, "legal_basis", "");
     set(&mut form, "retention_rule", "Forever");
-    let r = c.post(t.url("/privacy/purposes/newsletter_email/edit")).form(&form).send().await.expect("post");
+    let r = c.post(t.url("/privacy/purposes/newsletter/edit")).form(&form).send().await.expect("post");
     assert_eq!(r.status(), 422);
     let html = r.text().await.expect("body");
     assert!(html.contains("id=\"legal_basis-error\">Wählen Sie die Rechtsgrundlage nach Art. 6 Abs. 1 DSGVO."), "{html}");
     assert!(html.contains("Bitte prüfen Sie die markierten Felder") || html.contains("alert-error"));
     assert!(html.contains(">Forever</textarea>"), "what was typed stays");
-    assert!(html.contains("name=\"key\" type=\"text\" value=\"newsletter_email\" readonly"), "the key is shown again");
-    assert_eq!(stored(&t, "newsletter_email").await, before, "nothing saved");
+    assert!(html.contains("name=\"key\" type=\"text\" value=\"newsletter\" readonly"), "the key is shown again");
+    assert_eq!(stored(&t, "newsletter").await, before, "nothing saved");
     assert_eq!(audit_count(&t, "purpose.update").await, events_before, "nothing audited");
 
     // Several problems at once, each at its field, in English for an English browser.
@@ -258,7 +258,7 @@ async fn a_purpose_without_legal_basis_is_refused_at_the_field_and_nothing_chang
     set(&mut form, "basis_reference", " ");
     set(&mut form, "processors", "Mailer without country");
     let r =
-        c.post(t.url("/privacy/purposes/newsletter_email/edit")).header("accept-language", "en").form(&form).send().await.expect("post");
+        c.post(t.url("/privacy/purposes/newsletter/edit")).header("accept-language", "en").form(&form).send().await.expect("post");
     assert_eq!(r.status(), 422);
     let html = r.text().await.expect("body");
     for f in ["legal_basis", "basis_reference", "processors"] {
@@ -554,7 +554,7 @@ async fn the_lint_runs_from_the_field_catalog() {
     let (c, csrf) = signed_in(&t, "dora", Role::Admin).await;
     let (s, html) = get(&c, &t, "/privacy/fields").await;
     assert_eq!(s, 200);
-    assert!(html.contains("newsletter_email") && !html.contains("id=\"lint-report\""));
+    assert!(html.contains("newsletter") && !html.contains("id=\"lint-report\""));
     let r = c.post(t.url("/privacy/fields/lint")).form(&[("csrf", csrf.as_str())]).send().await.expect("post");
     assert_eq!(r.status(), 200);
     let html = r.text().await.expect("body");

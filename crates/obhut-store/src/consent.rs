@@ -1,0 +1,778 @@
+//! The consent ledger: notices, append-only events with sealed evidence, double opt-in tokens,
+//! the mail outbox, the suppression list and the uses of consents. Nothing here decides
+//! whether a contact may be approached: `obhut_core::consent` does, from what this reads.
+
+use crate::contacts::{decode_tokens, BlindKind, ContactFilter};
+use crate::crypto::{Crypto, SubjectKey};
+use crate::{Conn, Result, StoreError};
+use obhut_core::consent::{Channel, EventKind, Evidence, Facts, LedgerEvent, Method, Notice};
+use sha2::{Digest, Sha256};
+
+fn evidence_aad(event_id: &str) -> Vec<u8> {
+    format!("consent-evidence:{event_id}").into_bytes()
+}
+
+
+fn parse_kind(s: &str) -> Result<EventKind> {
+    EventKind::parse(s).map_err(StoreError::Corrupt)
+}
+
+fn parse_method(s: &str) -> Result<Method> {
+    Method::parse(s).map_err(StoreError::Corrupt)
+}
+
+/// The purpose and topic objections are stored under: an objection to direct marketing
+/// covers every purpose on its channel (Art. 21(3)).
+pub const ANY: &str = "*";
+
+/// An event to append.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub id: String,
+    pub contact_id: String,
+    pub purpose: String,
+    pub channel: Channel,
+    pub topic: String,
+    pub kind: EventKind,
+    pub method: Method,
+    pub at: i64,
+    pub actor: String,
+    pub notice_id: Option<String>,
+    pub language: Option<String>,
+    pub request_id: Option<String>,
+    pub facts: Facts,
+    pub evidence: Evidence,
+}
+
+/// An event as stored, its evidence opened when the contact's key still exists.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub id: String,
+    pub contact_id: String,
+    pub purpose: String,
+    pub channel: Channel,
+    pub topic: String,
+    pub kind: EventKind,
+    pub method: Method,
+    pub at: i64,
+    pub actor: String,
+    pub notice_id: Option<String>,
+    pub language: Option<String>,
+    pub request_id: Option<String>,
+    pub facts: Facts,
+    pub evidence: Option<Evidence>,
+}
+
+impl StoredEvent {
+    pub fn ledger(&self) -> LedgerEvent {
+        LedgerEvent { at: self.at, kind: self.kind, method: self.method }
+    }
+}
+
+/// The contact's key, to seal evidence under; `None` when the contact does not exist.
+pub async fn contact_key(conn: &mut Conn, crypto: &Crypto, contact_id: &str) -> Result<Option<SubjectKey>> {
+    let row: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT wrapped_key FROM contacts WHERE id = $1").bind(contact_id).fetch_optional(&mut *conn).await?;
+    row.map(|(w,)| crypto.unwrap_key(contact_id, &w).map_err(StoreError::from)).transpose()
+}
+
+/// Appends one event; returns its sequence number. The evidence is sealed under `key`.
+pub async fn append_event(conn: &mut Conn, key: &SubjectKey, e: &NewEvent) -> Result<i64> {
+    let evidence = key.seal_json(&evidence_aad(&e.id), &e.evidence);
+    let facts = if e.facts == Facts::default() { String::new() } else { serde_json::to_string(&e.facts).unwrap_or_default() };
+    let row: (i64,) = sqlx::query_as(
+        "INSERT INTO consent_events (id, contact_id, purpose, channel, topic, kind, method, at, actor, notice_id, language, request_id, facts, evidence) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING seq",
+    )
+    .bind(&e.id)
+    .bind(&e.contact_id)
+    .bind(&e.purpose)
+    .bind(e.channel.as_str())
+    .bind(&e.topic)
+    .bind(e.kind.as_str())
+    .bind(e.method.as_str())
+    .bind(e.at)
+    .bind(&e.actor)
+    .bind(e.notice_id.clone())
+    .bind(e.language.clone())
+    .bind(e.request_id.clone())
+    .bind(facts)
+    .bind(evidence)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.0)
+}
+
+type EventRow = (i64, String, String, String, String, String, String, String, i64, String, Option<String>, Option<String>, Option<String>, String, Option<Vec<u8>>);
+
+const EVENT_COLS: &str = "seq, id, contact_id, purpose, channel, topic, kind, method, at, actor, notice_id, language, request_id, facts, evidence";
+
+fn open_event(r: EventRow, key: Option<&SubjectKey>) -> Result<StoredEvent> {
+    let evidence = match (key, &r.14) {
+        (Some(k), Some(sealed)) => Some(k.open_json(&evidence_aad(&r.1), sealed)?),
+        _ => None,
+    };
+    Ok(StoredEvent {
+        seq: r.0,
+        id: r.1,
+        contact_id: r.2,
+        purpose: r.3,
+        channel: Channel::parse(&r.4).map_err(StoreError::Corrupt)?,
+        topic: r.5,
+        kind: parse_kind(&r.6)?,
+        method: parse_method(&r.7)?,
+        at: r.8,
+        actor: r.9,
+        notice_id: r.10,
+        language: r.11,
+        request_id: r.12,
+        facts: if r.13.is_empty() { Facts::default() } else { serde_json::from_str(&r.13).map_err(|_| StoreError::Corrupt("consent facts".into()))? },
+        evidence,
+    })
+}
+
+/// Every event of a contact, oldest first, evidence opened.
+pub async fn events_for_contact(conn: &mut Conn, crypto: &Crypto, contact_id: &str) -> Result<Vec<StoredEvent>> {
+    let key = contact_key(conn, crypto, contact_id).await?;
+    let rows: Vec<EventRow> = sqlx::query_as(&format!("SELECT {EVENT_COLS} FROM consent_events WHERE contact_id = $1 ORDER BY seq"))
+        .bind(contact_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter().map(|r| open_event(r, key.as_ref())).collect()
+}
+
+/// One event by id, evidence not opened.
+pub async fn find_event(conn: &mut Conn, id: &str) -> Result<Option<StoredEvent>> {
+    let row: Option<EventRow> =
+        sqlx::query_as(&format!("SELECT {EVENT_COLS} FROM consent_events WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?;
+    row.map(|r| open_event(r, None)).transpose()
+}
+
+/// Events of one consent (contact × purpose × channel × topic) and the channel's objections,
+/// oldest first, evidence not opened.
+pub async fn events_of(conn: &mut Conn, contact_id: &str, purpose: &str, channel: Channel, topic: &str) -> Result<Vec<StoredEvent>> {
+    let rows: Vec<EventRow> = sqlx::query_as(&format!(
+        "SELECT {EVENT_COLS} FROM consent_events WHERE contact_id = $1 AND channel = $2 \
+         AND ((purpose = $3 AND topic = $4) OR purpose = '*') ORDER BY seq"
+    ))
+    .bind(contact_id)
+    .bind(channel.as_str())
+    .bind(purpose)
+    .bind(topic)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(|r| open_event(r, None)).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notices
+
+pub fn notice_hash(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+type NoticeRow = (String, String, String, String, i64, String, String);
+
+fn notice_of(r: NoticeRow) -> Result<Notice> {
+    Ok(Notice { id: r.0, purpose: r.1, channel: Channel::parse(&r.2).map_err(StoreError::Corrupt)?, language: r.3, version: r.4, text: r.5, sha256: r.6 })
+}
+
+/// The newest notice for a purpose, channel and language.
+pub async fn current_notice(conn: &mut Conn, purpose: &str, channel: Channel, language: &str) -> Result<Option<Notice>> {
+    let row: Option<NoticeRow> = sqlx::query_as(
+        "SELECT id, purpose, channel, language, version, body, sha256 FROM consent_notices \
+         WHERE purpose = $1 AND channel = $2 AND language = $3 ORDER BY version DESC LIMIT 1",
+    )
+    .bind(purpose)
+    .bind(channel.as_str())
+    .bind(language)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(notice_of).transpose()
+}
+
+pub async fn notice_by_id(conn: &mut Conn, id: &str) -> Result<Option<Notice>> {
+    let row: Option<NoticeRow> =
+        sqlx::query_as("SELECT id, purpose, channel, language, version, body, sha256 FROM consent_notices WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.map(notice_of).transpose()
+}
+
+/// Every notice version, newest first.
+pub async fn list_notices(conn: &mut Conn) -> Result<Vec<Notice>> {
+    let rows: Vec<NoticeRow> = sqlx::query_as(
+        "SELECT id, purpose, channel, language, version, body, sha256 FROM consent_notices ORDER BY purpose, channel, language, version DESC",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(notice_of).collect()
+}
+
+/// Saves a notice text as the next version (an unchanged text keeps its version).
+pub async fn save_notice(conn: &mut Conn, purpose: &str, channel: Channel, language: &str, text: &str, now: i64, by: &str) -> Result<Notice> {
+    let current = current_notice(conn, purpose, channel, language).await?;
+    if let Some(n) = current.as_ref().filter(|n| n.text == text) {
+        return Ok(n.clone());
+    }
+    let n = Notice {
+        id: uuid::Uuid::now_v7().to_string(),
+        purpose: purpose.into(),
+        channel,
+        language: language.into(),
+        version: current.map_or(1, |c| c.version + 1),
+        text: text.into(),
+        sha256: notice_hash(text),
+    };
+    sqlx::query(
+        "INSERT INTO consent_notices (id, purpose, channel, language, version, body, sha256, created_at, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&n.id)
+    .bind(&n.purpose)
+    .bind(channel.as_str())
+    .bind(&n.language)
+    .bind(n.version)
+    .bind(&n.text)
+    .bind(&n.sha256)
+    .bind(now)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?;
+    Ok(n)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Double opt-in tokens
+
+/// What a confirmation link's token is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub request_id: String,
+    pub contact_id: String,
+    pub purpose: String,
+    pub channel: Channel,
+    pub topic: String,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// What claiming a token found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Unused and in time: it is now used.
+    Claimed(TokenRow),
+    Used(TokenRow),
+    Expired(TokenRow),
+    Unknown,
+}
+
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_token(
+    conn: &mut Conn,
+    token: &str,
+    request_id: &str,
+    contact_id: &str,
+    purpose: &str,
+    channel: Channel,
+    topic: &str,
+    address_blind: &[u8],
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO consent_tokens (token_hash, request_id, contact_id, purpose, channel, topic, address_blind, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(token_hash(token))
+    .bind(request_id)
+    .bind(contact_id)
+    .bind(purpose)
+    .bind(channel.as_str())
+    .bind(topic)
+    .bind(address_blind.to_vec())
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+type TokenDbRow = (String, String, String, String, String, i64, Option<i64>);
+
+fn token_row(r: TokenDbRow) -> Result<TokenRow> {
+    Ok(TokenRow {
+        request_id: r.0,
+        contact_id: r.1,
+        purpose: r.2,
+        channel: Channel::parse(&r.3).map_err(StoreError::Corrupt)?,
+        topic: r.4,
+        expires_at: r.5,
+        used_at: r.6,
+    })
+}
+
+/// Looks a token up without using it.
+pub async fn peek_token(conn: &mut Conn, token: &str, now: i64) -> Result<Claim> {
+    let row: Option<TokenDbRow> = sqlx::query_as(
+        "SELECT request_id, contact_id, purpose, channel, topic, expires_at, used_at FROM consent_tokens WHERE token_hash = $1",
+    )
+    .bind(token_hash(token))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(r) = row else { return Ok(Claim::Unknown) };
+    let t = token_row(r)?;
+    Ok(if t.used_at.is_some() {
+        Claim::Used(t)
+    } else if t.expires_at <= now {
+        Claim::Expired(t)
+    } else {
+        Claim::Claimed(t)
+    })
+}
+
+/// Uses a token once: of two concurrent claims exactly one gets [`Claim::Claimed`].
+pub async fn claim_token(conn: &mut Conn, token: &str, now: i64) -> Result<Claim> {
+    let n = sqlx::query("UPDATE consent_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1")
+        .bind(now)
+        .bind(token_hash(token))
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let found = peek_token(conn, token, now).await?;
+    Ok(match found {
+        Claim::Used(t) if n == 1 => Claim::Claimed(t),
+        // Not claimed by this call: whatever it is now, it was not ours.
+        Claim::Claimed(t) => Claim::Used(t),
+        other => other,
+    })
+}
+
+/// Requests sent to one address (by its blind index) since `since`.
+/// Returns how many, and when the oldest of them was sent.
+pub async fn requests_since(conn: &mut Conn, address_blind: &[u8], since: i64) -> Result<(i64, Option<i64>)> {
+    let n: (i64, Option<i64>) = sqlx::query_as("SELECT COUNT(*), MIN(created_at) FROM consent_tokens WHERE address_blind = $1 AND created_at >= $2")
+        .bind(address_blind.to_vec())
+        .bind(since)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(n)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outbox
+
+/// A mail to send: the envelope and the whole RFC 5322 message. Sealed at rest (it holds the
+/// recipient's address and name) and emptied once delivered.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Mail {
+    pub from: String,
+    pub to: Vec<String>,
+    #[serde(with = "b64")]
+    pub message: Vec<u8>,
+}
+
+mod b64 {
+    use base64::Engine;
+    pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(v))
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let s: String = serde::Deserialize::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD.decode(s).map_err(serde::de::Error::custom)
+    }
+}
+
+fn outbox_aad(id: &str) -> Vec<u8> {
+    format!("outbox:{id}").into_bytes()
+}
+
+/// Queues a mail, inside the caller's transaction (so the mail exists exactly when the change
+/// that sends it does).
+pub async fn enqueue(conn: &mut Conn, crypto: &Crypto, id: &str, kind: &str, contact_id: Option<&str>, message_id: &str, mail: &Mail, now: i64) -> Result<()> {
+    let key = crypto.new_subject_key();
+    let subject = format!("outbox:{id}");
+    sqlx::query(
+        "INSERT INTO outbox (id, kind, contact_id, message_id, created_at, next_attempt_at, wrapped_key, sealed) VALUES ($1, $2, $3, $4, $5, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(kind)
+    .bind(contact_id.map(str::to_string))
+    .bind(message_id)
+    .bind(now)
+    .bind(crypto.wrap(&subject, &key))
+    .bind(key.seal_json(&outbox_aad(id), mail))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A queued mail this process leased for delivery.
+#[derive(Debug, Clone)]
+pub struct Leased {
+    pub id: String,
+    pub kind: String,
+    pub message_id: String,
+    pub attempts: i64,
+    pub mail: Mail,
+}
+
+/// Leases up to `limit` due mails for `lease_ms`: another process (a CLI beside the server)
+/// skips them meanwhile, and a process that died mid-delivery gives them back when it ends.
+pub async fn lease_due(conn: &mut Conn, crypto: &Crypto, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<Leased>> {
+    let ids: Vec<(String,)> = sqlx::query_as(
+        "SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
+         AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    for (id,) in ids {
+        let n = sqlx::query(
+            "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 WHERE id = $2 AND sent_at IS NULL AND failed_at IS NULL \
+             AND (lease_until IS NULL OR lease_until <= $3)",
+        )
+        .bind(now + lease_ms)
+        .bind(&id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            continue;
+        }
+        let row: (String, String, i64, Option<Vec<u8>>, Option<Vec<u8>>) =
+            sqlx::query_as("SELECT kind, message_id, attempts, wrapped_key, sealed FROM outbox WHERE id = $1").bind(&id).fetch_one(&mut *conn).await?;
+        let (Some(wrapped), Some(sealed)) = (row.3, row.4) else { continue };
+        let key = crypto.unwrap_key(&format!("outbox:{id}"), &wrapped)?;
+        let mail: Mail = key.open_json(&outbox_aad(&id), &sealed)?;
+        out.push(Leased { id, kind: row.0, message_id: row.1, attempts: row.2, mail });
+    }
+    Ok(out)
+}
+
+/// Delivered: the message itself is deleted (its key and sealed body), the record stays.
+pub async fn mark_sent(conn: &mut Conn, id: &str, now: i64, transport: &str) -> Result<()> {
+    sqlx::query("UPDATE outbox SET sent_at = $1, transport = $2, lease_until = NULL, last_error = NULL, wrapped_key = NULL, sealed = NULL WHERE id = $3")
+        .bind(now)
+        .bind(transport)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A temporary failure: try again at `next_at`.
+pub async fn mark_retry(conn: &mut Conn, id: &str, next_at: i64, error: &str) -> Result<()> {
+    sqlx::query("UPDATE outbox SET next_attempt_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3")
+        .bind(next_at)
+        .bind(error)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Refused for good (or out of attempts): kept, with the reason, for the operator to see.
+pub async fn mark_failed(conn: &mut Conn, id: &str, now: i64, error: &str) -> Result<()> {
+    sqlx::query("UPDATE outbox SET failed_at = $1, lease_until = NULL, last_error = $2, wrapped_key = NULL, sealed = NULL WHERE id = $3")
+        .bind(now)
+        .bind(error)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// One outbox entry as the operator sees it (no address, no body).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutboxEntry {
+    pub id: String,
+    pub kind: String,
+    pub contact_id: Option<String>,
+    pub message_id: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub sent_at: Option<i64>,
+    pub failed_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub transport: Option<String>,
+}
+
+pub async fn list_outbox(conn: &mut Conn, limit: i64) -> Result<Vec<OutboxEntry>> {
+    let rows: Vec<(String, String, Option<String>, String, i64, i64, i64, Option<i64>, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT id, kind, contact_id, message_id, created_at, attempts, next_attempt_at, sent_at, failed_at, last_error, transport \
+         FROM outbox ORDER BY created_at DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| OutboxEntry {
+            id: r.0,
+            kind: r.1,
+            contact_id: r.2,
+            message_id: r.3,
+            created_at: r.4,
+            attempts: r.5,
+            next_attempt_at: r.6,
+            sent_at: r.7,
+            failed_at: r.8,
+            last_error: r.9,
+            transport: r.10,
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Suppression list
+
+/// The blind index kind of a channel's identifiers (email and phone numbers; post has none).
+pub fn blind_kind(channel: Channel) -> Option<BlindKind> {
+    match channel {
+        Channel::Email => Some(BlindKind::Email),
+        Channel::Phone | Channel::Sms => Some(BlindKind::Phone),
+        Channel::Post => None,
+    }
+}
+
+/// Adds blind indexes of identifiers to the suppression list of a channel.
+pub async fn suppress(conn: &mut Conn, tokens: &[Vec<u8>], channel: Channel, reason: &str, now: i64) -> Result<()> {
+    for t in tokens {
+        sqlx::query("INSERT INTO suppressions (token, channel, reason, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (token, channel) DO NOTHING")
+            .bind(t.clone())
+            .bind(channel.as_str())
+            .bind(reason)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Takes identifiers off a channel's suppression list (the person lifted their objection).
+pub async fn unsuppress(conn: &mut Conn, tokens: &[Vec<u8>], channel: Channel) -> Result<()> {
+    for t in tokens {
+        sqlx::query("DELETE FROM suppressions WHERE token = $1 AND channel = $2").bind(t.clone()).bind(channel.as_str()).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Whether any of these identifiers is suppressed on the channel.
+pub async fn suppressed(conn: &mut Conn, tokens: &[Vec<u8>], channel: Channel) -> Result<bool> {
+    for t in tokens {
+        let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM suppressions WHERE token = $1 AND channel = $2")
+            .bind(t.clone())
+            .bind(channel.as_str())
+            .fetch_one(&mut *conn)
+            .await?;
+        if n.0 > 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The whole suppression list of a channel (audiences check every contact against it).
+pub async fn suppression_set(conn: &mut Conn, channel: Channel) -> Result<std::collections::HashSet<Vec<u8>>> {
+    let rows: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT token FROM suppressions WHERE channel = $1").bind(channel.as_str()).fetch_all(&mut *conn).await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// The blind indexes of a contact's identifiers on a channel, from its stored index list.
+pub fn channel_tokens(index_tokens: &[u8], channel: Channel) -> Result<Vec<Vec<u8>>> {
+    let Some(kind) = blind_kind(channel) else { return Ok(Vec::new()) };
+    Ok(decode_tokens(index_tokens)?.into_iter().filter(|t| t.kind == kind).map(|t| t.token.to_vec()).collect())
+}
+
+pub async fn contact_index_tokens(conn: &mut Conn, contact_id: &str) -> Result<Option<Vec<u8>>> {
+    let row: Option<(Vec<u8>,)> =
+        sqlx::query_as("SELECT index_tokens FROM contacts WHERE id = $1").bind(contact_id).fetch_optional(&mut *conn).await?;
+    Ok(row.map(|r| r.0))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audiences
+
+/// What an audience computation needs of a contact: nothing personal.
+#[derive(Debug, Clone)]
+pub struct ScanContact {
+    pub id: String,
+    pub consumer: bool,
+    pub restricted: bool,
+    pub index_tokens: Vec<u8>,
+    pub record_class: String,
+    pub owner_id: Option<String>,
+    pub team: Option<String>,
+    pub tags: String,
+}
+
+/// The next `limit` contacts of a segment after `after`, by id.
+pub async fn scan_contacts(conn: &mut Conn, f: &ContactFilter, after: Option<&str>, limit: i64) -> Result<Vec<ScanContact>> {
+    let mut args = Vec::new();
+    let mut wh = crate::contacts::filter_sql(f, &mut args);
+    if let Some(a) = after {
+        args.push(a.to_string());
+        let cond = format!("c.id > ${}", args.len());
+        wh = if wh.is_empty() { format!(" WHERE {cond}") } else { format!("{wh} AND {cond}") };
+    }
+    let sql = format!(
+        "SELECT c.id, c.kind, c.restricted_at, c.index_tokens, c.record_class, c.owner_id, c.team, c.tags FROM contacts c{wh} ORDER BY c.id LIMIT {}",
+        limit.clamp(1, 50_000)
+    );
+    let mut q = sqlx::query_as::<_, (String, String, Option<i64>, Vec<u8>, String, Option<String>, Option<String>, String)>(&sql);
+    for a in &args {
+        q = q.bind(a.clone());
+    }
+    Ok(q.fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| ScanContact {
+            id: r.0,
+            consumer: r.1 == "b2c",
+            restricted: r.2.is_some(),
+            index_tokens: r.3,
+            record_class: r.4,
+            owner_id: r.5,
+            team: r.6,
+            tags: r.7,
+        })
+        .collect())
+}
+
+/// The events deciding an audience for contacts `first..=last` (by id): the consent's own and
+/// the channel's objections, by contact then in order.
+pub async fn scan_events(conn: &mut Conn, purpose: &str, channel: Channel, topic: &str, first: &str, last: &str) -> Result<Vec<(String, LedgerEvent, Facts)>> {
+    let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(
+        "SELECT contact_id, kind, method, at, facts FROM consent_events WHERE channel = $1 AND contact_id >= $2 AND contact_id <= $3 \
+         AND ((purpose = $4 AND topic = $5) OR purpose = '*') ORDER BY contact_id, seq",
+    )
+    .bind(channel.as_str())
+    .bind(first)
+    .bind(last)
+    .bind(purpose)
+    .bind(topic)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let facts = if r.4.is_empty() { Facts::default() } else { serde_json::from_str(&r.4).map_err(|_| StoreError::Corrupt("consent facts".into()))? };
+            Ok((r.0, LedgerEvent { at: r.3, kind: parse_kind(&r.1)?, method: parse_method(&r.2)? }, facts))
+        })
+        .collect()
+}
+
+/// Records an export of an audience and, for each contact in it, a use of its consent.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_export(
+    conn: &mut Conn,
+    id: &str,
+    purpose: &str,
+    channel: Channel,
+    topic: &str,
+    segment: &str,
+    recipient: &str,
+    actor: &str,
+    at: i64,
+    permitted: i64,
+    excluded: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audience_exports (id, purpose, channel, topic, segment, recipient, actor, at, permitted, excluded) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(id)
+    .bind(purpose)
+    .bind(channel.as_str())
+    .bind(topic)
+    .bind(segment)
+    .bind(recipient)
+    .bind(actor)
+    .bind(at)
+    .bind(permitted)
+    .bind(excluded)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Appends uses of consents (one export, many contacts), many rows per statement.
+pub async fn record_uses(conn: &mut Conn, export_id: &str, purpose: &str, channel: Channel, topic: &str, at: i64, contacts: &[String]) -> Result<()> {
+    for chunk in contacts.chunks(crate::rows_per_insert(6)) {
+        let sql = format!(
+            "INSERT INTO consent_uses (contact_id, purpose, channel, topic, at, export_id) VALUES {}",
+            crate::values_placeholders(conn, chunk.len(), 6)
+        );
+        let mut q = sqlx::query(&sql);
+        for c in chunk {
+            q = q.bind(c.clone()).bind(purpose).bind(channel.as_str()).bind(topic).bind(at).bind(export_id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// When the consent of a contact was last used (exported), if ever.
+pub async fn last_use(conn: &mut Conn, contact_id: &str, purpose: &str, channel: Channel, topic: &str) -> Result<Option<i64>> {
+    let row: (Option<i64>,) =
+        sqlx::query_as("SELECT MAX(at) FROM consent_uses WHERE contact_id = $1 AND purpose = $2 AND channel = $3 AND topic = $4")
+            .bind(contact_id)
+            .bind(purpose)
+            .bind(channel.as_str())
+            .bind(topic)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(row.0)
+}
+
+/// The uses of a contact's consents, newest first: (purpose, channel, topic, at, export id).
+pub async fn uses_of(conn: &mut Conn, contact_id: &str, limit: i64) -> Result<Vec<(String, String, String, i64, String)>> {
+    Ok(sqlx::query_as("SELECT purpose, channel, topic, at, export_id FROM consent_uses WHERE contact_id = $1 ORDER BY at DESC LIMIT $2")
+        .bind(contact_id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// Every consent (contact × purpose × channel × topic) whose last event of giving or renewing
+/// lies before `before`, with that time and its last use: candidates for review.
+pub async fn consents_given_before(conn: &mut Conn, before: i64, limit: i64) -> Result<Vec<(String, String, String, String, i64, Option<i64>)>> {
+    Ok(sqlx::query_as(
+        "SELECT e.contact_id, e.purpose, e.channel, e.topic, MAX(e.at) AS given_at, \
+         (SELECT MAX(u.at) FROM consent_uses u WHERE u.contact_id = e.contact_id AND u.purpose = e.purpose AND u.channel = e.channel AND u.topic = e.topic) \
+         FROM consent_events e WHERE e.kind IN ('given', 'confirmed', 'renewed') AND e.purpose <> '*' \
+         GROUP BY e.contact_id, e.purpose, e.channel, e.topic HAVING MAX(e.at) < $1 ORDER BY given_at LIMIT $2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Counts of events by purpose, channel and kind (the DPO's statistics).
+pub async fn event_counts(conn: &mut Conn) -> Result<Vec<(String, String, String, i64)>> {
+    Ok(sqlx::query_as("SELECT purpose, channel, kind, COUNT(*) FROM consent_events GROUP BY purpose, channel, kind ORDER BY purpose, channel, kind")
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// Restriction of processing (Art. 18): set or lifted.
+pub async fn set_restricted(conn: &mut Conn, contact_id: &str, at: Option<i64>) -> Result<bool> {
+    Ok(sqlx::query("UPDATE contacts SET restricted_at = $1 WHERE id = $2").bind(at).bind(contact_id).execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+pub async fn restricted_at(conn: &mut Conn, contact_id: &str) -> Result<Option<i64>> {
+    let row: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT restricted_at FROM contacts WHERE id = $1").bind(contact_id).fetch_optional(&mut *conn).await?;
+    Ok(row.and_then(|r| r.0))
+}
