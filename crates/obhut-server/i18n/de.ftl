@@ -668,3 +668,21 @@ contacts.team_hint = Für Team-Zugriff, z. B. nord
 contacts.collected_for = Erhoben für
 record_class.standard = Standard (Kunden, Interessenten)
 record_class.hr = Personal (nur HR)
+
+# Public consent pages (confirmation and unsubscribe links)
+consent_public.confirm_title = Anmeldung bestätigen
+consent_public.confirm_lead = Bitte bestätigen Sie, dass Sie „{}“ erhalten möchten. Erst mit Ihrer Bestätigung gilt die Einwilligung.
+consent_public.confirm_button = Jetzt bestätigen
+consent_public.confirmed = Vielen Dank: Ihre Einwilligung ist bestätigt. Sie können sie jederzeit über den Abmeldelink in jeder E-Mail widerrufen.
+consent_public.renewed = Vielen Dank: Ihre Einwilligung ist erneuert.
+consent_public.used = Dieser Link wurde bereits verwendet. Ihre Bestätigung liegt uns vor, falls Sie ihn selbst genutzt haben.
+consent_public.expired = Dieser Link ist abgelaufen. Bitte fordern Sie eine neue E-Mail an.
+consent_public.withdrawn = Diese Anfrage wurde inzwischen widerrufen; es wurde nichts bestätigt.
+consent_public.unknown = Dieser Link ist ungültig.
+consent_public.unsubscribe_title = Abmelden
+consent_public.unsubscribe_lead = Sie erhalten keine weiteren Nachrichten zu „{}“, sobald Sie die Abmeldung bestätigen.
+consent_public.unsubscribe_button = Abmelden
+consent_public.object_too = Ich möchte über diesen Kanal überhaupt keine Werbung mehr erhalten (Widerspruch nach Art. 21 DSGVO).
+consent_public.unsubscribed = Sie sind abgemeldet. Ihr Widerruf ist gespeichert.
+consent_public.objected = Sie sind abgemeldet, und Ihr Widerspruch gegen Werbung über diesen Kanal ist gespeichert.
+consent_public.note = Diese Seite speichert keine Cookies. Fragen zum Datenschutz beantwortet der Datenschutzbeauftragte des Unternehmens.

@@ -668,3 +668,21 @@ contacts.team_hint = For team access, e.g. nord
 contacts.collected_for = Collected for
 record_class.standard = Standard (customers, prospects)
 record_class.hr = Personnel (HR only)
+
+# Public consent pages (confirmation and unsubscribe links)
+consent_public.confirm_title = Confirm your subscription
+consent_public.confirm_lead = Please confirm that you want to receive “{}”. Your consent counts only once you confirm.
+consent_public.confirm_button = Confirm now
+consent_public.confirmed = Thank you: your consent is confirmed. You can withdraw it at any time through the unsubscribe link in every email.
+consent_public.renewed = Thank you: your consent is renewed.
+consent_public.used = This link has been used already. If you used it yourself, we have your confirmation.
+consent_public.expired = This link has expired. Please ask for a new email.
+consent_public.withdrawn = This request was withdrawn in the meantime; nothing was confirmed.
+consent_public.unknown = This link is not valid.
+consent_public.unsubscribe_title = Unsubscribe
+consent_public.unsubscribe_lead = You will receive no more messages about “{}” once you confirm.
+consent_public.unsubscribe_button = Unsubscribe
+consent_public.object_too = I want no advertising at all on this channel (objection under Art. 21 GDPR).
+consent_public.unsubscribed = You are unsubscribed. Your withdrawal is recorded.
+consent_public.objected = You are unsubscribed, and your objection to advertising on this channel is recorded.
+consent_public.note = This page stores no cookies. The company's data protection officer answers questions about data protection.

@@ -85,9 +85,11 @@ async fn observe(req: Request, next: Next) -> Response {
 /// Serves until Ctrl-C or SIGTERM, then lets running requests finish.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let router = router(app.clone());
+    let outbox = crate::services::mail::spawn_worker(app.clone());
     let cleanup = tokio::spawn(housekeeping(app));
-    let r = axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await;
+    let r = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await;
     cleanup.abort();
+    outbox.abort();
     r
 }
 

@@ -84,6 +84,180 @@ enum Command {
     /// Processors (Art. 28 GDPR) and their grants.
     #[command(subcommand)]
     Processor(ProcessorCmd),
+    /// Consent and marketing permission: double opt-in, the ledger, withdrawal, review.
+    #[command(subcommand)]
+    Consent(ConsentCmd),
+    /// Audiences: who may be approached for a purpose on a channel, and the export.
+    #[command(subcommand)]
+    Audience(AudienceCmd),
+    /// Outgoing mail: the queue and its delivery.
+    #[command(subcommand)]
+    Outbox(OutboxCmd),
+}
+
+#[derive(Subcommand)]
+enum ConsentCmd {
+    /// Send a double opt-in mail; the consent counts once its link is confirmed.
+    Request {
+        contact_id: String,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long, default_value = "email")]
+        channel: String,
+        #[arg(long)]
+        topic: Option<String>,
+        /// One of the contact's addresses (default: its first).
+        #[arg(long)]
+        address: Option<String>,
+        /// de or en (default: the contact's language).
+        #[arg(long)]
+        language: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The ledger of a contact, its consents and the permission per channel.
+    Show {
+        contact_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Withdraw a consent (Art. 7(3) GDPR).
+    Withdraw {
+        contact_id: String,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        topic: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Record a consent event with its evidence: given, refused, withdrawn, confirmed (out of
+    /// band), renewed, objected, objection_lifted or basis_recorded.
+    Record {
+        contact_id: String,
+        #[arg(long)]
+        kind: String,
+        /// Not needed for objections (they cover every purpose on the channel).
+        #[arg(long)]
+        purpose: Option<String>,
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        topic: Option<String>,
+        /// paper, recorded_call, import, api or staff.
+        #[arg(long)]
+        method: Option<String>,
+        /// Where the signed form or call recording is kept.
+        #[arg(long)]
+        recording_ref: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+        /// The address or number the declaration concerns.
+        #[arg(long)]
+        address: Option<String>,
+        /// § 7(3) UWG: all four conditions hold and are documented.
+        #[arg(long)]
+        existing_customer: bool,
+        /// Business phone: the concrete reason for presumed consent.
+        #[arg(long)]
+        presumed_consent_reason: Option<String>,
+    },
+    /// A consent record as an ISO/IEC TS 27560 style JSON receipt.
+    Receipt {
+        contact_id: String,
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        topic: Option<String>,
+    },
+    /// Consents due for review (given or unused for longer than the configured months);
+    /// --send mails re-confirmation requests, --expire ends them.
+    Review {
+        #[arg(long)]
+        send: bool,
+        #[arg(long)]
+        expire: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Save a new version of a notice text (from a file, or standard input with -).
+    Notice {
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        language: String,
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AudienceCmd {
+    /// Export the permitted audience (a disclosure: logged with its recipient, each row a
+    /// use of the consent).
+    Export {
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        topic: Option<String>,
+        /// csv.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(long)]
+        tag: Option<String>,
+        /// b2b or b2c.
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        language: Option<String>,
+        /// Who receives the file.
+        #[arg(long)]
+        recipient: Option<String>,
+        /// Write the contacts left out, with their reasons, instead.
+        #[arg(long)]
+        excluded: bool,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// How many are in, how many left out and why.
+    Show {
+        #[arg(long)]
+        purpose: String,
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        topic: Option<String>,
+        #[arg(long)]
+        tag: Option<String>,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        language: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum OutboxCmd {
+    /// Deliver what is due now (the server does this by itself).
+    Deliver,
+    /// The queue: sent, waiting and failed mails (no addresses).
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -620,6 +794,30 @@ async fn run(cli: Cli) -> Result<()> {
             println!("{token}");
         }
         Command::Contact(cmd) => contact(&g, cmd).await?,
+        Command::Consent(cmd) => consent(&g, cmd).await?,
+        Command::Audience(cmd) => audience(&g, cmd).await?,
+        Command::Outbox(OutboxCmd::Deliver) => {
+            let app = open(&g).await?;
+            let d = services::mail::deliver_due(&app).await.map_err(explain)?;
+            println!("sent {}, to retry {}, failed {}", d.sent, d.retried, d.failed);
+        }
+        Command::Outbox(OutboxCmd::List { limit, json }) => {
+            let app = open(&g).await?;
+            let mut conn = app.store.pool.acquire().await?;
+            let list = obhut_store::consent::list_outbox(&mut conn, limit.clamp(1, 10_000)).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for m in &list {
+                    let state = match (m.sent_at, m.failed_at) {
+                        (Some(_), _) => format!("sent via {}", m.transport.as_deref().unwrap_or("?")),
+                        (None, Some(_)) => format!("FAILED: {}", m.last_error.as_deref().unwrap_or("")),
+                        (None, None) => format!("waiting (attempts {}; {})", m.attempts, m.last_error.as_deref().unwrap_or("not tried yet")),
+                    };
+                    println!("{}  {:<22} {}  {}", obhut_server::api::rfc3339(m.created_at), m.kind, m.id, state);
+                }
+            }
+        }
         Command::Import(ImportCmd::Contacts { file, dry_run, skip_invalid, json }) => {
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let app = open(&g).await?;
@@ -789,6 +987,180 @@ async fn contact(g: &Global, cmd: ContactCmd) -> Result<()> {
                     );
                 }
                 println!("{} of {} contacts", list.items.len(), list.total);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+async fn consent(g: &Global, cmd: ConsentCmd) -> Result<()> {
+    let app = open(g).await?;
+    let actor = Actor::cli();
+    match cmd {
+        ConsentCmd::Request { contact_id, purpose, channel, topic, address, language, json } => {
+            let r = services::consent::request(&app, &actor, &contact_id, &purpose, &channel, topic.as_deref(), address.as_deref(), language.as_deref())
+                .await
+                .map_err(explain)?;
+            // Deliver at once when no server runs; a running server may have taken it already.
+            let d = services::mail::deliver_due(&app).await.map_err(explain)?;
+            if json {
+                print_json(&serde_json::json!({"request": r, "delivery": d}))?;
+            } else {
+                println!("double opt-in request {} sent for {} / {}; the link is valid until {}", r.request_id, r.purpose, r.channel.as_str(), obhut_server::api::rfc3339(r.expires_at));
+                if d.retried > 0 || d.failed > 0 {
+                    eprintln!("warning: the mail is queued but not delivered yet (see obhut outbox list); it is retried");
+                }
+            }
+        }
+        ConsentCmd::Show { contact_id, json } => {
+            let o = services::consent::overview(&app, &actor, &contact_id).await.map_err(explain)?;
+            if json {
+                print_json(&o)?;
+            } else {
+                println!("contact {}{}", o.contact_id, if o.restricted { " (processing restricted, Art. 18)" } else { "" });
+                println!("consents:");
+                for c in &o.consents {
+                    let topic = if c.topic.is_empty() { String::new() } else { format!(" [{}]", c.topic) };
+                    println!("  {:<20} {:<6}{} {}", c.purpose, c.channel.as_str(), topic, c.dpv);
+                }
+                println!("permission:");
+                for p in &o.permissions {
+                    println!("  {:<20} {:<6} {:<5} {}", p.purpose, p.channel.as_str(), if p.allowed { "yes" } else { "no" }, p.explanation);
+                }
+                println!("ledger:");
+                for e in &o.events {
+                    println!("  {}  {:<16} {:<20} {:<6} {:<22} {}", obhut_server::api::rfc3339(e.at), e.kind.as_str(), e.purpose, e.channel.as_str(), e.method.as_str(), e.actor);
+                }
+            }
+        }
+        ConsentCmd::Withdraw { contact_id, purpose, channel, topic, note } => {
+            let e = services::consent::withdraw(&app, &actor, &contact_id, &purpose, &channel, topic.as_deref(), note.as_deref()).await.map_err(explain)?;
+            println!("withdrawn: {} / {} ({})", e.purpose, e.channel.as_str(), e.id);
+        }
+        ConsentCmd::Record { contact_id, kind, purpose, channel, topic, method, recording_ref, note, address, existing_customer, presumed_consent_reason } => {
+            let input = services::consent::RecordInput {
+                purpose,
+                channel,
+                topic,
+                kind,
+                method,
+                language: None,
+                recording_ref,
+                address,
+                note,
+                existing_customer: existing_customer.then_some(obhut_core::consent::ExistingCustomer {
+                    address_from_sale: true,
+                    own_similar_products: true,
+                    notice_at_collection: true,
+                    notice_in_every_mail: true,
+                }),
+                presumed_consent_reason,
+            };
+            let e = services::consent::record(&app, &actor, &contact_id, &input).await.map_err(explain)?;
+            println!("recorded {} for {} / {} ({})", e.kind.as_str(), e.purpose, e.channel.as_str(), e.id);
+        }
+        ConsentCmd::Receipt { contact_id, purpose, channel, topic } => {
+            let r = services::consent::receipt(&app, &actor, &contact_id, &purpose, &channel, topic.as_deref()).await.map_err(explain)?;
+            print_json(&r)?;
+        }
+        ConsentCmd::Review { send, expire, limit, json } => {
+            if send && expire {
+                bail!("--send and --expire exclude each other");
+            }
+            if send || expire {
+                let r = services::consent::review(&app, &actor, send, expire, limit).await.map_err(explain)?;
+                if send {
+                    services::mail::deliver_due(&app).await.map_err(explain)?;
+                }
+                if json {
+                    print_json(&r)?;
+                } else {
+                    println!("due {}, re-confirmation mails queued {}, expired {}", r.due, r.mails_queued, r.expired);
+                    for s in &r.skipped {
+                        eprintln!("skipped {s}");
+                    }
+                }
+            } else {
+                let items = services::consent::review_queue(&app, &actor, limit).await.map_err(explain)?;
+                if json {
+                    print_json(&items)?;
+                } else {
+                    for i in &items {
+                        println!(
+                            "{}  {:<20} {:<6} given {}  last used {}",
+                            i.contact_id,
+                            i.purpose,
+                            i.channel.as_str(),
+                            obhut_server::api::rfc3339(i.given_at),
+                            i.last_used.map(obhut_server::api::rfc3339).unwrap_or_else(|| "never".into())
+                        );
+                    }
+                    println!("{} consents due for review", items.len());
+                }
+            }
+        }
+        ConsentCmd::Notice { purpose, channel, language, file } => {
+            let mut text = String::new();
+            if file.as_os_str() == "-" {
+                std::io::stdin().read_to_string(&mut text)?;
+            } else {
+                text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            }
+            let n = services::consent::save_notice(&app, &actor, &purpose, &channel, &language, &text).await.map_err(explain)?;
+            println!("notice {} / {} / {}: version {} (sha256 {})", n.purpose, n.channel.as_str(), n.language, n.version, n.sha256);
+        }
+    }
+    Ok(())
+}
+
+async fn audience(g: &Global, cmd: AudienceCmd) -> Result<()> {
+    match cmd {
+        AudienceCmd::Export { purpose, channel, topic, format, tag, kind, language, recipient, excluded, output } => {
+            if format != "csv" {
+                bail!("--format: '{format}' is not an audience format: use csv");
+            }
+            let app = open(g).await?;
+            let segment = services::consent::Segment { tag, kind, language };
+            let s = match &output {
+                Some(p) => {
+                    let f = std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
+                    let mut w = std::io::BufWriter::new(f);
+                    let s = services::consent::export_csv(&app, &Actor::cli(), &purpose, &channel, topic.as_deref(), &segment, recipient.as_deref(), excluded, &mut w)
+                        .await
+                        .map_err(explain)?;
+                    w.flush()?;
+                    s
+                }
+                None => {
+                    let mut w = std::io::BufWriter::new(std::io::stdout());
+                    let s = services::consent::export_csv(&app, &Actor::cli(), &purpose, &channel, topic.as_deref(), &segment, recipient.as_deref(), excluded, &mut w)
+                        .await
+                        .map_err(explain)?;
+                    w.flush()?;
+                    s
+                }
+            };
+            eprintln!("{} permitted, {} left out {:?}", s.permitted, s.excluded, s.excluded_by_reason);
+        }
+        AudienceCmd::Show { purpose, channel, topic, tag, kind, language, json } => {
+            let app = open(g).await?;
+            let segment = services::consent::Segment { tag, kind, language };
+            let s = services::consent::audience(&app, &Actor::cli(), &purpose, &channel, topic.as_deref(), &segment).await.map_err(explain)?;
+            if json {
+                print_json(&s)?;
+            } else {
+                println!("{} / {}: {} permitted, {} left out", s.purpose, s.channel, s.permitted, s.excluded);
+                for (r, n) in &s.permitted_by_reason {
+                    println!("  in   {n:>8}  {r}");
+                }
+                for (r, n) in &s.excluded_by_reason {
+                    println!("  out  {n:>8}  {r}");
+                }
             }
         }
     }

@@ -2,6 +2,7 @@
 //! field, unknown fields rejected, an OpenAPI 3.1 document generated from this code.
 
 pub mod audit;
+pub mod consent;
 pub mod contacts;
 pub mod extract;
 pub mod openapi;
@@ -25,6 +26,16 @@ fn v1() -> Router<App> {
         .route("/contacts/export", get(contacts::export_contacts))
         .route("/contacts/{id}", get(contacts::get_contact).patch(contacts::update_contact).delete(contacts::delete_contact))
         .route("/contacts/{id}/activities", get(contacts::list_contact_activities))
+        .route("/contacts/{id}/consents", get(consent::overview).post(consent::record))
+        .route("/contacts/{id}/consents/request", post(consent::request))
+        .route("/contacts/{id}/consents/withdraw", post(consent::withdraw))
+        .route("/contacts/{id}/consents/receipt", get(consent::receipt))
+        .route("/contacts/{id}/restriction", put(consent::restrict))
+        .route("/audiences", get(consent::audience))
+        .route("/audiences/export", get(consent::export))
+        .route("/consents/review", get(consent::review_queue).post(consent::run_review))
+        .route("/consents/statistics", get(consent::statistics))
+        .route("/consents/notices", post(consent::save_notice))
         .route("/organizations", get(records::list_organizations).post(records::create_organization))
         .route(
             "/organizations/{id}",

@@ -32,6 +32,9 @@ impl Modify for BearerAuth {
         super::privacy::get_policies, super::privacy::save_policies, super::privacy::validate_policies,
         super::privacy::list_processors, super::privacy::save_processor, super::privacy::set_access,
         super::privacy::fields, super::privacy::lint,
+        super::consent::overview, super::consent::request, super::consent::record, super::consent::withdraw, super::consent::receipt,
+        super::consent::audience, super::consent::export, super::consent::review_queue, super::consent::run_review,
+        super::consent::statistics, super::consent::save_notice, super::consent::restrict,
     ),
     components(schemas(obhut_core::contact::EmailInput, obhut_core::contact::PhoneInput, obhut_core::contact::AddressInput))
 )]

@@ -947,28 +947,51 @@ pub struct Member {
     pub reason: Reason,
 }
 
-/// Walks a segment for a purpose and channel and decides every contact in it, in batches by
-/// id (memory stays constant); `each` receives every batch's decisions.
-pub async fn audience<F>(app: &App, actor: &Actor, purpose: &str, channel: &str, topic: Option<&str>, segment: &Segment, mut each: F) -> ServiceResult<AudienceSummary>
-where
-    F: AsyncFnMut(Vec<Member>) -> ServiceResult<()>,
-{
+/// A walk over a segment for a purpose and channel that decides every contact in it, a batch
+/// at a time by id, so memory stays constant however large the segment.
+pub struct AudienceScan<'a> {
+    app: &'a App,
+    actor: &'a Actor,
+    pub key: Key,
+    filter: ContactFilter,
+    suppressions: std::collections::HashSet<Vec<u8>>,
+    /// Gate decisions depend on the record's class, owner, team and tags: few distinct ones.
+    decided: HashMap<(String, Option<String>, Option<String>, String), bool>,
+    after: Option<String>,
+    pub summary: AudienceSummary,
+}
+
+/// Starts an audience walk (the gate must let the actor read contacts for the purpose).
+pub async fn audience_scan<'a>(
+    app: &'a App,
+    actor: &'a Actor,
+    purpose: &str,
+    channel: &str,
+    topic: Option<&str>,
+    segment: &Segment,
+) -> ServiceResult<AudienceScan<'a>> {
     let k = key(app, purpose, channel, topic).await?;
     let mut filter = segment.filter()?;
     app.authorize_for(actor, Action::Read, Resource::Contact, &k.purpose).await?;
     filter.reach = contacts_svc::reach(app, actor, &k.purpose);
     let mut conn = app.conn().await?;
     let suppressions = ledger::suppression_set(&mut conn, k.channel).await?;
-    let mut summary = AudienceSummary { purpose: k.purpose.clone(), channel: k.channel.as_str().into(), topic: k.topic.clone(), ..Default::default() };
-    let today = app.today();
-    // Gate decisions depend on the record's class, owner, team and tags: few distinct ones.
-    let mut decided: HashMap<(String, Option<String>, Option<String>, String), bool> = HashMap::new();
-    let mut after: Option<String> = None;
-    loop {
-        let batch = ledger::scan_contacts(&mut conn, &filter, after.as_deref(), 5000).await?;
-        let (Some(first), Some(last)) = (batch.first(), batch.last()) else { break };
+    let summary = AudienceSummary { purpose: k.purpose.clone(), channel: k.channel.as_str().into(), topic: k.topic.clone(), ..Default::default() };
+    Ok(AudienceScan { app, actor, key: k, filter, suppressions, decided: HashMap::new(), after: None, summary })
+}
+
+impl AudienceScan<'_> {
+    /// The decisions for the next batch of contacts; `None` at the end.
+    pub async fn next_batch(&mut self) -> ServiceResult<Option<Vec<Member>>> {
+        let app = self.app;
+        let k = &self.key;
+        let mut conn = app.conn().await?;
+        let batch = ledger::scan_contacts(&mut conn, &self.filter, self.after.as_deref(), 5000).await?;
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else { return Ok(None) };
         let events = ledger::scan_events(&mut conn, &k.purpose, k.channel, &k.topic, &first.id, &last.id).await?;
-        after = Some(last.id.clone());
+        drop(conn);
+        self.after = Some(last.id.clone());
+        let today = app.today();
         let mut members = Vec::with_capacity(batch.len());
         let mut ev = events.into_iter().peekable();
         for c in &batch {
@@ -985,35 +1008,42 @@ where
                 }
             }
             let gate_key = (c.record_class.clone(), c.owner_id.clone(), c.team.clone(), c.tags.clone());
-            let visible = match decided.get(&gate_key) {
+            let visible = match self.decided.get(&gate_key) {
                 Some(v) => *v,
                 None => {
                     let tags: Vec<String> = c.tags.split('\n').filter(|t| !t.is_empty()).map(str::to_string).collect();
                     let owner = c.owner_id.as_deref().and_then(|o| obhut_core::ids::UserId::parse(o).ok());
                     let t = crate::gate::Target::new(Resource::Contact, &c.record_class, owner, c.team.as_deref(), &tags);
-                    let v = app.gate.check(actor, Action::Read, &t, &k.purpose, today).is_ok();
-                    decided.insert(gate_key, v);
+                    let v = app.gate.check(self.actor, Action::Read, &t, &k.purpose, today).is_ok();
+                    self.decided.insert(gate_key, v);
                     v
                 }
             };
             if !visible {
                 continue;
             }
-            let suppressed = !suppressions.is_empty() && ledger::channel_tokens(&c.index_tokens, k.channel)?.iter().any(|t| suppressions.contains(t));
+            let suppressed =
+                !self.suppressions.is_empty() && ledger::channel_tokens(&c.index_tokens, k.channel)?.iter().any(|t| self.suppressions.contains(t));
             let p = may_approach(&situation(app, k.channel, c.consumer, c.restricted, suppressed, &mine));
-            let reason = serde_json::to_value(p.reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let reason = reason_str(p.reason);
             if p.allowed {
-                summary.permitted += 1;
-                *summary.permitted_by_reason.entry(reason).or_default() += 1;
+                self.summary.permitted += 1;
+                *self.summary.permitted_by_reason.entry(reason).or_default() += 1;
             } else {
-                summary.excluded += 1;
-                *summary.excluded_by_reason.entry(reason).or_default() += 1;
+                self.summary.excluded += 1;
+                *self.summary.excluded_by_reason.entry(reason).or_default() += 1;
             }
             members.push(Member { contact_id: c.id.clone(), allowed: p.allowed, reason: p.reason });
         }
-        each(members).await?;
+        Ok(Some(members))
     }
-    Ok(summary)
+}
+
+/// Decides a whole segment and counts: how many are in, how many left out and why.
+pub async fn audience(app: &App, actor: &Actor, purpose: &str, channel: &str, topic: Option<&str>, segment: &Segment) -> ServiceResult<AudienceSummary> {
+    let mut scan = audience_scan(app, actor, purpose, channel, topic, segment).await?;
+    while scan.next_batch().await?.is_some() {}
+    Ok(scan.summary)
 }
 
 /// The columns of an audience export.
@@ -1057,12 +1087,13 @@ pub async fn export_csv(
     };
     if excluded {
         write_rows(&[vec!["contact_id".into(), "reason".into(), "explanation".into()]], out)?;
-        return audience(app, actor, &k.purpose, k.channel.as_str(), Some(&k.topic), segment, async |members: Vec<Member>| {
+        let mut scan = audience_scan(app, actor, &k.purpose, k.channel.as_str(), Some(&k.topic), segment).await?;
+        while let Some(members) = scan.next_batch().await? {
             let rows: Vec<Vec<String>> =
                 members.iter().filter(|m| !m.allowed).map(|m| vec![m.contact_id.clone(), reason_str(m.reason), m.reason.explain().to_string()]).collect();
-            write_rows(&rows, out)
-        })
-        .await;
+            write_rows(&rows, out)?;
+        }
+        return Ok(scan.summary);
     }
     app.authorize_for(actor, Action::Export, Resource::Contact, &k.purpose).await?;
     let export_id = uuid::Uuid::now_v7().to_string();
@@ -1082,10 +1113,11 @@ pub async fn export_csv(
     let serving = super::purposes::serving(app, &k.purpose).await?;
     let base = app.config.base_url();
     let mut no_address: u64 = 0;
-    let mut summary = audience(app, actor, &k.purpose, k.channel.as_str(), Some(&k.topic), segment, async |members: Vec<Member>| {
+    let mut scan = audience_scan(app, actor, &k.purpose, k.channel.as_str(), Some(&k.topic), segment).await?;
+    while let Some(members) = scan.next_batch().await? {
         let allowed: Vec<&Member> = members.iter().filter(|m| m.allowed).collect();
         if allowed.is_empty() {
-            return Ok(());
+            continue;
         }
         let ids: Vec<String> = allowed.iter().map(|m| m.contact_id.clone()).collect();
         let mut conn = app.conn().await?;
@@ -1138,9 +1170,9 @@ pub async fn export_csv(
             let mut conn = app.conn().await?;
             ledger::record_uses(&mut conn, &export_id, &k.purpose, k.channel, &k.topic, now, &used).await?;
         }
-        write_rows(&rows, out)
-    })
-    .await?;
+        write_rows(&rows, out)?;
+    }
+    let mut summary = scan.summary;
     if no_address > 0 {
         summary.permitted -= no_address;
         summary.excluded += no_address;

@@ -61,25 +61,27 @@ pub struct Compose<'a> {
     pub unsubscribe: Option<&'a str>,
 }
 
-/// The sender: the configured address, else the controller's, else a local placeholder.
+/// The sender: the configured address, else the controller's from the registry, else
+/// `noreply@` the public host (set `OBHUT_MAIL_FROM` or the controller's address for real mail).
 pub async fn sender(app: &App) -> String {
     if let Some(f) = &app.config.mail_from {
         return f.clone();
     }
-    let mut conn = match app.conn().await {
-        Ok(c) => c,
-        Err(_) => return "obhut@localhost".into(),
-    };
-    match obhut_store::purposes::controller(&mut conn).await {
-        Ok(c) if !c.email.trim().is_empty() => {
-            if c.name.trim().is_empty() {
-                c.email
-            } else {
-                format!("{} <{}>", c.name.replace(['<', '>', '"'], ""), c.email)
+    if let Ok(mut conn) = app.conn().await {
+        if let Ok(c) = obhut_store::purposes::controller(&mut conn).await {
+            let candidate = if c.name.trim().is_empty() { c.email.clone() } else { format!("{} <{}>", c.name.replace(['<', '>', '"', ','], ""), c.email.trim()) };
+            if candidate.parse::<Mailbox>().is_ok() {
+                return candidate;
+            }
+            if c.email.trim().parse::<Mailbox>().is_ok() {
+                return c.email.trim().to_string();
             }
         }
-        _ => "obhut@localhost".into(),
     }
+    let base = app.config.base_url();
+    let host = base.split("://").nth(1).unwrap_or("").split(['/', ':']).next().unwrap_or("");
+    let domain = if host.contains('.') && host.parse::<std::net::IpAddr>().is_err() { host } else { "localhost" };
+    format!("Obhut <noreply@{domain}>")
 }
 
 /// Builds the message; returns its Message-ID and the queued form.

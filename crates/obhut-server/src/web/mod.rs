@@ -7,6 +7,7 @@
 
 mod auth;
 mod common;
+mod consent_public;
 mod contacts;
 mod deals;
 mod fmt;
@@ -34,6 +35,8 @@ pub fn router() -> Router<App> {
         .route("/", get(|| async { Redirect::to("/contacts") }))
         .route("/static/app.css", get(stylesheet))
         .route("/static/favicon.svg", get(favicon))
+        .route("/consent/confirm/{token}", get(consent_public::confirm_page).post(consent_public::confirm))
+        .route("/consent/unsubscribe/{token}", get(consent_public::unsubscribe_page).post(consent_public::unsubscribe))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/setup", get(auth::setup_page).post(auth::setup))

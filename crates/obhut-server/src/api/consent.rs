@@ -1,0 +1,250 @@
+//! Consent over the API: the ledger of a contact, double opt-in requests, recording and
+//! withdrawing, receipts, audiences and their export, the review queue and the notices.
+
+use super::extract::{ApiActor, ApiJson, ApiQuery};
+use super::problem::Problem;
+use crate::app::App;
+use crate::services;
+use crate::services::consent::{AudienceSummary, RecordInput, Segment};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+/// A contact's consents: every ledger event with its notice and evidence, the derived state of
+/// each consent (DPV names) and the permission per purpose and channel with its reason.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/consents", tag = "consent",
+    responses((status = 200, body = Object), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn overview(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Json<serde_json::Value>, Problem> {
+    let o = services::consent::overview(&app, &actor, &id).await?;
+    Ok(Json(serde_json::to_value(o).unwrap_or_default()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestBody {
+    pub purpose: String,
+    /// email (double opt-in works by email).
+    #[serde(default = "email")]
+    pub channel: String,
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// One of the contact's addresses; default its first.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// de or en; default the contact's language.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+fn email() -> String {
+    "email".into()
+}
+
+/// Sends a double opt-in mail: the consent stays pending (not counted) until its link is
+/// confirmed. At most a few requests per address and day (429 beyond).
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/consents/request", tag = "consent", request_body = RequestBody,
+    responses((status = 202, body = Object), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn request(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(b): ApiJson<RequestBody>) -> Result<Response, Problem> {
+    let r = services::consent::request(&app, &actor, &id, &b.purpose, &b.channel, b.topic.as_deref(), b.address.as_deref(), b.language.as_deref()).await?;
+    Ok((StatusCode::ACCEPTED, Json(serde_json::to_value(r).unwrap_or_default())).into_response())
+}
+
+/// Records a consent event with its evidence: given (paper, recorded call …), refused,
+/// withdrawn, an out-of-band confirmation, renewed, an objection (Art. 21(3)) or its lifting,
+/// or the § 7(3) UWG / presumed-consent basis.
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/consents", tag = "consent", request_body = RecordInput,
+    responses((status = 201, body = Object), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn record(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(b): ApiJson<RecordInput>) -> Result<Response, Problem> {
+    let e = services::consent::record(&app, &actor, &id, &b).await?;
+    let body = serde_json::json!({
+        "id": e.id, "seq": e.seq, "contact_id": e.contact_id, "purpose": e.purpose, "channel": e.channel, "topic": e.topic,
+        "kind": e.kind, "method": e.method, "at": super::rfc3339(e.at), "notice_id": e.notice_id,
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawBody {
+    pub purpose: String,
+    pub channel: String,
+    #[serde(default)]
+    pub topic: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Withdraws a consent (Art. 7(3)).
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/consents/withdraw", tag = "consent", request_body = WithdrawBody,
+    responses((status = 201, body = Object), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn withdraw(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(b): ApiJson<WithdrawBody>) -> Result<Response, Problem> {
+    let e = services::consent::withdraw(&app, &actor, &id, &b.purpose, &b.channel, b.topic.as_deref(), b.note.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": e.id, "kind": e.kind, "at": super::rfc3339(e.at)}))).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReceiptQuery {
+    pub purpose: String,
+    pub channel: String,
+    pub topic: Option<String>,
+}
+
+/// A consent record as an ISO/IEC TS 27560 (Kantara) style receipt.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/consents/receipt", tag = "consent", params(ReceiptQuery),
+    responses((status = 200, body = Object), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn receipt(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiQuery(q): ApiQuery<ReceiptQuery>) -> Result<Json<serde_json::Value>, Problem> {
+    Ok(Json(services::consent::receipt(&app, &actor, &id, &q.purpose, &q.channel, q.topic.as_deref()).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AudienceQuery {
+    pub purpose: String,
+    pub channel: String,
+    pub topic: Option<String>,
+    /// Segment: contacts with this tag.
+    pub tag: Option<String>,
+    /// Segment: b2b or b2c.
+    pub kind: Option<String>,
+    /// Segment: contacts of this language.
+    pub language: Option<String>,
+    /// csv (default) for the export.
+    pub format: Option<String>,
+    /// Who receives the export (logged with the disclosure).
+    pub recipient: Option<String>,
+    /// Export the contacts left out, with their reasons, instead.
+    pub excluded: Option<bool>,
+}
+
+impl AudienceQuery {
+    fn segment(&self) -> Segment {
+        Segment { tag: self.tag.clone(), kind: self.kind.clone(), language: self.language.clone() }
+    }
+}
+
+/// The permitted audience of a segment for a purpose and channel: how many are in, how many
+/// are left out and why.
+#[utoipa::path(get, path = "/api/v1/audiences", tag = "consent", params(AudienceQuery),
+    responses((status = 200, body = AudienceSummary), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn audience(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<AudienceQuery>) -> Result<Json<AudienceSummary>, Problem> {
+    let s = services::consent::audience(&app, &actor, &q.purpose, &q.channel, q.topic.as_deref(), &q.segment()).await?;
+    Ok(Json(s))
+}
+
+/// Exports the permitted audience as CSV (a disclosure: logged with its recipient, and a use
+/// of each consent under § 7a UWG), or with `excluded=true` those left out with their reasons.
+#[utoipa::path(get, path = "/api/v1/audiences/export", tag = "consent", params(AudienceQuery),
+    responses((status = 200, description = "CSV"), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn export(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<AudienceQuery>) -> Result<Response, Problem> {
+    if let Some(f) = q.format.as_deref().filter(|f| *f != "csv") {
+        return Err(super::problem::bad_request("format", format!("'{f}' is not an audience format: use csv")));
+    }
+    let mut buf: Vec<u8> = Vec::new();
+    let s = services::consent::export_csv(
+        &app,
+        &actor,
+        &q.purpose,
+        &q.channel,
+        q.topic.as_deref(),
+        &q.segment(),
+        q.recipient.as_deref(),
+        q.excluded.unwrap_or(false),
+        &mut buf,
+    )
+    .await?;
+    let mut r = buf.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"audience-{}-{}.csv\"", s.purpose, s.channel)) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&s.permitted.to_string()) {
+        r.headers_mut().insert("x-audience-permitted", v);
+    }
+    Ok(r)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReviewQuery {
+    pub limit: Option<i64>,
+}
+
+/// Consents due for review: given or renewed, and unused, longer than the configured months.
+#[utoipa::path(get, path = "/api/v1/consents/review", tag = "consent", params(ReviewQuery),
+    responses((status = 200, body = Object), (status = 403, body = Problem)), security(("bearer" = [])))]
+pub async fn review_queue(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<ReviewQuery>) -> Result<Json<serde_json::Value>, Problem> {
+    let items = services::consent::review_queue(&app, &actor, q.limit.unwrap_or(100)).await?;
+    Ok(Json(serde_json::to_value(items).unwrap_or_default()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    /// Send re-confirmation mails for due email consents.
+    #[serde(default)]
+    pub send: bool,
+    /// End due consents as expired.
+    #[serde(default)]
+    pub expire: bool,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// Runs the review: re-confirmation mails, or expiry.
+#[utoipa::path(post, path = "/api/v1/consents/review", tag = "consent", request_body = ReviewBody,
+    responses((status = 200, body = Object), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn run_review(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(b): ApiJson<ReviewBody>) -> Result<Json<serde_json::Value>, Problem> {
+    if b.send == b.expire {
+        return Err(super::problem::bad_request("send", "choose one: send re-confirmation mails, or expire"));
+    }
+    let r = services::consent::review(&app, &actor, b.send, b.expire, b.limit.unwrap_or(100)).await?;
+    Ok(Json(serde_json::to_value(r).unwrap_or_default()))
+}
+
+/// Statistics: events by purpose, channel and kind; the review queue's length; the outbox;
+/// the notices.
+#[utoipa::path(get, path = "/api/v1/consents/statistics", tag = "consent",
+    responses((status = 200, body = Object), (status = 403, body = Problem)), security(("bearer" = [])))]
+pub async fn statistics(State(app): State<App>, ApiActor(actor): ApiActor) -> Result<Json<serde_json::Value>, Problem> {
+    Ok(Json(serde_json::to_value(services::consent::statistics(&app, &actor).await?).unwrap_or_default()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeBody {
+    pub purpose: String,
+    pub channel: String,
+    pub language: String,
+    pub text: String,
+}
+
+/// Saves a new version of a notice text (kept word for word, hashed).
+#[utoipa::path(post, path = "/api/v1/consents/notices", tag = "consent", request_body = NoticeBody,
+    responses((status = 201, body = Object), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn save_notice(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(b): ApiJson<NoticeBody>) -> Result<Response, Problem> {
+    let n = services::consent::save_notice(&app, &actor, &b.purpose, &b.channel, &b.language, &b.text).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::to_value(n).unwrap_or_default())).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestrictBody {
+    pub restricted: bool,
+}
+
+/// Restricts processing of a contact (Art. 18) or lifts it; restricted contacts are left out
+/// of every audience.
+#[utoipa::path(put, path = "/api/v1/contacts/{id}/restriction", tag = "consent", request_body = RestrictBody,
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn restrict(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(b): ApiJson<RestrictBody>) -> Result<StatusCode, Problem> {
+    services::consent::restrict(&app, &actor, &id, b.restricted).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,163 @@
+//! The public pages behind the links in Obhut's mails, for people who are not users: confirm
+//! a double opt-in (the link opens a page; only its POST confirms, since mail scanners fetch
+//! links) and unsubscribe (RFC 8058 one-click POST, or the page's button), in German and
+//! English. The token in the path is the only authority; no session, no cookie.
+
+use super::{render_status, Ctx, Lang, Tr};
+use crate::app::App;
+use crate::services::consent::{self as service, Confirmation, Origin, Unsubscribed};
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, Extensions, HeaderMap, StatusCode};
+use axum::response::Response;
+use std::net::SocketAddr;
+
+#[derive(Template)]
+#[template(path = "consent/public.html")]
+struct PublicPage {
+    ctx: Ctx,
+    controller: String,
+    heading: String,
+    message: Option<String>,
+    ok: bool,
+    action: Option<String>,
+    lead: Option<String>,
+    button: String,
+    offer_objection: bool,
+}
+
+fn origin(ext: &Extensions, headers: &HeaderMap) -> Origin {
+    let ip = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    Origin::new(ip, headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()))
+}
+
+fn browser(headers: &HeaderMap) -> Lang {
+    super::i18n::negotiate(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+}
+
+async fn controller_name(app: &App) -> String {
+    match app.conn().await {
+        Ok(mut c) => obhut_store::purposes::controller(&mut c).await.map(|c| c.name).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn page(app: &App, lang: Lang, status: StatusCode, heading_key: &str, message: Option<(String, bool)>, form: Option<(String, String, String, bool)>) -> Response {
+    let tr = Tr::new(lang);
+    let (action, lead, button, offer_objection) = match form {
+        Some((a, l, b, o)) => (Some(a), Some(l), b, o),
+        None => (None, None, String::new(), false),
+    };
+    let controller = controller_name(app).await;
+    render_status(
+        status,
+        &PublicPage {
+            ctx: Ctx::anonymous(lang, String::new(), None),
+            controller: if controller.is_empty() { "Obhut".into() } else { controller },
+            heading: tr.t(heading_key).to_string(),
+            ok: message.as_ref().is_some_and(|m| m.1),
+            message: message.map(|m| m.0),
+            action,
+            lead,
+            button,
+            offer_objection,
+        },
+    )
+}
+
+fn lang_of(code: &str, fallback: Lang) -> Lang {
+    Lang::parse(code).unwrap_or(fallback)
+}
+
+fn failed(e: crate::error::ServiceError) -> Response {
+    tracing::warn!("public consent page: {e}");
+    let mut r = Response::new(axum::body::Body::from("The service is unavailable; please try again later."));
+    *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    r
+}
+
+/// `GET /consent/confirm/{token}`: the page with the button; confirms nothing by itself.
+pub async fn confirm_page(State(app): State<App>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+    let fallback = browser(&headers);
+    match service::peek_confirmation(&app, &token).await {
+        Ok((Confirmation::Confirmed { language, .. }, name)) => {
+            let lang = lang_of(&language, fallback);
+            let tr = Tr::new(lang);
+            let form = (format!("/consent/confirm/{token}"), tr.f("consent_public.confirm_lead", &name), tr.t("consent_public.confirm_button").to_string(), false);
+            page(&app, lang, StatusCode::OK, "consent_public.confirm_title", None, Some(form)).await
+        }
+        Ok((other, _)) => outcome_page(&app, fallback, other).await,
+        Err(e) => failed(e),
+    }
+}
+
+/// `POST /consent/confirm/{token}`: confirms, once.
+pub async fn confirm(State(app): State<App>, Path(token): Path<String>, ext: Extensions, headers: HeaderMap) -> Response {
+    match service::confirm(&app, &token, &origin(&ext, &headers)).await {
+        Ok(c) => outcome_page(&app, browser(&headers), c).await,
+        Err(e) => failed(e),
+    }
+}
+
+async fn outcome_page(app: &App, fallback: Lang, c: Confirmation) -> Response {
+    let tr = |l: Lang, k: &str| Tr::new(l).t(k).to_string();
+    match c {
+        Confirmation::Confirmed { language, renewed, .. } => {
+            let lang = lang_of(&language, fallback);
+            let key = if renewed { "consent_public.renewed" } else { "consent_public.confirmed" };
+            page(app, lang, StatusCode::OK, "consent_public.confirm_title", Some((tr(lang, key), true)), None).await
+        }
+        Confirmation::AlreadyUsed => {
+            page(app, fallback, StatusCode::CONFLICT, "consent_public.confirm_title", Some((tr(fallback, "consent_public.used"), false)), None).await
+        }
+        Confirmation::Expired => {
+            page(app, fallback, StatusCode::GONE, "consent_public.confirm_title", Some((tr(fallback, "consent_public.expired"), false)), None).await
+        }
+        Confirmation::Withdrawn => {
+            page(app, fallback, StatusCode::CONFLICT, "consent_public.confirm_title", Some((tr(fallback, "consent_public.withdrawn"), false)), None).await
+        }
+        Confirmation::Unknown => {
+            page(app, fallback, StatusCode::NOT_FOUND, "consent_public.confirm_title", Some((tr(fallback, "consent_public.unknown"), false)), None).await
+        }
+    }
+}
+
+/// `GET /consent/unsubscribe/{token}`: the page with the button (and the offer to object).
+pub async fn unsubscribe_page(State(app): State<App>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+    let lang = browser(&headers);
+    let tr = Tr::new(lang);
+    match service::open_unsubscribe_token(&app, &token) {
+        Some((_, k)) => {
+            let name = purpose_label(&app, &k.purpose, lang).await;
+            let form = (format!("/consent/unsubscribe/{token}"), tr.f("consent_public.unsubscribe_lead", name), tr.t("consent_public.unsubscribe_button").to_string(), true);
+            page(&app, lang, StatusCode::OK, "consent_public.unsubscribe_title", None, Some(form)).await
+        }
+        None => page(&app, lang, StatusCode::NOT_FOUND, "consent_public.unsubscribe_title", Some((tr.t("consent_public.unknown").to_string(), false)), None).await,
+    }
+}
+
+async fn purpose_label(app: &App, key: &str, lang: Lang) -> String {
+    match crate::services::purposes::registry(app).await {
+        Ok(reg) => reg.iter().find(|p| p.key == key).map(|p| if lang == Lang::En { p.name_en.clone() } else { p.name_de.clone() }).unwrap_or_else(|| key.into()),
+        Err(_) => key.into(),
+    }
+}
+
+/// `POST /consent/unsubscribe/{token}`: withdraws at once. Mail clients post
+/// `List-Unsubscribe=One-Click` (RFC 8058); the page's form may add `object=yes`.
+pub async fn unsubscribe(State(app): State<App>, Path(token): Path<String>, ext: Extensions, headers: HeaderMap, body: Bytes) -> Response {
+    let lang = browser(&headers);
+    let tr = Tr::new(lang);
+    let object = std::str::from_utf8(&body).unwrap_or("").split('&').any(|kv| kv == "object=yes");
+    match service::unsubscribe(&app, &token, object, &origin(&ext, &headers)).await {
+        Ok(Unsubscribed::Done { objected, .. }) => {
+            let key = if objected { "consent_public.objected" } else { "consent_public.unsubscribed" };
+            page(&app, lang, StatusCode::OK, "consent_public.unsubscribe_title", Some((tr.t(key).to_string(), true)), None).await
+        }
+        Ok(Unsubscribed::Unknown) => {
+            page(&app, lang, StatusCode::NOT_FOUND, "consent_public.unsubscribe_title", Some((tr.t("consent_public.unknown").to_string(), false)), None).await
+        }
+        Err(e) => failed(e),
+    }
+}
