@@ -36,6 +36,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The sender of Obhut's mails; none: the controller's address from the registry.
     pub mail_from: Option<String>,
+    /// Seconds an SMTP server may take to answer before the attempt counts as failed (and is retried).
+    pub smtp_timeout_secs: u64,
     /// Hours a double opt-in link stays valid.
     pub consent_token_hours: i64,
     /// Most double opt-in requests one address receives per day.
@@ -62,6 +64,7 @@ impl Default for Config {
             read_log_retention_days: 365,
             smtp_url: None,
             mail_from: None,
+            smtp_timeout_secs: 20,
             consent_token_hours: 7 * 24,
             consent_requests_per_day: 3,
             consent_review_months: 24,

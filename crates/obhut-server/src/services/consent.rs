@@ -361,6 +361,12 @@ pub async fn confirm(app: &App, token: &str, origin: &Origin) -> ServiceResult<C
         return Ok(Confirmation::Withdrawn);
     }
     let Some(key) = ledger::contact_key(&mut tx, crypto, &t.contact_id).await? else { return Ok(Confirmation::Unknown) };
+    let requested_address: Option<String> = ledger::events_for_contact(&mut tx, crypto, &t.contact_id)
+        .await?
+        .into_iter()
+        .find(|e| e.id == req.id)
+        .and_then(|e| e.evidence)
+        .and_then(|e| e.address);
     let before = status(&ledger_events);
     // Before the request the consent was valid: this confirmation renews it.
     let renewed = status(&ledger_events.iter().filter(|e| e.at < req.at || (e.at == req.at && e.kind != EventKind::Requested)).cloned().collect::<Vec<_>>()).valid()
@@ -385,34 +391,8 @@ pub async fn confirm(app: &App, token: &str, origin: &Origin) -> ServiceResult<C
     ledger::append_event(&mut tx, &key, &event).await?;
     // The address now serves the purpose it was confirmed for (purpose binding).
     let mut fields = vec![format!("purpose={}", t.purpose), format!("channel={}", t.channel.as_str())];
-    if let Ok(cid) = ContactId::parse(&t.contact_id) {
-        if let Some(mut c) = obhut_store::contacts::find_contact(&mut tx, crypto, cid).await? {
-            let token_of = |a: &str| BlindToken::new(crypto, BlindKind::Email, a).token.to_vec();
-            let own = c.personal.collection_purposes();
-            let addr_blind = {
-                let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT address_blind FROM consent_tokens WHERE request_id = $1")
-                    .bind(&t.request_id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(obhut_store::StoreError::from)?;
-                row.map(|r| r.0)
-            };
-            let mut changed = false;
-            for e in c.personal.emails.iter_mut() {
-                if Some(token_of(&e.address.normalized())) == addr_blind && !e.purposes.contains(&t.purpose) {
-                    if e.purposes.is_empty() {
-                        e.purposes = own.clone();
-                    }
-                    e.purposes.push(t.purpose.clone());
-                    changed = true;
-                }
-            }
-            if changed {
-                let draft = c.draft();
-                obhut_store::contacts::update_contact(&mut tx, crypto, cid, &draft, c.version, now).await?;
-                fields.push("emails.purposes".into());
-            }
-        }
+    if bind_item(app, &mut tx, &t.contact_id, &t.purpose, t.channel, req.evidence.as_ref().and_then(|e| e.address.as_deref()).or(requested_address.as_deref()), now).await? {
+        fields.push("emails.purposes".into());
     }
     let mut audit = audit_entry(&subject, if renewed { "consent.renew" } else { "consent.confirm" }, "consent", &event.id, Some(t.contact_id.clone()), fields);
     audit.purpose = Some(t.purpose.clone());
@@ -427,6 +407,47 @@ pub async fn confirm(app: &App, token: &str, origin: &Origin) -> ServiceResult<C
         language: req.language.clone().unwrap_or_else(|| "de".into()),
         renewed,
     })
+}
+
+/// Lets the address (or number) a consent was given for serve its purpose (purpose binding):
+/// the item named by `address`, else the channel's first. Returns whether anything changed.
+async fn bind_item(app: &App, tx: &mut obhut_store::Conn, cid: &str, purpose: &str, channel: Channel, address: Option<&str>, now: i64) -> ServiceResult<bool> {
+    let crypto = &app.store.crypto;
+    let Ok(id) = ContactId::parse(cid) else { return Ok(false) };
+    let Some(mut c) = obhut_store::contacts::find_contact(tx, crypto, id).await? else { return Ok(false) };
+    let own = c.personal.collection_purposes();
+    let want = address.map(|a| a.trim().to_lowercase());
+    let add = |purposes: &mut Vec<String>| -> bool {
+        if purposes.iter().any(|p| p == purpose) {
+            return false;
+        }
+        if purposes.is_empty() {
+            *purposes = own.clone();
+        }
+        purposes.push(purpose.to_string());
+        true
+    };
+    let changed = match channel {
+        Channel::Email => {
+            let i = match &want {
+                Some(w) => c.personal.emails.iter().position(|e| &e.address.normalized() == w),
+                None => (!c.personal.emails.is_empty()).then_some(0),
+            };
+            i.is_some_and(|i| add(&mut c.personal.emails[i].purposes))
+        }
+        Channel::Phone | Channel::Sms => {
+            let i = match &want {
+                Some(w) => c.personal.phones.iter().position(|p| p.number.as_str().replace(' ', "") == w.replace(' ', "")),
+                None => (!c.personal.phones.is_empty()).then_some(0),
+            };
+            i.is_some_and(|i| add(&mut c.personal.phones[i].purposes))
+        }
+        Channel::Post => (!c.personal.addresses.is_empty()) && add(&mut c.personal.addresses[0].purposes),
+    };
+    if changed {
+        obhut_store::contacts::update_contact(tx, crypto, id, &c.draft(), c.version, now).await?;
+    }
+    Ok(changed)
 }
 
 /// A consent, withdrawal, objection or basis as staff (or an API client) record it.
@@ -543,6 +564,12 @@ pub async fn record(app: &App, actor: &Actor, contact_id: &str, input: &RecordIn
         evidence,
     };
     let seq = ledger::append_event(&mut tx, &key, &event).await?;
+    let mut fields = key_fields(&k);
+    if matches!(kind, EventKind::Given | EventKind::Renewed | EventKind::Confirmed)
+        && bind_item(app, &mut tx, &cid, &k.purpose, k.channel, event.evidence.address.as_deref(), now).await?
+    {
+        fields.push("item.purposes".into());
+    }
     let tokens = match obhut_store::consent::contact_index_tokens(&mut tx, &cid).await? {
         Some(t) => ledger::channel_tokens(&t, k.channel)?,
         None => Vec::new(),
@@ -552,7 +579,7 @@ pub async fn record(app: &App, actor: &Actor, contact_id: &str, input: &RecordIn
         EventKind::ObjectionLifted => ledger::unsuppress(&mut tx, &tokens, k.channel).await?,
         _ => {}
     }
-    let mut audit = audit_entry(actor, &format!("consent.{}", kind.as_str()), "consent", &event.id, Some(cid.clone()), key_fields(&k));
+    let mut audit = audit_entry(actor, &format!("consent.{}", kind.as_str()), "consent", &event.id, Some(cid.clone()), fields);
     audit.purpose = (!objection).then(|| k.purpose.clone());
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
@@ -1281,7 +1308,8 @@ pub async fn review(app: &App, actor: &Actor, send: bool, expire: bool, limit: i
             tx.commit().await.map_err(obhut_store::StoreError::from)?;
             run.expired += 1;
         } else if send && item.channel == Channel::Email {
-            match request(app, actor, &item.contact_id, &item.purpose, "email", Some(&item.topic), None, None).await {
+            // The DPO ordered the run; the review job sends the mails (it may reach every contact).
+            match request(app, &Actor::job("consent-review"), &item.contact_id, &item.purpose, "email", Some(&item.topic), None, None).await {
                 Ok(_) => run.mails_queued += 1,
                 Err(e) => run.skipped.push(format!("{}: {e}", item.contact_id)),
             }

@@ -29,7 +29,7 @@ impl Transport {
         match config.smtp_url.as_deref() {
             None => Ok(Self::Files(config.data_dir.join("outbox"))),
             Some(url) => AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                .map(|b| Self::Smtp(Box::new(b.timeout(Some(Duration::from_secs(20))).build())))
+                .map(|b| Self::Smtp(Box::new(b.timeout(Some(Duration::from_secs(config.smtp_timeout_secs.max(1)))).build())))
                 .map_err(|e| format!("OBHUT_SMTP_URL {}: {e}", obhut_store::redact_url(url))),
         }
     }

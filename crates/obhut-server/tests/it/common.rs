@@ -67,6 +67,11 @@ pub fn test_config(dir: &std::path::Path, database_url: Option<String>) -> Confi
 
 /// Starts the app; `None` when the backend is PostgreSQL and it is unavailable outside CI.
 pub async fn try_spawn_app(backend: Backend) -> Option<TestApp> {
+    try_spawn_app_with(backend, |_| {}).await
+}
+
+/// [`try_spawn_app`] with changes to the configuration.
+pub async fn try_spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let (pg_url, pg_schema) = match backend {
         Backend::Sqlite => (None, None),
@@ -82,6 +87,7 @@ pub async fn try_spawn_app(backend: Backend) -> Option<TestApp> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
     let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
     cfg.listen = addr;
+    configure(&mut cfg);
     let app = App::open(cfg).await.unwrap_or_else(|e| panic!("open app: {e:#}"));
     tokio::spawn(obhut_server::server::serve(app.clone(), listener));
     let client =
