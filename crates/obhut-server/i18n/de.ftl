@@ -130,6 +130,7 @@ consent.val_no_email = Der Kontakt hat keine E-Mail-Adresse.
 consent.val_address = Diese Adresse gehört nicht zum Kontakt: bitte zuerst beim Kontakt eintragen.
 consent.val_notice_text = Ein Hinweistext hat 1 bis 10.000 Zeichen.
 consent.val_language = Bitte de oder en wählen.
+consent.val_sender = Der Absender ist nicht eingerichtet: bitte unter Datenschutz → Verantwortlicher eine E-Mail-Adresse eintragen.
 consent.dpo_title = Einwilligungen
 consent.dpo_intro = Einwilligungen und Werbewidersprüche im Überblick: Zahlen, Postausgang der Bestätigungs-E-Mails, Hinweistexte und die Überprüfung alter Einwilligungen.
 consent.art7_short = Art. 7

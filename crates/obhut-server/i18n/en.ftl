@@ -130,6 +130,7 @@ consent.val_no_email = The contact has no email address.
 consent.val_address = This address is not one of the contact's: add it to the contact first.
 consent.val_notice_text = A notice has 1 to 10,000 characters.
 consent.val_language = Choose de or en.
+consent.val_sender = No sender is set up: enter an email address under Privacy → Controller.
 consent.dpo_title = Consents
 consent.dpo_intro = Consents and objections at a glance: figures, the outbox of confirmation emails, notice texts and the review of old consents.
 consent.art7_short = Art. 7

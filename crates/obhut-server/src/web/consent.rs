@@ -163,6 +163,7 @@ fn message(tr: Tr, msg: &str) -> String {
         ("this address is not one of the contact's", "consent.val_address"),
         ("a notice has 1 to 10,000 characters", "consent.val_notice_text"),
         ("use de or en", "consent.val_language"),
+        ("is not an address", "consent.val_sender"),
     ];
     match KNOWN.iter().find(|(m, _)| msg.contains(m)) {
         Some((_, k)) => tr.t(k).to_string(),
@@ -319,7 +320,31 @@ pub struct ConsentSection {
     pub methods: Vec<Opt>,
 }
 
-fn event_row(tr: Tr, reg: &[Purpose], names: Option<&ActorNames>, e: &EventView) -> EventRow {
+/// Who recorded an event: `channel: username` where the names may be read, and the user's own
+/// entries always.
+struct Who<'a> {
+    names: Option<ActorNames>,
+    me: (String, &'a str),
+}
+
+impl Who<'_> {
+    fn show(&self, tr: Tr, recorded: &str) -> String {
+        if recorded == "data-subject" {
+            return tr.t("consent.data_subject").to_string();
+        }
+        if recorded == self.me.0 {
+            if let Some((channel, _)) = recorded.split_once(":user:") {
+                return format!("{channel}: {}", self.me.1);
+            }
+        }
+        match &self.names {
+            Some(n) => n.display(recorded),
+            None => recorded.to_string(),
+        }
+    }
+}
+
+fn event_row(tr: Tr, reg: &[Purpose], who: &Who<'_>, e: &EventView) -> EventRow {
     let mut evidence = Vec::new();
     let mut put = |key: &str, full: String, max: usize| {
         let short = shorten(&full, max);
@@ -361,11 +386,7 @@ fn event_row(tr: Tr, reg: &[Purpose], names: Option<&ActorNames>, e: &EventView)
         kind: e.kind.as_str(),
         kind_label: tr.v("consent.kind", e.kind.as_str()),
         method: tr.v("consent.method", e.method.as_str()),
-        actor: match (names, e.actor.as_str()) {
-            (_, "data-subject") => tr.t("consent.data_subject").to_string(),
-            (Some(n), a) => n.display(a),
-            (None, a) => a.to_string(),
-        },
+        actor: who.show(tr, &e.actor),
         notice: e.notice.as_ref().map(|n| (n.version, n.language.clone(), short_sha(&n.sha256))),
         evidence,
     }
@@ -380,7 +401,10 @@ pub async fn section(web: &Web, contact_id: &str, typed: Typed) -> Result<Option
         Err(e) => return Err(web.fail(e)),
     };
     let reg: Arc<Vec<Purpose>> = crate::services::purposes::registry(&web.app).await.map_err(|e| web.fail(e))?;
-    let names = crate::services::audit::actor_names(&web.app, web.actor()).await.ok();
+    let who = Who {
+        names: crate::services::audit::actor_names(&web.app, web.actor()).await.ok(),
+        me: (web.actor().audit_name(), web.session.username.as_str()),
+    };
     let mut permissions: Vec<PermRow> = Vec::new();
     let mut legend: Vec<(String, String)> = Vec::new();
     for p in &ov.permissions {
@@ -427,7 +451,7 @@ pub async fn section(web: &Web, contact_id: &str, typed: Typed) -> Result<Option
             ),
         })
         .collect();
-    let events = ov.events.iter().rev().map(|e| event_row(tr, &reg, names.as_ref(), e)).collect();
+    let events = ov.events.iter().rev().map(|e| event_row(tr, &reg, &who, e)).collect();
     let (form, errs, request, request_errs) = match typed {
         Typed::Nothing => (RecordForm::fresh(), Errs::none(), RequestForm { request_purpose: "newsletter".into(), ..Default::default() }, Errs::none()),
         Typed::Record(f, e) => (f, e, RequestForm { request_purpose: "newsletter".into(), ..Default::default() }, Errs::none()),

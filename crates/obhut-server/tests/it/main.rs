@@ -7,6 +7,7 @@ mod api;
 mod audit;
 mod browser;
 mod common;
+mod consent_ui;
 mod gate;
 mod imports;
 mod privacy;
