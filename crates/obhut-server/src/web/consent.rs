@@ -210,7 +210,13 @@ pub struct RecordForm {
 
 impl RecordForm {
     fn fresh() -> Self {
-        Self { consent_purpose: "newsletter".into(), consent_channel: "email".into(), consent_kind: "given".into(), consent_method: "paper".into(), ..Self::default() }
+        Self {
+            consent_purpose: "newsletter".into(),
+            consent_channel: "email".into(),
+            consent_kind: "given".into(),
+            consent_method: "paper".into(),
+            ..Self::default()
+        }
     }
 
     fn input(&self) -> RecordInput {
@@ -251,7 +257,7 @@ pub struct RequestForm {
 pub enum Typed {
     #[default]
     Nothing,
-    Record(RecordForm, Errs),
+    Record(Box<RecordForm>, Errs),
     Request(RequestForm, Errs),
 }
 
@@ -375,7 +381,10 @@ fn event_row(tr: Tr, reg: &[Purpose], who: &Who<'_>, e: &EventView) -> EventRow 
         }
     }
     if let Some(ec) = e.facts.existing_customer {
-        let held = [ec.address_from_sale, ec.own_similar_products, ec.notice_at_collection, ec.notice_in_every_mail].iter().filter(|b| **b).count();
+        let held = [ec.address_from_sale, ec.own_similar_products, ec.notice_at_collection, ec.notice_in_every_mail]
+            .iter()
+            .filter(|b| **b)
+            .count();
         put("consent.ev_existing_customer", tr.f("consent.ev_conditions", format!("{held}/4")), 60);
     }
     EventRow {
@@ -453,8 +462,10 @@ pub async fn section(web: &Web, contact_id: &str, typed: Typed) -> Result<Option
         .collect();
     let events = ov.events.iter().rev().map(|e| event_row(tr, &reg, &who, e)).collect();
     let (form, errs, request, request_errs) = match typed {
-        Typed::Nothing => (RecordForm::fresh(), Errs::none(), RequestForm { request_purpose: "newsletter".into(), ..Default::default() }, Errs::none()),
-        Typed::Record(f, e) => (f, e, RequestForm { request_purpose: "newsletter".into(), ..Default::default() }, Errs::none()),
+        Typed::Nothing => {
+            (RecordForm::fresh(), Errs::none(), RequestForm { request_purpose: "newsletter".into(), ..Default::default() }, Errs::none())
+        }
+        Typed::Record(f, e) => (*f, e, RequestForm { request_purpose: "newsletter".into(), ..Default::default() }, Errs::none()),
         Typed::Request(f, e) => (RecordForm::fresh(), Errs::none(), f, e),
     };
     let purposes = consent_purposes(tr, &reg);
@@ -492,12 +503,12 @@ pub async fn record_consent(Path(id): Path<String>, Posted { web, form }: Posted
         Ok(_) => see_other(&with_flash(&format!("/contacts/{id}#consents"), "consent_recorded")),
         Err(ServiceError::Validation(v)) => {
             let errs = errs_of(web.tr(), &v, &record_remap(), RECORD_FIELDS);
-            super::contacts::contact_page_typed(&web, &id, None, Typed::Record(form, errs)).await
+            super::contacts::contact_page_typed(&web, &id, None, Typed::Record(Box::new(form), errs)).await
         }
         Err(ServiceError::Conflict(msg)) => {
             let mut errs = Errs::none();
             errs.other.push(conflict_message(web.tr(), &msg));
-            let page = super::contacts::contact_page_typed(&web, &id, None, Typed::Record(form, errs)).await;
+            let page = super::contacts::contact_page_typed(&web, &id, None, Typed::Record(Box::new(form), errs)).await;
             with_status(page, StatusCode::CONFLICT)
         }
         Err(e) => web.fail(e),
@@ -758,7 +769,15 @@ async fn consent_page_with(web: &Web, q: ConsentPageQuery, typed: Option<(Notice
     };
     let status = if typed.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let (form, errs) = typed.unwrap_or_else(|| {
-        (NoticeForm { notice_purpose: "newsletter".into(), notice_channel: "email".into(), notice_language: tr.code().into(), ..Default::default() }, Errs::none())
+        (
+            NoticeForm {
+                notice_purpose: "newsletter".into(),
+                notice_channel: "email".into(),
+                notice_language: tr.code().into(),
+                ..Default::default()
+            },
+            Errs::none(),
+        )
     });
     render_status(
         status,
@@ -806,7 +825,9 @@ pub async fn review_consents(Posted { web, form }: Posted<ReviewForm>) -> Respon
 
 /// `POST /privacy/consent/notices`: saves a new version of a notice text.
 pub async fn save_notice(Posted { web, form }: Posted<NoticeForm>) -> Response {
-    match service::save_notice(&web.app, web.actor(), &form.notice_purpose, &form.notice_channel, &form.notice_language, &form.notice_text).await {
+    match service::save_notice(&web.app, web.actor(), &form.notice_purpose, &form.notice_channel, &form.notice_language, &form.notice_text)
+        .await
+    {
         Ok(_) => see_other("/privacy/consent?flash=consent_notice#notices"),
         Err(ServiceError::Validation(v)) => {
             let errs = errs_of(web.tr(), &v, &notice_remap(), NOTICE_FIELDS);

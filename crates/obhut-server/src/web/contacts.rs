@@ -4,11 +4,11 @@
 use super::common::{
     deal_rows, organization_names, organization_options, ticket_rows, with_flash, ActivityForm, DealRow, TicketRow, Timeline,
 };
+use super::consent::{ConsentSection, Typed};
 use super::{
     fmt, list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, Posted, Tr, Web,
     PAGE_SIZE,
 };
-use super::consent::{ConsentSection, Typed};
 use crate::error::ServiceError;
 use crate::services::contacts::{self as service, Sort};
 use crate::services::{self, Page};

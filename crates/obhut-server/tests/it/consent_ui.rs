@@ -142,7 +142,10 @@ async fn a_paper_consent_without_its_recording_reference_is_refused_at_the_field
     assert_eq!(s, 422);
     assert!(html.contains("id=\"recording_ref-error\""), "the error stands at its field");
     assert!(html.contains("Bitte angeben, wo das unterschriebene Formular oder die Aufzeichnung liegt."), "in German");
-    assert!(html.contains("id=\"recording_ref\" name=\"recording_ref\" type=\"text\" value=\"  \" aria-invalid=\"true\""), "marked invalid");
+    assert!(
+        html.contains("id=\"recording_ref\" name=\"recording_ref\" type=\"text\" value=\"  \" aria-invalid=\"true\""),
+        "marked invalid"
+    );
     assert!(html.contains("<details class=\"consent-form-box\" id=\"consent-record\" open>"), "the form is open");
     let ov = service::overview(&t.app, &Actor::cli(), &id).await.expect("overview");
     assert!(ov.events.is_empty(), "nothing was stored");
@@ -293,12 +296,23 @@ async fn the_dpo_page_shows_statistics_the_outbox_notices_and_the_review_queue()
 
     // A new notice version: refused when empty, saved otherwise.
     let notice = |text: &'static str| {
-        vec![("csrf", csrf.clone()), ("notice_purpose", "newsletter".into()), ("notice_channel", "email".into()), ("notice_language", "de".into()), ("notice_text", text.to_string())]
+        vec![
+            ("csrf", csrf.clone()),
+            ("notice_purpose", "newsletter".into()),
+            ("notice_channel", "email".into()),
+            ("notice_language", "de".into()),
+            ("notice_text", text.to_string()),
+        ]
     };
     let r = c.post(t.url("/privacy/consent/notices")).form(&notice("   ")).send().await.expect("post");
     assert_eq!(r.status(), 422);
     assert!(r.text().await.expect("body").contains("id=\"notice_text-error\""));
-    let r = c.post(t.url("/privacy/consent/notices")).form(&notice("Ja, ich möchte den Newsletter erhalten (Fassung 2).")).send().await.expect("post");
+    let r = c
+        .post(t.url("/privacy/consent/notices"))
+        .form(&notice("Ja, ich möchte den Newsletter erhalten (Fassung 2)."))
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), 303);
     let (_, html) = get(&c, &t, "/privacy/consent").await;
     assert!(html.contains("Fassung 2"), "the new version is listed");
