@@ -4,6 +4,7 @@
 use super::common::{
     deal_rows, organization_names, organization_options, ticket_rows, with_flash, ActivityForm, DealRow, TicketRow, Timeline,
 };
+use super::consent::{ConsentSection, Typed};
 use super::{
     fmt, list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, Posted, Tr, Web,
     PAGE_SIZE,
@@ -480,6 +481,7 @@ struct ContactPage {
     tickets: Vec<TicketRow>,
     deals: Vec<DealRow>,
     access: Vec<AccessRow>,
+    consent: Option<ConsentSection>,
 }
 
 /// One line of "who accessed this record and why".
@@ -546,12 +548,14 @@ async fn contact_view(web: &Web, c: &ContactRecord) -> ContactView {
     }
 }
 
-async fn contact_page_with(web: &Web, id: &str, typed: Option<(ActivityForm, Errs)>) -> Response {
+/// The contact page; a refused activity or consent form comes back typed, with status 422.
+pub(super) async fn contact_page_typed(web: &Web, id: &str, typed: Option<(ActivityForm, Errs)>, consent_typed: Typed) -> Response {
     let c = match load(web, id).await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let status = if typed.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let refused = typed.is_some() || !matches!(consent_typed, Typed::Nothing);
+    let status = if refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let timeline = match Timeline::load(web, ActivityOwner::Contact(c.id), format!("/contacts/{}", c.id), typed).await {
         Ok(t) => t,
         Err(r) => return r,
@@ -590,13 +594,17 @@ async fn contact_page_with(web: &Web, id: &str, typed: Option<(ActivityForm, Err
             .collect(),
         Err(e) => return web.fail(e),
     };
+    let consent = match super::consent::section(web, &c.id.to_string(), consent_typed).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
     let view = contact_view(web, &c).await;
-    render_status(status, &ContactPage { ctx: web.ctx("contacts"), c: view, timeline, tickets, deals, access })
+    render_status(status, &ContactPage { ctx: web.ctx("contacts"), c: view, timeline, tickets, deals, access, consent })
 }
 
 /// `GET /contacts/{id}`.
 pub async fn contact_page(web: Web, Path(id): Path<String>) -> Response {
-    contact_page_with(&web, &id, None).await
+    contact_page_typed(&web, &id, None, Typed::Nothing).await
 }
 
 /// `POST /contacts/{id}/activities`.
@@ -604,7 +612,7 @@ pub async fn add_contact_activity(Path(id): Path<String>, Posted { web, form }: 
     let Ok(cid) = ContactId::parse(&id) else { return web.not_found() };
     match super::common::add_activity(&web, ActivityOwner::Contact(cid), form).await {
         Ok(()) => see_other(&with_flash(&format!("/contacts/{cid}#activities"), "activity")),
-        Err(Ok(typed)) => contact_page_with(&web, &id, Some(typed)).await,
+        Err(Ok(typed)) => contact_page_typed(&web, &id, Some(typed), Typed::Nothing).await,
         Err(Err(r)) => r,
     }
 }

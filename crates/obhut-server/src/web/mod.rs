@@ -7,6 +7,7 @@
 
 mod auth;
 mod common;
+mod consent;
 mod consent_public;
 mod contacts;
 mod deals;
@@ -49,6 +50,10 @@ pub fn router() -> Router<App> {
         .route("/contacts/{id}/edit", get(contacts::edit_contact_page).post(contacts::update_contact))
         .route("/contacts/{id}/delete", get(contacts::delete_contact_page).post(contacts::delete_contact))
         .route("/contacts/{id}/activities", post(contacts::add_contact_activity))
+        .route("/contacts/{id}/consents", post(consent::record_consent))
+        .route("/contacts/{id}/consents/request", post(consent::request_consent))
+        .route("/contacts/{id}/consents/withdraw", post(consent::withdraw_consent))
+        .route("/contacts/{id}/consents/receipt", get(consent::consent_receipt))
         .route("/activities/{id}/delete", post(common::delete_activity))
         .route("/organizations", get(organizations::organization_list).post(organizations::create_organization))
         .route("/organizations/new", get(organizations::new_organization_page))
@@ -83,6 +88,9 @@ pub fn router() -> Router<App> {
         .route("/privacy/ropa.html", get(privacy::ropa_html))
         .route("/privacy/ropa.json", get(privacy::ropa_json))
         .route("/privacy/audit", get(privacy::audit_browser))
+        .route("/privacy/consent", get(consent::consent_overview))
+        .route("/privacy/consent/review", post(consent::review_consents))
+        .route("/privacy/consent/notices", post(consent::save_notice))
         .route("/privacy/policies", get(privacy_gate::policies_page).post(privacy_gate::post_policies))
         .route("/privacy/processors", get(privacy_gate::processor_list))
         .route("/privacy/processors/new", get(privacy_gate::new_processor_page).post(privacy_gate::create_processor))

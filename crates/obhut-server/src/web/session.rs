@@ -68,6 +68,10 @@ pub fn flash_from(parts: &Parts) -> Option<&'static str> {
         ("language", "flash.language"),
         ("logged_out", "flash.logged_out"),
         ("welcome", "flash.welcome"),
+        ("consent_recorded", "consent.flash_recorded"),
+        ("consent_requested", "consent.flash_requested"),
+        ("consent_withdrawn", "consent.flash_withdrawn"),
+        ("consent_notice", "consent.flash_notice"),
     ];
     let q = parts.uri.query()?;
     let v = q.split('&').find_map(|kv| kv.strip_prefix("flash="))?;

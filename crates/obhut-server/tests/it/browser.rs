@@ -791,6 +791,35 @@ async fn the_dpo_browses_purposes_and_the_audit_trail_in_the_browser() {
     b.screenshot_at("gate-policies-phone", 390).await;
     let _ = std::fs::copy(screenshot_dir().join("gate-policies-phone.png"), "/tmp/gate-policies-phone.png");
 
+    // Consents: a paper consent through the contact page's form, refused first without its
+    // reference, then recorded; the section and the DPO's consent page.
+    let input = obhut_core::contact::ContactInput {
+        kind: Some("b2c".into()),
+        given_name: Some("Erika".into()),
+        family_name: Some("Einwillig".into()),
+        emails: Some(vec![obhut_core::contact::EmailInput { address: "erika.einwillig@example.org".into(), label: None, purposes: None }]),
+        ..Default::default()
+    };
+    let origin = obhut_store::contacts::Origin { source: "api".into(), detail: None, import_run_id: None };
+    let (c, _) = obhut_server::services::contacts::create(&t.app, &obhut_server::Actor::cli(), &input, origin).await.expect("create");
+    b.goto(&format!("/contacts/{}", c.id)).await;
+    b.click("#consent-record summary").await;
+    b.choose("#consent_purpose", "newsletter").await;
+    b.choose("#consent_method", "paper").await;
+    b.submit("#consent-record-submit", "#recording_ref-error").await;
+    shot("consent-form-invalid").await;
+    b.fill("#recording_ref", "Ordner Newsletter 2026, Blatt 12").await;
+    b.fill("#consent_note", "Auf der Messe unterschrieben").await;
+    b.submit("#consent-record-submit", ".flash").await;
+    assert!(b.text("#consent-timeline").await.contains("Ordner Newsletter 2026, Blatt 12"));
+    assert!(b.text("#consent-permissions").await.contains("erlaubt"));
+    shot("consent-contact-page").await;
+    b.screenshot_at("consent-contact-page-phone", 390).await;
+    let _ = std::fs::copy(screenshot_dir().join("consent-contact-page-phone.png"), "/tmp/consent-contact-page-phone.png");
+    b.goto("/privacy/consent").await;
+    b.find("#consent-stats").await;
+    shot("consent-dpo").await;
+
     b.close().await;
     drop(driver);
 }

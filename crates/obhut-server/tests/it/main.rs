@@ -8,6 +8,7 @@ mod audit;
 mod browser;
 mod common;
 mod consent;
+mod consent_ui;
 mod gate;
 mod imports;
 mod privacy;

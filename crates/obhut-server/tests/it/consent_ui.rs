@@ -1,0 +1,324 @@
+//! Consents in the web UI over plain HTTP: the contact page's section with its forms (record,
+//! refusal at the field, withdraw), what a guest sees, and the DPO's page with statistics,
+//! outbox, notices and the review queue.
+
+use crate::common::{pg_available, pg_schema, spawn_app, test_config, Backend, TestApp};
+use obhut_core::clock::ManualClock;
+use obhut_core::consent::Reason;
+use obhut_core::contact::{ContactInput, EmailInput};
+use obhut_core::user::Role;
+use obhut_server::services::consent as service;
+use obhut_server::Actor;
+
+const PASSWORD: &str = "Correct-Horse-Battery-9";
+
+crate::on_both_backends!(
+    a_consent_recorded_through_the_form_shows_in_the_timeline_and_allows_the_channel,
+    the_withdraw_button_makes_the_channel_not_allowed
+);
+
+/// The value of `name="csrf"` in a page.
+fn csrf_in(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field in the page");
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').expect("end of the csrf value")].to_string()
+}
+
+/// A browser of its own (cookie jar), signed in as a new user of `role`; and its CSRF token.
+async fn signed_in(t: &TestApp, name: &str, role: Role) -> (reqwest::Client, String) {
+    t.add_user(name, role, PASSWORD).await;
+    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let page = c.get(t.url("/login")).send().await.expect("login page").text().await.expect("body");
+    let token = csrf_in(&page);
+    let r = c
+        .post(t.url("/login"))
+        .form(&[("csrf", token.as_str()), ("username", name), ("password", PASSWORD), ("next", "/contacts")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), 303, "login must redirect");
+    let list = c.get(t.url("/contacts")).send().await.expect("contacts").text().await.expect("body");
+    (c, csrf_in(&list))
+}
+
+async fn get(c: &reqwest::Client, t: &TestApp, path: &str) -> (u16, String) {
+    let r = c.get(t.url(path)).send().await.expect("get");
+    (r.status().as_u16(), r.text().await.expect("body"))
+}
+
+async fn post(c: &reqwest::Client, t: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
+    let r = c.post(t.url(path)).form(form).send().await.expect("post");
+    let status = r.status().as_u16();
+    let location = r.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_string();
+    (status, location, r.text().await.expect("body"))
+}
+
+async fn new_contact(t: &TestApp, email: &str) -> String {
+    let input = ContactInput {
+        kind: Some("b2c".into()),
+        given_name: Some("Erika".into()),
+        family_name: Some("Einwillig".into()),
+        emails: Some(vec![EmailInput { address: email.into(), label: None, purposes: None }]),
+        ..Default::default()
+    };
+    let origin = obhut_store::contacts::Origin { source: "api".into(), detail: None, import_run_id: None };
+    let (c, _) = obhut_server::services::contacts::create(&t.app, &Actor::cli(), &input, origin).await.expect("create");
+    c.id.to_string()
+}
+
+/// The permission table's cell for a purpose (by its German name) and channel.
+fn perm_cell(html: &str, purpose: &str, channel: &str) -> String {
+    let row_at = html.find(&format!("<th scope=\"row\">{purpose}</th>")).unwrap_or_else(|| panic!("no row for {purpose}"));
+    let row = &html[row_at..];
+    let row = &row[..row.find("</tr>").expect("end of row")];
+    let cell_at = row.find(&format!("data-channel=\"{channel}\"")).unwrap_or_else(|| panic!("no cell for {channel}"));
+    let cell = &row[cell_at..];
+    cell[..cell.find("</td>").expect("end of cell")].to_string()
+}
+
+async fn newsletter_by_email(t: &TestApp, id: &str) -> (bool, Reason) {
+    let ov = service::overview(&t.app, &Actor::cli(), id).await.expect("overview");
+    let p = ov.permissions.iter().find(|p| p.purpose == "newsletter" && p.channel.as_str() == "email").expect("newsletter by email");
+    (p.allowed, p.reason)
+}
+
+fn paper_consent<'a>(csrf: &'a str, recording_ref: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("csrf", csrf),
+        ("consent_purpose", "newsletter"),
+        ("consent_channel", "email"),
+        ("consent_topic", ""),
+        ("consent_kind", "given"),
+        ("consent_method", "paper"),
+        ("recording_ref", recording_ref),
+        ("consent_address", ""),
+        ("consent_note", ""),
+        ("presumed_consent_reason", ""),
+    ]
+}
+
+async fn a_consent_recorded_through_the_form_shows_in_the_timeline_and_allows_the_channel(b: Backend) {
+    let t = spawn_app(b).await;
+    let id = new_contact(&t, "erika@example.org").await;
+    let (c, csrf) = signed_in(&t, "ulla", Role::User).await;
+    let (s, html) = get(&c, &t, &format!("/contacts/{id}")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("id=\"consents\"") && html.contains("Einwilligungen"), "the section is on the page");
+    assert!(perm_cell(&html, "Newsletter per E-Mail", "email").contains("perm-no"), "no consent yet");
+    assert!(html.contains("keine Einwilligung"), "the reason in German");
+
+    let (s, location, _) = post(&c, &t, &format!("/contacts/{id}/consents"), &paper_consent(&csrf, "Ordner 7, Blatt 12")).await;
+    assert_eq!(s, 303);
+    assert_eq!(location, format!("/contacts/{id}?flash=consent_recorded#consents"));
+
+    let (_, html) = get(&c, &t, &format!("/contacts/{id}?flash=consent_recorded")).await;
+    assert!(html.contains("Einwilligung erfasst."), "the flash");
+    let cell = perm_cell(&html, "Newsletter per E-Mail", "email");
+    assert!(cell.contains("perm-yes") && cell.contains("erlaubt") && cell.contains(">Einwilligung<"), "{cell}");
+    let timeline = &html[html.find("id=\"consent-timeline\"").expect("the timeline")..];
+    for needle in ["erteilt", "Papier", "Ordner 7, Blatt 12", "Version 1 (de)", "ui: ulla"] {
+        assert!(timeline.contains(needle), "the timeline lacks {needle}");
+    }
+    assert_eq!(newsletter_by_email(&t, &id).await, (true, Reason::Consent));
+
+    // The receipt of the consent, as JSON.
+    let receipt = format!("/contacts/{id}/consents/receipt?purpose=newsletter&channel=email&topic=");
+    assert!(html.contains(&format!("/contacts/{id}/consents/receipt?purpose=newsletter")), "the page links the receipt");
+    let r = c.get(t.url(&receipt)).send().await.expect("receipt");
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().expect("ct").starts_with("application/json"));
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(v["status"]["valid"], true);
+    assert_eq!(v["evidence"]["recording_ref"], "Ordner 7, Blatt 12");
+    assert_eq!(v["data_subject"]["id"], id.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paper_consent_without_its_recording_reference_is_refused_at_the_field_and_nothing_is_stored() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let id = new_contact(&t, "ohne@example.org").await;
+    let (c, csrf) = signed_in(&t, "ulla", Role::User).await;
+    let (s, _, html) = post(&c, &t, &format!("/contacts/{id}/consents"), &paper_consent(&csrf, "  ")).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("id=\"recording_ref-error\""), "the error stands at its field");
+    assert!(html.contains("Bitte angeben, wo das unterschriebene Formular oder die Aufzeichnung liegt."), "in German");
+    assert!(
+        html.contains("id=\"recording_ref\" name=\"recording_ref\" type=\"text\" value=\"  \" aria-invalid=\"true\""),
+        "marked invalid"
+    );
+    assert!(html.contains("<details class=\"consent-form-box\" id=\"consent-record\" open>"), "the form is open");
+    let ov = service::overview(&t.app, &Actor::cli(), &id).await.expect("overview");
+    assert!(ov.events.is_empty(), "nothing was stored");
+
+    // A purpose consent is not asked for is refused at the purpose.
+    let mut form = paper_consent(&csrf, "Ordner 1");
+    form[1] = ("consent_purpose", "contract");
+    let (s, _, html) = post(&c, &t, &format!("/contacts/{id}/consents"), &form).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("id=\"consent_purpose-error\""));
+    assert!(service::overview(&t.app, &Actor::cli(), &id).await.expect("overview").events.is_empty());
+}
+
+async fn the_withdraw_button_makes_the_channel_not_allowed(b: Backend) {
+    let t = spawn_app(b).await;
+    let id = new_contact(&t, "widerruf@example.org").await;
+    let input = service::RecordInput {
+        purpose: Some("newsletter".into()),
+        channel: "email".into(),
+        kind: "given".into(),
+        method: Some("recorded_call".into()),
+        recording_ref: Some("Aufnahme 2026-11-23-0815".into()),
+        ..Default::default()
+    };
+    service::record(&t.app, &Actor::cli(), &id, &input).await.expect("record");
+    let (c, csrf) = signed_in(&t, "ulla", Role::User).await;
+    let (_, html) = get(&c, &t, &format!("/contacts/{id}")).await;
+    assert!(html.contains("withdraw-button"), "a valid consent has its withdraw button");
+    assert!(perm_cell(&html, "Newsletter per E-Mail", "email").contains("perm-yes"));
+
+    let (s, location, _) = post(
+        &c,
+        &t,
+        &format!("/contacts/{id}/consents/withdraw"),
+        &[("csrf", csrf.as_str()), ("purpose", "newsletter"), ("channel", "email"), ("topic", "")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    assert_eq!(location, format!("/contacts/{id}?flash=consent_withdrawn#consents"));
+    let (_, html) = get(&c, &t, &location).await;
+    assert!(html.contains("Einwilligung widerrufen."));
+    let cell = perm_cell(&html, "Newsletter per E-Mail", "email");
+    assert!(cell.contains("perm-no") && cell.contains("nicht erlaubt"), "{cell}");
+    assert!(html.contains("cstatus-withdrawn"), "the consent's state");
+    assert!(!html.contains("withdraw-button"), "nothing left to withdraw");
+    assert_eq!(newsletter_by_email(&t, &id).await, (false, Reason::NoConsent));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_sees_the_consents_but_no_forms() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let id = new_contact(&t, "gast@example.org").await;
+    let input = service::RecordInput {
+        purpose: Some("newsletter".into()),
+        channel: "email".into(),
+        kind: "given".into(),
+        method: Some("paper".into()),
+        recording_ref: Some("Ordner 3".into()),
+        ..Default::default()
+    };
+    service::record(&t.app, &Actor::cli(), &id, &input).await.expect("record");
+    let (c, csrf) = signed_in(&t, "gerd", Role::Guest).await;
+    let (s, html) = get(&c, &t, &format!("/contacts/{id}")).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("id=\"consent-permissions\"") && html.contains("id=\"consent-timeline\""), "a guest reads the section");
+    assert!(!html.contains(&format!("action=\"/contacts/{id}/consents")), "no forms for a guest");
+    assert!(!html.contains("withdraw-button") && !html.contains("id=\"consent-record\""));
+    let (s, _, _) = post(&c, &t, &format!("/contacts/{id}/consents"), &paper_consent(&csrf, "Ordner 9")).await;
+    assert_eq!(s, 403, "and the service refuses the post");
+    assert_eq!(service::overview(&t.app, &Actor::cli(), &id).await.expect("overview").events.len(), 1);
+}
+
+/// An app on a clock the test moves (SQLite, or PostgreSQL when reachable).
+async fn spawn_with_clock(clock: &ManualClock) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pg = std::env::var("OBHUT_TEST_PG").is_ok() && pg_available().await;
+    let (pg_url, schema) = if pg {
+        let (u, s) = pg_schema().await;
+        (Some(u), Some(s))
+    } else {
+        (None, None)
+    };
+    let mut cfg = test_config(dir.path(), pg_url.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    cfg.listen = addr;
+    let app = obhut_server::App::open_with_clock(cfg, std::sync::Arc::new(clock.clone())).await.expect("open");
+    tokio::spawn(obhut_server::server::serve(app.clone(), listener));
+    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let backend = if pg { Backend::Postgres } else { Backend::Sqlite };
+    TestApp { base: format!("http://{addr}"), app, client, dir, backend, pg_url, pg_schema: schema }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dpo_page_shows_statistics_the_outbox_notices_and_the_review_queue() {
+    let clock = ManualClock::at(time::macros::datetime!(2024-01-15 10:00 UTC));
+    let t = spawn_with_clock(&clock).await;
+    let id = new_contact(&t, "alt@example.org").await;
+    let (c, csrf) = signed_in(&t, "dora", Role::Admin).await;
+    let controller = obhut_core::purpose::Controller {
+        name: "Quellwerk GmbH".into(),
+        address: "Industriestraße 12, 34117 Kassel".into(),
+        email: "datenschutz@quellwerk.example".into(),
+        phone: None,
+        representative: None,
+        joint_controllers: vec![],
+        dpo_name: "Dora Schutz".into(),
+        dpo_email: "dsb@quellwerk.example".into(),
+        general_measures: vec![],
+    };
+    obhut_server::services::purposes::save_controller(&t.app, &Actor::cli(), &controller).await.expect("controller");
+    // A consent on paper, and a double opt-in mail sent through the form.
+    let (s, _, _) = post(&c, &t, &format!("/contacts/{id}/consents"), &paper_consent(&csrf, "Ordner 1")).await;
+    assert_eq!(s, 303);
+    let (s, location, body) = post(
+        &c,
+        &t,
+        &format!("/contacts/{id}/consents/request"),
+        &[("csrf", csrf.as_str()), ("request_purpose", "newsletter"), ("request_topic", "")],
+    )
+    .await;
+    let shown = body.find("consent-request-error").map(|i| &body[i..(i + 400).min(body.len())]).unwrap_or_default();
+    assert_eq!(s, 303, "{shown}");
+    assert_eq!(location, format!("/contacts/{id}?flash=consent_requested#consents"));
+
+    let (_, overview) = get(&c, &t, "/privacy").await;
+    assert!(overview.contains("href=\"/privacy/consent\""), "the privacy overview links the page");
+    let (s, html) = get(&c, &t, "/privacy/consent").await;
+    assert_eq!(s, 200);
+    assert!(html.contains("aria-current=\"page\">Datenschutz<"));
+    let stats = &html[html.find("id=\"consent-stats\"").expect("statistics")..];
+    assert!(stats.contains("Newsletter per E-Mail") && stats.contains("erteilt") && stats.contains("angefragt"), "events by kind");
+    let outbox = &html[html.find("id=\"outbox-table\"").expect("the outbox")..];
+    assert!(outbox.contains("Bestätigungs-E-Mail") && outbox.contains(&id), "the confirmation mail");
+    let notices = &html[html.find("id=\"notice-table\"").expect("the notices")..];
+    assert!(notices.contains("Newsletter per E-Mail"), "the default notice was created with the first consent");
+    assert!(html.contains("id=\"review-empty\""), "nothing is due yet");
+
+    // A new notice version: refused when empty, saved otherwise.
+    let notice = |text: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("notice_purpose", "newsletter".into()),
+            ("notice_channel", "email".into()),
+            ("notice_language", "de".into()),
+            ("notice_text", text.to_string()),
+        ]
+    };
+    let r = c.post(t.url("/privacy/consent/notices")).form(&notice("   ")).send().await.expect("post");
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.expect("body").contains("id=\"notice_text-error\""));
+    let r = c
+        .post(t.url("/privacy/consent/notices"))
+        .form(&notice("Ja, ich möchte den Newsletter erhalten (Fassung 2)."))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    let (_, html) = get(&c, &t, "/privacy/consent").await;
+    assert!(html.contains("Fassung 2"), "the new version is listed");
+
+    // Twenty-five months later and never used: due for review.
+    clock.advance(time::Duration::days(25 * 30));
+    let (c, csrf) = signed_in(&t, "dirk", Role::Admin).await;
+    let (_, html) = get(&c, &t, "/privacy/consent").await;
+    let queue = &html[html.find("id=\"review-queue\"").expect("the review queue")..];
+    assert!(queue.contains(&id) && queue.contains("nie"), "the old consent is due");
+    assert!(html.contains("id=\"review-send\"") && html.contains("id=\"review-expire\""));
+    let (s, location, _) = post(&c, &t, "/privacy/consent/review", &[("csrf", csrf.as_str()), ("run", "expire")]).await;
+    assert_eq!(s, 303);
+    assert_eq!(location, "/privacy/consent?queued=0&expired=1&skipped=0#review");
+    let (_, html) = get(&c, &t, &location).await;
+    assert!(html.contains("id=\"review-run\"") && html.contains("1 Einwilligungen ausgelaufen"));
+    assert!(html.contains("id=\"review-empty\""), "nothing is due any more");
+    assert_eq!(newsletter_by_email(&t, &id).await, (false, Reason::NoConsent));
+}
