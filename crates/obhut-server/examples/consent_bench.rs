@@ -53,7 +53,7 @@ async fn main() {
     let have: i64 = sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM contacts").fetch_one(&mut *conn).await.expect("count").0;
     if have < n {
         eprintln!("seeding {} contacts …", n - have);
-        services::demo::seed(&app, &Actor::cli(), (n - have) as usize, 0, 7, |_, _| {}).await.expect("seed");
+        services::demo::seed(&app, &Actor::cli(), (n - have) as u64, 0, 7, |_, _| {}).await.expect("seed");
     }
     let events: i64 = sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM consent_events").fetch_one(&mut *conn).await.expect("count").0;
     if events == 0 {
