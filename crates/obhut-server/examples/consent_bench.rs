@@ -80,7 +80,8 @@ async fn main() {
         }
         let mut tx = app.store.begin().await.expect("tx");
         for chunk in rows.chunks(150) {
-            let mut sql = String::from("INSERT INTO consent_events (id, contact_id, purpose, channel, topic, kind, method, at, actor) VALUES ");
+            let mut sql =
+                String::from("INSERT INTO consent_events (id, contact_id, purpose, channel, topic, kind, method, at, actor) VALUES ");
             for (k, _) in chunk.iter().enumerate() {
                 if k > 0 {
                     sql.push(',');
@@ -89,7 +90,14 @@ async fn main() {
             }
             let mut q = sqlx::query(&sql);
             for (id, purpose, topic, kind, method, at) in chunk {
-                q = q.bind(uuid::Uuid::now_v7().to_string()).bind(id.clone()).bind(*purpose).bind(*topic).bind(*kind).bind(*method).bind(*at);
+                q = q
+                    .bind(uuid::Uuid::now_v7().to_string())
+                    .bind(id.clone())
+                    .bind(*purpose)
+                    .bind(*topic)
+                    .bind(*kind)
+                    .bind(*method)
+                    .bind(*at);
             }
             q.execute(&mut *tx).await.expect("insert");
         }

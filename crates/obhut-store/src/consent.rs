@@ -12,7 +12,6 @@ fn evidence_aad(event_id: &str) -> Vec<u8> {
     format!("consent-evidence:{event_id}").into_bytes()
 }
 
-
 fn parse_kind(s: &str) -> Result<EventKind> {
     EventKind::parse(s).map_err(StoreError::Corrupt)
 }
@@ -104,9 +103,26 @@ pub async fn append_event(conn: &mut Conn, key: &SubjectKey, e: &NewEvent) -> Re
     Ok(row.0)
 }
 
-type EventRow = (i64, String, String, String, String, String, String, String, i64, String, Option<String>, Option<String>, Option<String>, String, Option<Vec<u8>>);
+type EventRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<Vec<u8>>,
+);
 
-const EVENT_COLS: &str = "seq, id, contact_id, purpose, channel, topic, kind, method, at, actor, notice_id, language, request_id, facts, evidence";
+const EVENT_COLS: &str =
+    "seq, id, contact_id, purpose, channel, topic, kind, method, at, actor, notice_id, language, request_id, facts, evidence";
 
 fn open_event(r: EventRow, key: Option<&SubjectKey>) -> Result<StoredEvent> {
     let evidence = match (key, &r.14) {
@@ -127,7 +143,11 @@ fn open_event(r: EventRow, key: Option<&SubjectKey>) -> Result<StoredEvent> {
         notice_id: r.10,
         language: r.11,
         request_id: r.12,
-        facts: if r.13.is_empty() { Facts::default() } else { serde_json::from_str(&r.13).map_err(|_| StoreError::Corrupt("consent facts".into()))? },
+        facts: if r.13.is_empty() {
+            Facts::default()
+        } else {
+            serde_json::from_str(&r.13).map_err(|_| StoreError::Corrupt("consent facts".into()))?
+        },
         evidence,
     })
 }
@@ -175,7 +195,15 @@ pub fn notice_hash(text: &str) -> String {
 type NoticeRow = (String, String, String, String, i64, String, String);
 
 fn notice_of(r: NoticeRow) -> Result<Notice> {
-    Ok(Notice { id: r.0, purpose: r.1, channel: Channel::parse(&r.2).map_err(StoreError::Corrupt)?, language: r.3, version: r.4, text: r.5, sha256: r.6 })
+    Ok(Notice {
+        id: r.0,
+        purpose: r.1,
+        channel: Channel::parse(&r.2).map_err(StoreError::Corrupt)?,
+        language: r.3,
+        version: r.4,
+        text: r.5,
+        sha256: r.6,
+    })
 }
 
 /// The newest notice for a purpose, channel and language.
@@ -212,7 +240,15 @@ pub async fn list_notices(conn: &mut Conn) -> Result<Vec<Notice>> {
 }
 
 /// Saves a notice text as the next version (an unchanged text keeps its version).
-pub async fn save_notice(conn: &mut Conn, purpose: &str, channel: Channel, language: &str, text: &str, now: i64, by: &str) -> Result<Notice> {
+pub async fn save_notice(
+    conn: &mut Conn,
+    purpose: &str,
+    channel: Channel,
+    language: &str,
+    text: &str,
+    now: i64,
+    by: &str,
+) -> Result<Notice> {
     let current = current_notice(conn, purpose, channel, language).await?;
     if let Some(n) = current.as_ref().filter(|n| n.text == text) {
         return Ok(n.clone());
@@ -357,11 +393,12 @@ pub async fn claim_token(conn: &mut Conn, token: &str, now: i64) -> Result<Claim
 /// Requests sent to one address (by its blind index) since `since`.
 /// Returns how many, and when the oldest of them was sent.
 pub async fn requests_since(conn: &mut Conn, address_blind: &[u8], since: i64) -> Result<(i64, Option<i64>)> {
-    let n: (i64, Option<i64>) = sqlx::query_as("SELECT COUNT(*), MIN(created_at) FROM consent_tokens WHERE address_blind = $1 AND created_at >= $2")
-        .bind(address_blind.to_vec())
-        .bind(since)
-        .fetch_one(&mut *conn)
-        .await?;
+    let n: (i64, Option<i64>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(created_at) FROM consent_tokens WHERE address_blind = $1 AND created_at >= $2")
+            .bind(address_blind.to_vec())
+            .bind(since)
+            .fetch_one(&mut *conn)
+            .await?;
     Ok(n)
 }
 
@@ -395,7 +432,17 @@ fn outbox_aad(id: &str) -> Vec<u8> {
 
 /// Queues a mail, inside the caller's transaction (so the mail exists exactly when the change
 /// that sends it does).
-pub async fn enqueue(conn: &mut Conn, crypto: &Crypto, id: &str, kind: &str, contact_id: Option<&str>, message_id: &str, mail: &Mail, now: i64) -> Result<()> {
+#[allow(clippy::too_many_arguments)]
+pub async fn enqueue(
+    conn: &mut Conn,
+    crypto: &Crypto,
+    id: &str,
+    kind: &str,
+    contact_id: Option<&str>,
+    message_id: &str,
+    mail: &Mail,
+    now: i64,
+) -> Result<()> {
     let key = crypto.new_subject_key();
     let subject = format!("outbox:{id}");
     sqlx::query(
@@ -450,7 +497,10 @@ pub async fn lease_due(conn: &mut Conn, crypto: &Crypto, now: i64, lease_ms: i64
             continue;
         }
         let row: (String, String, i64, Option<Vec<u8>>, Option<Vec<u8>>) =
-            sqlx::query_as("SELECT kind, message_id, attempts, wrapped_key, sealed FROM outbox WHERE id = $1").bind(&id).fetch_one(&mut *conn).await?;
+            sqlx::query_as("SELECT kind, message_id, attempts, wrapped_key, sealed FROM outbox WHERE id = $1")
+                .bind(&id)
+                .fetch_one(&mut *conn)
+                .await?;
         let (Some(wrapped), Some(sealed)) = (row.3, row.4) else { continue };
         let key = crypto.unwrap_key(&format!("outbox:{id}"), &wrapped)?;
         let mail: Mail = key.open_json(&outbox_aad(&id), &sealed)?;
@@ -509,13 +559,14 @@ pub struct OutboxEntry {
 }
 
 pub async fn list_outbox(conn: &mut Conn, limit: i64) -> Result<Vec<OutboxEntry>> {
-    let rows: Vec<(String, String, Option<String>, String, i64, i64, i64, Option<i64>, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT id, kind, contact_id, message_id, created_at, attempts, next_attempt_at, sent_at, failed_at, last_error, transport \
+    let rows: Vec<(String, String, Option<String>, String, i64, i64, i64, Option<i64>, Option<i64>, Option<String>, Option<String>)> =
+        sqlx::query_as(
+            "SELECT id, kind, contact_id, message_id, created_at, attempts, next_attempt_at, sent_at, failed_at, last_error, transport \
          FROM outbox ORDER BY created_at DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
+        )
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|r| OutboxEntry {
@@ -549,13 +600,15 @@ pub fn blind_kind(channel: Channel) -> Option<BlindKind> {
 /// Adds blind indexes of identifiers to the suppression list of a channel.
 pub async fn suppress(conn: &mut Conn, tokens: &[Vec<u8>], channel: Channel, reason: &str, now: i64) -> Result<()> {
     for t in tokens {
-        sqlx::query("INSERT INTO suppressions (token, channel, reason, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (token, channel) DO NOTHING")
-            .bind(t.clone())
-            .bind(channel.as_str())
-            .bind(reason)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO suppressions (token, channel, reason, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (token, channel) DO NOTHING",
+        )
+        .bind(t.clone())
+        .bind(channel.as_str())
+        .bind(reason)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
@@ -563,7 +616,11 @@ pub async fn suppress(conn: &mut Conn, tokens: &[Vec<u8>], channel: Channel, rea
 /// Takes identifiers off a channel's suppression list (the person lifted their objection).
 pub async fn unsuppress(conn: &mut Conn, tokens: &[Vec<u8>], channel: Channel) -> Result<()> {
     for t in tokens {
-        sqlx::query("DELETE FROM suppressions WHERE token = $1 AND channel = $2").bind(t.clone()).bind(channel.as_str()).execute(&mut *conn).await?;
+        sqlx::query("DELETE FROM suppressions WHERE token = $1 AND channel = $2")
+            .bind(t.clone())
+            .bind(channel.as_str())
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }
@@ -585,7 +642,8 @@ pub async fn suppressed(conn: &mut Conn, tokens: &[Vec<u8>], channel: Channel) -
 
 /// The whole suppression list of a channel (audiences check every contact against it).
 pub async fn suppression_set(conn: &mut Conn, channel: Channel) -> Result<std::collections::HashSet<Vec<u8>>> {
-    let rows: Vec<(Vec<u8>,)> = sqlx::query_as("SELECT token FROM suppressions WHERE channel = $1").bind(channel.as_str()).fetch_all(&mut *conn).await?;
+    let rows: Vec<(Vec<u8>,)> =
+        sqlx::query_as("SELECT token FROM suppressions WHERE channel = $1").bind(channel.as_str()).fetch_all(&mut *conn).await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
@@ -652,7 +710,14 @@ pub async fn scan_contacts(conn: &mut Conn, f: &ContactFilter, after: Option<&st
 
 /// The events deciding an audience for contacts `first..=last` (by id): the consent's own and
 /// the channel's objections, by contact then in order.
-pub async fn scan_events(conn: &mut Conn, purpose: &str, channel: Channel, topic: &str, first: &str, last: &str) -> Result<Vec<(String, LedgerEvent, Facts)>> {
+pub async fn scan_events(
+    conn: &mut Conn,
+    purpose: &str,
+    channel: Channel,
+    topic: &str,
+    first: &str,
+    last: &str,
+) -> Result<Vec<(String, LedgerEvent, Facts)>> {
     let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(
         "SELECT contact_id, kind, method, at, facts FROM consent_events WHERE channel = $1 AND contact_id >= $2 AND contact_id <= $3 \
          AND ((purpose = $4 AND topic = $5) OR purpose = '*') ORDER BY contact_id, seq",
@@ -666,7 +731,11 @@ pub async fn scan_events(conn: &mut Conn, purpose: &str, channel: Channel, topic
     .await?;
     rows.into_iter()
         .map(|r| {
-            let facts = if r.4.is_empty() { Facts::default() } else { serde_json::from_str(&r.4).map_err(|_| StoreError::Corrupt("consent facts".into()))? };
+            let facts = if r.4.is_empty() {
+                Facts::default()
+            } else {
+                serde_json::from_str(&r.4).map_err(|_| StoreError::Corrupt("consent facts".into()))?
+            };
             Ok((r.0, LedgerEvent { at: r.3, kind: parse_kind(&r.1)?, method: parse_method(&r.2)? }, facts))
         })
         .collect()
@@ -707,7 +776,15 @@ pub async fn record_export(
 }
 
 /// Appends uses of consents (one export, many contacts), many rows per statement.
-pub async fn record_uses(conn: &mut Conn, export_id: &str, purpose: &str, channel: Channel, topic: &str, at: i64, contacts: &[String]) -> Result<()> {
+pub async fn record_uses(
+    conn: &mut Conn,
+    export_id: &str,
+    purpose: &str,
+    channel: Channel,
+    topic: &str,
+    at: i64,
+    contacts: &[String],
+) -> Result<()> {
     for chunk in contacts.chunks(crate::rows_per_insert(6)) {
         let sql = format!(
             "INSERT INTO consent_uses (contact_id, purpose, channel, topic, at, export_id) VALUES {}",
@@ -746,7 +823,11 @@ pub async fn uses_of(conn: &mut Conn, contact_id: &str, limit: i64) -> Result<Ve
 
 /// Every consent (contact × purpose × channel × topic) whose last event of giving or renewing
 /// lies before `before`, with that time and its last use: candidates for review.
-pub async fn consents_given_before(conn: &mut Conn, before: i64, limit: i64) -> Result<Vec<(String, String, String, String, i64, Option<i64>)>> {
+pub async fn consents_given_before(
+    conn: &mut Conn,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<(String, String, String, String, i64, Option<i64>)>> {
     Ok(sqlx::query_as(
         "SELECT e.contact_id, e.purpose, e.channel, e.topic, MAX(e.at) AS given_at, \
          (SELECT MAX(u.at) FROM consent_uses u WHERE u.contact_id = e.contact_id AND u.purpose = e.purpose AND u.channel = e.channel AND u.topic = e.topic) \
@@ -761,14 +842,22 @@ pub async fn consents_given_before(conn: &mut Conn, before: i64, limit: i64) -> 
 
 /// Counts of events by purpose, channel and kind (the DPO's statistics).
 pub async fn event_counts(conn: &mut Conn) -> Result<Vec<(String, String, String, i64)>> {
-    Ok(sqlx::query_as("SELECT purpose, channel, kind, COUNT(*) FROM consent_events GROUP BY purpose, channel, kind ORDER BY purpose, channel, kind")
-        .fetch_all(&mut *conn)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT purpose, channel, kind, COUNT(*) FROM consent_events GROUP BY purpose, channel, kind ORDER BY purpose, channel, kind",
+    )
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 /// Restriction of processing (Art. 18): set or lifted.
 pub async fn set_restricted(conn: &mut Conn, contact_id: &str, at: Option<i64>) -> Result<bool> {
-    Ok(sqlx::query("UPDATE contacts SET restricted_at = $1 WHERE id = $2").bind(at).bind(contact_id).execute(&mut *conn).await?.rows_affected() == 1)
+    Ok(sqlx::query("UPDATE contacts SET restricted_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(contact_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+        == 1)
 }
 
 pub async fn restricted_at(conn: &mut Conn, contact_id: &str) -> Result<Option<i64>> {

@@ -17,7 +17,11 @@ use utoipa::{IntoParams, ToSchema};
 /// each consent (DPV names) and the permission per purpose and channel with its reason.
 #[utoipa::path(get, path = "/api/v1/contacts/{id}/consents", tag = "consent",
     responses((status = 200, body = Object), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn overview(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Json<serde_json::Value>, Problem> {
+pub async fn overview(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, Problem> {
     let o = services::consent::overview(&app, &actor, &id).await?;
     Ok(Json(serde_json::to_value(o).unwrap_or_default()))
 }
@@ -48,8 +52,23 @@ fn email() -> String {
 #[utoipa::path(post, path = "/api/v1/contacts/{id}/consents/request", tag = "consent", request_body = RequestBody,
     responses((status = 202, body = Object), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)),
     security(("bearer" = [])))]
-pub async fn request(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(b): ApiJson<RequestBody>) -> Result<Response, Problem> {
-    let r = services::consent::request(&app, &actor, &id, &b.purpose, &b.channel, b.topic.as_deref(), b.address.as_deref(), b.language.as_deref()).await?;
+pub async fn request(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<RequestBody>,
+) -> Result<Response, Problem> {
+    let r = services::consent::request(
+        &app,
+        &actor,
+        &id,
+        &b.purpose,
+        &b.channel,
+        b.topic.as_deref(),
+        b.address.as_deref(),
+        b.language.as_deref(),
+    )
+    .await?;
     Ok((StatusCode::ACCEPTED, Json(serde_json::to_value(r).unwrap_or_default())).into_response())
 }
 
@@ -58,7 +77,12 @@ pub async fn request(State(app): State<App>, ApiActor(actor): ApiActor, Path(id)
 /// or the § 7(3) UWG / presumed-consent basis.
 #[utoipa::path(post, path = "/api/v1/contacts/{id}/consents", tag = "consent", request_body = RecordInput,
     responses((status = 201, body = Object), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn record(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(b): ApiJson<RecordInput>) -> Result<Response, Problem> {
+pub async fn record(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<RecordInput>,
+) -> Result<Response, Problem> {
     let e = services::consent::record(&app, &actor, &id, &b).await?;
     let body = serde_json::json!({
         "id": e.id, "seq": e.seq, "contact_id": e.contact_id, "purpose": e.purpose, "channel": e.channel, "topic": e.topic,
@@ -81,7 +105,12 @@ pub struct WithdrawBody {
 /// Withdraws a consent (Art. 7(3)).
 #[utoipa::path(post, path = "/api/v1/contacts/{id}/consents/withdraw", tag = "consent", request_body = WithdrawBody,
     responses((status = 201, body = Object), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn withdraw(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(b): ApiJson<WithdrawBody>) -> Result<Response, Problem> {
+pub async fn withdraw(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<WithdrawBody>,
+) -> Result<Response, Problem> {
     let e = services::consent::withdraw(&app, &actor, &id, &b.purpose, &b.channel, b.topic.as_deref(), b.note.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({"id": e.id, "kind": e.kind, "at": super::rfc3339(e.at)}))).into_response())
 }
@@ -98,7 +127,12 @@ pub struct ReceiptQuery {
 /// A consent record as an ISO/IEC TS 27560 (Kantara) style receipt.
 #[utoipa::path(get, path = "/api/v1/contacts/{id}/consents/receipt", tag = "consent", params(ReceiptQuery),
     responses((status = 200, body = Object), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn receipt(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiQuery(q): ApiQuery<ReceiptQuery>) -> Result<Json<serde_json::Value>, Problem> {
+pub async fn receipt(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<ReceiptQuery>,
+) -> Result<Json<serde_json::Value>, Problem> {
     Ok(Json(services::consent::receipt(&app, &actor, &id, &q.purpose, &q.channel, q.topic.as_deref()).await?))
 }
 
@@ -133,7 +167,11 @@ impl AudienceQuery {
 /// are left out and why.
 #[utoipa::path(get, path = "/api/v1/audiences", tag = "consent", params(AudienceQuery),
     responses((status = 200, body = AudienceSummary), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn audience(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<AudienceQuery>) -> Result<Json<AudienceSummary>, Problem> {
+pub async fn audience(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<AudienceQuery>,
+) -> Result<Json<AudienceSummary>, Problem> {
     let s = services::consent::audience(&app, &actor, &q.purpose, &q.channel, q.topic.as_deref(), &q.segment()).await?;
     Ok(Json(s))
 }
@@ -180,7 +218,11 @@ pub struct ReviewQuery {
 /// Consents due for review: given or renewed, and unused, longer than the configured months.
 #[utoipa::path(get, path = "/api/v1/consents/review", tag = "consent", params(ReviewQuery),
     responses((status = 200, body = Object), (status = 403, body = Problem)), security(("bearer" = [])))]
-pub async fn review_queue(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<ReviewQuery>) -> Result<Json<serde_json::Value>, Problem> {
+pub async fn review_queue(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<ReviewQuery>,
+) -> Result<Json<serde_json::Value>, Problem> {
     let items = services::consent::review_queue(&app, &actor, q.limit.unwrap_or(100)).await?;
     Ok(Json(serde_json::to_value(items).unwrap_or_default()))
 }
@@ -201,7 +243,11 @@ pub struct ReviewBody {
 /// Runs the review: re-confirmation mails, or expiry.
 #[utoipa::path(post, path = "/api/v1/consents/review", tag = "consent", request_body = ReviewBody,
     responses((status = 200, body = Object), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn run_review(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(b): ApiJson<ReviewBody>) -> Result<Json<serde_json::Value>, Problem> {
+pub async fn run_review(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiJson(b): ApiJson<ReviewBody>,
+) -> Result<Json<serde_json::Value>, Problem> {
     if b.send == b.expire {
         return Err(super::problem::bad_request("send", "choose one: send re-confirmation mails, or expire"));
     }
@@ -244,7 +290,12 @@ pub struct RestrictBody {
 /// of every audience.
 #[utoipa::path(put, path = "/api/v1/contacts/{id}/restriction", tag = "consent", request_body = RestrictBody,
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn restrict(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>, ApiJson(b): ApiJson<RestrictBody>) -> Result<StatusCode, Problem> {
+pub async fn restrict(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<RestrictBody>,
+) -> Result<StatusCode, Problem> {
     services::consent::restrict(&app, &actor, &id, b.restricted).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,8 +11,8 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::gate::{Action, Actor, Resource};
 use base64::Engine;
 use obhut_core::consent::{
-    check_topic, default_notice, latest_facts, may_approach, objection_stands, status, Channel, EventKind, Evidence, ExistingCustomer, Facts,
-    LedgerEvent, Method, Notice, Reason, Situation, Status,
+    check_topic, default_notice, latest_facts, may_approach, objection_stands, status, Channel, EventKind, Evidence, ExistingCustomer,
+    Facts, LedgerEvent, Method, Notice, Reason, Situation, Status,
 };
 use obhut_core::contact::ContactKind;
 use obhut_core::ids::ContactId;
@@ -52,7 +52,11 @@ async fn marketing_purpose(app: &App, purpose: &str) -> ServiceResult<Purpose> {
     if !consentable(p) {
         return Err(ServiceError::field(
             "purpose",
-            format!("'{}' rests on {}, not on consent or a legitimate interest in marketing: consent is not asked for it", p.key, p.legal_basis.article()),
+            format!(
+                "'{}' rests on {}, not on consent or a legitimate interest in marketing: consent is not asked for it",
+                p.key,
+                p.legal_basis.article()
+            ),
         ));
     }
     Ok(p.clone())
@@ -141,6 +145,7 @@ pub struct Requested {
 /// Sends a double opt-in mail for a consent: a pending `requested` event, a single-use token
 /// bound to it, and the mail in the outbox, all in one transaction. Nothing counts until the
 /// link is confirmed.
+#[allow(clippy::too_many_arguments)]
 pub async fn request(
     app: &App,
     actor: &Actor,
@@ -160,15 +165,16 @@ pub async fn request(
     }
     let record = contact_for(app, actor, contact_id, Action::Update).await?;
     let cid = record.id.to_string();
-    let email = match address.map(str::trim).filter(|a| !a.is_empty()) {
-        Some(a) => {
-            let norm = a.to_lowercase();
-            record.personal.emails.iter().find(|e| e.address.normalized() == norm).ok_or_else(|| {
-                ServiceError::field("address", "this address is not one of the contact's: add it to the contact first")
-            })?
-        }
-        None => record.personal.emails.first().ok_or_else(|| ServiceError::field("contact_id", "the contact has no email address"))?,
-    };
+    let email =
+        match address.map(str::trim).filter(|a| !a.is_empty()) {
+            Some(a) => {
+                let norm = a.to_lowercase();
+                record.personal.emails.iter().find(|e| e.address.normalized() == norm).ok_or_else(|| {
+                    ServiceError::field("address", "this address is not one of the contact's: add it to the contact first")
+                })?
+            }
+            None => record.personal.emails.first().ok_or_else(|| ServiceError::field("contact_id", "the contact has no email address"))?,
+        };
     let address = email.address.normalized();
     let addr_token = email_token(app, &address);
     let lang = language_of(&record, language);
@@ -264,7 +270,11 @@ fn key_fields(k: &Key) -> Vec<String> {
 
 async fn purpose_name(app: &App, key: &str, lang: &str) -> String {
     match super::purposes::registry(app).await {
-        Ok(reg) => reg.iter().find(|p| p.key == key).map(|p| if lang == "en" { p.name_en.clone() } else { p.name_de.clone() }).unwrap_or_else(|| key.into()),
+        Ok(reg) => reg
+            .iter()
+            .find(|p| p.key == key)
+            .map(|p| if lang == "en" { p.name_en.clone() } else { p.name_de.clone() })
+            .unwrap_or_else(|| key.into()),
         Err(_) => key.into(),
     }
 }
@@ -276,7 +286,14 @@ fn html_escape(s: &str) -> String {
 /// Subject, text and HTML of the confirmation mail. The confirmation link comes first; the
 /// mail is not advertising, so it carries no List-Unsubscribe header, but it offers a way out
 /// for whoever did not ask for it.
-fn confirmation_mail(lang: &str, purpose: &str, notice: Option<&str>, confirm: &str, unsubscribe: &str, expires_at: i64) -> (String, String, String) {
+fn confirmation_mail(
+    lang: &str,
+    purpose: &str,
+    notice: Option<&str>,
+    confirm: &str,
+    unsubscribe: &str,
+    expires_at: i64,
+) -> (String, String, String) {
     let until = obhut_core::clock::from_millis(expires_at)
         .format(&time::macros::format_description!("[day].[month].[year] [hour]:[minute] UTC"))
         .unwrap_or_default();
@@ -314,7 +331,14 @@ fn confirmation_mail(lang: &str, purpose: &str, notice: Option<&str>, confirm: &
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Confirmation {
-    Confirmed { contact_id: String, purpose: String, channel: Channel, topic: String, language: String, renewed: bool },
+    Confirmed {
+        contact_id: String,
+        purpose: String,
+        channel: Channel,
+        topic: String,
+        language: String,
+        renewed: bool,
+    },
     AlreadyUsed,
     Expired,
     /// The request was withdrawn or refused after it was sent, or an objection stands.
@@ -330,7 +354,17 @@ pub async fn peek_confirmation(app: &App, token: &str) -> ServiceResult<(Confirm
         Claim::Claimed(t) => {
             let lang = ledger::find_event(&mut conn, &t.request_id).await?.and_then(|e| e.language).unwrap_or_else(|| "de".into());
             let name = purpose_name(app, &t.purpose, &lang).await;
-            (Confirmation::Confirmed { contact_id: String::new(), purpose: t.purpose, channel: t.channel, topic: t.topic, language: lang, renewed: false }, name)
+            (
+                Confirmation::Confirmed {
+                    contact_id: String::new(),
+                    purpose: t.purpose,
+                    channel: t.channel,
+                    topic: t.topic,
+                    language: lang,
+                    renewed: false,
+                },
+                name,
+            )
         }
         Claim::Used(_) => (Confirmation::AlreadyUsed, String::new()),
         Claim::Expired(_) => (Confirmation::Expired, String::new()),
@@ -354,7 +388,8 @@ pub async fn confirm(app: &App, token: &str, origin: &Origin) -> ServiceResult<C
     };
     let events = ledger::events_of(&mut tx, &t.contact_id, &t.purpose, t.channel, &t.topic).await?;
     let Some(req) = events.iter().find(|e| e.id == t.request_id) else { return Ok(Confirmation::Unknown) };
-    let after_request = events.iter().filter(|e| e.seq > req.seq).any(|e| matches!(e.kind, EventKind::Withdrawn | EventKind::Refused | EventKind::Expired));
+    let after_request =
+        events.iter().filter(|e| e.seq > req.seq).any(|e| matches!(e.kind, EventKind::Withdrawn | EventKind::Refused | EventKind::Expired));
     let ledger_events: Vec<LedgerEvent> = events.iter().map(StoredEvent::ledger).collect();
     if after_request || objection_stands(&ledger_events) {
         // Nothing is written: the transaction (and the token's use) is rolled back.
@@ -369,7 +404,10 @@ pub async fn confirm(app: &App, token: &str, origin: &Origin) -> ServiceResult<C
         .and_then(|e| e.address);
     let before = status(&ledger_events);
     // Before the request the consent was valid: this confirmation renews it.
-    let renewed = status(&ledger_events.iter().filter(|e| e.at < req.at || (e.at == req.at && e.kind != EventKind::Requested)).cloned().collect::<Vec<_>>()).valid()
+    let renewed = status(
+        &ledger_events.iter().filter(|e| e.at < req.at || (e.at == req.at && e.kind != EventKind::Requested)).cloned().collect::<Vec<_>>(),
+    )
+    .valid()
         && before.valid();
     let kind = if renewed { EventKind::Renewed } else { EventKind::Confirmed };
     let event = ledger::NewEvent {
@@ -391,10 +429,27 @@ pub async fn confirm(app: &App, token: &str, origin: &Origin) -> ServiceResult<C
     ledger::append_event(&mut tx, &key, &event).await?;
     // The address now serves the purpose it was confirmed for (purpose binding).
     let mut fields = vec![format!("purpose={}", t.purpose), format!("channel={}", t.channel.as_str())];
-    if bind_item(app, &mut tx, &t.contact_id, &t.purpose, t.channel, req.evidence.as_ref().and_then(|e| e.address.as_deref()).or(requested_address.as_deref()), now).await? {
+    if bind_item(
+        app,
+        &mut tx,
+        &t.contact_id,
+        &t.purpose,
+        t.channel,
+        req.evidence.as_ref().and_then(|e| e.address.as_deref()).or(requested_address.as_deref()),
+        now,
+    )
+    .await?
+    {
         fields.push("emails.purposes".into());
     }
-    let mut audit = audit_entry(&subject, if renewed { "consent.renew" } else { "consent.confirm" }, "consent", &event.id, Some(t.contact_id.clone()), fields);
+    let mut audit = audit_entry(
+        &subject,
+        if renewed { "consent.renew" } else { "consent.confirm" },
+        "consent",
+        &event.id,
+        Some(t.contact_id.clone()),
+        fields,
+    );
     audit.purpose = Some(t.purpose.clone());
     obhut_store::audit::append(&mut tx, crypto, now, &[audit]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
@@ -411,7 +466,15 @@ pub async fn confirm(app: &App, token: &str, origin: &Origin) -> ServiceResult<C
 
 /// Lets the address (or number) a consent was given for serve its purpose (purpose binding):
 /// the item named by `address`, else the channel's first. Returns whether anything changed.
-async fn bind_item(app: &App, tx: &mut obhut_store::Conn, cid: &str, purpose: &str, channel: Channel, address: Option<&str>, now: i64) -> ServiceResult<bool> {
+async fn bind_item(
+    app: &App,
+    tx: &mut obhut_store::Conn,
+    cid: &str,
+    purpose: &str,
+    channel: Channel,
+    address: Option<&str>,
+    now: i64,
+) -> ServiceResult<bool> {
     let crypto = &app.store.crypto;
     let Ok(id) = ContactId::parse(cid) else { return Ok(false) };
     let Some(mut c) = obhut_store::contacts::find_contact(tx, crypto, id).await? else { return Ok(false) };
@@ -492,7 +555,8 @@ pub async fn record(app: &App, actor: &Actor, contact_id: &str, input: &RecordIn
         let channel = Channel::parse(&input.channel).map_err(|m| ServiceError::field("channel", m))?;
         Key { purpose: ANY.into(), channel, topic: ANY.into() }
     } else {
-        let purpose = input.purpose.as_deref().filter(|p| !p.trim().is_empty()).ok_or_else(|| ServiceError::field("purpose", "name the purpose"))?;
+        let purpose =
+            input.purpose.as_deref().filter(|p| !p.trim().is_empty()).ok_or_else(|| ServiceError::field("purpose", "name the purpose"))?;
         key(app, purpose, &input.channel, input.topic.as_deref()).await?
     };
     let evidence = Evidence {
@@ -505,16 +569,23 @@ pub async fn record(app: &App, actor: &Actor, contact_id: &str, input: &RecordIn
     evidence.check().map_err(|(f, m)| ServiceError::field(f, m))?;
     let has_proof = evidence.recording_ref.is_some() || evidence.note.is_some();
     match kind {
-        EventKind::Requested => return Err(ServiceError::field("kind", "a double opt-in request is sent with consent request, not recorded")),
+        EventKind::Requested => {
+            return Err(ServiceError::field("kind", "a double opt-in request is sent with consent request, not recorded"))
+        }
         EventKind::Expired => return Err(ServiceError::field("kind", "consents expire through the review (consent review --expire)")),
         EventKind::Given if method == Method::WebFormDoubleOptIn => {
             return Err(ServiceError::field("method", "a web form consent counts once its mail is confirmed: send it with consent request"))
         }
-        EventKind::Given | EventKind::Renewed if matches!(method, Method::Paper | Method::RecordedCall) && evidence.recording_ref.is_none() => {
+        EventKind::Given | EventKind::Renewed
+            if matches!(method, Method::Paper | Method::RecordedCall) && evidence.recording_ref.is_none() =>
+        {
             return Err(ServiceError::field("recording_ref", "say where the signed form or the call recording is kept"))
         }
         EventKind::Confirmed | EventKind::ObjectionLifted if !has_proof => {
-            return Err(ServiceError::field("note", "record the evidence: where the declaration is kept (recording_ref) or what was declared (note)"))
+            return Err(ServiceError::field(
+                "note",
+                "record the evidence: where the declaration is kept (recording_ref) or what was declared (note)",
+            ))
         }
         EventKind::BasisRecorded if input.existing_customer.is_none() && evidence.reason.is_none() => {
             return Err(ServiceError::field("existing_customer", "record the four § 7(3) UWG conditions or a reason for presumed consent"))
@@ -522,14 +593,20 @@ pub async fn record(app: &App, actor: &Actor, contact_id: &str, input: &RecordIn
         _ => {}
     }
     if kind == EventKind::BasisRecorded && evidence.reason.is_some() && k.channel != Channel::Phone {
-        return Err(ServiceError::field("presumed_consent_reason", "presumed consent applies to business phone calls only (§ 7(2) Nr. 1 UWG)"));
+        return Err(ServiceError::field(
+            "presumed_consent_reason",
+            "presumed consent applies to business phone calls only (§ 7(2) Nr. 1 UWG)",
+        ));
     }
     if kind == EventKind::BasisRecorded && input.existing_customer.is_some() && !k.channel.is_electronic_mail() {
         return Err(ServiceError::field("existing_customer", "§ 7(3) UWG concerns email and SMS only"));
     }
     let record = contact_for(app, actor, contact_id, Action::Update).await?;
     if kind == EventKind::BasisRecorded && evidence.reason.is_some() && record.kind == ContactKind::B2c {
-        return Err(ServiceError::field("presumed_consent_reason", "presumed consent does not count for consumers: they must consent (§ 7(2) Nr. 1 UWG)"));
+        return Err(ServiceError::field(
+            "presumed_consent_reason",
+            "presumed consent does not count for consumers: they must consent (§ 7(2) Nr. 1 UWG)",
+        ));
     }
     let cid = record.id.to_string();
     let lang = language_of(&record, input.language.as_deref());
@@ -559,7 +636,11 @@ pub async fn record(app: &App, actor: &Actor, contact_id: &str, input: &RecordIn
         actor: actor.audit_name(),
         notice_id: notice.as_ref().map(|n| n.id.clone()),
         language: Some(lang),
-        request_id: if kind == EventKind::Confirmed { prior.iter().rev().find(|e| e.kind == EventKind::Requested).map(|e| e.id.clone()) } else { None },
+        request_id: if kind == EventKind::Confirmed {
+            prior.iter().rev().find(|e| e.kind == EventKind::Requested).map(|e| e.id.clone())
+        } else {
+            None
+        },
         facts: if kind == EventKind::BasisRecorded { facts } else { Facts::default() },
         evidence,
     };
@@ -603,7 +684,15 @@ pub async fn record(app: &App, actor: &Actor, contact_id: &str, input: &RecordIn
 }
 
 /// Withdraws a consent (Art. 7(3)): as easy as giving it.
-pub async fn withdraw(app: &App, actor: &Actor, contact_id: &str, purpose: &str, channel: &str, topic: Option<&str>, note: Option<&str>) -> ServiceResult<StoredEvent> {
+pub async fn withdraw(
+    app: &App,
+    actor: &Actor,
+    contact_id: &str,
+    purpose: &str,
+    channel: &str,
+    topic: Option<&str>,
+    note: Option<&str>,
+) -> ServiceResult<StoredEvent> {
     let input = RecordInput {
         purpose: Some(purpose.into()),
         channel: channel.into(),
@@ -763,14 +852,27 @@ pub struct Overview {
     pub objections: Vec<Channel>,
 }
 
-fn situation(app: &App, channel: Channel, consumer: bool, restricted: bool, suppressed: bool, events: &[(LedgerEvent, Facts)]) -> Situation {
+fn situation(
+    app: &App,
+    channel: Channel,
+    consumer: bool,
+    restricted: bool,
+    suppressed: bool,
+    events: &[(LedgerEvent, Facts)],
+) -> Situation {
     let ledger_events: Vec<LedgerEvent> = events.iter().map(|(e, _)| e.clone()).collect();
     // The consent's own events, without the channel's objections (stored under purpose `*`).
     let facts = latest_facts(events.iter().map(|(e, f)| (e, f)));
     Situation {
         channel,
         consumer,
-        consent: status(&ledger_events.iter().filter(|e| !matches!(e.kind, EventKind::Objected | EventKind::ObjectionLifted)).cloned().collect::<Vec<_>>()),
+        consent: status(
+            &ledger_events
+                .iter()
+                .filter(|e| !matches!(e.kind, EventKind::Objected | EventKind::ObjectionLifted))
+                .cloned()
+                .collect::<Vec<_>>(),
+        ),
         objected: suppressed || objection_stands(&ledger_events),
         restricted,
         existing_customer: facts.existing_customer,
@@ -852,23 +954,40 @@ pub async fn overview(app: &App, actor: &Actor, contact_id: &str) -> ServiceResu
             ledger::suppressed(&mut conn, &tokens, channel).await?
         };
         for p in reg.iter().filter(|p| p.active && consentable(p)) {
-            let evs: Vec<(LedgerEvent, Facts)> =
-                channel_events.iter().filter(|e| (e.purpose == p.key && e.topic.is_empty()) || e.purpose == ANY).map(|e| (e.ledger(), e.facts)).collect();
+            let evs: Vec<(LedgerEvent, Facts)> = channel_events
+                .iter()
+                .filter(|e| (e.purpose == p.key && e.topic.is_empty()) || e.purpose == ANY)
+                .map(|e| (e.ledger(), e.facts))
+                .collect();
             let perm = may_approach(&situation(app, channel, consumer, restricted, suppressed, &evs));
-            permissions.push(PermissionView { purpose: p.key.clone(), channel, allowed: perm.allowed, reason: perm.reason, explanation: perm.reason.explain() });
+            permissions.push(PermissionView {
+                purpose: p.key.clone(),
+                channel,
+                allowed: perm.allowed,
+                reason: perm.reason,
+                explanation: perm.reason.explain(),
+            });
         }
     }
     Ok(Overview { contact_id: cid, restricted, events, consents, permissions, objections })
 }
 
 /// A consent record as an ISO/IEC TS 27560 (Kantara consent receipt) style JSON document.
-pub async fn receipt(app: &App, actor: &Actor, contact_id: &str, purpose: &str, channel: &str, topic: Option<&str>) -> ServiceResult<serde_json::Value> {
+pub async fn receipt(
+    app: &App,
+    actor: &Actor,
+    contact_id: &str,
+    purpose: &str,
+    channel: &str,
+    topic: Option<&str>,
+) -> ServiceResult<serde_json::Value> {
     let k = key(app, purpose, channel, topic).await?;
     let record = contact_for(app, actor, contact_id, Action::Read).await?;
     let cid = record.id.to_string();
     let mut conn = app.conn().await?;
     let all = ledger::events_for_contact(&mut conn, &app.store.crypto, &cid).await?;
-    let events: Vec<&StoredEvent> = all.iter().filter(|e| e.channel == k.channel && ((e.purpose == k.purpose && e.topic == k.topic) || e.purpose == ANY)).collect();
+    let events: Vec<&StoredEvent> =
+        all.iter().filter(|e| e.channel == k.channel && ((e.purpose == k.purpose && e.topic == k.topic) || e.purpose == ANY)).collect();
     if events.iter().all(|e| e.purpose == ANY) {
         return Err(ServiceError::NotFound("consent"));
     }
@@ -1003,7 +1122,8 @@ pub async fn audience_scan<'a>(
     filter.reach = contacts_svc::reach(app, actor, &k.purpose);
     let mut conn = app.conn().await?;
     let suppressions = ledger::suppression_set(&mut conn, k.channel).await?;
-    let summary = AudienceSummary { purpose: k.purpose.clone(), channel: k.channel.as_str().into(), topic: k.topic.clone(), ..Default::default() };
+    let summary =
+        AudienceSummary { purpose: k.purpose.clone(), channel: k.channel.as_str().into(), topic: k.topic.clone(), ..Default::default() };
     Ok(AudienceScan { app, actor, key: k, filter, suppressions, decided: HashMap::new(), after: None, summary })
 }
 
@@ -1049,8 +1169,8 @@ impl AudienceScan<'_> {
             if !visible {
                 continue;
             }
-            let suppressed =
-                !self.suppressions.is_empty() && ledger::channel_tokens(&c.index_tokens, k.channel)?.iter().any(|t| self.suppressions.contains(t));
+            let suppressed = !self.suppressions.is_empty()
+                && ledger::channel_tokens(&c.index_tokens, k.channel)?.iter().any(|t| self.suppressions.contains(t));
             let p = may_approach(&situation(app, k.channel, c.consumer, c.restricted, suppressed, &mine));
             let reason = reason_str(p.reason);
             if p.allowed {
@@ -1067,7 +1187,14 @@ impl AudienceScan<'_> {
 }
 
 /// Decides a whole segment and counts: how many are in, how many left out and why.
-pub async fn audience(app: &App, actor: &Actor, purpose: &str, channel: &str, topic: Option<&str>, segment: &Segment) -> ServiceResult<AudienceSummary> {
+pub async fn audience(
+    app: &App,
+    actor: &Actor,
+    purpose: &str,
+    channel: &str,
+    topic: Option<&str>,
+    segment: &Segment,
+) -> ServiceResult<AudienceSummary> {
     let mut scan = audience_scan(app, actor, purpose, channel, topic, segment).await?;
     while scan.next_batch().await?.is_some() {}
     Ok(scan.summary)
@@ -1116,8 +1243,11 @@ pub async fn export_csv(
         write_rows(&[vec!["contact_id".into(), "reason".into(), "explanation".into()]], out)?;
         let mut scan = audience_scan(app, actor, &k.purpose, k.channel.as_str(), Some(&k.topic), segment).await?;
         while let Some(members) = scan.next_batch().await? {
-            let rows: Vec<Vec<String>> =
-                members.iter().filter(|m| !m.allowed).map(|m| vec![m.contact_id.clone(), reason_str(m.reason), m.reason.explain().to_string()]).collect();
+            let rows: Vec<Vec<String>> = members
+                .iter()
+                .filter(|m| !m.allowed)
+                .map(|m| vec![m.contact_id.clone(), reason_str(m.reason), m.reason.explain().to_string()])
+                .collect();
             write_rows(&rows, out)?;
         }
         return Ok(scan.summary);
@@ -1127,7 +1257,20 @@ pub async fn export_csv(
     let now = app.now_ms();
     {
         let mut tx = app.begin_write().await?;
-        ledger::record_export(&mut tx, &export_id, &k.purpose, k.channel, &k.topic, &segment.describe(), recipient, &actor.audit_name(), now, 0, 0).await?;
+        ledger::record_export(
+            &mut tx,
+            &export_id,
+            &k.purpose,
+            k.channel,
+            &k.topic,
+            &segment.describe(),
+            recipient,
+            &actor.audit_name(),
+            now,
+            0,
+            0,
+        )
+        .await?;
         let mut e = audit_entry(actor, "audience.export.start", "audience", &export_id, None, key_fields(&k));
         e.purpose = Some(k.purpose.clone());
         e.recipient = Some(recipient.to_string());
@@ -1150,7 +1293,7 @@ pub async fn export_csv(
         let mut conn = app.conn().await?;
         let mut records = obhut_store::contacts::find_contacts(&mut conn, &app.store.crypto, &ids).await?;
         drop(conn);
-        records.sort_by(|a, b| a.id.cmp(&b.id));
+        records.sort_by_key(|r| r.id);
         let reasons: HashMap<&str, Reason> = allowed.iter().map(|m| (m.contact_id.as_str(), m.reason)).collect();
         let mut rows = Vec::with_capacity(records.len());
         let mut used = Vec::with_capacity(records.len());
@@ -1174,7 +1317,13 @@ pub async fn export_csv(
                 continue;
             }
             let a = addr.cloned().unwrap_or_default();
-            let show = |ch: Channel, v: Option<String>| if ch == k.channel || (k.channel == Channel::Post && ch == Channel::Post) { v.unwrap_or_default() } else { String::new() };
+            let show = |ch: Channel, v: Option<String>| {
+                if ch == k.channel || (k.channel == Channel::Post && ch == Channel::Post) {
+                    v.unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            };
             let postal = k.channel == Channel::Post;
             rows.push(vec![
                 id.clone(),
@@ -1182,7 +1331,11 @@ pub async fn export_csv(
                 p.given_name.clone().unwrap_or_default(),
                 p.family_name.clone().unwrap_or_default(),
                 show(Channel::Email, email.map(|e| e.address.as_str().to_string())),
-                if matches!(k.channel, Channel::Phone | Channel::Sms) { phone.map(|n| n.number.as_str().to_string()).unwrap_or_default() } else { String::new() },
+                if matches!(k.channel, Channel::Phone | Channel::Sms) {
+                    phone.map(|n| n.number.as_str().to_string()).unwrap_or_default()
+                } else {
+                    String::new()
+                },
                 if postal { a.street.clone().unwrap_or_default() } else { String::new() },
                 if postal { a.postal_code.clone().unwrap_or_default() } else { String::new() },
                 if postal { a.city.clone().unwrap_or_default() } else { String::new() },
@@ -1252,8 +1405,12 @@ pub async fn review_queue(app: &App, actor: &Actor, limit: i64) -> ServiceResult
             continue;
         }
         let Ok(channel) = Channel::parse(&channel) else { continue };
-        let evs: Vec<LedgerEvent> =
-            ledger::events_of(&mut conn, &contact_id, &purpose, channel, &topic).await?.iter().filter(|e| e.purpose != ANY).map(StoredEvent::ledger).collect();
+        let evs: Vec<LedgerEvent> = ledger::events_of(&mut conn, &contact_id, &purpose, channel, &topic)
+            .await?
+            .iter()
+            .filter(|e| e.purpose != ANY)
+            .map(StoredEvent::ledger)
+            .collect();
         if !status(&evs).valid() {
             continue;
         }
@@ -1309,7 +1466,8 @@ pub async fn review(app: &App, actor: &Actor, send: bool, expire: bool, limit: i
             run.expired += 1;
         } else if send && item.channel == Channel::Email {
             // The DPO ordered the run; the review job sends the mails (it may reach every contact).
-            match request(app, &Actor::job("consent-review"), &item.contact_id, &item.purpose, "email", Some(&item.topic), None, None).await {
+            match request(app, &Actor::job("consent-review"), &item.contact_id, &item.purpose, "email", Some(&item.topic), None, None).await
+            {
                 Ok(_) => run.mails_queued += 1,
                 Err(e) => run.skipped.push(format!("{}: {e}", item.contact_id)),
             }
@@ -1372,7 +1530,14 @@ pub async fn restrict(app: &App, actor: &Actor, contact_id: &str, restricted: bo
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     ledger::set_restricted(&mut tx, &cid, restricted.then_some(now)).await?;
-    let e = audit_entry(actor, if restricted { "contact.restrict" } else { "contact.restrict_lift" }, "contact", &cid, Some(cid.clone()), vec![]);
+    let e = audit_entry(
+        actor,
+        if restricted { "contact.restrict" } else { "contact.restrict_lift" },
+        "contact",
+        &cid,
+        Some(cid.clone()),
+        vec![],
+    );
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(())

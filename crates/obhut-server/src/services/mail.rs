@@ -69,7 +69,11 @@ pub async fn sender(app: &App) -> String {
     }
     if let Ok(mut conn) = app.conn().await {
         if let Ok(c) = obhut_store::purposes::controller(&mut conn).await {
-            let candidate = if c.name.trim().is_empty() { c.email.clone() } else { format!("{} <{}>", c.name.replace(['<', '>', '"', ','], ""), c.email.trim()) };
+            let candidate = if c.name.trim().is_empty() {
+                c.email.clone()
+            } else {
+                format!("{} <{}>", c.name.replace(['<', '>', '"', ','], ""), c.email.trim())
+            };
             if candidate.parse::<Mailbox>().is_ok() {
                 return candidate;
             }
@@ -86,7 +90,8 @@ pub async fn sender(app: &App) -> String {
 
 /// Builds the message; returns its Message-ID and the queued form.
 pub fn compose(from: &str, id: &str, m: &Compose<'_>) -> ServiceResult<(String, Mail)> {
-    let from: Mailbox = from.parse().map_err(|e| ServiceError::field("mail_from", format!("the sender '{from}' is not an address: {e}")))?;
+    let from: Mailbox =
+        from.parse().map_err(|e| ServiceError::field("mail_from", format!("the sender '{from}' is not an address: {e}")))?;
     let to_addr = m.to.parse().map_err(|_| ServiceError::field("address", "not an email address"))?;
     let to = Mailbox::new(m.to_name.map(|n| n.replace(['\r', '\n'], " ")), to_addr);
     let domain = from.email.domain().to_string();
@@ -176,7 +181,13 @@ async fn send(transport: &Transport, m: &ledger::Leased) -> Result<(), Failure> 
         Transport::Files(dir) => write_eml(dir, &m.message_id, &m.mail.message).await.map_err(Failure::Temporary),
         Transport::Smtp(smtp) => {
             let from = m.mail.from.parse().map_err(|e| Failure::Permanent(format!("sender: {e}")))?;
-            let to = m.mail.to.iter().map(|t| t.parse()).collect::<Result<Vec<_>, _>>().map_err(|e| Failure::Permanent(format!("recipient: {e}")))?;
+            let to = m
+                .mail
+                .to
+                .iter()
+                .map(|t| t.parse())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Failure::Permanent(format!("recipient: {e}")))?;
             let env = Envelope::new(Some(from), to).map_err(|e| Failure::Permanent(e.to_string()))?;
             match smtp.send_raw(&env, &m.mail.message).await {
                 Ok(_) => Ok(()),
@@ -191,7 +202,11 @@ async fn send(transport: &Transport, m: &ledger::Leased) -> Result<(), Failure> 
 /// reader never sees half a mail and a second delivery replaces rather than duplicates.
 async fn write_eml(dir: &std::path::Path, message_id: &str, bytes: &[u8]) -> Result<(), String> {
     tokio::fs::create_dir_all(dir).await.map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    let name: String = message_id.trim_matches(['<', '>']).chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
+    let name: String = message_id
+        .trim_matches(['<', '>'])
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+        .collect();
     let tmp = dir.join(format!(".{name}.tmp"));
     let path = dir.join(format!("{name}.eml"));
     tokio::fs::write(&tmp, bytes).await.map_err(|e| format!("writing {}: {e}", tmp.display()))?;

@@ -43,7 +43,14 @@ async fn controller_name(app: &App) -> String {
     }
 }
 
-async fn page(app: &App, lang: Lang, status: StatusCode, heading_key: &str, message: Option<(String, bool)>, form: Option<(String, String, String, bool)>) -> Response {
+async fn page(
+    app: &App,
+    lang: Lang,
+    status: StatusCode,
+    heading_key: &str,
+    message: Option<(String, bool)>,
+    form: Option<(String, String, String, bool)>,
+) -> Response {
     let tr = Tr::new(lang);
     let (action, lead, button, offer_objection) = match form {
         Some((a, l, b, o)) => (Some(a), Some(l), b, o),
@@ -84,7 +91,12 @@ pub async fn confirm_page(State(app): State<App>, Path(token): Path<String>, hea
         Ok((Confirmation::Confirmed { language, .. }, name)) => {
             let lang = lang_of(&language, fallback);
             let tr = Tr::new(lang);
-            let form = (format!("/consent/confirm/{token}"), tr.f("consent_public.confirm_lead", &name), tr.t("consent_public.confirm_button").to_string(), false);
+            let form = (
+                format!("/consent/confirm/{token}"),
+                tr.f("consent_public.confirm_lead", &name),
+                tr.t("consent_public.confirm_button").to_string(),
+                false,
+            );
             page(&app, lang, StatusCode::OK, "consent_public.confirm_title", None, Some(form)).await
         }
         Ok((other, _)) => outcome_page(&app, fallback, other).await,
@@ -109,16 +121,48 @@ async fn outcome_page(app: &App, fallback: Lang, c: Confirmation) -> Response {
             page(app, lang, StatusCode::OK, "consent_public.confirm_title", Some((tr(lang, key), true)), None).await
         }
         Confirmation::AlreadyUsed => {
-            page(app, fallback, StatusCode::CONFLICT, "consent_public.confirm_title", Some((tr(fallback, "consent_public.used"), false)), None).await
+            page(
+                app,
+                fallback,
+                StatusCode::CONFLICT,
+                "consent_public.confirm_title",
+                Some((tr(fallback, "consent_public.used"), false)),
+                None,
+            )
+            .await
         }
         Confirmation::Expired => {
-            page(app, fallback, StatusCode::GONE, "consent_public.confirm_title", Some((tr(fallback, "consent_public.expired"), false)), None).await
+            page(
+                app,
+                fallback,
+                StatusCode::GONE,
+                "consent_public.confirm_title",
+                Some((tr(fallback, "consent_public.expired"), false)),
+                None,
+            )
+            .await
         }
         Confirmation::Withdrawn => {
-            page(app, fallback, StatusCode::CONFLICT, "consent_public.confirm_title", Some((tr(fallback, "consent_public.withdrawn"), false)), None).await
+            page(
+                app,
+                fallback,
+                StatusCode::CONFLICT,
+                "consent_public.confirm_title",
+                Some((tr(fallback, "consent_public.withdrawn"), false)),
+                None,
+            )
+            .await
         }
         Confirmation::Unknown => {
-            page(app, fallback, StatusCode::NOT_FOUND, "consent_public.confirm_title", Some((tr(fallback, "consent_public.unknown"), false)), None).await
+            page(
+                app,
+                fallback,
+                StatusCode::NOT_FOUND,
+                "consent_public.confirm_title",
+                Some((tr(fallback, "consent_public.unknown"), false)),
+                None,
+            )
+            .await
         }
     }
 }
@@ -130,16 +174,35 @@ pub async fn unsubscribe_page(State(app): State<App>, Path(token): Path<String>,
     match service::open_unsubscribe_token(&app, &token) {
         Some((_, k)) => {
             let name = purpose_label(&app, &k.purpose, lang).await;
-            let form = (format!("/consent/unsubscribe/{token}"), tr.f("consent_public.unsubscribe_lead", name), tr.t("consent_public.unsubscribe_button").to_string(), true);
+            let form = (
+                format!("/consent/unsubscribe/{token}"),
+                tr.f("consent_public.unsubscribe_lead", name),
+                tr.t("consent_public.unsubscribe_button").to_string(),
+                true,
+            );
             page(&app, lang, StatusCode::OK, "consent_public.unsubscribe_title", None, Some(form)).await
         }
-        None => page(&app, lang, StatusCode::NOT_FOUND, "consent_public.unsubscribe_title", Some((tr.t("consent_public.unknown").to_string(), false)), None).await,
+        None => {
+            page(
+                &app,
+                lang,
+                StatusCode::NOT_FOUND,
+                "consent_public.unsubscribe_title",
+                Some((tr.t("consent_public.unknown").to_string(), false)),
+                None,
+            )
+            .await
+        }
     }
 }
 
 async fn purpose_label(app: &App, key: &str, lang: Lang) -> String {
     match crate::services::purposes::registry(app).await {
-        Ok(reg) => reg.iter().find(|p| p.key == key).map(|p| if lang == Lang::En { p.name_en.clone() } else { p.name_de.clone() }).unwrap_or_else(|| key.into()),
+        Ok(reg) => reg
+            .iter()
+            .find(|p| p.key == key)
+            .map(|p| if lang == Lang::En { p.name_en.clone() } else { p.name_de.clone() })
+            .unwrap_or_else(|| key.into()),
         Err(_) => key.into(),
     }
 }
@@ -156,7 +219,15 @@ pub async fn unsubscribe(State(app): State<App>, Path(token): Path<String>, ext:
             page(&app, lang, StatusCode::OK, "consent_public.unsubscribe_title", Some((tr.t(key).to_string(), true)), None).await
         }
         Ok(Unsubscribed::Unknown) => {
-            page(&app, lang, StatusCode::NOT_FOUND, "consent_public.unsubscribe_title", Some((tr.t("consent_public.unknown").to_string(), false)), None).await
+            page(
+                &app,
+                lang,
+                StatusCode::NOT_FOUND,
+                "consent_public.unsubscribe_title",
+                Some((tr.t("consent_public.unknown").to_string(), false)),
+                None,
+            )
+            .await
         }
         Err(e) => failed(e),
     }

@@ -162,7 +162,9 @@ async fn double_opt_in_over_a_real_smtp_server(b: Backend) {
     let token = t.user_token("anna", Role::User).await;
     let id = contact(&t, &token, json!({"given_name": "Nina", "family_name": "Neu", "email": "nina@example.org"})).await;
     assert_eq!(audience(&t, "newsletter", "email").await.permitted, 0);
-    let (s, v) = call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{id}/consents/request"), Some(json!({"purpose": "newsletter"}))).await;
+    let (s, v) =
+        call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{id}/consents/request"), Some(json!({"purpose": "newsletter"})))
+            .await;
     assert_eq!(s, 202, "{v}");
     let mails = wait_for(&inbox, 1).await;
     assert_eq!(mails.len(), 1, "one mail over SMTP");
@@ -190,10 +192,18 @@ async fn double_opt_in_over_a_real_smtp_server(b: Backend) {
     assert_eq!(ev["user_agent"], "Testbrowser/1.0");
     assert!(ev["confirmed_at"].is_i64());
     assert_eq!(o["consents"][0]["dpv"], "dpv:ConsentGiven");
-    let perm = o["permissions"].as_array().expect("p").iter().find(|p| p["purpose"] == "newsletter" && p["channel"] == "email").cloned().expect("perm");
+    let perm = o["permissions"]
+        .as_array()
+        .expect("p")
+        .iter()
+        .find(|p| p["purpose"] == "newsletter" && p["channel"] == "email")
+        .cloned()
+        .expect("perm");
     assert_eq!((perm["allowed"].as_bool(), perm["reason"].as_str()), (Some(true), Some("consent")));
     // The receipt names the notice by version and hash.
-    let (s, r) = call(&t, reqwest::Method::GET, &token, &format!("/api/v1/contacts/{id}/consents/receipt?purpose=newsletter&channel=email"), None).await;
+    let (s, r) =
+        call(&t, reqwest::Method::GET, &token, &format!("/api/v1/contacts/{id}/consents/receipt?purpose=newsletter&channel=email"), None)
+            .await;
     assert_eq!(s, 200, "{r}");
     let text = r["notice"]["text"].as_str().expect("notice text");
     assert_eq!(r["notice"]["sha256"].as_str(), Some(obhut_store::consent::notice_hash(text).as_str()));
@@ -207,7 +217,14 @@ async fn double_opt_in_over_a_real_smtp_server(b: Backend) {
     assert_eq!(inbox.lock().unwrap().len(), 1);
     assert_eq!(count(&t, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL AND sealed IS NULL").await, 1);
     // Withdrawal through the API takes the contact out again.
-    let (s, v) = call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{id}/consents/withdraw"), Some(json!({"purpose": "newsletter", "channel": "email"}))).await;
+    let (s, v) = call(
+        &t,
+        reqwest::Method::POST,
+        &token,
+        &format!("/api/v1/contacts/{id}/consents/withdraw"),
+        Some(json!({"purpose": "newsletter", "channel": "email"})),
+    )
+    .await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(audience(&t, "newsletter", "email").await.permitted, 0);
     assert!(!t.raw_bytes().await.windows(b"nina@example.org".len()).any(|w| w == b"nina@example.org"), "no address in plaintext at rest");
@@ -244,7 +261,15 @@ async fn an_smtp_outage_or_refusal_loses_no_mail_and_sends_none_twice(b: Backend
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let _ = held.join();
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND sealed IS NOT NULL AND last_error IS NOT NULL").await, 1, "kept for a retry");
+    assert_eq!(
+        count(
+            &t,
+            "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND sealed IS NOT NULL AND last_error IS NOT NULL"
+        )
+        .await,
+        1,
+        "kept for a retry"
+    );
     // Now the mail server is back on the same port: the retry delivers it, once.
     let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("rebind");
     let inbox = smtp_server(listener);
@@ -255,7 +280,8 @@ async fn an_smtp_outage_or_refusal_loses_no_mail_and_sends_none_twice(b: Backend
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(inbox.lock().unwrap().len(), 1, "sent once");
     // A permanent refusal (550) is kept as failed with the reason, not retried.
-    let id2 = contact(&t, &t.user_token("bert", Role::User).await, json!({"family_name": "Abweisung", "email": "refuse@example.org"})).await;
+    let id2 =
+        contact(&t, &t.user_token("bert", Role::User).await, json!({"family_name": "Abweisung", "email": "refuse@example.org"})).await;
     services::consent::request(&t.app, &Actor::cli(), &id2, "newsletter", "email", None, None, None).await.expect("request");
     for _ in 0..100 {
         if count(&t, "SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL").await == 1 {
@@ -275,7 +301,12 @@ async fn expired_reused_forged_and_withdrawn_confirmations_change_nothing(b: Bac
     let id = contact(&t, &token, json!({"family_name": "Link", "email": "link@example.org"})).await;
     let outbox = t.dir.path().join("outbox");
     let mail_link = || -> String {
-        let mut files: Vec<_> = std::fs::read_dir(&outbox).expect("outbox").flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "eml")).collect();
+        let mut files: Vec<_> = std::fs::read_dir(&outbox)
+            .expect("outbox")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
         files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
         link(&std::fs::read_to_string(files.last().expect("a mail")).expect("read"), "confirm").expect("link")
     };
@@ -318,7 +349,8 @@ async fn expired_reused_forged_and_withdrawn_confirmations_change_nothing(b: Bac
     let (s, _) = post_form(&t, &third, "").await;
     assert_eq!(s, 409);
     assert_eq!(events(&t).await, before);
-    let a = services::consent::audience(&t.app, &Actor::cli(), "newsletter", "email", Some("products"), &Default::default()).await.expect("a");
+    let a =
+        services::consent::audience(&t.app, &Actor::cli(), "newsletter", "email", Some("products"), &Default::default()).await.expect("a");
     assert_eq!(a.permitted, 1);
 }
 
@@ -336,7 +368,14 @@ async fn requests_are_limited_per_address(b: Backend) {
     assert!(r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").starts_with("application/problem+json"));
     // The same address on another contact counts too.
     let other = contact(&t, &token, json!({"family_name": "Flut2", "email": "FLUT@example.org"})).await;
-    let (s, _) = call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{other}/consents/request"), Some(json!({"purpose": "newsletter"}))).await;
+    let (s, _) = call(
+        &t,
+        reqwest::Method::POST,
+        &token,
+        &format!("/api/v1/contacts/{other}/consents/request"),
+        Some(json!({"purpose": "newsletter"})),
+    )
+    .await;
     assert_eq!(s, 429);
     assert_eq!(count(&t, "SELECT COUNT(*) FROM outbox").await, 3);
     assert_eq!(count(&t, "SELECT COUNT(*) FROM consent_events").await, 3);
@@ -357,7 +396,11 @@ async fn bad_consent_input_is_refused_and_writes_nothing(b: Backend) {
         ("", json!({"purpose": "newsletter", "channel": "email", "kind": "happy"}), "kind"),
         ("", json!({"purpose": "newsletter", "channel": "email", "kind": "confirmed"}), "note"),
         ("", json!({"purpose": "newsletter", "channel": "email", "kind": "given", "method": "web_form_double_opt_in"}), "method"),
-        ("", json!({"purpose": "phone_marketing", "channel": "phone", "kind": "basis_recorded", "presumed_consent_reason": "Messe"}), "presumed_consent_reason"),
+        (
+            "",
+            json!({"purpose": "phone_marketing", "channel": "phone", "kind": "basis_recorded", "presumed_consent_reason": "Messe"}),
+            "presumed_consent_reason",
+        ),
     ];
     for (sub, body, field) in cases {
         let path = if sub.is_empty() { format!("/api/v1/contacts/{id}/consents") } else { format!("/api/v1/contacts/{id}/consents/{sub}") };
@@ -366,25 +409,47 @@ async fn bad_consent_input_is_refused_and_writes_nothing(b: Backend) {
         assert_eq!(v["errors"][0]["field"], field, "{body} → {v}");
     }
     // An out-of-band confirmation needs a pending request.
-    let (s, v) = call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{id}/consents"), Some(json!({"purpose": "newsletter", "channel": "email", "kind": "confirmed", "note": "said so on the phone"}))).await;
+    let (s, v) = call(
+        &t,
+        reqwest::Method::POST,
+        &token,
+        &format!("/api/v1/contacts/{id}/consents"),
+        Some(json!({"purpose": "newsletter", "channel": "email", "kind": "confirmed", "note": "said so on the phone"})),
+    )
+    .await;
     assert_eq!(s, 409, "{v}");
     assert_eq!(count(&t, "SELECT COUNT(*) FROM consent_events").await, 0);
     assert_eq!(count(&t, "SELECT COUNT(*) FROM outbox").await, 0);
     // A guest may not record consent.
     let guest = t.user_token("gast", Role::Guest).await;
-    let (s, _) = call(&t, reqwest::Method::POST, &guest, &format!("/api/v1/contacts/{id}/consents/withdraw"), Some(json!({"purpose": "newsletter", "channel": "email"}))).await;
+    let (s, _) = call(
+        &t,
+        reqwest::Method::POST,
+        &guest,
+        &format!("/api/v1/contacts/{id}/consents/withdraw"),
+        Some(json!({"purpose": "newsletter", "channel": "email"})),
+    )
+    .await;
     assert_eq!(s, 403);
 }
 
 async fn an_objection_blocks_the_channel_and_survives_erasure(b: Backend) {
     let Some(t) = file_app(b).await else { return };
     let token = t.user_token("anna", Role::User).await;
-    let given = json!({"purpose": "newsletter", "channel": "email", "kind": "given", "method": "paper", "recording_ref": "Ordner 7, Blatt 3"});
+    let given =
+        json!({"purpose": "newsletter", "channel": "email", "kind": "given", "method": "paper", "recording_ref": "Ordner 7, Blatt 3"});
     let id = contact(&t, &token, json!({"family_name": "Widerspruch", "email": "nein@example.org"})).await;
     let (s, v) = call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{id}/consents"), Some(given.clone())).await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(audience(&t, "newsletter", "email").await.permitted, 1);
-    let (s, v) = call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{id}/consents"), Some(json!({"channel": "email", "kind": "objected"}))).await;
+    let (s, v) = call(
+        &t,
+        reqwest::Method::POST,
+        &token,
+        &format!("/api/v1/contacts/{id}/consents"),
+        Some(json!({"channel": "email", "kind": "objected"})),
+    )
+    .await;
     assert_eq!(s, 201, "{v}");
     let a = audience(&t, "newsletter", "email").await;
     assert_eq!((a.permitted, a.excluded_by_reason.get("objected").copied()), (0, Some(1)), "the objection wins over the consent");
@@ -398,7 +463,14 @@ async fn an_objection_blocks_the_channel_and_survives_erasure(b: Backend) {
     assert_eq!(s, 201);
     let a = audience(&t, "newsletter", "email").await;
     assert_eq!((a.permitted, a.excluded_by_reason.get("objected").copied()), (0, Some(1)));
-    let (s, v) = call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{again}/consents/request"), Some(json!({"purpose": "newsletter"}))).await;
+    let (s, v) = call(
+        &t,
+        reqwest::Method::POST,
+        &token,
+        &format!("/api/v1/contacts/{again}/consents/request"),
+        Some(json!({"purpose": "newsletter"})),
+    )
+    .await;
     assert_eq!(s, 409, "no double opt-in mail to an objector: {v}");
     assert!(services::consent::is_suppressed(&t.app, obhut_core::consent::Channel::Email, "nein@example.org").await.expect("s"));
 }
@@ -414,10 +486,23 @@ async fn the_export_is_a_disclosure_and_unsubscribe_is_one_click(b: Backend) {
         assert_eq!(s, 201);
     }
     // Restricted (Art. 18): never in an audience.
-    let r = t.client.put(t.url(&format!("/api/v1/contacts/{z}/restriction"))).bearer_auth(&token).json(&json!({"restricted": true})).send().await.expect("put");
+    let r = t
+        .client
+        .put(t.url(&format!("/api/v1/contacts/{z}/restriction")))
+        .bearer_auth(&token)
+        .json(&json!({"restricted": true}))
+        .send()
+        .await
+        .expect("put");
     assert_eq!(r.status().as_u16(), 204);
     let admin = t.user_token("chef", Role::Admin).await;
-    let r = t.client.get(t.url("/api/v1/audiences/export?purpose=newsletter&channel=email&recipient=Versanddienst%20GmbH")).bearer_auth(&admin).send().await.expect("export");
+    let r = t
+        .client
+        .get(t.url("/api/v1/audiences/export?purpose=newsletter&channel=email&recipient=Versanddienst%20GmbH"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("export");
     assert_eq!(r.status().as_u16(), 200);
     let csv = r.text().await.unwrap_or_default();
     assert!(csv.starts_with("contact_id,") && csv.contains("alpha@example.org") && !csv.contains("zulu@example.org"), "{csv}");
@@ -430,7 +515,13 @@ async fn the_export_is_a_disclosure_and_unsubscribe_is_one_click(b: Backend) {
     assert_eq!(ev[0].entry.recipient.as_deref(), Some("Versanddienst GmbH"));
     assert!(ev[0].entry.fields.contains(&"rows=1".to_string()), "{:?}", ev[0].entry.fields);
     assert_eq!(count(&t, "SELECT COUNT(*) FROM consent_uses").await, 1);
-    let excluded = t.client.get(t.url("/api/v1/audiences/export?purpose=newsletter&channel=email&excluded=true")).bearer_auth(&admin).send().await.expect("x");
+    let excluded = t
+        .client
+        .get(t.url("/api/v1/audiences/export?purpose=newsletter&channel=email&excluded=true"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("x");
     assert!(excluded.text().await.unwrap_or_default().contains(&format!("{z},restricted,")));
     // RFC 8058 one-click: a POST with List-Unsubscribe=One-Click withdraws at once.
     let (s, html) = post_form(&t, &path, "List-Unsubscribe=One-Click").await;
@@ -487,7 +578,14 @@ async fn old_consents_come_up_for_review_and_are_renewed_by_mail(b: Backend) {
     let old = contact(&t, &token, json!({"family_name": "Alt", "email": "alt@example.org"})).await;
     let fresh = contact(&t, &token, json!({"family_name": "Frisch", "email": "frisch@example.org"})).await;
     for id in [&old, &fresh] {
-        let (s, _) = call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{id}/consents"), Some(json!({"purpose": "newsletter", "channel": "email", "kind": "given", "method": "paper", "recording_ref": "Karte"}))).await;
+        let (s, _) = call(
+            &t,
+            reqwest::Method::POST,
+            &token,
+            &format!("/api/v1/contacts/{id}/consents"),
+            Some(json!({"purpose": "newsletter", "channel": "email", "kind": "given", "method": "paper", "recording_ref": "Karte"})),
+        )
+        .await;
         assert_eq!(s, 201);
     }
     // 25 months ago.
