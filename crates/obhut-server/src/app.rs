@@ -25,6 +25,8 @@ pub struct AppInner {
     pub gate: crate::gate::Gate,
     /// Wakes the outbox worker when mail was queued.
     pub outbox_wake: tokio::sync::Notify,
+    /// Sign-ups of the public form per truncated IP: (count, first in ms) within the hour.
+    pub signups: Mutex<HashMap<String, (u32, i64)>>,
 }
 
 /// Cheap to clone; one per process.
@@ -54,6 +56,7 @@ impl App {
             registry: std::sync::RwLock::new(None),
             gate: crate::gate::Gate::new(),
             outbox_wake: tokio::sync::Notify::new(),
+            signups: Mutex::new(HashMap::new()),
             store,
             config,
             clock,

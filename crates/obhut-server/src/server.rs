@@ -113,6 +113,11 @@ async fn housekeeping(app: App) {
                 Ok(k) => tracing::info!(emptied = k, "read events past their retention emptied"),
                 Err(e) => tracing::warn!(error = %e, "applying the retention of read events failed"),
             }
+            match crate::services::consent::purge_unconfirmed_signups(&app).await {
+                Ok(0) => {}
+                Ok(k) => tracing::info!(erased = k, "unconfirmed sign-ups erased"),
+                Err(e) => tracing::warn!(error = %e, "erasing unconfirmed sign-ups failed"),
+            }
         }
         n += 1;
     }

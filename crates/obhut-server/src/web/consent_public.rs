@@ -232,3 +232,121 @@ pub async fn unsubscribe(State(app): State<App>, Path(token): Path<String>, ext:
         Err(e) => failed(e),
     }
 }
+
+#[derive(Template)]
+#[template(path = "consent/public_subscribe.html")]
+struct SubscribePage {
+    ctx: Ctx,
+    controller: String,
+    purpose: String,
+    purpose_name: String,
+    notice: Option<String>,
+    email: String,
+    given_name: String,
+    family_name: String,
+    email_error: Option<String>,
+    name_error: Option<String>,
+    message: Option<String>,
+    ok: bool,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SubscribeForm {
+    purpose: String,
+    email: String,
+    given_name: String,
+    family_name: String,
+}
+
+impl SubscribePage {
+    async fn new(app: &App, lang: Lang, purpose: &str) -> Option<Self> {
+        let reg = crate::services::purposes::registry(app).await.ok()?;
+        let p = reg.iter().find(|p| p.active && p.key == purpose && p.legal_basis == obhut_core::purpose::LegalBasis::Consent)?;
+        let notice = match app.conn().await {
+            Ok(mut c) => obhut_store::consent::current_notice(&mut c, &p.key, obhut_core::consent::Channel::Email, lang.code())
+                .await
+                .ok()
+                .flatten()
+                .map(|n| n.text)
+                .or_else(|| obhut_core::consent::default_notice(&p.key, obhut_core::consent::Channel::Email, lang.code())),
+            Err(_) => None,
+        };
+        let controller = controller_name(app).await;
+        Some(Self {
+            ctx: Ctx::anonymous(lang, String::new(), None),
+            controller: if controller.is_empty() { "Obhut".into() } else { controller },
+            purpose: p.key.clone(),
+            purpose_name: if lang == Lang::En { p.name_en.clone() } else { p.name_de.clone() },
+            notice,
+            email: String::new(),
+            given_name: String::new(),
+            family_name: String::new(),
+            email_error: None,
+            name_error: None,
+            message: None,
+            ok: false,
+        })
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SubscribeQuery {
+    purpose: String,
+}
+
+fn no_offer(lang: Lang) -> Response {
+    let tr = Tr::new(lang);
+    super::error_page(Ctx::anonymous(lang, String::new(), None), StatusCode::NOT_FOUND, "consent_public.subscribe_title", Some(tr.t("consent_public.unknown_purpose").into()))
+}
+
+/// `GET /consent/subscribe?purpose=newsletter`: the public sign-up form (double opt-in).
+pub async fn subscribe_page(State(app): State<App>, axum::extract::Query(q): axum::extract::Query<SubscribeQuery>, headers: HeaderMap) -> Response {
+    let lang = browser(&headers);
+    let purpose = if q.purpose.trim().is_empty() { crate::services::purposes::NEWSLETTER } else { q.purpose.trim() };
+    match SubscribePage::new(&app, lang, purpose).await {
+        Some(page) => render_status(StatusCode::OK, &page),
+        None => no_offer(lang),
+    }
+}
+
+/// `POST /consent/subscribe`: the same answer whether the address is known or not.
+pub async fn subscribe(
+    State(app): State<App>,
+    ext: Extensions,
+    headers: HeaderMap,
+    axum::extract::Form(f): axum::extract::Form<SubscribeForm>,
+) -> Response {
+    let lang = browser(&headers);
+    let tr = Tr::new(lang);
+    let Some(mut page) = SubscribePage::new(&app, lang, f.purpose.trim()).await else { return no_offer(lang) };
+    let cut = |s: &str| s.trim().chars().filter(|c| !c.is_control()).take(100).collect::<String>();
+    page.email = cut(&f.email);
+    page.given_name = cut(&f.given_name);
+    page.family_name = cut(&f.family_name);
+    let given = Some(page.given_name.as_str()).filter(|s| !s.is_empty());
+    let family = Some(page.family_name.as_str()).filter(|s| !s.is_empty());
+    match service::subscribe(&app, &f.email, given, family, &page.purpose, lang.code(), &origin(&ext, &headers)).await {
+        Ok(()) => {
+            page.ok = true;
+            page.message = Some(tr.t("consent_public.subscribe_sent").into());
+            render_status(StatusCode::OK, &page)
+        }
+        Err(crate::error::ServiceError::Validation(e)) => {
+            for err in &e.0 {
+                if err.field.contains("name") {
+                    page.name_error = Some(tr.t("consent_public.name_required").to_string());
+                } else {
+                    page.email_error = Some(tr.t("consent_public.email_invalid").to_string());
+                }
+            }
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(crate::error::ServiceError::RateLimited(_)) => {
+            page.message = Some(tr.t("consent_public.too_many").into());
+            render_status(StatusCode::TOO_MANY_REQUESTS, &page)
+        }
+        Err(e) => failed(e),
+    }
+}

@@ -37,6 +37,7 @@ pub fn router() -> Router<App> {
         .route("/static/app.css", get(stylesheet))
         .route("/static/favicon.svg", get(favicon))
         .route("/consent/confirm/{token}", get(consent_public::confirm_page).post(consent_public::confirm))
+        .route("/consent/subscribe", get(consent_public::subscribe_page).post(consent_public::subscribe))
         .route("/consent/unsubscribe/{token}", get(consent_public::unsubscribe_page).post(consent_public::unsubscribe))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))

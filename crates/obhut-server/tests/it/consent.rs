@@ -20,6 +20,7 @@ crate::on_both_backends!(
     the_export_is_a_disclosure_and_unsubscribe_is_one_click,
     uwg_channel_rules_decide_the_audience,
     old_consents_come_up_for_review_and_are_renewed_by_mail,
+    the_public_sign_up_reveals_nothing_and_forgets_the_unconfirmed,
 );
 
 /// A mail the test SMTP server accepted: the envelope recipients and the message.
@@ -614,4 +615,67 @@ async fn old_consents_come_up_for_review_and_are_renewed_by_mail(b: Backend) {
     assert_eq!((s, r["expired"].as_i64()), (200, Some(1)), "{r}");
     let (_, o) = call(&t, reqwest::Method::GET, &token, &format!("/api/v1/contacts/{fresh}/consents"), None).await;
     assert_eq!(o["consents"][0]["dpv"], "dpv:ConsentExpired");
+}
+
+async fn sign_up(t: &TestApp, body: &str) -> (u16, String) {
+    post_form(t, "/consent/subscribe", body).await
+}
+
+async fn the_public_sign_up_reveals_nothing_and_forgets_the_unconfirmed(b: Backend) {
+    let Some(t) = file_app(b).await else { return };
+    let page = t.client.get(t.url("/consent/subscribe?purpose=newsletter")).send().await.expect("get");
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap_or_default();
+    assert!(html.contains("id=\"subscribe-form\"") && html.contains("id=\"notice-text\"") && html.contains("widerrufen"), "{html}");
+    for bad in ["/consent/subscribe?purpose=contract", "/consent/subscribe?purpose=nope"] {
+        assert_eq!(t.client.get(t.url(bad)).send().await.expect("get").status().as_u16(), 404, "{bad}");
+    }
+    // A stranger's address, a known contact's and a repeated one all get the same answer.
+    let token = t.user_token("anna", Role::User).await;
+    contact(&t, &token, json!({"family_name": "Bekannt", "email": "bekannt@example.org"})).await;
+    let answer = |html: &str| html.contains("Bestätigungs-E-Mail unterwegs");
+    let (s, new) = sign_up(&t, "purpose=newsletter&email=neu%40example.org&given_name=Nora").await;
+    assert_eq!(s, 200, "{new}");
+    let (s2, known) = sign_up(&t, "purpose=newsletter&email=bekannt%40example.org&family_name=B").await;
+    assert_eq!(s2, 200);
+    assert!(answer(&new) && answer(&known));
+    for _ in 0..3 {
+        let (s, again) = sign_up(&t, "purpose=newsletter&email=neu%40example.org&family_name=Neu").await;
+        assert_eq!(s, 200);
+        assert!(answer(&again), "a flood of requests for one address looks the same");
+    }
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM consent_tokens").await, 4, "three for the new address (the daily limit), one for the known");
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM contacts WHERE origin_source = 'web_form'").await, 1, "the stranger once; the known contact stays as it was");
+    // A malformed address is said, and nothing is stored.
+    let (s, html) = sign_up(&t, "purpose=newsletter&email=kein-at-zeichen").await;
+    assert_eq!(s, 422);
+    assert!(html.contains("id=\"email-error\""), "{html}");
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM contacts").await, 2);
+    let (s, html) = sign_up(&t, "purpose=newsletter&email=bekannt%40example.org").await;
+    assert_eq!(s, 422);
+    assert!(html.contains("id=\"name-error\""), "a name is asked of a known address too: {html}");
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM contacts").await, 2);
+    // Confirmed: it stays. Unconfirmed after its link expired: erased.
+    let (s, _) = sign_up(&t, "purpose=newsletter&email=bleibt%40example.org&family_name=Bleiber").await;
+    assert_eq!(s, 200);
+    settle(&t).await;
+    let mut confirm = None;
+    for f in std::fs::read_dir(t.dir.path().join("outbox")).expect("outbox").flatten() {
+        let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+        if text.contains("bleibt@example.org") {
+            confirm = link(&text, "confirm");
+        }
+    }
+    let (s, _) = post_form(&t, &confirm.expect("mail to bleibt@"), "").await;
+    assert_eq!(s, 200);
+    exec(&t, "UPDATE contacts SET created_at = 1 WHERE origin_source = 'web_form'").await;
+    assert_eq!(services::consent::purge_unconfirmed_signups(&t.app).await.expect("purge"), 1);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM contacts WHERE origin_source = 'web_form'").await, 1);
+    assert_eq!(audience(&t, "newsletter", "email").await.permitted, 1);
+    // Too many sign-ups from one network are refused as such.
+    let mut last = 0;
+    for i in 0..services::consent::SIGNUPS_PER_HOUR {
+        last = sign_up(&t, &format!("purpose=newsletter&email=x{i}%40example.org&given_name=X")).await.0;
+    }
+    assert_eq!(last, 429);
 }
