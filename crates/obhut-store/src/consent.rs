@@ -8,6 +8,10 @@ use crate::{Conn, Result, StoreError};
 use obhut_core::consent::{Channel, EventKind, Evidence, Facts, LedgerEvent, Method, Notice};
 use sha2::{Digest, Sha256};
 
+fn evidence_subject(event_id: &str) -> String {
+    format!("consent-evidence-key:{event_id}")
+}
+
 fn evidence_aad(event_id: &str) -> Vec<u8> {
     format!("consent-evidence:{event_id}").into_bytes()
 }
@@ -76,13 +80,18 @@ pub async fn contact_key(conn: &mut Conn, crypto: &Crypto, contact_id: &str) -> 
     row.map(|(w,)| crypto.unwrap_key(contact_id, &w).map_err(StoreError::from)).transpose()
 }
 
-/// Appends one event; returns its sequence number. The evidence is sealed under `key`.
-pub async fn append_event(conn: &mut Conn, key: &SubjectKey, e: &NewEvent) -> Result<i64> {
+/// Appends one event; returns its sequence number. The evidence is sealed under a key of its
+/// own (wrapped by the master key), not the contact's: proof of consent must outlive the
+/// contact's erasure for as long as the law asks (§ 7a UWG, Art. 17(3)(e)), and is deleted
+/// with that key when its time is up.
+pub async fn append_event(conn: &mut Conn, crypto: &Crypto, e: &NewEvent) -> Result<i64> {
+    let key = crypto.new_subject_key();
+    let wrapped = crypto.wrap(&evidence_subject(&e.id), &key);
     let evidence = key.seal_json(&evidence_aad(&e.id), &e.evidence);
     let facts = if e.facts == Facts::default() { String::new() } else { serde_json::to_string(&e.facts).unwrap_or_default() };
     let row: (i64,) = sqlx::query_as(
-        "INSERT INTO consent_events (id, contact_id, purpose, channel, topic, kind, method, at, actor, notice_id, language, request_id, facts, evidence) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING seq",
+        "INSERT INTO consent_events (id, contact_id, purpose, channel, topic, kind, method, at, actor, notice_id, language, request_id, facts, evidence, evidence_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING seq",
     )
     .bind(&e.id)
     .bind(&e.contact_id)
@@ -98,6 +107,7 @@ pub async fn append_event(conn: &mut Conn, key: &SubjectKey, e: &NewEvent) -> Re
     .bind(e.request_id.clone())
     .bind(facts)
     .bind(evidence)
+    .bind(wrapped)
     .fetch_one(&mut *conn)
     .await?;
     Ok(row.0)
@@ -119,14 +129,18 @@ type EventRow = (
     Option<String>,
     String,
     Option<Vec<u8>>,
+    Option<Vec<u8>>,
 );
 
 const EVENT_COLS: &str =
-    "seq, id, contact_id, purpose, channel, topic, kind, method, at, actor, notice_id, language, request_id, facts, evidence";
+    "seq, id, contact_id, purpose, channel, topic, kind, method, at, actor, notice_id, language, request_id, facts, evidence, evidence_key";
 
-fn open_event(r: EventRow, key: Option<&SubjectKey>) -> Result<StoredEvent> {
-    let evidence = match (key, &r.14) {
-        (Some(k), Some(sealed)) => Some(k.open_json(&evidence_aad(&r.1), sealed)?),
+fn open_event(r: EventRow, crypto: Option<&Crypto>) -> Result<StoredEvent> {
+    let evidence = match (crypto, &r.14, &r.15) {
+        (Some(c), Some(sealed), Some(wrapped)) => {
+            let key = c.unwrap_key(&evidence_subject(&r.1), wrapped)?;
+            Some(key.open_json(&evidence_aad(&r.1), sealed)?)
+        }
         _ => None,
     };
     Ok(StoredEvent {
@@ -154,12 +168,11 @@ fn open_event(r: EventRow, key: Option<&SubjectKey>) -> Result<StoredEvent> {
 
 /// Every event of a contact, oldest first, evidence opened.
 pub async fn events_for_contact(conn: &mut Conn, crypto: &Crypto, contact_id: &str) -> Result<Vec<StoredEvent>> {
-    let key = contact_key(conn, crypto, contact_id).await?;
     let rows: Vec<EventRow> = sqlx::query_as(&format!("SELECT {EVENT_COLS} FROM consent_events WHERE contact_id = $1 ORDER BY seq"))
         .bind(contact_id)
         .fetch_all(&mut *conn)
         .await?;
-    rows.into_iter().map(|r| open_event(r, key.as_ref())).collect()
+    rows.into_iter().map(|r| open_event(r, Some(crypto))).collect()
 }
 
 /// One event by id, evidence not opened.

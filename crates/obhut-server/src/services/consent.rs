@@ -210,7 +210,7 @@ pub async fn request(
     let purpose_name = purpose_name(app, &k.purpose, &lang).await;
     let mut tx = app.begin_write().await?;
     let notice = notice_for(app, &mut tx, &k, &lang, &actor.audit_name()).await?;
-    let key = ledger::contact_key(&mut tx, &app.store.crypto, &cid).await?.ok_or(ServiceError::NotFound("contact"))?;
+    ledger::contact_key(&mut tx, &app.store.crypto, &cid).await?.ok_or(ServiceError::NotFound("contact"))?;
     let event = ledger::NewEvent {
         id: request_id.clone(),
         contact_id: cid.clone(),
@@ -227,7 +227,7 @@ pub async fn request(
         facts: Facts::default(),
         evidence: Evidence { address: Some(address.clone()), ..Default::default() },
     };
-    ledger::append_event(&mut tx, &key, &event).await?;
+    ledger::append_event(&mut tx, &app.store.crypto, &event).await?;
     ledger::insert_token(&mut tx, &token, &request_id, &cid, &k.purpose, k.channel, &k.topic, &addr_token, now, expires_at).await?;
     let mail = confirmation_mail(&lang, &purpose_name, notice.as_ref().map(|n| n.text.as_str()), &confirm_url, &unsubscribe, expires_at);
     let name = record.personal.display_name();
@@ -395,7 +395,7 @@ pub async fn confirm(app: &App, token: &str, origin: &Origin) -> ServiceResult<C
         // Nothing is written: the transaction (and the token's use) is rolled back.
         return Ok(Confirmation::Withdrawn);
     }
-    let Some(key) = ledger::contact_key(&mut tx, crypto, &t.contact_id).await? else { return Ok(Confirmation::Unknown) };
+    let Some(_) = ledger::contact_key(&mut tx, crypto, &t.contact_id).await? else { return Ok(Confirmation::Unknown) };
     let requested_address: Option<String> = ledger::events_for_contact(&mut tx, crypto, &t.contact_id)
         .await?
         .into_iter()
@@ -426,7 +426,7 @@ pub async fn confirm(app: &App, token: &str, origin: &Origin) -> ServiceResult<C
         facts: Facts::default(),
         evidence: Evidence { ip: origin.ip.clone(), user_agent: origin.user_agent.clone(), confirmed_at: Some(now), ..Default::default() },
     };
-    ledger::append_event(&mut tx, &key, &event).await?;
+    ledger::append_event(&mut tx, &app.store.crypto, &event).await?;
     // The address now serves the purpose it was confirmed for (purpose binding).
     let mut fields = vec![format!("purpose={}", t.purpose), format!("channel={}", t.channel.as_str())];
     if bind_item(
@@ -622,7 +622,7 @@ pub async fn record(app: &App, actor: &Actor, contact_id: &str, input: &RecordIn
     } else {
         None
     };
-    let key = ledger::contact_key(&mut tx, &app.store.crypto, &cid).await?.ok_or(ServiceError::NotFound("contact"))?;
+    ledger::contact_key(&mut tx, &app.store.crypto, &cid).await?.ok_or(ServiceError::NotFound("contact"))?;
     let facts = Facts { existing_customer: input.existing_customer, presumed_consent: evidence.reason.is_some() };
     let event = ledger::NewEvent {
         id: uuid::Uuid::now_v7().to_string(),
@@ -644,7 +644,7 @@ pub async fn record(app: &App, actor: &Actor, contact_id: &str, input: &RecordIn
         facts: if kind == EventKind::BasisRecorded { facts } else { Facts::default() },
         evidence,
     };
-    let seq = ledger::append_event(&mut tx, &key, &event).await?;
+    let seq = ledger::append_event(&mut tx, &app.store.crypto, &event).await?;
     let mut fields = key_fields(&k);
     if matches!(kind, EventKind::Given | EventKind::Renewed | EventKind::Confirmed)
         && bind_item(app, &mut tx, &cid, &k.purpose, k.channel, event.evidence.address.as_deref(), now).await?
@@ -748,7 +748,7 @@ pub async fn unsubscribe(app: &App, token: &str, object: bool, origin: &Origin) 
     let subject = Actor::new(None, "data-subject", obhut_core::user::Role::Guest, crate::gate::Channel::Ui);
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
-    let Some(key) = ledger::contact_key(&mut tx, &app.store.crypto, &cid).await? else { return Ok(Unsubscribed::Unknown) };
+    let Some(_) = ledger::contact_key(&mut tx, &app.store.crypto, &cid).await? else { return Ok(Unsubscribed::Unknown) };
     let evidence = Evidence { ip: origin.ip.clone(), user_agent: origin.user_agent.clone(), ..Default::default() };
     let mut kinds = vec![(k.purpose.clone(), k.topic.clone(), EventKind::Withdrawn)];
     if object {
@@ -772,7 +772,7 @@ pub async fn unsubscribe(app: &App, token: &str, object: bool, origin: &Origin) 
             facts: Facts::default(),
             evidence: evidence.clone(),
         };
-        ledger::append_event(&mut tx, &key, &event).await?;
+        ledger::append_event(&mut tx, &app.store.crypto, &event).await?;
         let k2 = Key { purpose, channel: k.channel, topic };
         let mut a = audit_entry(&subject, &format!("consent.{}", kind.as_str()), "consent", &event.id, Some(cid.clone()), key_fields(&k2));
         a.purpose = (kind == EventKind::Withdrawn).then(|| k.purpose.clone());
@@ -1440,7 +1440,7 @@ pub async fn review(app: &App, actor: &Actor, send: bool, expire: bool, limit: i
         if expire {
             let now = app.now_ms();
             let mut tx = app.begin_write().await?;
-            let Some(key) = ledger::contact_key(&mut tx, &app.store.crypto, &item.contact_id).await? else { continue };
+            let Some(_) = ledger::contact_key(&mut tx, &app.store.crypto, &item.contact_id).await? else { continue };
             let event = ledger::NewEvent {
                 id: uuid::Uuid::now_v7().to_string(),
                 contact_id: item.contact_id.clone(),
@@ -1457,7 +1457,7 @@ pub async fn review(app: &App, actor: &Actor, send: bool, expire: bool, limit: i
                 facts: Facts::default(),
                 evidence: Evidence { note: Some(format!("unused for {} months", app.config.consent_review_months)), ..Default::default() },
             };
-            ledger::append_event(&mut tx, &key, &event).await?;
+            ledger::append_event(&mut tx, &app.store.crypto, &event).await?;
             let k = Key { purpose: item.purpose.clone(), channel: item.channel, topic: item.topic.clone() };
             let mut a = audit_entry(actor, "consent.expired", "consent", &event.id, Some(item.contact_id.clone()), key_fields(&k));
             a.purpose = Some(item.purpose.clone());

@@ -38,7 +38,8 @@ fn browser(headers: &HeaderMap) -> Lang {
 
 async fn controller_name(app: &App) -> String {
     match app.conn().await {
-        Ok(mut c) => obhut_store::purposes::controller(&mut c).await.map(|c| c.name).unwrap_or_default(),
+        // The placeholder of a new installation is not shown to the public.
+        Ok(mut c) => obhut_store::purposes::controller(&mut c).await.map(|c| c.name).ok().filter(|n| !n.starts_with('(')).unwrap_or_default(),
         Err(_) => String::new(),
     }
 }

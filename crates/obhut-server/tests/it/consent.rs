@@ -459,6 +459,11 @@ async fn an_objection_blocks_the_channel_and_survives_erasure(b: Backend) {
     // Erased and imported again: the suppression list still blocks the address.
     let r = t.client.delete(t.url(&format!("/api/v1/contacts/{id}"))).bearer_auth(&token).send().await.expect("delete");
     assert!(r.status().is_success());
+    // The proof of consent outlives the contact (its evidence has its own key).
+    let mut c = t.app.store.pool.acquire().await.expect("conn");
+    let kept = obhut_store::consent::events_for_contact(&mut c, &t.app.store.crypto, &id).await.expect("events");
+    drop(c);
+    assert_eq!(kept[0].evidence.as_ref().and_then(|e| e.recording_ref.as_deref()), Some("Ordner 7, Blatt 3"));
     let again = contact(&t, &token, json!({"family_name": "Wieder", "email": "Nein@Example.org"})).await;
     let (s, _) = call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{again}/consents"), Some(given)).await;
     assert_eq!(s, 201);

@@ -32,7 +32,10 @@ CREATE TABLE consent_events (
     language TEXT,
     request_id TEXT,
     facts TEXT NOT NULL DEFAULT '',
-    evidence BLOB
+    evidence BLOB,
+    -- The evidence's own key, wrapped by the master key: proof outlives the contact's erasure
+    -- until its retention ends.
+    evidence_key BLOB
 );
 CREATE INDEX consent_events_contact ON consent_events(contact_id, seq);
 CREATE INDEX consent_events_scan ON consent_events(channel, contact_id, seq);
