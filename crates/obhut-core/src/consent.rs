@@ -81,6 +81,21 @@ impl EventKind {
         }
     }
     pub fn parse(s: &str) -> Result<Self, String> {
+        const ALL: [EventKind; 10] = [
+            EventKind::Requested,
+            EventKind::Given,
+            EventKind::Confirmed,
+            EventKind::Refused,
+            EventKind::Withdrawn,
+            EventKind::Expired,
+            EventKind::Renewed,
+            EventKind::Objected,
+            EventKind::ObjectionLifted,
+            EventKind::BasisRecorded,
+        ];
+        if let Some(k) = ALL.iter().find(|k| k.as_str() == s) {
+            return Ok(*k);
+        }
         serde_json::from_value(serde_json::Value::String(s.trim().to_lowercase()))
             .map_err(|_| format!("'{}' is not a consent event: use requested, given, confirmed, refused, withdrawn, expired, renewed, objected, objection_lifted or basis_recorded", crate::email::shorten(s)))
     }
@@ -106,6 +121,19 @@ pub enum Method {
 
 impl Method {
     pub fn parse(s: &str) -> Result<Self, String> {
+        const ALL: [Method; 8] = [
+            Method::WebFormDoubleOptIn,
+            Method::Paper,
+            Method::RecordedCall,
+            Method::Import,
+            Method::Api,
+            Method::Staff,
+            Method::UnsubscribeLink,
+            Method::Review,
+        ];
+        if let Some(m) = ALL.iter().find(|m| m.as_str() == s) {
+            return Ok(*m);
+        }
         serde_json::from_value(serde_json::Value::String(s.trim().to_lowercase())).map_err(|_| {
             format!(
                 "'{}' is not a method: use web_form_double_opt_in, paper, recorded_call, import, api, staff, unsubscribe_link or review",

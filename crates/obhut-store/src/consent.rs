@@ -688,8 +688,7 @@ pub struct ScanContact {
     pub tags: String,
 }
 
-/// The next `limit` contacts of a segment after `after`, by id.
-pub async fn scan_contacts(conn: &mut Conn, f: &ContactFilter, after: Option<&str>, limit: i64) -> Result<Vec<ScanContact>> {
+fn contacts_scan_sql(f: &ContactFilter, after: Option<&str>, limit: i64) -> (String, Vec<String>) {
     let mut args = Vec::new();
     let mut wh = crate::contacts::filter_sql(f, &mut args);
     if let Some(a) = after {
@@ -701,57 +700,88 @@ pub async fn scan_contacts(conn: &mut Conn, f: &ContactFilter, after: Option<&st
         "SELECT c.id, c.kind, c.restricted_at, c.index_tokens, c.record_class, c.owner_id, c.team, c.tags FROM contacts c{wh} ORDER BY c.id LIMIT {}",
         limit.clamp(1, 50_000)
     );
-    let mut q = sqlx::query_as::<_, (String, String, Option<i64>, Vec<u8>, String, Option<String>, Option<String>, String)>(&sql);
+    (sql, args)
+}
+
+type ScanRow = (String, String, Option<i64>, Vec<u8>, String, Option<String>, Option<String>, String);
+
+fn scan_contact(r: ScanRow) -> ScanContact {
+    ScanContact {
+        id: r.0,
+        consumer: r.1 == "b2c",
+        restricted: r.2.is_some(),
+        index_tokens: r.3,
+        record_class: r.4,
+        owner_id: r.5,
+        team: r.6,
+        tags: r.7,
+    }
+}
+
+/// The next `limit` contacts of a segment after `after`, by id. On a SQLite file this reads
+/// through the synchronous reader (an audience walks every contact).
+pub async fn scan_contacts(store: &crate::Store, f: &ContactFilter, after: Option<&str>, limit: i64) -> Result<Vec<ScanContact>> {
+    let (sql, args) = contacts_scan_sql(f, after, limit);
+    if let Some(readers) = &store.readers {
+        return readers.with(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            for (i, a) in args.iter().enumerate() {
+                stmt.raw_bind_parameter(i + 1, a)?;
+            }
+            let mut rows = stmt.raw_query();
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                out.push(scan_contact((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)));
+            }
+            Ok(out)
+        });
+    }
+    let mut conn = store.pool.acquire().await?;
+    let mut q = sqlx::query_as::<_, ScanRow>(&sql);
     for a in &args {
         q = q.bind(a.clone());
     }
-    Ok(q.fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|r| ScanContact {
-            id: r.0,
-            consumer: r.1 == "b2c",
-            restricted: r.2.is_some(),
-            index_tokens: r.3,
-            record_class: r.4,
-            owner_id: r.5,
-            team: r.6,
-            tags: r.7,
-        })
-        .collect())
+    Ok(q.fetch_all(&mut *conn).await?.into_iter().map(scan_contact).collect())
+}
+
+const SCAN_EVENTS: &str = "SELECT contact_id, kind, method, at, facts FROM consent_events WHERE channel = $1 AND contact_id >= $2 AND contact_id <= $3 \
+     AND ((purpose = $4 AND topic = $5) OR purpose = '*') ORDER BY contact_id, seq";
+
+fn scan_event(contact: String, kind: &str, method: &str, at: i64, facts: &str) -> Result<(String, LedgerEvent, Facts)> {
+    let facts = if facts.is_empty() { Facts::default() } else { serde_json::from_str(facts).map_err(|_| StoreError::Corrupt("consent facts".into()))? };
+    Ok((contact, LedgerEvent { at, kind: parse_kind(kind)?, method: parse_method(method)? }, facts))
 }
 
 /// The events deciding an audience for contacts `first..=last` (by id): the consent's own and
 /// the channel's objections, by contact then in order.
 pub async fn scan_events(
-    conn: &mut Conn,
+    store: &crate::Store,
     purpose: &str,
     channel: Channel,
     topic: &str,
     first: &str,
     last: &str,
 ) -> Result<Vec<(String, LedgerEvent, Facts)>> {
-    let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(
-        "SELECT contact_id, kind, method, at, facts FROM consent_events WHERE channel = $1 AND contact_id >= $2 AND contact_id <= $3 \
-         AND ((purpose = $4 AND topic = $5) OR purpose = '*') ORDER BY contact_id, seq",
-    )
-    .bind(channel.as_str())
-    .bind(first)
-    .bind(last)
-    .bind(purpose)
-    .bind(topic)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            let facts = if r.4.is_empty() {
-                Facts::default()
-            } else {
-                serde_json::from_str(&r.4).map_err(|_| StoreError::Corrupt("consent facts".into()))?
-            };
-            Ok((r.0, LedgerEvent { at: r.3, kind: parse_kind(&r.1)?, method: parse_method(&r.2)? }, facts))
-        })
-        .collect()
+    if let Some(readers) = &store.readers {
+        let rows: Vec<(String, String, String, i64, String)> = readers.with(|c| {
+            let mut stmt = c.prepare_cached(SCAN_EVENTS)?;
+            let rows = stmt.query_map(rusqlite::params![channel.as_str(), first, last, purpose, topic], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?;
+            rows.collect()
+        })?;
+        return rows.into_iter().map(|r| scan_event(r.0, &r.1, &r.2, r.3, &r.4)).collect();
+    }
+    let mut conn = store.pool.acquire().await?;
+    let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(SCAN_EVENTS)
+        .bind(channel.as_str())
+        .bind(first)
+        .bind(last)
+        .bind(purpose)
+        .bind(topic)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter().map(|r| scan_event(r.0, &r.1, &r.2, r.3, &r.4)).collect()
 }
 
 /// Records an export of an audience and, for each contact in it, a use of its consent.

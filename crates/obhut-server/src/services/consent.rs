@@ -1132,11 +1132,9 @@ impl AudienceScan<'_> {
     pub async fn next_batch(&mut self) -> ServiceResult<Option<Vec<Member>>> {
         let app = self.app;
         let k = &self.key;
-        let mut conn = app.conn().await?;
-        let batch = ledger::scan_contacts(&mut conn, &self.filter, self.after.as_deref(), 5000).await?;
+        let batch = ledger::scan_contacts(&app.store, &self.filter, self.after.as_deref(), 5000).await?;
         let (Some(first), Some(last)) = (batch.first(), batch.last()) else { return Ok(None) };
-        let events = ledger::scan_events(&mut conn, &k.purpose, k.channel, &k.topic, &first.id, &last.id).await?;
-        drop(conn);
+        let events = ledger::scan_events(&app.store, &k.purpose, k.channel, &k.topic, &first.id, &last.id).await?;
         self.after = Some(last.id.clone());
         let today = app.today();
         let mut members = Vec::with_capacity(batch.len());
