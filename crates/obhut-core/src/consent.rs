@@ -210,6 +210,11 @@ pub struct LedgerEvent {
 
 /// Folds the events of one contact × purpose × channel × topic, in time order, into its status.
 pub fn status(events: &[LedgerEvent]) -> Status {
+    status_of(events)
+}
+
+/// [`status`] over any sequence of events in time order (audiences fold without copying).
+pub fn status_of<'a>(events: impl IntoIterator<Item = &'a LedgerEvent>) -> Status {
     let mut s = Status::Unknown;
     // A web-form consent waits for its confirmation.
     let mut pending = false;
@@ -269,7 +274,12 @@ pub fn latest_facts<'a>(events: impl DoubleEndedIterator<Item = (&'a LedgerEvent
 /// Whether an objection to direct marketing on the channel stands (the last objection event
 /// decides).
 pub fn objection_stands(events: &[LedgerEvent]) -> bool {
-    events.iter().rev().find_map(|e| match e.kind {
+    objection_stands_in(events.iter())
+}
+
+/// [`objection_stands`] over any sequence of events in time order.
+pub fn objection_stands_in<'a>(events: impl DoubleEndedIterator<Item = &'a LedgerEvent>) -> bool {
+    events.rev().find_map(|e| match e.kind {
         EventKind::Objected => Some(true),
         EventKind::ObjectionLifted => Some(false),
         _ => None,
@@ -323,7 +333,7 @@ pub struct Permission {
     pub reason: Reason,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// Art. 18: restricted data is only stored.
@@ -345,6 +355,19 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// The stable code, as serialized.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Restricted => "restricted",
+            Self::Objected => "objected",
+            Self::Consent => "consent",
+            Self::NoConsent => "no_consent",
+            Self::ExistingCustomer => "existing_customer",
+            Self::ExistingCustomerIncomplete => "existing_customer_incomplete",
+            Self::PresumedConsent => "presumed_consent",
+            Self::LegitimateInterestPost => "legitimate_interest_post",
+        }
+    }
     pub fn explain(self) -> &'static str {
         match self {
             Self::Restricted => "processing is restricted (Art. 18 GDPR): the contact is only stored",

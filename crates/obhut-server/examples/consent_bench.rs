@@ -56,37 +56,44 @@ async fn main() {
         services::demo::seed(&app, &Actor::cli(), (n - have) as u64, 0, 7, |_, _| {}).await.expect("seed");
     }
     let events: i64 = sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM consent_events").fetch_one(&mut *conn).await.expect("count").0;
-    if events == 0 {
+    if events < 3_000_000 {
         eprintln!("writing the ledger …");
+        sqlx::query("DELETE FROM consent_events").execute(&mut *conn).await.expect("delete");
         let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM contacts").fetch_all(&mut *conn).await.expect("ids");
-        let mut rows: Vec<(String, &str, &str, &str, &str, i64)> = Vec::new();
+        let mut rows: Vec<(String, &str, &str, &str, &str, &str, i64)> = Vec::new();
         for (i, (id,)) in ids.iter().enumerate() {
             let at = 1_700_000_000_000 + i as i64;
             // Every contact was asked; two in three confirmed; one in six withdrew later; one
             // in twenty objected to email advertising; some had a postal consent on paper.
-            rows.push((id.clone(), "newsletter", "", "requested", "web_form_double_opt_in", at));
+            rows.push((id.clone(), "newsletter", "email", "", "requested", "web_form_double_opt_in", at));
             if i % 3 != 0 {
-                rows.push((id.clone(), "newsletter", "", "confirmed", "web_form_double_opt_in", at + 1));
+                rows.push((id.clone(), "newsletter", "email", "", "confirmed", "web_form_double_opt_in", at + 1));
             }
             if i % 6 == 1 {
-                rows.push((id.clone(), "newsletter", "", "withdrawn", "unsubscribe_link", at + 2));
+                rows.push((id.clone(), "newsletter", "email", "", "withdrawn", "unsubscribe_link", at + 2));
+            }
+            if i % 3 == 2 {
+                rows.push((id.clone(), "newsletter", "email", "", "renewed", "web_form_double_opt_in", at + 3));
             }
             if i % 20 == 7 {
-                rows.push((id.clone(), "*", "*", "objected", "staff", at + 3));
+                rows.push((id.clone(), "*", "email", "*", "objected", "staff", at + 4));
             }
             if i % 4 == 0 {
-                rows.push((id.clone(), "newsletter", "events", "given", "paper", at + 4));
+                rows.push((id.clone(), "newsletter", "email", "events", "given", "paper", at + 5));
+            }
+            if i % 10 < 6 {
+                rows.push((id.clone(), "postal_marketing", "post", "", "given", "paper", at + 6));
             }
         }
         let mut tx = app.store.begin().await.expect("tx");
-        for chunk in rows.chunks(150) {
+        for chunk in rows.chunks(120) {
             let mut sql =
                 String::from("INSERT INTO consent_events (id, contact_id, purpose, channel, topic, kind, method, at, actor) VALUES ");
             for (k, _) in chunk.iter().enumerate() {
                 if k > 0 {
                     sql.push(',');
                 }
-                sql.push_str("(?,?,?,'email',?,?,?,?,'bench')");
+                sql.push_str("(?,?,?,?,?,?,?,?,'bench')");
             }
             let mut q = sqlx::query(&sql);
             for (id, purpose, topic, kind, method, at) in chunk {

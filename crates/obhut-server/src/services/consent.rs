@@ -11,7 +11,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::gate::{Action, Actor, Resource};
 use base64::Engine;
 use obhut_core::consent::{
-    check_topic, default_notice, latest_facts, may_approach, objection_stands, status, Channel, EventKind, Evidence, ExistingCustomer,
+    check_topic, default_notice, latest_facts, may_approach, objection_stands, objection_stands_in, status, status_of, Channel, EventKind, Evidence, ExistingCustomer,
     Facts, LedgerEvent, Method, Notice, Reason, Situation, Status,
 };
 use obhut_core::contact::ContactKind;
@@ -860,20 +860,13 @@ fn situation(
     suppressed: bool,
     events: &[(LedgerEvent, Facts)],
 ) -> Situation {
-    let ledger_events: Vec<LedgerEvent> = events.iter().map(|(e, _)| e.clone()).collect();
-    // The consent's own events, without the channel's objections (stored under purpose `*`).
     let facts = latest_facts(events.iter().map(|(e, f)| (e, f)));
     Situation {
         channel,
         consumer,
-        consent: status(
-            &ledger_events
-                .iter()
-                .filter(|e| !matches!(e.kind, EventKind::Objected | EventKind::ObjectionLifted))
-                .cloned()
-                .collect::<Vec<_>>(),
-        ),
-        objected: suppressed || objection_stands(&ledger_events),
+        // The consent's own events, without the channel's objections (stored under purpose `*`).
+        consent: status_of(events.iter().map(|(e, _)| e).filter(|e| !matches!(e.kind, EventKind::Objected | EventKind::ObjectionLifted))),
+        objected: suppressed || objection_stands_in(events.iter().map(|(e, _)| e)),
         restricted,
         existing_customer: facts.existing_customer,
         presumed_consent_reason: facts.presumed_consent.then(|| "recorded".to_string()),
@@ -1102,7 +1095,10 @@ pub struct AudienceScan<'a> {
     filter: ContactFilter,
     suppressions: std::collections::HashSet<Vec<u8>>,
     /// Gate decisions depend on the record's class, owner, team and tags: few distinct ones.
-    decided: HashMap<(String, Option<String>, Option<String>, String), bool>,
+    /// Keyed by their hash; each entry keeps the values it stands for (no clone per lookup).
+    decided: HashMap<u64, Vec<(String, Option<String>, Option<String>, String, bool)>>,
+    /// Contacts decided, by whether let in and why (the summary's maps are filled at the end).
+    counts: HashMap<(bool, Reason), u64>,
     after: Option<String>,
     pub summary: AudienceSummary,
 }
@@ -1124,7 +1120,7 @@ pub async fn audience_scan<'a>(
     let suppressions = ledger::suppression_set(&mut conn, k.channel).await?;
     let summary =
         AudienceSummary { purpose: k.purpose.clone(), channel: k.channel.as_str().into(), topic: k.topic.clone(), ..Default::default() };
-    Ok(AudienceScan { app, actor, key: k, filter, suppressions, decided: HashMap::new(), after: None, summary })
+    Ok(AudienceScan { app, actor, key: k, filter, suppressions, decided: HashMap::new(), counts: HashMap::new(), after: None, summary })
 }
 
 impl AudienceScan<'_> {
@@ -1133,14 +1129,21 @@ impl AudienceScan<'_> {
         let app = self.app;
         let k = &self.key;
         let batch = ledger::scan_contacts(&app.store, &self.filter, self.after.as_deref(), 5000).await?;
-        let (Some(first), Some(last)) = (batch.first(), batch.last()) else { return Ok(None) };
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+            for ((allowed, reason), n) in self.counts.drain() {
+                let map = if allowed { &mut self.summary.permitted_by_reason } else { &mut self.summary.excluded_by_reason };
+                *map.entry(reason.code().to_string()).or_default() += n;
+            }
+            return Ok(None);
+        };
         let events = ledger::scan_events(&app.store, &k.purpose, k.channel, &k.topic, &first.id, &last.id).await?;
         self.after = Some(last.id.clone());
         let today = app.today();
         let mut members = Vec::with_capacity(batch.len());
         let mut ev = events.into_iter().peekable();
-        for c in &batch {
-            let mut mine: Vec<(LedgerEvent, Facts)> = Vec::new();
+        let mut mine: Vec<(LedgerEvent, Facts)> = Vec::new();
+        for c in batch {
+            mine.clear();
             while let Some((id, _, _)) = ev.peek() {
                 if id.as_str() < c.id.as_str() {
                     ev.next();
@@ -1152,15 +1155,23 @@ impl AudienceScan<'_> {
                     break;
                 }
             }
-            let gate_key = (c.record_class.clone(), c.owner_id.clone(), c.team.clone(), c.tags.clone());
-            let visible = match self.decided.get(&gate_key) {
-                Some(v) => *v,
+            let h = {
+                use std::hash::{Hash, Hasher};
+                let mut s = std::collections::hash_map::DefaultHasher::new();
+                (&c.record_class, &c.owner_id, &c.team, &c.tags).hash(&mut s);
+                s.finish()
+            };
+            let known = self.decided.get(&h).and_then(|v| {
+                v.iter().find(|e| e.0 == c.record_class && e.1 == c.owner_id && e.2 == c.team && e.3 == c.tags).map(|e| e.4)
+            });
+            let visible = match known {
+                Some(v) => v,
                 None => {
                     let tags: Vec<String> = c.tags.split('\n').filter(|t| !t.is_empty()).map(str::to_string).collect();
                     let owner = c.owner_id.as_deref().and_then(|o| obhut_core::ids::UserId::parse(o).ok());
                     let t = crate::gate::Target::new(Resource::Contact, &c.record_class, owner, c.team.as_deref(), &tags);
                     let v = app.gate.check(self.actor, Action::Read, &t, &k.purpose, today).is_ok();
-                    self.decided.insert(gate_key, v);
+                    self.decided.entry(h).or_default().push((c.record_class.clone(), c.owner_id.clone(), c.team.clone(), c.tags.clone(), v));
                     v
                 }
             };
@@ -1170,15 +1181,13 @@ impl AudienceScan<'_> {
             let suppressed = !self.suppressions.is_empty()
                 && ledger::channel_tokens(&c.index_tokens, k.channel)?.iter().any(|t| self.suppressions.contains(t));
             let p = may_approach(&situation(app, k.channel, c.consumer, c.restricted, suppressed, &mine));
-            let reason = reason_str(p.reason);
             if p.allowed {
                 self.summary.permitted += 1;
-                *self.summary.permitted_by_reason.entry(reason).or_default() += 1;
             } else {
                 self.summary.excluded += 1;
-                *self.summary.excluded_by_reason.entry(reason).or_default() += 1;
             }
-            members.push(Member { contact_id: c.id.clone(), allowed: p.allowed, reason: p.reason });
+            *self.counts.entry((p.allowed, p.reason)).or_default() += 1;
+            members.push(Member { contact_id: c.id, allowed: p.allowed, reason: p.reason });
         }
         Ok(Some(members))
     }
@@ -1203,7 +1212,7 @@ pub const AUDIENCE_HEADERS: [&str; 10] =
     ["contact_id", "salutation", "given_name", "family_name", "email", "phone", "street", "postal_code", "city", "country"];
 
 fn reason_str(r: Reason) -> String {
-    serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    r.code().to_string()
 }
 
 /// Exports the permitted audience as CSV (with each contact's reason and unsubscribe link):
