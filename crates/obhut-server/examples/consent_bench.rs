@@ -8,6 +8,10 @@
 use obhut_core::consent::{may_approach, Channel, Situation, Status};
 use obhut_server::{services, Actor, App, Config};
 
+/// The allocator the `obhut` binary runs with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -96,11 +100,12 @@ async fn main() {
                 sql.push_str("(?,?,?,?,?,?,?,?,'bench')");
             }
             let mut q = sqlx::query(&sql);
-            for (id, purpose, topic, kind, method, at) in chunk {
+            for (id, purpose, channel, topic, kind, method, at) in chunk {
                 q = q
                     .bind(uuid::Uuid::now_v7().to_string())
                     .bind(id.clone())
                     .bind(*purpose)
+                    .bind(*channel)
                     .bind(*topic)
                     .bind(*kind)
                     .bind(*method)
@@ -113,6 +118,8 @@ async fn main() {
     }
     let events: i64 = sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM consent_events").fetch_one(&mut *conn).await.expect("count").0;
     drop(conn);
+    // What the server's housekeeping does every few seconds: fold the WAL back into the file.
+    app.store.checkpoint().await.expect("checkpoint");
     for run in 0..3 {
         let started = std::time::Instant::now();
         let s = services::consent::audience(&app, &Actor::cli(), "newsletter", "email", None, &Default::default()).await.expect("audience");

@@ -38,7 +38,8 @@ CREATE TABLE consent_events (
     evidence_key BYTEA
 );
 CREATE INDEX consent_events_contact ON consent_events(contact_id, seq);
-CREATE INDEX consent_events_scan ON consent_events(channel, contact_id, seq);
+-- Covers what an audience reads, so its walk never visits the table.
+CREATE INDEX consent_events_scan ON consent_events(channel, contact_id, seq, purpose, topic, kind, method, at, facts);
 CREATE INDEX consent_events_kind ON consent_events(kind, at);
 
 CREATE TABLE consent_tokens (
