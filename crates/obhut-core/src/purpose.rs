@@ -192,6 +192,10 @@ pub struct Controller {
 }
 
 impl Controller {
+    /// Whether a value is still the placeholder of a new installation ("(to be completed…)").
+    pub fn is_placeholder(value: &str) -> bool {
+        value.trim().starts_with("(to be completed")
+    }
     /// What the record needs of the controller (Art. 30(1)(a)): name, address and a way to
     /// reach the controller and the DPO. Returns `field: message` like [`Purpose::check`].
     pub fn check(&self) -> Result<(), String> {

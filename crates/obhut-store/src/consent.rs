@@ -175,6 +175,13 @@ pub async fn events_for_contact(conn: &mut Conn, crypto: &Crypto, contact_id: &s
     rows.into_iter().map(|r| open_event(r, Some(crypto))).collect()
 }
 
+/// One event's evidence, opened.
+pub async fn event_evidence(conn: &mut Conn, crypto: &Crypto, id: &str) -> Result<Option<Evidence>> {
+    let row: Option<EventRow> =
+        sqlx::query_as(&format!("SELECT {EVENT_COLS} FROM consent_events WHERE id = $1")).bind(id).fetch_optional(&mut *conn).await?;
+    Ok(row.map(|r| open_event(r, Some(crypto))).transpose()?.and_then(|e| e.evidence))
+}
+
 /// One event by id, evidence not opened.
 pub async fn find_event(conn: &mut Conn, id: &str) -> Result<Option<StoredEvent>> {
     let row: Option<EventRow> =

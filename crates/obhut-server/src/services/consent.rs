@@ -396,12 +396,7 @@ pub async fn confirm(app: &App, token: &str, origin: &Origin) -> ServiceResult<C
         return Ok(Confirmation::Withdrawn);
     }
     let Some(_) = ledger::contact_key(&mut tx, crypto, &t.contact_id).await? else { return Ok(Confirmation::Unknown) };
-    let requested_address: Option<String> = ledger::events_for_contact(&mut tx, crypto, &t.contact_id)
-        .await?
-        .into_iter()
-        .find(|e| e.id == req.id)
-        .and_then(|e| e.evidence)
-        .and_then(|e| e.address);
+    let requested_address = ledger::event_evidence(&mut tx, crypto, &req.id).await?.and_then(|e| e.address);
     let before = status(&ledger_events);
     // Before the request the consent was valid: this confirmation renews it.
     let renewed = status(
@@ -435,7 +430,7 @@ pub async fn confirm(app: &App, token: &str, origin: &Origin) -> ServiceResult<C
         &t.contact_id,
         &t.purpose,
         t.channel,
-        req.evidence.as_ref().and_then(|e| e.address.as_deref()).or(requested_address.as_deref()),
+        requested_address.as_deref(),
         now,
     )
     .await?

@@ -171,6 +171,17 @@ pub async fn deliver_due(app: &App) -> ServiceResult<Delivery> {
     }
 }
 
+/// An SMTP server's answer often quotes the recipient ("550 <nina@example.org>: unknown"): the
+/// reason is kept and logged without any address in it.
+fn without_addresses(text: &str) -> String {
+    text.split_inclusive(char::is_whitespace)
+        .map(|w| if w.contains('@') { if w.ends_with(char::is_whitespace) { "<address> " } else { "<address>" } } else { w })
+        .collect::<String>()
+        .chars()
+        .take(500)
+        .collect()
+}
+
 enum Failure {
     Temporary(String),
     Permanent(String),
@@ -180,19 +191,19 @@ async fn send(transport: &Transport, m: &ledger::Leased) -> Result<(), Failure> 
     match transport {
         Transport::Files(dir) => write_eml(dir, &m.message_id, &m.mail.message).await.map_err(Failure::Temporary),
         Transport::Smtp(smtp) => {
-            let from = m.mail.from.parse().map_err(|e| Failure::Permanent(format!("sender: {e}")))?;
+            let from = m.mail.from.parse().map_err(|e| Failure::Permanent(without_addresses(&format!("sender: {e}"))))?;
             let to = m
                 .mail
                 .to
                 .iter()
                 .map(|t| t.parse())
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| Failure::Permanent(format!("recipient: {e}")))?;
+                .map_err(|e| Failure::Permanent(without_addresses(&format!("recipient: {e}"))))?;
             let env = Envelope::new(Some(from), to).map_err(|e| Failure::Permanent(e.to_string()))?;
             match smtp.send_raw(&env, &m.mail.message).await {
                 Ok(_) => Ok(()),
-                Err(e) if e.is_permanent() => Err(Failure::Permanent(e.to_string())),
-                Err(e) => Err(Failure::Temporary(e.to_string())),
+                Err(e) if e.is_permanent() => Err(Failure::Permanent(without_addresses(&e.to_string()))),
+                Err(e) => Err(Failure::Temporary(without_addresses(&e.to_string()))),
             }
         }
     }
@@ -232,6 +243,12 @@ pub fn spawn_worker(app: App) -> tokio::task::JoinHandle<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_answers_lose_their_addresses() {
+        assert_eq!(without_addresses("550 5.1.1 <nina@example.org>: unknown user"), "550 5.1.1 <address> unknown user");
+        assert_eq!(without_addresses("timed out"), "timed out");
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

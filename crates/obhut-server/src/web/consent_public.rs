@@ -39,7 +39,7 @@ fn browser(headers: &HeaderMap) -> Lang {
 async fn controller_name(app: &App) -> String {
     match app.conn().await {
         // The placeholder of a new installation is not shown to the public.
-        Ok(mut c) => obhut_store::purposes::controller(&mut c).await.map(|c| c.name).ok().filter(|n| !n.starts_with('(')).unwrap_or_default(),
+        Ok(mut c) => obhut_store::purposes::controller(&mut c).await.map(|c| c.name).ok().filter(|n| !obhut_core::purpose::Controller::is_placeholder(n)).unwrap_or_default(),
         Err(_) => String::new(),
     }
 }
@@ -114,58 +114,17 @@ pub async fn confirm(State(app): State<App>, Path(token): Path<String>, ext: Ext
 }
 
 async fn outcome_page(app: &App, fallback: Lang, c: Confirmation) -> Response {
-    let tr = |l: Lang, k: &str| Tr::new(l).t(k).to_string();
-    match c {
+    let (lang, status, key, ok) = match c {
         Confirmation::Confirmed { language, renewed, .. } => {
-            let lang = lang_of(&language, fallback);
-            let key = if renewed { "consent_public.renewed" } else { "consent_public.confirmed" };
-            page(app, lang, StatusCode::OK, "consent_public.confirm_title", Some((tr(lang, key), true)), None).await
+            (lang_of(&language, fallback), StatusCode::OK, if renewed { "consent_public.renewed" } else { "consent_public.confirmed" }, true)
         }
-        Confirmation::AlreadyUsed => {
-            page(
-                app,
-                fallback,
-                StatusCode::CONFLICT,
-                "consent_public.confirm_title",
-                Some((tr(fallback, "consent_public.used"), false)),
-                None,
-            )
-            .await
-        }
-        Confirmation::Expired => {
-            page(
-                app,
-                fallback,
-                StatusCode::GONE,
-                "consent_public.confirm_title",
-                Some((tr(fallback, "consent_public.expired"), false)),
-                None,
-            )
-            .await
-        }
-        Confirmation::Withdrawn => {
-            page(
-                app,
-                fallback,
-                StatusCode::CONFLICT,
-                "consent_public.confirm_title",
-                Some((tr(fallback, "consent_public.withdrawn"), false)),
-                None,
-            )
-            .await
-        }
-        Confirmation::Unknown => {
-            page(
-                app,
-                fallback,
-                StatusCode::NOT_FOUND,
-                "consent_public.confirm_title",
-                Some((tr(fallback, "consent_public.unknown"), false)),
-                None,
-            )
-            .await
-        }
-    }
+        Confirmation::AlreadyUsed => (fallback, StatusCode::CONFLICT, "consent_public.used", false),
+        Confirmation::Expired => (fallback, StatusCode::GONE, "consent_public.expired", false),
+        Confirmation::Withdrawn => (fallback, StatusCode::CONFLICT, "consent_public.withdrawn", false),
+        Confirmation::Unknown => (fallback, StatusCode::NOT_FOUND, "consent_public.unknown", false),
+    };
+    let message = Tr::new(lang).t(key).to_string();
+    page(app, lang, status, "consent_public.confirm_title", Some((message, ok)), None).await
 }
 
 /// `GET /consent/unsubscribe/{token}`: the page with the button (and the offer to object).
