@@ -80,21 +80,25 @@ impl EventKind {
             Self::BasisRecorded => "basis_recorded",
         }
     }
+    /// The kind as stored (its exact name), read without decoding: a ledger walk reads millions.
+    pub fn from_stored(b: &[u8]) -> Option<Self> {
+        Some(match b {
+            b"requested" => Self::Requested,
+            b"given" => Self::Given,
+            b"confirmed" => Self::Confirmed,
+            b"refused" => Self::Refused,
+            b"withdrawn" => Self::Withdrawn,
+            b"expired" => Self::Expired,
+            b"renewed" => Self::Renewed,
+            b"objected" => Self::Objected,
+            b"objection_lifted" => Self::ObjectionLifted,
+            b"basis_recorded" => Self::BasisRecorded,
+            _ => return None,
+        })
+    }
     pub fn parse(s: &str) -> Result<Self, String> {
-        const ALL: [EventKind; 10] = [
-            EventKind::Requested,
-            EventKind::Given,
-            EventKind::Confirmed,
-            EventKind::Refused,
-            EventKind::Withdrawn,
-            EventKind::Expired,
-            EventKind::Renewed,
-            EventKind::Objected,
-            EventKind::ObjectionLifted,
-            EventKind::BasisRecorded,
-        ];
-        if let Some(k) = ALL.iter().find(|k| k.as_str() == s) {
-            return Ok(*k);
+        if let Some(k) = Self::from_stored(s.as_bytes()) {
+            return Ok(k);
         }
         serde_json::from_value(serde_json::Value::String(s.trim().to_lowercase()))
             .map_err(|_| format!("'{}' is not a consent event: use requested, given, confirmed, refused, withdrawn, expired, renewed, objected, objection_lifted or basis_recorded", crate::email::shorten(s)))
@@ -120,19 +124,23 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method as stored (its exact name), read without decoding.
+    pub fn from_stored(b: &[u8]) -> Option<Self> {
+        Some(match b {
+            b"web_form_double_opt_in" => Self::WebFormDoubleOptIn,
+            b"paper" => Self::Paper,
+            b"recorded_call" => Self::RecordedCall,
+            b"import" => Self::Import,
+            b"api" => Self::Api,
+            b"staff" => Self::Staff,
+            b"unsubscribe_link" => Self::UnsubscribeLink,
+            b"review" => Self::Review,
+            _ => return None,
+        })
+    }
     pub fn parse(s: &str) -> Result<Self, String> {
-        const ALL: [Method; 8] = [
-            Method::WebFormDoubleOptIn,
-            Method::Paper,
-            Method::RecordedCall,
-            Method::Import,
-            Method::Api,
-            Method::Staff,
-            Method::UnsubscribeLink,
-            Method::Review,
-        ];
-        if let Some(m) = ALL.iter().find(|m| m.as_str() == s) {
-            return Ok(*m);
+        if let Some(m) = Self::from_stored(s.as_bytes()) {
+            return Ok(m);
         }
         serde_json::from_value(serde_json::Value::String(s.trim().to_lowercase())).map_err(|_| {
             format!(

@@ -1088,15 +1088,37 @@ pub struct AudienceScan<'a> {
     actor: &'a Actor,
     pub key: Key,
     filter: ContactFilter,
-    suppressions: std::collections::HashSet<Vec<u8>>,
+    /// Contacts whose address on the channel is on the suppression list.
+    suppressed: std::collections::HashSet<String>,
     /// Gate decisions depend on the record's class, owner, team and tags: few distinct ones.
-    /// Keyed by their hash; each entry keeps the values it stands for (no clone per lookup).
-    decided: HashMap<u64, Vec<(String, Option<String>, Option<String>, String, bool)>>,
+    /// Keyed by their hash; each entry keeps the values it stands for.
+    decided: HashMap<u64, Vec<GateKey>>,
     /// Contacts decided, by whether let in and why (the summary's maps are filled at the end).
     counts: HashMap<(bool, Reason), u64>,
     after: Option<String>,
+    /// Whether batches list their members (a count needs only the summary).
+    members: bool,
+    batch: i64,
     pub summary: AudienceSummary,
 }
+
+/// What the gate's decision on a contact depends on, and the decision.
+struct GateKey {
+    record_class: String,
+    owner_id: Option<String>,
+    team: Option<String>,
+    tags: String,
+    visible: bool,
+}
+
+impl GateKey {
+    fn is(&self, c: &ledger::ScanContact<'_>) -> bool {
+        self.record_class == c.record_class && self.owner_id.as_deref() == c.owner_id && self.team.as_deref() == c.team && self.tags == c.tags
+    }
+}
+
+/// Contacts decided per batch.
+const AUDIENCE_BATCH: i64 = 20_000;
 
 /// Starts an audience walk (the gate must let the actor read contacts for the purpose).
 pub async fn audience_scan<'a>(
@@ -1112,78 +1134,76 @@ pub async fn audience_scan<'a>(
     app.authorize_for(actor, Action::Read, Resource::Contact, &k.purpose).await?;
     filter.reach = contacts_svc::reach(app, actor, &k.purpose);
     let mut conn = app.conn().await?;
-    let suppressions = ledger::suppression_set(&mut conn, k.channel).await?;
+    let suppressed = ledger::suppressed_contacts(&mut conn, k.channel).await?;
     let summary =
         AudienceSummary { purpose: k.purpose.clone(), channel: k.channel.as_str().into(), topic: k.topic.clone(), ..Default::default() };
-    Ok(AudienceScan { app, actor, key: k, filter, suppressions, decided: HashMap::new(), counts: HashMap::new(), after: None, summary })
+    Ok(AudienceScan { app, actor, key: k, filter, suppressed, decided: HashMap::new(), counts: HashMap::new(), after: None, members: true, batch: AUDIENCE_BATCH, summary })
 }
 
 impl AudienceScan<'_> {
+    /// Contacts per batch (at least one); the decisions do not depend on it.
+    pub fn batch_size(&mut self, n: i64) {
+        self.batch = n.clamp(1, AUDIENCE_BATCH);
+    }
+
     /// The decisions for the next batch of contacts; `None` at the end.
     pub async fn next_batch(&mut self) -> ServiceResult<Option<Vec<Member>>> {
-        let app = self.app;
+        let (app, actor) = (self.app, self.actor);
         let k = &self.key;
-        let batch = ledger::scan_contacts(&app.store, &self.filter, self.after.as_deref(), 5000).await?;
-        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+        let today = app.today();
+        let (decided, counts, summary, suppressed) = (&mut self.decided, &mut self.counts, &mut self.summary, &self.suppressed);
+        let listing = self.members;
+        let mut members = Vec::with_capacity(if listing { self.batch as usize } else { 0 });
+        let mut visit = |c: &ledger::ScanContact<'_>, events: &ledger::ScanEvents| {
+            let h = {
+                use std::hash::{BuildHasher, Hash, Hasher};
+                let mut s = foldhash::fast::FixedState::default().build_hasher();
+                (c.record_class, c.owner_id, c.team, c.tags).hash(&mut s);
+                s.finish()
+            };
+            let visible = match decided.get(&h).and_then(|v| v.iter().find(|g| g.is(c))) {
+                Some(g) => g.visible,
+                None => {
+                    let tags: Vec<String> = c.tags.split('\n').filter(|t| !t.is_empty()).map(str::to_string).collect();
+                    let owner = c.owner_id.and_then(|o| obhut_core::ids::UserId::parse(o).ok());
+                    let t = crate::gate::Target::new(Resource::Contact, c.record_class, owner, c.team, &tags);
+                    let visible = app.gate.check(actor, Action::Read, &t, &k.purpose, today).is_ok();
+                    decided.entry(h).or_default().push(GateKey {
+                        record_class: c.record_class.to_string(),
+                        owner_id: c.owner_id.map(str::to_string),
+                        team: c.team.map(str::to_string),
+                        tags: c.tags.to_string(),
+                        visible,
+                    });
+                    visible
+                }
+            };
+            if !visible {
+                return;
+            }
+            let is_suppressed = !suppressed.is_empty() && suppressed.contains(c.id);
+            let p = may_approach(&situation(app, k.channel, c.consumer, c.restricted, is_suppressed, events));
+            if p.allowed {
+                summary.permitted += 1;
+            } else {
+                summary.excluded += 1;
+            }
+            *counts.entry((p.allowed, p.reason)).or_default() += 1;
+            if listing {
+                members.push(Member { contact_id: c.id.to_string(), allowed: p.allowed, reason: p.reason });
+            }
+        };
+        let last =
+            ledger::scan_segment(&app.store, &self.filter, &k.purpose, k.channel, &k.topic, self.after.as_deref(), self.batch, &mut visit)
+                .await?;
+        let Some(last) = last else {
             for ((allowed, reason), n) in self.counts.drain() {
                 let map = if allowed { &mut self.summary.permitted_by_reason } else { &mut self.summary.excluded_by_reason };
                 *map.entry(reason.code().to_string()).or_default() += n;
             }
             return Ok(None);
         };
-        let events = ledger::scan_events(&app.store, &k.purpose, k.channel, &k.topic, &first.id, &last.id).await?;
-        self.after = Some(last.id.clone());
-        let today = app.today();
-        let mut members = Vec::with_capacity(batch.len());
-        let mut ev = events.into_iter().peekable();
-        let mut mine: Vec<(LedgerEvent, Facts)> = Vec::new();
-        for c in batch {
-            mine.clear();
-            while let Some((id, _, _)) = ev.peek() {
-                if id.as_str() < c.id.as_str() {
-                    ev.next();
-                } else if *id == c.id {
-                    if let Some((_, e, f)) = ev.next() {
-                        mine.push((e, f));
-                    }
-                } else {
-                    break;
-                }
-            }
-            let h = {
-                use std::hash::{Hash, Hasher};
-                let mut s = std::collections::hash_map::DefaultHasher::new();
-                (&c.record_class, &c.owner_id, &c.team, &c.tags).hash(&mut s);
-                s.finish()
-            };
-            let known = self.decided.get(&h).and_then(|v| {
-                v.iter().find(|e| e.0 == c.record_class && e.1 == c.owner_id && e.2 == c.team && e.3 == c.tags).map(|e| e.4)
-            });
-            let visible = match known {
-                Some(v) => v,
-                None => {
-                    let tags: Vec<String> = c.tags.split('\n').filter(|t| !t.is_empty()).map(str::to_string).collect();
-                    let owner = c.owner_id.as_deref().and_then(|o| obhut_core::ids::UserId::parse(o).ok());
-                    let t = crate::gate::Target::new(Resource::Contact, &c.record_class, owner, c.team.as_deref(), &tags);
-                    let v = app.gate.check(self.actor, Action::Read, &t, &k.purpose, today).is_ok();
-                    self.decided.entry(h).or_default().push((c.record_class.clone(), c.owner_id.clone(), c.team.clone(), c.tags.clone(), v));
-                    v
-                }
-            };
-            if !visible {
-                continue;
-            }
-            let suppressed = !self.suppressions.is_empty()
-                && ledger::channel_tokens(&c.index_tokens, k.channel)?.iter().any(|t| self.suppressions.contains(t));
-            let p = may_approach(&situation(app, k.channel, c.consumer, c.restricted, suppressed, &mine));
-            if p.allowed {
-                self.summary.permitted += 1;
-            } else {
-                self.summary.excluded += 1;
-            }
-            *self.counts.entry((p.allowed, p.reason)).or_default() += 1;
-            members.push(Member { contact_id: c.id, allowed: p.allowed, reason: p.reason });
-        }
+        self.after = Some(last);
         Ok(Some(members))
     }
 }
@@ -1198,6 +1218,7 @@ pub async fn audience(
     segment: &Segment,
 ) -> ServiceResult<AudienceSummary> {
     let mut scan = audience_scan(app, actor, purpose, channel, topic, segment).await?;
+    scan.members = false;
     while scan.next_batch().await?.is_some() {}
     Ok(scan.summary)
 }

@@ -19,6 +19,7 @@ crate::on_both_backends!(
     an_objection_blocks_the_channel_and_survives_erasure,
     the_export_is_a_disclosure_and_unsubscribe_is_one_click,
     uwg_channel_rules_decide_the_audience,
+    an_audience_decides_the_same_whatever_its_batches,
     old_consents_come_up_for_review_and_are_renewed_by_mail,
     the_public_sign_up_reveals_nothing_and_forgets_the_unconfirmed,
 );
@@ -576,6 +577,58 @@ async fn uwg_channel_rules_decide_the_audience(b: Backend) {
     let (s, _) = rec(&b2c, json!({"purpose": "phone_marketing", "channel": "phone", "kind": "given", "method": "recorded_call", "recording_ref": "Aufnahme 2026-11-23-0815"})).await;
     assert_eq!(s, 201);
     assert_eq!(audience(&t, "phone_marketing", "phone").await.permitted_by_reason.get("consent").copied(), Some(1));
+}
+
+/// The audience walk joins contacts and ledger batch by batch (on SQLite on two threads): every
+/// batch size gives the same decisions, in id order, whoever's events straddle a boundary.
+async fn an_audience_decides_the_same_whatever_its_batches(b: Backend) {
+    let Some(t) = file_app(b).await else { return };
+    let token = t.user_token("anna", Role::User).await;
+    let rec = |id: String, body: Value| {
+        let (t, token) = (&t, token.clone());
+        async move {
+            let (s, v) = call(t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{id}/consents"), Some(body)).await;
+            assert_eq!(s, 201, "{v}");
+        }
+    };
+    let given = json!({"purpose": "newsletter", "channel": "email", "kind": "given", "method": "paper", "recording_ref": "Karte"});
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        ids.push(contact(&t, &token, json!({"family_name": format!("Stapel{i}"), "email": format!("stapel{i}@example.org")})).await);
+    }
+    // 0: consent. 1: objected, consented, objection lifted. 2: consent, then an objection.
+    // 3: nothing. 4: consent withdrawn. 5: consent to another topic only. 6: consent.
+    rec(ids[0].clone(), given.clone()).await;
+    rec(ids[1].clone(), json!({"channel": "email", "kind": "objected"})).await;
+    rec(ids[1].clone(), given.clone()).await;
+    rec(ids[1].clone(), json!({"channel": "email", "kind": "objection_lifted", "note": "Widerspruch schriftlich zurückgenommen"})).await;
+    rec(ids[2].clone(), given.clone()).await;
+    rec(ids[2].clone(), json!({"channel": "email", "kind": "objected"})).await;
+    rec(ids[4].clone(), given.clone()).await;
+    rec(ids[4].clone(), json!({"purpose": "newsletter", "channel": "email", "kind": "withdrawn"})).await;
+    rec(ids[5].clone(), json!({"purpose": "newsletter", "channel": "email", "topic": "events", "kind": "given", "method": "paper", "recording_ref": "Karte"})).await;
+    rec(ids[6].clone(), given).await;
+    let mut expected: Vec<(String, bool, &str)> = vec![
+        (ids[0].clone(), true, "consent"),
+        (ids[1].clone(), true, "consent"),
+        (ids[2].clone(), false, "objected"),
+        (ids[3].clone(), false, "no_consent"),
+        (ids[4].clone(), false, "no_consent"),
+        (ids[5].clone(), false, "no_consent"),
+        (ids[6].clone(), true, "consent"),
+    ];
+    expected.sort();
+    for batch in [1, 2, 3, 20_000] {
+        let actor = Actor::cli();
+        let mut scan = services::consent::audience_scan(&t.app, &actor, "newsletter", "email", None, &Default::default()).await.expect("scan");
+        scan.batch_size(batch);
+        let mut got = Vec::new();
+        while let Some(members) = scan.next_batch().await.expect("batch") {
+            got.extend(members.into_iter().map(|m| (m.contact_id, m.allowed, m.reason.code())));
+        }
+        assert_eq!(got, expected, "batches of {batch}");
+        assert_eq!((scan.summary.permitted, scan.summary.excluded), (3, 4), "batches of {batch}");
+    }
 }
 
 async fn old_consents_come_up_for_review_and_are_renewed_by_mail(b: Backend) {
