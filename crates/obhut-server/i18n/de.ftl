@@ -260,6 +260,8 @@ role.guest = Gast
 
 error.not_found = Nicht gefunden
 error.not_found_detail = Dieser Datensatz ({}) existiert nicht oder wurde gelöscht.
+error.gone = Gelöscht
+error.gone_detail = Diese Person wurde auf ihren Antrag gelöscht (Art. 17 DSGVO); ihre Daten sind nicht mehr lesbar.
 error.page_not_found = Seite nicht gefunden
 error.forbidden = Keine Berechtigung
 error.invalid = Ungültige Eingabe

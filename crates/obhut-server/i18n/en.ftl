@@ -260,6 +260,8 @@ role.guest = Guest
 
 error.not_found = Not found
 error.not_found_detail = This record ({}) does not exist or was deleted.
+error.gone = Erased
+error.gone_detail = This person was erased at their request (Art. 17 GDPR); their data can no longer be read.
 error.page_not_found = Page not found
 error.forbidden = Not allowed
 error.invalid = Invalid input

@@ -9,6 +9,9 @@ pub enum ServiceError {
     Validation(ValidationErrors),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The record existed and was erased (Art. 17): 410 rather than 404.
+    #[error("{0}")]
+    Gone(String),
     #[error("not allowed: {0}")]
     Forbidden(String),
     #[error("not signed in")]

@@ -100,6 +100,8 @@ pub struct Crypto {
     blind_mac: Hmac<Sha256>,
     /// HMAC state for the audit chain's head (its checkpoint).
     checkpoint_mac: Hmac<Sha256>,
+    /// The installation's own data key (erasure records, backups).
+    data: XChaCha20Poly1305,
 }
 
 impl std::fmt::Debug for Crypto {
@@ -124,7 +126,9 @@ impl Crypto {
         // A 64-byte key is exactly SHA-256's block size, so the fixed-size constructor applies.
         let blind_mac = <Hmac<Sha256> as Mac>::new(blind.as_ref().into());
         let checkpoint_mac = <Hmac<Sha256> as Mac>::new(checkpoint.as_ref().into());
-        Self { kek: XChaCha20Poly1305::new(kek.as_ref().into()), blind_mac, checkpoint_mac }
+        let mut data = Zeroizing::new([0u8; 32]);
+        let _ = hk.expand(b"installation-data-key", data.as_mut());
+        Self { kek: XChaCha20Poly1305::new(kek.as_ref().into()), blind_mac, checkpoint_mac, data: XChaCha20Poly1305::new(data.as_ref().into()) }
     }
 
     pub fn new_subject_key(&self) -> SubjectKey {
@@ -144,6 +148,16 @@ impl Crypto {
         let plain = Zeroizing::new(open_with(&self.kek, subject_id.as_bytes(), wrapped)?);
         let arr: [u8; 32] = plain.as_slice().try_into().map_err(|_| CryptoError::Format)?;
         Ok(SubjectKey(Zeroizing::new(arr)))
+    }
+
+    /// Seals data of the installation itself (not of one data subject: erasure records,
+    /// backups) under a key derived from the master key, binding `aad`.
+    pub fn seal(&self, aad: &[u8], plain: &[u8]) -> Vec<u8> {
+        seal_with(&self.data, aad, plain)
+    }
+
+    pub fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        open_with(&self.data, aad, sealed)
     }
 
     /// The MAC that signs the audit chain's head: its sequence number and hash.

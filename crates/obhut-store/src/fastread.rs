@@ -29,11 +29,17 @@ impl SqliteReaders {
         Self { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) }
     }
 
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     fn open(&self) -> Result<Connection> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let c = Connection::open_with_flags(&self.path, flags).map_err(err)?;
-        // Pages mapped rather than copied through read(): point reads touch few pages, often.
-        c.execute_batch("PRAGMA busy_timeout = 15000; PRAGMA cache_size = -4000; PRAGMA query_only = ON; PRAGMA mmap_size = 268435456;")
+        // Pages mapped rather than copied through read(): point reads touch few pages, often,
+        // and an audience walks whole indexes (2 GiB of address space, not of memory).
+        c.execute_batch("PRAGMA busy_timeout = 15000; PRAGMA cache_size = -4000; PRAGMA query_only = ON; PRAGMA mmap_size = 2147418112;")
             .map_err(err)?;
         Ok(c)
     }
@@ -53,6 +59,15 @@ impl SqliteReaders {
         }
         out
     }
+}
+
+/// Writes a consistent, compact copy of a SQLite database to `out` (VACUUM INTO): one read
+/// transaction, so writers carry on meanwhile, and no free pages in the copy.
+pub fn snapshot(db: &Path, out: &Path) -> Result<()> {
+    let c = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(err)?;
+    c.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
+    c.execute("VACUUM INTO ?1", [out.to_string_lossy()]).map_err(err)?;
+    Ok(())
 }
 
 /// The file behind a `sqlite://` URL, if it is a file.

@@ -93,6 +93,39 @@ enum Command {
     /// Outgoing mail: the queue and its delivery.
     #[command(subcommand)]
     Outbox(OutboxCmd),
+    /// Data subject rights (Art. 15–21 GDPR): erasure and the other requests.
+    #[command(subcommand)]
+    Dsr(DsrCmd),
+    /// Write an encrypted, consistent backup of the embedded database (while the server runs).
+    Backup {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restore a backup (stop the server first). Everyone erased since the backup was taken is
+    /// erased again.
+    Restore {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DsrCmd {
+    /// Erase a contact (Art. 17): its data, mails and key; the audit trail keeps its events,
+    /// unreadable. A later request for it answers 410 Gone.
+    Erase {
+        contact_id: String,
+        /// Why (for example the request it answers). Never name the person here.
+        #[arg(long)]
+        reason: String,
+        /// The request case this erasure answers.
+        #[arg(long)]
+        case: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -566,6 +599,8 @@ async fn run(cli: Cli) -> Result<()> {
                 cfg.public_url = Some(u);
             }
             init_logging(cfg.log_json, "info,sqlx=warn");
+            // Held while serving: a restore refuses to replace the database under a server.
+            let _lock = services::backup::lock_data_dir(&cfg.data_dir).map_err(|m| anyhow::anyhow!(m))?;
             let listener = tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
             let app = App::open(cfg.clone()).await?;
             let addr = listener.local_addr()?;
@@ -796,6 +831,33 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Contact(cmd) => contact(&g, cmd).await?,
         Command::Consent(cmd) => consent(&g, cmd).await?,
         Command::Audience(cmd) => audience(&g, cmd).await?,
+        Command::Dsr(cmd) => dsr(&g, cmd).await?,
+        Command::Backup { file, json } => {
+            let app = open(&g).await?;
+            let b = services::backup::backup(&app, &file).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&b)?);
+            } else {
+                println!(
+                    "backup {} written to {}: {} bytes of database, {} bytes encrypted",
+                    b.backup_id, b.file, b.database_bytes, b.file_bytes
+                );
+            }
+        }
+        Command::Restore { file, json } => {
+            let cfg = config(&g)?;
+            let r = services::backup::restore(&cfg, &file).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "restored backup {} of {}; re-applied {} erasure(s) made since",
+                    r.backup_id,
+                    obhut_server::api::rfc3339(r.created_at),
+                    r.erasures_reapplied
+                );
+            }
+        }
         Command::Outbox(OutboxCmd::Deliver) => {
             let app = open(&g).await?;
             let d = services::mail::deliver_due(&app).await.map_err(explain)?;
@@ -995,6 +1057,27 @@ async fn contact(g: &Global, cmd: ContactCmd) -> Result<()> {
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+async fn dsr(g: &Global, cmd: DsrCmd) -> Result<()> {
+    match cmd {
+        DsrCmd::Erase { contact_id, reason, case, json } => {
+            let app = open(g).await?;
+            let e = services::dsr::erase(&app, &Actor::cli(), &contact_id, &reason, case.as_deref()).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&e)?);
+            } else {
+                println!("contact {} erased at {}", e.contact_id, obhut_server::api::rfc3339(e.erased_at));
+                if e.mails_deleted > 0 {
+                    println!("{} delivered mail file(s) deleted", e.mails_deleted);
+                }
+                for k in &e.kept {
+                    println!("kept: {k}");
+                }
+            }
+        }
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod consent;
 pub mod contacts;
+pub mod dsr;
 pub mod extract;
 pub mod openapi;
 pub mod privacy;
@@ -31,6 +32,7 @@ fn v1() -> Router<App> {
         .route("/contacts/{id}/consents/withdraw", post(consent::withdraw))
         .route("/contacts/{id}/consents/receipt", get(consent::receipt))
         .route("/contacts/{id}/restriction", put(consent::restrict))
+        .route("/contacts/{id}/erasure", post(dsr::erase))
         .route("/audiences", get(consent::audience))
         .route("/audiences/export", get(consent::export))
         .route("/consents/review", get(consent::review_queue).post(consent::run_review))

@@ -239,7 +239,13 @@ async fn check_purpose(app: &App, actor: &Actor, purpose: &str, id: Option<Conta
 /// One contact as stored, without an access event: for the services' own reads ahead of a
 /// decision or a change, which the caller authorizes (and logs) itself.
 pub(crate) async fn load(app: &App, id: ContactId) -> ServiceResult<ContactRecord> {
-    repo::read_contact(&app.store, id).await?.ok_or(ServiceError::NotFound("contact"))
+    match repo::read_contact(&app.store, id).await? {
+        Some(c) => Ok(c),
+        None => match super::dsr::erased_at(app, &id.to_string()).await? {
+            Some(at) => Err(super::dsr::gone(at)),
+            None => Err(ServiceError::NotFound("contact")),
+        },
+    }
 }
 
 /// Applies a partial change; `expected_version` (from the form or `If-Match`) prevents lost updates.

@@ -209,15 +209,34 @@ async fn send(transport: &Transport, m: &ledger::Leased) -> Result<(), Failure> 
     }
 }
 
+/// The file name (without `.eml`) of a message id: safe characters only.
+fn eml_name(message_id: &str) -> String {
+    message_id.trim_matches(['<', '>']).chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect()
+}
+
+/// Deletes the delivered copies of messages (the file transport's `.eml` files), e.g. when
+/// their recipient is erased. Returns how many files there were.
+pub async fn delete_delivered(config: &crate::config::Config, message_ids: &[String]) -> std::io::Result<usize> {
+    let dir = config.data_dir.join("outbox");
+    let mut n = 0;
+    for id in message_ids {
+        let name = eml_name(id);
+        for path in [dir.join(format!("{name}.eml")), dir.join(format!(".{name}.tmp"))] {
+            match tokio::fs::remove_file(&path).await {
+                Ok(()) => n += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(n)
+}
+
 /// Writes the message as `<message-id>.eml`, through a temporary file and a rename, so a
 /// reader never sees half a mail and a second delivery replaces rather than duplicates.
 async fn write_eml(dir: &std::path::Path, message_id: &str, bytes: &[u8]) -> Result<(), String> {
     tokio::fs::create_dir_all(dir).await.map_err(|e| format!("creating {}: {e}", dir.display()))?;
-    let name: String = message_id
-        .trim_matches(['<', '>'])
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
-        .collect();
+    let name = eml_name(message_id);
     let tmp = dir.join(format!(".{name}.tmp"));
     let path = dir.join(format!("{name}.eml"));
     tokio::fs::write(&tmp, bytes).await.map_err(|e| format!("writing {}: {e}", tmp.display()))?;

@@ -3,10 +3,12 @@
 
 pub mod activities;
 pub mod audit;
+pub mod backup;
 pub mod consent;
 pub mod contacts;
 pub mod deals;
 pub mod demo;
+pub mod dsr;
 pub mod imports;
 pub mod mail;
 pub mod organizations;

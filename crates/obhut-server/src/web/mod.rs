@@ -322,6 +322,7 @@ fn service_error_page(ctx: Ctx, e: ServiceError) -> Response {
         ServiceError::NotFound(what) => {
             error_page(ctx, StatusCode::NOT_FOUND, "error.not_found", Some(tr.f("error.not_found_detail", tr.v("record", what))))
         }
+        ServiceError::Gone(_) => error_page(ctx, StatusCode::GONE, "error.gone", Some(tr.t("error.gone_detail").to_string())),
         ServiceError::Forbidden(msg) => error_page(ctx, StatusCode::FORBIDDEN, "error.forbidden", Some(msg)),
         ServiceError::Unauthorized => Redirect::to("/login").into_response(),
         ServiceError::Validation(v) => {

@@ -9,6 +9,7 @@ mod browser;
 mod common;
 mod consent;
 mod consent_ui;
+mod dsr;
 mod gate;
 mod imports;
 mod privacy;
