@@ -10,6 +10,7 @@ pub mod consent;
 pub mod contact;
 pub mod deal;
 pub mod demo;
+pub mod dsr;
 pub mod email;
 pub mod fields;
 pub mod ids;

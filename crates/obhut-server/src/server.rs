@@ -107,6 +107,12 @@ async fn housekeeping(app: App) {
             if let Ok(mut c) = app.store.pool.acquire().await {
                 let _ = obhut_store::users::delete_expired_sessions(&mut c, app.now_ms()).await;
             }
+            // Deadlines of data subject requests: reminders and overdue flags (hourly, each once).
+            match crate::services::dsr::remind(&app).await {
+                Ok((0, 0)) => {}
+                Ok((soon, overdue)) => tracing::info!(soon, overdue, "data subject request deadlines"),
+                Err(e) => tracing::warn!(error = %e, "checking the deadlines of data subject requests"),
+            }
             // Read events whose retention ended lose their details (hourly).
             match crate::services::audit::apply_read_retention(&app, &crate::gate::Actor::job("read-retention")).await {
                 Ok(0) => {}

@@ -988,16 +988,9 @@ pub async fn scan_segment(
     let mut mine = Vec::new();
     for c in &contacts {
         mine.clear();
-        while let Some(e) = events.peek() {
-            match e.0.as_str().cmp(c.0.as_str()) {
-                std::cmp::Ordering::Less => {
-                    events.next();
-                }
-                std::cmp::Ordering::Equal => {
-                    let e = events.next().expect("peeked");
-                    mine.push((LedgerEvent { at: e.3, kind: parse_kind(&e.1)?, method: parse_method(&e.2)? }, scan_facts(&e.4)?));
-                }
-                std::cmp::Ordering::Greater => break,
+        while let Some(e) = events.next_if(|e| e.0.as_str() <= c.0.as_str()) {
+            if e.0 == c.0 {
+                mine.push((LedgerEvent { at: e.3, kind: parse_kind(&e.1)?, method: parse_method(&e.2)? }, scan_facts(&e.4)?));
             }
         }
         let contact = ScanContact {

@@ -12,6 +12,7 @@ pub mod consent;
 pub mod contacts;
 pub mod crypto;
 pub mod deals;
+pub mod dsr;
 pub mod erasure;
 pub mod fastread;
 pub mod imports;

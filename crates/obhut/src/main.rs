@@ -113,6 +113,77 @@ enum Command {
 
 #[derive(Subcommand)]
 enum DsrCmd {
+    /// Open a case for a request; its deadline is one month after receipt (Art. 12(3)).
+    Open {
+        /// The contact the request is about.
+        #[arg(long)]
+        contact: String,
+        /// access, rectification, erasure, restriction, portability, objection, withdrawal.
+        #[arg(long)]
+        kind: String,
+        /// email, letter, phone, web_form, in_person.
+        #[arg(long)]
+        via: String,
+        /// YYYY-MM-DD (default today).
+        #[arg(long)]
+        received: Option<String>,
+        /// known_identity (with --evidence), email_code or manual (with --note).
+        #[arg(long)]
+        identity: Option<String>,
+        /// The email address or phone number the request came from.
+        #[arg(long)]
+        evidence: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cases by due date, open ones first; overdue ones marked.
+    List {
+        /// Open cases only.
+        #[arg(long)]
+        open: bool,
+        #[arg(long, default_value_t = 200)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One case (by id or reference such as DSR-2026-0001).
+    Show { case: String },
+    /// Record how the requester's identity was checked.
+    Verify {
+        case: String,
+        /// known_identity (with --evidence), email_code or manual (with --note).
+        #[arg(long)]
+        identity: String,
+        #[arg(long)]
+        evidence: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Extend the deadline once by up to two months (before it passes, the person told).
+    Extend {
+        case: String,
+        #[arg(long)]
+        reason: String,
+        /// When the person was told (YYYY-MM-DD).
+        #[arg(long)]
+        informed: String,
+        /// The new deadline (default: the latest permitted).
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Close a case: completed, rejected or cancelled.
+    Close {
+        case: String,
+        #[arg(long)]
+        status: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Raise reminders for deadlines within seven days and flag overdue cases (the server
+    /// does this every hour).
+    Remind,
     /// Erase a contact (Art. 17): its data, mails and key; the audit trail keeps its events,
     /// unreadable. A later request for it answers 410 Gone.
     Erase {
@@ -1060,8 +1131,76 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
     Ok(())
 }
 
+fn print_case(c: &services::dsr::CaseView) {
+    let due = if c.overdue {
+        format!("OVERDUE since {} ({} days)", c.due_on, -c.days_left)
+    } else if c.status == "received" || c.status == "in_progress" {
+        format!("due {} ({} days left)", c.due_on, c.days_left)
+    } else {
+        format!("due {}", c.due_on)
+    };
+    println!("{}  {:<13} {:<10} {:<11} contact {}  {}", c.reference, c.kind, c.article, c.status, c.contact_id, due);
+}
+
 async fn dsr(g: &Global, cmd: DsrCmd) -> Result<()> {
+    let show = |c: &services::dsr::CaseView, json: bool| -> Result<()> {
+        if json {
+            println!("{}", serde_json::to_string_pretty(c)?);
+        } else {
+            print_case(c);
+        }
+        Ok(())
+    };
     match cmd {
+        DsrCmd::Open { contact, kind, via, received, identity, evidence, note, json } => {
+            let app = open(g).await?;
+            let input = services::dsr::NewCase {
+                contact_id: contact,
+                kind,
+                received_on: received,
+                received_via: via,
+                identity_check: identity,
+                identity_evidence: evidence,
+                identity_note: note,
+            };
+            show(&services::dsr::open_case(&app, &Actor::cli(), &input).await.map_err(explain)?, json)?;
+        }
+        DsrCmd::List { open: only_open, limit, json } => {
+            let app = open(g).await?;
+            let cases = services::dsr::list_cases(&app, &Actor::cli(), only_open, limit).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&cases)?);
+            } else {
+                for c in &cases {
+                    print_case(c);
+                }
+            }
+        }
+        DsrCmd::Show { case } => {
+            let app = open(g).await?;
+            show(&services::dsr::get_case(&app, &Actor::cli(), &case).await.map_err(explain)?, true)?;
+        }
+        DsrCmd::Verify { case, identity, evidence, note } => {
+            let app = open(g).await?;
+            let c = services::dsr::verify_identity(&app, &Actor::cli(), &case, &identity, evidence.as_deref(), note.as_deref())
+                .await
+                .map_err(explain)?;
+            show(&c, false)?;
+        }
+        DsrCmd::Extend { case, reason, informed, until } => {
+            let app = open(g).await?;
+            let c = services::dsr::extend(&app, &Actor::cli(), &case, &reason, &informed, until.as_deref()).await.map_err(explain)?;
+            show(&c, false)?;
+        }
+        DsrCmd::Close { case, status, reason } => {
+            let app = open(g).await?;
+            show(&services::dsr::close_case(&app, &Actor::cli(), &case, &status, reason.as_deref()).await.map_err(explain)?, false)?;
+        }
+        DsrCmd::Remind => {
+            let app = open(g).await?;
+            let (soon, overdue) = services::dsr::remind(&app).await.map_err(explain)?;
+            println!("{soon} reminder(s) of deadlines within seven days, {overdue} case(s) newly overdue");
+        }
         DsrCmd::Erase { contact_id, reason, case, json } => {
             let app = open(g).await?;
             let e = services::dsr::erase(&app, &Actor::cli(), &contact_id, &reason, case.as_deref()).await.map_err(explain)?;

@@ -1,14 +1,15 @@
-//! Data subject rights over the API: erasure (Art. 17).
+//! Data subject rights over the API: request cases with their deadlines, erasure (Art. 17).
 
-use super::extract::{ApiActor, ApiJson};
+use super::extract::{ApiActor, ApiJson, ApiQuery};
 use super::problem::Problem;
 use crate::app::App;
 use crate::services;
-use crate::services::dsr::Erasure;
+use crate::services::dsr::{CaseView, Erasure, NewCase};
+use axum::http::StatusCode;
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,4 +34,106 @@ pub async fn erase(
     ApiJson(b): ApiJson<EraseBody>,
 ) -> Result<Json<Erasure>, Problem> {
     Ok(Json(services::dsr::erase(&app, &actor, &id, &b.reason, b.case_id.as_deref()).await?))
+}
+
+/// Opens a case for a data subject request; the deadline (Art. 12(3)) is set from the receipt.
+#[utoipa::path(post, path = "/api/v1/dsr/cases", tag = "rights", request_body = NewCase,
+    responses((status = 201, body = CaseView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn open_case(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(b): ApiJson<NewCase>) -> Result<(StatusCode, Json<CaseView>), Problem> {
+    Ok((StatusCode::CREATED, Json(services::dsr::open_case(&app, &actor, &b).await?)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CaseQuery {
+    /// Open cases only.
+    #[serde(default)]
+    pub open: bool,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// Cases by due date, open ones first, each with `overdue` and `days_left`.
+#[utoipa::path(get, path = "/api/v1/dsr/cases", tag = "rights", params(CaseQuery),
+    responses((status = 200, body = [CaseView]), (status = 403, body = Problem)), security(("bearer" = [])))]
+pub async fn list_cases(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<CaseQuery>) -> Result<Json<Vec<CaseView>>, Problem> {
+    Ok(Json(services::dsr::list_cases(&app, &actor, q.open, q.limit.unwrap_or(200)).await?))
+}
+
+/// One case, by id or reference.
+#[utoipa::path(get, path = "/api/v1/dsr/cases/{id}", tag = "rights",
+    responses((status = 200, body = CaseView), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_case(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Json<CaseView>, Problem> {
+    Ok(Json(services::dsr::get_case(&app, &actor, &id).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    /// known_identity, email_code or manual.
+    pub identity_check: String,
+    #[serde(default)]
+    pub identity_evidence: Option<String>,
+    #[serde(default)]
+    pub identity_note: Option<String>,
+}
+
+/// Records how the requester's identity was checked; the case moves on to in progress.
+#[utoipa::path(post, path = "/api/v1/dsr/cases/{id}/identity", tag = "rights", request_body = VerifyBody,
+    responses((status = 200, body = CaseView), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn verify(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<VerifyBody>,
+) -> Result<Json<CaseView>, Problem> {
+    Ok(Json(
+        services::dsr::verify_identity(&app, &actor, &id, &b.identity_check, b.identity_evidence.as_deref(), b.identity_note.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendBody {
+    pub reason: String,
+    /// When the person was told of the extension (YYYY-MM-DD), before the first deadline.
+    pub informed_on: String,
+    /// The new deadline (YYYY-MM-DD); default the latest permitted.
+    #[serde(default)]
+    pub new_due: Option<String>,
+}
+
+/// Extends the deadline once by up to two further months (Art. 12(3)).
+#[utoipa::path(post, path = "/api/v1/dsr/cases/{id}/extension", tag = "rights", request_body = ExtendBody,
+    responses((status = 200, body = CaseView), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn extend(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ExtendBody>,
+) -> Result<Json<CaseView>, Problem> {
+    Ok(Json(services::dsr::extend(&app, &actor, &id, &b.reason, &b.informed_on, b.new_due.as_deref()).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseBody {
+    /// completed, rejected or cancelled.
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Closes a case: completed, rejected (with the reason) or cancelled.
+#[utoipa::path(post, path = "/api/v1/dsr/cases/{id}/close", tag = "rights", request_body = CloseBody,
+    responses((status = 200, body = CaseView), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn close(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<CloseBody>,
+) -> Result<Json<CaseView>, Problem> {
+    Ok(Json(services::dsr::close_case(&app, &actor, &id, &b.status, b.reason.as_deref()).await?))
 }

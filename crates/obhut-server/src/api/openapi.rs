@@ -35,7 +35,8 @@ impl Modify for BearerAuth {
         super::consent::overview, super::consent::request, super::consent::record, super::consent::withdraw, super::consent::receipt,
         super::consent::audience, super::consent::export, super::consent::review_queue, super::consent::run_review,
         super::consent::statistics, super::consent::save_notice, super::consent::restrict,
-        super::dsr::erase,
+        super::dsr::erase, super::dsr::open_case, super::dsr::list_cases, super::dsr::get_case, super::dsr::verify,
+        super::dsr::extend, super::dsr::close,
     ),
     components(schemas(obhut_core::contact::EmailInput, obhut_core::contact::PhoneInput, obhut_core::contact::AddressInput))
 )]

@@ -1156,10 +1156,8 @@ impl AudienceScan<'_> {
         let mut members = Vec::with_capacity(if listing { self.batch as usize } else { 0 });
         let mut visit = |c: &ledger::ScanContact<'_>, events: &ledger::ScanEvents| {
             let h = {
-                use std::hash::{BuildHasher, Hash, Hasher};
-                let mut s = foldhash::fast::FixedState::default().build_hasher();
-                (c.record_class, c.owner_id, c.team, c.tags).hash(&mut s);
-                s.finish()
+                use std::hash::BuildHasher;
+                foldhash::fast::FixedState::default().hash_one((c.record_class, c.owner_id, c.team, c.tags))
             };
             let visible = match decided.get(&h).and_then(|v| v.iter().find(|g| g.is(c))) {
                 Some(g) => g.visible,

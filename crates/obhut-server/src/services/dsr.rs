@@ -58,6 +58,20 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
     let reason = check_reason(reason)?;
     let id = ContactId::parse(contact_id.trim()).map_err(|_| ServiceError::NotFound("contact"))?;
     let sid = id.to_string();
+    // An erasure that answers a request closes its case.
+    let mut case = match case_id {
+        Some(c) => {
+            let c = load_case(app, c).await?;
+            if c.kind != CaseKind::Erasure.as_str() || c.contact_id != sid {
+                return Err(ServiceError::field("case", format!("case {} is not an erasure request of this contact", c.reference)));
+            }
+            if require_open(&c)? != CaseStatus::InProgress {
+                return Err(ServiceError::Conflict(format!("case {}: check the requester's identity first", c.reference)));
+            }
+            Some(c)
+        }
+        None => None,
+    };
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     if let Some(e) = obhut_store::erasure::find(&mut tx, &app.store.crypto, &sid).await? {
@@ -71,9 +85,24 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
             objected |= obhut_store::consent::suppressed(&mut tx, &mine, channel).await?;
         }
     }
-    let erased = obhut_store::erasure::erase_contact(&mut tx, &app.store.crypto, id, now, &actor.audit_name(), case_id, reason)
-        .await?
-        .ok_or(ServiceError::NotFound("contact"))?;
+    let erased = obhut_store::erasure::erase_contact(
+        &mut tx,
+        &app.store.crypto,
+        id,
+        now,
+        &actor.audit_name(),
+        case.as_ref().map(|c| c.reference.as_str()),
+        reason,
+    )
+    .await?
+    .ok_or(ServiceError::NotFound("contact"))?;
+    if let Some(c) = case.as_mut() {
+        c.status = CaseStatus::Completed.as_str().into();
+        c.closed_at = Some(now);
+        c.updated_at = now;
+        obhut_store::dsr::update(&mut tx, &app.store.crypto, c).await?;
+        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[case_audit(actor, "dsr.close", c, &["status"])]).await?;
+    }
     let mut entry = audit_entry(actor, "contact.erase", "contact", &sid, Some(sid.clone()), vec!["*".into()]);
     entry.purpose = Some("data_subject_rights".into());
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry]).await?;
@@ -132,4 +161,385 @@ pub fn read_journal(data_dir: &Path) -> Result<Vec<(String, i64)>, String> {
             Ok((id.to_string(), at))
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request cases
+
+use obhut_core::dsr::{CaseKind, CaseStatus, IdentityCheck, ReceivedVia};
+use obhut_store::dsr::Case;
+use time::Date;
+
+/// A case as the API, the CLI and the UI show it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseView {
+    pub id: String,
+    /// `DSR-2026-0001`.
+    pub reference: String,
+    pub kind: String,
+    /// The article the request rests on.
+    pub article: String,
+    pub contact_id: String,
+    pub received_on: String,
+    pub received_via: String,
+    /// The deadline (Art. 12(3)); after an extension the extended one.
+    pub due_on: String,
+    pub first_due_on: String,
+    pub extended: bool,
+    pub extension_reason: Option<String>,
+    pub person_informed_on: Option<String>,
+    pub identity_check: Option<String>,
+    pub identity_note: Option<String>,
+    pub status: String,
+    pub closing_reason: Option<String>,
+    /// Open and past its deadline.
+    pub overdue: bool,
+    /// Days until the deadline (negative: overdue); for closed cases 0.
+    pub days_left: i64,
+    pub created_by: String,
+    pub created_at: i64,
+    pub closed_at: Option<i64>,
+}
+
+/// A new request.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    pub contact_id: String,
+    /// access, rectification, erasure, restriction, portability, objection, withdrawal.
+    pub kind: String,
+    /// YYYY-MM-DD; default today.
+    #[serde(default)]
+    pub received_on: Option<String>,
+    /// email, letter, phone, web_form, in_person.
+    pub received_via: String,
+    /// known_identity (with `identity_evidence`), email_code or manual (with `identity_note`).
+    #[serde(default)]
+    pub identity_check: Option<String>,
+    /// For known_identity: the email address or phone number the request came from.
+    #[serde(default)]
+    pub identity_evidence: Option<String>,
+    #[serde(default)]
+    pub identity_note: Option<String>,
+}
+
+fn parse_date(field: &str, s: &str) -> ServiceResult<Date> {
+    Date::parse(s.trim(), &time::format_description::well_known::Iso8601::DATE)
+        .map_err(|_| ServiceError::field(field, "a date as YYYY-MM-DD"))
+}
+
+fn stored_date(s: &str) -> ServiceResult<Date> {
+    Date::parse(s, &time::format_description::well_known::Iso8601::DATE).map_err(|_| ServiceError::Internal(format!("stored date '{s}'")))
+}
+
+fn today(app: &App) -> Date {
+    app.clock.now().date()
+}
+
+fn text(field: &str, v: Option<&str>, required: Option<&str>) -> ServiceResult<Option<String>> {
+    let v = v.map(str::trim).filter(|s| !s.is_empty());
+    match (v, required) {
+        (None, Some(why)) => Err(ServiceError::field(field, why)),
+        (Some(t), _) if t.chars().count() > 2000 || t.chars().any(|c| c.is_control() && c != '\n') => {
+            Err(ServiceError::field(field, "at most 2000 characters, without control characters"))
+        }
+        (v, _) => Ok(v.map(str::to_string)),
+    }
+}
+
+fn view(app: &App, c: Case) -> ServiceResult<CaseView> {
+    let status = CaseStatus::parse(&c.status).map_err(ServiceError::Internal)?;
+    let kind = CaseKind::parse(&c.kind).map_err(ServiceError::Internal)?;
+    let due = stored_date(&c.due_on)?;
+    let days_left = if status.is_open() { (due - today(app)).whole_days() } else { 0 };
+    Ok(CaseView {
+        id: c.id,
+        reference: c.reference,
+        kind: c.kind,
+        article: kind.article().into(),
+        contact_id: c.contact_id,
+        received_on: c.received_on,
+        received_via: c.received_via,
+        due_on: c.due_on,
+        first_due_on: c.first_due_on,
+        extended: c.extended_at.is_some(),
+        extension_reason: c.extension_reason,
+        person_informed_on: c.person_informed_on,
+        identity_check: c.identity_check,
+        identity_note: c.identity_note,
+        status: c.status,
+        closing_reason: c.closing_reason,
+        overdue: status.is_open() && days_left < 0,
+        days_left,
+        created_by: c.created_by,
+        created_at: c.created_at,
+        closed_at: c.closed_at,
+    })
+}
+
+/// Checks the requester's identity against what the contact is known by.
+fn check_identity(
+    record: &obhut_store::contacts::ContactRecord,
+    check: IdentityCheck,
+    evidence: Option<&str>,
+    note: Option<&str>,
+) -> ServiceResult<()> {
+    match check {
+        IdentityCheck::KnownIdentity => {
+            let e = evidence.map(str::trim).filter(|e| !e.is_empty()).ok_or_else(|| {
+                ServiceError::field("identity_evidence", "give the email address or phone number the request came from")
+            })?;
+            let by_email = obhut_core::email::EmailAddress::parse(e)
+                .map(|a| record.personal.emails.iter().any(|m| m.address.normalized() == a.normalized()))
+                .unwrap_or(false);
+            let by_phone = obhut_core::phone::PhoneNumber::parse(e)
+                .map(|p| record.personal.phones.iter().any(|m| m.number.as_str() == p.as_str()))
+                .unwrap_or(false);
+            if !(by_email || by_phone) {
+                return Err(ServiceError::field(
+                    "identity_evidence",
+                    "this address or number is not one the contact is known by: check the identity another way",
+                ));
+            }
+        }
+        IdentityCheck::EmailCode | IdentityCheck::Manual => {
+            if note.map(str::trim).is_none_or(str::is_empty) {
+                return Err(ServiceError::field("identity_note", "say how the identity was checked"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn case_audit(actor: &Actor, action: &str, c: &Case, fields: &[&str]) -> obhut_store::audit::AuditEntry {
+    let mut e = audit_entry(actor, action, "dsr_case", &c.id, Some(c.contact_id.clone()), fields.iter().map(|f| f.to_string()).collect());
+    e.purpose = Some("data_subject_rights".into());
+    e
+}
+
+/// Opens a case for a request: its deadline is set by Art. 12(3) and cannot be moved except
+/// by one extension.
+pub async fn open_case(app: &App, actor: &Actor, input: &NewCase) -> ServiceResult<CaseView> {
+    authorize(app, actor).await?;
+    let kind = CaseKind::parse(&input.kind).map_err(|m| ServiceError::field("kind", m))?;
+    let via = ReceivedVia::parse(&input.received_via).map_err(|m| ServiceError::field("received_via", m))?;
+    let received = match input.received_on.as_deref() {
+        Some(d) => parse_date("received_on", d)?,
+        None => today(app),
+    };
+    if received > today(app) {
+        return Err(ServiceError::field("received_on", "a request cannot be received in the future"));
+    }
+    let check = input.identity_check.as_deref().map(IdentityCheck::parse).transpose().map_err(|m| ServiceError::field("identity_check", m))?;
+    let note = text("identity_note", input.identity_note.as_deref(), None)?;
+    let id = ContactId::parse(input.contact_id.trim()).map_err(|_| ServiceError::field("contact_id", "not a contact id"))?;
+    let record = match super::contacts::load(app, id).await {
+        Err(ServiceError::NotFound(_)) => return Err(ServiceError::field("contact_id", "no such contact")),
+        Err(ServiceError::Gone(m)) => return Err(ServiceError::Conflict(format!("{m}: there is nothing left to ask about"))),
+        other => other?,
+    };
+    if let Some(check) = check {
+        check_identity(&record, check, input.identity_evidence.as_deref(), note.as_deref())?;
+    }
+    let sid = id.to_string();
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    if let Some(r) = obhut_store::dsr::open_case(&mut tx, &sid, kind.as_str()).await? {
+        return Err(ServiceError::Conflict(format!("case {r} of this kind is already open for this contact")));
+    }
+    let due = obhut_core::dsr::due_date(received).to_string();
+    let case = Case {
+        id: uuid::Uuid::now_v7().to_string(),
+        reference: obhut_store::dsr::next_reference(&mut tx, today(app).year()).await?,
+        kind: kind.as_str().into(),
+        contact_id: sid,
+        received_on: received.to_string(),
+        received_via: via.as_str().into(),
+        due_on: due.clone(),
+        first_due_on: due,
+        extended_at: None,
+        extension_reason: None,
+        person_informed_on: None,
+        identity_check: check.map(|c| c.as_str().to_string()),
+        identity_note: note,
+        identity_checked_at: check.map(|_| now),
+        status: if check.is_some() { CaseStatus::InProgress } else { CaseStatus::Received }.as_str().into(),
+        closing_reason: None,
+        closed_at: None,
+        reminded: None,
+        created_by: actor.audit_name(),
+        created_at: now,
+        updated_at: now,
+    };
+    obhut_store::dsr::insert(&mut tx, &app.store.crypto, &case).await?;
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[case_audit(actor, "dsr.open", &case, &["kind", "received_on", "due_on"])])
+        .await?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    view(app, case)
+}
+
+async fn load_case(app: &App, id: &str) -> ServiceResult<Case> {
+    let mut conn = app.conn().await?;
+    obhut_store::dsr::find(&mut conn, &app.store.crypto, id.trim()).await?.ok_or(ServiceError::NotFound("case"))
+}
+
+/// One case by id or reference.
+pub async fn get_case(app: &App, actor: &Actor, id: &str) -> ServiceResult<CaseView> {
+    authorize(app, actor).await?;
+    view(app, load_case(app, id).await?)
+}
+
+/// Cases by due date, open first (the DPO's cockpit).
+pub async fn list_cases(app: &App, actor: &Actor, open_only: bool, limit: i64) -> ServiceResult<Vec<CaseView>> {
+    authorize(app, actor).await?;
+    let mut conn = app.conn().await?;
+    obhut_store::dsr::list(&mut conn, &app.store.crypto, open_only, limit.clamp(1, 10_000)).await?.into_iter().map(|c| view(app, c)).collect()
+}
+
+async fn save(app: &App, actor: &Actor, c: &Case, action: &str, fields: &[&str]) -> ServiceResult<()> {
+    let mut tx = app.begin_write().await?;
+    obhut_store::dsr::update(&mut tx, &app.store.crypto, c).await?;
+    obhut_store::audit::append(&mut tx, &app.store.crypto, c.updated_at, &[case_audit(actor, action, c, fields)]).await?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(())
+}
+
+fn require_open(c: &Case) -> ServiceResult<CaseStatus> {
+    let s = CaseStatus::parse(&c.status).map_err(ServiceError::Internal)?;
+    if !s.is_open() {
+        return Err(ServiceError::Conflict(format!("case {} is {} already", c.reference, c.status)));
+    }
+    Ok(s)
+}
+
+/// Records how the requester's identity was checked; the case moves on to in progress.
+pub async fn verify_identity(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    check: &str,
+    evidence: Option<&str>,
+    note: Option<&str>,
+) -> ServiceResult<CaseView> {
+    authorize(app, actor).await?;
+    let mut c = load_case(app, id).await?;
+    require_open(&c)?;
+    let check = IdentityCheck::parse(check).map_err(|m| ServiceError::field("identity_check", m))?;
+    let note = text("identity_note", note, None)?;
+    let cid = ContactId::parse(&c.contact_id).map_err(|_| ServiceError::Internal("case contact id".into()))?;
+    let record = super::contacts::load(app, cid).await?;
+    check_identity(&record, check, evidence, note.as_deref())?;
+    let now = app.now_ms();
+    c.identity_check = Some(check.as_str().into());
+    c.identity_note = note;
+    c.identity_checked_at = Some(now);
+    c.status = CaseStatus::InProgress.as_str().into();
+    c.updated_at = now;
+    save(app, actor, &c, "dsr.identity_checked", &["identity_check"]).await?;
+    view(app, c)
+}
+
+/// Extends the deadline once, by up to two further months (Art. 12(3)): with the reason, and
+/// only before the first deadline, the person told of it on `informed_on`. Without `new_due`
+/// the latest permitted date is taken.
+pub async fn extend(
+    app: &App,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+    informed_on: &str,
+    new_due: Option<&str>,
+) -> ServiceResult<CaseView> {
+    authorize(app, actor).await?;
+    let mut c = load_case(app, id).await?;
+    require_open(&c)?;
+    let reason = text("reason", Some(reason), Some("say why the request needs more time (its complexity or number)"))?;
+    let informed = parse_date("informed_on", informed_on)?;
+    let received = stored_date(&c.received_on)?;
+    let due = stored_date(&c.due_on)?;
+    let new_due = match new_due {
+        Some(d) => parse_date("new_due", d)?,
+        None => obhut_core::dsr::latest_extension(received),
+    };
+    let now_day = today(app);
+    obhut_core::dsr::check_extension(received, due, c.extended_at.is_some(), now_day, new_due)
+        .map_err(|m| if now_day > due || c.extended_at.is_some() { ServiceError::Conflict(m) } else { ServiceError::field("new_due", m) })?;
+    if informed > now_day || informed > due || informed < received {
+        return Err(ServiceError::field("informed_on", format!("the person must be told between the receipt and the deadline ({received} – {due}), not later than today")));
+    }
+    let now = app.now_ms();
+    c.due_on = new_due.to_string();
+    c.extended_at = Some(now);
+    c.extension_reason = reason;
+    c.person_informed_on = Some(informed.to_string());
+    c.reminded = None;
+    c.updated_at = now;
+    save(app, actor, &c, "dsr.extend", &["due_on", "extension_reason", "person_informed_on"]).await?;
+    view(app, c)
+}
+
+/// Closes a case: completed (the identity must have been checked), rejected (with the reason;
+/// the person is told of the right to complain to a supervisory authority, Art. 77) or
+/// cancelled (with the reason).
+pub async fn close_case(app: &App, actor: &Actor, id: &str, status: &str, reason: Option<&str>) -> ServiceResult<CaseView> {
+    authorize(app, actor).await?;
+    let mut c = load_case(app, id).await?;
+    let current = require_open(&c)?;
+    let status = CaseStatus::parse(status).map_err(|m| ServiceError::field("status", m))?;
+    let reason = match status {
+        CaseStatus::Completed => {
+            if current != CaseStatus::InProgress {
+                return Err(ServiceError::Conflict(format!(
+                    "case {} cannot be completed before the requester's identity is checked",
+                    c.reference
+                )));
+            }
+            text("reason", reason, None)?
+        }
+        CaseStatus::Rejected => text("reason", reason, Some("say why the request is refused; the person is told of the right to complain (Art. 77)"))?
+            .map(|r| format!("{r}\n— The person was told of the right to lodge a complaint with a supervisory authority (Art. 77 GDPR) and to seek a judicial remedy (Art. 79).")),
+        CaseStatus::Cancelled => text("reason", reason, Some("say why the case is cancelled"))?,
+        _ => return Err(ServiceError::field("status", "close as completed, rejected or cancelled")),
+    };
+    let now = app.now_ms();
+    c.status = status.as_str().into();
+    c.closing_reason = reason;
+    c.closed_at = Some(now);
+    c.updated_at = now;
+    save(app, actor, &c, "dsr.close", &["status"]).await?;
+    view(app, c)
+}
+
+/// The daily look at deadlines: an open case within seven days of its deadline raises a
+/// reminder, a case past it is flagged overdue; each once, in the audit trail. Returns the
+/// numbers raised.
+pub async fn remind(app: &App) -> ServiceResult<(usize, usize)> {
+    let mut conn = app.conn().await?;
+    let open = obhut_store::dsr::list(&mut conn, &app.store.crypto, true, 100_000).await?;
+    drop(conn);
+    let now_day = today(app);
+    let (mut soon, mut overdue) = (0, 0);
+    let job = Actor::job("dsr-deadlines");
+    for mut c in open {
+        let due = stored_date(&c.due_on)?;
+        let stage = if now_day > due {
+            "overdue"
+        } else if (due - now_day).whole_days() <= 7 {
+            "due_soon"
+        } else {
+            continue;
+        };
+        if c.reminded.as_deref() == Some(stage) {
+            continue;
+        }
+        c.reminded = Some(stage.into());
+        c.updated_at = app.now_ms();
+        save(app, &job, &c, &format!("dsr.{stage}"), &["due_on"]).await?;
+        if stage == "overdue" {
+            overdue += 1;
+        } else {
+            soon += 1;
+        }
+    }
+    Ok((soon, overdue))
 }

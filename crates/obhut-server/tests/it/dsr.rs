@@ -7,7 +7,12 @@ use obhut_server::services;
 use obhut_server::{Actor, App};
 use serde_json::{json, Value};
 
-crate::on_both_backends!(erasure_leaves_nothing_readable_and_the_chain_verifies, erasure_input_is_checked_and_changes_nothing,);
+crate::on_both_backends!(
+    erasure_leaves_nothing_readable_and_the_chain_verifies,
+    erasure_input_is_checked_and_changes_nothing,
+    request_cases_keep_their_deadlines,
+    an_erasure_request_is_answered_through_its_case,
+);
 
 async fn call(t: &TestApp, method: reqwest::Method, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let mut r = t.client.request(method, t.url(path)).bearer_auth(token);
@@ -194,4 +199,133 @@ async fn a_restored_backup_forgets_the_erased_and_refuses_bad_files() {
     app.store.checkpoint().await.expect("checkpoint");
     let raw = std::fs::read(obhut_store::sqlite_path(t.dir.path())).expect("db");
     assert!(!contains(&raw, "vergessen@example.org"));
+}
+
+fn day(d: time::Date) -> String {
+    d.to_string()
+}
+
+async fn request_cases_keep_their_deadlines(b: Backend) {
+    let Some(t) = try_spawn_app(b).await else { return };
+    let staff = t.user_token("anna", Role::User).await;
+    let dpo = t.user_token("dora", Role::Dpo).await;
+    let (s, c) = call(&t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": "Fragt", "email": "fragt@example.org"}))).await;
+    assert_eq!(s, 201);
+    let id = c["id"].as_str().expect("id").to_string();
+    let today = time::OffsetDateTime::now_utc().date();
+    let received = today - time::Duration::days(25);
+    let due = obhut_core::dsr::due_date(received);
+    let post = |path: String, token: String, body: Value| {
+        let t = &t;
+        async move { call(t, reqwest::Method::POST, &token, &path, Some(body)).await }
+    };
+    let open = json!({"contact_id": id, "kind": "access", "received_via": "email", "received_on": day(received),
+        "identity_check": "known_identity", "identity_evidence": "someone.else@example.org"});
+    // Staff cannot run requests; an identity the contact is not known by is refused, and
+    // nothing is written.
+    assert_eq!(post("/api/v1/dsr/cases".into(), staff.clone(), open.clone()).await.0, 403);
+    let (s, v) = post("/api/v1/dsr/cases".into(), dpo.clone(), open.clone()).await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["errors"][0]["field"], "identity_evidence", "{v}");
+    let (s, v) = call(&t, reqwest::Method::GET, &dpo, "/api/v1/dsr/cases", None).await;
+    assert_eq!((s, v.as_array().map(Vec::len)), (200, Some(0)));
+    for (body, field) in [
+        (json!({"contact_id": id, "kind": "everything", "received_via": "email"}), "kind"),
+        (json!({"contact_id": id, "kind": "access", "received_via": "pigeon"}), "received_via"),
+        (json!({"contact_id": id, "kind": "access", "received_via": "email", "received_on": day(today + time::Duration::days(1))}), "received_on"),
+        (json!({"contact_id": id, "kind": "access", "received_via": "email", "received_on": "23.11.2026"}), "received_on"),
+        (json!({"contact_id": "0190d6f4-0000-7000-8000-000000000000", "kind": "access", "received_via": "email"}), "contact_id"),
+        (json!({"contact_id": id, "kind": "access", "received_via": "email", "identity_check": "manual"}), "identity_note"),
+    ] {
+        let (s, v) = post("/api/v1/dsr/cases".into(), dpo.clone(), body.clone()).await;
+        assert_eq!((s, v["errors"][0]["field"].as_str()), (422, Some(field)), "{body} → {v}");
+    }
+    // Received 25 days ago: due one month after receipt, a few days from now.
+    let mut good = open.clone();
+    good["identity_evidence"] = json!("Fragt@Example.org");
+    let (s, a) = post("/api/v1/dsr/cases".into(), dpo.clone(), good.clone()).await;
+    assert_eq!(s, 201, "{a}");
+    assert_eq!((a["status"].as_str(), a["due_on"].as_str(), a["article"].as_str()), (Some("in_progress"), Some(day(due).as_str()), Some("Art. 15")));
+    assert_eq!(a["days_left"], (due - today).whole_days());
+    let reference = a["reference"].as_str().expect("reference").to_string();
+    assert!(reference.starts_with("DSR-"), "{reference}");
+    let (s, v) = post("/api/v1/dsr/cases".into(), dpo.clone(), good).await;
+    assert_eq!(s, 409, "a second open request of the same kind: {v}");
+    // An older one, past its deadline.
+    let old = today - time::Duration::days(40);
+    let (s, o) = post("/api/v1/dsr/cases".into(), dpo.clone(), json!({"contact_id": id, "kind": "objection", "received_via": "letter", "received_on": day(old)})).await;
+    assert_eq!(s, 201, "{o}");
+    assert_eq!((o["status"].as_str(), o["overdue"].as_bool()), (Some("received"), Some(true)));
+    // The cockpit lists open cases by deadline: the overdue one first.
+    let (_, list) = call(&t, reqwest::Method::GET, &dpo, "/api/v1/dsr/cases?open=true", None).await;
+    let refs: Vec<&str> = list.as_array().expect("list").iter().filter_map(|c| c["reference"].as_str()).collect();
+    assert_eq!(refs, vec![o["reference"].as_str().expect("r"), reference.as_str()]);
+    // The daily job: one reminder, one overdue flag, each once.
+    assert_eq!(services::dsr::remind(&t.app).await.expect("remind"), (1, 1));
+    assert_eq!(services::dsr::remind(&t.app).await.expect("remind"), (0, 0));
+    // An extension after the deadline is refused; before it, without reason or with the person
+    // told too late, too.
+    let oid = o["id"].as_str().expect("id");
+    let (s, v) = post(format!("/api/v1/dsr/cases/{oid}/extension"), dpo.clone(), json!({"reason": "viele Datensätze", "informed_on": day(today)})).await;
+    assert_eq!(s, 409, "{v}");
+    let ext = format!("/api/v1/dsr/cases/{reference}/extension");
+    let (s, _) = post(ext.clone(), dpo.clone(), json!({"reason": " ", "informed_on": day(today)})).await;
+    assert_eq!(s, 422);
+    let (s, _) = post(ext.clone(), dpo.clone(), json!({"reason": "viele Datensätze", "informed_on": day(today + time::Duration::days(1))})).await;
+    assert_eq!(s, 422);
+    let (s, _) = post(ext.clone(), dpo.clone(), json!({"reason": "viele Datensätze", "informed_on": day(today), "new_due": day(obhut_core::dsr::add_months(received, 4))})).await;
+    assert_eq!(s, 422, "more than two further months");
+    let (s, e) = post(ext.clone(), dpo.clone(), json!({"reason": "viele Datensätze in drei Systemen", "informed_on": day(today)})).await;
+    assert_eq!(s, 200, "{e}");
+    assert_eq!((e["due_on"].as_str(), e["first_due_on"].as_str(), e["extended"].as_bool()), (Some(day(obhut_core::dsr::latest_extension(received)).as_str()), Some(day(due).as_str()), Some(true)));
+    let (s, _) = post(ext, dpo.clone(), json!({"reason": "noch mehr", "informed_on": day(today)})).await;
+    assert_eq!(s, 409, "only one extension");
+    // Closing: a rejection needs its reason and tells of the right to complain; an unverified
+    // case cannot be completed.
+    let (s, _) = post(format!("/api/v1/dsr/cases/{oid}/close"), dpo.clone(), json!({"status": "completed"})).await;
+    assert_eq!(s, 409);
+    let (s, _) = post(format!("/api/v1/dsr/cases/{oid}/close"), dpo.clone(), json!({"status": "rejected"})).await;
+    assert_eq!(s, 422);
+    let (s, r) = post(format!("/api/v1/dsr/cases/{oid}/close"), dpo.clone(), json!({"status": "rejected", "reason": "offensichtlich unbegründet"})).await;
+    assert_eq!(s, 200, "{r}");
+    assert!(r["closing_reason"].as_str().is_some_and(|t| t.contains("Art. 77")), "{r}");
+    let (s, _) = post(format!("/api/v1/dsr/cases/{oid}/close"), dpo.clone(), json!({"status": "cancelled", "reason": "x"})).await;
+    assert_eq!(s, 409, "closed already");
+    let (s, c) = post(format!("/api/v1/dsr/cases/{reference}/close"), dpo.clone(), json!({"status": "completed"})).await;
+    assert_eq!((s, c["status"].as_str()), (200, Some("completed")), "{c}");
+    // Every step is in the audit trail, about the person.
+    let mut conn = t.app.store.pool.acquire().await.expect("conn");
+    let actions: Vec<(String,)> = sqlx::query_as(&format!("SELECT action FROM audit_events WHERE subject_id = '{id}' AND action LIKE 'dsr.%' ORDER BY seq"))
+        .fetch_all(&mut *conn)
+        .await
+        .expect("audit");
+    let actions: Vec<&str> = actions.iter().map(|a| a.0.as_str()).collect();
+    assert_eq!(actions, vec!["dsr.open", "dsr.open", "dsr.overdue", "dsr.due_soon", "dsr.extend", "dsr.close", "dsr.close"]);
+}
+
+async fn an_erasure_request_is_answered_through_its_case(b: Backend) {
+    let Some(t) = try_spawn_app(b).await else { return };
+    let staff = t.user_token("anna", Role::User).await;
+    let dpo = t.user_token("dora", Role::Dpo).await;
+    let (_, c) = call(&t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": "Weg", "email": "weg@example.org"}))).await;
+    let id = c["id"].as_str().expect("id").to_string();
+    let (s, case) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/dsr/cases", Some(json!({"contact_id": id, "kind": "erasure", "received_via": "letter"}))).await;
+    assert_eq!(s, 201, "{case}");
+    let reference = case["reference"].as_str().expect("reference").to_string();
+    let erase = json!({"reason": format!("Antrag {reference}"), "case_id": reference});
+    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &format!("/api/v1/contacts/{id}/erasure"), Some(erase.clone())).await;
+    assert_eq!(s, 409, "identity first: {v}");
+    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &format!("/api/v1/dsr/cases/{reference}/identity"),
+        Some(json!({"identity_check": "manual", "identity_note": "Ausweis vorgelegt am Empfang"}))).await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &format!("/api/v1/contacts/{id}/erasure"), Some(erase)).await;
+    assert_eq!(s, 200, "{v}");
+    let (_, case) = call(&t, reqwest::Method::GET, &dpo, &format!("/api/v1/dsr/cases/{reference}"), None).await;
+    assert_eq!(case["status"], "completed", "{case}");
+    assert_eq!(case["identity_note"], "Ausweis vorgelegt am Empfang", "the case keeps its notes (sealed, readable to the DPO)");
+    // The person is gone: a new request about them is answered, not opened.
+    let (s, v) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/dsr/cases", Some(json!({"contact_id": id, "kind": "access", "received_via": "email"}))).await;
+    assert_eq!(s, 409, "{v}");
+    let raw = t.raw_bytes().await;
+    assert!(!contains(&raw, "Ausweis vorgelegt"), "case notes are sealed at rest");
 }
