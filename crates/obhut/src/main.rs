@@ -1263,9 +1263,8 @@ async fn dsr(g: &Global, cmd: DsrCmd) -> Result<()> {
         }
         DsrCmd::Export { contact_id, output } => {
             let app = open(g).await?;
-            let zip = services::dsr_report::portability(&app, &Actor::cli(), &contact_id)
-                .await
-                .map_err(|e| unknown_contact(e, &contact_id))?;
+            let zip =
+                services::dsr_report::portability(&app, &Actor::cli(), &contact_id).await.map_err(|e| unknown_contact(e, &contact_id))?;
             std::fs::write(&output, &zip).with_context(|| format!("cannot write {}", output.display()))?;
             eprintln!("data export written to {} ({} bytes)", output.display(), zip.len());
         }

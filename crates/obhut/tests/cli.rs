@@ -211,7 +211,8 @@ fn policies_processors_access_and_the_privacy_lint_from_the_command_line() {
 fn the_access_report_and_the_data_export_from_the_command_line() {
     let dir = tempfile::tempdir().expect("dir");
     let d = dir.path();
-    let o = obhut(d, &["contact", "add", "--given-name", "Jürgen", "--family-name", "Weißmüller", "--email", "juergen.w@example.org"], None);
+    let o =
+        obhut(d, &["contact", "add", "--given-name", "Jürgen", "--family-name", "Weißmüller", "--email", "juergen.w@example.org"], None);
     assert!(o.status.success(), "{}", text(&o));
     let id = String::from_utf8_lossy(&o.stdout).trim().to_string();
 

@@ -1071,6 +1071,42 @@ fn actor_text(tr: Tr, a: &ActorOut) -> String {
     }
 }
 
+/// Article references as the language cites them: "Art. 6(1)(b) GDPR" in English,
+/// "Art. 6 Abs. 1 lit. b DSGVO" in German.
+fn cite(lang: Lang, text: &str) -> String {
+    if lang != Lang::De {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(at) = rest.find("Art. ") {
+        out.push_str(&rest[..at + 5]);
+        rest = &rest[at + 5..];
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        out.push_str(&rest[..digits]);
+        rest = &rest[digits..];
+        if digits == 0 {
+            continue;
+        }
+        // "(1)" is a paragraph, "(b)" a letter.
+        while let Some(inner) = rest.strip_prefix('(').and_then(|r| r.split_once(')')).map(|(i, _)| i) {
+            if inner.is_empty() || inner.len() > 3 {
+                break;
+            }
+            if inner.chars().all(|c| c.is_ascii_digit()) {
+                out.push_str(&format!(" Abs. {inner}"));
+            } else if inner.chars().all(|c| c.is_ascii_lowercase()) {
+                out.push_str(&format!(" lit. {inner}"));
+            } else {
+                break;
+            }
+            rest = &rest[inner.len() + 2..];
+        }
+    }
+    out.push_str(rest);
+    out.replace("GDPR", "DSGVO")
+}
+
 /// An audit action as the person reads it: the report's own wording, else the audit browser's.
 fn action_text(tr: Tr, action: &str) -> String {
     let own = format!("dsr_report.action.{action}");
@@ -1204,7 +1240,12 @@ pub fn document(report: &AccessReport, lang: Lang) -> Document {
             f(tr.t("dsr_report.description"), p.description.clone()),
             f(
                 tr.t("dsr_report.legal_basis"),
-                format!("{} ({})\n{}", tr.v("legal_basis", &p.legal_basis.basis), p.legal_basis.article, p.legal_basis.reference),
+                format!(
+                    "{} ({})\n{}",
+                    tr.v("legal_basis", &p.legal_basis.basis),
+                    cite(lang, &p.legal_basis.article),
+                    p.legal_basis.reference
+                ),
             ),
         ];
         if let Some(s) = &p.legal_basis.special_category_condition {
@@ -1487,7 +1528,9 @@ pub fn document(report: &AccessReport, lang: Lang) -> Document {
     let mut fields: Vec<Field> = r
         .rights
         .iter()
-        .map(|x| f(&format!("{} ({})", tr.v("dsr_report.right", &x.right), x.article), tr.v("dsr_report.right_text", &x.right)))
+        .map(|x| {
+            f(&format!("{} ({})", tr.v("dsr_report.right", &x.right), cite(lang, &x.article)), tr.v("dsr_report.right_text", &x.right))
+        })
         .collect();
     if let Some(e) = c.dpo_email.as_ref().or(c.email.as_ref()) {
         fields.push(f(tr.t("dsr_report.how_to_exercise"), e.clone()));
@@ -1732,6 +1775,14 @@ mod tests {
             let missing: Vec<&String> = keys.iter().filter(|k| t(lang, k) == k.as_str()).collect();
             assert!(missing.is_empty(), "{lang:?}: {missing:?}");
         }
+    }
+
+    #[test]
+    fn articles_are_cited_as_each_language_cites_them() {
+        assert_eq!(cite(Lang::De, "Art. 6(1)(b) GDPR"), "Art. 6 Abs. 1 lit. b DSGVO");
+        assert_eq!(cite(Lang::De, "Art. 7(3) GDPR"), "Art. 7 Abs. 3 DSGVO");
+        assert_eq!(cite(Lang::De, "Art. 77 GDPR"), "Art. 77 DSGVO");
+        assert_eq!(cite(Lang::En, "Art. 6(1)(b) GDPR"), "Art. 6(1)(b) GDPR");
     }
 
     #[test]
