@@ -969,7 +969,7 @@ fn needs_guard(v: &str) -> bool {
 
 /// Prefixes `'` to a cell a spreadsheet would run as a formula (CSV injection); the import
 /// strips it again.
-fn guard(v: &str) -> String {
+pub fn guard(v: &str) -> String {
     if needs_guard(v) {
         format!("'{v}")
     } else {

@@ -427,6 +427,33 @@ pub async fn list_for_record(conn: &mut Conn, record_id: &str, limit: i64) -> Re
     Ok(rows.into_iter().map(from_row).collect())
 }
 
+/// The newest `limit` events about one data subject, oldest first (the Art. 15 report's audit
+/// trail). Reads through the subject index only: events about a record of the subject (an
+/// activity, a consent) name the subject too.
+pub async fn list_for_subject(conn: &mut Conn, subject_id: &str, limit: i64) -> Result<Vec<AuditEvent>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE subject_id = $1 ORDER BY seq DESC LIMIT $2"))
+        .bind(subject_id)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.into_iter().rev().map(from_row).collect())
+}
+
+fn detail_aad(subject_id: &str) -> Vec<u8> {
+    format!("audit-detail:{subject_id}").into_bytes()
+}
+
+/// Seals an event's detail (before and after values) under the subject's key: erasing the
+/// subject destroys the key, and with it every copy of the values in the trail.
+pub fn seal_detail(key: &crate::crypto::SubjectKey, subject_id: &str, detail: &serde_json::Value) -> Vec<u8> {
+    key.seal_json(&detail_aad(subject_id), detail)
+}
+
+/// Opens a detail sealed by [`seal_detail`]; `None` when the key does not open it.
+pub fn open_detail(key: &crate::crypto::SubjectKey, subject_id: &str, sealed: &[u8]) -> Option<serde_json::Value> {
+    key.open_json(&detail_aad(subject_id), sealed).ok()
+}
+
 /// What the audit browser filters by; all optional, combined with AND.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {

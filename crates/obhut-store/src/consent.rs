@@ -1103,6 +1103,32 @@ pub async fn uses_of(conn: &mut Conn, contact_id: &str, limit: i64) -> Result<Ve
         .await?)
 }
 
+/// One disclosure of a contact in an audience export: to whom, when, for which purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disclosure {
+    pub export_id: String,
+    pub recipient: String,
+    pub purpose: String,
+    pub channel: String,
+    pub topic: String,
+    pub at: i64,
+}
+
+/// The audience exports a contact was in, oldest first (Art. 15(1)(c), Art. 19).
+pub async fn disclosures_of(conn: &mut Conn, contact_id: &str) -> Result<Vec<Disclosure>> {
+    let rows: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT u.export_id, x.recipient, u.purpose, u.channel, u.topic, u.at FROM consent_uses u \
+         JOIN audience_exports x ON x.id = u.export_id WHERE u.contact_id = $1 ORDER BY u.at, u.export_id",
+    )
+    .bind(contact_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(export_id, recipient, purpose, channel, topic, at)| Disclosure { export_id, recipient, purpose, channel, topic, at })
+        .collect())
+}
+
 /// Every consent (contact × purpose × channel × topic) whose last event of giving or renewing
 /// lies before `before`, with that time and its last use: candidates for review.
 pub async fn consents_given_before(

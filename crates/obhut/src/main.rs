@@ -197,6 +197,28 @@ enum DsrCmd {
         #[arg(long)]
         json: bool,
     },
+    /// The Art. 15 access report of a contact: a copy of the data with purposes, legal bases,
+    /// categories, recipients, retention, source, rights and the audit trail (audited).
+    Access {
+        contact_id: String,
+        /// json, html or pdf.
+        #[arg(long, default_value = "json", value_parser = ["json", "html", "pdf"])]
+        format: String,
+        /// The language of html and pdf: de or en.
+        #[arg(long, default_value = "de", value_parser = ["de", "en"])]
+        lang: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// The Art. 20 data export of a contact: one zip file with data.json, data.csv and
+    /// contact.vcf (audited).
+    Export {
+        contact_id: String,
+        /// The zip file to write.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -1216,8 +1238,49 @@ async fn dsr(g: &Global, cmd: DsrCmd) -> Result<()> {
                 }
             }
         }
+        DsrCmd::Access { contact_id, format, lang, output } => {
+            use services::dsr_report as report;
+            let format = report::Format::parse(&format).map_err(|m| anyhow::anyhow!("--format: {m}"))?;
+            let lang = report::parse_lang(&lang).map_err(|m| anyhow::anyhow!("--lang: {m}"))?;
+            let app = open(g).await?;
+            let r = report::access_report(&app, &Actor::cli(), &contact_id).await.map_err(|e| unknown_contact(e, &contact_id))?;
+            let mut bytes = report::render(&r, format, lang, None).map_err(explain)?;
+            if format == report::Format::Json {
+                bytes.push(b'\n');
+            }
+            // Written only once the report exists: a refused or unknown contact leaves no file.
+            match &output {
+                Some(p) => {
+                    std::fs::write(p, &bytes).with_context(|| format!("cannot write {}", p.display()))?;
+                    eprintln!("access report of {} written to {}", r.subject.id, p.display());
+                }
+                None => {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(&bytes)?;
+                    out.flush()?;
+                }
+            }
+        }
+        DsrCmd::Export { contact_id, output } => {
+            let app = open(g).await?;
+            let zip =
+                services::dsr_report::portability(&app, &Actor::cli(), &contact_id).await.map_err(|e| unknown_contact(e, &contact_id))?;
+            std::fs::write(&output, &zip).with_context(|| format!("cannot write {}", output.display()))?;
+            eprintln!("data export written to {} ({} bytes)", output.display(), zip.len());
+        }
     }
     Ok(())
+}
+
+/// A service error of a request about one contact: an unknown contact is named.
+fn unknown_contact(e: ServiceError, id: &str) -> anyhow::Error {
+    match e {
+        ServiceError::NotFound("contact") => {
+            let id: String = id.chars().filter(|c| !c.is_control()).take(64).collect();
+            anyhow::anyhow!("no contact with the id '{id}'")
+        }
+        other => explain(other),
+    }
 }
 
 async fn consent(g: &Global, cmd: ConsentCmd) -> Result<()> {

@@ -206,3 +206,56 @@ fn policies_processors_access_and_the_privacy_lint_from_the_command_line() {
     let o = obhut(d, &["privacy", "fields"], None);
     assert!(text(&o).contains("user.contact.email") && !text(&o).contains("UNJUSTIFIED"), "{}", text(&o));
 }
+
+#[test]
+fn the_access_report_and_the_data_export_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let o =
+        obhut(d, &["contact", "add", "--given-name", "Jürgen", "--family-name", "Weißmüller", "--email", "juergen.w@example.org"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let id = String::from_utf8_lossy(&o.stdout).trim().to_string();
+
+    let o = obhut(d, &["dsr", "access", &id], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json on standard output");
+    assert_eq!(v["personal_data"]["emails"][0]["address"], "juergen.w@example.org");
+    assert_eq!(v["source"]["origin_source"], "cli");
+    assert!(v["purposes"].as_array().is_some_and(|p| p.iter().all(|p| p["legal_basis"]["basis"].is_string())));
+
+    let html = d.join("auskunft.html");
+    let o = obhut(d, &["dsr", "access", &id, "--format", "html", "-o", html.to_str().expect("path")], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let page = std::fs::read_to_string(&html).expect("html written");
+    assert!(page.contains("lang=\"de\"") && page.contains("Weißmüller") && page.contains("Ihre Rechte"));
+    let o = obhut(d, &["dsr", "access", &id, "--format", "pdf", "--lang", "en"], None);
+    assert!(o.status.success() && o.stdout.starts_with(b"%PDF-"), "{}", text(&o));
+
+    let zip = d.join("export.zip");
+    let o = obhut(d, &["dsr", "export", &id, "-o", zip.to_str().expect("path")], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let bytes = std::fs::read(&zip).expect("zip written");
+    assert!(bytes.starts_with(b"PK\x03\x04"));
+    for name in ["data.json", "data.csv", "contact.vcf"] {
+        assert!(bytes.windows(name.len()).any(|w| w == name.as_bytes()), "{name} in the archive");
+    }
+
+    // An unknown contact: a clear error naming the id, a failing exit code, no file.
+    let unknown = "0190a1b2-0000-7000-8000-000000000000";
+    let missing = d.join("missing.pdf");
+    let o = obhut(d, &["dsr", "access", unknown, "--format", "pdf", "-o", missing.to_str().expect("path")], None);
+    assert!(!o.status.success() && text(&o).contains(&format!("no contact with the id '{unknown}'")), "{}", text(&o));
+    assert!(!missing.exists() && o.stdout.is_empty());
+    let missing = d.join("missing.zip");
+    let o = obhut(d, &["dsr", "export", unknown, "-o", missing.to_str().expect("path")], None);
+    assert!(!o.status.success() && text(&o).contains(unknown), "{}", text(&o));
+    assert!(!missing.exists());
+    let o = obhut(d, &["dsr", "access", &id, "--format", "docx"], None);
+    assert!(!o.status.success() && text(&o).contains("--format"), "{}", text(&o));
+
+    let o = obhut(d, &["audit", "list", "--subject", &id, "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let actions: Vec<&str> = v["items"].as_array().into_iter().flatten().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(actions.iter().filter(|a| **a == "dsr.access_report").count(), 3, "{actions:?}");
+    assert!(actions.contains(&"dsr.portability"), "{actions:?}");
+}

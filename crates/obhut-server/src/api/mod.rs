@@ -5,6 +5,7 @@ pub mod audit;
 pub mod consent;
 pub mod contacts;
 pub mod dsr;
+pub mod dsr_report;
 pub mod extract;
 pub mod openapi;
 pub mod privacy;
@@ -38,6 +39,8 @@ fn v1() -> Router<App> {
         .route("/dsr/cases/{id}/identity", post(dsr::verify))
         .route("/dsr/cases/{id}/extension", post(dsr::extend))
         .route("/dsr/cases/{id}/close", post(dsr::close))
+        .route("/contacts/{id}/access-report", get(dsr_report::access_report))
+        .route("/contacts/{id}/portability", get(dsr_report::portability))
         .route("/audiences", get(consent::audience))
         .route("/audiences/export", get(consent::export))
         .route("/consents/review", get(consent::review_queue).post(consent::run_review))

@@ -37,6 +37,7 @@ impl Modify for BearerAuth {
         super::consent::statistics, super::consent::save_notice, super::consent::restrict,
         super::dsr::erase, super::dsr::open_case, super::dsr::list_cases, super::dsr::get_case, super::dsr::verify,
         super::dsr::extend, super::dsr::close,
+        super::dsr_report::access_report, super::dsr_report::portability,
     ),
     components(schemas(obhut_core::contact::EmailInput, obhut_core::contact::PhoneInput, obhut_core::contact::AddressInput))
 )]

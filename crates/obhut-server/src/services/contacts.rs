@@ -51,6 +51,33 @@ pub fn changed_fields(a: &ContactDraft, b: &ContactDraft) -> Vec<String> {
     f
 }
 
+/// The values of the named fields before and after a change, as the update's audit event
+/// seals them: `{"before": {field: value}, "after": {field: value}}`.
+pub fn change_detail(before: &ContactDraft, after: &ContactDraft, fields: &[String]) -> serde_json::Value {
+    use serde_json::{json, Map, Value};
+    fn values(d: &ContactDraft) -> Map<String, Value> {
+        let mut m = match serde_json::to_value(&d.personal) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        m.remove("collected_for");
+        m.insert("birthday".into(), json!(d.personal.birthday.map(|b| b.to_string())));
+        m.insert("purposes".into(), json!(d.personal.collected_for));
+        m.insert("kind".into(), json!(d.kind.as_str()));
+        m.insert("organization_id".into(), json!(d.organization_id.map(|o| o.to_string())));
+        m.insert("owner_id".into(), json!(d.owner_id.map(|o| o.to_string())));
+        m.insert("language".into(), json!(d.language));
+        m.insert("tags".into(), json!(d.tags));
+        m.insert("record_class".into(), json!(d.record_class.as_str()));
+        m.insert("team".into(), json!(d.team));
+        m
+    }
+    let pick = |m: &Map<String, Value>| -> Map<String, Value> {
+        fields.iter().map(|f| (f.clone(), m.get(f).cloned().unwrap_or(Value::Null))).collect()
+    };
+    json!({"before": pick(&values(before)), "after": pick(&values(after))})
+}
+
 /// A stored contact as the policies see it.
 pub fn target(c: &ContactRecord) -> Target<'_> {
     Target::new(Resource::Contact, c.record_class.as_str(), c.owner_id, c.team.as_deref(), &c.tags)
@@ -293,13 +320,14 @@ pub async fn update_for(
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::update_contact(&mut tx, &app.store.crypto, id, &draft, expected_version.unwrap_or(current.version), now).await?;
-    obhut_store::audit::append(
-        &mut tx,
-        &app.store.crypto,
-        now,
-        &[audit_entry(actor, "contact.update", "contact", id, Some(id.to_string()), fields)],
-    )
-    .await?;
+    let sid = id.to_string();
+    let mut entry = audit_entry(actor, "contact.update", "contact", id, Some(sid.clone()), fields.clone());
+    // The values before and after travel sealed under the contact's own key (Art. 5(2), 15):
+    // the trail can show what changed, and an erasure makes it unreadable with the rest.
+    if let Some(key) = obhut_store::consent::contact_key(&mut tx, &app.store.crypto, &sid).await? {
+        entry.detail = Some(obhut_store::audit::seal_detail(&key, &sid, &change_detail(&before, &draft, &fields)));
+    }
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry]).await?;
     let record = repo::find_contact(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("contact"))?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     shape(app, actor, record, purpose).await

@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod deals;
 pub mod demo;
 pub mod dsr;
+pub mod dsr_report;
 pub mod imports;
 pub mod mail;
 pub mod organizations;

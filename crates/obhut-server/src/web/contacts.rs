@@ -482,6 +482,9 @@ struct ContactPage {
     deals: Vec<DealRow>,
     access: Vec<AccessRow>,
     consent: Option<ConsentSection>,
+    /// The data subject requests the gate would let this user run (Art. 15, Art. 20).
+    dsr_access: bool,
+    dsr_export: bool,
 }
 
 /// One line of "who accessed this record and why".
@@ -599,7 +602,13 @@ pub(super) async fn contact_page_typed(web: &Web, id: &str, typed: Option<(Activ
         Err(r) => return r,
     };
     let view = contact_view(web, &c).await;
-    render_status(status, &ContactPage { ctx: web.ctx("contacts"), c: view, timeline, tickets, deals, access, consent })
+    use crate::services::dsr_report::{permitted, Request};
+    let dsr_access = permitted(&web.app, web.actor(), &c, Request::Access);
+    let dsr_export = permitted(&web.app, web.actor(), &c, Request::Portability);
+    render_status(
+        status,
+        &ContactPage { ctx: web.ctx("contacts"), c: view, timeline, tickets, deals, access, consent, dsr_access, dsr_export },
+    )
 }
 
 /// `GET /contacts/{id}`.

@@ -11,8 +11,9 @@ mod consent;
 mod consent_public;
 mod contacts;
 mod deals;
-mod fmt;
-mod i18n;
+mod dsr_report;
+pub(crate) mod fmt;
+pub(crate) mod i18n;
 mod organizations;
 mod privacy;
 mod privacy_gate;
@@ -55,6 +56,9 @@ pub fn router() -> Router<App> {
         .route("/contacts/{id}/consents/request", post(consent::request_consent))
         .route("/contacts/{id}/consents/withdraw", post(consent::withdraw_consent))
         .route("/contacts/{id}/consents/receipt", get(consent::consent_receipt))
+        .route("/contacts/{id}/access-report", get(dsr_report::access_report_page))
+        .route("/contacts/{id}/access-report.pdf", get(dsr_report::access_report_pdf))
+        .route("/contacts/{id}/portability.zip", get(dsr_report::portability_zip))
         .route("/activities/{id}/delete", post(common::delete_activity))
         .route("/organizations", get(organizations::organization_list).post(organizations::create_organization))
         .route("/organizations/new", get(organizations::new_organization_page))
