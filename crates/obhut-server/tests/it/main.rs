@@ -10,6 +10,7 @@ mod common;
 mod consent;
 mod consent_ui;
 mod dsr;
+mod dsr_ui;
 mod gate;
 mod imports;
 mod privacy;
