@@ -17,6 +17,7 @@ pub(crate) mod i18n;
 mod organizations;
 mod privacy;
 mod privacy_gate;
+mod privacy_requests;
 mod session;
 mod tickets;
 
@@ -104,6 +105,12 @@ pub fn router() -> Router<App> {
         .route("/privacy/fields/lint", post(privacy_gate::run_lint))
         .route("/privacy/users", get(privacy_gate::user_list))
         .route("/privacy/users/{username}/edit", get(privacy_gate::edit_access_page).post(privacy_gate::update_access))
+        .route("/privacy/requests", get(privacy_requests::request_list).post(privacy_requests::open_request))
+        .route("/privacy/requests/{id}", get(privacy_requests::request_page))
+        .route("/privacy/requests/{id}/identity", post(privacy_requests::verify_request))
+        .route("/privacy/requests/{id}/extension", post(privacy_requests::extend_request))
+        .route("/privacy/requests/{id}/close", post(privacy_requests::close_request))
+        .route("/privacy/requests/{id}/erasure", post(privacy_requests::erase_request))
         .fallback(page_not_found)
 }
 

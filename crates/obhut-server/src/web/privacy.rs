@@ -85,6 +85,9 @@ struct OverviewPage {
     active: usize,
     dpia: usize,
     overdue: Vec<(String, String)>,
+    /// Open data subject requests and how many of them are overdue; `None` for those who may
+    /// not run requests.
+    requests: Option<(usize, usize)>,
 }
 
 /// `GET /privacy`.
@@ -105,12 +108,17 @@ pub async fn privacy_overview(web: Web) -> Response {
         .filter(|p| p.active && (p.last_review.is_empty() || p.last_review < year_ago))
         .map(|p| (p.key.clone(), purpose_name(tr, p)))
         .collect();
+    let requests = crate::services::dsr::list_cases(&web.app, web.actor(), true, 10_000)
+        .await
+        .ok()
+        .map(|open| (open.len(), open.iter().filter(|c| c.overdue).count()));
     render(&OverviewPage {
         ctx: web.ctx("privacy"),
         purposes: purposes.len(),
         active: purposes.iter().filter(|p| p.active).count(),
         dpia: purposes.iter().filter(|p| p.dpia_required).count(),
         overdue,
+        requests,
         chain,
     })
 }

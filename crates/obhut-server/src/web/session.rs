@@ -72,6 +72,11 @@ pub fn flash_from(parts: &Parts) -> Option<&'static str> {
         ("consent_requested", "consent.flash_requested"),
         ("consent_withdrawn", "consent.flash_withdrawn"),
         ("consent_notice", "consent.flash_notice"),
+        ("dsr_opened", "dsr_ui.flash_opened"),
+        ("dsr_verified", "dsr_ui.flash_verified"),
+        ("dsr_extended", "dsr_ui.flash_extended"),
+        ("dsr_closed", "dsr_ui.flash_closed"),
+        ("dsr_erased", "dsr_ui.flash_erased"),
     ];
     let q = parts.uri.query()?;
     let v = q.split('&').find_map(|kv| kv.strip_prefix("flash="))?;

@@ -3,7 +3,8 @@
 //! screenshot of every page they check into `target/screenshots/`.
 //!
 //! The browser is spoken to over the W3C WebDriver protocol with a small client on
-//! `reqwest` (below): fantoccini without its TLS features has no connector to offer.
+//! `reqwest` (below, shared with the other browser tests): fantoccini without its TLS
+//! features has no connector to offer.
 
 // The helpers below are test code outside `#[test]` functions, where clippy's test allowances do not reach.
 #![allow(clippy::expect_used, clippy::panic)]
@@ -306,7 +307,7 @@ async fn unknown_paths_get_the_404_page() {
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 /// chromedriver on a free port; killed on drop.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
     _profile: tempfile::TempDir,
@@ -320,7 +321,7 @@ impl Drop for Driver {
 }
 
 /// `None` (with a notice) when Chromium or chromedriver is missing; under `CI=true` that fails.
-async fn start_driver() -> Option<Driver> {
+pub(crate) async fn start_driver() -> Option<Driver> {
     let missing: Vec<&str> = ["/usr/bin/chromedriver", "/usr/bin/chromium"].into_iter().filter(|p| !Path::new(p).exists()).collect();
     if !missing.is_empty() {
         if std::env::var("CI").as_deref() == Ok("true") {
@@ -349,17 +350,17 @@ async fn start_driver() -> Option<Driver> {
     panic!("chromedriver did not become ready");
 }
 
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     session: String,
     base: String,
 }
 
 #[derive(Clone)]
-struct El(String);
+pub(crate) struct El(String);
 
 impl Browser {
-    async fn open(driver: &Driver, app_base: &str) -> Browser {
+    pub(crate) async fn open(driver: &Driver, app_base: &str) -> Browser {
         let profile = driver._profile.path().display().to_string();
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
@@ -378,7 +379,7 @@ impl Browser {
         Browser { http, session: format!("{}/session/{session}", driver.url), base: app_base.to_string() }
     }
 
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let mut req = self.http.request(method, format!("{}{path}", self.session));
         if let Some(b) = body {
             req = req.json(&b);
@@ -390,16 +391,16 @@ impl Browser {
         v["value"].clone()
     }
 
-    async fn goto(&self, path: &str) {
+    pub(crate) async fn goto(&self, path: &str) {
         self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": format!("{}{path}", self.base)}))).await;
     }
 
-    async fn path(&self) -> String {
+    pub(crate) async fn path(&self) -> String {
         let url = self.cmd(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_string();
         url.strip_prefix(&self.base).unwrap_or(&url).to_string()
     }
 
-    async fn try_find(&self, css: &str) -> Option<El> {
+    pub(crate) async fn try_find(&self, css: &str) -> Option<El> {
         let v: Value = self
             .http
             .post(format!("{}/element", self.session))
@@ -414,7 +415,7 @@ impl Browser {
     }
 
     /// Waits up to ten seconds for `css` to appear.
-    async fn find(&self, css: &str) -> El {
+    pub(crate) async fn find(&self, css: &str) -> El {
         for _ in 0..100 {
             if let Some(e) = self.try_find(css).await {
                 return e;
@@ -424,54 +425,54 @@ impl Browser {
         panic!("no element {css} on {} within 10 s:\n{}", self.path().await, self.source().await);
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let e = self.find(css).await;
         self.cmd(reqwest::Method::POST, &format!("/element/{}/click", e.0), Some(json!({}))).await;
     }
 
-    async fn fill(&self, css: &str, text: &str) {
+    pub(crate) async fn fill(&self, css: &str, text: &str) {
         let e = self.find(css).await;
         self.cmd(reqwest::Method::POST, &format!("/element/{}/clear", e.0), Some(json!({}))).await;
         self.cmd(reqwest::Method::POST, &format!("/element/{}/value", e.0), Some(json!({"text": text}))).await;
     }
 
     /// Picks the option with `value` in the select `css`.
-    async fn choose(&self, css: &str, value: &str) {
+    pub(crate) async fn choose(&self, css: &str, value: &str) {
         self.click(&format!("{css} option[value=\"{value}\"]")).await;
     }
 
-    async fn text(&self, css: &str) -> String {
+    pub(crate) async fn text(&self, css: &str) -> String {
         let e = self.find(css).await;
         self.cmd(reqwest::Method::GET, &format!("/element/{}/text", e.0), None).await.as_str().unwrap_or_default().to_string()
     }
 
-    async fn attr(&self, css: &str, name: &str) -> Option<String> {
+    pub(crate) async fn attr(&self, css: &str, name: &str) -> Option<String> {
         let e = self.find(css).await;
         self.cmd(reqwest::Method::GET, &format!("/element/{}/property/{name}", e.0), None).await.as_str().map(String::from)
     }
 
-    async fn attribute(&self, css: &str, name: &str) -> Option<String> {
+    pub(crate) async fn attribute(&self, css: &str, name: &str) -> Option<String> {
         let e = self.find(css).await;
         self.cmd(reqwest::Method::GET, &format!("/element/{}/attribute/{name}", e.0), None).await.as_str().map(String::from)
     }
 
-    async fn source(&self) -> String {
+    pub(crate) async fn source(&self) -> String {
         self.cmd(reqwest::Method::GET, "/source", None).await.as_str().unwrap_or_default().to_string()
     }
 
     /// Clicks `button` and waits until the next page shows `then_css`.
-    async fn submit(&self, button: &str, then_css: &str) {
+    pub(crate) async fn submit(&self, button: &str, then_css: &str) {
         self.click(button).await;
         self.find(then_css).await;
     }
 
     /// A PNG of the whole page (the window grows to the page height for the shot).
-    async fn screenshot(&self, name: &str) {
+    pub(crate) async fn screenshot(&self, name: &str) {
         self.screenshot_at(name, 1280).await;
     }
 
     /// A PNG of the whole page at a window `width` (390 is a phone).
-    async fn screenshot_at(&self, name: &str, width: i64) {
+    pub(crate) async fn screenshot_at(&self, name: &str, width: i64) {
         self.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": width, "height": 900}))).await;
         let height = self
             .cmd(
@@ -491,7 +492,7 @@ impl Browser {
         self.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 1280, "height": 900}))).await;
     }
 
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         let _ = self.http.delete(&self.session).send().await;
     }
 }

@@ -11,6 +11,7 @@ mod consent;
 mod consent_ui;
 mod dsr;
 mod dsr_report;
+mod dsr_ui;
 mod gate;
 mod imports;
 mod privacy;

@@ -1,0 +1,747 @@
+//! The DPO's cockpit for data subject requests ("Betroffenenanfragen"): the list of cases by
+//! deadline with the form that opens one, and the case page that walks a case through its
+//! steps (identity check, one extension, closing) and, for an erasure request, erases.
+//!
+//! Everything goes through `services::dsr`, which lets only the DPO and administrators in;
+//! the service's refusals (its English messages) are shown in the user's language, at the
+//! field they concern or above the form, and nothing is changed.
+
+use super::{fmt, non_empty, render_status, see_other, Ctx, Errs, Opt, Posted, Tr, Web};
+use crate::error::ServiceError;
+use crate::services::audit as audit_service;
+use crate::services::dsr::{self as service, CaseView, NewCase};
+use askama::Template;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::Response;
+use obhut_core::dsr::{CaseKind, CaseStatus, IdentityCheck, ReceivedVia};
+use serde::Deserialize;
+use time::Date;
+
+/// How many cases the list shows at most (a year of requests in a large firm).
+const LIST_LIMIT: i64 = 2000;
+
+/// The ways the identity can be checked, in the order the forms offer them.
+const CHECKS: [IdentityCheck; 3] = [IdentityCheck::KnownIdentity, IdentityCheck::EmailCode, IdentityCheck::Manual];
+
+/// The fields of the form that opens a case, in form order.
+const NEW_FIELDS: &[&str] = &["contact_id", "kind", "received_on", "received_via", "identity_check", "identity_evidence", "identity_note"];
+const VERIFY_FIELDS: &[&str] = &["identity_check", "identity_evidence", "identity_note"];
+const EXTEND_FIELDS: &[&str] = &["extend_reason", "informed_on", "new_due"];
+const CLOSE_FIELDS: &[&str] = &["close_status", "close_reason"];
+const ERASE_FIELDS: &[&str] = &["erase_reason", "erase_confirm"];
+
+/// What the service appends to a rejection's reason (in English); the page says it in the
+/// user's language instead.
+/// The refusal when the contact of an erasure request no longer exists.
+const CONTACT_MISSING: &str = "the contact of this case does not exist";
+
+const ART77_NOTE: &str = "\n— The person was told of the right to lodge a complaint";
+
+// ---------------------------------------------------------------------------------------
+// Labels and messages
+// ---------------------------------------------------------------------------------------
+
+fn parse_date(s: &str) -> Option<Date> {
+    Date::parse(s.trim(), &time::format_description::well_known::Iso8601::DATE).ok()
+}
+
+/// A stored `YYYY-MM-DD` in the user's format; other text as it is.
+fn show_date(tr: Tr, s: &str) -> String {
+    parse_date(s).map(|d| fmt::date(tr.lang, d)).unwrap_or_else(|| s.to_string())
+}
+
+fn kind_label(tr: Tr, kind: &str) -> String {
+    tr.v("dsr_ui.kind", kind)
+}
+
+/// "Auskunft (Art. 15 DSGVO)".
+fn kind_with_article(tr: Tr, kind: &str) -> String {
+    format!("{} ({})", kind_label(tr, kind), tr.v("dsr_ui.article", kind))
+}
+
+fn status_label(tr: Tr, status: &str) -> String {
+    tr.v("dsr_ui.status", status)
+}
+
+/// "noch 12 Tage", "heute fällig", "seit 3 Tagen überfällig"; closed cases "–".
+fn days_text(tr: Tr, c: &CaseView) -> String {
+    let open = CaseStatus::parse(&c.status).is_ok_and(CaseStatus::is_open);
+    match c.days_left {
+        _ if !open => "–".to_string(),
+        0 => tr.t("dsr_ui.due_today").to_string(),
+        1 => tr.t("dsr_ui.one_day_left").to_string(),
+        -1 => tr.t("dsr_ui.overdue_one_day").to_string(),
+        d if d < 0 => tr.f("dsr_ui.overdue_days", -d),
+        d => tr.f("dsr_ui.days_left_n", d),
+    }
+}
+
+fn options<T: Copy>(tr: Tr, all: &[T], code: impl Fn(T) -> &'static str, prefix: &str) -> Vec<Opt> {
+    all.iter().map(|v| Opt::new(code(*v), tr.v(prefix, code(*v)))).collect()
+}
+
+fn kind_options(tr: Tr) -> Vec<Opt> {
+    CaseKind::ALL.iter().map(|k| Opt::new(k.as_str(), kind_with_article(tr, k.as_str()))).collect()
+}
+
+/// The text `key` with its `{}` filled in order.
+fn fill(tr: Tr, key: &str, args: &[String]) -> String {
+    args.iter().fold(tr.t(key).to_string(), |s, a| s.replacen("{}", a, 1))
+}
+
+/// A field message of the service in the user's language. Where it names dates, they are
+/// taken from the case and written the user's way.
+fn field_message(tr: Tr, case: Option<&CaseView>, msg: &str) -> String {
+    let date_of = |f: fn(&CaseView) -> &str| case.map(|c| show_date(tr, f(c))).unwrap_or_default();
+    const EXACT: &[(&str, &str)] = &[
+        ("a date as YYYY-MM-DD", "dsr_ui.err_date"),
+        ("a request cannot be received in the future", "dsr_ui.err_future"),
+        ("at most 2000 characters, without control characters", "dsr_ui.err_text_2000"),
+        ("at most 500 characters, without control characters", "dsr_ui.err_text_500"),
+        ("not a contact id", "dsr_ui.err_contact_id"),
+        ("no such contact", "dsr_ui.err_no_contact"),
+        ("give the email address or phone number the request came from", "dsr_ui.err_evidence_missing"),
+        ("say how the identity was checked", "dsr_ui.err_note_missing"),
+        ("say why the case is cancelled", "dsr_ui.err_cancel_reason"),
+        ("close as completed, rejected or cancelled", "dsr_ui.err_close_status"),
+    ];
+    if let Some((_, k)) = EXACT.iter().find(|(m, _)| *m == msg) {
+        return tr.t(k).to_string();
+    }
+    const PARTS: &[(&str, &str)] = &[
+        ("is not one the contact is known by", "dsr_ui.err_evidence_unknown"),
+        ("needs more time", "dsr_ui.err_extend_reason"),
+        ("say why the request is refused", "dsr_ui.err_reject_reason"),
+        ("say why the contact is erased", "dsr_ui.err_erase_reason"),
+        ("is not an erasure request of this contact", "dsr_ui.err_not_erasure"),
+        ("must be one of", "dsr_ui.err_choice"),
+    ];
+    if let Some((_, k)) = PARTS.iter().find(|(m, _)| msg.contains(m)) {
+        return tr.t(k).to_string();
+    }
+    if msg.starts_with("the person must be told between") {
+        return fill(tr, "dsr_ui.err_informed_on", &[date_of(|c| &c.received_on), date_of(|c| &c.due_on)]);
+    }
+    if msg.starts_with("the new deadline must lie after") {
+        return fill(tr, "dsr_ui.err_new_due_after", &[date_of(|c| &c.due_on)]);
+    }
+    if msg.starts_with("at most two further months") {
+        let latest = case.and_then(|c| parse_date(&c.received_on)).map(|r| fmt::date(tr.lang, obhut_core::dsr::latest_extension(r)));
+        return fill(tr, "dsr_ui.err_new_due_latest", &[latest.unwrap_or_default()]);
+    }
+    tr.message(msg)
+}
+
+/// A refusal of the service (a conflict, or a contact already erased) in the user's language.
+fn refusal(tr: Tr, case: Option<&CaseView>, msg: &str) -> String {
+    // "case DSR-2026-0001 …": the reference it names.
+    let reference = msg.strip_prefix("case ").and_then(|r| r.split([' ', ':']).next()).unwrap_or_default().to_string();
+    if msg.contains("of this kind is already open for this contact") {
+        return fill(tr, "dsr_ui.err_already_open", &[reference]);
+    }
+    if msg.contains("there is nothing left to ask about") {
+        return tr.t("dsr_ui.err_contact_erased").to_string();
+    }
+    if msg.contains("check the requester's identity first") || msg.contains("before the requester's identity is checked") {
+        return tr.t("dsr_ui.err_identity_first").to_string();
+    }
+    if msg.starts_with("case ") && msg.ends_with(" already") {
+        let status = case.map(|c| status_label(tr, &c.status)).unwrap_or_default();
+        return fill(tr, "dsr_ui.err_closed", &[reference, status]);
+    }
+    if msg.contains("was already extended") {
+        return tr.t("dsr_ui.err_extended_once").to_string();
+    }
+    if msg.contains("an extension had to be sent to the person before it") {
+        let due = case.map(|c| show_date(tr, &c.due_on)).unwrap_or_default();
+        return fill(tr, "dsr_ui.err_extension_late", &[due]);
+    }
+    if msg == CONTACT_MISSING {
+        return tr.t("dsr_ui.err_contact_missing").to_string();
+    }
+    if let Some(day) = msg.strip_prefix("the contact was erased on ") {
+        return fill(tr, "dsr_ui.err_erased_already", &[show_date(tr, day)]);
+    }
+    tr.message(msg)
+}
+
+/// The service's field problems at the form's fields (`remap`: service field → form field).
+fn errs_of(tr: Tr, case: Option<&CaseView>, v: &obhut_core::ValidationErrors, remap: &[(&str, &'static str)], known: &[&str]) -> Errs {
+    let mut out = Errs::none();
+    for fe in &v.0 {
+        let field = remap.iter().find(|(from, _)| *from == fe.field).map(|(_, to)| *to).unwrap_or(fe.field.as_str());
+        let msg = field_message(tr, case, &fe.message);
+        if known.contains(&field) {
+            out.add(field, msg);
+        } else {
+            out.other.push(msg);
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// The list
+// ---------------------------------------------------------------------------------------
+
+/// One case in the list.
+struct CaseRow {
+    id: String,
+    reference: String,
+    kind: String,
+    contact_id: String,
+    received: String,
+    via: String,
+    due: String,
+    days: String,
+    overdue: bool,
+    open: bool,
+    status_code: String,
+    status: String,
+}
+
+impl CaseRow {
+    fn new(tr: Tr, c: &CaseView) -> Self {
+        Self {
+            id: c.id.clone(),
+            reference: c.reference.clone(),
+            kind: kind_with_article(tr, &c.kind),
+            contact_id: c.contact_id.clone(),
+            received: show_date(tr, &c.received_on),
+            via: tr.v("dsr_ui.via", &c.received_via),
+            due: show_date(tr, &c.due_on),
+            days: days_text(tr, c),
+            overdue: c.overdue,
+            open: CaseStatus::parse(&c.status).is_ok_and(CaseStatus::is_open),
+            status_code: c.status.clone(),
+            status: status_label(tr, &c.status),
+        }
+    }
+}
+
+/// The form that opens a case, as typed.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct NewForm {
+    contact_id: String,
+    kind: String,
+    received_on: String,
+    received_via: String,
+    identity_check: String,
+    identity_evidence: String,
+    identity_note: String,
+}
+
+impl NewForm {
+    fn input(&self) -> NewCase {
+        let opt = |s: &str| non_empty(s).map(str::to_string);
+        NewCase {
+            contact_id: self.contact_id.trim().to_string(),
+            kind: self.kind.clone(),
+            received_on: opt(&self.received_on),
+            received_via: self.received_via.clone(),
+            identity_check: opt(&self.identity_check),
+            identity_evidence: opt(&self.identity_evidence),
+            identity_note: opt(&self.identity_note),
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    /// `all`: closed cases too; otherwise the open ones.
+    show: String,
+    /// Prefills the form (a link from elsewhere may name the contact and the kind).
+    contact: String,
+    kind: String,
+}
+
+#[derive(Template)]
+#[template(path = "privacy/requests.html")]
+struct ListPage {
+    ctx: Ctx,
+    rows: Vec<CaseRow>,
+    show_all: bool,
+    overdue: usize,
+    form: NewForm,
+    errs: Errs,
+    /// A refusal of the whole form (a case of this kind already open, an erased contact).
+    refusal: Option<String>,
+    kinds: Vec<Opt>,
+    vias: Vec<Opt>,
+    checks: Vec<Opt>,
+}
+
+async fn show_list(web: &Web, show_all: bool, form: NewForm, errs: Errs, refusal: Option<String>, status: StatusCode) -> Response {
+    let tr = web.tr();
+    let cases = match service::list_cases(&web.app, web.actor(), !show_all, LIST_LIMIT).await {
+        Ok(c) => c,
+        Err(e) => return web.fail(e),
+    };
+    let rows: Vec<CaseRow> = cases.iter().map(|c| CaseRow::new(tr, c)).collect();
+    let overdue = rows.iter().filter(|r| r.overdue).count();
+    let page = ListPage {
+        ctx: web.ctx("privacy"),
+        rows,
+        show_all,
+        overdue,
+        form,
+        errs,
+        refusal,
+        kinds: kind_options(tr),
+        vias: options(tr, &ReceivedVia::ALL, ReceivedVia::as_str, "dsr_ui.via"),
+        checks: options(tr, &CHECKS, IdentityCheck::as_str, "dsr_ui.check"),
+    };
+    render_status(status, &page)
+}
+
+/// `GET /privacy/requests`: the cases by deadline, open ones first, and the form for a new one.
+pub async fn request_list(web: Web, Query(q): Query<ListQuery>) -> Response {
+    let form = NewForm {
+        contact_id: q.contact.trim().to_string(),
+        kind: CaseKind::parse(&q.kind).map(|k| k.as_str().to_string()).unwrap_or_default(),
+        received_on: web.app.clock.now().date().to_string(),
+        received_via: ReceivedVia::Email.as_str().into(),
+        ..NewForm::default()
+    };
+    show_list(&web, q.show == "all", form, Errs::none(), None, StatusCode::OK).await
+}
+
+/// `POST /privacy/requests`: opens a case; on bad input the form again, nothing stored.
+pub async fn open_request(Posted { web, form }: Posted<NewForm>) -> Response {
+    let tr = web.tr();
+    match service::open_case(&web.app, web.actor(), &form.input()).await {
+        Ok(c) => see_other(&format!("/privacy/requests/{}?flash=dsr_opened", c.id)),
+        Err(ServiceError::Validation(v)) => {
+            let errs = errs_of(tr, None, &v, &[], NEW_FIELDS);
+            show_list(&web, false, form, errs, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(ServiceError::Conflict(m)) => {
+            let text = refusal(tr, None, &m);
+            show_list(&web, false, form, Errs::none(), Some(text), StatusCode::CONFLICT).await
+        }
+        Err(e) => web.fail(e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The case page
+// ---------------------------------------------------------------------------------------
+
+/// One step of a case as the page walks it.
+struct Step {
+    label: String,
+    /// `done`, `current`, `todo`, `optional` or `skipped`.
+    state: &'static str,
+    state_label: String,
+    detail: String,
+}
+
+/// A case as its page shows it.
+struct Detail {
+    id: String,
+    reference: String,
+    kind: String,
+    contact_id: String,
+    received: String,
+    via: String,
+    status_code: String,
+    status: String,
+    open: bool,
+    overdue: bool,
+    days: String,
+    due: String,
+    first_due: String,
+    extended: bool,
+    extension_reason: Option<String>,
+    person_informed_on: Option<String>,
+    identity_check: Option<String>,
+    identity_note: Option<String>,
+    closing_reason: Option<String>,
+    /// A rejection: the person was told of the right to complain (Art. 77).
+    told_of_complaint: bool,
+    closed_at: Option<String>,
+    created_by: String,
+    created_at: String,
+    /// For an erasure request whose contact is erased: when.
+    erased_on: Option<String>,
+}
+
+fn steps(tr: Tr, c: &CaseView, status: CaseStatus, extension_possible: bool) -> Vec<Step> {
+    let step = |label: &str, state: &'static str, detail: String| Step {
+        label: tr.t(label).to_string(),
+        state,
+        state_label: tr.v("dsr_ui.step_state", state),
+        detail,
+    };
+    let checked = c.identity_check.is_some();
+    let mut out =
+        vec![step("dsr_ui.step_received", "done", format!("{} · {}", show_date(tr, &c.received_on), tr.v("dsr_ui.via", &c.received_via)))];
+    out.push(match (&c.identity_check, status) {
+        (Some(check), _) => step("dsr_ui.step_identity", "done", tr.v("dsr_ui.check", check)),
+        (None, CaseStatus::Received) => step("dsr_ui.step_identity", "current", tr.t("dsr_ui.step_identity_todo").to_string()),
+        (None, _) => step("dsr_ui.step_identity", "skipped", String::new()),
+    });
+    out.push(if c.extended {
+        let informed = c.person_informed_on.as_deref().map(|d| show_date(tr, d)).unwrap_or_default();
+        step("dsr_ui.step_extended", "done", fill(tr, "dsr_ui.step_extended_detail", &[show_date(tr, &c.due_on), informed]))
+    } else if extension_possible {
+        step("dsr_ui.step_extended", "optional", fill(tr, "dsr_ui.step_extended_until", &[show_date(tr, &c.first_due_on)]))
+    } else {
+        step("dsr_ui.step_extended", "skipped", String::new())
+    });
+    let closed_on = c.closed_at.map(|t| fmt::datetime(tr.lang, t)).unwrap_or_default();
+    out.push(match status {
+        CaseStatus::Completed => step("dsr_ui.step_completed", "done", closed_on),
+        CaseStatus::Rejected => step("dsr_ui.step_rejected", "done", closed_on),
+        CaseStatus::Cancelled => step("dsr_ui.step_cancelled", "done", closed_on),
+        _ if checked => step("dsr_ui.step_close", "current", fill(tr, "dsr_ui.step_close_by", &[show_date(tr, &c.due_on)])),
+        _ => step("dsr_ui.step_close", "todo", fill(tr, "dsr_ui.step_close_by", &[show_date(tr, &c.due_on)])),
+    });
+    out
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct VerifyForm {
+    identity_check: String,
+    identity_evidence: String,
+    identity_note: String,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct ExtendForm {
+    extend_reason: String,
+    informed_on: String,
+    new_due: String,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct CloseForm {
+    close_status: String,
+    close_reason: String,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct EraseForm {
+    erase_reason: String,
+    /// The tick that says the erasure is meant.
+    erase_confirm: String,
+}
+
+/// What a failed POST brings back to the case page.
+#[derive(Default)]
+struct Typed {
+    verify: VerifyForm,
+    verify_errs: Errs,
+    extend: ExtendForm,
+    extend_errs: Errs,
+    close: CloseForm,
+    close_errs: Errs,
+    erase: EraseForm,
+    erase_errs: Errs,
+    refusal: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "privacy/request.html")]
+struct CasePage {
+    ctx: Ctx,
+    c: Detail,
+    steps: Vec<Step>,
+    can_verify: bool,
+    can_extend: bool,
+    can_close: bool,
+    /// An erasure request whose identity is checked: the erase button.
+    can_erase: bool,
+    /// An erasure request still waiting for its identity check.
+    erase_waits: bool,
+    latest_due: String,
+    checks: Vec<Opt>,
+    close_statuses: Vec<Opt>,
+    t: Typed,
+}
+
+async fn show_case(web: &Web, c: CaseView, mut t: Typed, status: StatusCode) -> Response {
+    let tr = web.tr();
+    let Ok(case_status) = CaseStatus::parse(&c.status) else { return web.fail(ServiceError::Internal("case status".into())) };
+    let open = case_status.is_open();
+    let today = web.app.clock.now().date();
+    let first_due = parse_date(&c.first_due_on);
+    let extension_possible = open && !c.extended && first_due.is_some_and(|d| today <= d);
+    let erasure = c.kind == CaseKind::Erasure.as_str();
+    let erased_on =
+        if erasure { service::erased_at(&web.app, &c.contact_id).await.ok().flatten().map(|t| fmt::datetime(tr.lang, t)) } else { None };
+    let names = audit_service::actor_names(&web.app, web.actor()).await.ok();
+    let created_by = names.map(|n| n.display(&c.created_by)).unwrap_or_else(|| c.created_by.clone());
+    let (closing_reason, told_of_complaint) = match c.closing_reason.as_deref() {
+        Some(r) => match r.find(ART77_NOTE) {
+            Some(at) => (non_empty(&r[..at]).map(str::to_string), true),
+            None => (Some(r.to_string()), case_status == CaseStatus::Rejected),
+        },
+        None => (None, case_status == CaseStatus::Rejected),
+    };
+    let latest_due = parse_date(&c.received_on).map(|r| fmt::date(tr.lang, obhut_core::dsr::latest_extension(r))).unwrap_or_default();
+    let in_progress = case_status == CaseStatus::InProgress;
+    let close_statuses = [CaseStatus::Completed, CaseStatus::Rejected, CaseStatus::Cancelled]
+        .into_iter()
+        .filter(|s| in_progress || *s != CaseStatus::Completed)
+        .map(|s| Opt::new(s.as_str(), status_label(tr, s.as_str())))
+        .collect();
+    // Fresh forms start with sensible values.
+    if t.extend.informed_on.is_empty() && !t.extend_errs.any() {
+        t.extend.informed_on = today.to_string();
+    }
+    if t.erase.erase_reason.is_empty() && !t.erase_errs.any() {
+        t.erase.erase_reason = tr.f("dsr_ui.erase_reason_default", &c.reference);
+    }
+    // Problems of a form the case no longer shows (a step no longer possible) are said above.
+    let can_erase = erasure && in_progress && erased_on.is_none();
+    let hidden = (t.verify_errs.any() && case_status != CaseStatus::Received)
+        || (t.extend_errs.any() && !extension_possible)
+        || (t.close_errs.any() && !open)
+        || (t.erase_errs.any() && !can_erase);
+    if hidden && t.refusal.is_none() {
+        t.refusal = Some(tr.t("dsr_ui.err_step_not_possible").to_string());
+    }
+    if t.close.close_status.is_empty() {
+        t.close.close_status = if in_progress { CaseStatus::Completed } else { CaseStatus::Rejected }.as_str().into();
+    }
+    let page = CasePage {
+        ctx: web.ctx("privacy"),
+        steps: steps(tr, &c, case_status, extension_possible),
+        can_verify: case_status == CaseStatus::Received,
+        can_extend: extension_possible,
+        can_close: open,
+        can_erase,
+        erase_waits: erasure && case_status == CaseStatus::Received,
+        latest_due,
+        checks: options(tr, &CHECKS, IdentityCheck::as_str, "dsr_ui.check"),
+        close_statuses,
+        t,
+        c: Detail {
+            id: c.id.clone(),
+            reference: c.reference.clone(),
+            kind: kind_with_article(tr, &c.kind),
+            contact_id: c.contact_id.clone(),
+            received: show_date(tr, &c.received_on),
+            via: tr.v("dsr_ui.via", &c.received_via),
+            status_code: c.status.clone(),
+            status: status_label(tr, &c.status),
+            open,
+            overdue: c.overdue,
+            days: days_text(tr, &c),
+            due: show_date(tr, &c.due_on),
+            first_due: show_date(tr, &c.first_due_on),
+            extended: c.extended,
+            extension_reason: c.extension_reason.clone(),
+            person_informed_on: c.person_informed_on.as_deref().map(|d| show_date(tr, d)),
+            identity_check: c.identity_check.as_deref().map(|k| tr.v("dsr_ui.check", k)),
+            identity_note: c.identity_note.clone(),
+            closing_reason,
+            told_of_complaint,
+            closed_at: c.closed_at.map(|t| fmt::datetime(tr.lang, t)),
+            created_by,
+            created_at: fmt::datetime(tr.lang, c.created_at),
+            erased_on,
+        },
+    };
+    render_status(status, &page)
+}
+
+/// `GET /privacy/requests/{id}` (id or reference).
+pub async fn request_page(web: Web, Path(id): Path<String>) -> Response {
+    match service::get_case(&web.app, web.actor(), &id).await {
+        Ok(c) => show_case(&web, c, Typed::default(), StatusCode::OK).await,
+        Err(e) => web.fail(e),
+    }
+}
+
+/// A service answer to one of the case page's forms: onwards with a flash, or the page again
+/// with the problems at the form (`put` files them) and nothing changed.
+async fn answer(
+    web: &Web,
+    id: &str,
+    result: Result<CaseView, ServiceError>,
+    flash: &str,
+    put: impl FnOnce(&mut Typed, &CaseView, &obhut_core::ValidationErrors),
+) -> Response {
+    let tr = web.tr();
+    let (status, v, m) = match result {
+        Ok(c) => return see_other(&format!("/privacy/requests/{}?flash={flash}", c.id)),
+        Err(ServiceError::Validation(v)) => (StatusCode::UNPROCESSABLE_ENTITY, Some(v), String::new()),
+        Err(ServiceError::Conflict(m)) => (StatusCode::CONFLICT, None, m),
+        Err(ServiceError::Gone(m)) => (StatusCode::GONE, None, m),
+        Err(e) => return web.fail(e),
+    };
+    // The page again, as the case stands now.
+    let c = match service::get_case(&web.app, web.actor(), id).await {
+        Ok(c) => c,
+        Err(e) => return web.fail(e),
+    };
+    let mut t = Typed::default();
+    match v {
+        Some(v) => put(&mut t, &c, &v),
+        None => t.refusal = Some(refusal(tr, Some(&c), &m)),
+    }
+    show_case(web, c, t, status).await
+}
+
+/// `POST /privacy/requests/{id}/identity`.
+pub async fn verify_request(Path(id): Path<String>, Posted { web, form }: Posted<VerifyForm>) -> Response {
+    let tr = web.tr();
+    let result = service::verify_identity(
+        &web.app,
+        web.actor(),
+        &id,
+        &form.identity_check,
+        non_empty(&form.identity_evidence),
+        non_empty(&form.identity_note),
+    )
+    .await;
+    answer(&web, &id, result, "dsr_verified", |t, c, v| {
+        t.verify_errs = errs_of(tr, Some(c), v, &[], VERIFY_FIELDS);
+        t.verify = form;
+    })
+    .await
+}
+
+/// `POST /privacy/requests/{id}/extension`.
+pub async fn extend_request(Path(id): Path<String>, Posted { web, form }: Posted<ExtendForm>) -> Response {
+    let tr = web.tr();
+    let result = service::extend(&web.app, web.actor(), &id, &form.extend_reason, &form.informed_on, non_empty(&form.new_due)).await;
+    answer(&web, &id, result, "dsr_extended", |t, c, v| {
+        t.extend_errs = errs_of(tr, Some(c), v, &[("reason", "extend_reason")], EXTEND_FIELDS);
+        t.extend = form;
+    })
+    .await
+}
+
+/// `POST /privacy/requests/{id}/close`.
+pub async fn close_request(Path(id): Path<String>, Posted { web, form }: Posted<CloseForm>) -> Response {
+    let tr = web.tr();
+    let result = service::close_case(&web.app, web.actor(), &id, &form.close_status, non_empty(&form.close_reason)).await;
+    answer(&web, &id, result, "dsr_closed", |t, c, v| {
+        t.close_errs = errs_of(tr, Some(c), v, &[("status", "close_status"), ("reason", "close_reason")], CLOSE_FIELDS);
+        t.close = form;
+    })
+    .await
+}
+
+/// `POST /privacy/requests/{id}/erasure`: erases the contact of an erasure request (Art. 17)
+/// once the tick confirms it; the case is completed with it.
+pub async fn erase_request(Path(id): Path<String>, Posted { web, form }: Posted<EraseForm>) -> Response {
+    let tr = web.tr();
+    let c = match service::get_case(&web.app, web.actor(), &id).await {
+        Ok(c) => c,
+        Err(e) => return web.fail(e),
+    };
+    if form.erase_confirm.is_empty() {
+        let mut errs = Errs::none();
+        if non_empty(&form.erase_reason).is_none() {
+            errs.add("erase_reason", tr.t("dsr_ui.err_erase_reason"));
+        }
+        errs.add("erase_confirm", tr.t("dsr_ui.err_erase_confirm"));
+        let t = Typed { erase: form, erase_errs: errs, ..Typed::default() };
+        return show_case(&web, c, t, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let result = match service::erase(&web.app, web.actor(), &c.contact_id, &form.erase_reason, Some(&c.id)).await {
+        Ok(_) => Ok(c),
+        // The contact was deleted by hand: nothing is left to erase.
+        Err(ServiceError::NotFound("contact")) => Err(ServiceError::Conflict(CONTACT_MISSING.into())),
+        Err(e) => Err(e),
+    };
+    answer(&web, &id, result, "dsr_erased", |t, case, v| {
+        t.erase_errs = errs_of(tr, Some(case), v, &[("reason", "erase_reason")], ERASE_FIELDS);
+        t.erase = form;
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::Lang;
+    use time::macros::date;
+
+    fn case(received: &str, due: &str) -> CaseView {
+        CaseView {
+            id: "c1".into(),
+            reference: "DSR-2026-0001".into(),
+            kind: "erasure".into(),
+            article: "Art. 17".into(),
+            contact_id: "x".into(),
+            received_on: received.into(),
+            received_via: "letter".into(),
+            due_on: due.into(),
+            first_due_on: due.into(),
+            extended: false,
+            extension_reason: None,
+            person_informed_on: None,
+            identity_check: None,
+            identity_note: None,
+            status: "received".into(),
+            closing_reason: None,
+            overdue: false,
+            days_left: 3,
+            created_by: "cli".into(),
+            created_at: 0,
+            closed_at: None,
+        }
+    }
+
+    #[test]
+    fn the_services_refusals_of_an_extension_are_said_in_german_with_german_dates() {
+        let tr = Tr::new(Lang::De);
+        let c = case("2026-01-31", "2026-02-28");
+        let (received, due) = (date!(2026 - 01 - 31), date!(2026 - 02 - 28));
+        let late = obhut_core::dsr::check_extension(received, due, false, date!(2026 - 03 - 01), date!(2026 - 04 - 30)).unwrap_err();
+        assert_eq!(
+            refusal(tr, Some(&c), &late),
+            "Die Frist vom 28.02.2026 ist verstrichen: Eine Verlängerung hätte der Person vorher mitgeteilt werden müssen."
+        );
+        let far = obhut_core::dsr::check_extension(received, due, false, date!(2026 - 02 - 20), date!(2026 - 05 - 01)).unwrap_err();
+        assert_eq!(field_message(tr, Some(&c), &far), "Höchstens zwei weitere Monate: spätestens bis 30.04.2026.");
+        let early = obhut_core::dsr::check_extension(received, due, false, date!(2026 - 02 - 20), due).unwrap_err();
+        assert_eq!(field_message(tr, Some(&c), &early), "Die neue Frist muss nach der bisherigen (28.02.2026) liegen.");
+        let twice = obhut_core::dsr::check_extension(received, due, true, date!(2026 - 02 - 20), date!(2026 - 04 - 30)).unwrap_err();
+        assert!(refusal(tr, Some(&c), &twice).starts_with("Die Frist wurde bereits verlängert"));
+    }
+
+    #[test]
+    fn known_messages_are_translated_and_unknown_ones_kept() {
+        let de = Tr::new(Lang::De);
+        assert_eq!(field_message(de, None, "no such contact"), "Es gibt keinen Kontakt mit dieser Kennung.");
+        assert_eq!(
+            refusal(de, None, "case DSR-2026-0007 of this kind is already open for this contact"),
+            "Für diesen Kontakt ist bereits eine Anfrage dieser Art offen: DSR-2026-0007."
+        );
+        assert_eq!(refusal(de, None, "the contact was erased on 2026-11-23"), "Der Kontakt wurde am 23.11.2026 bereits gelöscht.");
+        assert_eq!(field_message(de, None, "something new"), "something new");
+        let en = Tr::new(Lang::En);
+        assert_eq!(
+            field_message(en, None, "a request cannot be received in the future"),
+            "A request cannot have been received in the future."
+        );
+    }
+
+    #[test]
+    fn days_left_are_counted_in_words() {
+        let de = Tr::new(Lang::De);
+        let mut c = case("2026-01-31", "2026-02-28");
+        assert_eq!(days_text(de, &c), "noch 3 Tage");
+        c.days_left = 1;
+        assert_eq!(days_text(de, &c), "noch 1 Tag");
+        c.days_left = 0;
+        assert_eq!(days_text(de, &c), "heute fällig");
+        c.days_left = -4;
+        assert_eq!(days_text(de, &c), "seit 4 Tagen überfällig");
+        c.status = "completed".into();
+        assert_eq!(days_text(de, &c), "–");
+    }
+}
