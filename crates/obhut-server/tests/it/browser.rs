@@ -460,9 +460,20 @@ impl Browser {
         self.cmd(reqwest::Method::GET, "/source", None).await.as_str().unwrap_or_default().to_string()
     }
 
-    /// Clicks `button` and waits until the next page shows `then_css`.
+    /// Clicks `button` and waits until the next page shows `then_css`. The next page is a new
+    /// document (its root element has another reference): waiting for that first keeps
+    /// `then_css` from being found on the page that is still being left.
     pub(crate) async fn submit(&self, button: &str, then_css: &str) {
+        let before = self.try_find("html").await;
         self.click(button).await;
+        if let Some(old) = before {
+            for _ in 0..100 {
+                match self.try_find("html").await {
+                    Some(now) if now.0 != old.0 => break,
+                    _ => tokio::time::sleep(Duration::from_millis(100)).await,
+                }
+            }
+        }
         self.find(then_css).await;
     }
 
