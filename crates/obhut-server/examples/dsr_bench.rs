@@ -5,6 +5,8 @@
 //! `cargo run --release -p obhut-server --example dsr_bench -- DIR [ERASURES]` on a data
 //! directory that already holds contacts (for example a copy of the consent bench's).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use obhut_server::{services, Actor, App, Config};
 
 #[global_allocator]

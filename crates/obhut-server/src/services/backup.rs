@@ -249,7 +249,11 @@ pub async fn restore(config: &crate::config::Config, file: &Path) -> ServiceResu
     }
     let data_dir = config.data_dir.clone();
     let _lock = lock_data_dir(&data_dir).map_err(refused)?;
-    let db = obhut_store::sqlite_path(&data_dir);
+    // The database file: the data directory's, or the one a sqlite:// URL names.
+    let db = match config.database_url.as_deref() {
+        Some(u) => obhut_store::fastread::sqlite_file(u).ok_or_else(|| refused("the database URL does not name a SQLite file"))?,
+        None => obhut_store::sqlite_path(&data_dir),
+    };
     let opts = config.store_options();
     let master = obhut_store::crypto::load_master_key(&opts.master_key).map_err(|e| refused(format!("the master key: {e}")))?;
     let crypto = std::sync::Arc::new(obhut_store::crypto::Crypto::new(&master));
@@ -268,9 +272,13 @@ pub async fn restore(config: &crate::config::Config, file: &Path) -> ServiceResu
             }
         }
         drop(conn);
+        // Fold the log into the file, so that removing it below loses nothing if the
+        // replacement fails.
+        current.checkpoint().await?;
         current.pool.close().await;
     }
-    let tmp = data_dir.join(format!(".restore-{}.db", uuid::Uuid::new_v4()));
+    // Beside the database, so that the final rename stays on one file system.
+    let tmp = db.with_file_name(format!(".restore-{}.db", uuid::Uuid::new_v4()));
     let unpacked = {
         let (file, tmp, crypto) = (file.to_path_buf(), tmp.clone(), crypto.clone());
         tokio::task::spawn_blocking(move || unpack(&crypto, &file, &tmp)).await.map_err(|e| ServiceError::Internal(e.to_string()))?
