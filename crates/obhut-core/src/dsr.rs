@@ -57,9 +57,10 @@ impl CaseKind {
     }
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim().to_lowercase();
-        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            "must be one of access, rectification, erasure, restriction, portability, objection, withdrawal".to_string()
-        })
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| "must be one of access, rectification, erasure, restriction, portability, objection, withdrawal".to_string())
     }
 }
 
@@ -87,7 +88,10 @@ impl ReceivedVia {
     }
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim().to_lowercase();
-        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| "must be one of email, letter, phone, web_form, in_person".to_string())
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| "must be one of email, letter, phone, web_form, in_person".to_string())
     }
 }
 

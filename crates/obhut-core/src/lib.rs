@@ -19,6 +19,7 @@ pub mod organization;
 pub mod phone;
 pub mod processor;
 pub mod purpose;
+pub mod retention;
 pub mod search;
 pub mod text;
 pub mod ticket;

@@ -26,10 +26,11 @@ async fn main() {
     let contacts: i64 = sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM contacts").fetch_one(&mut *conn).await.expect("count").0;
     let activities: i64 = sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM activities").fetch_one(&mut *conn).await.expect("count").0;
     // Contacts spread over the id space.
-    let ids: Vec<(String,)> = sqlx::query_as(&format!("SELECT id FROM contacts WHERE rowid % {} = 0 LIMIT {n}", (contacts / n as i64).max(1)))
-        .fetch_all(&mut *conn)
-        .await
-        .expect("ids");
+    let ids: Vec<(String,)> =
+        sqlx::query_as(&format!("SELECT id FROM contacts WHERE rowid % {} = 0 LIMIT {n}", (contacts / n as i64).max(1)))
+            .fetch_all(&mut *conn)
+            .await
+            .expect("ids");
     drop(conn);
     let actor = Actor::cli();
     // 1. A backup while nothing else runs (the server would keep serving).

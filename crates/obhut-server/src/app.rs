@@ -70,6 +70,7 @@ impl App {
         obhut_store::deals::seed_stages(&mut tx, app.now_ms()).await?;
         crate::services::purposes::seed_defaults(&app, &mut tx).await.map_err(|e| anyhow::anyhow!("seeding the purpose registry: {e}"))?;
         crate::services::policies::seed_defaults(&app, &mut tx).await.map_err(|e| anyhow::anyhow!("seeding the policies: {e}"))?;
+        crate::services::retention::seed_defaults(&app, &mut tx).await.map_err(|e| anyhow::anyhow!("seeding the retention rules: {e}"))?;
         tx.commit().await?;
         crate::services::policies::load(&app).await.map_err(|e| anyhow::anyhow!("loading the policies: {e}"))?;
         crate::services::purposes::registry(&app).await.map_err(|e| anyhow::anyhow!("reading the purpose registry: {e}"))?;

@@ -87,7 +87,9 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Resu
     let router = router(app.clone());
     let outbox = crate::services::mail::spawn_worker(app.clone());
     let cleanup = tokio::spawn(housekeeping(app));
-    let r = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown_signal()).await;
+    let r = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
     cleanup.abort();
     outbox.abort();
     r
@@ -118,6 +120,19 @@ async fn housekeeping(app: App) {
                 Ok(0) => {}
                 Ok(k) => tracing::info!(emptied = k, "read events past their retention emptied"),
                 Err(e) => tracing::warn!(error = %e, "applying the retention of read events failed"),
+            }
+            // The retention sweep: once a day, the first hour it has not run yet.
+            match crate::services::retention::daily(&app).await {
+                Ok(None) => {}
+                Ok(Some(r)) => tracing::info!(
+                    erased = r.counts.contacts_erased,
+                    anonymized = r.counts.contacts_anonymized,
+                    restricted = r.counts.contacts_restricted,
+                    records = r.counts.records_erased + r.counts.records_anonymized,
+                    held = r.counts.held,
+                    "retention sweep"
+                ),
+                Err(e) => tracing::warn!(error = %e, "the retention sweep failed"),
             }
             match crate::services::consent::purge_unconfirmed_signups(&app).await {
                 Ok(0) => {}

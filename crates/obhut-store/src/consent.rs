@@ -975,15 +975,14 @@ pub async fn scan_segment(
     }
     let contacts: Vec<Row> = q.fetch_all(&mut *conn).await?;
     let Some(last) = contacts.last().map(|c| c.0.clone()) else { return Ok(None) };
-    let rows: Vec<(String, String, String, i64, String)> =
-        sqlx::query_as(SCAN_EVENTS_RANGE)
-            .bind(channel.as_str())
-            .bind(from)
-            .bind(purpose)
-            .bind(topic)
-            .bind(&last)
-            .fetch_all(&mut *conn)
-            .await?;
+    let rows: Vec<(String, String, String, i64, String)> = sqlx::query_as(SCAN_EVENTS_RANGE)
+        .bind(channel.as_str())
+        .bind(from)
+        .bind(purpose)
+        .bind(topic)
+        .bind(&last)
+        .fetch_all(&mut *conn)
+        .await?;
     let mut events = rows.into_iter().peekable();
     let mut mine = Vec::new();
     for c in &contacts {

@@ -128,7 +128,12 @@ impl Crypto {
         let checkpoint_mac = <Hmac<Sha256> as Mac>::new(checkpoint.as_ref().into());
         let mut data = Zeroizing::new([0u8; 32]);
         let _ = hk.expand(b"installation-data-key", data.as_mut());
-        Self { kek: XChaCha20Poly1305::new(kek.as_ref().into()), blind_mac, checkpoint_mac, data: XChaCha20Poly1305::new(data.as_ref().into()) }
+        Self {
+            kek: XChaCha20Poly1305::new(kek.as_ref().into()),
+            blind_mac,
+            checkpoint_mac,
+            data: XChaCha20Poly1305::new(data.as_ref().into()),
+        }
     }
 
     pub fn new_subject_key(&self) -> SubjectKey {
@@ -166,6 +171,27 @@ impl Crypto {
         mac.update(&seq.to_be_bytes());
         mac.update(hash);
         mac.finalize().into_bytes().to_vec()
+    }
+
+    /// The pseudonym of a subject: a keyed token (`PSN-` and 16 base32 characters) that
+    /// nobody can turn back into the subject without the vault the DPO resolves it from.
+    pub fn pseudonym(&self, subject_id: &str) -> String {
+        const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        let mut mac = self.blind_mac.clone();
+        mac.update(b"pseudonym");
+        mac.update(&[0]);
+        mac.update(subject_id.as_bytes());
+        let bytes = mac.finalize().into_bytes();
+        let mut out = String::from("PSN-");
+        // 16 characters of 5 bits: 80 bits of the MAC.
+        let mut acc: u128 = 0;
+        for b in &bytes[..10] {
+            acc = (acc << 8) | u128::from(*b);
+        }
+        for i in (0..16).rev() {
+            out.push(char::from(ALPHABET[((acc >> (i * 5)) & 31) as usize]));
+        }
+        out
     }
 
     /// The blind index of `value` (already normalised) for lookups of `kind`.

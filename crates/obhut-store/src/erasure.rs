@@ -38,6 +38,7 @@ pub async fn erase_contact(
     }
     sqlx::query("DELETE FROM outbox WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM consent_tokens WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
+    crate::retention::forget(conn, &sid).await?;
     record(conn, crypto, &sid, at, actor, case_id, reason).await?;
     Ok(Some(Erased { message_ids: message_ids.into_iter().filter_map(|m| m.0).collect() }))
 }
@@ -95,18 +96,18 @@ fn open(crypto: &Crypto, r: Row) -> Result<ErasureRecord> {
 
 /// The erasure of a contact, if it was erased.
 pub async fn find(conn: &mut Conn, crypto: &Crypto, contact_id: &str) -> Result<Option<ErasureRecord>> {
-    let row: Option<Row> =
-        sqlx::query_as("SELECT contact_id, erased_at, actor, case_id, reason FROM erasures WHERE contact_id = $1")
-            .bind(contact_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let row: Option<Row> = sqlx::query_as("SELECT contact_id, erased_at, actor, case_id, reason FROM erasures WHERE contact_id = $1")
+        .bind(contact_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.map(|r| open(crypto, r)).transpose()
 }
 
 /// Every recorded erasure, oldest first.
 pub async fn all(conn: &mut Conn, crypto: &Crypto) -> Result<Vec<ErasureRecord>> {
-    let rows: Vec<Row> = sqlx::query_as("SELECT contact_id, erased_at, actor, case_id, reason FROM erasures ORDER BY erased_at, contact_id")
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows: Vec<Row> =
+        sqlx::query_as("SELECT contact_id, erased_at, actor, case_id, reason FROM erasures ORDER BY erased_at, contact_id")
+            .fetch_all(&mut *conn)
+            .await?;
     rows.into_iter().map(|r| open(crypto, r)).collect()
 }

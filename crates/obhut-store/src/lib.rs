@@ -19,6 +19,7 @@ pub mod imports;
 pub mod organizations;
 pub mod policies;
 pub mod purposes;
+pub mod retention;
 pub mod tickets;
 pub mod users;
 

@@ -96,6 +96,9 @@ enum Command {
     /// Data subject rights (Art. 15–21 GDPR): erasure and the other requests.
     #[command(subcommand)]
     Dsr(DsrCmd),
+    /// Retention (storage limitation): the rule catalogue, the sweep, legal holds, pseudonyms.
+    #[command(subcommand)]
+    Retention(RetentionCmd),
     /// Write an encrypted, consistent backup of the embedded database (while the server runs).
     Backup {
         file: PathBuf,
@@ -218,6 +221,85 @@ enum DsrCmd {
         /// The zip file to write.
         #[arg(long, short)]
         output: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCmd {
+    /// The rule catalogue: one deletion rule per data type (DIN 66398).
+    Rules {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change the rule of a data type (a legal duty's period cannot be cut short).
+    SetRule {
+        /// contact.prospect, contact.customer, contact.subscriber, activity.note,
+        /// activity.letter, activity.order, activity.complaint or ticket.
+        data_type: String,
+        /// 6y, 18m, 30d, 2y6m.
+        #[arg(long)]
+        period: Option<String>,
+        /// Count the period from the end of the calendar year: true or false.
+        #[arg(long)]
+        year_end: Option<bool>,
+        /// erase, anonymize, pseudonymize or restrict.
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long)]
+        purpose: Option<String>,
+        #[arg(long)]
+        legal_basis: Option<String>,
+        #[arg(long)]
+        legal_reference: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Apply every due rule (the server does this daily); with --dry-run only show what would
+    /// happen and why.
+    Run {
+        #[arg(long)]
+        dry_run: bool,
+        /// Decide as of this day (YYYY-MM-DD; default today). Later days only with --dry-run.
+        #[arg(long)]
+        at: Option<String>,
+        /// List at most this many contacts (all are handled).
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What falls due next (Wiedervorlage).
+    Due {
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Place a legal hold on a contact: its rules wait and its erasure is refused.
+    Hold {
+        contact_id: String,
+        #[arg(long)]
+        reason: String,
+        /// The day the hold ends by itself (YYYY-MM-DD).
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Release a legal hold.
+    Release { hold_id: String },
+    /// Legal holds in force, or all of one contact.
+    Holds {
+        #[arg(long)]
+        contact: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Resolve a pseudonym (PSN-…) to the identifiers it replaced; logged with the reason.
+    Resolve {
+        token: String,
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -925,6 +1007,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Consent(cmd) => consent(&g, cmd).await?,
         Command::Audience(cmd) => audience(&g, cmd).await?,
         Command::Dsr(cmd) => dsr(&g, cmd).await?,
+        Command::Retention(cmd) => retention(&g, cmd).await?,
         Command::Backup { file, json } => {
             let app = open(&g).await?;
             let b = services::backup::backup(&app, &file).await.map_err(explain)?;
@@ -967,7 +1050,9 @@ async fn run(cli: Cli) -> Result<()> {
                     let state = match (m.sent_at, m.failed_at) {
                         (Some(_), _) => format!("sent via {}", m.transport.as_deref().unwrap_or("?")),
                         (None, Some(_)) => format!("FAILED: {}", m.last_error.as_deref().unwrap_or("")),
-                        (None, None) => format!("waiting (attempts {}; {})", m.attempts, m.last_error.as_deref().unwrap_or("not tried yet")),
+                        (None, None) => {
+                            format!("waiting (attempts {}; {})", m.attempts, m.last_error.as_deref().unwrap_or("not tried yet"))
+                        }
                     };
                     println!("{}  {:<22} {}  {}", obhut_server::api::rfc3339(m.created_at), m.kind, m.id, state);
                 }
@@ -1228,6 +1313,11 @@ async fn dsr(g: &Global, cmd: DsrCmd) -> Result<()> {
             let e = services::dsr::erase(&app, &Actor::cli(), &contact_id, &reason, case.as_deref()).await.map_err(explain)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&e)?);
+            } else if let Some(until) = &e.restricted_until {
+                println!("contact {}: erased what no legal duty keeps; the rest is restricted until {until}", e.contact_id);
+                for k in &e.kept {
+                    println!("kept: {k}");
+                }
             } else {
                 println!("contact {} erased at {}", e.contact_id, obhut_server::api::rfc3339(e.erased_at));
                 if e.mails_deleted > 0 {
@@ -1272,6 +1362,125 @@ async fn dsr(g: &Global, cmd: DsrCmd) -> Result<()> {
     Ok(())
 }
 
+async fn retention(g: &Global, cmd: RetentionCmd) -> Result<()> {
+    use services::retention as r;
+    let app = open(g).await?;
+    let cli = Actor::cli();
+    match cmd {
+        RetentionCmd::Rules { json } => {
+            let rules = r::rules(&app, &cli).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rules)?);
+            } else {
+                for x in &rules {
+                    println!(
+                        "{:<19} {:<20} {:>5}{} then {:<12} {}",
+                        x.data_type.as_str(),
+                        x.start.as_str(),
+                        x.period.to_string(),
+                        if x.year_end { " from year end" } else { "              " },
+                        x.action.as_str(),
+                        x.legal_reference
+                    );
+                }
+            }
+        }
+        RetentionCmd::SetRule { data_type, period, year_end, action, purpose, legal_basis, legal_reference, description } => {
+            let change = r::RuleChange { period, year_end, action, purpose, legal_basis, legal_reference, description };
+            let x = r::set_rule(&app, &cli, &data_type, &change).await.map_err(explain)?;
+            println!(
+                "{}: {} from {}{}, then {}",
+                x.data_type.as_str(),
+                x.period,
+                x.start.as_str(),
+                if x.year_end { " (end of year)" } else { "" },
+                x.action.as_str()
+            );
+        }
+        RetentionCmd::Run { dry_run, at, limit, json } => {
+            let at = at
+                .map(|a| time::Date::parse(a.trim(), &time::format_description::well_known::Iso8601::DATE))
+                .transpose()
+                .map_err(|_| anyhow::anyhow!("--at: a date as YYYY-MM-DD"))?;
+            let rep = r::sweep(&app, &cli, at, dry_run, limit).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rep)?);
+            } else {
+                for s in &rep.steps {
+                    let until = s.until.as_deref().map(|u| format!(" until {u}")).unwrap_or_default();
+                    println!("{} {} {}{until}: {}", s.contact_id, s.data_type.as_str(), s.action, s.why);
+                    for x in &s.records {
+                        println!("    {} {} {}: {}", x.data_type.as_str(), x.id, x.action.as_str(), x.why);
+                    }
+                }
+                if rep.steps_total > rep.steps.len() as i64 {
+                    println!("… and {} more contact(s)", rep.steps_total - rep.steps.len() as i64);
+                }
+                let c = &rep.counts;
+                println!(
+                    "{} as of {}: {} contact(s) checked; contacts erased {}, anonymized {}, pseudonymized {}, restricted {}; records erased {}, anonymized {}; held {}",
+                    if rep.dry_run { "dry run (nothing changed)" } else { "retention sweep" },
+                    rep.at,
+                    rep.contacts_seen,
+                    c.contacts_erased,
+                    c.contacts_anonymized,
+                    c.contacts_pseudonymized,
+                    c.contacts_restricted,
+                    c.records_erased,
+                    c.records_anonymized,
+                    c.held
+                );
+            }
+        }
+        RetentionCmd::Due { days, limit, json } => {
+            let (list, total) = r::due_next(&app, &cli, days, limit).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"total": total, "entries": list}))?);
+            } else {
+                for e in &list {
+                    println!("{}  {} {:<18} {:<14} {}", e.due_on, e.contact_id, e.data_type.as_str(), e.action, e.why);
+                }
+                println!("{total} contact(s) fall due in the next {days} days");
+            }
+        }
+        RetentionCmd::Hold { contact_id, reason, until } => {
+            let h = r::place_hold(&app, &cli, &contact_id, &reason, until.as_deref()).await.map_err(explain)?;
+            println!(
+                "legal hold {} placed on contact {}{}",
+                h.id,
+                h.contact_id,
+                h.until.map(|u| format!(" until {u}")).unwrap_or_default()
+            );
+        }
+        RetentionCmd::Release { hold_id } => {
+            let h = r::release_hold(&app, &cli, &hold_id).await.map_err(explain)?;
+            println!("legal hold {} on contact {} released", h.id, h.contact_id);
+        }
+        RetentionCmd::Holds { contact, json } => {
+            let list = r::holds(&app, &cli, contact.as_deref()).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for h in &list {
+                    println!(
+                        "{} contact {} {} {}: {}",
+                        h.id,
+                        h.contact_id,
+                        if h.in_force { "in force" } else { "ended" },
+                        h.until.as_deref().unwrap_or("open-ended"),
+                        h.reason
+                    );
+                }
+            }
+        }
+        RetentionCmd::Resolve { token, reason } => {
+            let x = r::resolve(&app, &cli, &token, &reason).await.map_err(explain)?;
+            println!("{}", serde_json::to_string_pretty(&x)?);
+        }
+    }
+    Ok(())
+}
+
 /// A service error of a request about one contact: an unknown contact is named.
 fn unknown_contact(e: ServiceError, id: &str) -> anyhow::Error {
     match e {
@@ -1288,15 +1497,30 @@ async fn consent(g: &Global, cmd: ConsentCmd) -> Result<()> {
     let actor = Actor::cli();
     match cmd {
         ConsentCmd::Request { contact_id, purpose, channel, topic, address, language, json } => {
-            let r = services::consent::request(&app, &actor, &contact_id, &purpose, &channel, topic.as_deref(), address.as_deref(), language.as_deref())
-                .await
-                .map_err(explain)?;
+            let r = services::consent::request(
+                &app,
+                &actor,
+                &contact_id,
+                &purpose,
+                &channel,
+                topic.as_deref(),
+                address.as_deref(),
+                language.as_deref(),
+            )
+            .await
+            .map_err(explain)?;
             // Deliver at once when no server runs; a running server may have taken it already.
             let d = services::mail::deliver_due(&app).await.map_err(explain)?;
             if json {
                 print_json(&serde_json::json!({"request": r, "delivery": d}))?;
             } else {
-                println!("double opt-in request {} sent for {} / {}; the link is valid until {}", r.request_id, r.purpose, r.channel.as_str(), obhut_server::api::rfc3339(r.expires_at));
+                println!(
+                    "double opt-in request {} sent for {} / {}; the link is valid until {}",
+                    r.request_id,
+                    r.purpose,
+                    r.channel.as_str(),
+                    obhut_server::api::rfc3339(r.expires_at)
+                );
                 if d.retried > 0 || d.failed > 0 {
                     eprintln!("warning: the mail is queued but not delivered yet (see obhut outbox list); it is retried");
                 }
@@ -1319,15 +1543,37 @@ async fn consent(g: &Global, cmd: ConsentCmd) -> Result<()> {
                 }
                 println!("ledger:");
                 for e in &o.events {
-                    println!("  {}  {:<16} {:<20} {:<6} {:<22} {}", obhut_server::api::rfc3339(e.at), e.kind.as_str(), e.purpose, e.channel.as_str(), e.method.as_str(), e.actor);
+                    println!(
+                        "  {}  {:<16} {:<20} {:<6} {:<22} {}",
+                        obhut_server::api::rfc3339(e.at),
+                        e.kind.as_str(),
+                        e.purpose,
+                        e.channel.as_str(),
+                        e.method.as_str(),
+                        e.actor
+                    );
                 }
             }
         }
         ConsentCmd::Withdraw { contact_id, purpose, channel, topic, note } => {
-            let e = services::consent::withdraw(&app, &actor, &contact_id, &purpose, &channel, topic.as_deref(), note.as_deref()).await.map_err(explain)?;
+            let e = services::consent::withdraw(&app, &actor, &contact_id, &purpose, &channel, topic.as_deref(), note.as_deref())
+                .await
+                .map_err(explain)?;
             println!("withdrawn: {} / {} ({})", e.purpose, e.channel.as_str(), e.id);
         }
-        ConsentCmd::Record { contact_id, kind, purpose, channel, topic, method, recording_ref, note, address, existing_customer, presumed_consent_reason } => {
+        ConsentCmd::Record {
+            contact_id,
+            kind,
+            purpose,
+            channel,
+            topic,
+            method,
+            recording_ref,
+            note,
+            address,
+            existing_customer,
+            presumed_consent_reason,
+        } => {
             let input = services::consent::RecordInput {
                 purpose,
                 channel,
@@ -1415,17 +1661,37 @@ async fn audience(g: &Global, cmd: AudienceCmd) -> Result<()> {
                 Some(p) => {
                     let f = std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
                     let mut w = std::io::BufWriter::new(f);
-                    let s = services::consent::export_csv(&app, &Actor::cli(), &purpose, &channel, topic.as_deref(), &segment, recipient.as_deref(), excluded, &mut w)
-                        .await
-                        .map_err(explain)?;
+                    let s = services::consent::export_csv(
+                        &app,
+                        &Actor::cli(),
+                        &purpose,
+                        &channel,
+                        topic.as_deref(),
+                        &segment,
+                        recipient.as_deref(),
+                        excluded,
+                        &mut w,
+                    )
+                    .await
+                    .map_err(explain)?;
                     w.flush()?;
                     s
                 }
                 None => {
                     let mut w = std::io::BufWriter::new(std::io::stdout());
-                    let s = services::consent::export_csv(&app, &Actor::cli(), &purpose, &channel, topic.as_deref(), &segment, recipient.as_deref(), excluded, &mut w)
-                        .await
-                        .map_err(explain)?;
+                    let s = services::consent::export_csv(
+                        &app,
+                        &Actor::cli(),
+                        &purpose,
+                        &channel,
+                        topic.as_deref(),
+                        &segment,
+                        recipient.as_deref(),
+                        excluded,
+                        &mut w,
+                    )
+                    .await
+                    .map_err(explain)?;
                     w.flush()?;
                     s
                 }
@@ -1435,7 +1701,8 @@ async fn audience(g: &Global, cmd: AudienceCmd) -> Result<()> {
         AudienceCmd::Show { purpose, channel, topic, tag, kind, language, json } => {
             let app = open(g).await?;
             let segment = services::consent::Segment { tag, kind, language };
-            let s = services::consent::audience(&app, &Actor::cli(), &purpose, &channel, topic.as_deref(), &segment).await.map_err(explain)?;
+            let s =
+                services::consent::audience(&app, &Actor::cli(), &purpose, &channel, topic.as_deref(), &segment).await.map_err(explain)?;
             if json {
                 print_json(&s)?;
             } else {

@@ -5,8 +5,8 @@ use super::problem::Problem;
 use crate::app::App;
 use crate::services;
 use crate::services::dsr::{CaseView, Erasure, NewCase};
-use axum::http::StatusCode;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -40,7 +40,11 @@ pub async fn erase(
 #[utoipa::path(post, path = "/api/v1/dsr/cases", tag = "rights", request_body = NewCase,
     responses((status = 201, body = CaseView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn open_case(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(b): ApiJson<NewCase>) -> Result<(StatusCode, Json<CaseView>), Problem> {
+pub async fn open_case(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiJson(b): ApiJson<NewCase>,
+) -> Result<(StatusCode, Json<CaseView>), Problem> {
     Ok((StatusCode::CREATED, Json(services::dsr::open_case(&app, &actor, &b).await?)))
 }
 
@@ -57,7 +61,11 @@ pub struct CaseQuery {
 /// Cases by due date, open ones first, each with `overdue` and `days_left`.
 #[utoipa::path(get, path = "/api/v1/dsr/cases", tag = "rights", params(CaseQuery),
     responses((status = 200, body = [CaseView]), (status = 403, body = Problem)), security(("bearer" = [])))]
-pub async fn list_cases(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<CaseQuery>) -> Result<Json<Vec<CaseView>>, Problem> {
+pub async fn list_cases(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<CaseQuery>,
+) -> Result<Json<Vec<CaseView>>, Problem> {
     Ok(Json(services::dsr::list_cases(&app, &actor, q.open, q.limit.unwrap_or(200)).await?))
 }
 

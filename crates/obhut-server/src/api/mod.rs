@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod privacy;
 pub mod problem;
 pub mod records;
+pub mod retention;
 
 use crate::app::App;
 use axum::routing::get;
@@ -39,6 +40,13 @@ fn v1() -> Router<App> {
         .route("/dsr/cases/{id}/identity", post(dsr::verify))
         .route("/dsr/cases/{id}/extension", post(dsr::extend))
         .route("/dsr/cases/{id}/close", post(dsr::close))
+        .route("/retention/rules", get(retention::list_rules))
+        .route("/retention/rules/{data_type}", patch(retention::set_rule))
+        .route("/retention/run", post(retention::run))
+        .route("/retention/due", get(retention::due))
+        .route("/retention/holds", get(retention::list_holds).post(retention::place_hold))
+        .route("/retention/holds/{id}/release", post(retention::release_hold))
+        .route("/retention/pseudonyms/{token}/resolve", post(retention::resolve))
         .route("/contacts/{id}/access-report", get(dsr_report::access_report))
         .route("/contacts/{id}/portability", get(dsr_report::portability))
         .route("/audiences", get(consent::audience))

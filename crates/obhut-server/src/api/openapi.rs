@@ -38,6 +38,8 @@ impl Modify for BearerAuth {
         super::dsr::erase, super::dsr::open_case, super::dsr::list_cases, super::dsr::get_case, super::dsr::verify,
         super::dsr::extend, super::dsr::close,
         super::dsr_report::access_report, super::dsr_report::portability,
+        super::retention::list_rules, super::retention::set_rule, super::retention::run, super::retention::due,
+        super::retention::list_holds, super::retention::place_hold, super::retention::release_hold, super::retention::resolve,
     ),
     components(schemas(obhut_core::contact::EmailInput, obhut_core::contact::PhoneInput, obhut_core::contact::AddressInput))
 )]

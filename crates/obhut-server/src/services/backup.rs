@@ -103,14 +103,8 @@ pub async fn backup(app: &App, out: &Path) -> ServiceResult<BackupSummary> {
             obhut_store::fastread::snapshot(&db, &snapshot).map_err(|e| ServiceError::Internal(format!("taking the snapshot: {e}")))?;
             let size = std::fs::metadata(&snapshot).map_err(io("reading", &snapshot))?.len();
             let backup_id = uuid::Uuid::now_v7().to_string();
-            let header = Header {
-                format: 1,
-                key_check: key_check(&crypto, &backup_id),
-                backup_id,
-                created_at: now,
-                backend: "sqlite".into(),
-                size,
-            };
+            let header =
+                Header { format: 1, key_check: key_check(&crypto, &backup_id), backup_id, created_at: now, backend: "sqlite".into(), size };
             let header_bytes = serde_json::to_vec(&header).map_err(|e| ServiceError::Internal(e.to_string()))?;
             let header_hash = Sha256::digest(&header_bytes);
             let tmp = out.with_extension("partial");
@@ -361,7 +355,6 @@ fn now_ms() -> i64 {
     obhut_core::clock::to_millis(time::OffsetDateTime::now_utc())
 }
 
-
 /// An exclusive lock on the data directory, held by `obhut serve` for its lifetime and by a
 /// restore: a restore refuses while a server runs on the directory.
 pub fn lock_data_dir(data_dir: &Path) -> Result<File, String> {
@@ -375,9 +368,7 @@ pub fn lock_data_dir(data_dir: &Path) -> Result<File, String> {
         .map_err(|e| format!("opening {}: {e}", path.display()))?;
     match f.try_lock() {
         Ok(()) => Ok(f),
-        Err(std::fs::TryLockError::WouldBlock) => {
-            Err(format!("{} is in use by a running Obhut server: stop it first", data_dir.display()))
-        }
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!("{} is in use by a running Obhut server: stop it first", data_dir.display())),
         Err(std::fs::TryLockError::Error(e)) => Err(format!("locking {}: {e}", path.display())),
     }
 }

@@ -11,8 +11,8 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::gate::{Action, Actor, Resource};
 use base64::Engine;
 use obhut_core::consent::{
-    check_topic, default_notice, latest_facts, may_approach, objection_stands, objection_stands_in, status, status_of, Channel, EventKind, Evidence, ExistingCustomer,
-    Facts, LedgerEvent, Method, Notice, Reason, Situation, Status,
+    check_topic, default_notice, latest_facts, may_approach, objection_stands, objection_stands_in, status, status_of, Channel, EventKind,
+    Evidence, ExistingCustomer, Facts, LedgerEvent, Method, Notice, Reason, Situation, Status,
 };
 use obhut_core::contact::ContactKind;
 use obhut_core::ids::ContactId;
@@ -424,17 +424,7 @@ pub async fn confirm(app: &App, token: &str, origin: &Origin) -> ServiceResult<C
     ledger::append_event(&mut tx, &app.store.crypto, &event).await?;
     // The address now serves the purpose it was confirmed for (purpose binding).
     let mut fields = vec![format!("purpose={}", t.purpose), format!("channel={}", t.channel.as_str())];
-    if bind_item(
-        app,
-        &mut tx,
-        &t.contact_id,
-        &t.purpose,
-        t.channel,
-        requested_address.as_deref(),
-        now,
-    )
-    .await?
-    {
+    if bind_item(app, &mut tx, &t.contact_id, &t.purpose, t.channel, requested_address.as_deref(), now).await? {
         fields.push("emails.purposes".into());
     }
     let mut audit = audit_entry(
@@ -1113,7 +1103,10 @@ struct GateKey {
 
 impl GateKey {
     fn is(&self, c: &ledger::ScanContact<'_>) -> bool {
-        self.record_class == c.record_class && self.owner_id.as_deref() == c.owner_id && self.team.as_deref() == c.team && self.tags == c.tags
+        self.record_class == c.record_class
+            && self.owner_id.as_deref() == c.owner_id
+            && self.team.as_deref() == c.team
+            && self.tags == c.tags
     }
 }
 
@@ -1137,7 +1130,19 @@ pub async fn audience_scan<'a>(
     let suppressed = ledger::suppressed_contacts(&mut conn, k.channel).await?;
     let summary =
         AudienceSummary { purpose: k.purpose.clone(), channel: k.channel.as_str().into(), topic: k.topic.clone(), ..Default::default() };
-    Ok(AudienceScan { app, actor, key: k, filter, suppressed, decided: HashMap::new(), counts: HashMap::new(), after: None, members: true, batch: AUDIENCE_BATCH, summary })
+    Ok(AudienceScan {
+        app,
+        actor,
+        key: k,
+        filter,
+        suppressed,
+        decided: HashMap::new(),
+        counts: HashMap::new(),
+        after: None,
+        members: true,
+        batch: AUDIENCE_BATCH,
+        summary,
+    })
 }
 
 impl AudienceScan<'_> {
@@ -1635,12 +1640,20 @@ pub async fn subscribe(
             let input = obhut_core::contact::ContactInput {
                 given_name: clean(given_name),
                 family_name: clean(family_name),
-                emails: Some(vec![obhut_core::contact::EmailInput { address: normalized.clone(), label: None, purposes: Some(vec![p.key.clone()]) }]),
+                emails: Some(vec![obhut_core::contact::EmailInput {
+                    address: normalized.clone(),
+                    label: None,
+                    purposes: Some(vec![p.key.clone()]),
+                }]),
                 purposes: Some(vec![p.key.clone()]),
                 language: Some(lang.into()),
                 ..Default::default()
             };
-            let origin = obhut_store::contacts::Origin { source: "web_form".into(), detail: Some("public sign-up form".into()), import_run_id: None };
+            let origin = obhut_store::contacts::Origin {
+                source: "web_form".into(),
+                detail: Some("public sign-up form".into()),
+                import_run_id: None,
+            };
             super::contacts::create(app, &form, &input, origin).await?.0.id.to_string()
         }
     };

@@ -4,8 +4,8 @@
 //! Requests are run by whoever administers the audit trail: the DPO and administrators.
 
 use super::audit_entry;
-use crate::gate::{Action, Actor, Resource};
 use crate::error::ServiceResult;
+use crate::gate::{Action, Actor, Resource};
 use crate::{App, ServiceError};
 use obhut_core::consent::Channel;
 use obhut_core::ids::ContactId;
@@ -30,6 +30,10 @@ pub struct Erasure {
     pub mails_deleted: usize,
     /// What stays, and why (a legal duty or the person's own objection).
     pub kept: Vec<String>,
+    /// Set when a legal duty (HGB § 257, AO § 147) keeps records of the person: they and the
+    /// contact are restricted until this day (Art. 17(3)(b)), everything else was erased, and
+    /// the retention sweep erases the rest then.
+    pub restricted_until: Option<String>,
 }
 
 /// Data subject requests are run by the DPO and administrators.
@@ -77,6 +81,31 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
     if let Some(e) = obhut_store::erasure::find(&mut tx, &app.store.crypto, &sid).await? {
         return Err(gone(e.erased_at));
     }
+    // Erasure yields to legal holds and retention duties (Art. 17(3)(b), (e)).
+    let case_ref = case.as_ref().map(|c| c.reference.clone());
+    if let Some((until, kept_records, mut entries)) =
+        super::retention::before_erasure(app, actor, &mut tx, &sid, case_ref.as_deref()).await?
+    {
+        if let Some(c) = case.as_mut() {
+            c.status = CaseStatus::Completed.as_str().into();
+            c.closed_at = Some(now);
+            c.updated_at = now;
+            obhut_store::dsr::update(&mut tx, &app.store.crypto, c).await?;
+            entries.push(case_audit(actor, "dsr.close", c, &["status"]));
+        }
+        let mut entry = audit_entry(actor, "contact.erase_restricted", "contact", &sid, Some(sid.clone()), vec![format!("until={until}")]);
+        entry.purpose = Some("data_subject_rights".into());
+        entries.push(entry);
+        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &entries).await?;
+        tx.commit().await.map_err(obhut_store::StoreError::from)?;
+        app.store.checkpoint().await?;
+        let mut kept = vec![format!(
+            "records a legal duty keeps (§ 257 HGB, § 147 AO), restricted until {until} and erased then: {}",
+            kept_records.join(", ")
+        )];
+        kept.push("the contact's master data those records need, restricted likewise".into());
+        return Ok(Erasure { contact_id: sid, erased_at: now, mails_deleted: 0, kept, restricted_until: Some(until.to_string()) });
+    }
     // An objector's address stays on the suppression list (as a blind index only).
     let mut objected = false;
     if let Some(tokens) = obhut_store::consent::contact_index_tokens(&mut tx, &sid).await? {
@@ -107,8 +136,7 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
     entry.purpose = Some("data_subject_rights".into());
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
-    append_journal(&app.config.data_dir, &sid, now)
-        .map_err(|e| ServiceError::Internal(format!("writing the erasure journal: {e}")))?;
+    append_journal(&app.config.data_dir, &sid, now).map_err(|e| ServiceError::Internal(format!("writing the erasure journal: {e}")))?;
     let mails_deleted = super::mail::delete_delivered(&app.config, &erased.message_ids)
         .await
         .map_err(|e| ServiceError::Internal(format!("deleting delivered mail: {e}")))?;
@@ -119,14 +147,13 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
     if objected {
         kept.push("suppression list: the blind index of the objector's address, so that it is never approached again".into());
     }
-    Ok(Erasure { contact_id: sid, erased_at: now, mails_deleted, kept })
+    Ok(Erasure { contact_id: sid, erased_at: now, mails_deleted, kept, restricted_until: None })
 }
 
 /// The answer for an erased contact.
 pub fn gone(erased_at: i64) -> ServiceError {
-    let when = time::OffsetDateTime::from_unix_timestamp(erased_at / 1000)
-        .map(|t| t.date().to_string())
-        .unwrap_or_else(|_| erased_at.to_string());
+    let when =
+        time::OffsetDateTime::from_unix_timestamp(erased_at / 1000).map(|t| t.date().to_string()).unwrap_or_else(|_| erased_at.to_string());
     ServiceError::Gone(format!("the contact was erased on {when}"))
 }
 
@@ -140,6 +167,18 @@ fn append_journal(data_dir: &Path, contact_id: &str, at: i64) -> std::io::Result
     std::fs::create_dir_all(data_dir)?;
     let mut f = std::fs::OpenOptions::new().create(true).append(true).open(journal_path(data_dir))?;
     writeln!(f, "{contact_id}\t{at}")?;
+    f.sync_all()
+}
+
+/// Journals many erasures with one sync (the retention sweep's batches).
+pub(crate) fn append_journal_many(data_dir: &Path, erased: &[(String, i64)]) -> std::io::Result<()> {
+    std::fs::create_dir_all(data_dir)?;
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(journal_path(data_dir))?;
+    let mut text = String::new();
+    for (id, at) in erased {
+        text.push_str(&format!("{id}\t{at}\n"));
+    }
+    f.write_all(text.as_bytes())?;
     f.sync_all()
 }
 
@@ -286,9 +325,10 @@ fn check_identity(
 ) -> ServiceResult<()> {
     match check {
         IdentityCheck::KnownIdentity => {
-            let e = evidence.map(str::trim).filter(|e| !e.is_empty()).ok_or_else(|| {
-                ServiceError::field("identity_evidence", "give the email address or phone number the request came from")
-            })?;
+            let e = evidence
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .ok_or_else(|| ServiceError::field("identity_evidence", "give the email address or phone number the request came from"))?;
             let by_email = obhut_core::email::EmailAddress::parse(e)
                 .map(|a| record.personal.emails.iter().any(|m| m.address.normalized() == a.normalized()))
                 .unwrap_or(false);
@@ -330,7 +370,8 @@ pub async fn open_case(app: &App, actor: &Actor, input: &NewCase) -> ServiceResu
     if received > today(app) {
         return Err(ServiceError::field("received_on", "a request cannot be received in the future"));
     }
-    let check = input.identity_check.as_deref().map(IdentityCheck::parse).transpose().map_err(|m| ServiceError::field("identity_check", m))?;
+    let check =
+        input.identity_check.as_deref().map(IdentityCheck::parse).transpose().map_err(|m| ServiceError::field("identity_check", m))?;
     let note = text("identity_note", input.identity_note.as_deref(), None)?;
     let id = ContactId::parse(input.contact_id.trim()).map_err(|_| ServiceError::field("contact_id", "not a contact id"))?;
     let record = match super::contacts::load(app, id).await {
@@ -372,8 +413,13 @@ pub async fn open_case(app: &App, actor: &Actor, input: &NewCase) -> ServiceResu
         updated_at: now,
     };
     obhut_store::dsr::insert(&mut tx, &app.store.crypto, &case).await?;
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[case_audit(actor, "dsr.open", &case, &["kind", "received_on", "due_on"])])
-        .await?;
+    obhut_store::audit::append(
+        &mut tx,
+        &app.store.crypto,
+        now,
+        &[case_audit(actor, "dsr.open", &case, &["kind", "received_on", "due_on"])],
+    )
+    .await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     view(app, case)
 }
@@ -393,7 +439,11 @@ pub async fn get_case(app: &App, actor: &Actor, id: &str) -> ServiceResult<CaseV
 pub async fn list_cases(app: &App, actor: &Actor, open_only: bool, limit: i64) -> ServiceResult<Vec<CaseView>> {
     authorize(app, actor).await?;
     let mut conn = app.conn().await?;
-    obhut_store::dsr::list(&mut conn, &app.store.crypto, open_only, limit.clamp(1, 10_000)).await?.into_iter().map(|c| view(app, c)).collect()
+    obhut_store::dsr::list(&mut conn, &app.store.crypto, open_only, limit.clamp(1, 10_000))
+        .await?
+        .into_iter()
+        .map(|c| view(app, c))
+        .collect()
 }
 
 async fn save(app: &App, actor: &Actor, c: &Case, action: &str, fields: &[&str]) -> ServiceResult<()> {
@@ -442,14 +492,7 @@ pub async fn verify_identity(
 /// Extends the deadline once, by up to two further months (Art. 12(3)): with the reason, and
 /// only before the first deadline, the person told of it on `informed_on`. Without `new_due`
 /// the latest permitted date is taken.
-pub async fn extend(
-    app: &App,
-    actor: &Actor,
-    id: &str,
-    reason: &str,
-    informed_on: &str,
-    new_due: Option<&str>,
-) -> ServiceResult<CaseView> {
+pub async fn extend(app: &App, actor: &Actor, id: &str, reason: &str, informed_on: &str, new_due: Option<&str>) -> ServiceResult<CaseView> {
     authorize(app, actor).await?;
     let mut c = load_case(app, id).await?;
     require_open(&c)?;
@@ -462,10 +505,18 @@ pub async fn extend(
         None => obhut_core::dsr::latest_extension(received),
     };
     let now_day = today(app);
-    obhut_core::dsr::check_extension(received, due, c.extended_at.is_some(), now_day, new_due)
-        .map_err(|m| if now_day > due || c.extended_at.is_some() { ServiceError::Conflict(m) } else { ServiceError::field("new_due", m) })?;
+    obhut_core::dsr::check_extension(received, due, c.extended_at.is_some(), now_day, new_due).map_err(|m| {
+        if now_day > due || c.extended_at.is_some() {
+            ServiceError::Conflict(m)
+        } else {
+            ServiceError::field("new_due", m)
+        }
+    })?;
     if informed > now_day || informed > due || informed < received {
-        return Err(ServiceError::field("informed_on", format!("the person must be told between the receipt and the deadline ({received} – {due}), not later than today")));
+        return Err(ServiceError::field(
+            "informed_on",
+            format!("the person must be told between the receipt and the deadline ({received} – {due}), not later than today"),
+        ));
     }
     let now = app.now_ms();
     c.due_on = new_due.to_string();

@@ -175,7 +175,17 @@ pub async fn deliver_due(app: &App) -> ServiceResult<Delivery> {
 /// reason is kept and logged without any address in it.
 fn without_addresses(text: &str) -> String {
     text.split_inclusive(char::is_whitespace)
-        .map(|w| if w.contains('@') { if w.ends_with(char::is_whitespace) { "<address> " } else { "<address>" } } else { w })
+        .map(|w| {
+            if w.contains('@') {
+                if w.ends_with(char::is_whitespace) {
+                    "<address> "
+                } else {
+                    "<address>"
+                }
+            } else {
+                w
+            }
+        })
         .collect::<String>()
         .chars()
         .take(500)

@@ -16,6 +16,7 @@ pub mod organizations;
 pub mod policies;
 pub mod privacy;
 pub mod purposes;
+pub mod retention;
 pub mod tickets;
 pub mod users;
 

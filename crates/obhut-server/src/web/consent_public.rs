@@ -39,7 +39,12 @@ fn browser(headers: &HeaderMap) -> Lang {
 async fn controller_name(app: &App) -> String {
     match app.conn().await {
         // The placeholder of a new installation is not shown to the public.
-        Ok(mut c) => obhut_store::purposes::controller(&mut c).await.map(|c| c.name).ok().filter(|n| !obhut_core::purpose::Controller::is_placeholder(n)).unwrap_or_default(),
+        Ok(mut c) => obhut_store::purposes::controller(&mut c)
+            .await
+            .map(|c| c.name)
+            .ok()
+            .filter(|n| !obhut_core::purpose::Controller::is_placeholder(n))
+            .unwrap_or_default(),
         Err(_) => String::new(),
     }
 }
@@ -115,9 +120,12 @@ pub async fn confirm(State(app): State<App>, Path(token): Path<String>, ext: Ext
 
 async fn outcome_page(app: &App, fallback: Lang, c: Confirmation) -> Response {
     let (lang, status, key, ok) = match c {
-        Confirmation::Confirmed { language, renewed, .. } => {
-            (lang_of(&language, fallback), StatusCode::OK, if renewed { "consent_public.renewed" } else { "consent_public.confirmed" }, true)
-        }
+        Confirmation::Confirmed { language, renewed, .. } => (
+            lang_of(&language, fallback),
+            StatusCode::OK,
+            if renewed { "consent_public.renewed" } else { "consent_public.confirmed" },
+            true,
+        ),
         Confirmation::AlreadyUsed => (fallback, StatusCode::CONFLICT, "consent_public.used", false),
         Confirmation::Expired => (fallback, StatusCode::GONE, "consent_public.expired", false),
         Confirmation::Withdrawn => (fallback, StatusCode::CONFLICT, "consent_public.withdrawn", false),
@@ -258,11 +266,20 @@ pub struct SubscribeQuery {
 
 fn no_offer(lang: Lang) -> Response {
     let tr = Tr::new(lang);
-    super::error_page(Ctx::anonymous(lang, String::new(), None), StatusCode::NOT_FOUND, "consent_public.subscribe_title", Some(tr.t("consent_public.unknown_purpose").into()))
+    super::error_page(
+        Ctx::anonymous(lang, String::new(), None),
+        StatusCode::NOT_FOUND,
+        "consent_public.subscribe_title",
+        Some(tr.t("consent_public.unknown_purpose").into()),
+    )
 }
 
 /// `GET /consent/subscribe?purpose=newsletter`: the public sign-up form (double opt-in).
-pub async fn subscribe_page(State(app): State<App>, axum::extract::Query(q): axum::extract::Query<SubscribeQuery>, headers: HeaderMap) -> Response {
+pub async fn subscribe_page(
+    State(app): State<App>,
+    axum::extract::Query(q): axum::extract::Query<SubscribeQuery>,
+    headers: HeaderMap,
+) -> Response {
     let lang = browser(&headers);
     let purpose = if q.purpose.trim().is_empty() { crate::services::purposes::NEWSLETTER } else { q.purpose.trim() };
     match SubscribePage::new(&app, lang, purpose).await {

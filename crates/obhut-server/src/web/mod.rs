@@ -18,6 +18,7 @@ mod organizations;
 mod privacy;
 mod privacy_gate;
 mod privacy_requests;
+mod retention;
 mod session;
 mod tickets;
 
@@ -105,6 +106,10 @@ pub fn router() -> Router<App> {
         .route("/privacy/fields/lint", post(privacy_gate::run_lint))
         .route("/privacy/users", get(privacy_gate::user_list))
         .route("/privacy/users/{username}/edit", get(privacy_gate::edit_access_page).post(privacy_gate::update_access))
+        .route("/privacy/retention", get(retention::retention_page))
+        .route("/privacy/retention/run", post(retention::run))
+        .route("/privacy/retention/holds", post(retention::place_hold))
+        .route("/privacy/retention/holds/{id}/release", post(retention::release_hold))
         .route("/privacy/requests", get(privacy_requests::request_list).post(privacy_requests::open_request))
         .route("/privacy/requests/{id}", get(privacy_requests::request_page))
         .route("/privacy/requests/{id}/identity", post(privacy_requests::verify_request))

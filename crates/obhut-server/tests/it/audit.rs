@@ -219,12 +219,8 @@ async fn the_purpose_registry_is_seeded_versioned_audited_and_exported(b: Backen
     let json: serde_json::Value =
         serde_json::from_str(&purposes::ropa(&t.app, &Actor::cli(), RopaFormat::Json).await.expect("ropa")).expect("json");
     assert_eq!(json["processing_activities"].as_array().map(Vec::len), Some(7));
-    let newsletter = json["processing_activities"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["purpose"]["key"] == "newsletter")
-        .expect("newsletter");
+    let newsletter =
+        json["processing_activities"].as_array().into_iter().flatten().find(|p| p["purpose"]["key"] == "newsletter").expect("newsletter");
     assert_eq!(newsletter["legal_basis"]["dpv_gdpr"], "eu-gdpr:A6-1-a");
     let md = purposes::ropa(&t.app, &Actor::cli(), RopaFormat::Markdown).await.expect("md");
     assert!(md.contains("(f) Retention") && md.contains("§ 147 AO"));

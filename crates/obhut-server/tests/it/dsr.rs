@@ -62,7 +62,9 @@ async fn erasure_leaves_nothing_readable_and_the_chain_verifies(b: Backend) {
     let (s, _) = call(&t, reqwest::Method::PATCH, &staff, &format!("/api/v1/contacts/{id}"), Some(json!({"given_name": "Ela"}))).await;
     assert_eq!(s, 200);
     // A double opt-in mail, delivered as a file: the person's address is in it.
-    let (s, v) = call(&t, reqwest::Method::POST, &staff, &format!("/api/v1/contacts/{id}/consents/request"), Some(json!({"purpose": "newsletter"}))).await;
+    let (s, v) =
+        call(&t, reqwest::Method::POST, &staff, &format!("/api/v1/contacts/{id}/consents/request"), Some(json!({"purpose": "newsletter"})))
+            .await;
     assert_eq!(s, 202, "{v}");
     // Delivered here or by the server's worker, whichever leases it first.
     let outbox = t.dir.path().join("outbox");
@@ -112,7 +114,9 @@ async fn erasure_input_is_checked_and_changes_nothing(b: Backend) {
     let Some(t) = try_spawn_app(b).await else { return };
     let dpo = t.user_token("dora", Role::Dpo).await;
     let staff = t.user_token("anna", Role::User).await;
-    let (s, c) = call(&t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": "Bleibt", "email": "bleibt@example.org"}))).await;
+    let (s, c) =
+        call(&t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": "Bleibt", "email": "bleibt@example.org"})))
+            .await;
     assert_eq!(s, 201);
     let id = c["id"].as_str().expect("id").to_string();
     for (body, status) in [
@@ -124,7 +128,14 @@ async fn erasure_input_is_checked_and_changes_nothing(b: Backend) {
         let (s, v) = call(&t, reqwest::Method::POST, &dpo, &format!("/api/v1/contacts/{id}/erasure"), Some(body.clone())).await;
         assert_eq!(s, status, "{body} → {v}");
     }
-    let (s, _) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/contacts/0190d6f4-0000-7000-8000-000000000000/erasure", Some(json!({"reason": "r"}))).await;
+    let (s, _) = call(
+        &t,
+        reqwest::Method::POST,
+        &dpo,
+        "/api/v1/contacts/0190d6f4-0000-7000-8000-000000000000/erasure",
+        Some(json!({"reason": "r"})),
+    )
+    .await;
     assert_eq!(s, 404, "unknown contact");
     let (s, _) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/contacts/not-an-id/erasure", Some(json!({"reason": "r"}))).await;
     assert_eq!(s, 404);
@@ -146,7 +157,8 @@ async fn a_restored_backup_forgets_the_erased_and_refuses_bad_files() {
     let mk = |name: &'static str, email: &'static str| {
         let (t, staff) = (&t, staff.clone());
         async move {
-            let (s, c) = call(t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": name, "email": email}))).await;
+            let (s, c) =
+                call(t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": name, "email": email}))).await;
             assert_eq!(s, 201, "{c}");
             c["id"].as_str().expect("id").to_string()
         }
@@ -209,7 +221,9 @@ async fn request_cases_keep_their_deadlines(b: Backend) {
     let Some(t) = try_spawn_app(b).await else { return };
     let staff = t.user_token("anna", Role::User).await;
     let dpo = t.user_token("dora", Role::Dpo).await;
-    let (s, c) = call(&t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": "Fragt", "email": "fragt@example.org"}))).await;
+    let (s, c) =
+        call(&t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": "Fragt", "email": "fragt@example.org"})))
+            .await;
     assert_eq!(s, 201);
     let id = c["id"].as_str().expect("id").to_string();
     let today = time::OffsetDateTime::now_utc().date();
@@ -232,7 +246,10 @@ async fn request_cases_keep_their_deadlines(b: Backend) {
     for (body, field) in [
         (json!({"contact_id": id, "kind": "everything", "received_via": "email"}), "kind"),
         (json!({"contact_id": id, "kind": "access", "received_via": "pigeon"}), "received_via"),
-        (json!({"contact_id": id, "kind": "access", "received_via": "email", "received_on": day(today + time::Duration::days(1))}), "received_on"),
+        (
+            json!({"contact_id": id, "kind": "access", "received_via": "email", "received_on": day(today + time::Duration::days(1))}),
+            "received_on",
+        ),
         (json!({"contact_id": id, "kind": "access", "received_via": "email", "received_on": "23.11.2026"}), "received_on"),
         (json!({"contact_id": "0190d6f4-0000-7000-8000-000000000000", "kind": "access", "received_via": "email"}), "contact_id"),
         (json!({"contact_id": id, "kind": "access", "received_via": "email", "identity_check": "manual"}), "identity_note"),
@@ -245,7 +262,10 @@ async fn request_cases_keep_their_deadlines(b: Backend) {
     good["identity_evidence"] = json!("Fragt@Example.org");
     let (s, a) = post("/api/v1/dsr/cases".into(), dpo.clone(), good.clone()).await;
     assert_eq!(s, 201, "{a}");
-    assert_eq!((a["status"].as_str(), a["due_on"].as_str(), a["article"].as_str()), (Some("in_progress"), Some(day(due).as_str()), Some("Art. 15")));
+    assert_eq!(
+        (a["status"].as_str(), a["due_on"].as_str(), a["article"].as_str()),
+        (Some("in_progress"), Some(day(due).as_str()), Some("Art. 15"))
+    );
     assert_eq!(a["days_left"], (due - today).whole_days());
     let reference = a["reference"].as_str().expect("reference").to_string();
     assert!(reference.starts_with("DSR-"), "{reference}");
@@ -253,7 +273,12 @@ async fn request_cases_keep_their_deadlines(b: Backend) {
     assert_eq!(s, 409, "a second open request of the same kind: {v}");
     // An older one, past its deadline.
     let old = today - time::Duration::days(40);
-    let (s, o) = post("/api/v1/dsr/cases".into(), dpo.clone(), json!({"contact_id": id, "kind": "objection", "received_via": "letter", "received_on": day(old)})).await;
+    let (s, o) = post(
+        "/api/v1/dsr/cases".into(),
+        dpo.clone(),
+        json!({"contact_id": id, "kind": "objection", "received_via": "letter", "received_on": day(old)}),
+    )
+    .await;
     assert_eq!(s, 201, "{o}");
     assert_eq!((o["status"].as_str(), o["overdue"].as_bool()), (Some("received"), Some(true)));
     // The cockpit lists open cases by deadline: the overdue one first.
@@ -266,18 +291,29 @@ async fn request_cases_keep_their_deadlines(b: Backend) {
     // An extension after the deadline is refused; before it, without reason or with the person
     // told too late, too.
     let oid = o["id"].as_str().expect("id");
-    let (s, v) = post(format!("/api/v1/dsr/cases/{oid}/extension"), dpo.clone(), json!({"reason": "viele Datensätze", "informed_on": day(today)})).await;
+    let (s, v) =
+        post(format!("/api/v1/dsr/cases/{oid}/extension"), dpo.clone(), json!({"reason": "viele Datensätze", "informed_on": day(today)}))
+            .await;
     assert_eq!(s, 409, "{v}");
     let ext = format!("/api/v1/dsr/cases/{reference}/extension");
     let (s, _) = post(ext.clone(), dpo.clone(), json!({"reason": " ", "informed_on": day(today)})).await;
     assert_eq!(s, 422);
-    let (s, _) = post(ext.clone(), dpo.clone(), json!({"reason": "viele Datensätze", "informed_on": day(today + time::Duration::days(1))})).await;
+    let (s, _) =
+        post(ext.clone(), dpo.clone(), json!({"reason": "viele Datensätze", "informed_on": day(today + time::Duration::days(1))})).await;
     assert_eq!(s, 422);
-    let (s, _) = post(ext.clone(), dpo.clone(), json!({"reason": "viele Datensätze", "informed_on": day(today), "new_due": day(obhut_core::dsr::add_months(received, 4))})).await;
+    let (s, _) = post(
+        ext.clone(),
+        dpo.clone(),
+        json!({"reason": "viele Datensätze", "informed_on": day(today), "new_due": day(obhut_core::dsr::add_months(received, 4))}),
+    )
+    .await;
     assert_eq!(s, 422, "more than two further months");
     let (s, e) = post(ext.clone(), dpo.clone(), json!({"reason": "viele Datensätze in drei Systemen", "informed_on": day(today)})).await;
     assert_eq!(s, 200, "{e}");
-    assert_eq!((e["due_on"].as_str(), e["first_due_on"].as_str(), e["extended"].as_bool()), (Some(day(obhut_core::dsr::latest_extension(received)).as_str()), Some(day(due).as_str()), Some(true)));
+    assert_eq!(
+        (e["due_on"].as_str(), e["first_due_on"].as_str(), e["extended"].as_bool()),
+        (Some(day(obhut_core::dsr::latest_extension(received)).as_str()), Some(day(due).as_str()), Some(true))
+    );
     let (s, _) = post(ext, dpo.clone(), json!({"reason": "noch mehr", "informed_on": day(today)})).await;
     assert_eq!(s, 409, "only one extension");
     // Closing: a rejection needs its reason and tells of the right to complain; an unverified
@@ -286,7 +322,9 @@ async fn request_cases_keep_their_deadlines(b: Backend) {
     assert_eq!(s, 409);
     let (s, _) = post(format!("/api/v1/dsr/cases/{oid}/close"), dpo.clone(), json!({"status": "rejected"})).await;
     assert_eq!(s, 422);
-    let (s, r) = post(format!("/api/v1/dsr/cases/{oid}/close"), dpo.clone(), json!({"status": "rejected", "reason": "offensichtlich unbegründet"})).await;
+    let (s, r) =
+        post(format!("/api/v1/dsr/cases/{oid}/close"), dpo.clone(), json!({"status": "rejected", "reason": "offensichtlich unbegründet"}))
+            .await;
     assert_eq!(s, 200, "{r}");
     assert!(r["closing_reason"].as_str().is_some_and(|t| t.contains("Art. 77")), "{r}");
     let (s, _) = post(format!("/api/v1/dsr/cases/{oid}/close"), dpo.clone(), json!({"status": "cancelled", "reason": "x"})).await;
@@ -295,10 +333,11 @@ async fn request_cases_keep_their_deadlines(b: Backend) {
     assert_eq!((s, c["status"].as_str()), (200, Some("completed")), "{c}");
     // Every step is in the audit trail, about the person.
     let mut conn = t.app.store.pool.acquire().await.expect("conn");
-    let actions: Vec<(String,)> = sqlx::query_as(&format!("SELECT action FROM audit_events WHERE subject_id = '{id}' AND action LIKE 'dsr.%' ORDER BY seq"))
-        .fetch_all(&mut *conn)
-        .await
-        .expect("audit");
+    let actions: Vec<(String,)> =
+        sqlx::query_as(&format!("SELECT action FROM audit_events WHERE subject_id = '{id}' AND action LIKE 'dsr.%' ORDER BY seq"))
+            .fetch_all(&mut *conn)
+            .await
+            .expect("audit");
     let actions: Vec<&str> = actions.iter().map(|a| a.0.as_str()).collect();
     assert_eq!(actions, vec!["dsr.open", "dsr.open", "dsr.overdue", "dsr.due_soon", "dsr.extend", "dsr.close", "dsr.close"]);
 }
@@ -307,16 +346,30 @@ async fn an_erasure_request_is_answered_through_its_case(b: Backend) {
     let Some(t) = try_spawn_app(b).await else { return };
     let staff = t.user_token("anna", Role::User).await;
     let dpo = t.user_token("dora", Role::Dpo).await;
-    let (_, c) = call(&t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": "Weg", "email": "weg@example.org"}))).await;
+    let (_, c) =
+        call(&t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": "Weg", "email": "weg@example.org"}))).await;
     let id = c["id"].as_str().expect("id").to_string();
-    let (s, case) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/dsr/cases", Some(json!({"contact_id": id, "kind": "erasure", "received_via": "letter"}))).await;
+    let (s, case) = call(
+        &t,
+        reqwest::Method::POST,
+        &dpo,
+        "/api/v1/dsr/cases",
+        Some(json!({"contact_id": id, "kind": "erasure", "received_via": "letter"})),
+    )
+    .await;
     assert_eq!(s, 201, "{case}");
     let reference = case["reference"].as_str().expect("reference").to_string();
     let erase = json!({"reason": format!("Antrag {reference}"), "case_id": reference});
     let (s, v) = call(&t, reqwest::Method::POST, &dpo, &format!("/api/v1/contacts/{id}/erasure"), Some(erase.clone())).await;
     assert_eq!(s, 409, "identity first: {v}");
-    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &format!("/api/v1/dsr/cases/{reference}/identity"),
-        Some(json!({"identity_check": "manual", "identity_note": "Ausweis vorgelegt am Empfang"}))).await;
+    let (s, v) = call(
+        &t,
+        reqwest::Method::POST,
+        &dpo,
+        &format!("/api/v1/dsr/cases/{reference}/identity"),
+        Some(json!({"identity_check": "manual", "identity_note": "Ausweis vorgelegt am Empfang"})),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = call(&t, reqwest::Method::POST, &dpo, &format!("/api/v1/contacts/{id}/erasure"), Some(erase)).await;
     assert_eq!(s, 200, "{v}");
@@ -324,7 +377,14 @@ async fn an_erasure_request_is_answered_through_its_case(b: Backend) {
     assert_eq!(case["status"], "completed", "{case}");
     assert_eq!(case["identity_note"], "Ausweis vorgelegt am Empfang", "the case keeps its notes (sealed, readable to the DPO)");
     // The person is gone: a new request about them is answered, not opened.
-    let (s, v) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/dsr/cases", Some(json!({"contact_id": id, "kind": "access", "received_via": "email"}))).await;
+    let (s, v) = call(
+        &t,
+        reqwest::Method::POST,
+        &dpo,
+        "/api/v1/dsr/cases",
+        Some(json!({"contact_id": id, "kind": "access", "received_via": "email"})),
+    )
+    .await;
     assert_eq!(s, 409, "{v}");
     let raw = t.raw_bytes().await;
     assert!(!contains(&raw, "Ausweis vorgelegt"), "case notes are sealed at rest");

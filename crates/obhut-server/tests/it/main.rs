@@ -15,3 +15,4 @@ mod dsr_ui;
 mod gate;
 mod imports;
 mod privacy;
+mod retention;

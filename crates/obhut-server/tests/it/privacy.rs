@@ -257,8 +257,7 @@ async fn a_purpose_without_legal_basis_is_refused_at_the_field_and_nothing_chang
     set(&mut form, "legal_basis", "");
     set(&mut form, "basis_reference", " ");
     set(&mut form, "processors", "Mailer without country");
-    let r =
-        c.post(t.url("/privacy/purposes/newsletter/edit")).header("accept-language", "en").form(&form).send().await.expect("post");
+    let r = c.post(t.url("/privacy/purposes/newsletter/edit")).header("accept-language", "en").form(&form).send().await.expect("post");
     assert_eq!(r.status(), 422);
     let html = r.text().await.expect("body");
     for f in ["legal_basis", "basis_reference", "processors"] {
