@@ -200,3 +200,38 @@ pub async fn open_case(conn: &mut Conn, contact_id: &str, kind: &str) -> Result<
     .await?;
     Ok(row.map(|r| r.0))
 }
+
+/// A pending identity code of a case: its keyed hash, expiry and failed attempts.
+pub async fn put_identity_code(conn: &mut Conn, case_id: &str, code_hash: &[u8], expires_at: i64, at: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO dsr_identity_codes (case_id, code_hash, expires_at, attempts, created_at) VALUES ($1, $2, $3, 0, $4) \
+         ON CONFLICT (case_id) DO UPDATE SET code_hash = $2, expires_at = $3, attempts = 0, created_at = $4",
+    )
+    .bind(case_id)
+    .bind(code_hash)
+    .bind(expires_at)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The pending code of a case: (hash, expires_at, attempts).
+pub async fn identity_code(conn: &mut Conn, case_id: &str) -> Result<Option<(Vec<u8>, i64, i64)>> {
+    Ok(sqlx::query_as("SELECT code_hash, expires_at, attempts FROM dsr_identity_codes WHERE case_id = $1")
+        .bind(case_id)
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+/// Counts a wrong code.
+pub async fn count_code_attempt(conn: &mut Conn, case_id: &str) -> Result<()> {
+    sqlx::query("UPDATE dsr_identity_codes SET attempts = attempts + 1 WHERE case_id = $1").bind(case_id).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Removes a case's code (used, or the case closed).
+pub async fn delete_identity_code(conn: &mut Conn, case_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM dsr_identity_codes WHERE case_id = $1").bind(case_id).execute(&mut *conn).await?;
+    Ok(())
+}

@@ -36,7 +36,8 @@ pub async fn list_rules(conn: &mut Conn) -> Result<Vec<RetentionRule>> {
     )
     .fetch_all(&mut *conn)
     .await?;
-    rows.into_iter()
+    let mut rules = rows
+        .into_iter()
         .map(|r| {
             let data_type = DataType::parse(&r.0).map_err(|_| corrupt("retention rule data type"))?;
             Ok(RetentionRule {
@@ -51,7 +52,10 @@ pub async fn list_rules(conn: &mut Conn) -> Result<Vec<RetentionRule>> {
                 description: r.8,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    // Contacts first, then their records: the catalogue's own order.
+    rules.sort_by_key(|r| r.data_type);
+    Ok(rules)
 }
 
 /// Inserts or replaces the rule of its data type.

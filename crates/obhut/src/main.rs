@@ -164,6 +164,14 @@ enum DsrCmd {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Send the requester a six-digit code by email for the identity check `email_code`; then
+    /// `obhut dsr verify CASE --identity email_code --evidence CODE`.
+    SendCode {
+        case: String,
+        /// One of the contact's known addresses (default: its first).
+        #[arg(long)]
+        address: Option<String>,
+    },
     /// Extend the deadline once by up to two months (before it passes, the person told).
     Extend {
         case: String,
@@ -1293,6 +1301,11 @@ async fn dsr(g: &Global, cmd: DsrCmd) -> Result<()> {
                 .await
                 .map_err(explain)?;
             show(&c, false)?;
+        }
+        DsrCmd::SendCode { case, address } => {
+            let app = open(g).await?;
+            let sent = services::dsr::send_identity_code(&app, &Actor::cli(), &case, address.as_deref()).await.map_err(explain)?;
+            println!("code sent to {}; valid until {}", sent.sent_to, obhut_server::api::rfc3339(sent.expires_at));
         }
         DsrCmd::Extend { case, reason, informed, until } => {
             let app = open(g).await?;

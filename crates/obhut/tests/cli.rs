@@ -259,3 +259,42 @@ fn the_access_report_and_the_data_export_from_the_command_line() {
     assert_eq!(actions.iter().filter(|a| **a == "dsr.access_report").count(), 3, "{actions:?}");
     assert!(actions.contains(&"dsr.portability"), "{actions:?}");
 }
+
+#[test]
+fn retention_rules_holds_and_the_dry_run_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let o = obhut(d, &["contact", "add", "--given-name", "Paul", "--family-name", "Prospekt", "--email", "paul@example.org"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let id = String::from_utf8_lossy(&o.stdout).trim().to_string();
+
+    let o = obhut(d, &["retention", "rules"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("contact.prospect") && text(&o).contains("activity.letter"), "{}", text(&o));
+
+    // Looking ahead three years: the prospect would be erased, and why; nothing changes.
+    let ahead = (time::OffsetDateTime::now_utc().date() + time::Duration::days(3 * 365)).to_string();
+    let o = obhut(d, &["retention", "run", "--dry-run", "--at", &ahead], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains(&id) && out.contains("erase") && out.contains("last contact"), "{out}");
+    assert!(out.contains("dry run (nothing changed)"), "{out}");
+    let o = obhut(d, &["contact", "show", &id, "--json"], None);
+    assert!(o.status.success(), "the contact is still there");
+
+    // Bad input names the flag, and a sweep that changes data cannot run in the future.
+    let o = obhut(d, &["retention", "run", "--dry-run", "--at", "31.12.2030"], None);
+    assert!(!o.status.success() && text(&o).contains("--at"), "{}", text(&o));
+    let o = obhut(d, &["retention", "run", "--at", &ahead], None);
+    assert!(!o.status.success() && text(&o).contains("dry run"), "{}", text(&o));
+    let o = obhut(d, &["retention", "set-rule", "activity.order", "--period", "5y"], None);
+    assert!(!o.status.success() && text(&o).contains("period"), "{}", text(&o));
+
+    // A hold postpones it.
+    let o = obhut(d, &["retention", "hold", &id, "--reason", "Klage anhängig"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = obhut(d, &["retention", "run", "--dry-run", "--at", &ahead, "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["steps"][0]["action"], "held", "{v}");
+    assert_eq!(v["counts"]["held"], 1, "{v}");
+}

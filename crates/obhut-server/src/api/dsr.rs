@@ -4,7 +4,7 @@ use super::extract::{ApiActor, ApiJson, ApiQuery};
 use super::problem::Problem;
 use crate::app::App;
 use crate::services;
-use crate::services::dsr::{CaseView, Erasure, NewCase};
+use crate::services::dsr::{CaseView, CodeSent, Erasure, NewCase};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -100,6 +100,28 @@ pub async fn verify(
         services::dsr::verify_identity(&app, &actor, &id, &b.identity_check, b.identity_evidence.as_deref(), b.identity_note.as_deref())
             .await?,
     ))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    /// One of the contact's known addresses; default its first.
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// Sends the requester a six-digit code for the identity check `email_code` (valid 30
+/// minutes, five tries); then `POST …/identity` with `identity_check: email_code` and the code
+/// as `identity_evidence`.
+#[utoipa::path(post, path = "/api/v1/dsr/cases/{id}/identity/code", tag = "rights", request_body = CodeBody,
+    responses((status = 202, body = CodeSent), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn send_code(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<CodeBody>,
+) -> Result<(StatusCode, Json<CodeSent>), Problem> {
+    Ok((StatusCode::ACCEPTED, Json(services::dsr::send_identity_code(&app, &actor, &id, b.address.as_deref()).await?)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -38,6 +38,7 @@ fn v1() -> Router<App> {
         .route("/dsr/cases", get(dsr::list_cases).post(dsr::open_case))
         .route("/dsr/cases/{id}", get(dsr::get_case))
         .route("/dsr/cases/{id}/identity", post(dsr::verify))
+        .route("/dsr/cases/{id}/identity/code", post(dsr::send_code))
         .route("/dsr/cases/{id}/extension", post(dsr::extend))
         .route("/dsr/cases/{id}/close", post(dsr::close))
         .route("/retention/rules", get(retention::list_rules))

@@ -35,7 +35,7 @@ impl Modify for BearerAuth {
         super::consent::overview, super::consent::request, super::consent::record, super::consent::withdraw, super::consent::receipt,
         super::consent::audience, super::consent::export, super::consent::review_queue, super::consent::run_review,
         super::consent::statistics, super::consent::save_notice, super::consent::restrict,
-        super::dsr::erase, super::dsr::open_case, super::dsr::list_cases, super::dsr::get_case, super::dsr::verify,
+        super::dsr::erase, super::dsr::open_case, super::dsr::list_cases, super::dsr::get_case, super::dsr::verify, super::dsr::send_code,
         super::dsr::extend, super::dsr::close,
         super::dsr_report::access_report, super::dsr_report::portability,
         super::retention::list_rules, super::retention::set_rule, super::retention::run, super::retention::due,

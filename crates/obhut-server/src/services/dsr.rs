@@ -342,7 +342,9 @@ fn check_identity(
                 ));
             }
         }
-        IdentityCheck::EmailCode | IdentityCheck::Manual => {
+        // The code itself is checked against the one sent (see `check_code`).
+        IdentityCheck::EmailCode => {}
+        IdentityCheck::Manual => {
             if note.map(str::trim).is_none_or(str::is_empty) {
                 return Err(ServiceError::field("identity_note", "say how the identity was checked"));
             }
@@ -380,6 +382,9 @@ pub async fn open_case(app: &App, actor: &Actor, input: &NewCase) -> ServiceResu
         other => other?,
     };
     if let Some(check) = check {
+        if check == IdentityCheck::EmailCode {
+            return Err(ServiceError::field("identity_check", "a code is sent once the case is open: open it without the check, then send the code"));
+        }
         check_identity(&record, check, input.identity_evidence.as_deref(), note.as_deref())?;
     }
     let sid = id.to_string();
@@ -462,6 +467,136 @@ fn require_open(c: &Case) -> ServiceResult<CaseStatus> {
     Ok(s)
 }
 
+/// How long an identity code holds, and how many wrong tries it takes.
+const CODE_VALID_MS: i64 = 30 * 60 * 1000;
+const CODE_ATTEMPTS: i64 = 5;
+
+fn code_hash(app: &App, case_id: &str, code: &str) -> Vec<u8> {
+    app.store.crypto.blind("dsr-identity-code", &format!("{case_id}:{code}")).to_vec()
+}
+
+/// Where an identity code went, shown without the whole address.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CodeSent {
+    /// `e***@example.org`.
+    pub sent_to: String,
+    /// Milliseconds since 1970.
+    pub expires_at: i64,
+}
+
+/// Sends the requester a six-digit code at an address the contact is known by (the first one,
+/// or `address` if it is one of them), for the identity check `email_code` (Art. 12(6)). A new
+/// code replaces an earlier one; it holds 30 minutes and five tries.
+pub async fn send_identity_code(app: &App, actor: &Actor, id: &str, address: Option<&str>) -> ServiceResult<CodeSent> {
+    use rand::Rng;
+    authorize(app, actor).await?;
+    let c = load_case(app, id).await?;
+    if require_open(&c)? != CaseStatus::Received {
+        return Err(ServiceError::Conflict(format!("case {}: the identity is checked already", c.reference)));
+    }
+    let cid = ContactId::parse(&c.contact_id).map_err(|_| ServiceError::Internal("case contact id".into()))?;
+    let record = super::contacts::load(app, cid).await?;
+    let to = match address.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(a) => {
+            let a = obhut_core::email::EmailAddress::parse(a).map_err(|m| ServiceError::field("address", m))?;
+            record
+                .personal
+                .emails
+                .iter()
+                .find(|e| e.address.normalized() == a.normalized())
+                .ok_or_else(|| ServiceError::field("address", "this address is not one the contact is known by"))?
+                .address
+                .as_str()
+                .to_string()
+        }
+        None => record
+            .personal
+            .emails
+            .first()
+            .ok_or_else(|| ServiceError::field("identity_check", "the contact has no email address: check the identity another way"))?
+            .address
+            .as_str()
+            .to_string(),
+    };
+    let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000u32));
+    let now = app.now_ms();
+    let expires_at = now + CODE_VALID_MS;
+    let german = record.language.as_deref().is_none_or(|l| l.starts_with("de"));
+    let (subject, text) = if german {
+        (
+            format!("Ihr Bestätigungscode zu Ihrer Anfrage {}", c.reference),
+            format!(
+                "Guten Tag,\n\nzur Bearbeitung Ihrer Anfrage {} nach der DSGVO prüfen wir, dass sie von Ihnen stammt. \
+                 Ihr Bestätigungscode lautet:\n\n    {code}\n\nBitte nennen Sie ihn uns innerhalb von 30 Minuten. \
+                 Haben Sie keine Anfrage gestellt, beachten Sie diese Nachricht bitte nicht.\n",
+                c.reference
+            ),
+        )
+    } else {
+        (
+            format!("Your confirmation code for your request {}", c.reference),
+            format!(
+                "Hello,\n\nto handle your request {} under the GDPR we check that it comes from you. \
+                 Your confirmation code is:\n\n    {code}\n\nPlease tell it to us within 30 minutes. \
+                 If you made no request, please ignore this message.\n",
+                c.reference
+            ),
+        )
+    };
+    let html = format!("<p>{}</p>", text.replace('&', "&amp;").replace('<', "&lt;").replace("\n\n", "</p><p>").replace('\n', "<br>"));
+    let from = super::mail::sender(app).await;
+    let outbox_id = uuid::Uuid::now_v7().to_string();
+    let name = record.personal.display_name();
+    let compose = super::mail::Compose {
+        to_name: (!name.is_empty()).then_some(name.as_str()),
+        to: &to,
+        subject: &subject,
+        text,
+        html,
+        language: if german { "de" } else { "en" },
+        unsubscribe: None,
+    };
+    let (message_id, queued) = super::mail::compose(&from, &outbox_id, &compose)?;
+    let mut tx = app.begin_write().await?;
+    obhut_store::dsr::put_identity_code(&mut tx, &c.id, &code_hash(app, &c.id, &code), expires_at, now).await?;
+    obhut_store::consent::enqueue(&mut tx, &app.store.crypto, &outbox_id, "dsr_identity_code", Some(&c.contact_id), &message_id, &queued, now)
+        .await?;
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[case_audit(actor, "dsr.identity_code_sent", &c, &["identity_check"])]).await?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    app.outbox_wake.notify_one();
+    let (user, domain) = to.split_once('@').unwrap_or((to.as_str(), ""));
+    let sent_to = format!("{}***@{domain}", user.chars().next().unwrap_or('*'));
+    Ok(CodeSent { sent_to, expires_at })
+}
+
+/// Checks the code the requester gave (in `evidence`) against the one sent; a wrong code
+/// counts, and after five the code is void.
+async fn check_code(app: &App, c: &Case, evidence: Option<&str>) -> ServiceResult<()> {
+    let given: String = evidence.unwrap_or_default().chars().filter(|ch| !ch.is_whitespace()).collect();
+    if given.is_empty() {
+        return Err(ServiceError::field("identity_evidence", "give the code the requester received"));
+    }
+    let mut tx = app.begin_write().await?;
+    let Some((hash, expires_at, attempts)) = obhut_store::dsr::identity_code(&mut tx, &c.id).await? else {
+        return Err(ServiceError::field("identity_evidence", "no code was sent for this case: send one first"));
+    };
+    if expires_at < app.now_ms() {
+        return Err(ServiceError::field("identity_evidence", "the code has expired: send a new one"));
+    }
+    if attempts >= CODE_ATTEMPTS {
+        return Err(ServiceError::field("identity_evidence", "too many wrong codes: send a new one"));
+    }
+    // Five tries of a million codes: a timing side channel would tell nothing worth having.
+    if hash != code_hash(app, &c.id, &given) {
+        obhut_store::dsr::count_code_attempt(&mut tx, &c.id).await?;
+        tx.commit().await.map_err(obhut_store::StoreError::from)?;
+        return Err(ServiceError::field("identity_evidence", "the code is not the one sent"));
+    }
+    obhut_store::dsr::delete_identity_code(&mut tx, &c.id).await?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(())
+}
+
 /// Records how the requester's identity was checked; the case moves on to in progress.
 pub async fn verify_identity(
     app: &App,
@@ -479,6 +614,9 @@ pub async fn verify_identity(
     let cid = ContactId::parse(&c.contact_id).map_err(|_| ServiceError::Internal("case contact id".into()))?;
     let record = super::contacts::load(app, cid).await?;
     check_identity(&record, check, evidence, note.as_deref())?;
+    if check == IdentityCheck::EmailCode {
+        check_code(app, &c, evidence).await?;
+    }
     let now = app.now_ms();
     c.identity_check = Some(check.as_str().into());
     c.identity_note = note;

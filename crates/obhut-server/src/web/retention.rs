@@ -217,6 +217,7 @@ async fn show(web: &Web, extra: Extra, status: StatusCode) -> Response {
         Ok(h) => h,
         Err(e) => return web.fail(e),
     };
+    let defaults = obhut_core::retention::default_rules();
     let page = RetentionPage {
         ctx: web.ctx("privacy"),
         rules: rules
@@ -232,7 +233,12 @@ async fn show(web: &Web, extra: Extra, status: StatusCode) -> Response {
                 ),
                 action: action_label(tr, r.action.as_str()),
                 reference: r.legal_reference.clone(),
-                description: r.description.clone(),
+                // The default texts in the user's language; the DPO's own as written.
+                description: if defaults.iter().any(|d| d.data_type == r.data_type && d.description == r.description) {
+                    tr.v("retention.desc", r.data_type.as_str())
+                } else {
+                    r.description.clone()
+                },
             })
             .collect(),
         due: due

@@ -12,6 +12,7 @@ crate::on_both_backends!(
     erasure_input_is_checked_and_changes_nothing,
     request_cases_keep_their_deadlines,
     an_erasure_request_is_answered_through_its_case,
+    the_identity_is_checked_by_a_code_sent_to_a_known_address,
 );
 
 async fn call(t: &TestApp, method: reqwest::Method, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -388,4 +389,85 @@ async fn an_erasure_request_is_answered_through_its_case(b: Backend) {
     assert_eq!(s, 409, "{v}");
     let raw = t.raw_bytes().await;
     assert!(!contains(&raw, "Ausweis vorgelegt"), "case notes are sealed at rest");
+}
+
+/// The code in the last delivered mail to `to` (the file transport writes `.eml` files).
+async fn delivered_code(t: &TestApp) -> String {
+    let outbox = t.dir.path().join("outbox");
+    for _ in 0..100 {
+        services::mail::deliver_due(&t.app).await.expect("deliver");
+        for e in std::fs::read_dir(&outbox).into_iter().flatten().flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            if text.contains("Best=C3=A4tigungscode") || text.contains("Bestätigungscode") || text.contains("confirmation code") {
+                let digits: Vec<&str> = text.split(|c: char| !c.is_ascii_digit()).filter(|w| w.len() == 6).collect();
+                if let Some(code) = digits.last() {
+                    return code.to_string();
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no identity code was delivered");
+}
+
+async fn the_identity_is_checked_by_a_code_sent_to_a_known_address(b: Backend) {
+    let Some(t) = try_spawn_app(b).await else { return };
+    let staff = t.user_token("anna", Role::User).await;
+    let dpo = t.user_token("dora", Role::Dpo).await;
+    let (s, c) = call(&t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": "Codiert", "email": "codiert@example.org"}))).await;
+    assert_eq!(s, 201);
+    let id = c["id"].as_str().expect("id").to_string();
+    // A code cannot be claimed at opening: it is sent once the case exists.
+    let open = json!({"contact_id": id, "kind": "access", "received_via": "email", "identity_check": "email_code", "identity_evidence": "123456"});
+    let (s, v) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/dsr/cases", Some(open)).await;
+    assert_eq!((s, v["errors"][0]["field"].as_str()), (422, Some("identity_check")), "{v}");
+    let (s, case) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/dsr/cases", Some(json!({"contact_id": id, "kind": "access", "received_via": "email"}))).await;
+    assert_eq!(s, 201, "{case}");
+    let case_id = case["id"].as_str().expect("id").to_string();
+    let verify = |code: &str| json!({"identity_check": "email_code", "identity_evidence": code});
+    let path = format!("/api/v1/dsr/cases/{case_id}/identity");
+    // Before a code was sent, no code counts.
+    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &path, Some(verify("000000"))).await;
+    assert_eq!(s, 422, "{v}");
+    assert!(v["errors"][0]["message"].as_str().unwrap_or_default().contains("send one first"), "{v}");
+    // Only to an address the contact is known by.
+    let code_path = format!("/api/v1/dsr/cases/{case_id}/identity/code");
+    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &code_path, Some(json!({"address": "fremd@example.org"}))).await;
+    assert_eq!((s, v["errors"][0]["field"].as_str()), (422, Some("address")), "{v}");
+    let (s, _) = call(&t, reqwest::Method::POST, &staff, &code_path, Some(json!({}))).await;
+    assert_eq!(s, 403);
+    let (s, sent) = call(&t, reqwest::Method::POST, &dpo, &code_path, Some(json!({}))).await;
+    assert_eq!(s, 202, "{sent}");
+    assert_eq!(sent["sent_to"], "c***@example.org", "{sent}");
+    let code = delivered_code(&t).await;
+    let wrong = if code == "111111" { "222222" } else { "111111" };
+    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &path, Some(verify(wrong))).await;
+    assert_eq!((s, v["errors"][0]["field"].as_str()), (422, Some("identity_evidence")), "{v}");
+    let (_, still) = call(&t, reqwest::Method::GET, &dpo, &format!("/api/v1/dsr/cases/{case_id}"), None).await;
+    assert_eq!(still["status"], "received", "a wrong code changes nothing");
+    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &path, Some(verify(&code))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "in_progress");
+    assert_eq!(v["identity_check"], "email_code");
+    // Used once: the same code does not open a second door.
+    let (s, _) = call(&t, reqwest::Method::POST, &dpo, &code_path, Some(json!({}))).await;
+    assert_eq!(s, 409, "the identity is checked already");
+
+    // Five wrong codes void it, even for the right one after.
+    let (_, other) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/dsr/cases", Some(json!({"contact_id": id, "kind": "erasure", "received_via": "email"}))).await;
+    let other_id = other["id"].as_str().expect("id").to_string();
+    let (s, _) = call(&t, reqwest::Method::POST, &dpo, &format!("/api/v1/dsr/cases/{other_id}/identity/code"), Some(json!({}))).await;
+    assert_eq!(s, 202);
+    let mut conn = t.app.store.pool.acquire().await.expect("conn");
+    let (hash,): (Vec<u8>,) = sqlx::query_as(&format!("SELECT code_hash FROM dsr_identity_codes WHERE case_id = '{other_id}'")).fetch_one(&mut *conn).await.expect("code");
+    drop(conn);
+    assert_eq!(hash.len(), 16, "kept as a keyed hash only");
+    let opath = format!("/api/v1/dsr/cases/{other_id}/identity");
+    for _ in 0..5 {
+        let (s, _) = call(&t, reqwest::Method::POST, &dpo, &opath, Some(verify("999999x"))).await;
+        assert_eq!(s, 422);
+    }
+    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &opath, Some(verify("123456"))).await;
+    assert_eq!(s, 422);
+    assert!(v["errors"][0]["message"].as_str().unwrap_or_default().contains("too many"), "{v}");
 }

@@ -16,3 +16,4 @@ mod gate;
 mod imports;
 mod privacy;
 mod retention;
+mod retention_ui;

@@ -71,3 +71,13 @@ CREATE TABLE retention_runs (
 
 -- What the sweep reads of each contact's activities, without visiting the table.
 CREATE INDEX activities_retention ON activities(contact_id, kind, occurred_at, id);
+
+-- Identity checks by email code (Art. 12(6) GDPR): a code sent to an address the contact is
+-- known by, kept as a keyed hash, valid for a short time and a few attempts.
+CREATE TABLE dsr_identity_codes (
+    case_id TEXT PRIMARY KEY,
+    code_hash BYTEA NOT NULL,
+    expires_at BIGINT NOT NULL,
+    attempts BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
