@@ -34,9 +34,9 @@ impl Modify for BearerAuth {
         super::privacy::fields, super::privacy::lint,
         super::consent::overview, super::consent::request, super::consent::record, super::consent::withdraw, super::consent::receipt,
         super::consent::audience, super::consent::export, super::consent::review_queue, super::consent::run_review,
-        super::consent::statistics, super::consent::save_notice, super::consent::restrict,
+        super::consent::statistics, super::consent::save_notice, super::consent::restrict, super::consent::restriction,
         super::dsr::erase, super::dsr::open_case, super::dsr::list_cases, super::dsr::get_case, super::dsr::verify,
-        super::dsr::extend, super::dsr::close,
+        super::dsr::extend, super::dsr::close, super::dsr::rectify, super::dsr::list_notifications, super::dsr::notification_done,
         super::dsr_report::access_report, super::dsr_report::portability,
     ),
     components(schemas(obhut_core::contact::EmailInput, obhut_core::contact::PhoneInput, obhut_core::contact::AddressInput))

@@ -11,8 +11,8 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::gate::{Action, Actor, Resource};
 use base64::Engine;
 use obhut_core::consent::{
-    check_topic, default_notice, latest_facts, may_approach, objection_stands, objection_stands_in, status, status_of, Channel, EventKind, Evidence, ExistingCustomer,
-    Facts, LedgerEvent, Method, Notice, Reason, Situation, Status,
+    check_topic, default_notice, latest_facts, may_approach, objection_stands, objection_stands_in, status, status_of, Channel, EventKind,
+    Evidence, ExistingCustomer, Facts, LedgerEvent, Method, Notice, Reason, Situation, Status,
 };
 use obhut_core::contact::ContactKind;
 use obhut_core::ids::ContactId;
@@ -73,6 +73,7 @@ async fn contact_for(app: &App, actor: &Actor, id: &str, action: Action) -> Serv
     let cid = ContactId::parse(id).map_err(|m| ServiceError::field("contact_id", m))?;
     let record = contacts_svc::load(app, cid).await?;
     app.authorize_record(actor, action, &target(&record), "", &cid.to_string()).await?;
+    super::rights::guard(app, actor, &record, if action == Action::Read { "read_consents" } else { "change_consents" }).await?;
     Ok(record)
 }
 
@@ -164,6 +165,8 @@ pub async fn request(
         ));
     }
     let record = contact_for(app, actor, contact_id, Action::Update).await?;
+    // Art. 18: no opt-in or re-confirmation mail to a restricted contact, whoever asks.
+    super::rights::guard_always(app, actor, &record, "consent_request").await?;
     let cid = record.id.to_string();
     let email =
         match address.map(str::trim).filter(|a| !a.is_empty()) {
@@ -424,17 +427,7 @@ pub async fn confirm(app: &App, token: &str, origin: &Origin) -> ServiceResult<C
     ledger::append_event(&mut tx, &app.store.crypto, &event).await?;
     // The address now serves the purpose it was confirmed for (purpose binding).
     let mut fields = vec![format!("purpose={}", t.purpose), format!("channel={}", t.channel.as_str())];
-    if bind_item(
-        app,
-        &mut tx,
-        &t.contact_id,
-        &t.purpose,
-        t.channel,
-        requested_address.as_deref(),
-        now,
-    )
-    .await?
-    {
+    if bind_item(app, &mut tx, &t.contact_id, &t.purpose, t.channel, requested_address.as_deref(), now).await? {
         fields.push("emails.purposes".into());
     }
     let mut audit = audit_entry(
@@ -1113,7 +1106,10 @@ struct GateKey {
 
 impl GateKey {
     fn is(&self, c: &ledger::ScanContact<'_>) -> bool {
-        self.record_class == c.record_class && self.owner_id.as_deref() == c.owner_id && self.team.as_deref() == c.team && self.tags == c.tags
+        self.record_class == c.record_class
+            && self.owner_id.as_deref() == c.owner_id
+            && self.team.as_deref() == c.team
+            && self.tags == c.tags
     }
 }
 
@@ -1137,7 +1133,19 @@ pub async fn audience_scan<'a>(
     let suppressed = ledger::suppressed_contacts(&mut conn, k.channel).await?;
     let summary =
         AudienceSummary { purpose: k.purpose.clone(), channel: k.channel.as_str().into(), topic: k.topic.clone(), ..Default::default() };
-    Ok(AudienceScan { app, actor, key: k, filter, suppressed, decided: HashMap::new(), counts: HashMap::new(), after: None, members: true, batch: AUDIENCE_BATCH, summary })
+    Ok(AudienceScan {
+        app,
+        actor,
+        key: k,
+        filter,
+        suppressed,
+        decided: HashMap::new(),
+        counts: HashMap::new(),
+        after: None,
+        members: true,
+        batch: AUDIENCE_BATCH,
+        summary,
+    })
 }
 
 impl AudienceScan<'_> {
@@ -1426,6 +1434,10 @@ pub async fn review_queue(app: &App, actor: &Actor, limit: i64) -> ServiceResult
             continue;
         }
         let Ok(channel) = Channel::parse(&channel) else { continue };
+        // Restricted contacts (Art. 18) are only stored: no review, no re-confirmation mail.
+        if ledger::restricted_at(&mut conn, &contact_id).await?.is_some() {
+            continue;
+        }
         let evs: Vec<LedgerEvent> = ledger::events_of(&mut conn, &contact_id, &purpose, channel, &topic)
             .await?
             .iter()
@@ -1543,27 +1555,6 @@ pub async fn save_notice(app: &App, actor: &Actor, purpose: &str, channel: &str,
     Ok(n)
 }
 
-/// Restricts processing of a contact (Art. 18) or lifts the restriction: a restricted contact
-/// never appears in an audience.
-pub async fn restrict(app: &App, actor: &Actor, contact_id: &str, restricted: bool) -> ServiceResult<()> {
-    let record = contact_for(app, actor, contact_id, Action::Update).await?;
-    let cid = record.id.to_string();
-    let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    ledger::set_restricted(&mut tx, &cid, restricted.then_some(now)).await?;
-    let e = audit_entry(
-        actor,
-        if restricted { "contact.restrict" } else { "contact.restrict_lift" },
-        "contact",
-        &cid,
-        Some(cid.clone()),
-        vec![],
-    );
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
-    Ok(())
-}
-
 /// Whether an identifier (an email address or phone number, normalised) is on a channel's
 /// suppression list; the list itself holds only blind indexes and is never shown.
 pub async fn is_suppressed(app: &App, channel: Channel, identifier: &str) -> ServiceResult<bool> {
@@ -1635,12 +1626,20 @@ pub async fn subscribe(
             let input = obhut_core::contact::ContactInput {
                 given_name: clean(given_name),
                 family_name: clean(family_name),
-                emails: Some(vec![obhut_core::contact::EmailInput { address: normalized.clone(), label: None, purposes: Some(vec![p.key.clone()]) }]),
+                emails: Some(vec![obhut_core::contact::EmailInput {
+                    address: normalized.clone(),
+                    label: None,
+                    purposes: Some(vec![p.key.clone()]),
+                }]),
                 purposes: Some(vec![p.key.clone()]),
                 language: Some(lang.into()),
                 ..Default::default()
             };
-            let origin = obhut_store::contacts::Origin { source: "web_form".into(), detail: Some("public sign-up form".into()), import_run_id: None };
+            let origin = obhut_store::contacts::Origin {
+                source: "web_form".into(),
+                detail: Some("public sign-up form".into()),
+                import_run_id: None,
+            };
             super::contacts::create(app, &form, &input, origin).await?.0.id.to_string()
         }
     };

@@ -4,8 +4,8 @@
 //! Requests are run by whoever administers the audit trail: the DPO and administrators.
 
 use super::audit_entry;
-use crate::gate::{Action, Actor, Resource};
 use crate::error::ServiceResult;
+use crate::gate::{Action, Actor, Resource};
 use crate::{App, ServiceError};
 use obhut_core::consent::Channel;
 use obhut_core::ids::ContactId;
@@ -30,6 +30,8 @@ pub struct Erasure {
     pub mails_deleted: usize,
     /// What stays, and why (a legal duty or the person's own objection).
     pub kept: Vec<String>,
+    /// Notification tasks created for the recipients of the contact's data (Art. 19).
+    pub recipient_notices: usize,
 }
 
 /// Data subject requests are run by the DPO and administrators.
@@ -85,6 +87,8 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
             objected |= obhut_store::consent::suppressed(&mut tx, &mine, channel).await?;
         }
     }
+    // Art. 19: the recipients are collected while the disclosure log still names the contact.
+    let notices = super::rights::notify_recipients(app, &mut tx, actor, id, "erasure", case.as_ref().map(|c| c.id.as_str()), now).await?;
     let erased = obhut_store::erasure::erase_contact(
         &mut tx,
         &app.store.crypto,
@@ -107,8 +111,7 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
     entry.purpose = Some("data_subject_rights".into());
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
-    append_journal(&app.config.data_dir, &sid, now)
-        .map_err(|e| ServiceError::Internal(format!("writing the erasure journal: {e}")))?;
+    append_journal(&app.config.data_dir, &sid, now).map_err(|e| ServiceError::Internal(format!("writing the erasure journal: {e}")))?;
     let mails_deleted = super::mail::delete_delivered(&app.config, &erased.message_ids)
         .await
         .map_err(|e| ServiceError::Internal(format!("deleting delivered mail: {e}")))?;
@@ -119,14 +122,13 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
     if objected {
         kept.push("suppression list: the blind index of the objector's address, so that it is never approached again".into());
     }
-    Ok(Erasure { contact_id: sid, erased_at: now, mails_deleted, kept })
+    Ok(Erasure { contact_id: sid, erased_at: now, mails_deleted, kept, recipient_notices: notices })
 }
 
 /// The answer for an erased contact.
 pub fn gone(erased_at: i64) -> ServiceError {
-    let when = time::OffsetDateTime::from_unix_timestamp(erased_at / 1000)
-        .map(|t| t.date().to_string())
-        .unwrap_or_else(|_| erased_at.to_string());
+    let when =
+        time::OffsetDateTime::from_unix_timestamp(erased_at / 1000).map(|t| t.date().to_string()).unwrap_or_else(|_| erased_at.to_string());
     ServiceError::Gone(format!("the contact was erased on {when}"))
 }
 
@@ -199,6 +201,9 @@ pub struct CaseView {
     pub created_by: String,
     pub created_at: i64,
     pub closed_at: Option<i64>,
+    /// A rectification made through the case (Art. 16): when, and the fields corrected.
+    pub rectified_at: Option<i64>,
+    pub rectified_fields: Vec<String>,
 }
 
 /// A new request.
@@ -223,7 +228,7 @@ pub struct NewCase {
     pub identity_note: Option<String>,
 }
 
-fn parse_date(field: &str, s: &str) -> ServiceResult<Date> {
+pub(crate) fn parse_date(field: &str, s: &str) -> ServiceResult<Date> {
     Date::parse(s.trim(), &time::format_description::well_known::Iso8601::DATE)
         .map_err(|_| ServiceError::field(field, "a date as YYYY-MM-DD"))
 }
@@ -232,11 +237,11 @@ fn stored_date(s: &str) -> ServiceResult<Date> {
     Date::parse(s, &time::format_description::well_known::Iso8601::DATE).map_err(|_| ServiceError::Internal(format!("stored date '{s}'")))
 }
 
-fn today(app: &App) -> Date {
+pub(crate) fn today(app: &App) -> Date {
     app.clock.now().date()
 }
 
-fn text(field: &str, v: Option<&str>, required: Option<&str>) -> ServiceResult<Option<String>> {
+pub(crate) fn text(field: &str, v: Option<&str>, required: Option<&str>) -> ServiceResult<Option<String>> {
     let v = v.map(str::trim).filter(|s| !s.is_empty());
     match (v, required) {
         (None, Some(why)) => Err(ServiceError::field(field, why)),
@@ -247,7 +252,7 @@ fn text(field: &str, v: Option<&str>, required: Option<&str>) -> ServiceResult<O
     }
 }
 
-fn view(app: &App, c: Case) -> ServiceResult<CaseView> {
+pub(crate) fn view(app: &App, c: Case) -> ServiceResult<CaseView> {
     let status = CaseStatus::parse(&c.status).map_err(ServiceError::Internal)?;
     let kind = CaseKind::parse(&c.kind).map_err(ServiceError::Internal)?;
     let due = stored_date(&c.due_on)?;
@@ -274,6 +279,8 @@ fn view(app: &App, c: Case) -> ServiceResult<CaseView> {
         created_by: c.created_by,
         created_at: c.created_at,
         closed_at: c.closed_at,
+        rectified_at: c.rectified_at,
+        rectified_fields: c.rectified_fields,
     })
 }
 
@@ -286,9 +293,10 @@ fn check_identity(
 ) -> ServiceResult<()> {
     match check {
         IdentityCheck::KnownIdentity => {
-            let e = evidence.map(str::trim).filter(|e| !e.is_empty()).ok_or_else(|| {
-                ServiceError::field("identity_evidence", "give the email address or phone number the request came from")
-            })?;
+            let e = evidence
+                .map(str::trim)
+                .filter(|e| !e.is_empty())
+                .ok_or_else(|| ServiceError::field("identity_evidence", "give the email address or phone number the request came from"))?;
             let by_email = obhut_core::email::EmailAddress::parse(e)
                 .map(|a| record.personal.emails.iter().any(|m| m.address.normalized() == a.normalized()))
                 .unwrap_or(false);
@@ -311,7 +319,7 @@ fn check_identity(
     Ok(())
 }
 
-fn case_audit(actor: &Actor, action: &str, c: &Case, fields: &[&str]) -> obhut_store::audit::AuditEntry {
+pub(crate) fn case_audit(actor: &Actor, action: &str, c: &Case, fields: &[&str]) -> obhut_store::audit::AuditEntry {
     let mut e = audit_entry(actor, action, "dsr_case", &c.id, Some(c.contact_id.clone()), fields.iter().map(|f| f.to_string()).collect());
     e.purpose = Some("data_subject_rights".into());
     e
@@ -330,7 +338,8 @@ pub async fn open_case(app: &App, actor: &Actor, input: &NewCase) -> ServiceResu
     if received > today(app) {
         return Err(ServiceError::field("received_on", "a request cannot be received in the future"));
     }
-    let check = input.identity_check.as_deref().map(IdentityCheck::parse).transpose().map_err(|m| ServiceError::field("identity_check", m))?;
+    let check =
+        input.identity_check.as_deref().map(IdentityCheck::parse).transpose().map_err(|m| ServiceError::field("identity_check", m))?;
     let note = text("identity_note", input.identity_note.as_deref(), None)?;
     let id = ContactId::parse(input.contact_id.trim()).map_err(|_| ServiceError::field("contact_id", "not a contact id"))?;
     let record = match super::contacts::load(app, id).await {
@@ -370,15 +379,22 @@ pub async fn open_case(app: &App, actor: &Actor, input: &NewCase) -> ServiceResu
         created_by: actor.audit_name(),
         created_at: now,
         updated_at: now,
+        rectified_at: None,
+        rectified_fields: Vec::new(),
     };
     obhut_store::dsr::insert(&mut tx, &app.store.crypto, &case).await?;
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[case_audit(actor, "dsr.open", &case, &["kind", "received_on", "due_on"])])
-        .await?;
+    obhut_store::audit::append(
+        &mut tx,
+        &app.store.crypto,
+        now,
+        &[case_audit(actor, "dsr.open", &case, &["kind", "received_on", "due_on"])],
+    )
+    .await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     view(app, case)
 }
 
-async fn load_case(app: &App, id: &str) -> ServiceResult<Case> {
+pub(crate) async fn load_case(app: &App, id: &str) -> ServiceResult<Case> {
     let mut conn = app.conn().await?;
     obhut_store::dsr::find(&mut conn, &app.store.crypto, id.trim()).await?.ok_or(ServiceError::NotFound("case"))
 }
@@ -393,7 +409,11 @@ pub async fn get_case(app: &App, actor: &Actor, id: &str) -> ServiceResult<CaseV
 pub async fn list_cases(app: &App, actor: &Actor, open_only: bool, limit: i64) -> ServiceResult<Vec<CaseView>> {
     authorize(app, actor).await?;
     let mut conn = app.conn().await?;
-    obhut_store::dsr::list(&mut conn, &app.store.crypto, open_only, limit.clamp(1, 10_000)).await?.into_iter().map(|c| view(app, c)).collect()
+    obhut_store::dsr::list(&mut conn, &app.store.crypto, open_only, limit.clamp(1, 10_000))
+        .await?
+        .into_iter()
+        .map(|c| view(app, c))
+        .collect()
 }
 
 async fn save(app: &App, actor: &Actor, c: &Case, action: &str, fields: &[&str]) -> ServiceResult<()> {
@@ -404,7 +424,7 @@ async fn save(app: &App, actor: &Actor, c: &Case, action: &str, fields: &[&str])
     Ok(())
 }
 
-fn require_open(c: &Case) -> ServiceResult<CaseStatus> {
+pub(crate) fn require_open(c: &Case) -> ServiceResult<CaseStatus> {
     let s = CaseStatus::parse(&c.status).map_err(ServiceError::Internal)?;
     if !s.is_open() {
         return Err(ServiceError::Conflict(format!("case {} is {} already", c.reference, c.status)));
@@ -442,14 +462,7 @@ pub async fn verify_identity(
 /// Extends the deadline once, by up to two further months (Art. 12(3)): with the reason, and
 /// only before the first deadline, the person told of it on `informed_on`. Without `new_due`
 /// the latest permitted date is taken.
-pub async fn extend(
-    app: &App,
-    actor: &Actor,
-    id: &str,
-    reason: &str,
-    informed_on: &str,
-    new_due: Option<&str>,
-) -> ServiceResult<CaseView> {
+pub async fn extend(app: &App, actor: &Actor, id: &str, reason: &str, informed_on: &str, new_due: Option<&str>) -> ServiceResult<CaseView> {
     authorize(app, actor).await?;
     let mut c = load_case(app, id).await?;
     require_open(&c)?;
@@ -462,10 +475,18 @@ pub async fn extend(
         None => obhut_core::dsr::latest_extension(received),
     };
     let now_day = today(app);
-    obhut_core::dsr::check_extension(received, due, c.extended_at.is_some(), now_day, new_due)
-        .map_err(|m| if now_day > due || c.extended_at.is_some() { ServiceError::Conflict(m) } else { ServiceError::field("new_due", m) })?;
+    obhut_core::dsr::check_extension(received, due, c.extended_at.is_some(), now_day, new_due).map_err(|m| {
+        if now_day > due || c.extended_at.is_some() {
+            ServiceError::Conflict(m)
+        } else {
+            ServiceError::field("new_due", m)
+        }
+    })?;
     if informed > now_day || informed > due || informed < received {
-        return Err(ServiceError::field("informed_on", format!("the person must be told between the receipt and the deadline ({received} – {due}), not later than today")));
+        return Err(ServiceError::field(
+            "informed_on",
+            format!("the person must be told between the receipt and the deadline ({received} – {due}), not later than today"),
+        ));
     }
     let now = app.now_ms();
     c.due_on = new_due.to_string();

@@ -16,6 +16,7 @@ pub mod organizations;
 pub mod policies;
 pub mod privacy;
 pub mod purposes;
+pub mod rights;
 pub mod tickets;
 pub mod users;
 
