@@ -15,3 +15,5 @@ mod dsr_ui;
 mod gate;
 mod imports;
 mod privacy;
+mod rights;
+mod rights_ui;
