@@ -1265,6 +1265,7 @@ rights.err_note = Geben Sie an, wie und wann der Empfänger benachrichtigt wurde
 rights.err_done_already = Diese Benachrichtigung ist bereits erledigt.
 rights.err_nothing_to_correct = Füllen Sie mindestens ein Feld mit einem berichtigten Wert aus, der vom gespeicherten abweicht.
 rights.err_choice = Wählen Sie eine der Möglichkeiten.
+rights.event = Vorgang
 rights.event.rectification = Berichtigung
 rights.event.erasure = Löschung
 rights.event.restriction = Einschränkung

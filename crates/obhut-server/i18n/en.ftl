@@ -1265,6 +1265,7 @@ rights.err_note = Say how and when the recipient was told.
 rights.err_done_already = This notification is done already.
 rights.err_nothing_to_correct = Fill in at least one field with a corrected value that differs from the stored one.
 rights.err_choice = Choose one of the options.
+rights.event = Event
 rights.event.rectification = Rectification
 rights.event.erasure = Erasure
 rights.event.restriction = Restriction

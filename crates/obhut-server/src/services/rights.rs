@@ -430,8 +430,9 @@ pub async fn rectify(app: &App, actor: &Actor, case_id: &str, patch: ContactInpu
         return Err(ServiceError::field("", "name at least one field to correct"));
     }
     let id = ContactId::parse(&c.contact_id).map_err(|_| ServiceError::Internal("case contact id".into()))?;
-    let prepared = super::contacts::prepare_update(app, actor, id, patch, super::contacts::DEFAULT_READ_PURPOSE, super::contacts::Authority::Request)
-        .await?;
+    let prepared =
+        super::contacts::prepare_update(app, actor, id, patch, super::contacts::DEFAULT_READ_PURPOSE, super::contacts::Authority::Request)
+            .await?;
     if prepared.fields.is_empty() {
         return Err(ServiceError::field("", "the corrected values are the ones stored already"));
     }

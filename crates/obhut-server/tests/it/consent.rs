@@ -492,17 +492,17 @@ async fn the_export_is_a_disclosure_and_unsubscribe_is_one_click(b: Backend) {
         let (s, _) = call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{id}/consents"), Some(given.clone())).await;
         assert_eq!(s, 201);
     }
-    // Restricted (Art. 18): never in an audience.
+    // Restricted (Art. 18, by an administrator: a data subject right): never in an audience.
+    let admin = t.user_token("chef", Role::Admin).await;
     let r = t
         .client
         .put(t.url(&format!("/api/v1/contacts/{z}/restriction")))
-        .bearer_auth(&token)
-        .json(&json!({"restricted": true}))
+        .bearer_auth(&admin)
+        .json(&json!({"restricted": true, "reason": "Richtigkeit bestritten"}))
         .send()
         .await
         .expect("put");
-    assert_eq!(r.status().as_u16(), 204);
-    let admin = t.user_token("chef", Role::Admin).await;
+    assert_eq!(r.status().as_u16(), 200);
     let r = t
         .client
         .get(t.url("/api/v1/audiences/export?purpose=newsletter&channel=email&recipient=Versanddienst%20GmbH"))
@@ -620,7 +620,8 @@ async fn an_audience_decides_the_same_whatever_its_batches(b: Backend) {
     expected.sort();
     for batch in [1, 2, 3, 20_000] {
         let actor = Actor::cli();
-        let mut scan = services::consent::audience_scan(&t.app, &actor, "newsletter", "email", None, &Default::default()).await.expect("scan");
+        let mut scan =
+            services::consent::audience_scan(&t.app, &actor, "newsletter", "email", None, &Default::default()).await.expect("scan");
         scan.batch_size(batch);
         let mut got = Vec::new();
         while let Some(members) = scan.next_batch().await.expect("batch") {
@@ -703,7 +704,11 @@ async fn the_public_sign_up_reveals_nothing_and_forgets_the_unconfirmed(b: Backe
         assert!(answer(&again), "a flood of requests for one address looks the same");
     }
     assert_eq!(count(&t, "SELECT COUNT(*) FROM consent_tokens").await, 4, "three for the new address (the daily limit), one for the known");
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM contacts WHERE origin_source = 'web_form'").await, 1, "the stranger once; the known contact stays as it was");
+    assert_eq!(
+        count(&t, "SELECT COUNT(*) FROM contacts WHERE origin_source = 'web_form'").await,
+        1,
+        "the stranger once; the known contact stays as it was"
+    );
     // A malformed address is said, and nothing is stored.
     let (s, html) = sign_up(&t, "purpose=newsletter&email=kein-at-zeichen").await;
     assert_eq!(s, 422);
