@@ -14,6 +14,9 @@ pub enum ServiceError {
     Gone(String),
     #[error("not allowed: {0}")]
     Forbidden(String),
+    /// Processing of the contact is restricted (Art. 18): it is only stored.
+    #[error("{0}")]
+    Restricted(String),
     #[error("not signed in")]
     Unauthorized,
     #[error("{0}")]

@@ -354,7 +354,7 @@ impl ChainWalk {
     }
 }
 
-type VerifyRow = (
+pub(crate) type VerifyRow = (
     i64,
     i64,
     String,
@@ -372,7 +372,7 @@ type VerifyRow = (
     String,
 );
 
-fn from_verify_row(r: VerifyRow) -> AuditEvent {
+pub(crate) fn from_verify_row(r: VerifyRow) -> AuditEvent {
     AuditEvent {
         seq: r.0,
         at: r.1,

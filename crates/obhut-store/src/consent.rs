@@ -491,11 +491,15 @@ pub struct Leased {
 }
 
 /// Leases up to `limit` due mails for `lease_ms`: another process (a CLI beside the server)
-/// skips them meanwhile, and a process that died mid-delivery gives them back when it ends.
+/// skips them meanwhile. Mails to a restricted contact (Art. 18) wait, except those about its
+/// own data subject request (kinds `dsr…`); a process that died mid-delivery gives its mails
+/// back when their lease ends.
 pub async fn lease_due(conn: &mut Conn, crypto: &Crypto, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<Leased>> {
     let ids: Vec<(String,)> = sqlx::query_as(
         "SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
-         AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at LIMIT $2",
+         AND (lease_until IS NULL OR lease_until <= $1) \
+         AND (contact_id IS NULL OR kind LIKE 'dsr%' OR contact_id NOT IN (SELECT id FROM contacts WHERE restricted_at IS NOT NULL)) \
+         ORDER BY next_attempt_at LIMIT $2",
     )
     .bind(now)
     .bind(limit)

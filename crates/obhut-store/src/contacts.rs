@@ -33,6 +33,17 @@ pub struct ContactRecord {
     pub version: i64,
     /// The organization's name, read in the same query (not personal: a legal person's name).
     pub organization_name: Option<String>,
+    /// Art. 18: since when processing is restricted (only stored), and until which calendar
+    /// day (`YYYY-MM-DD`) where the restriction ends at a date.
+    pub restricted_at: Option<i64>,
+    pub restricted_until: Option<String>,
+}
+
+impl ContactRecord {
+    /// Whether processing is restricted (Art. 18): the record is only stored.
+    pub fn is_restricted(&self) -> bool {
+        self.restricted_at.is_some()
+    }
 }
 
 impl ContactRecord {
@@ -343,8 +354,10 @@ struct Row {
     record_class: String,
     team: Option<String>,
     org_name: Option<String>,
+    restricted_at: Option<i64>,
+    restricted_until: Option<String>,
 }
-const SELECT: &str = "SELECT c.id, c.kind, c.organization_id, c.owner_id, c.language, c.tags, c.wrapped_key, c.sealed, c.origin_source, c.origin_detail, c.import_run_id, c.created_by, c.created_at, c.updated_at, c.version, c.record_class, c.team, o.name AS org_name FROM contacts c LEFT JOIN organizations o ON o.id = c.organization_id";
+const SELECT: &str = "SELECT c.id, c.kind, c.organization_id, c.owner_id, c.language, c.tags, c.wrapped_key, c.sealed, c.origin_source, c.origin_detail, c.import_run_id, c.created_by, c.created_at, c.updated_at, c.version, c.record_class, c.team, o.name AS org_name, c.restricted_at, c.restricted_until FROM contacts c LEFT JOIN organizations o ON o.id = c.organization_id";
 
 fn open_row(crypto: &Crypto, r: Row) -> Result<ContactRecord> {
     let key = crypto.unwrap_key(&r.id, &r.wrapped_key)?;
@@ -369,6 +382,8 @@ fn open_row(crypto: &Crypto, r: Row) -> Result<ContactRecord> {
         updated_at: r.updated_at,
         version: r.version,
         organization_name: r.org_name,
+        restricted_at: r.restricted_at,
+        restricted_until: r.restricted_until,
     })
 }
 
@@ -408,6 +423,8 @@ pub async fn read_contact(store: &crate::Store, id: ContactId) -> Result<Option<
                     record_class: r.get(15)?,
                     team: r.get(16)?,
                     org_name: r.get(17)?,
+                    restricted_at: r.get(18)?,
+                    restricted_until: r.get(19)?,
                 })
             })
             .optional()
@@ -561,6 +578,9 @@ pub struct Reach {
     pub owner_or_teams: Option<(UserId, Vec<String>)>,
     /// Only records carrying this tag (a processor's scope).
     pub required_tag: Option<String>,
+    /// Leave out contacts whose processing is restricted (Art. 18): everyone but those who
+    /// administer data subject rights (the DPO, administrators).
+    pub hide_restricted: bool,
 }
 
 /// Orders the database can sort by (an encrypted name it cannot).
@@ -607,6 +627,9 @@ pub(crate) fn filter_sql(f: &ContactFilter, args: &mut Vec<String>) -> String {
     }
     if let Some(t) = &f.reach.required_tag {
         push("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)", t.clone(), args);
+    }
+    if f.reach.hide_restricted {
+        w.push("c.restricted_at IS NULL".to_string());
     }
     if let Some(classes) = &f.reach.classes {
         let mut ph = Vec::new();

@@ -27,11 +27,17 @@ pub struct Case {
     pub created_by: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// A rectification (Art. 16) made through the case: when, and the fields it corrected.
+    pub rectified_at: Option<i64>,
+    pub rectified_fields: Vec<String>,
 }
 
 const COLS: &str = "id, reference, kind, contact_id, received_on, received_via, due_on, first_due_on, extended_at, extension_reason, \
      person_informed_on, identity_check, identity_note, identity_checked_at, status, closing_reason, closed_at, reminded, \
      created_by, created_at, updated_at";
+const READ_COLS: &str = "id, reference, kind, contact_id, received_on, received_via, due_on, first_due_on, extended_at, extension_reason, \
+     person_informed_on, identity_check, identity_note, identity_checked_at, status, closing_reason, closed_at, reminded, \
+     created_by, created_at, updated_at, rectified_at, rectified_fields";
 
 fn aad(id: &str, field: &str) -> Vec<u8> {
     format!("dsr-case:{id}:{field}").into_bytes()
@@ -72,6 +78,8 @@ struct Row {
     created_by: String,
     created_at: i64,
     updated_at: i64,
+    rectified_at: Option<i64>,
+    rectified_fields: Option<String>,
 }
 
 fn from_row(crypto: &Crypto, r: Row) -> Result<Case> {
@@ -97,6 +105,8 @@ fn from_row(crypto: &Crypto, r: Row) -> Result<Case> {
         created_by: r.created_by,
         created_at: r.created_at,
         updated_at: r.updated_at,
+        rectified_at: r.rectified_at,
+        rectified_fields: r.rectified_fields.unwrap_or_default().split(',').filter(|f| !f.is_empty()).map(str::to_string).collect(),
     })
 }
 
@@ -170,7 +180,7 @@ pub async fn update(conn: &mut Conn, crypto: &Crypto, c: &Case) -> Result<()> {
 
 /// A case by its id or its reference.
 pub async fn find(conn: &mut Conn, crypto: &Crypto, id_or_reference: &str) -> Result<Option<Case>> {
-    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLS} FROM dsr_cases WHERE id = $1 OR reference = $1"))
+    let row: Option<Row> = sqlx::query_as(&format!("SELECT {READ_COLS} FROM dsr_cases WHERE id = $1 OR reference = $1"))
         .bind(id_or_reference)
         .fetch_optional(&mut *conn)
         .await?;
@@ -181,7 +191,7 @@ pub async fn find(conn: &mut Conn, crypto: &Crypto, id_or_reference: &str) -> Re
 pub async fn list(conn: &mut Conn, crypto: &Crypto, open_only: bool, limit: i64) -> Result<Vec<Case>> {
     let wh = if open_only { " WHERE status IN ('received', 'in_progress')" } else { "" };
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLS} FROM dsr_cases{wh} ORDER BY CASE WHEN status IN ('received', 'in_progress') THEN 0 ELSE 1 END, due_on, reference LIMIT $1"
+        "SELECT {READ_COLS} FROM dsr_cases{wh} ORDER BY CASE WHEN status IN ('received', 'in_progress') THEN 0 ELSE 1 END, due_on, reference LIMIT $1"
     ))
     .bind(limit)
     .fetch_all(&mut *conn)
@@ -233,5 +243,16 @@ pub async fn count_code_attempt(conn: &mut Conn, case_id: &str) -> Result<()> {
 /// Removes a case's code (used, or the case closed).
 pub async fn delete_identity_code(conn: &mut Conn, case_id: &str) -> Result<()> {
     sqlx::query("DELETE FROM dsr_identity_codes WHERE case_id = $1").bind(case_id).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Records on a case the rectification made through it: when, and which fields (names only).
+pub async fn record_rectification(conn: &mut Conn, id: &str, at: i64, fields: &[String]) -> Result<()> {
+    sqlx::query("UPDATE dsr_cases SET rectified_at = $2, rectified_fields = $3, updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .bind(fields.join(","))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

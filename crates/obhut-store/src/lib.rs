@@ -19,6 +19,8 @@ pub mod imports;
 pub mod organizations;
 pub mod policies;
 pub mod purposes;
+pub mod recipient_notices;
+pub mod restriction;
 pub mod retention;
 pub mod tickets;
 pub mod users;

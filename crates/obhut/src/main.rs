@@ -208,6 +208,65 @@ enum DsrCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Restrict processing of a contact (Art. 18): it is only stored from now on, left out of
+    /// every list, search, audience, export and job except for the DPO and administrators.
+    /// Recipients of its data get notification tasks (Art. 19).
+    Restrict {
+        contact_id: String,
+        /// Why, e.g. "accuracy contested (Art. 18(1)(a))". Never name the person here.
+        #[arg(long)]
+        reason: String,
+        /// The restriction ends at this day (YYYY-MM-DD).
+        #[arg(long)]
+        until: Option<String>,
+        /// The restriction request case this answers; it is completed with it.
+        #[arg(long)]
+        case: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lift a restriction (Art. 18(3)): only after the person was told of it.
+    Lift {
+        contact_id: String,
+        /// The day the person was told (YYYY-MM-DD), not in the future.
+        #[arg(long = "informed-on")]
+        informed_on: String,
+        /// How the person was told: email, letter, phone, web_form, in_person.
+        #[arg(long = "informed-via")]
+        informed_via: Option<String>,
+        #[arg(long)]
+        case: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Correct the contact of a rectification case (Art. 16), e.g. `--set family_name=Müller
+    /// --set email=new@example.org`; the field names are those of the contact API. Recipients
+    /// get notification tasks (Art. 19).
+    Rectify {
+        /// The case (id or reference such as DSR-2026-0001).
+        case: String,
+        /// field=value; repeat for several fields. An empty value clears the field; tags are
+        /// separated by commas.
+        #[arg(long = "set", value_name = "FIELD=VALUE", required = true)]
+        set: Vec<String>,
+    },
+    /// Notification tasks for the recipients of rectified, erased or restricted data (Art. 19).
+    Notifications {
+        /// Open tasks only.
+        #[arg(long)]
+        open: bool,
+        /// The tasks of one case.
+        #[arg(long)]
+        case: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mark a notification task done, saying how and when the recipient was told.
+    Notified {
+        id: String,
+        #[arg(long)]
+        note: String,
+    },
     /// The Art. 15 access report of a contact: a copy of the data with purposes, legal bases,
     /// categories, recipients, retention, source, rights and the audit trail (audited).
     Access {
@@ -1341,6 +1400,60 @@ async fn dsr(g: &Global, cmd: DsrCmd) -> Result<()> {
                 }
             }
         }
+        DsrCmd::Restrict { contact_id, reason, until, case, json } => {
+            let app = open(g).await?;
+            let flags = [("until", "--until"), ("reason", "--reason"), ("case", "--case")];
+            let until = services::rights::optional_date("until", until.as_deref()).map_err(|e| explain_flags(e, &flags))?;
+            let r = services::rights::restrict(&app, &Actor::cli(), &contact_id, &reason, until, case.as_deref())
+                .await
+                .map_err(|e| unknown_contact(e, &contact_id))
+                .map_err(|e| rename_flags(e, &flags))?;
+            print_restriction(&r, json)?;
+        }
+        DsrCmd::Lift { contact_id, informed_on, informed_via, case, json } => {
+            let app = open(g).await?;
+            let flags = [("person_informed_on", "--informed-on"), ("informed_via", "--informed-via"), ("case", "--case")];
+            let on = services::rights::optional_date("person_informed_on", Some(&informed_on)).map_err(|e| explain_flags(e, &flags))?;
+            let r = services::rights::lift_restriction(&app, &Actor::cli(), &contact_id, on, informed_via.as_deref(), case.as_deref())
+                .await
+                .map_err(|e| unknown_contact(e, &contact_id))
+                .map_err(|e| rename_flags(e, &flags))?;
+            print_restriction(&r, json)?;
+        }
+        DsrCmd::Rectify { case, set } => {
+            let patch = parse_sets(&set)?;
+            let app = open(g).await?;
+            let c = services::rights::rectify(&app, &Actor::cli(), &case, patch).await.map_err(explain)?;
+            show(&c, false)?;
+            println!("corrected: {}", c.rectified_fields.join(", "));
+        }
+        DsrCmd::Notifications { open: only_open, case, json } => {
+            let app = open(g).await?;
+            let case_id = match case {
+                Some(c) => Some(services::dsr::get_case(&app, &Actor::cli(), &c).await.map_err(explain)?.id),
+                None => None,
+            };
+            let filter = obhut_store::recipient_notices::NoticeFilter { open_only: only_open, case_id, contact_id: None };
+            let list = services::rights::notifications(&app, &Actor::cli(), &filter, 10_000).await.map_err(explain)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for n in &list {
+                    let state = match n.done_at {
+                        Some(at) => format!("done {} by {}", obhut_server::api::rfc3339(at), n.done_by.as_deref().unwrap_or("")),
+                        None => "open".into(),
+                    };
+                    println!("{}  {:<19} contact {}  {}  {}", n.id, n.event, n.contact_id, n.recipient, state);
+                }
+            }
+        }
+        DsrCmd::Notified { id, note } => {
+            let app = open(g).await?;
+            let n = services::rights::mark_notified(&app, &Actor::cli(), &id, &note)
+                .await
+                .map_err(|e| rename_flags(explain(e), &[("note", "--note")]))?;
+            println!("{} told of the {} of contact {}", n.recipient, n.event, n.contact_id);
+        }
         DsrCmd::Access { contact_id, format, lang, output } => {
             use services::dsr_report as report;
             let format = report::Format::parse(&format).map_err(|m| anyhow::anyhow!("--format: {m}"))?;
@@ -1492,6 +1605,52 @@ async fn retention(g: &Global, cmd: RetentionCmd) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn print_restriction(r: &services::rights::RestrictionView, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r)?);
+    } else if r.restricted {
+        let until = r.until.as_deref().map(|u| format!(" until {u}")).unwrap_or_default();
+        println!("processing of contact {} restricted (Art. 18){until}", r.contact_id);
+    } else {
+        println!("restriction of contact {} lifted", r.contact_id);
+    }
+    if r.recipient_notices > 0 {
+        println!("{} recipient(s) to tell (Art. 19): see `obhut dsr notifications --open`", r.recipient_notices);
+    }
+    Ok(())
+}
+
+/// A service error with the API's field names said as the command's flags.
+fn explain_flags(e: ServiceError, flags: &[(&str, &str)]) -> anyhow::Error {
+    rename_flags(explain(e), flags)
+}
+
+fn rename_flags(e: anyhow::Error, flags: &[(&str, &str)]) -> anyhow::Error {
+    let mut m = e.to_string();
+    for (field, flag) in flags {
+        m = m.replace(&format!("\n  {field}: "), &format!("\n  {flag}: "));
+    }
+    anyhow::anyhow!(m)
+}
+
+/// `--set field=value` flags as a contact change with the API's field names.
+fn parse_sets(sets: &[String]) -> Result<obhut_core::contact::ContactInput> {
+    let mut m = serde_json::Map::new();
+    for s in sets {
+        let (k, v) = s.split_once('=').ok_or_else(|| anyhow::anyhow!("--set '{s}': write field=value"))?;
+        let k = k.trim();
+        let v = match k {
+            "tags" => serde_json::json!(v.split(',').map(str::trim).filter(|t| !t.is_empty()).collect::<Vec<_>>()),
+            "emails" | "phones" | "addresses" => {
+                return Err(anyhow::anyhow!("--set {k}: set the first entry with email=, phone= or use the API for lists"))
+            }
+            _ => serde_json::Value::String(v.to_string()),
+        };
+        m.insert(k.to_string(), v);
+    }
+    serde_json::from_value(serde_json::Value::Object(m)).map_err(|e| anyhow::anyhow!("--set: {e}"))
 }
 
 /// A service error of a request about one contact: an unknown contact is named.

@@ -298,3 +298,66 @@ fn retention_rules_holds_and_the_dry_run_from_the_command_line() {
     assert_eq!(v["steps"][0]["action"], "held", "{v}");
     assert_eq!(v["counts"]["held"], 1, "{v}");
 }
+
+#[test]
+fn restriction_rectification_and_recipient_tasks_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    let o = obhut(d, &["contact", "add", "--given-name", "Rosa", "--family-name", "Sperrig", "--email", "rosa@example.org"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let id = String::from_utf8_lossy(&o.stdout).trim().to_string();
+
+    // Bad input names the flag and changes nothing.
+    let o = obhut(d, &["dsr", "restrict", &id, "--reason", " "], None);
+    assert!(!o.status.success() && text(&o).contains("--reason:"), "{}", text(&o));
+    let o = obhut(d, &["dsr", "restrict", &id, "--reason", "geprüft", "--until", "2001-01-01"], None);
+    assert!(!o.status.success() && text(&o).contains("--until:"), "{}", text(&o));
+    let o = obhut(d, &["dsr", "restrict", &id, "--reason", "Richtigkeit bestritten", "--json"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["restricted"], true);
+    let o = obhut(d, &["dsr", "lift", &id, "--informed-on", "2999-01-01"], None);
+    assert!(!o.status.success() && text(&o).contains("--informed-on:"), "{}", text(&o));
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let o = obhut(d, &["dsr", "lift", &id, "--informed-on", &today, "--informed-via", "letter"], None);
+    assert!(o.status.success() && text(&o).contains("lifted"), "{}", text(&o));
+
+    // Rectification through its case.
+    let o = obhut(
+        d,
+        &[
+            "dsr",
+            "open",
+            "--contact",
+            &id,
+            "--kind",
+            "rectification",
+            "--via",
+            "letter",
+            "--identity",
+            "manual",
+            "--note",
+            "Ausweis",
+            "--json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let case: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let reference = case["reference"].as_str().expect("reference").to_string();
+    let o = obhut(d, &["dsr", "rectify", &reference, "--set", "nonsense"], None);
+    assert!(!o.status.success() && text(&o).contains("--set"), "{}", text(&o));
+    let o = obhut(d, &["dsr", "rectify", &reference, "--set", "email=kaputt"], None);
+    assert!(!o.status.success() && text(&o).contains("email"), "{}", text(&o));
+    let o = obhut(d, &["dsr", "rectify", &reference, "--set", "family_name=Sperling"], None);
+    assert!(o.status.success() && text(&o).contains("corrected: family_name"), "{}", text(&o));
+    let o = obhut(d, &["contact", "show", &id, "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["family_name"], "Sperling");
+    // No recipient was ever disclosed to: no tasks.
+    let o = obhut(d, &["dsr", "notifications", "--open", "--json"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("json"), serde_json::json!([]));
+    let o = obhut(d, &["dsr", "notified", "no-such-task", "--note", "x"], None);
+    assert!(!o.status.success() && text(&o).contains("not found"), "{}", text(&o));
+}

@@ -1,13 +1,16 @@
-//! Data subject rights over the API: request cases with their deadlines, erasure (Art. 17).
+//! Data subject rights over the API: request cases with their deadlines, rectification
+//! through a case (Art. 16), erasure (Art. 17) and the recipients' notification tasks (Art. 19).
 
 use super::extract::{ApiActor, ApiJson, ApiQuery};
 use super::problem::Problem;
 use crate::app::App;
 use crate::services;
 use crate::services::dsr::{CaseView, CodeSent, Erasure, NewCase};
+use crate::services::rights::NoticeView;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use obhut_core::contact::ContactInput;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -166,4 +169,69 @@ pub async fn close(
     ApiJson(b): ApiJson<CloseBody>,
 ) -> Result<Json<CaseView>, Problem> {
     Ok(Json(services::dsr::close_case(&app, &actor, &id, &b.status, b.reason.as_deref()).await?))
+}
+
+/// Corrects the contact of a rectification case (Art. 16) with the fields of the contact update
+/// (absent fields stay, an empty string clears). Only once the identity is checked; audited
+/// with the values before and after (sealed), recorded on the case, and every recipient of the
+/// contact's data gets a notification task (Art. 19). Complete the case afterwards.
+#[utoipa::path(post, path = "/api/v1/dsr/cases/{id}/rectification", tag = "rights", request_body = ContactInput,
+    responses((status = 200, body = CaseView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn rectify(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ContactInput>,
+) -> Result<Json<CaseView>, Problem> {
+    Ok(Json(services::rights::rectify(&app, &actor, &id, b).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeQuery {
+    /// Open tasks only.
+    #[serde(default)]
+    pub open: bool,
+    /// The tasks of one request case (id).
+    #[serde(default)]
+    pub case_id: Option<String>,
+    /// The tasks about one contact.
+    #[serde(default)]
+    pub contact_id: Option<String>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// Notification tasks for the recipients of rectified, erased or restricted data (Art. 19),
+/// open ones first.
+#[utoipa::path(get, path = "/api/v1/dsr/notifications", tag = "rights", params(NoticeQuery),
+    responses((status = 200, body = [NoticeView]), (status = 403, body = Problem)), security(("bearer" = [])))]
+pub async fn list_notifications(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<NoticeQuery>,
+) -> Result<Json<Vec<NoticeView>>, Problem> {
+    let filter = obhut_store::recipient_notices::NoticeFilter { open_only: q.open, case_id: q.case_id, contact_id: q.contact_id };
+    Ok(Json(services::rights::notifications(&app, &actor, &filter, q.limit.unwrap_or(500)).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotifiedBody {
+    /// How and when the recipient was told.
+    pub note: String,
+}
+
+/// Marks a notification task done, with a note on how the recipient was told.
+#[utoipa::path(post, path = "/api/v1/dsr/notifications/{id}/done", tag = "rights", request_body = NotifiedBody,
+    responses((status = 200, body = NoticeView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn notification_done(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<NotifiedBody>,
+) -> Result<Json<NoticeView>, Problem> {
+    Ok(Json(services::rights::mark_notified(&app, &actor, &id, &b.note).await?))
 }

@@ -55,6 +55,9 @@ impl From<ServiceError> for Problem {
             ServiceError::NotFound(what) => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", Some(format!("no such {what}"))),
             ServiceError::Gone(m) => Problem::new(StatusCode::GONE, "gone", "Erased", Some(m)),
             ServiceError::Forbidden(m) => Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", Some(m)),
+            ServiceError::Restricted(m) => {
+                Problem::new(StatusCode::FORBIDDEN, "restricted", "Processing is restricted (Art. 18 GDPR)", Some(m))
+            }
             ServiceError::Unauthorized => {
                 Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required", Some("send a valid bearer token".into()))
             }

@@ -26,6 +26,7 @@ pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> ServiceR
         if let Some(rec) = obhut_store::contacts::read_contact(&app.store, c).await? {
             let t = crate::gate::Target::new(Resource::Activity, rec.record_class.as_str(), rec.owner_id, rec.team.as_deref(), &rec.tags);
             app.authorize_record(actor, Action::Create, &t, "", &c.to_string()).await?;
+            super::rights::guard(app, actor, &rec, "add_activity").await?;
         }
     }
     let now = app.now_ms();

@@ -73,6 +73,7 @@ async fn contact_for(app: &App, actor: &Actor, id: &str, action: Action) -> Serv
     let cid = ContactId::parse(id).map_err(|m| ServiceError::field("contact_id", m))?;
     let record = contacts_svc::load(app, cid).await?;
     app.authorize_record(actor, action, &target(&record), "", &cid.to_string()).await?;
+    super::rights::guard(app, actor, &record, if action == Action::Read { "read_consents" } else { "change_consents" }).await?;
     Ok(record)
 }
 
@@ -164,6 +165,8 @@ pub async fn request(
         ));
     }
     let record = contact_for(app, actor, contact_id, Action::Update).await?;
+    // Art. 18: no opt-in or re-confirmation mail to a restricted contact, whoever asks.
+    super::rights::guard_always(app, actor, &record, "consent_request").await?;
     let cid = record.id.to_string();
     let email =
         match address.map(str::trim).filter(|a| !a.is_empty()) {
@@ -1431,6 +1434,10 @@ pub async fn review_queue(app: &App, actor: &Actor, limit: i64) -> ServiceResult
             continue;
         }
         let Ok(channel) = Channel::parse(&channel) else { continue };
+        // Restricted contacts (Art. 18) are only stored: no review, no re-confirmation mail.
+        if ledger::restricted_at(&mut conn, &contact_id).await?.is_some() {
+            continue;
+        }
         let evs: Vec<LedgerEvent> = ledger::events_of(&mut conn, &contact_id, &purpose, channel, &topic)
             .await?
             .iter()
@@ -1546,27 +1553,6 @@ pub async fn save_notice(app: &App, actor: &Actor, purpose: &str, channel: &str,
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(n)
-}
-
-/// Restricts processing of a contact (Art. 18) or lifts the restriction: a restricted contact
-/// never appears in an audience.
-pub async fn restrict(app: &App, actor: &Actor, contact_id: &str, restricted: bool) -> ServiceResult<()> {
-    let record = contact_for(app, actor, contact_id, Action::Update).await?;
-    let cid = record.id.to_string();
-    let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    ledger::set_restricted(&mut tx, &cid, restricted.then_some(now)).await?;
-    let e = audit_entry(
-        actor,
-        if restricted { "contact.restrict" } else { "contact.restrict_lift" },
-        "contact",
-        &cid,
-        Some(cid.clone()),
-        vec![],
-    );
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
-    Ok(())
 }
 
 /// Whether an identifier (an email address or phone number, normalised) is on a channel's

@@ -102,7 +102,7 @@ pub async fn shape(app: &App, actor: &Actor, mut record: ContactRecord, purpose:
 /// Checks a draft against the registry and the field rules before it is stored: every
 /// collection purpose must be active, every filled field justified by an active purpose the
 /// data is collected for, and every field one the actor may write.
-async fn admit(app: &App, actor: &Actor, draft: &mut ContactDraft, changed: Option<&[String]>) -> ServiceResult<()> {
+async fn admit(app: &App, actor: &Actor, draft: &mut ContactDraft, changed: Option<&[String]>, authority: Authority) -> ServiceResult<()> {
     if draft.personal.collected_for.is_empty() {
         draft.personal.collected_for = vec![DEFAULT_COLLECTION_PURPOSE.to_string()];
     }
@@ -119,6 +119,9 @@ async fn admit(app: &App, actor: &Actor, draft: &mut ContactDraft, changed: Opti
     }
     if !errors.is_empty() {
         return Err(errors.into());
+    }
+    if authority == Authority::Request {
+        return Ok(());
     }
     let hidden = app.gate.hidden_fields(actor, "contact", draft.record_class.as_str(), "", FieldAccess::Write, app.today());
     let present = obhut_core::fields::contact_fields_present(&draft.personal);
@@ -207,7 +210,7 @@ pub async fn create(app: &App, actor: &Actor, input: &ContactInput, origin: Orig
         draft.owner_id = actor.user_id;
     }
     check_references(app, &draft).await?;
-    admit(app, actor, &mut draft, None).await?;
+    admit(app, actor, &mut draft, None, Authority::Gate).await?;
     let id = ContactId::new();
     app.authorize_record(actor, Action::Create, &draft_target(&draft), "", &id.to_string()).await?;
     let now = app.now_ms();
@@ -240,6 +243,7 @@ pub async fn get_for(app: &App, actor: &Actor, id: ContactId, purpose: &str) -> 
     check_purpose(app, actor, purpose, Some(id)).await?;
     let record = load(app, id).await?;
     app.authorize_record(actor, Action::Read, &target(&record), purpose, &id.to_string()).await?;
+    super::rights::guard(app, actor, &record, "read").await?;
     let record = shape(app, actor, record, purpose).await?;
     let mut event = audit_entry(actor, "contact.read", "contact", id, Some(id.to_string()), present_fields(&record.personal));
     event.purpose = Some(purpose.into());
@@ -296,9 +300,49 @@ pub async fn update_for(
     expected_version: Option<i64>,
     purpose: &str,
 ) -> ServiceResult<ContactRecord> {
+    let p = prepare_update(app, actor, id, patch, purpose, Authority::Gate).await?;
+    if p.fields.is_empty() {
+        return shape(app, actor, p.current, purpose).await;
+    }
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    let record = apply_update(app, &mut tx, actor, &p, expected_version, now).await?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    shape(app, actor, record, purpose).await
+}
+
+/// A change checked and ready to write: the record as stored, the draft it becomes and the
+/// names of the fields that differ (none: nothing to write).
+pub(crate) struct PreparedUpdate {
+    pub current: ContactRecord,
+    pub before: ContactDraft,
+    pub draft: ContactDraft,
+    pub fields: Vec<String>,
+}
+
+/// Who allowed a change: the gate's policies for the record and its fields, or (for a
+/// rectification, Art. 16) the authorization to run data subject requests the caller checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Authority {
+    Gate,
+    Request,
+}
+
+/// Checks a partial change (gate, purpose, restriction, validation, registry) without writing.
+pub(crate) async fn prepare_update(
+    app: &App,
+    actor: &Actor,
+    id: ContactId,
+    patch: ContactInput,
+    purpose: &str,
+    authority: Authority,
+) -> ServiceResult<PreparedUpdate> {
     check_purpose(app, actor, purpose, Some(id)).await?;
     let current = load(app, id).await?;
-    app.authorize_record(actor, Action::Update, &target(&current), purpose, &id.to_string()).await?;
+    if authority == Authority::Gate {
+        app.authorize_record(actor, Action::Update, &target(&current), purpose, &id.to_string()).await?;
+    }
+    super::rights::guard(app, actor, &current, "update").await?;
     let before = current.draft();
     let seen = shape(app, actor, current.clone(), purpose).await?;
     let mut input = ContactInput::from_draft(&seen.draft()).merge(patch);
@@ -312,25 +356,37 @@ pub async fn update_for(
     check_references(app, &draft).await?;
     let fields = changed_fields(&before, &draft);
     if fields.is_empty() {
-        return shape(app, actor, current, purpose).await;
+        return Ok(PreparedUpdate { current, before, draft, fields });
     }
-    admit(app, actor, &mut draft, Some(&fields)).await?;
+    admit(app, actor, &mut draft, Some(&fields), authority).await?;
     // Moving a record (another class, owner or team) must land where the actor may work too.
-    app.authorize_record(actor, Action::Update, &draft_target(&draft), purpose, &id.to_string()).await?;
-    let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    repo::update_contact(&mut tx, &app.store.crypto, id, &draft, expected_version.unwrap_or(current.version), now).await?;
+    if authority == Authority::Gate {
+        app.authorize_record(actor, Action::Update, &draft_target(&draft), purpose, &id.to_string()).await?;
+    }
+    Ok(PreparedUpdate { current, before, draft, fields })
+}
+
+/// Writes a prepared change inside the caller's transaction, with its audit event (the values
+/// before and after sealed under the contact's key); returns the stored record.
+pub(crate) async fn apply_update(
+    app: &App,
+    tx: &mut obhut_store::Conn,
+    actor: &Actor,
+    p: &PreparedUpdate,
+    expected_version: Option<i64>,
+    now: i64,
+) -> ServiceResult<ContactRecord> {
+    let id = p.current.id;
+    repo::update_contact(tx, &app.store.crypto, id, &p.draft, expected_version.unwrap_or(p.current.version), now).await?;
     let sid = id.to_string();
-    let mut entry = audit_entry(actor, "contact.update", "contact", id, Some(sid.clone()), fields.clone());
+    let mut entry = audit_entry(actor, "contact.update", "contact", id, Some(sid.clone()), p.fields.clone());
     // The values before and after travel sealed under the contact's own key (Art. 5(2), 15):
     // the trail can show what changed, and an erasure makes it unreadable with the rest.
-    if let Some(key) = obhut_store::consent::contact_key(&mut tx, &app.store.crypto, &sid).await? {
-        entry.detail = Some(obhut_store::audit::seal_detail(&key, &sid, &change_detail(&before, &draft, &fields)));
+    if let Some(key) = obhut_store::consent::contact_key(tx, &app.store.crypto, &sid).await? {
+        entry.detail = Some(obhut_store::audit::seal_detail(&key, &sid, &change_detail(&p.before, &p.draft, &p.fields)));
     }
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry]).await?;
-    let record = repo::find_contact(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("contact"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
-    shape(app, actor, record, purpose).await
+    obhut_store::audit::append(tx, &app.store.crypto, now, &[entry]).await?;
+    repo::find_contact(tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("contact"))
 }
 
 /// Deletes a contact with its activities and tickets.
@@ -338,6 +394,7 @@ pub async fn delete(app: &App, actor: &Actor, id: ContactId) -> ServiceResult<()
     app.authorize(actor, Action::Delete, Resource::Contact).await?;
     let current = load(app, id).await?;
     app.authorize_record(actor, Action::Delete, &target(&current), "", &id.to_string()).await?;
+    super::rights::guard(app, actor, &current, "delete").await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     if !repo::delete_contact(&mut tx, id).await? {
@@ -434,14 +491,25 @@ pub fn reach(app: &App, actor: &Actor, purpose: &str) -> repo::Reach {
         (obhut_core::user::Scope::Own, Some(u)) => Some((u, vec![])),
         (obhut_core::user::Scope::Team, Some(u)) => Some((u, actor.teams.clone())),
     };
-    repo::Reach { classes: Some(classes), owner_or_teams, required_tag: actor.processor.as_ref().map(|p| p.scope_tag.clone()) }
+    repo::Reach {
+        classes: Some(classes),
+        owner_or_teams,
+        required_tag: actor.processor.as_ref().map(|p| p.scope_tag.clone()),
+        hide_restricted: !super::rights::sees_restricted(app, actor),
+    }
 }
 
 /// The records of a search the gate lets the actor read (the database's filter by reach
 /// comes first; this is the record-by-record check behind it).
 pub(crate) fn permitted(app: &App, actor: &Actor, action: Action, purpose: &str, records: Vec<ContactRecord>) -> Vec<ContactRecord> {
     let today = app.today();
-    records.into_iter().filter(|c| app.gate.check(actor, action, &target(c), purpose, today).is_ok()).collect()
+    // Restricted contacts (Art. 18) are only stored: they leave every list and search.
+    let restricted_too = super::rights::sees_restricted(app, actor);
+    records
+        .into_iter()
+        .filter(|c| restricted_too || !c.is_restricted())
+        .filter(|c| app.gate.check(actor, action, &target(c), purpose, today).is_ok())
+        .collect()
 }
 
 async fn search(

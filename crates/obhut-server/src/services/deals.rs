@@ -66,7 +66,7 @@ async fn resolve_stage(app: &App, stage: Option<StageId>) -> ServiceResult<Stage
     }
 }
 
-async fn check_links(app: &App, d: &obhut_core::deal::DealDraft) -> ServiceResult<()> {
+async fn check_links(app: &App, actor: &Actor, d: &obhut_core::deal::DealDraft) -> ServiceResult<()> {
     let mut conn = app.conn().await?;
     if let Some(o) = d.organization_id {
         if obhut_store::organizations::find_organization(&mut conn, &app.store.crypto, o).await?.is_none() {
@@ -74,13 +74,12 @@ async fn check_links(app: &App, d: &obhut_core::deal::DealDraft) -> ServiceResul
         }
     }
     if let Some(c) = d.contact_id {
-        let n: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM contacts WHERE id = $1")
-            .bind(c.to_string())
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(obhut_store::StoreError::from)?;
-        if n.0 == 0 {
-            return Err(ServiceError::field("contact_id", "no contact with this id"));
+        match obhut_store::contacts::find_contact(&mut conn, &app.store.crypto, c).await? {
+            None => return Err(ServiceError::field("contact_id", "no contact with this id")),
+            Some(rec) => {
+                drop(conn);
+                super::rights::guard(app, actor, &rec, "link_deal").await?;
+            }
         }
     }
     Ok(())
@@ -89,7 +88,7 @@ async fn check_links(app: &App, d: &obhut_core::deal::DealDraft) -> ServiceResul
 pub async fn create(app: &App, actor: &Actor, input: &DealInput) -> ServiceResult<DealRecord> {
     app.authorize(actor, Action::Create, Resource::Deal).await?;
     let d = input.validate()?;
-    check_links(app, &d).await?;
+    check_links(app, actor, &d).await?;
     let stage = resolve_stage(app, d.stage_id).await?;
     let id = DealId::new();
     let now = app.now_ms();
@@ -117,7 +116,7 @@ pub async fn update(app: &App, actor: &Actor, id: DealId, patch: DealInput, expe
     app.authorize(actor, Action::Update, Resource::Deal).await?;
     let current = get(app, actor, id).await?;
     let d = DealInput::from_draft(&current.draft).merge(patch).validate()?;
-    check_links(app, &d).await?;
+    check_links(app, actor, &d).await?;
     let stage = resolve_stage(app, d.stage_id).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;

@@ -34,6 +34,8 @@ pub struct Erasure {
     /// contact are restricted until this day (Art. 17(3)(b)), everything else was erased, and
     /// the retention sweep erases the rest then.
     pub restricted_until: Option<String>,
+    /// Notification tasks created for the recipients of the contact's data (Art. 19).
+    pub recipient_notices: usize,
 }
 
 /// Data subject requests are run by the DPO and administrators.
@@ -83,7 +85,7 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
     }
     // Erasure yields to legal holds and retention duties (Art. 17(3)(b), (e)).
     let case_ref = case.as_ref().map(|c| c.reference.clone());
-    if let Some((until, kept_records, mut entries)) =
+    if let Some((until, kept_records, mut entries, notices)) =
         super::retention::before_erasure(app, actor, &mut tx, &sid, case_ref.as_deref()).await?
     {
         if let Some(c) = case.as_mut() {
@@ -104,7 +106,14 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
             kept_records.join(", ")
         )];
         kept.push("the contact's master data those records need, restricted likewise".into());
-        return Ok(Erasure { contact_id: sid, erased_at: now, mails_deleted: 0, kept, restricted_until: Some(until.to_string()) });
+        return Ok(Erasure {
+            contact_id: sid,
+            erased_at: now,
+            mails_deleted: 0,
+            kept,
+            restricted_until: Some(until.to_string()),
+            recipient_notices: notices,
+        });
     }
     // An objector's address stays on the suppression list (as a blind index only).
     let mut objected = false;
@@ -114,6 +123,8 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
             objected |= obhut_store::consent::suppressed(&mut tx, &mine, channel).await?;
         }
     }
+    // Art. 19: the recipients are collected while the disclosure log still names the contact.
+    let notices = super::rights::notify_recipients(app, &mut tx, actor, id, "erasure", case.as_ref().map(|c| c.id.as_str()), now).await?;
     let erased = obhut_store::erasure::erase_contact(
         &mut tx,
         &app.store.crypto,
@@ -147,7 +158,7 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
     if objected {
         kept.push("suppression list: the blind index of the objector's address, so that it is never approached again".into());
     }
-    Ok(Erasure { contact_id: sid, erased_at: now, mails_deleted, kept, restricted_until: None })
+    Ok(Erasure { contact_id: sid, erased_at: now, mails_deleted, kept, restricted_until: None, recipient_notices: notices })
 }
 
 /// The answer for an erased contact.
@@ -238,6 +249,9 @@ pub struct CaseView {
     pub created_by: String,
     pub created_at: i64,
     pub closed_at: Option<i64>,
+    /// A rectification made through the case (Art. 16): when, and the fields corrected.
+    pub rectified_at: Option<i64>,
+    pub rectified_fields: Vec<String>,
 }
 
 /// A new request.
@@ -262,7 +276,7 @@ pub struct NewCase {
     pub identity_note: Option<String>,
 }
 
-fn parse_date(field: &str, s: &str) -> ServiceResult<Date> {
+pub(crate) fn parse_date(field: &str, s: &str) -> ServiceResult<Date> {
     Date::parse(s.trim(), &time::format_description::well_known::Iso8601::DATE)
         .map_err(|_| ServiceError::field(field, "a date as YYYY-MM-DD"))
 }
@@ -271,11 +285,11 @@ fn stored_date(s: &str) -> ServiceResult<Date> {
     Date::parse(s, &time::format_description::well_known::Iso8601::DATE).map_err(|_| ServiceError::Internal(format!("stored date '{s}'")))
 }
 
-fn today(app: &App) -> Date {
+pub(crate) fn today(app: &App) -> Date {
     app.clock.now().date()
 }
 
-fn text(field: &str, v: Option<&str>, required: Option<&str>) -> ServiceResult<Option<String>> {
+pub(crate) fn text(field: &str, v: Option<&str>, required: Option<&str>) -> ServiceResult<Option<String>> {
     let v = v.map(str::trim).filter(|s| !s.is_empty());
     match (v, required) {
         (None, Some(why)) => Err(ServiceError::field(field, why)),
@@ -286,7 +300,7 @@ fn text(field: &str, v: Option<&str>, required: Option<&str>) -> ServiceResult<O
     }
 }
 
-fn view(app: &App, c: Case) -> ServiceResult<CaseView> {
+pub(crate) fn view(app: &App, c: Case) -> ServiceResult<CaseView> {
     let status = CaseStatus::parse(&c.status).map_err(ServiceError::Internal)?;
     let kind = CaseKind::parse(&c.kind).map_err(ServiceError::Internal)?;
     let due = stored_date(&c.due_on)?;
@@ -313,6 +327,8 @@ fn view(app: &App, c: Case) -> ServiceResult<CaseView> {
         created_by: c.created_by,
         created_at: c.created_at,
         closed_at: c.closed_at,
+        rectified_at: c.rectified_at,
+        rectified_fields: c.rectified_fields,
     })
 }
 
@@ -353,7 +369,7 @@ fn check_identity(
     Ok(())
 }
 
-fn case_audit(actor: &Actor, action: &str, c: &Case, fields: &[&str]) -> obhut_store::audit::AuditEntry {
+pub(crate) fn case_audit(actor: &Actor, action: &str, c: &Case, fields: &[&str]) -> obhut_store::audit::AuditEntry {
     let mut e = audit_entry(actor, action, "dsr_case", &c.id, Some(c.contact_id.clone()), fields.iter().map(|f| f.to_string()).collect());
     e.purpose = Some("data_subject_rights".into());
     e
@@ -383,7 +399,10 @@ pub async fn open_case(app: &App, actor: &Actor, input: &NewCase) -> ServiceResu
     };
     if let Some(check) = check {
         if check == IdentityCheck::EmailCode {
-            return Err(ServiceError::field("identity_check", "a code is sent once the case is open: open it without the check, then send the code"));
+            return Err(ServiceError::field(
+                "identity_check",
+                "a code is sent once the case is open: open it without the check, then send the code",
+            ));
         }
         check_identity(&record, check, input.identity_evidence.as_deref(), note.as_deref())?;
     }
@@ -416,6 +435,8 @@ pub async fn open_case(app: &App, actor: &Actor, input: &NewCase) -> ServiceResu
         created_by: actor.audit_name(),
         created_at: now,
         updated_at: now,
+        rectified_at: None,
+        rectified_fields: Vec::new(),
     };
     obhut_store::dsr::insert(&mut tx, &app.store.crypto, &case).await?;
     obhut_store::audit::append(
@@ -429,7 +450,7 @@ pub async fn open_case(app: &App, actor: &Actor, input: &NewCase) -> ServiceResu
     view(app, case)
 }
 
-async fn load_case(app: &App, id: &str) -> ServiceResult<Case> {
+pub(crate) async fn load_case(app: &App, id: &str) -> ServiceResult<Case> {
     let mut conn = app.conn().await?;
     obhut_store::dsr::find(&mut conn, &app.store.crypto, id.trim()).await?.ok_or(ServiceError::NotFound("case"))
 }
@@ -459,7 +480,7 @@ async fn save(app: &App, actor: &Actor, c: &Case, action: &str, fields: &[&str])
     Ok(())
 }
 
-fn require_open(c: &Case) -> ServiceResult<CaseStatus> {
+pub(crate) fn require_open(c: &Case) -> ServiceResult<CaseStatus> {
     let s = CaseStatus::parse(&c.status).map_err(ServiceError::Internal)?;
     if !s.is_open() {
         return Err(ServiceError::Conflict(format!("case {} is {} already", c.reference, c.status)));
@@ -559,9 +580,19 @@ pub async fn send_identity_code(app: &App, actor: &Actor, id: &str, address: Opt
     let (message_id, queued) = super::mail::compose(&from, &outbox_id, &compose)?;
     let mut tx = app.begin_write().await?;
     obhut_store::dsr::put_identity_code(&mut tx, &c.id, &code_hash(app, &c.id, &code), expires_at, now).await?;
-    obhut_store::consent::enqueue(&mut tx, &app.store.crypto, &outbox_id, "dsr_identity_code", Some(&c.contact_id), &message_id, &queued, now)
+    obhut_store::consent::enqueue(
+        &mut tx,
+        &app.store.crypto,
+        &outbox_id,
+        "dsr_identity_code",
+        Some(&c.contact_id),
+        &message_id,
+        &queued,
+        now,
+    )
+    .await?;
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[case_audit(actor, "dsr.identity_code_sent", &c, &["identity_check"])])
         .await?;
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[case_audit(actor, "dsr.identity_code_sent", &c, &["identity_check"])]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     app.outbox_wake.notify_one();
     let (user, domain) = to.split_once('@').unwrap_or((to.as_str(), ""));

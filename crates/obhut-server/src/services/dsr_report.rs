@@ -727,7 +727,7 @@ const RETENTION_CRITERIA: &str = "Kept while at least one of the rules listed st
 /// Recipients from the disclosure log, the trail, the processors whose scope covers the contact,
 /// and the registry's recipients of the purposes that apply; third countries and safeguards
 /// where a processor or the registry knows them.
-fn recipients(
+pub(crate) fn recipients(
     record: &ContactRecord,
     applicable: &[&Purpose],
     processors: &[obhut_core::processor::Processor],

@@ -17,6 +17,7 @@ pub mod policies;
 pub mod privacy;
 pub mod purposes;
 pub mod retention;
+pub mod rights;
 pub mod tickets;
 pub mod users;
 

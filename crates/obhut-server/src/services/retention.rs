@@ -299,6 +299,8 @@ struct Applied {
     audit: Vec<obhut_store::audit::AuditEntry>,
     erased: Vec<(String, i64)>,
     message_ids: Vec<String>,
+    /// Recipients' notification tasks created (Art. 19).
+    notices: usize,
 }
 
 impl Applied {
@@ -380,6 +382,10 @@ async fn apply(app: &App, actor: &Actor, tx: &mut obhut_store::Conn, s: &Step, c
             let until = until.map_err(|_| ServiceError::Internal("bad date".into()))?;
             let requested = s.why.starts_with("erasure asked for");
             store::restrict_until(tx, &s.contact_id, until, requested, case, now).await?;
+            // The restriction as the rest of the house knows it (who, why, until), and the
+            // recipients told (Art. 19).
+            let why = format!("retention: {}", s.why);
+            out.notices += super::rights::restrict_within(app, tx, actor, cid, &why, until, None, now).await?;
             let mut fields = vec!["restricted_at".into(), rule];
             if let Some(u) = &s.until {
                 fields.push(format!("until={u}"));
@@ -401,7 +407,7 @@ pub(crate) async fn before_erasure(
     tx: &mut obhut_store::Conn,
     contact_id: &str,
     case: Option<&str>,
-) -> ServiceResult<Option<(Date, Vec<String>, Vec<obhut_store::audit::AuditEntry>)>> {
+) -> ServiceResult<Option<(Date, Vec<String>, Vec<obhut_store::audit::AuditEntry>, usize)>> {
     let today = today(app);
     let holds = store::list_holds(tx, &app.store.crypto, Some(contact_id), Some(today)).await?;
     if let Some(h) = holds.first() {
@@ -426,7 +432,7 @@ pub(crate) async fn before_erasure(
         .filter(|it| !step.records.iter().any(|r| r.id == it.id))
         .map(|it| format!("{} {}", it.data_type.as_str(), it.id))
         .collect();
-    Ok(Some((until, kept, applied.audit)))
+    Ok(Some((until, kept, applied.audit, applied.notices)))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,12 +8,17 @@ use obhut_core::ids::TicketId;
 use obhut_core::ticket::TicketInput;
 use obhut_store::tickets::{self as repo, TicketFilter, TicketRecord};
 
-async fn check_links(app: &App, d: &obhut_core::ticket::TicketDraft) -> ServiceResult<()> {
+async fn check_links(app: &App, actor: &Actor, d: &obhut_core::ticket::TicketDraft) -> ServiceResult<()> {
     let mut conn = app.conn().await?;
     let crypto = &app.store.crypto;
     if let Some(c) = d.contact_id {
-        if obhut_store::contacts::find_contact(&mut conn, crypto, c).await?.is_none() {
-            return Err(ServiceError::field("contact_id", "no contact with this id"));
+        match obhut_store::contacts::find_contact(&mut conn, crypto, c).await? {
+            None => return Err(ServiceError::field("contact_id", "no contact with this id")),
+            Some(rec) => {
+                drop(conn);
+                super::rights::guard(app, actor, &rec, "link_ticket").await?;
+                conn = app.conn().await?;
+            }
         }
     }
     if let Some(o) = d.organization_id {
@@ -27,7 +32,7 @@ async fn check_links(app: &App, d: &obhut_core::ticket::TicketDraft) -> ServiceR
 pub async fn create(app: &App, actor: &Actor, input: &TicketInput) -> ServiceResult<TicketRecord> {
     app.authorize(actor, Action::Create, Resource::Ticket).await?;
     let d = input.validate()?;
-    check_links(app, &d).await?;
+    check_links(app, actor, &d).await?;
     let id = TicketId::new();
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
@@ -67,7 +72,7 @@ pub async fn update(
     app.authorize(actor, Action::Update, Resource::Ticket).await?;
     let current = get(app, actor, id).await?;
     let d = TicketInput::from_draft(&current.draft).merge(patch).validate()?;
-    check_links(app, &d).await?;
+    check_links(app, actor, &d).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::update_ticket(&mut tx, &app.store.crypto, id, &d, expected_version.unwrap_or(current.version), now).await?;

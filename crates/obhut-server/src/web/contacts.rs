@@ -123,7 +123,7 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> Respon
     })
 }
 
-fn display_name(c: &ContactRecord, tr: Tr) -> String {
+pub(super) fn display_name(c: &ContactRecord, tr: Tr) -> String {
     let n = c.personal.display_name();
     if n.is_empty() {
         tr.t("contacts.unnamed").to_string()
@@ -485,6 +485,17 @@ struct ContactPage {
     /// The data subject requests the gate would let this user run (Art. 15, Art. 20).
     dsr_access: bool,
     dsr_export: bool,
+    /// The DPO's and administrators' actions: rectify, restrict or lift, erase.
+    rights: bool,
+    /// Art. 18: the banner of a restricted contact (only those who run rights see it at all).
+    restricted: Option<RestrictedBanner>,
+}
+
+/// What the banner of a restricted contact says.
+struct RestrictedBanner {
+    since: String,
+    until: Option<String>,
+    reason: Option<String>,
 }
 
 /// One line of "who accessed this record and why".
@@ -605,9 +616,33 @@ pub(super) async fn contact_page_typed(web: &Web, id: &str, typed: Option<(Activ
     use crate::services::dsr_report::{permitted, Request};
     let dsr_access = permitted(&web.app, web.actor(), &c, Request::Access);
     let dsr_export = permitted(&web.app, web.actor(), &c, Request::Portability);
+    let rights = services::rights::sees_restricted(&web.app, web.actor());
+    let restricted = match c.restricted_at {
+        Some(at) if rights => {
+            let r = services::rights::restriction(&web.app, web.actor(), &c.id.to_string()).await.ok();
+            Some(RestrictedBanner {
+                since: fmt::datetime(web.tr().lang, at),
+                until: c.restricted_until.as_deref().map(|d| super::privacy_requests::show_date(web.tr(), d)),
+                reason: r.and_then(|r| r.reason),
+            })
+        }
+        _ => None,
+    };
     render_status(
         status,
-        &ContactPage { ctx: web.ctx("contacts"), c: view, timeline, tickets, deals, access, consent, dsr_access, dsr_export },
+        &ContactPage {
+            ctx: web.ctx("contacts"),
+            c: view,
+            timeline,
+            tickets,
+            deals,
+            access,
+            consent,
+            dsr_access,
+            dsr_export,
+            rights,
+            restricted,
+        },
     )
 }
 

@@ -228,6 +228,7 @@ mod tests {
             include_str!("privacy.rs"),
             include_str!("privacy_gate.rs"),
             include_str!("privacy_requests.rs"),
+            include_str!("rights.rs"),
             include_str!("consent.rs"),
         ];
         let mut missing = Vec::new();

@@ -19,6 +19,7 @@ mod privacy;
 mod privacy_gate;
 mod privacy_requests;
 mod retention;
+mod rights;
 mod session;
 mod tickets;
 
@@ -61,6 +62,10 @@ pub fn router() -> Router<App> {
         .route("/contacts/{id}/access-report", get(dsr_report::access_report_page))
         .route("/contacts/{id}/access-report.pdf", get(dsr_report::access_report_pdf))
         .route("/contacts/{id}/portability.zip", get(dsr_report::portability_zip))
+        .route("/contacts/{id}/restriction", get(rights::restriction).post(rights::restrict))
+        .route("/contacts/{id}/restriction/lift", post(rights::lift))
+        .route("/contacts/{id}/erase", get(rights::erase_confirm).post(rights::erase))
+        .route("/contacts/{id}/rectify", get(rights::rectify))
         .route("/activities/{id}/delete", post(common::delete_activity))
         .route("/organizations", get(organizations::organization_list).post(organizations::create_organization))
         .route("/organizations/new", get(organizations::new_organization_page))
@@ -116,6 +121,9 @@ pub fn router() -> Router<App> {
         .route("/privacy/requests/{id}/extension", post(privacy_requests::extend_request))
         .route("/privacy/requests/{id}/close", post(privacy_requests::close_request))
         .route("/privacy/requests/{id}/erasure", post(privacy_requests::erase_request))
+        .route("/privacy/requests/{id}/rectification", post(privacy_requests::rectify_request))
+        .route("/privacy/notifications", get(rights::notifications))
+        .route("/privacy/notifications/{id}/done", post(rights::notification_done))
         .fallback(page_not_found)
 }
 
@@ -340,6 +348,9 @@ fn service_error_page(ctx: Ctx, e: ServiceError) -> Response {
         }
         ServiceError::Gone(_) => error_page(ctx, StatusCode::GONE, "error.gone", Some(tr.t("error.gone_detail").to_string())),
         ServiceError::Forbidden(msg) => error_page(ctx, StatusCode::FORBIDDEN, "error.forbidden", Some(msg)),
+        ServiceError::Restricted(_) => {
+            error_page(ctx, StatusCode::FORBIDDEN, "rights.restricted_title", Some(tr.t("rights.restricted_detail").to_string()))
+        }
         ServiceError::Unauthorized => Redirect::to("/login").into_response(),
         ServiceError::Validation(v) => {
             let detail = v.0.iter().map(|fe| tr.message(&fe.message)).collect::<Vec<_>>().join(" · ");

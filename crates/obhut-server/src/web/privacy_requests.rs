@@ -47,7 +47,7 @@ fn parse_date(s: &str) -> Option<Date> {
 }
 
 /// A stored `YYYY-MM-DD` in the user's format; other text as it is.
-fn show_date(tr: Tr, s: &str) -> String {
+pub(super) fn show_date(tr: Tr, s: &str) -> String {
     parse_date(s).map(|d| fmt::date(tr.lang, d)).unwrap_or_else(|| s.to_string())
 }
 
@@ -434,9 +434,45 @@ pub struct EraseForm {
     erase_confirm: String,
 }
 
+/// The corrections of a rectification request: only the fields filled in change.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct RectifyForm {
+    salutation: String,
+    title: String,
+    given_name: String,
+    family_name: String,
+    email: String,
+    phone: String,
+    job_title: String,
+    birthday: String,
+}
+
+/// The fields of the rectification form, named as the contact API names them.
+const RECTIFY_FIELDS: &[&str] = &["salutation", "title", "given_name", "family_name", "email", "phone", "job_title", "birthday"];
+
+impl RectifyForm {
+    fn input(&self) -> obhut_core::contact::ContactInput {
+        let opt = |s: &str| non_empty(s).map(str::to_string);
+        obhut_core::contact::ContactInput {
+            salutation: opt(&self.salutation),
+            title: opt(&self.title),
+            given_name: opt(&self.given_name),
+            family_name: opt(&self.family_name),
+            email: opt(&self.email),
+            phone: opt(&self.phone),
+            job_title: opt(&self.job_title),
+            birthday: opt(&self.birthday),
+            ..Default::default()
+        }
+    }
+}
+
 /// What a failed POST brings back to the case page.
 #[derive(Default)]
 struct Typed {
+    rectify: RectifyForm,
+    rectify_errs: Errs,
     verify: VerifyForm,
     verify_errs: Errs,
     extend: ExtendForm,
@@ -461,6 +497,14 @@ struct CasePage {
     can_erase: bool,
     /// An erasure request still waiting for its identity check.
     erase_waits: bool,
+    /// A rectification request whose identity is checked: the form of corrections.
+    can_rectify: bool,
+    /// The fields a rectification through the case corrected, and when.
+    rectified: Option<(String, String)>,
+    /// The recipients to tell of what the case changed (Art. 19).
+    notices: Vec<super::rights::NoticeRow>,
+    back: String,
+    errs: Errs,
     latest_due: String,
     checks: Vec<Opt>,
     close_statuses: Vec<Opt>,
@@ -512,8 +556,20 @@ async fn show_case(web: &Web, c: CaseView, mut t: Typed, status: StatusCode) -> 
     if t.close.close_status.is_empty() {
         t.close.close_status = if in_progress { CaseStatus::Completed } else { CaseStatus::Rejected }.as_str().into();
     }
+    let rectification = c.kind == CaseKind::Rectification.as_str();
+    let filter = obhut_store::recipient_notices::NoticeFilter { case_id: Some(c.id.clone()), ..Default::default() };
+    let notices = match crate::services::rights::notifications(&web.app, web.actor(), &filter, 500).await {
+        Ok(l) => l.into_iter().map(|n| super::rights::NoticeRow::new(tr, n)).collect(),
+        Err(e) => return web.fail(e),
+    };
+    let rectified = c.rectified_at.map(|at| (fmt::datetime(tr.lang, at), c.rectified_fields.join(", ")));
     let page = CasePage {
         ctx: web.ctx("privacy"),
+        can_rectify: rectification && in_progress,
+        rectified,
+        notices,
+        back: format!("case:{}", c.id),
+        errs: Errs::none(),
         steps: steps(tr, &c, case_status, extension_possible),
         can_verify: case_status == CaseStatus::Received,
         can_extend: extension_possible,
@@ -633,6 +689,34 @@ pub async fn close_request(Path(id): Path<String>, Posted { web, form }: Posted<
     .await
 }
 
+/// `POST /privacy/requests/{id}/rectification`: corrects the contact of a rectification
+/// request (Art. 16) with the fields filled in; the recipients get notification tasks.
+pub async fn rectify_request(Path(id): Path<String>, Posted { web, form }: Posted<RectifyForm>) -> Response {
+    let tr = web.tr();
+    let result = crate::services::rights::rectify(&web.app, web.actor(), &id, form.input()).await;
+    let flash = "rectified";
+    answer(&web, &id, result, flash, |t, _c, v| {
+        let mut e = Errs::none();
+        for fe in &v.0 {
+            let field = fe.field.split(['[', '.']).next().unwrap_or_default();
+            let field = match field {
+                "emails" => "email",
+                "phones" => "phone",
+                f => f,
+            };
+            let msg = super::rights::message(tr, &fe.message);
+            if RECTIFY_FIELDS.contains(&field) {
+                e.add(field, msg);
+            } else {
+                e.other.push(msg);
+            }
+        }
+        t.rectify_errs = e;
+        t.rectify = form;
+    })
+    .await
+}
+
 /// `POST /privacy/requests/{id}/erasure`: erases the contact of an erasure request (Art. 17)
 /// once the tick confirms it; the case is completed with it.
 pub async fn erase_request(Path(id): Path<String>, Posted { web, form }: Posted<EraseForm>) -> Response {
@@ -692,6 +776,8 @@ mod tests {
             created_by: "cli".into(),
             created_at: 0,
             closed_at: None,
+            rectified_at: None,
+            rectified_fields: Vec::new(),
         }
     }
 

@@ -79,6 +79,11 @@ pub fn flash_from(parts: &Parts) -> Option<&'static str> {
         ("dsr_extended", "dsr_ui.flash_extended"),
         ("dsr_closed", "dsr_ui.flash_closed"),
         ("dsr_erased", "dsr_ui.flash_erased"),
+        ("restricted", "rights.flash_restricted"),
+        ("restriction_lifted", "rights.flash_lifted"),
+        ("erased", "rights.flash_erased"),
+        ("rectified", "rights.flash_rectified"),
+        ("notified", "rights.flash_notified"),
     ];
     let q = parts.uri.query()?;
     let v = q.split('&').find_map(|kv| kv.strip_prefix("flash="))?;

@@ -492,17 +492,17 @@ async fn the_export_is_a_disclosure_and_unsubscribe_is_one_click(b: Backend) {
         let (s, _) = call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{id}/consents"), Some(given.clone())).await;
         assert_eq!(s, 201);
     }
-    // Restricted (Art. 18): never in an audience.
+    // Restricted (Art. 18, by an administrator: a data subject right): never in an audience.
+    let admin = t.user_token("chef", Role::Admin).await;
     let r = t
         .client
         .put(t.url(&format!("/api/v1/contacts/{z}/restriction")))
-        .bearer_auth(&token)
-        .json(&json!({"restricted": true}))
+        .bearer_auth(&admin)
+        .json(&json!({"restricted": true, "reason": "Richtigkeit bestritten"}))
         .send()
         .await
         .expect("put");
-    assert_eq!(r.status().as_u16(), 204);
-    let admin = t.user_token("chef", Role::Admin).await;
+    assert_eq!(r.status().as_u16(), 200);
     let r = t
         .client
         .get(t.url("/api/v1/audiences/export?purpose=newsletter&channel=email&recipient=Versanddienst%20GmbH"))

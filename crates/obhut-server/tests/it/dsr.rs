@@ -414,14 +414,29 @@ async fn the_identity_is_checked_by_a_code_sent_to_a_known_address(b: Backend) {
     let Some(t) = try_spawn_app(b).await else { return };
     let staff = t.user_token("anna", Role::User).await;
     let dpo = t.user_token("dora", Role::Dpo).await;
-    let (s, c) = call(&t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": "Codiert", "email": "codiert@example.org"}))).await;
+    let (s, c) = call(
+        &t,
+        reqwest::Method::POST,
+        &staff,
+        "/api/v1/contacts",
+        Some(json!({"family_name": "Codiert", "email": "codiert@example.org"})),
+    )
+    .await;
     assert_eq!(s, 201);
     let id = c["id"].as_str().expect("id").to_string();
     // A code cannot be claimed at opening: it is sent once the case exists.
-    let open = json!({"contact_id": id, "kind": "access", "received_via": "email", "identity_check": "email_code", "identity_evidence": "123456"});
+    let open =
+        json!({"contact_id": id, "kind": "access", "received_via": "email", "identity_check": "email_code", "identity_evidence": "123456"});
     let (s, v) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/dsr/cases", Some(open)).await;
     assert_eq!((s, v["errors"][0]["field"].as_str()), (422, Some("identity_check")), "{v}");
-    let (s, case) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/dsr/cases", Some(json!({"contact_id": id, "kind": "access", "received_via": "email"}))).await;
+    let (s, case) = call(
+        &t,
+        reqwest::Method::POST,
+        &dpo,
+        "/api/v1/dsr/cases",
+        Some(json!({"contact_id": id, "kind": "access", "received_via": "email"})),
+    )
+    .await;
     assert_eq!(s, 201, "{case}");
     let case_id = case["id"].as_str().expect("id").to_string();
     let verify = |code: &str| json!({"identity_check": "email_code", "identity_evidence": code});
@@ -454,12 +469,22 @@ async fn the_identity_is_checked_by_a_code_sent_to_a_known_address(b: Backend) {
     assert_eq!(s, 409, "the identity is checked already");
 
     // Five wrong codes void it, even for the right one after.
-    let (_, other) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/dsr/cases", Some(json!({"contact_id": id, "kind": "erasure", "received_via": "email"}))).await;
+    let (_, other) = call(
+        &t,
+        reqwest::Method::POST,
+        &dpo,
+        "/api/v1/dsr/cases",
+        Some(json!({"contact_id": id, "kind": "erasure", "received_via": "email"})),
+    )
+    .await;
     let other_id = other["id"].as_str().expect("id").to_string();
     let (s, _) = call(&t, reqwest::Method::POST, &dpo, &format!("/api/v1/dsr/cases/{other_id}/identity/code"), Some(json!({}))).await;
     assert_eq!(s, 202);
     let mut conn = t.app.store.pool.acquire().await.expect("conn");
-    let (hash,): (Vec<u8>,) = sqlx::query_as(&format!("SELECT code_hash FROM dsr_identity_codes WHERE case_id = '{other_id}'")).fetch_one(&mut *conn).await.expect("code");
+    let (hash,): (Vec<u8>,) = sqlx::query_as(&format!("SELECT code_hash FROM dsr_identity_codes WHERE case_id = '{other_id}'"))
+        .fetch_one(&mut *conn)
+        .await
+        .expect("code");
     drop(conn);
     assert_eq!(hash.len(), 16, "kept as a keyed hash only");
     let opath = format!("/api/v1/dsr/cases/{other_id}/identity");

@@ -17,3 +17,5 @@ mod imports;
 mod privacy;
 mod retention;
 mod retention_ui;
+mod rights;
+mod rights_ui;

@@ -84,7 +84,7 @@ async fn the_dpo_sees_what_is_due_holds_data_and_dry_runs_the_sweep_in_the_brows
     let source = b.source().await;
     assert!(source.contains(&format!("href=\"/contacts/{gone}\"")) && source.contains(&format!("href=\"/contacts/{kept}\"")));
     shot("retention-dry-run").await;
-    assert_eq!(obhut_store::contacts::count_contacts(&mut *t.app.store.pool.acquire().await.expect("conn")).await.expect("count"), 2);
+    assert_eq!(obhut_store::contacts::count_contacts(&mut t.app.store.pool.acquire().await.expect("conn")).await.expect("count"), 2);
 
     // Applying as of a future day is refused at the date.
     set_value(&b, "at", &ahead.to_string()).await;
