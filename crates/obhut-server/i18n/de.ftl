@@ -1421,3 +1421,6 @@ rights.rectify_hint = Füllen Sie nur die zu berichtigenden Felder aus; die übr
 rights.rectify_submit = Berichtigung speichern
 rights.rectified_title = Über diese Anfrage berichtigt
 rights.rectified_on = Berichtigt am {}:
+dsr_ui.code_hint = Code per E-Mail: der anfragenden Person einen sechsstelligen Code an eine bekannte Adresse des Kontakts senden; nennt sie ihn, unten „Code an die bekannte E-Mail-Adresse" wählen und ihn als Nachweis eintragen. Er gilt 30 Minuten und fünf Versuche.
+dsr_ui.code_send = Code per E-Mail senden
+dsr_ui.flash_code_sent = Code gesendet; er gilt 30 Minuten.

@@ -1421,3 +1421,6 @@ rights.rectify_hint = Fill in only the fields to correct; the others stay. The c
 rights.rectify_submit = Save correction
 rights.rectified_title = Corrected through this case
 rights.rectified_on = Corrected on {}:
+dsr_ui.code_hint = Email code: send the requester a six-digit code at an address the contact is known by; when they tell it back, choose "Code sent to the known email address" below and enter it as the evidence. It holds 30 minutes and five tries.
+dsr_ui.code_send = Send code by email
+dsr_ui.flash_code_sent = Code sent; it holds 30 minutes.

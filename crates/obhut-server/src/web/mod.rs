@@ -118,6 +118,7 @@ pub fn router() -> Router<App> {
         .route("/privacy/requests", get(privacy_requests::request_list).post(privacy_requests::open_request))
         .route("/privacy/requests/{id}", get(privacy_requests::request_page))
         .route("/privacy/requests/{id}/identity", post(privacy_requests::verify_request))
+        .route("/privacy/requests/{id}/identity/code", post(privacy_requests::send_code_request))
         .route("/privacy/requests/{id}/extension", post(privacy_requests::extend_request))
         .route("/privacy/requests/{id}/close", post(privacy_requests::close_request))
         .route("/privacy/requests/{id}/erasure", post(privacy_requests::erase_request))

@@ -667,6 +667,20 @@ pub async fn verify_request(Path(id): Path<String>, Posted { web, form }: Posted
     .await
 }
 
+/// `POST /privacy/requests/{id}/identity/code`: sends the requester a code by email.
+pub async fn send_code_request(Path(id): Path<String>, Posted { web, form: _ }: Posted<VerifyForm>) -> Response {
+    let tr = web.tr();
+    let result = match service::send_identity_code(&web.app, web.actor(), &id, None).await {
+        Ok(_) => service::get_case(&web.app, web.actor(), &id).await,
+        Err(e) => Err(e),
+    };
+    answer(&web, &id, result, "dsr_code_sent", |t, c, v| {
+        t.verify_errs = errs_of(tr, Some(c), v, &[("address", "identity_check")], VERIFY_FIELDS);
+        t.verify.identity_check = "email_code".into();
+    })
+    .await
+}
+
 /// `POST /privacy/requests/{id}/extension`.
 pub async fn extend_request(Path(id): Path<String>, Posted { web, form }: Posted<ExtendForm>) -> Response {
     let tr = web.tr();

@@ -73,6 +73,7 @@ pub fn flash_from(parts: &Parts) -> Option<&'static str> {
         ("consent_withdrawn", "consent.flash_withdrawn"),
         ("consent_notice", "consent.flash_notice"),
         ("dsr_opened", "dsr_ui.flash_opened"),
+        ("dsr_code_sent", "dsr_ui.flash_code_sent"),
         ("hold_placed", "retention.flash_hold"),
         ("hold_released", "retention.flash_released"),
         ("dsr_verified", "dsr_ui.flash_verified"),

@@ -184,6 +184,9 @@ async fn the_dpo_runs_requests_through_the_cockpit_in_the_browser() {
     // The access request: identity checked, deadline extended, completed.
     b.click(&format!("#case-{} a.row-link", access.reference)).await;
     b.find("#verify-form").await;
+    // A code by email to the address the contact is known by.
+    submit_until(&b, "#code-submit", "Code gesendet; er gilt 30 Minuten.").await;
+    assert!(b.text("#case-status").await.contains("Eingegangen"), "sending a code checks nothing yet");
     b.choose("#identity_check", "known_identity").await;
     b.fill("#identity_evidence", "jemand@example.org").await;
     b.submit("#verify-submit", "#identity_evidence-error").await;
