@@ -1424,3 +1424,6 @@ rights.rectified_on = Berichtigt am {}:
 dsr_ui.code_hint = Code per E-Mail: der anfragenden Person einen sechsstelligen Code an eine bekannte Adresse des Kontakts senden; nennt sie ihn, unten „Code an die bekannte E-Mail-Adresse" wählen und ihn als Nachweis eintragen. Er gilt 30 Minuten und fünf Versuche.
 dsr_ui.code_send = Code per E-Mail senden
 dsr_ui.flash_code_sent = Code gesendet; er gilt 30 Minuten.
+rights.erase_retention = Verlangt ein Gesetz, Geschäftsbriefe oder Bestellungen aufzubewahren (§ 257 HGB, § 147 AO), bleiben diese und die Stammdaten, die sie brauchen, bis zum Fristende gesperrt und werden dann vom Löschlauf gelöscht; alles andere wird sofort gelöscht. Eine Löschsperre verhindert die Löschung.
+rights.err_erase_hold = Eine Löschsperre (Legal Hold) hält diesen Kontakt; heben Sie sie unter Löschfristen auf, bevor Sie löschen.
+rights.flash_erase_restricted = Gelöscht, was keine gesetzliche Pflicht aufbewahrt; der Rest ist bis zum Fristende gesperrt und wird dann gelöscht.

@@ -1424,3 +1424,6 @@ rights.rectified_on = Corrected on {}:
 dsr_ui.code_hint = Email code: send the requester a six-digit code at an address the contact is known by; when they tell it back, choose "Code sent to the known email address" below and enter it as the evidence. It holds 30 minutes and five tries.
 dsr_ui.code_send = Send code by email
 dsr_ui.flash_code_sent = Code sent; it holds 30 minutes.
+rights.erase_retention = Where a law requires business letters or orders to be kept (§ 257 HGB, § 147 AO), those and the master data they need stay, restricted, until the period ends, and the retention sweep erases them then; everything else is erased at once. A legal hold prevents the erasure.
+rights.err_erase_hold = A legal hold keeps this contact; release it under Retention periods before erasing.
+rights.flash_erase_restricted = Erased what no legal duty keeps; the rest is restricted until the period ends and erased then.

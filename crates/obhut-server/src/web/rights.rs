@@ -45,6 +45,7 @@ pub(super) fn message(tr: Tr, msg: &str) -> String {
         ("name at least one field to correct", "rights.err_nothing_to_correct"),
         ("the corrected values are the ones stored already", "rights.err_nothing_to_correct"),
         ("must be one of", "rights.err_choice"),
+        ("a legal hold", "rights.err_erase_hold"),
     ];
     match PARTS.iter().find(|(m, _)| msg.contains(m)) {
         Some((_, k)) => tr.t(k).to_string(),
@@ -243,6 +244,8 @@ pub async fn erase(Path(id): Path<String>, Posted { web, form }: Posted<EraseFor
         return erase_page(&web, &id, form, e, None, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     match dsr_service::erase(&web.app, web.actor(), &id, &form.reason, non_empty(&form.case)).await {
+        // A legal duty kept records: the contact stays, restricted, and says so.
+        Ok(e) if e.restricted_until.is_some() => see_other(&format!("/contacts/{}?flash=erase_restricted", e.contact_id)),
         Ok(_) => see_other("/contacts?flash=erased"),
         Err(ServiceError::Validation(v)) => {
             let e = errs(tr, &v, ERASE_FIELDS);

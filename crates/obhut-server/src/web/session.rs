@@ -74,6 +74,7 @@ pub fn flash_from(parts: &Parts) -> Option<&'static str> {
         ("consent_notice", "consent.flash_notice"),
         ("dsr_opened", "dsr_ui.flash_opened"),
         ("dsr_code_sent", "dsr_ui.flash_code_sent"),
+        ("erase_restricted", "rights.flash_erase_restricted"),
         ("hold_placed", "retention.flash_hold"),
         ("hold_released", "retention.flash_released"),
         ("dsr_verified", "dsr_ui.flash_verified"),

@@ -122,3 +122,54 @@ async fn staff_cannot_open_the_retention_page() {
     let r = c.post(t.url("/privacy/retention/run")).form(&[("csrf", csrf.as_str()), ("mode", "apply")]).send().await.expect("post");
     assert_eq!(r.status(), 403);
 }
+
+/// A signed-in client of `role` and its CSRF token.
+async fn signed_in(t: &TestApp, name: &str, role: Role) -> (reqwest::Client, String) {
+    fn csrf_in(html: &str) -> String {
+        let at = html.find("name=\"csrf\" value=\"").expect("csrf") + "name=\"csrf\" value=\"".len();
+        html[at..at + html[at..].find('"').expect("end")].to_string()
+    }
+    t.add_user(name, role, PASSWORD).await;
+    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let page = c.get(t.url("/login")).send().await.expect("login").text().await.expect("body");
+    let csrf = csrf_in(&page);
+    let r = c
+        .post(t.url("/login"))
+        .form(&[("csrf", csrf.as_str()), ("username", name), ("password", PASSWORD), ("next", "/contacts")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), 303);
+    let list = c.get(t.url("/contacts")).send().await.expect("get").text().await.expect("body");
+    (c, csrf_in(&list))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasing_from_the_contact_page_says_what_a_legal_duty_keeps_and_meets_holds() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let id = new_contact(&t, "Briefkontakt", "briefkontakt@example.org").await;
+    let input = obhut_core::activity::ActivityInput {
+        kind: Some("email".into()),
+        subject: Some("Auftragsbestätigung".into()),
+        contact_id: Some(id.clone()),
+        ..Default::default()
+    };
+    obhut_server::services::activities::create(&t.app, &Actor::cli(), &input).await.expect("activity");
+    let (c, csrf) = signed_in(&t, "dora", Role::Dpo).await;
+    let page = c.get(t.url(&format!("/contacts/{id}/erase"))).send().await.expect("get").text().await.expect("body");
+    assert!(page.contains("§ 257 HGB"), "the page says what a legal duty keeps");
+    // Under a hold the erasure is refused on the page, in German.
+    let hold = service::place_hold(&t.app, &Actor::cli(), &id, "Klage", None).await.expect("hold");
+    let form = [("csrf", csrf.as_str()), ("reason", "Antrag Art. 17"), ("confirm", "yes")];
+    let r = c.post(t.url(&format!("/contacts/{id}/erase"))).form(&form).send().await.expect("post");
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.expect("body").contains("Löschsperre"), "the refusal names the hold");
+    service::release_hold(&t.app, &Actor::cli(), &hold.id).await.expect("release");
+    // The letter stays, restricted: the answer leads to the contact, which says so.
+    let r = c.post(t.url(&format!("/contacts/{id}/erase"))).form(&form).send().await.expect("post");
+    assert_eq!(r.status(), 303);
+    let to = r.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_string();
+    assert_eq!(to, format!("/contacts/{id}?flash=erase_restricted"));
+    let shown = c.get(t.url(&to)).send().await.expect("get").text().await.expect("body");
+    assert!(shown.contains("bis zum Fristende gesperrt"), "the flash explains it");
+}
