@@ -30,6 +30,9 @@ pub struct Config {
     /// afterwards they are emptied and only the time, the action and their digest stay in the
     /// audit chain. 0 keeps them for good.
     pub read_log_retention_days: u32,
+    /// Whether the server applies the retention rules by itself once a day (the sweep can
+    /// always be run by hand). On by default; `OBHUT_RETENTION_SWEEP=off` turns it off.
+    pub retention_sweep: bool,
     /// Where mail goes: `smtp://host:port`, `smtps://…` or `smtp://…?tls=required`, with
     /// `user:password@` if the server wants a login. None writes each mail as a `.eml` file
     /// into `DATA_DIR/outbox/`.
@@ -62,6 +65,7 @@ impl Default for Config {
             argon2_iterations: 2,
             max_connections: 16,
             read_log_retention_days: 365,
+            retention_sweep: true,
             smtp_url: None,
             mail_from: None,
             smtp_timeout_secs: 20,
@@ -136,6 +140,13 @@ impl Config {
             self.read_log_retention_days = v.parse().map_err(|_| {
                 bad("OBHUT_READ_LOG_RETENTION_DAYS", format!("'{v}' is not a number of days (0 keeps read events for good)"))
             })?;
+        }
+        if let Some(v) = get("OBHUT_RETENTION_SWEEP") {
+            self.retention_sweep = match v.trim().to_lowercase().as_str() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                _ => return Err(bad("OBHUT_RETENTION_SWEEP", format!("'{v}' is not on or off"))),
+            };
         }
         if let Some(v) = get("OBHUT_SMTP_URL").filter(|v| !v.is_empty()) {
             self.smtp_url = Some(v);

@@ -122,7 +122,8 @@ async fn housekeeping(app: App) {
                 Err(e) => tracing::warn!(error = %e, "applying the retention of read events failed"),
             }
             // The retention sweep: once a day, the first hour it has not run yet.
-            match crate::services::retention::daily(&app).await {
+            let sweep = if app.config.retention_sweep { crate::services::retention::daily(&app).await } else { Ok(None) };
+            match sweep {
                 Ok(None) => {}
                 Ok(Some(r)) => tracing::info!(
                     erased = r.counts.contacts_erased,

@@ -31,6 +31,8 @@ async fn spawn_at(b: Backend, clock: &ManualClock) -> Option<TestApp> {
         }
     };
     let mut cfg = test_config(dir.path(), pg_url.clone());
+    // The test runs the sweeps itself; the server's daily one would race it as time moves.
+    cfg.retention_sweep = false;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     cfg.listen = addr;
@@ -115,7 +117,7 @@ async fn the_sweep_applies_due_rules_and_a_dry_run_changes_nothing(b: Backend) {
     // Nothing changed.
     let (s, _) = call(&t, Method::GET, &staff, &format!("/api/v1/contacts/{prospect}"), None).await;
     assert_eq!(s, 200);
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM retention_runs WHERE actor <> 'job:retention'").await, 0);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM retention_runs ").await, 0);
 
     // The sweep itself.
     let (s, run) = call(&t, Method::POST, &dpo, "/api/v1/retention/run", Some(json!({}))).await;
@@ -157,7 +159,7 @@ async fn the_sweep_applies_due_rules_and_a_dry_run_changes_nothing(b: Backend) {
     let v = services::audit::verify(&t.app, &Actor::cli()).await.expect("verify");
     assert!(v.intact, "{v:?}");
     assert!(count(&t, "SELECT COUNT(*) FROM audit_events WHERE action = 'retention.anonymize'").await >= 1);
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM retention_runs WHERE actor <> 'job:retention'").await, 4);
+    assert_eq!(count(&t, "SELECT COUNT(*) FROM retention_runs ").await, 4);
 }
 
 async fn a_legal_hold_postpones_the_sweep_and_refuses_erasure(b: Backend) {
