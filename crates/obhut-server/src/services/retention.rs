@@ -144,6 +144,8 @@ pub struct Step {
     pub why: String,
     pub reason: Reason,
     pub records: Vec<RecordStep>,
+    /// The person asked for erasure: what a duty keeps goes as soon as the duty ends.
+    pub erasure_requested: bool,
 }
 
 /// The outcome of a sweep or a dry run.
@@ -185,7 +187,16 @@ fn step_of(cid: &str, f: &SubjectFacts, p: &obhut_core::retention::Plan) -> Opti
         .iter()
         .map(|(i, a, r)| RecordStep { id: f.items[*i].id.clone(), data_type: f.items[*i].data_type, action: *a, why: r.explain() })
         .collect();
-    Some(Step { contact_id: cid.to_string(), data_type: p.data_type, action, until, why, reason: p.reason.clone(), records })
+    Some(Step {
+        contact_id: cid.to_string(),
+        data_type: p.data_type,
+        action,
+        until,
+        why,
+        reason: p.reason.clone(),
+        records,
+        erasure_requested: f.erasure_requested,
+    })
 }
 
 /// Runs the sweep as of `at` (today unless given): applies every due rule, or with `dry_run`
@@ -380,8 +391,7 @@ async fn apply(app: &App, actor: &Actor, tx: &mut obhut_store::Conn, s: &Step, c
         "restrict" | "restrict_until" => {
             let until = s.until.as_deref().map(|u| Date::parse(u, &time::format_description::well_known::Iso8601::DATE)).transpose();
             let until = until.map_err(|_| ServiceError::Internal("bad date".into()))?;
-            let requested = s.why.starts_with("erasure asked for");
-            store::restrict_until(tx, &s.contact_id, until, requested, case, now).await?;
+            store::restrict_until(tx, &s.contact_id, until, s.erasure_requested, case, now).await?;
             // The restriction as the rest of the house knows it (who, why, until), and the
             // recipients told (Art. 19).
             let why = format!("retention: {}", s.why);
