@@ -203,6 +203,20 @@ pub enum RecordClass {
     Hr,
 }
 
+/// Reads a record's class (`standard` when empty) and team (none when empty) into `e`'s
+/// fields `record_class` and `team`.
+pub fn class_and_team(e: &mut ValidationErrors, class: Option<&str>, team: Option<&str>) -> (RecordClass, Option<String>) {
+    let record_class = RecordClass::parse(class.unwrap_or("")).unwrap_or_else(|m| {
+        e.add("record_class", m);
+        RecordClass::Standard
+    });
+    let team = match team.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(t) => crate::user::parse_team(t).map_err(|m| e.add("team", m)).ok(),
+    };
+    (record_class, team)
+}
+
 impl RecordClass {
     pub fn parse(s: &str) -> Result<Self, String> {
         match s.trim().to_lowercase().as_str() {
@@ -586,23 +600,7 @@ impl ContactInput {
         };
         let tags = tags(&mut e, "tags", self.tags.as_deref().unwrap_or_default());
         p.collected_for = purpose_keys(&mut e, "purposes", self.purposes.as_deref());
-        let record_class = match RecordClass::parse(self.record_class.as_deref().unwrap_or("")) {
-            Ok(c) => c,
-            Err(m) => {
-                e.add("record_class", m);
-                RecordClass::Standard
-            }
-        };
-        let team = match self.team.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(t) => match crate::user::parse_team(t) {
-                Ok(t) => Some(t),
-                Err(m) => {
-                    e.add("team", m);
-                    None
-                }
-            },
-        };
+        let (record_class, team) = class_and_team(&mut e, self.record_class.as_deref(), self.team.as_deref());
         e.into_result(ContactDraft { kind, record_class, team, organization_id, owner_id, language, tags, personal: p })
     }
 }

@@ -101,6 +101,13 @@ pub struct DealInput {
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Uuid)]
     pub owner_id: Option<String>,
+    /// standard or hr; decides who may reach the record where it is about no contact (a
+    /// record about a contact takes the contact's class).
+    #[serde(default)]
+    pub record_class: Option<String>,
+    /// The team the record belongs to where it is about no contact; an empty string clears it.
+    #[serde(default)]
+    pub team: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,6 +120,8 @@ pub struct DealDraft {
     pub currency: String,
     pub expected_close_on: Option<time::Date>,
     pub owner_id: Option<UserId>,
+    pub record_class: crate::contact::RecordClass,
+    pub team: Option<String>,
 }
 
 /// Reads "12500", "12500.5", "12.500,50" (German) or "12,500.50" into cents.
@@ -140,7 +149,7 @@ impl DealInput {
         macro_rules! take {
             ($($f:ident),*) => { $( if patch.$f.is_some() { self.$f = patch.$f; } )* };
         }
-        take!(title, stage_id, organization_id, contact_id, amount, currency, expected_close_on, owner_id);
+        take!(title, stage_id, organization_id, contact_id, amount, currency, expected_close_on, owner_id, record_class, team);
         self
     }
 
@@ -154,6 +163,8 @@ impl DealInput {
             currency: Some(d.currency.clone()),
             expected_close_on: d.expected_close_on.map(|d| d.to_string()),
             owner_id: d.owner_id.map(|s| s.to_string()),
+            record_class: Some(d.record_class.as_str().into()),
+            team: d.team.clone(),
         }
     }
 
@@ -180,7 +191,19 @@ impl DealInput {
         if organization_id.is_none() && contact_id.is_none() && e.is_empty() {
             e.add("organization_id", "a deal belongs to an organization or a contact");
         }
-        e.into_result(DealDraft { title, stage_id, organization_id, contact_id, amount_cents, currency, expected_close_on, owner_id })
+        let (record_class, team) = crate::contact::class_and_team(&mut e, self.record_class.as_deref(), self.team.as_deref());
+        e.into_result(DealDraft {
+            title,
+            stage_id,
+            organization_id,
+            contact_id,
+            amount_cents,
+            currency,
+            expected_close_on,
+            owner_id,
+            record_class,
+            team,
+        })
     }
 }
 

@@ -39,6 +39,13 @@ pub struct OrganizationInput {
     pub tags: Option<Vec<String>>,
     #[serde(default)]
     pub notes: Option<String>,
+    /// standard or hr; decides who may reach the record where it is about no contact (a
+    /// record about a contact takes the contact's class).
+    #[serde(default)]
+    pub record_class: Option<String>,
+    /// The team the record belongs to where it is about no contact; an empty string clears it.
+    #[serde(default)]
+    pub team: Option<String>,
 }
 
 /// The sealed part of an organization.
@@ -72,6 +79,8 @@ pub struct OrganizationDraft {
     pub owner_id: Option<UserId>,
     pub tags: Vec<String>,
     pub sealed: OrganizationSealed,
+    pub record_class: crate::contact::RecordClass,
+    pub team: Option<String>,
 }
 
 impl OrganizationInput {
@@ -88,6 +97,8 @@ impl OrganizationInput {
             city: d.city.clone(),
             country: d.country.clone(),
             owner_id: d.owner_id.map(|o| o.to_string()),
+            record_class: Some(d.record_class.as_str().into()),
+            team: d.team.clone(),
             tags: Some(d.tags.clone()),
             notes: d.sealed.notes.clone(),
         }
@@ -97,7 +108,7 @@ impl OrganizationInput {
         macro_rules! take {
             ($($f:ident),*) => { $( if patch.$f.is_some() { self.$f = patch.$f; } )* };
         }
-        take!(name, website, industry, vat_id, email, phone, street, postal_code, city, country, owner_id, tags, notes);
+        take!(name, website, industry, vat_id, email, phone, street, postal_code, city, country, owner_id, tags, notes, record_class, team);
         self
     }
 
@@ -135,7 +146,10 @@ impl OrganizationInput {
             None => None,
             Some(s) => UserId::parse(s).map_err(|m| e.add("owner_id", m)).ok(),
         };
+        let (record_class, team) = crate::contact::class_and_team(&mut e, self.record_class.as_deref(), self.team.as_deref());
         let draft = OrganizationDraft {
+            record_class,
+            team,
             name,
             website,
             industry: optional_text(&mut e, "industry", self.industry.as_deref(), 100, false),

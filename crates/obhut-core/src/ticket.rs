@@ -66,6 +66,13 @@ pub struct TicketInput {
     #[serde(default)]
     #[schema(value_type = Option<String>, format = Uuid)]
     pub owner_id: Option<String>,
+    /// standard or hr; decides who may reach the record where it is about no contact (a
+    /// record about a contact takes the contact's class).
+    #[serde(default)]
+    pub record_class: Option<String>,
+    /// The team the record belongs to where it is about no contact; an empty string clears it.
+    #[serde(default)]
+    pub team: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,6 +84,8 @@ pub struct TicketDraft {
     pub organization_id: Option<OrganizationId>,
     pub owner_id: Option<UserId>,
     pub text: TicketText,
+    pub record_class: crate::contact::RecordClass,
+    pub team: Option<String>,
 }
 
 impl TicketInput {
@@ -84,7 +93,7 @@ impl TicketInput {
         macro_rules! take {
             ($($f:ident),*) => { $( if patch.$f.is_some() { self.$f = patch.$f; } )* };
         }
-        take!(title, description, kind, status, priority, contact_id, organization_id, owner_id);
+        take!(title, description, kind, status, priority, contact_id, organization_id, owner_id, record_class, team);
         self
     }
 
@@ -98,6 +107,8 @@ impl TicketInput {
             contact_id: d.contact_id.map(|x| x.to_string()),
             organization_id: d.organization_id.map(|x| x.to_string()),
             owner_id: d.owner_id.map(|x| x.to_string()),
+            record_class: Some(d.record_class.as_str().into()),
+            team: d.team.clone(),
         }
     }
 
@@ -127,7 +138,10 @@ impl TicketInput {
         let (Some(kind), Some(status), Some(priority)) = (kind, status, priority) else {
             return Err(e);
         };
+        let (record_class, team) = crate::contact::class_and_team(&mut e, self.record_class.as_deref(), self.team.as_deref());
         e.into_result(TicketDraft {
+            record_class,
+            team,
             kind,
             status,
             priority,

@@ -1427,3 +1427,7 @@ dsr_ui.flash_code_sent = Code sent; it holds 30 minutes.
 rights.erase_retention = Where a law requires business letters or orders to be kept (§ 257 HGB, § 147 AO), those and the master data they need stay, restricted, until the period ends, and the retention sweep erases them then; everything else is erased at once. A legal hold prevents the erasure.
 rights.err_erase_hold = A legal hold keeps this contact; release it under Retention periods before erasing.
 rights.flash_erase_restricted = Erased what no legal duty keeps; the rest is restricted until the period ends and erased then.
+records.section_access = Access
+records.access_hint_deal = When the deal is about a contact, the contact's record class and team decide who sees it; otherwise these.
+records.access_hint_ticket = When the ticket is about a contact, the contact's record class and team decide who sees it; otherwise these.
+records.access_hint_organization = The record class decides who sees the organization; team and owner count where the policies narrow organizations by team or owner (by default organizations are shared).

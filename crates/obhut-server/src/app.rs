@@ -121,6 +121,23 @@ impl App {
         purpose: &str,
         r: Refusal,
     ) -> ServiceError {
+        let subject = record_id.filter(|_| kind == "contact");
+        self.refused_about(actor, action, kind, record_id, subject, purpose, r).await
+    }
+
+    /// [`App::refused`] for a record about a contact (`subject`), so that the refusal shows
+    /// in that person's trail.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn refused_about(
+        &self,
+        actor: &Actor,
+        action: Action,
+        kind: &str,
+        record_id: Option<&str>,
+        subject: Option<&str>,
+        purpose: &str,
+        r: Refusal,
+    ) -> ServiceError {
         let mut fields = vec![format!("action={}", action.as_str())];
         fields.extend(r.policies.iter().map(|p| format!("policy={p}")));
         let event = obhut_store::audit::AuditEntry {
@@ -128,7 +145,7 @@ impl App {
             action: "access.refused".into(),
             record_type: kind.into(),
             record_id: record_id.map(str::to_string),
-            subject_id: record_id.filter(|_| kind == "contact").map(str::to_string),
+            subject_id: subject.map(str::to_string),
             fields,
             detail: None,
             purpose: (!purpose.is_empty()).then(|| purpose.chars().filter(|c| !c.is_control()).take(64).collect()),

@@ -477,23 +477,36 @@ impl Gate {
         self.check(actor, action, &target, purpose, today)
     }
 
-    /// The record classes the actor may read at all (for lists: the database filters by them).
-    pub fn readable_classes(&self, actor: &Actor, resource: Resource, purpose: &str, today: i64) -> Vec<obhut_core::contact::RecordClass> {
+    /// What of a kind's records the actor may reach for an action, as a filter for the
+    /// database, derived from the policies by asking them about typical records: which
+    /// classes, whether records of other owners (or only the actor's own and their teams'),
+    /// whether only records with the processor's scope tag. `hide_restricted` is left to the
+    /// caller (Art. 18 is decided outside the policies).
+    pub fn reach(&self, actor: &Actor, action: Action, resource: Resource, purpose: &str, today: i64) -> obhut_store::reach::Reach {
         use obhut_core::contact::RecordClass;
-        let tags: Vec<String> = actor.processor.iter().map(|p| p.scope_tag.clone()).collect();
-        [RecordClass::Standard, RecordClass::Hr]
-            .into_iter()
-            .filter(|c| {
-                let t = Target {
-                    resource,
-                    class: c.as_str(),
-                    owner: actor.user_id,
-                    team: actor.teams.first().map(String::as_str),
-                    tags: &tags,
-                };
-                self.check(actor, Action::Read, &t, purpose, today).is_ok()
-            })
-            .collect()
+        let scope_tags: Vec<String> = actor.processor.iter().map(|p| p.scope_tag.clone()).collect();
+        let first_team = actor.teams.first().map(String::as_str);
+        let may = |class: RecordClass, owner: Option<UserId>, team: Option<&str>, tags: &[String]| {
+            let t = Target { resource, class: class.as_str(), owner, team, tags };
+            self.check(actor, action, &t, purpose, today).is_ok()
+        };
+        let classes: Vec<RecordClass> =
+            [RecordClass::Standard, RecordClass::Hr].into_iter().filter(|c| may(*c, actor.user_id, first_team, &scope_tags)).collect();
+        let Some(&class) = classes.first() else {
+            return obhut_store::reach::Reach { classes: Some(classes), ..Default::default() };
+        };
+        let owner_or_teams = if may(class, None, None, &scope_tags) {
+            None
+        } else {
+            let teams = actor.teams.iter().filter(|t| may(class, None, Some(t.as_str()), &scope_tags)).cloned().collect();
+            // An actor without an account (the CLI, a job) owns nothing.
+            Some((actor.user_id.unwrap_or(UserId(uuid::Uuid::nil())), teams))
+        };
+        let required_tag = match actor.processor.as_ref() {
+            Some(p) if !may(class, actor.user_id, first_team, &[]) => Some(p.scope_tag.clone()),
+            _ => None,
+        };
+        obhut_store::reach::Reach { classes: Some(classes), owner_or_teams, required_tag, hide_restricted: false }
     }
 
     /// The fields of a record kind the actor may not read (or write) in a record of this class,

@@ -1,6 +1,7 @@
 //! Activities: their text sealed under the key of the contact (or organization) they concern.
 
 use crate::crypto::Crypto;
+use crate::reach::{FactsRow, Reach, RecordFacts, ACTIVITY, ACTIVITY_FROM};
 use crate::{id_str, parse_uuid, Conn, Result, StoreError};
 use obhut_core::activity::{ActivityKind, ActivityText};
 use obhut_core::ids::{ActivityId, ContactId, DealId, OrganizationId};
@@ -16,6 +17,8 @@ pub struct ActivityRecord {
     pub text: ActivityText,
     pub created_by: Option<String>,
     pub created_at: i64,
+    /// What the gate decides the activity by (the contact it is about, else what it is filed under).
+    pub facts: RecordFacts,
 }
 
 pub struct NewActivity<'a> {
@@ -76,29 +79,50 @@ pub async fn insert_activities(conn: &mut Conn, crypto: &Crypto, batch: &[NewAct
     Ok(())
 }
 
-type Row = (String, String, i64, Option<String>, Option<String>, Option<String>, String, Vec<u8>, Option<String>, i64);
-const SELECT: &str =
-    "SELECT id, kind, occurred_at, contact_id, organization_id, deal_id, key_subject, sealed, created_by, created_at FROM activities";
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    kind: String,
+    occurred_at: i64,
+    contact_id: Option<String>,
+    organization_id: Option<String>,
+    deal_id: Option<String>,
+    key_subject: String,
+    sealed: Vec<u8>,
+    created_by: Option<String>,
+    created_at: i64,
+    #[sqlx(flatten)]
+    facts: FactsRow,
+}
+
+static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT a.id, a.kind, a.occurred_at, a.contact_id, a.organization_id, a.deal_id, a.key_subject, a.sealed, a.created_by, a.created_at, {} \
+         FROM {ACTIVITY_FROM}",
+        ACTIVITY.select()
+    )
+});
 
 async fn open_rows(conn: &mut Conn, crypto: &Crypto, rows: Vec<Row>) -> Result<Vec<ActivityRecord>> {
     let mut keys: std::collections::HashMap<String, crate::crypto::SubjectKey> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        if !keys.contains_key(&r.6) {
-            let k = subject_key(conn, crypto, &r.6).await?;
-            keys.insert(r.6.clone(), k);
+        if !keys.contains_key(&r.key_subject) {
+            let k = subject_key(conn, crypto, &r.key_subject).await?;
+            keys.insert(r.key_subject.clone(), k);
         }
-        let key = keys.get(&r.6).ok_or(StoreError::NotFound("subject key"))?;
+        let key = keys.get(&r.key_subject).ok_or(StoreError::NotFound("subject key"))?;
         out.push(ActivityRecord {
-            id: ActivityId(parse_uuid(&r.0)?),
-            kind: ActivityKind::parse(&r.1).map_err(StoreError::Corrupt)?,
-            occurred_at: r.2,
-            contact_id: r.3.as_deref().map(parse_uuid).transpose()?.map(ContactId),
-            organization_id: r.4.as_deref().map(parse_uuid).transpose()?.map(OrganizationId),
-            deal_id: r.5.as_deref().map(parse_uuid).transpose()?.map(DealId),
-            text: key.open_json(&aad(&r.0), &r.7)?,
-            created_by: r.8,
-            created_at: r.9,
+            id: ActivityId(parse_uuid(&r.id)?),
+            kind: ActivityKind::parse(&r.kind).map_err(StoreError::Corrupt)?,
+            occurred_at: r.occurred_at,
+            contact_id: r.contact_id.as_deref().map(parse_uuid).transpose()?.map(ContactId),
+            organization_id: r.organization_id.as_deref().map(parse_uuid).transpose()?.map(OrganizationId),
+            deal_id: r.deal_id.as_deref().map(parse_uuid).transpose()?.map(DealId),
+            text: key.open_json(&aad(&r.id), &r.sealed)?,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            facts: r.facts.facts()?,
         });
     }
     Ok(out)
@@ -112,29 +136,31 @@ pub enum ActivityOwner {
     Deal(DealId),
 }
 
+/// One page of the activities filed under `owner` that lie within `reach`, newest first, and
+/// how many there are.
 pub async fn list_activities(
     conn: &mut Conn,
     crypto: &Crypto,
     owner: ActivityOwner,
+    reach: &Reach,
     limit: i64,
     offset: i64,
-) -> Result<Vec<ActivityRecord>> {
+) -> Result<(Vec<ActivityRecord>, i64)> {
     let (col, id) = match owner {
-        ActivityOwner::Contact(c) => ("contact_id", c.to_string()),
-        ActivityOwner::Organization(o) => ("organization_id", o.to_string()),
-        ActivityOwner::Deal(d) => ("deal_id", d.to_string()),
+        ActivityOwner::Contact(c) => ("a.contact_id", c.to_string()),
+        ActivityOwner::Organization(o) => ("a.organization_id", o.to_string()),
+        ActivityOwner::Deal(d) => ("a.deal_id", d.to_string()),
     };
-    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE {col} = $1 ORDER BY occurred_at DESC, id DESC LIMIT $2 OFFSET $3"))
-        .bind(id)
-        .bind(limit.clamp(1, 1000))
-        .bind(offset.max(0))
-        .fetch_all(&mut *conn)
-        .await?;
-    open_rows(conn, crypto, rows).await
+    let (mut conds, mut args) = crate::conditions(vec![(col, Some(id))]);
+    conds.extend(ACTIVITY.conditions(reach, &mut args));
+    let wh = crate::reach::where_sql(&conds);
+    let sql = format!("{}{wh} ORDER BY a.occurred_at DESC, a.id DESC LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
+    let (rows, total) = crate::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM {ACTIVITY_FROM}{wh}"), &args).await?;
+    Ok((open_rows(conn, crypto, rows).await?, total))
 }
 
 pub async fn find_activity(conn: &mut Conn, crypto: &Crypto, id: ActivityId) -> Result<Option<ActivityRecord>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(id.to_string()).fetch_all(&mut *conn).await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!("{} WHERE a.id = $1", *SELECT)).bind(id.to_string()).fetch_all(&mut *conn).await?;
     Ok(open_rows(conn, crypto, rows).await?.into_iter().next())
 }
 

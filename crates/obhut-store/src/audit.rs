@@ -467,8 +467,9 @@ pub struct AuditFilter {
 
 /// One page of events matching the filter, newest first, and how many match.
 pub async fn search(conn: &mut Conn, f: &AuditFilter, limit: i64, offset: i64) -> Result<(Vec<AuditEvent>, i64)> {
-    let (mut wh, args) =
-        crate::where_clause(vec![("subject_id", f.subject_id.clone()), ("actor", f.actor.clone()), ("action", f.action.clone())], &[]);
+    let (conds, args) =
+        crate::conditions(vec![("subject_id", f.subject_id.clone()), ("actor", f.actor.clone()), ("action", f.action.clone())]);
+    let mut wh = crate::reach::where_sql(&conds);
     let mut times = Vec::new();
     for (cond, v) in [("at >=", f.since), ("at <=", f.until)] {
         if let Some(v) = v {

@@ -44,6 +44,18 @@ impl ContactRecord {
     pub fn is_restricted(&self) -> bool {
         self.restricted_at.is_some()
     }
+
+    /// What the gate decides this contact, and every record about it, by.
+    pub fn facts(&self) -> crate::reach::RecordFacts {
+        crate::reach::RecordFacts {
+            class: self.record_class,
+            owner: self.owner_id,
+            team: self.team.clone(),
+            tags: self.tags.clone(),
+            subject: Some(self.id),
+            restricted: self.is_restricted(),
+        }
+    }
 }
 
 impl ContactRecord {
@@ -568,20 +580,7 @@ pub struct ContactFilter {
     pub reach: Reach,
 }
 
-/// The part of the contacts an actor's policies let them reach, as a filter the database
-/// applies (each record handed out is still checked one by one by the gate).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Reach {
-    /// Only these record classes; `None`: any.
-    pub classes: Option<Vec<RecordClass>>,
-    /// Only records owned by this user or belonging to one of `teams`.
-    pub owner_or_teams: Option<(UserId, Vec<String>)>,
-    /// Only records carrying this tag (a processor's scope).
-    pub required_tag: Option<String>,
-    /// Leave out contacts whose processing is restricted (Art. 18): everyone but those who
-    /// administer data subject rights (the DPO, administrators).
-    pub hide_restricted: bool,
-}
+pub use crate::reach::Reach;
 
 /// Orders the database can sort by (an encrypted name it cannot).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -625,30 +624,7 @@ pub(crate) fn filter_sql(f: &ContactFilter, args: &mut Vec<String>) -> String {
     if let Some(t) = &f.tag {
         push("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)", t.clone(), args);
     }
-    if let Some(t) = &f.reach.required_tag {
-        push("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)", t.clone(), args);
-    }
-    if f.reach.hide_restricted {
-        w.push("c.restricted_at IS NULL".to_string());
-    }
-    if let Some(classes) = &f.reach.classes {
-        let mut ph = Vec::new();
-        for c in classes {
-            args.push(c.as_str().to_string());
-            ph.push(format!("${}", args.len()));
-        }
-        w.push(if ph.is_empty() { "1 = 0".to_string() } else { format!("c.record_class IN ({})", ph.join(", ")) });
-    }
-    if let Some((owner, teams)) = &f.reach.owner_or_teams {
-        args.push(owner.to_string());
-        let mut cond = format!("(c.owner_id = ${}", args.len());
-        for t in teams {
-            args.push(t.clone());
-            cond.push_str(&format!(" OR c.team = ${}", args.len()));
-        }
-        cond.push(')');
-        w.push(cond);
-    }
+    w.extend(crate::reach::CONTACT.conditions(&f.reach, args));
     if w.is_empty() {
         String::new()
     } else {

@@ -1,6 +1,8 @@
 //! Pipeline stages and deals. Deal titles and amounts are business data, kept plain.
 
+use crate::reach::{where_sql, FactsRow, Reach, RecordFacts, DEAL, DEAL_FROM};
 use crate::{id_str, parse_uuid, Conn, Result, StoreError};
+use obhut_core::contact::RecordClass;
 use obhut_core::deal::{DealDraft, StageDraft, StageOutcome};
 use obhut_core::ids::{ContactId, DealId, OrganizationId, StageId, UserId};
 
@@ -94,40 +96,70 @@ pub struct DealRecord {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    /// What the gate decides the deal by (its contact's class, team, tags and restriction).
+    pub facts: RecordFacts,
 }
 
-type Row = (String, String, String, Option<String>, Option<String>, Option<i64>, String, Option<String>, Option<String>, i64, i64, i64);
-const SELECT: &str = "SELECT id, title, stage_id, organization_id, contact_id, amount_cents, currency, expected_close_on, owner_id, created_at, updated_at, version FROM deals";
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    title: String,
+    stage_id: String,
+    organization_id: Option<String>,
+    contact_id: Option<String>,
+    amount_cents: Option<i64>,
+    currency: String,
+    expected_close_on: Option<String>,
+    owner_id: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+    record_class: String,
+    team: Option<String>,
+    #[sqlx(flatten)]
+    facts: FactsRow,
+}
+
+static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT d.id, d.title, d.stage_id, d.organization_id, d.contact_id, d.amount_cents, d.currency, d.expected_close_on, d.owner_id, \
+         d.created_at, d.updated_at, d.version, d.record_class, d.team, {} FROM {DEAL_FROM}",
+        DEAL.select()
+    )
+});
 
 fn from_row(r: Row) -> Result<DealRecord> {
     let date = time::macros::format_description!("[year]-[month]-[day]");
     Ok(DealRecord {
-        id: DealId(parse_uuid(&r.0)?),
+        id: DealId(parse_uuid(&r.id)?),
+        facts: r.facts.facts()?,
         draft: DealDraft {
-            title: r.1,
-            stage_id: Some(StageId(parse_uuid(&r.2)?)),
-            organization_id: r.3.as_deref().map(parse_uuid).transpose()?.map(OrganizationId),
-            contact_id: r.4.as_deref().map(parse_uuid).transpose()?.map(ContactId),
-            amount_cents: r.5,
-            currency: r.6,
+            title: r.title,
+            stage_id: Some(StageId(parse_uuid(&r.stage_id)?)),
+            organization_id: r.organization_id.as_deref().map(parse_uuid).transpose()?.map(OrganizationId),
+            contact_id: r.contact_id.as_deref().map(parse_uuid).transpose()?.map(ContactId),
+            amount_cents: r.amount_cents,
+            currency: r.currency,
             expected_close_on: r
-                .7
+                .expected_close_on
                 .as_deref()
                 .map(|d| time::Date::parse(d, &date))
                 .transpose()
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            owner_id: r.8.as_deref().map(parse_uuid).transpose()?.map(UserId),
+            owner_id: r.owner_id.as_deref().map(parse_uuid).transpose()?.map(UserId),
+            record_class: RecordClass::parse(&r.record_class).map_err(StoreError::Corrupt)?,
+            team: r.team,
         },
-        created_at: r.9,
-        updated_at: r.10,
-        version: r.11,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        version: r.version,
     })
 }
 
 pub async fn insert_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: StageId, now: i64) -> Result<()> {
     sqlx::query(
-        "INSERT INTO deals (id, title, stage_id, organization_id, contact_id, amount_cents, currency, expected_close_on, owner_id, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 1)",
+        "INSERT INTO deals (id, title, stage_id, organization_id, contact_id, amount_cents, currency, expected_close_on, owner_id, record_class, team, \
+         created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 1)",
     )
     .bind(id.to_string())
     .bind(&d.title)
@@ -138,6 +170,8 @@ pub async fn insert_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: Stag
     .bind(&d.currency)
     .bind(d.expected_close_on.map(|d| d.to_string()))
     .bind(id_str(&d.owner_id))
+    .bind(d.record_class.as_str())
+    .bind(d.team.clone())
     .bind(now)
     .execute(&mut *conn)
     .await?;
@@ -147,7 +181,7 @@ pub async fn insert_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: Stag
 pub async fn update_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: StageId, expected_version: i64, now: i64) -> Result<i64> {
     let n = sqlx::query(
         "UPDATE deals SET title = $1, stage_id = $2, organization_id = $3, contact_id = $4, amount_cents = $5, currency = $6, expected_close_on = $7, \
-         owner_id = $8, updated_at = $9, version = version + 1 WHERE id = $10 AND version = $11",
+         owner_id = $8, record_class = $9, team = $10, updated_at = $11, version = version + 1 WHERE id = $12 AND version = $13",
     )
     .bind(&d.title)
     .bind(stage.to_string())
@@ -157,6 +191,8 @@ pub async fn update_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: Stag
     .bind(&d.currency)
     .bind(d.expected_close_on.map(|d| d.to_string()))
     .bind(id_str(&d.owner_id))
+    .bind(d.record_class.as_str())
+    .bind(d.team.clone())
     .bind(now)
     .bind(id.to_string())
     .bind(expected_version)
@@ -170,7 +206,7 @@ pub async fn update_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: Stag
 }
 
 pub async fn find_deal(conn: &mut Conn, id: DealId) -> Result<Option<DealRecord>> {
-    let r: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(id.to_string()).fetch_optional(&mut *conn).await?;
+    let r: Option<Row> = sqlx::query_as(&format!("{} WHERE d.id = $1", *SELECT)).bind(id.to_string()).fetch_optional(&mut *conn).await?;
     r.map(from_row).transpose()
 }
 
@@ -185,20 +221,27 @@ pub struct DealFilter {
     pub organization_id: Option<OrganizationId>,
     pub contact_id: Option<ContactId>,
     pub owner_id: Option<UserId>,
+    /// Only deals whose title contains this (case-insensitive).
+    pub q: Option<String>,
+    /// Set by the gate, not by callers: what the actor may reach at all.
+    pub reach: Reach,
 }
 
 /// Deals, most recently changed first.
 pub async fn list_deals(conn: &mut Conn, f: &DealFilter, limit: i64, offset: i64) -> Result<(Vec<DealRecord>, i64)> {
-    let (wh, args) = crate::where_clause(
-        vec![
-            ("stage_id", f.stage_id.map(|x| x.to_string())),
-            ("organization_id", f.organization_id.map(|x| x.to_string())),
-            ("contact_id", f.contact_id.map(|x| x.to_string())),
-            ("owner_id", f.owner_id.map(|x| x.to_string())),
-        ],
-        &[],
-    );
-    let sql = format!("{SELECT}{wh} ORDER BY updated_at DESC, id DESC LIMIT {} OFFSET {}", limit.clamp(1, 1000), offset.max(0));
-    let (rows, total) = crate::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM deals{wh}"), &args).await?;
+    let (mut conds, mut args) = crate::conditions(vec![
+        ("d.stage_id", f.stage_id.map(|x| x.to_string())),
+        ("d.organization_id", f.organization_id.map(|x| x.to_string())),
+        ("d.contact_id", f.contact_id.map(|x| x.to_string())),
+        ("d.owner_id", f.owner_id.map(|x| x.to_string())),
+    ]);
+    if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        args.push(format!("%{}%", crate::like_escape(&q.to_lowercase())));
+        conds.push(format!("LOWER(d.title) LIKE ${} ESCAPE '\\'", args.len()));
+    }
+    conds.extend(DEAL.conditions(&f.reach, &mut args));
+    let wh = where_sql(&conds);
+    let sql = format!("{}{wh} ORDER BY d.updated_at DESC, d.id DESC LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
+    let (rows, total) = crate::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM {DEAL_FROM}{wh}"), &args).await?;
     Ok((rows.into_iter().map(from_row).collect::<Result<Vec<_>>>()?, total))
 }

@@ -19,6 +19,7 @@ pub mod imports;
 pub mod organizations;
 pub mod policies;
 pub mod purposes;
+pub mod reach;
 pub mod recipient_notices;
 pub mod restriction;
 pub mod retention;
@@ -270,9 +271,9 @@ pub fn rows_per_insert(cols: usize) -> usize {
     (1000 / cols.max(1)).max(1)
 }
 
-/// Equality filters `(column, value)` as a `WHERE` clause with `$n` placeholders, plus any
-/// fixed conditions; the values to bind come back in order.
-pub(crate) fn where_clause(eq: Vec<(&str, Option<String>)>, fixed: &[&str]) -> (String, Vec<String>) {
+/// Equality filters `(column, value)` as conditions with `$n` placeholders; the values to
+/// bind come back in order.
+pub(crate) fn conditions(eq: Vec<(&str, Option<String>)>) -> (Vec<String>, Vec<String>) {
     let mut w: Vec<String> = Vec::new();
     let mut args = Vec::new();
     for (col, v) in eq {
@@ -281,9 +282,7 @@ pub(crate) fn where_clause(eq: Vec<(&str, Option<String>)>, fixed: &[&str]) -> (
             w.push(format!("{col} = ${}", args.len()));
         }
     }
-    w.extend(fixed.iter().map(|c| c.to_string()));
-    let wh = if w.is_empty() { String::new() } else { format!(" WHERE {}", w.join(" AND ")) };
-    (wh, args)
+    (w, args)
 }
 
 /// Runs a page query and its `COUNT(*)` with the same bound filter values.

@@ -1,7 +1,9 @@
 //! Organizations (B2B accounts): name and address line plain for search, contact details sealed.
 
 use crate::crypto::Crypto;
+use crate::reach::{FactsRow, Reach, RecordFacts, ORGANIZATION};
 use crate::{id_str, parse_uuid, Conn, Result, StoreError};
+use obhut_core::contact::RecordClass;
 use obhut_core::ids::{OrganizationId, UserId};
 use obhut_core::organization::{OrganizationDraft, OrganizationSealed};
 use obhut_core::search::fold;
@@ -13,51 +15,68 @@ pub struct OrganizationRecord {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    /// What the gate decides the organization by (its own class, owner, team and tags).
+    pub facts: RecordFacts,
 }
 
 fn aad(id: &str) -> Vec<u8> {
     format!("organization:{id}").into_bytes()
 }
 
-type Row = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    Vec<u8>,
-    Vec<u8>,
-    i64,
-    i64,
-    i64,
-);
-const SELECT: &str = "SELECT id, name, website, industry, vat_id, postal_code, city, country, owner_id, tags, wrapped_key, sealed, created_at, updated_at, version FROM organizations";
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    name: String,
+    website: Option<String>,
+    industry: Option<String>,
+    vat_id: Option<String>,
+    postal_code: Option<String>,
+    city: Option<String>,
+    country: Option<String>,
+    owner_id: Option<String>,
+    tags: String,
+    wrapped_key: Vec<u8>,
+    sealed: Vec<u8>,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+    record_class: String,
+    team: Option<String>,
+    #[sqlx(flatten)]
+    facts: FactsRow,
+}
+
+static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT o.id, o.name, o.website, o.industry, o.vat_id, o.postal_code, o.city, o.country, o.owner_id, o.tags, o.wrapped_key, o.sealed, \
+         o.created_at, o.updated_at, o.version, o.record_class, o.team, {} FROM organizations o",
+        ORGANIZATION.select()
+    )
+});
 
 fn open_row(crypto: &Crypto, r: Row) -> Result<OrganizationRecord> {
-    let key = crypto.unwrap_key(&r.0, &r.10)?;
-    let sealed: OrganizationSealed = key.open_json(&aad(&r.0), &r.11)?;
+    let key = crypto.unwrap_key(&r.id, &r.wrapped_key)?;
+    let sealed: OrganizationSealed = key.open_json(&aad(&r.id), &r.sealed)?;
     Ok(OrganizationRecord {
-        id: OrganizationId(parse_uuid(&r.0)?),
+        id: OrganizationId(parse_uuid(&r.id)?),
+        facts: r.facts.facts()?,
         draft: OrganizationDraft {
-            name: r.1,
-            website: r.2,
-            industry: r.3,
-            vat_id: r.4,
-            postal_code: r.5,
-            city: r.6,
-            country: r.7,
-            owner_id: r.8.as_deref().map(parse_uuid).transpose()?.map(UserId),
-            tags: r.9.split('\n').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+            name: r.name,
+            website: r.website,
+            industry: r.industry,
+            vat_id: r.vat_id,
+            postal_code: r.postal_code,
+            city: r.city,
+            country: r.country,
+            owner_id: r.owner_id.as_deref().map(parse_uuid).transpose()?.map(UserId),
+            tags: r.tags.split('\n').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+            record_class: RecordClass::parse(&r.record_class).map_err(StoreError::Corrupt)?,
+            team: r.team,
             sealed,
         },
-        created_at: r.12,
-        updated_at: r.13,
-        version: r.14,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        version: r.version,
     })
 }
 
@@ -65,8 +84,8 @@ pub async fn insert_organization(conn: &mut Conn, crypto: &Crypto, id: Organizat
     let sid = id.to_string();
     let key = crypto.new_subject_key();
     sqlx::query(
-        "INSERT INTO organizations (id, name, name_folded, website, industry, vat_id, postal_code, city, country, owner_id, tags, wrapped_key, sealed, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, 1)",
+        "INSERT INTO organizations (id, name, name_folded, website, industry, vat_id, postal_code, city, country, owner_id, tags, wrapped_key, sealed, \
+         record_class, team, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1)",
     )
     .bind(&sid)
     .bind(&d.name)
@@ -81,6 +100,8 @@ pub async fn insert_organization(conn: &mut Conn, crypto: &Crypto, id: Organizat
     .bind(d.tags.join("\n"))
     .bind(crypto.wrap(&sid, &key))
     .bind(key.seal_json(&aad(&sid), &d.sealed))
+    .bind(d.record_class.as_str())
+    .bind(d.team.clone())
     .bind(now)
     .execute(&mut *conn)
     .await?;
@@ -88,7 +109,7 @@ pub async fn insert_organization(conn: &mut Conn, crypto: &Crypto, id: Organizat
 }
 
 pub async fn find_organization(conn: &mut Conn, crypto: &Crypto, id: OrganizationId) -> Result<Option<OrganizationRecord>> {
-    let r: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(id.to_string()).fetch_optional(&mut *conn).await?;
+    let r: Option<Row> = sqlx::query_as(&format!("{} WHERE o.id = $1", *SELECT)).bind(id.to_string()).fetch_optional(&mut *conn).await?;
     r.map(|r| open_row(crypto, r)).transpose()
 }
 
@@ -115,7 +136,7 @@ pub async fn update_organization(
     let key = crypto.unwrap_key(&sid, &wrapped.ok_or(StoreError::NotFound("organization"))?.0)?;
     let n = sqlx::query(
         "UPDATE organizations SET name = $1, name_folded = $2, website = $3, industry = $4, vat_id = $5, postal_code = $6, city = $7, country = $8, \
-         owner_id = $9, tags = $10, sealed = $11, updated_at = $12, version = version + 1 WHERE id = $13 AND version = $14",
+         owner_id = $9, tags = $10, sealed = $11, record_class = $12, team = $13, updated_at = $14, version = version + 1 WHERE id = $15 AND version = $16",
     )
     .bind(&d.name)
     .bind(fold(&d.name))
@@ -128,6 +149,8 @@ pub async fn update_organization(
     .bind(id_str(&d.owner_id))
     .bind(d.tags.join("\n"))
     .bind(key.seal_json(&aad(&sid), &d.sealed))
+    .bind(d.record_class.as_str())
+    .bind(d.team.clone())
     .bind(now)
     .bind(&sid)
     .bind(expected_version)
@@ -161,27 +184,23 @@ pub async fn delete_organization(conn: &mut Conn, id: OrganizationId) -> Result<
     Ok(sqlx::query("DELETE FROM organizations WHERE id = $1").bind(&sid).execute(&mut *conn).await?.rows_affected() == 1)
 }
 
-/// A page of organizations, optionally those whose name contains `q`, sorted by name.
+/// A page of the organizations within `reach`, optionally those whose name contains `q`,
+/// sorted by name, and how many there are.
 pub async fn list_organizations(
     conn: &mut Conn,
     crypto: &Crypto,
     q: Option<&str>,
+    reach: &Reach,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<OrganizationRecord>, i64)> {
-    let pattern = format!("%{}%", crate::like_escape(&fold(q.unwrap_or(""))));
-    let rows: Vec<Row> =
-        sqlx::query_as(&format!("{SELECT} WHERE name_folded LIKE $1 ESCAPE '\\' ORDER BY name_folded, id LIMIT $2 OFFSET $3"))
-            .bind(&pattern)
-            .bind(limit.clamp(1, 1000))
-            .bind(offset.max(0))
-            .fetch_all(&mut *conn)
-            .await?;
-    let total: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM organizations WHERE name_folded LIKE $1 ESCAPE '\\'")
-        .bind(&pattern)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok((rows.into_iter().map(|r| open_row(crypto, r)).collect::<Result<Vec<_>>>()?, total.0))
+    let mut args = vec![format!("%{}%", crate::like_escape(&fold(q.unwrap_or(""))))];
+    let mut conds = vec!["o.name_folded LIKE $1 ESCAPE '\\'".to_string()];
+    conds.extend(ORGANIZATION.conditions(reach, &mut args));
+    let wh = crate::reach::where_sql(&conds);
+    let sql = format!("{}{wh} ORDER BY o.name_folded, o.id LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
+    let (rows, total) = crate::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM organizations o{wh}"), &args).await?;
+    Ok((rows.into_iter().map(|r| open_row(crypto, r)).collect::<Result<Vec<_>>>()?, total))
 }
 
 /// Names of organizations by id (for lists and exports).

@@ -1,7 +1,9 @@
 //! Tickets: service cases and complaints, their text sealed under the contact's (or organization's) key.
 
 use crate::crypto::Crypto;
+use crate::reach::{where_sql, FactsRow, Reach, RecordFacts, TICKET, TICKET_FROM};
 use crate::{id_str, parse_uuid, Conn, Result, StoreError};
+use obhut_core::contact::RecordClass;
 use obhut_core::ids::{ContactId, OrganizationId, TicketId, UserId};
 use obhut_core::ticket::{TicketDraft, TicketKind, TicketPriority, TicketStatus, TicketText};
 
@@ -13,6 +15,8 @@ pub struct TicketRecord {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    /// What the gate decides the ticket by (its contact's class, team, tags and restriction).
+    pub facts: RecordFacts,
 }
 
 fn aad(id: &str) -> Vec<u8> {
@@ -32,8 +36,8 @@ pub async fn insert_ticket(conn: &mut Conn, crypto: &Crypto, id: TicketId, d: &T
     let number = crate::Store::next_counter(conn, "ticket_number").await?;
     let sid = id.to_string();
     sqlx::query(
-        "INSERT INTO tickets (id, number, kind, status, priority, contact_id, organization_id, owner_id, key_subject, sealed, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, 1)",
+        "INSERT INTO tickets (id, number, kind, status, priority, contact_id, organization_id, owner_id, record_class, team, key_subject, sealed, \
+         created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1)",
     )
     .bind(&sid)
     .bind(number)
@@ -43,6 +47,8 @@ pub async fn insert_ticket(conn: &mut Conn, crypto: &Crypto, id: TicketId, d: &T
     .bind(id_str(&d.contact_id))
     .bind(id_str(&d.organization_id))
     .bind(id_str(&d.owner_id))
+    .bind(d.record_class.as_str())
+    .bind(d.team.clone())
     .bind(subject)
     .bind(key.seal_json(&aad(&sid), &d.text))
     .bind(now)
@@ -64,7 +70,7 @@ pub async fn update_ticket(
     let sid = id.to_string();
     let n = sqlx::query(
         "UPDATE tickets SET kind = $1, status = $2, priority = $3, contact_id = $4, organization_id = $5, owner_id = $6, key_subject = $7, sealed = $8, \
-         updated_at = $9, version = version + 1 WHERE id = $10 AND version = $11",
+         record_class = $9, team = $10, updated_at = $11, version = version + 1 WHERE id = $12 AND version = $13",
     )
     .bind(d.kind.as_str())
     .bind(d.status.as_str())
@@ -74,6 +80,8 @@ pub async fn update_ticket(
     .bind(id_str(&d.owner_id))
     .bind(subject)
     .bind(key.seal_json(&aad(&sid), &d.text))
+    .bind(d.record_class.as_str())
+    .bind(d.team.clone())
     .bind(now)
     .bind(&sid)
     .bind(expected_version)
@@ -86,36 +94,70 @@ pub async fn update_ticket(
     Ok(expected_version + 1)
 }
 
-type Row = (String, i64, String, String, String, Option<String>, Option<String>, Option<String>, String, Vec<u8>, i64, i64, i64);
-const SELECT: &str = "SELECT id, number, kind, status, priority, contact_id, organization_id, owner_id, key_subject, sealed, created_at, updated_at, version FROM tickets";
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    number: i64,
+    kind: String,
+    status: String,
+    priority: String,
+    contact_id: Option<String>,
+    organization_id: Option<String>,
+    owner_id: Option<String>,
+    key_subject: String,
+    sealed: Vec<u8>,
+    created_at: i64,
+    updated_at: i64,
+    version: i64,
+    record_class: String,
+    team: Option<String>,
+    #[sqlx(flatten)]
+    facts: FactsRow,
+}
+
+static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT t.id, t.number, t.kind, t.status, t.priority, t.contact_id, t.organization_id, t.owner_id, t.key_subject, t.sealed, \
+         t.created_at, t.updated_at, t.version, t.record_class, t.team, {} FROM {TICKET_FROM}",
+        TICKET.select()
+    )
+});
 
 async fn open_rows(conn: &mut Conn, crypto: &Crypto, rows: Vec<Row>) -> Result<Vec<TicketRecord>> {
+    let mut keys: std::collections::HashMap<String, crate::crypto::SubjectKey> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let key = crate::activities::subject_key(conn, crypto, &r.8).await?;
-        let text: TicketText = key.open_json(&aad(&r.0), &r.9)?;
+        if !keys.contains_key(&r.key_subject) {
+            let k = crate::activities::subject_key(conn, crypto, &r.key_subject).await?;
+            keys.insert(r.key_subject.clone(), k);
+        }
+        let key = keys.get(&r.key_subject).ok_or(StoreError::NotFound("subject key"))?;
+        let text: TicketText = key.open_json(&aad(&r.id), &r.sealed)?;
         out.push(TicketRecord {
-            id: TicketId(parse_uuid(&r.0)?),
-            number: r.1,
+            id: TicketId(parse_uuid(&r.id)?),
+            number: r.number,
+            facts: r.facts.facts()?,
             draft: TicketDraft {
-                kind: TicketKind::parse(&r.2).map_err(StoreError::Corrupt)?,
-                status: TicketStatus::parse(&r.3).map_err(StoreError::Corrupt)?,
-                priority: TicketPriority::parse(&r.4).map_err(StoreError::Corrupt)?,
-                contact_id: r.5.as_deref().map(parse_uuid).transpose()?.map(ContactId),
-                organization_id: r.6.as_deref().map(parse_uuid).transpose()?.map(OrganizationId),
-                owner_id: r.7.as_deref().map(parse_uuid).transpose()?.map(UserId),
+                kind: TicketKind::parse(&r.kind).map_err(StoreError::Corrupt)?,
+                status: TicketStatus::parse(&r.status).map_err(StoreError::Corrupt)?,
+                priority: TicketPriority::parse(&r.priority).map_err(StoreError::Corrupt)?,
+                contact_id: r.contact_id.as_deref().map(parse_uuid).transpose()?.map(ContactId),
+                organization_id: r.organization_id.as_deref().map(parse_uuid).transpose()?.map(OrganizationId),
+                owner_id: r.owner_id.as_deref().map(parse_uuid).transpose()?.map(UserId),
+                record_class: RecordClass::parse(&r.record_class).map_err(StoreError::Corrupt)?,
+                team: r.team,
                 text,
             },
-            created_at: r.10,
-            updated_at: r.11,
-            version: r.12,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
         });
     }
     Ok(out)
 }
 
 pub async fn find_ticket(conn: &mut Conn, crypto: &Crypto, id: TicketId) -> Result<Option<TicketRecord>> {
-    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(id.to_string()).fetch_all(&mut *conn).await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!("{} WHERE t.id = $1", *SELECT)).bind(id.to_string()).fetch_all(&mut *conn).await?;
     Ok(open_rows(conn, crypto, rows).await?.into_iter().next())
 }
 
@@ -132,21 +174,25 @@ pub struct TicketFilter {
     pub owner_id: Option<UserId>,
     /// Only tickets not resolved or closed.
     pub open_only: bool,
+    /// Set by the gate, not by callers: what the actor may reach at all.
+    pub reach: Reach,
 }
 
 /// Tickets, most recently changed first.
 pub async fn list_tickets(conn: &mut Conn, crypto: &Crypto, f: &TicketFilter, limit: i64, offset: i64) -> Result<(Vec<TicketRecord>, i64)> {
-    let (wh, args) = crate::where_clause(
-        vec![
-            ("status", f.status.map(|x| x.as_str().to_string())),
-            ("kind", f.kind.map(|x| x.as_str().to_string())),
-            ("contact_id", f.contact_id.map(|x| x.to_string())),
-            ("organization_id", f.organization_id.map(|x| x.to_string())),
-            ("owner_id", f.owner_id.map(|x| x.to_string())),
-        ],
-        if f.open_only { &["status NOT IN ('resolved', 'closed')"] } else { &[] },
-    );
-    let sql = format!("{SELECT}{wh} ORDER BY updated_at DESC, id DESC LIMIT {} OFFSET {}", limit.clamp(1, 1000), offset.max(0));
-    let (rows, total) = crate::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM tickets{wh}"), &args).await?;
+    let (mut conds, mut args) = crate::conditions(vec![
+        ("t.status", f.status.map(|x| x.as_str().to_string())),
+        ("t.kind", f.kind.map(|x| x.as_str().to_string())),
+        ("t.contact_id", f.contact_id.map(|x| x.to_string())),
+        ("t.organization_id", f.organization_id.map(|x| x.to_string())),
+        ("t.owner_id", f.owner_id.map(|x| x.to_string())),
+    ]);
+    if f.open_only {
+        conds.push("t.status NOT IN ('resolved', 'closed')".into());
+    }
+    conds.extend(TICKET.conditions(&f.reach, &mut args));
+    let wh = where_sql(&conds);
+    let sql = format!("{}{wh} ORDER BY t.updated_at DESC, t.id DESC LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
+    let (rows, total) = crate::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM {TICKET_FROM}{wh}"), &args).await?;
     Ok((open_rows(conn, crypto, rows).await?, total))
 }

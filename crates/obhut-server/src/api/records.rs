@@ -50,6 +50,9 @@ pub struct OrganizationOut {
     pub owner_id: Option<UserId>,
     pub tags: Vec<String>,
     pub notes: Option<String>,
+    /// standard or hr: the class the record is decided by where it is about no contact.
+    pub record_class: String,
+    pub team: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
@@ -73,6 +76,8 @@ impl From<&OrganizationRecord> for OrganizationOut {
             owner_id: d.owner_id,
             tags: d.tags.clone(),
             notes: d.sealed.notes.clone(),
+            record_class: d.record_class.as_str().into(),
+            team: d.team.clone(),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
             version: r.version,
@@ -185,9 +190,17 @@ pub async fn create_activity(
     Ok((StatusCode::CREATED, Json(ActivityOut::from(&r))))
 }
 
-#[utoipa::path(get, path = "/api/v1/activities/{id}", tag = "activities", params(("id" = String, Path)), responses((status = 200, body = ActivityOut), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn get_activity(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Json<ActivityOut>, Problem> {
-    let r = services::activities::get(&app, &actor, parse_id(&id, ActivityId::parse)?).await?;
+/// Read an activity. The read is logged with its purpose before the text is returned.
+#[utoipa::path(get, path = "/api/v1/activities/{id}", tag = "activities", params(("id" = String, Path), super::contacts::ReadQuery),
+    responses((status = 200, body = ActivityOut), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_activity(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<super::contacts::ReadQuery>,
+) -> Result<Json<ActivityOut>, Problem> {
+    let purpose = q.purpose.as_deref().unwrap_or(services::contacts::DEFAULT_READ_PURPOSE);
+    let r = services::activities::get_for(&app, &actor, parse_id(&id, ActivityId::parse)?, purpose).await?;
     Ok(Json(ActivityOut::from(&r)))
 }
 
@@ -256,6 +269,9 @@ pub struct DealOut {
     pub currency: String,
     pub expected_close_on: Option<String>,
     pub owner_id: Option<UserId>,
+    /// standard or hr: the class the record is decided by where it is about no contact.
+    pub record_class: String,
+    pub team: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
@@ -274,6 +290,8 @@ impl From<&DealRecord> for DealOut {
             currency: d.currency.clone(),
             expected_close_on: d.expected_close_on.map(|d| d.to_string()),
             owner_id: d.owner_id,
+            record_class: d.record_class.as_str().into(),
+            team: d.team.clone(),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
             version: r.version,
@@ -291,6 +309,8 @@ pub struct DealPage {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DealQuery {
+    /// Part of the title.
+    pub q: Option<String>,
     pub stage_id: Option<String>,
     pub organization_id: Option<String>,
     pub contact_id: Option<String>,
@@ -315,6 +335,13 @@ pub async fn list_deals(
             .map_err(|m| bad_request("organization_id", m))?,
         contact_id: q.contact_id.as_deref().map(ContactId::parse).transpose().map_err(|m| bad_request("contact_id", m))?,
         owner_id: q.owner_id.as_deref().map(UserId::parse).transpose().map_err(|m| bad_request("owner_id", m))?,
+        q: match q.q {
+            Some(s) if s.chars().any(char::is_control) || s.chars().count() > 200 => {
+                return Err(bad_request("q", "a search has at most 200 characters and no control characters"))
+            }
+            s => s,
+        },
+        ..Default::default()
     };
     let (items, total) = services::deals::list(&app, &actor, &f, Page::new(q.limit, q.offset)).await?;
     Ok(Json(DealPage { items: items.iter().map(DealOut::from).collect(), total }))
@@ -364,6 +391,9 @@ pub struct TicketOut {
     pub contact_id: Option<ContactId>,
     pub organization_id: Option<OrganizationId>,
     pub owner_id: Option<UserId>,
+    /// standard or hr: the class the record is decided by where it is about no contact.
+    pub record_class: String,
+    pub team: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
@@ -383,6 +413,8 @@ impl From<&TicketRecord> for TicketOut {
             contact_id: d.contact_id,
             organization_id: d.organization_id,
             owner_id: d.owner_id,
+            record_class: d.record_class.as_str().into(),
+            team: d.team.clone(),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
             version: r.version,
@@ -431,6 +463,7 @@ pub async fn list_tickets(
             .map_err(|m| bad_request("organization_id", m))?,
         owner_id: q.owner_id.as_deref().map(UserId::parse).transpose().map_err(|m| bad_request("owner_id", m))?,
         open_only: q.open.unwrap_or(false),
+        ..Default::default()
     };
     let (items, total) = services::tickets::list(&app, &actor, &f, Page::new(q.limit, q.offset)).await?;
     Ok(Json(TicketPage { items: items.iter().map(TicketOut::from).collect(), total }))
@@ -446,9 +479,17 @@ pub async fn create_ticket(
     Ok((StatusCode::CREATED, Json(TicketOut::from(&r))))
 }
 
-#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = String, Path)), responses((status = 200, body = TicketOut), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn get_ticket(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Json<TicketOut>, Problem> {
-    Ok(Json(TicketOut::from(&services::tickets::get(&app, &actor, parse_id(&id, TicketId::parse)?).await?)))
+/// Read a ticket. The read is logged with its purpose before the text is returned.
+#[utoipa::path(get, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = String, Path), super::contacts::ReadQuery),
+    responses((status = 200, body = TicketOut), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_ticket(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<super::contacts::ReadQuery>,
+) -> Result<Json<TicketOut>, Problem> {
+    let purpose = q.purpose.as_deref().unwrap_or(services::contacts::DEFAULT_READ_PURPOSE);
+    Ok(Json(TicketOut::from(&services::tickets::get_for(&app, &actor, parse_id(&id, TicketId::parse)?, purpose).await?)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", params(("id" = String, Path)), request_body = TicketInput, responses((status = 200, body = TicketOut), (status = 422, body = Problem)), security(("bearer" = [])))]
@@ -505,4 +546,103 @@ pub(crate) async fn activity_list(
 ) -> Result<Json<Vec<ActivityOut>>, Problem> {
     let list = services::activities::list(app, actor, owner, Page::new(q.limit, q.offset)).await?;
     Ok(Json(list.iter().map(ActivityOut::from).collect()))
+}
+
+/// `?format=json` (default) or `csv` for an export of records.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RecordExportQuery {
+    /// json or csv.
+    pub format: Option<String>,
+}
+
+enum RecordFormat {
+    Json,
+    Csv,
+}
+
+fn record_format(q: &RecordExportQuery) -> Result<RecordFormat, Problem> {
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => Ok(RecordFormat::Json),
+        "csv" => Ok(RecordFormat::Csv),
+        _ => Err(bad_request("format", "must be json or csv")),
+    }
+}
+
+/// The export file: a JSON array of the records as the API shows them, or CSV with a header
+/// row of their field names.
+fn export_file<T: Serialize>(kind: &str, format: RecordFormat, items: &[T]) -> Result<axum::response::Response, Problem> {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse;
+    let internal = |e: String| Problem::from(crate::error::ServiceError::Internal(e));
+    let (body, ct, ext) = match format {
+        RecordFormat::Json => (serde_json::to_vec(items).map_err(|e| internal(e.to_string()))?, "application/json", "json"),
+        RecordFormat::Csv => {
+            let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+            let mut header_done = false;
+            for item in items {
+                let serde_json::Value::Object(m) = serde_json::to_value(item).map_err(|e| internal(e.to_string()))? else { continue };
+                if !header_done {
+                    w.write_record(m.keys()).map_err(|e| internal(e.to_string()))?;
+                    header_done = true;
+                }
+                let cell = |v: &serde_json::Value| match v {
+                    serde_json::Value::Null => String::new(),
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Array(a) => {
+                        a.iter().map(|x| x.as_str().map(str::to_string).unwrap_or_else(|| x.to_string())).collect::<Vec<_>>().join(", ")
+                    }
+                    other => other.to_string(),
+                };
+                w.write_record(m.values().map(cell)).map_err(|e| internal(e.to_string()))?;
+            }
+            (w.into_inner().map_err(|e| internal(e.to_string()))?, "text/csv; charset=utf-8", "csv")
+        }
+    };
+    let mut r = body.into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{kind}.{ext}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}
+
+/// Export the deals the caller may export (audited).
+#[utoipa::path(get, path = "/api/v1/deals/export", tag = "deals", params(RecordExportQuery),
+    responses((status = 200, description = "the export file"), (status = 403, body = Problem)), security(("bearer" = [])))]
+pub async fn export_deals(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<RecordExportQuery>,
+) -> Result<axum::response::Response, Problem> {
+    let format = record_format(&q)?;
+    let items = services::deals::export(&app, &actor, q.format.as_deref().unwrap_or("json")).await?;
+    export_file("deals", format, &items.iter().map(DealOut::from).collect::<Vec<_>>())
+}
+
+/// Export the tickets the caller may export, with their texts (audited; each ticket is a read).
+#[utoipa::path(get, path = "/api/v1/tickets/export", tag = "tickets", params(RecordExportQuery),
+    responses((status = 200, description = "the export file"), (status = 403, body = Problem)), security(("bearer" = [])))]
+pub async fn export_tickets(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<RecordExportQuery>,
+) -> Result<axum::response::Response, Problem> {
+    let format = record_format(&q)?;
+    let items = services::tickets::export(&app, &actor, q.format.as_deref().unwrap_or("json")).await?;
+    export_file("tickets", format, &items.iter().map(TicketOut::from).collect::<Vec<_>>())
+}
+
+/// Export the organizations the caller may export (audited).
+#[utoipa::path(get, path = "/api/v1/organizations/export", tag = "organizations", params(RecordExportQuery),
+    responses((status = 200, description = "the export file"), (status = 403, body = Problem)), security(("bearer" = [])))]
+pub async fn export_organizations(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<RecordExportQuery>,
+) -> Result<axum::response::Response, Problem> {
+    let format = record_format(&q)?;
+    let items = services::organizations::export(&app, &actor, q.format.as_deref().unwrap_or("json")).await?;
+    export_file("organizations", format, &items.iter().map(OrganizationOut::from).collect::<Vec<_>>())
 }

@@ -1,13 +1,56 @@
 //! Activities: calls, emails, meetings, notes, complaints and orders.
 
-use super::{audit_entry, Page};
+use super::{access, audit_entry, Page};
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
 use crate::gate::{Action, Actor, Resource};
-use obhut_core::activity::ActivityInput;
+use obhut_core::activity::{ActivityDraft, ActivityInput};
 use obhut_core::clock::to_millis;
-use obhut_core::ids::ActivityId;
+use obhut_core::ids::{ActivityId, ContactId, OrganizationId};
 use obhut_store::activities::{self as repo, ActivityOwner, ActivityRecord, NewActivity};
+use obhut_store::reach::RecordFacts;
+
+/// The records an activity is filed under, checked (they exist, the actor may see them and
+/// the contact's processing is not restricted), and the facts the activity will be decided by.
+struct Links {
+    contact: Option<ContactId>,
+    organization: Option<OrganizationId>,
+    facts: RecordFacts,
+}
+
+async fn check_links(app: &App, actor: &Actor, d: &ActivityDraft) -> ServiceResult<Links> {
+    let deal = match d.deal_id {
+        None => None,
+        Some(id) => Some(super::deals::linkable(app, actor, id, "deal_id").await?),
+    };
+    let org = match d.organization_id {
+        None => None,
+        Some(id) => Some(super::organizations::linkable(app, actor, id, "organization_id").await?),
+    };
+    let contact_id = d.contact_id.or(deal.as_ref().and_then(|x| x.draft.contact_id));
+    let contact = match contact_id {
+        None => None,
+        Some(id) => Some(super::contacts::linkable(app, actor, id, "contact_id", "add_activity").await?),
+    };
+    // Owned by what it is filed under: the deal, else the contact, else the organization.
+    let facts = match (&contact, &deal, &org) {
+        (Some(c), _, _) => RecordFacts::about(&c.facts(), deal.as_ref().and_then(|x| x.facts.owner)),
+        (None, Some(x), _) => x.facts.clone(),
+        (None, None, Some(o)) => o.facts.clone(),
+        (None, None, None) => return Err(ServiceError::field("contact_id", "an activity belongs to a contact, an organization or a deal")),
+    };
+    let organization =
+        d.organization_id.or(contact.as_ref().and_then(|c| c.organization_id)).or(deal.as_ref().and_then(|x| x.draft.organization_id));
+    Ok(Links { contact: contact_id, organization, facts })
+}
+
+fn read_of(a: &ActivityRecord) -> access::Read {
+    let mut fields = vec!["subject".to_string()];
+    if a.text.body.is_some() {
+        fields.push("body".into());
+    }
+    access::Read { id: a.id.to_string(), subject: a.facts.subject.map(|s| s.to_string()), fields }
+}
 
 pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> ServiceResult<ActivityRecord> {
     app.authorize(actor, Action::Create, Resource::Activity).await?;
@@ -20,56 +63,32 @@ pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> ServiceR
             return Err(ServiceError::field("body", format!("no active purpose justifies storing activity texts ({})", def.category)));
         }
     }
-    // The activity belongs with its contact: the same class, owner, team and tags decide.
-    // (Asked before the write transaction: a refusal is logged, which needs the chain head.)
-    if let Some(c) = d.contact_id {
-        if let Some(rec) = obhut_store::contacts::read_contact(&app.store, c).await? {
-            let t = crate::gate::Target::new(Resource::Activity, rec.record_class.as_str(), rec.owner_id, rec.team.as_deref(), &rec.tags);
-            app.authorize_record(actor, Action::Create, &t, "", &c.to_string()).await?;
-            super::rights::guard(app, actor, &rec, "add_activity").await?;
-        }
-    }
+    // The activity belongs with what it is filed under: the same class, owner, team and tags
+    // decide. (Asked before the write transaction: a refusal is logged, which needs the chain head.)
+    let id = ActivityId::new();
+    let links = check_links(app, actor, &d).await?;
+    access::authorize(app, actor, Action::Create, Resource::Activity, &links.facts, "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     let crypto = &app.store.crypto;
     // The text is sealed under the key of the person it concerns, else of the organization.
-    let mut org = d.organization_id;
-    let mut contact = d.contact_id;
-    if let Some(c) = contact {
-        let rec = obhut_store::contacts::find_contact(&mut tx, crypto, c)
-            .await?
-            .ok_or_else(|| ServiceError::field("contact_id", "no contact with this id"))?;
-        org = org.or(rec.organization_id);
-    }
-    if let Some(deal_id) = d.deal_id {
-        let deal =
-            obhut_store::deals::find_deal(&mut tx, deal_id).await?.ok_or_else(|| ServiceError::field("deal_id", "no deal with this id"))?;
-        contact = contact.or(deal.draft.contact_id);
-        org = org.or(deal.draft.organization_id);
-    }
-    if let Some(o) = d.organization_id {
-        if obhut_store::organizations::find_organization(&mut tx, crypto, o).await?.is_none() {
-            return Err(ServiceError::field("organization_id", "no organization with this id"));
-        }
-    }
-    let key_subject = contact
-        .map(|c| c.to_string())
-        .or_else(|| org.map(|o| o.to_string()))
-        .ok_or_else(|| ServiceError::field("contact_id", "an activity belongs to a contact, an organization or a deal"))?;
-    let id = ActivityId::new();
+    let key_subject =
+        links.contact.map(|c| c.to_string()).or_else(|| links.organization.map(|o| o.to_string())).ok_or_else(|| {
+            ServiceError::field("organization_id", "an activity on a deal without a contact needs the deal's organization")
+        })?;
     let occurred_at = d.occurred_at.map(to_millis).unwrap_or(now);
     let new = NewActivity {
         id,
         kind: d.kind,
         occurred_at,
-        contact_id: d.contact_id.or(contact),
-        organization_id: org,
+        contact_id: links.contact,
+        organization_id: links.organization,
         deal_id: d.deal_id,
-        key_subject: key_subject.clone(),
+        key_subject,
         text: &d.text,
     };
     repo::insert_activities(&mut tx, crypto, &[new], now, &actor.audit_name()).await?;
-    let subject = contact.map(|c| c.to_string());
+    let subject = links.contact.map(|c| c.to_string());
     obhut_store::audit::append(
         &mut tx,
         &app.store.crypto,
@@ -82,28 +101,60 @@ pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> ServiceR
     Ok(r)
 }
 
+/// A page of the activities filed under `owner` that the actor may reach (filtered and
+/// counted in the database), each checked once more; every one handed out is logged as read.
 pub async fn list(app: &App, actor: &Actor, owner: ActivityOwner, page: Page) -> ServiceResult<Vec<ActivityRecord>> {
-    app.authorize(actor, Action::Read, Resource::Activity).await?;
-    let mut conn = app.conn().await?;
-    Ok(repo::list_activities(&mut conn, &app.store.crypto, owner, page.limit, page.offset).await?)
+    Ok(list_for(app, actor, owner, page, super::contacts::DEFAULT_READ_PURPOSE).await?.0)
 }
 
-pub async fn get(app: &App, actor: &Actor, id: ActivityId) -> ServiceResult<ActivityRecord> {
-    app.authorize(actor, Action::Read, Resource::Activity).await?;
+/// [`list`] for a declared purpose, with the number of activities the actor may reach.
+pub async fn list_for(
+    app: &App,
+    actor: &Actor,
+    owner: ActivityOwner,
+    page: Page,
+    purpose: &str,
+) -> ServiceResult<(Vec<ActivityRecord>, i64)> {
+    app.authorize_for(actor, Action::Read, Resource::Activity, purpose).await?;
+    access::check_purpose(app, actor, Resource::Activity, purpose, None).await?;
+    let reach = access::reach(app, actor, Action::Read, Resource::Activity, purpose);
+    let mut conn = app.conn().await?;
+    let (items, total) = repo::list_activities(&mut conn, &app.store.crypto, owner, &reach, page.limit, page.offset).await?;
+    drop(conn);
+    let items = access::permitted(app, actor, Action::Read, Resource::Activity, purpose, items, |a| &a.facts);
+    access::log_reads(app, actor, Resource::Activity, purpose, items.iter().map(read_of).collect()).await?;
+    Ok((items, total))
+}
+
+async fn load(app: &App, id: ActivityId) -> ServiceResult<ActivityRecord> {
     let mut conn = app.conn().await?;
     repo::find_activity(&mut conn, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("activity"))
 }
 
+/// One activity, decided by the contact it is about (else what it is filed under), read for
+/// the default purpose; the read is logged.
+pub async fn get(app: &App, actor: &Actor, id: ActivityId) -> ServiceResult<ActivityRecord> {
+    get_for(app, actor, id, super::contacts::DEFAULT_READ_PURPOSE).await
+}
+
+/// [`get`] for a declared purpose: the read event names it.
+pub async fn get_for(app: &App, actor: &Actor, id: ActivityId, purpose: &str) -> ServiceResult<ActivityRecord> {
+    access::check_purpose(app, actor, Resource::Activity, purpose, Some(&id.to_string())).await?;
+    let r = load(app, id).await?;
+    access::authorize(app, actor, Action::Read, Resource::Activity, &r.facts, purpose, &id.to_string()).await?;
+    access::log_reads(app, actor, Resource::Activity, purpose, vec![read_of(&r)]).await?;
+    Ok(r)
+}
+
 pub async fn delete(app: &App, actor: &Actor, id: ActivityId) -> ServiceResult<()> {
-    app.authorize(actor, Action::Delete, Resource::Activity).await?;
+    let current = load(app, id).await?;
+    access::authorize(app, actor, Action::Delete, Resource::Activity, &current.facts, "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
-    let subject = repo::find_activity(&mut tx, &app.store.crypto, id)
-        .await?
-        .ok_or(ServiceError::NotFound("activity"))?
-        .contact_id
-        .map(|c| c.to_string());
-    repo::delete_activity(&mut tx, id).await?;
+    if !repo::delete_activity(&mut tx, id).await? {
+        return Err(ServiceError::NotFound("activity"));
+    }
+    let subject = current.facts.subject.map(|c| c.to_string());
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "activity.delete", "activity", id, subject, vec![])])
         .await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;

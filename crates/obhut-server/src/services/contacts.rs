@@ -185,14 +185,19 @@ pub fn present_fields(p: &ContactPersonal) -> Vec<String> {
     f
 }
 
-async fn check_references(app: &App, draft: &ContactDraft) -> ServiceResult<()> {
-    let mut conn = app.conn().await?;
-    if let Some(o) = draft.organization_id {
-        if obhut_store::organizations::find_organization(&mut conn, &app.store.crypto, o).await?.is_none() {
-            return Err(ServiceError::field("organization_id", "no organization with this id"));
-        }
+/// The organization and owner a draft names exist; an organization newly linked (other than
+/// `linked`, the one the contact has) must be one the actor may see.
+async fn check_references(
+    app: &App,
+    actor: &Actor,
+    draft: &ContactDraft,
+    linked: Option<obhut_core::ids::OrganizationId>,
+) -> ServiceResult<()> {
+    if let Some(o) = draft.organization_id.filter(|o| Some(*o) != linked) {
+        super::organizations::linkable(app, actor, o, "organization_id").await?;
     }
     if let Some(u) = draft.owner_id {
+        let mut conn = app.conn().await?;
         if obhut_store::users::find_user(&mut conn, u).await?.is_none() {
             return Err(ServiceError::field("owner_id", "no user with this id"));
         }
@@ -209,7 +214,7 @@ pub async fn create(app: &App, actor: &Actor, input: &ContactInput, origin: Orig
     if draft.owner_id.is_none() {
         draft.owner_id = actor.user_id;
     }
-    check_references(app, &draft).await?;
+    check_references(app, actor, &draft, None).await?;
     admit(app, actor, &mut draft, None, Authority::Gate).await?;
     let id = ContactId::new();
     app.authorize_record(actor, Action::Create, &draft_target(&draft), "", &id.to_string()).await?;
@@ -353,7 +358,7 @@ pub(crate) async fn prepare_update(
     unseen_scalars!(salutation, title, given_name, family_name, job_title, birthday, notes);
     let mut draft = input.validate()?;
     keep_unseen(&before.personal, &seen.personal, &mut draft.personal);
-    check_references(app, &draft).await?;
+    check_references(app, actor, &draft, before.organization_id).await?;
     let fields = changed_fields(&before, &draft);
     if fields.is_empty() {
         return Ok(PreparedUpdate { current, before, draft, fields });
@@ -485,18 +490,19 @@ pub async fn list_for(
 
 /// What of the contacts an actor's policies let them reach, for the database to filter by.
 pub fn reach(app: &App, actor: &Actor, purpose: &str) -> repo::Reach {
-    let classes = app.gate.readable_classes(actor, Resource::Contact, purpose, app.today());
-    let owner_or_teams = match (actor.scope, actor.user_id) {
-        (obhut_core::user::Scope::All, _) | (_, None) => None,
-        (obhut_core::user::Scope::Own, Some(u)) => Some((u, vec![])),
-        (obhut_core::user::Scope::Team, Some(u)) => Some((u, actor.teams.clone())),
+    super::access::reach(app, actor, Action::Read, Resource::Contact, purpose)
+}
+
+/// A contact another record is to be linked to (a deal, ticket or activity about it): it must
+/// exist, the actor must be allowed to see it, and its processing must not be restricted.
+/// `field` names the input that named it.
+pub(crate) async fn linkable(app: &App, actor: &Actor, id: ContactId, field: &str, attempt: &str) -> ServiceResult<ContactRecord> {
+    let Some(rec) = repo::read_contact(&app.store, id).await? else {
+        return Err(ServiceError::field(field, "no contact with this id"));
     };
-    repo::Reach {
-        classes: Some(classes),
-        owner_or_teams,
-        required_tag: actor.processor.as_ref().map(|p| p.scope_tag.clone()),
-        hide_restricted: !super::rights::sees_restricted(app, actor),
-    }
+    app.authorize_record(actor, Action::Read, &target(&rec), "", &id.to_string()).await?;
+    super::rights::guard(app, actor, &rec, attempt).await?;
+    Ok(rec)
 }
 
 /// The records of a search the gate lets the actor read (the database's filter by reach
@@ -647,7 +653,7 @@ pub async fn export_to(
     app.authorize_for(actor, Action::Export, Resource::Contact, DEFAULT_READ_PURPOSE).await?;
     let crypto = &app.store.crypto;
     let mut filter = filter.clone();
-    filter.reach = reach(app, actor, DEFAULT_READ_PURPOSE);
+    filter.reach = super::access::reach(app, actor, Action::Export, Resource::Contact, DEFAULT_READ_PURPOSE);
     let filter = &filter;
     // The disclosure is recorded before the first byte leaves, and its size after.
     let fmt_name = format!("{format:?}").to_lowercase();

@@ -1,12 +1,13 @@
 //! Deals and the pipeline stages they move through.
 
-use super::{audit_entry, Page};
+use super::{access, audit_entry, Page};
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
 use crate::gate::{Action, Actor, Resource};
 use obhut_core::deal::{DealInput, StageInput};
 use obhut_core::ids::{DealId, StageId};
 use obhut_store::deals::{self as repo, DealFilter, DealRecord, StageRecord};
+use obhut_store::reach::RecordFacts;
 
 pub async fn stages(app: &App, actor: &Actor) -> ServiceResult<Vec<StageRecord>> {
     app.authorize(actor, Action::Read, Resource::Pipeline).await?;
@@ -66,31 +67,40 @@ async fn resolve_stage(app: &App, stage: Option<StageId>) -> ServiceResult<Stage
     }
 }
 
-async fn check_links(app: &App, actor: &Actor, d: &obhut_core::deal::DealDraft) -> ServiceResult<()> {
-    let mut conn = app.conn().await?;
-    if let Some(o) = d.organization_id {
-        if obhut_store::organizations::find_organization(&mut conn, &app.store.crypto, o).await?.is_none() {
-            return Err(ServiceError::field("organization_id", "no organization with this id"));
-        }
+/// Checks the records a deal links to (they exist, and the actor may see the contact and the
+/// organization) and returns the facts the deal will be decided by.
+async fn check_links(
+    app: &App,
+    actor: &Actor,
+    d: &obhut_core::deal::DealDraft,
+    before: Option<&obhut_core::deal::DealDraft>,
+) -> ServiceResult<RecordFacts> {
+    // A link the record has already stands with the record: only a new one is checked.
+    if let Some(o) = d.organization_id.filter(|o| before.and_then(|b| b.organization_id) != Some(*o)) {
+        super::organizations::linkable(app, actor, o, "organization_id").await?;
     }
-    if let Some(c) = d.contact_id {
-        match obhut_store::contacts::find_contact(&mut conn, &app.store.crypto, c).await? {
-            None => return Err(ServiceError::field("contact_id", "no contact with this id")),
-            Some(rec) => {
-                drop(conn);
-                super::rights::guard(app, actor, &rec, "link_deal").await?;
-            }
-        }
-    }
-    Ok(())
+    let Some(c) = d.contact_id else {
+        return Ok(RecordFacts::own(d.record_class, d.owner_id, d.team.clone(), vec![]));
+    };
+    let rec = if before.and_then(|b| b.contact_id) == Some(c) {
+        super::contacts::load(app, c).await?
+    } else {
+        super::contacts::linkable(app, actor, c, "contact_id", "link_deal").await?
+    };
+    Ok(RecordFacts::about(&rec.facts(), d.owner_id))
 }
 
 pub async fn create(app: &App, actor: &Actor, input: &DealInput) -> ServiceResult<DealRecord> {
     app.authorize(actor, Action::Create, Resource::Deal).await?;
-    let d = input.validate()?;
-    check_links(app, actor, &d).await?;
-    let stage = resolve_stage(app, d.stage_id).await?;
+    let mut d = input.validate()?;
+    // Whoever creates a deal owns it unless they name another owner.
+    if d.owner_id.is_none() {
+        d.owner_id = actor.user_id;
+    }
     let id = DealId::new();
+    let facts = check_links(app, actor, &d, None).await?;
+    access::authorize(app, actor, Action::Create, Resource::Deal, &facts, "", &id.to_string()).await?;
+    let stage = resolve_stage(app, d.stage_id).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::insert_deal(&mut tx, id, &d, stage, now).await?;
@@ -106,17 +116,37 @@ pub async fn create(app: &App, actor: &Actor, input: &DealInput) -> ServiceResul
     Ok(r)
 }
 
-pub async fn get(app: &App, actor: &Actor, id: DealId) -> ServiceResult<DealRecord> {
-    app.authorize(actor, Action::Read, Resource::Deal).await?;
+/// One deal as stored, without a decision: for the services' own reads ahead of one.
+async fn load(app: &App, id: DealId) -> ServiceResult<DealRecord> {
     let mut conn = app.conn().await?;
     repo::find_deal(&mut conn, id).await?.ok_or(ServiceError::NotFound("deal"))
 }
 
+/// A deal another record is to be linked to (an activity): it must exist and the actor must be
+/// allowed to see it. `field` names the input that named it.
+pub(crate) async fn linkable(app: &App, actor: &Actor, id: DealId, field: &str) -> ServiceResult<DealRecord> {
+    let mut conn = app.conn().await?;
+    let r = repo::find_deal(&mut conn, id).await?.ok_or_else(|| ServiceError::field(field, "no deal with this id"))?;
+    drop(conn);
+    access::authorize(app, actor, Action::Read, Resource::Deal, &r.facts, "", &id.to_string()).await?;
+    Ok(r)
+}
+
+/// One deal, decided by the deal itself: its owner, and its contact's class, team, tags and
+/// restriction. (Titles and amounts are business data: no read event.)
+pub async fn get(app: &App, actor: &Actor, id: DealId) -> ServiceResult<DealRecord> {
+    let r = load(app, id).await?;
+    access::authorize(app, actor, Action::Read, Resource::Deal, &r.facts, "", &id.to_string()).await?;
+    Ok(r)
+}
+
 pub async fn update(app: &App, actor: &Actor, id: DealId, patch: DealInput, expected_version: Option<i64>) -> ServiceResult<DealRecord> {
-    app.authorize(actor, Action::Update, Resource::Deal).await?;
-    let current = get(app, actor, id).await?;
+    let current = load(app, id).await?;
+    access::authorize(app, actor, Action::Update, Resource::Deal, &current.facts, "", &id.to_string()).await?;
     let d = DealInput::from_draft(&current.draft).merge(patch).validate()?;
-    check_links(app, actor, &d).await?;
+    // Moving a deal (another contact, owner, class or team) must land where the actor may work too.
+    let facts = check_links(app, actor, &d, Some(&current.draft)).await?;
+    access::authorize(app, actor, Action::Update, Resource::Deal, &facts, "", &id.to_string()).await?;
     let stage = resolve_stage(app, d.stage_id).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
@@ -134,19 +164,42 @@ pub async fn update(app: &App, actor: &Actor, id: DealId, patch: DealInput, expe
 }
 
 pub async fn delete(app: &App, actor: &Actor, id: DealId) -> ServiceResult<()> {
-    app.authorize(actor, Action::Delete, Resource::Deal).await?;
+    let current = load(app, id).await?;
+    access::authorize(app, actor, Action::Delete, Resource::Deal, &current.facts, "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     if !repo::delete_deal(&mut tx, id).await? {
         return Err(ServiceError::NotFound("deal"));
     }
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "deal.delete", "deal", id, None, vec![])]).await?;
+    let subject = current.draft.contact_id.map(|c| c.to_string());
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "deal.delete", "deal", id, subject, vec![])]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(())
 }
 
+/// A page of the deals the actor may reach (filtered and counted in the database), each
+/// checked once more.
 pub async fn list(app: &App, actor: &Actor, filter: &DealFilter, page: Page) -> ServiceResult<(Vec<DealRecord>, i64)> {
-    app.authorize(actor, Action::Read, Resource::Deal).await?;
+    list_for(app, actor, Action::Read, filter, page).await
+}
+
+/// [`list`] for an action: `Export` lists what the actor may export.
+pub async fn list_for(app: &App, actor: &Actor, action: Action, filter: &DealFilter, page: Page) -> ServiceResult<(Vec<DealRecord>, i64)> {
+    app.authorize(actor, action, Resource::Deal).await?;
+    let mut filter = filter.clone();
+    filter.reach = access::reach(app, actor, action, Resource::Deal, "");
     let mut conn = app.conn().await?;
-    Ok(repo::list_deals(&mut conn, filter, page.limit, page.offset).await?)
+    let (items, total) = repo::list_deals(&mut conn, &filter, page.limit, page.offset).await?;
+    Ok((access::permitted(app, actor, action, Resource::Deal, "", items, |d| &d.facts), total))
+}
+
+/// Every deal the actor may export, for a file in `format` (a bulk disclosure: audited before
+/// and after).
+pub async fn export(app: &App, actor: &Actor, format: &str) -> ServiceResult<Vec<DealRecord>> {
+    app.authorize(actor, Action::Export, Resource::Deal).await?;
+    access::export_started(app, actor, Resource::Deal, format).await?;
+    let filter = DealFilter::default();
+    let all = access::export_all(|page| list_for(app, actor, Action::Export, &filter, page)).await?;
+    access::export_finished(app, actor, Resource::Deal, format, all.len()).await?;
+    Ok(all)
 }

@@ -413,7 +413,7 @@ async fn holdings(app: &App, actor: &Actor, record: &ContactRecord) -> ServiceRe
     let cid = record.id;
     let mut conn = app.conn().await?;
     let mut activities: Vec<ActivityRecord> = all_pages!(offset =>
-        obhut_store::activities::list_activities(&mut conn, crypto, ActivityOwner::Contact(cid), 1000, offset).await?);
+        obhut_store::activities::list_activities(&mut conn, crypto, ActivityOwner::Contact(cid), &Default::default(), 1000, offset).await?.0);
     activities.sort_by_key(|a| (a.occurred_at, a.id));
     let deal_filter = DealFilter { contact_id: Some(cid), ..Default::default() };
     let mut deals: Vec<DealRecord> = all_pages!(offset => obhut_store::deals::list_deals(&mut conn, &deal_filter, 1000, offset).await?.0);

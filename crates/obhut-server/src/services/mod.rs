@@ -1,6 +1,7 @@
 //! Service functions: the one place where business rules, the privacy gate and the audit
 //! trail meet. The API, the web UI, the CLI and jobs all call these.
 
+pub mod access;
 pub mod activities;
 pub mod audit;
 pub mod backup;

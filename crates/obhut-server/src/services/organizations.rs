@@ -1,12 +1,13 @@
 //! Organizations (B2B accounts).
 
-use super::{audit_entry, Page};
+use super::{access, audit_entry, Page};
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
 use crate::gate::{Action, Actor, Resource};
 use obhut_core::ids::OrganizationId;
 use obhut_core::organization::OrganizationInput;
 use obhut_store::organizations::{self as repo, OrganizationRecord};
+use obhut_store::reach::RecordFacts;
 
 async fn check_owner(app: &App, owner: Option<obhut_core::ids::UserId>) -> ServiceResult<()> {
     if let Some(u) = owner {
@@ -18,11 +19,20 @@ async fn check_owner(app: &App, owner: Option<obhut_core::ids::UserId>) -> Servi
     Ok(())
 }
 
+fn facts_of(d: &obhut_core::organization::OrganizationDraft) -> RecordFacts {
+    RecordFacts::own(d.record_class, d.owner_id, d.team.clone(), d.tags.clone())
+}
+
 pub async fn create(app: &App, actor: &Actor, input: &OrganizationInput) -> ServiceResult<OrganizationRecord> {
     app.authorize(actor, Action::Create, Resource::Organization).await?;
-    let d = input.validate()?;
+    let mut d = input.validate()?;
+    // Whoever creates an organization owns it unless they name another owner.
+    if d.owner_id.is_none() {
+        d.owner_id = actor.user_id;
+    }
     check_owner(app, d.owner_id).await?;
     let id = OrganizationId::new();
+    access::authorize(app, actor, Action::Create, Resource::Organization, &facts_of(&d), "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::insert_organization(&mut tx, &app.store.crypto, id, &d, now).await?;
@@ -38,10 +48,24 @@ pub async fn create(app: &App, actor: &Actor, input: &OrganizationInput) -> Serv
     Ok(r)
 }
 
-pub async fn get(app: &App, actor: &Actor, id: OrganizationId) -> ServiceResult<OrganizationRecord> {
-    app.authorize(actor, Action::Read, Resource::Organization).await?;
+async fn load(app: &App, id: OrganizationId) -> ServiceResult<Option<OrganizationRecord>> {
     let mut conn = app.conn().await?;
-    repo::find_organization(&mut conn, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("organization"))
+    Ok(repo::find_organization(&mut conn, &app.store.crypto, id).await?)
+}
+
+/// One organization, decided by its own class, owner, team and tags.
+pub async fn get(app: &App, actor: &Actor, id: OrganizationId) -> ServiceResult<OrganizationRecord> {
+    let r = load(app, id).await?.ok_or(ServiceError::NotFound("organization"))?;
+    access::authorize(app, actor, Action::Read, Resource::Organization, &r.facts, "", &id.to_string()).await?;
+    Ok(r)
+}
+
+/// An organization another record is to be linked to: it must exist and the actor must be
+/// allowed to see it. `field` names the input that named it.
+pub(crate) async fn linkable(app: &App, actor: &Actor, id: OrganizationId, field: &str) -> ServiceResult<OrganizationRecord> {
+    let r = load(app, id).await?.ok_or_else(|| ServiceError::field(field, "no organization with this id"))?;
+    access::authorize(app, actor, Action::Read, Resource::Organization, &r.facts, "", &id.to_string()).await?;
+    Ok(r)
 }
 
 pub async fn update(
@@ -51,10 +75,12 @@ pub async fn update(
     patch: OrganizationInput,
     expected_version: Option<i64>,
 ) -> ServiceResult<OrganizationRecord> {
-    app.authorize(actor, Action::Update, Resource::Organization).await?;
-    let current = get(app, actor, id).await?;
+    let current = load(app, id).await?.ok_or(ServiceError::NotFound("organization"))?;
+    access::authorize(app, actor, Action::Update, Resource::Organization, &current.facts, "", &id.to_string()).await?;
     let d = OrganizationInput::from_draft(&current.draft).merge(patch).validate()?;
     check_owner(app, d.owner_id).await?;
+    // Moving it (another owner, class, team or tags) must land where the actor may work too.
+    access::authorize(app, actor, Action::Update, Resource::Organization, &facts_of(&d), "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::update_organization(&mut tx, &app.store.crypto, id, &d, expected_version.unwrap_or(current.version), now).await?;
@@ -71,7 +97,8 @@ pub async fn update(
 }
 
 pub async fn delete(app: &App, actor: &Actor, id: OrganizationId) -> ServiceResult<()> {
-    app.authorize(actor, Action::Delete, Resource::Organization).await?;
+    let current = load(app, id).await?.ok_or(ServiceError::NotFound("organization"))?;
+    access::authorize(app, actor, Action::Delete, Resource::Organization, &current.facts, "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     if !repo::delete_organization(&mut tx, id).await? {
@@ -88,11 +115,35 @@ pub async fn delete(app: &App, actor: &Actor, id: OrganizationId) -> ServiceResu
     Ok(())
 }
 
+/// A page of the organizations the actor may reach, by name, optionally those whose name
+/// contains `q` (filtered and counted in the database), each checked once more.
 pub async fn list(app: &App, actor: &Actor, q: Option<&str>, page: Page) -> ServiceResult<(Vec<OrganizationRecord>, i64)> {
-    app.authorize(actor, Action::Read, Resource::Organization).await?;
+    list_for(app, actor, Action::Read, q, page).await
+}
+
+/// [`list`] for an action: `Export` lists what the actor may export.
+pub async fn list_for(
+    app: &App,
+    actor: &Actor,
+    action: Action,
+    q: Option<&str>,
+    page: Page,
+) -> ServiceResult<(Vec<OrganizationRecord>, i64)> {
+    app.authorize(actor, action, Resource::Organization).await?;
     if q.is_some_and(|q| q.chars().any(char::is_control) || q.chars().count() > 200) {
         return Err(ServiceError::field("q", "a search has at most 200 characters and no control characters"));
     }
+    let reach = access::reach(app, actor, action, Resource::Organization, "");
     let mut conn = app.conn().await?;
-    Ok(repo::list_organizations(&mut conn, &app.store.crypto, q, page.limit, page.offset).await?)
+    let (items, total) = repo::list_organizations(&mut conn, &app.store.crypto, q, &reach, page.limit, page.offset).await?;
+    Ok((access::permitted(app, actor, action, Resource::Organization, "", items, |o| &o.facts), total))
+}
+
+/// Every organization the actor may export, for a file in `format` (audited before and after).
+pub async fn export(app: &App, actor: &Actor, format: &str) -> ServiceResult<Vec<OrganizationRecord>> {
+    app.authorize(actor, Action::Export, Resource::Organization).await?;
+    access::export_started(app, actor, Resource::Organization, format).await?;
+    let all = access::export_all(|page| list_for(app, actor, Action::Export, None, page)).await?;
+    access::export_finished(app, actor, Resource::Organization, format, all.len()).await?;
+    Ok(all)
 }

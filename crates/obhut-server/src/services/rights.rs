@@ -29,7 +29,8 @@ pub fn sees_restricted(app: &App, actor: &Actor) -> bool {
 }
 
 /// Refuses any processing of a restricted contact (Art. 18(2)) by someone who does not run
-/// data subject rights, and logs the attempt as `contact.restricted_refused` with what was tried.
+/// data subject rights, and logs the attempt as `access.refused` (policy `restriction`) with
+/// what was tried.
 pub(crate) async fn guard(app: &App, actor: &Actor, record: &ContactRecord, attempt: &str) -> ServiceResult<()> {
     if !record.is_restricted() || sees_restricted(app, actor) {
         return Ok(());
@@ -48,7 +49,8 @@ pub(crate) async fn guard_always(app: &App, actor: &Actor, record: &ContactRecor
 
 async fn refuse(app: &App, actor: &Actor, record: &ContactRecord, attempt: &str) -> ServiceResult<()> {
     let sid = record.id.to_string();
-    let event = audit_entry(actor, "contact.restricted_refused", "contact", &sid, Some(sid.clone()), vec![format!("attempt={attempt}")]);
+    let fields = vec![format!("attempt={attempt}"), "policy=restriction".to_string()];
+    let event = audit_entry(actor, "access.refused", "contact", &sid, Some(sid.clone()), fields);
     app.access_log.record(event, app.now_ms()).await.map_err(ServiceError::Internal)?;
     metrics::counter!("obhut_restricted_refusals_total").increment(1);
     Err(ServiceError::Restricted(

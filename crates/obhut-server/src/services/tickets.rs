@@ -1,39 +1,60 @@
 //! Tickets: service cases and complaints.
 
-use super::{audit_entry, Page};
+use super::{access, audit_entry, Page};
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
 use crate::gate::{Action, Actor, Resource};
 use obhut_core::ids::TicketId;
 use obhut_core::ticket::TicketInput;
+use obhut_store::reach::RecordFacts;
 use obhut_store::tickets::{self as repo, TicketFilter, TicketRecord};
 
-async fn check_links(app: &App, actor: &Actor, d: &obhut_core::ticket::TicketDraft) -> ServiceResult<()> {
-    let mut conn = app.conn().await?;
-    let crypto = &app.store.crypto;
-    if let Some(c) = d.contact_id {
-        match obhut_store::contacts::find_contact(&mut conn, crypto, c).await? {
-            None => return Err(ServiceError::field("contact_id", "no contact with this id")),
-            Some(rec) => {
-                drop(conn);
-                super::rights::guard(app, actor, &rec, "link_ticket").await?;
-                conn = app.conn().await?;
-            }
-        }
+/// Checks the records a ticket links to (they exist, and the actor may see them) and returns
+/// the facts the ticket will be decided by.
+async fn check_links(
+    app: &App,
+    actor: &Actor,
+    d: &obhut_core::ticket::TicketDraft,
+    before: Option<&obhut_core::ticket::TicketDraft>,
+) -> ServiceResult<RecordFacts> {
+    // A link the record has already stands with the record: only a new one is checked.
+    if let Some(o) = d.organization_id.filter(|o| before.and_then(|b| b.organization_id) != Some(*o)) {
+        super::organizations::linkable(app, actor, o, "organization_id").await?;
     }
-    if let Some(o) = d.organization_id {
-        if obhut_store::organizations::find_organization(&mut conn, crypto, o).await?.is_none() {
-            return Err(ServiceError::field("organization_id", "no organization with this id"));
-        }
+    let Some(c) = d.contact_id else {
+        return Ok(RecordFacts::own(d.record_class, d.owner_id, d.team.clone(), vec![]));
+    };
+    let rec = if before.and_then(|b| b.contact_id) == Some(c) {
+        super::contacts::load(app, c).await?
+    } else {
+        super::contacts::linkable(app, actor, c, "contact_id", "link_ticket").await?
+    };
+    Ok(RecordFacts::about(&rec.facts(), d.owner_id))
+}
+
+/// The personal fields a ticket shows (for the read log).
+fn shown_fields(t: &TicketRecord) -> Vec<String> {
+    let mut f = vec!["title".to_string()];
+    if t.draft.text.description.is_some() {
+        f.push("description".into());
     }
-    Ok(())
+    f
+}
+
+fn read_of(t: &TicketRecord) -> access::Read {
+    access::Read { id: t.id.to_string(), subject: t.facts.subject.map(|s| s.to_string()), fields: shown_fields(t) }
 }
 
 pub async fn create(app: &App, actor: &Actor, input: &TicketInput) -> ServiceResult<TicketRecord> {
     app.authorize(actor, Action::Create, Resource::Ticket).await?;
-    let d = input.validate()?;
-    check_links(app, actor, &d).await?;
+    let mut d = input.validate()?;
+    // Whoever opens a ticket owns it unless they name another owner.
+    if d.owner_id.is_none() {
+        d.owner_id = actor.user_id;
+    }
     let id = TicketId::new();
+    let facts = check_links(app, actor, &d, None).await?;
+    access::authorize(app, actor, Action::Create, Resource::Ticket, &facts, "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::insert_ticket(&mut tx, &app.store.crypto, id, &d, now).await?;
@@ -56,10 +77,25 @@ pub async fn create(app: &App, actor: &Actor, input: &TicketInput) -> ServiceRes
     Ok(r)
 }
 
-pub async fn get(app: &App, actor: &Actor, id: TicketId) -> ServiceResult<TicketRecord> {
-    app.authorize(actor, Action::Read, Resource::Ticket).await?;
+/// One ticket as stored, without a decision: for the services' own reads ahead of one.
+async fn load(app: &App, id: TicketId) -> ServiceResult<TicketRecord> {
     let mut conn = app.conn().await?;
     repo::find_ticket(&mut conn, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("ticket"))
+}
+
+/// One ticket, decided by the ticket itself (its owner, its contact's class, team, tags and
+/// restriction) and read for the default purpose; the read is logged.
+pub async fn get(app: &App, actor: &Actor, id: TicketId) -> ServiceResult<TicketRecord> {
+    get_for(app, actor, id, super::contacts::DEFAULT_READ_PURPOSE).await
+}
+
+/// [`get`] for a declared purpose: the read event names it.
+pub async fn get_for(app: &App, actor: &Actor, id: TicketId, purpose: &str) -> ServiceResult<TicketRecord> {
+    access::check_purpose(app, actor, Resource::Ticket, purpose, Some(&id.to_string())).await?;
+    let r = load(app, id).await?;
+    access::authorize(app, actor, Action::Read, Resource::Ticket, &r.facts, purpose, &id.to_string()).await?;
+    access::log_reads(app, actor, Resource::Ticket, purpose, vec![read_of(&r)]).await?;
+    Ok(r)
 }
 
 pub async fn update(
@@ -69,10 +105,12 @@ pub async fn update(
     patch: TicketInput,
     expected_version: Option<i64>,
 ) -> ServiceResult<TicketRecord> {
-    app.authorize(actor, Action::Update, Resource::Ticket).await?;
-    let current = get(app, actor, id).await?;
+    let current = load(app, id).await?;
+    access::authorize(app, actor, Action::Update, Resource::Ticket, &current.facts, "", &id.to_string()).await?;
     let d = TicketInput::from_draft(&current.draft).merge(patch).validate()?;
-    check_links(app, actor, &d).await?;
+    // Moving a ticket (another contact, owner, class or team) must land where the actor may work too.
+    let facts = check_links(app, actor, &d, Some(&current.draft)).await?;
+    access::authorize(app, actor, Action::Update, Resource::Ticket, &facts, "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::update_ticket(&mut tx, &app.store.crypto, id, &d, expected_version.unwrap_or(current.version), now).await?;
@@ -89,19 +127,55 @@ pub async fn update(
 }
 
 pub async fn delete(app: &App, actor: &Actor, id: TicketId) -> ServiceResult<()> {
-    app.authorize(actor, Action::Delete, Resource::Ticket).await?;
+    let current = load(app, id).await?;
+    access::authorize(app, actor, Action::Delete, Resource::Ticket, &current.facts, "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     if !repo::delete_ticket(&mut tx, id).await? {
         return Err(ServiceError::NotFound("ticket"));
     }
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "ticket.delete", "ticket", id, None, vec![])]).await?;
+    let subject = current.draft.contact_id.map(|c| c.to_string());
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "ticket.delete", "ticket", id, subject, vec![])])
+        .await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(())
 }
 
+/// A page of the tickets the actor may reach (filtered and counted in the database), each
+/// checked once more; every ticket handed out is logged as read.
 pub async fn list(app: &App, actor: &Actor, filter: &TicketFilter, page: Page) -> ServiceResult<(Vec<TicketRecord>, i64)> {
-    app.authorize(actor, Action::Read, Resource::Ticket).await?;
+    list_for(app, actor, Action::Read, filter, page, super::contacts::DEFAULT_READ_PURPOSE).await
+}
+
+/// [`list`] for an action (`Export` lists what the actor may export) and a declared purpose.
+pub async fn list_for(
+    app: &App,
+    actor: &Actor,
+    action: Action,
+    filter: &TicketFilter,
+    page: Page,
+    purpose: &str,
+) -> ServiceResult<(Vec<TicketRecord>, i64)> {
+    app.authorize_for(actor, action, Resource::Ticket, purpose).await?;
+    access::check_purpose(app, actor, Resource::Ticket, purpose, None).await?;
+    let mut filter = filter.clone();
+    filter.reach = access::reach(app, actor, action, Resource::Ticket, purpose);
     let mut conn = app.conn().await?;
-    Ok(repo::list_tickets(&mut conn, &app.store.crypto, filter, page.limit, page.offset).await?)
+    let (items, total) = repo::list_tickets(&mut conn, &app.store.crypto, &filter, page.limit, page.offset).await?;
+    drop(conn);
+    let items = access::permitted(app, actor, action, Resource::Ticket, purpose, items, |t| &t.facts);
+    access::log_reads(app, actor, Resource::Ticket, purpose, items.iter().map(read_of).collect()).await?;
+    Ok((items, total))
+}
+
+/// Every ticket the actor may export, for a file in `format` (a bulk disclosure of the
+/// tickets' texts: audited before and after, and each ticket logged as read).
+pub async fn export(app: &App, actor: &Actor, format: &str) -> ServiceResult<Vec<TicketRecord>> {
+    app.authorize(actor, Action::Export, Resource::Ticket).await?;
+    access::export_started(app, actor, Resource::Ticket, format).await?;
+    let filter = TicketFilter::default();
+    let purpose = super::contacts::DEFAULT_READ_PURPOSE;
+    let all = access::export_all(|page| list_for(app, actor, Action::Export, &filter, page, purpose)).await?;
+    access::export_finished(app, actor, Resource::Ticket, format, all.len()).await?;
+    Ok(all)
 }

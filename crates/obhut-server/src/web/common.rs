@@ -299,6 +299,17 @@ pub async fn deal_rows(web: &Web, list: Vec<DealRecord>) -> Vec<DealRow> {
         .collect()
 }
 
+/// The record classes, for a select.
+pub fn class_options(tr: super::i18n::Tr) -> Vec<Opt> {
+    ["standard", "hr"].iter().map(|c| Opt::new(*c, tr.v("record_class", c))).collect()
+}
+
+/// Whether the actor may read records of a kind at all (asked silently: a page leaves out a
+/// section its reader may not see, rather than failing or logging a refusal for it).
+pub fn may_read(web: &Web, resource: crate::gate::Resource) -> bool {
+    web.app.gate.check_kind(web.actor(), crate::gate::Action::Read, resource, "", web.app.today()).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -323,10 +323,6 @@ struct ContactFormPage {
     duplicates: Vec<Duplicate>,
 }
 
-fn class_options(tr: Tr) -> Vec<Opt> {
-    ["standard", "hr"].iter().map(|c| Opt::new(*c, tr.v("record_class", c))).collect()
-}
-
 fn language_options(tr: Tr) -> Vec<Opt> {
     LANGUAGES.iter().map(|l| Opt::new(*l, format!("{} ({l})", tr.v("language_name", l)))).collect()
 }
@@ -354,7 +350,7 @@ async fn form_page(
         errs,
         kinds: kind_options(tr),
         languages: language_options(tr),
-        classes: class_options(tr),
+        classes: super::common::class_options(tr),
         duplicates,
     }
 }
@@ -574,39 +570,51 @@ pub(super) async fn contact_page_typed(web: &Web, id: &str, typed: Option<(Activ
         Ok(t) => t,
         Err(r) => return r,
     };
-    let tickets = match services::tickets::list(
-        &web.app,
-        web.actor(),
-        &TicketFilter { contact_id: Some(c.id), ..Default::default() },
-        Page::new(Some(50), None),
-    )
-    .await
-    {
-        Ok((list, _)) => ticket_rows(web, list).await,
-        Err(e) => return web.fail(e),
+    let tickets = if !super::common::may_read(web, crate::gate::Resource::Ticket) {
+        Vec::new()
+    } else {
+        match services::tickets::list(
+            &web.app,
+            web.actor(),
+            &TicketFilter { contact_id: Some(c.id), ..Default::default() },
+            Page::new(Some(50), None),
+        )
+        .await
+        {
+            Ok((list, _)) => ticket_rows(web, list).await,
+            Err(e) => return web.fail(e),
+        }
     };
-    let deals = match services::deals::list(
-        &web.app,
-        web.actor(),
-        &DealFilter { contact_id: Some(c.id), ..Default::default() },
-        Page::new(Some(50), None),
-    )
-    .await
-    {
-        Ok((list, _)) => deal_rows(web, list).await,
-        Err(e) => return web.fail(e),
+    let deals = if !super::common::may_read(web, crate::gate::Resource::Deal) {
+        Vec::new()
+    } else {
+        match services::deals::list(
+            &web.app,
+            web.actor(),
+            &DealFilter { contact_id: Some(c.id), ..Default::default() },
+            Page::new(Some(50), None),
+        )
+        .await
+        {
+            Ok((list, _)) => deal_rows(web, list).await,
+            Err(e) => return web.fail(e),
+        }
     };
-    let access = match services::audit::for_subject(&web.app, web.actor(), &c.id.to_string(), 20).await {
-        Ok(events) => events
-            .into_iter()
-            .map(|e| AccessRow {
-                at: fmt::datetime(web.tr().lang, e.at),
-                actor: e.entry.actor,
-                action: web.tr().v("audit", &e.entry.action),
-                purpose: e.entry.purpose.unwrap_or_default(),
-            })
-            .collect(),
-        Err(e) => return web.fail(e),
+    let access = if !super::common::may_read(web, crate::gate::Resource::Contact) {
+        Vec::new()
+    } else {
+        match services::audit::for_subject(&web.app, web.actor(), &c.id.to_string(), 20).await {
+            Ok(events) => events
+                .into_iter()
+                .map(|e| AccessRow {
+                    at: fmt::datetime(web.tr().lang, e.at),
+                    actor: e.entry.actor,
+                    action: web.tr().v("audit", &e.entry.action),
+                    purpose: e.entry.purpose.unwrap_or_default(),
+                })
+                .collect(),
+            Err(e) => return web.fail(e),
+        }
     };
     let consent = match super::consent::section(web, &c.id.to_string(), consent_typed).await {
         Ok(s) => s,

@@ -127,10 +127,13 @@ pub struct DealForm {
     amount: String,
     currency: String,
     expected_close_on: String,
+    record_class: String,
+    team: String,
     version: String,
 }
 
-const DEAL_FIELDS: &[&str] = &["title", "stage_id", "organization_id", "contact_id", "amount", "currency", "expected_close_on"];
+const DEAL_FIELDS: &[&str] =
+    &["title", "stage_id", "organization_id", "contact_id", "amount", "currency", "expected_close_on", "record_class", "team"];
 
 impl DealForm {
     fn from_record(d: &DealRecord) -> Self {
@@ -143,6 +146,8 @@ impl DealForm {
             amount: x.amount_cents.map(fmt::amount_input).unwrap_or_default(),
             currency: x.currency.clone(),
             expected_close_on: x.expected_close_on.map(|d| d.to_string()).unwrap_or_default(),
+            record_class: x.record_class.as_str().into(),
+            team: x.team.clone().unwrap_or_default(),
             version: d.version.to_string(),
         }
     }
@@ -158,6 +163,8 @@ impl DealForm {
             currency: v(&self.currency),
             expected_close_on: v(&self.expected_close_on),
             owner_id: None,
+            record_class: non_empty(&self.record_class).map(String::from),
+            team: Some(self.team.clone()),
         }
     }
 }
@@ -174,6 +181,7 @@ struct DealFormPage {
     stages: Vec<Opt>,
     organizations: Vec<Opt>,
     contacts: Vec<Opt>,
+    classes: Vec<Opt>,
 }
 
 async fn form_page(web: &Web, existing: Option<&DealRecord>, form: DealForm, errs: Errs) -> Result<DealFormPage, Response> {
@@ -191,6 +199,7 @@ async fn form_page(web: &Web, existing: Option<&DealRecord>, form: DealForm, err
         stages: stage_options(&stages),
         organizations: organization_options(web, &form.organization_id).await,
         contacts: contact_options(web, &form.contact_id, super::common::SALES_PURPOSE).await,
+        classes: super::common::class_options(tr),
         form,
         errs,
     })

@@ -2,7 +2,9 @@
 //! timeline, deals and tickets, and the create / edit / delete forms.
 
 use super::common::{add_activity, deal_rows, ticket_rows, with_flash, ActivityForm, DealRow, TicketRow, Timeline};
-use super::{list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Pager, Posted, Web, PAGE_SIZE};
+use super::{
+    list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, Posted, Web, PAGE_SIZE,
+};
 use crate::error::ServiceError;
 use crate::services::organizations as service;
 use crate::services::{self, Page};
@@ -86,11 +88,27 @@ pub struct OrganizationForm {
     country: String,
     tags: String,
     notes: String,
+    record_class: String,
+    team: String,
     version: String,
 }
 
-const ORGANIZATION_FIELDS: &[&str] =
-    &["name", "website", "industry", "vat_id", "email", "phone", "street", "postal_code", "city", "country", "tags", "notes"];
+const ORGANIZATION_FIELDS: &[&str] = &[
+    "name",
+    "website",
+    "industry",
+    "vat_id",
+    "email",
+    "phone",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "tags",
+    "notes",
+    "record_class",
+    "team",
+];
 
 impl OrganizationForm {
     fn from_record(o: &OrganizationRecord) -> Self {
@@ -109,6 +127,8 @@ impl OrganizationForm {
             country: s(&d.country),
             tags: d.tags.join(", "),
             notes: s(&d.sealed.notes),
+            record_class: d.record_class.as_str().into(),
+            team: d.team.clone().unwrap_or_default(),
             version: o.version.to_string(),
         }
     }
@@ -127,6 +147,8 @@ impl OrganizationForm {
             city: v(&self.city),
             country: v(&self.country),
             owner_id: None,
+            record_class: non_empty(&self.record_class).map(String::from),
+            team: Some(self.team.clone()),
             tags: Some(self.tags.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect()),
             notes: v(&self.notes),
         }
@@ -142,6 +164,7 @@ struct OrganizationFormPage {
     cancel: String,
     form: OrganizationForm,
     errs: Errs,
+    classes: Vec<Opt>,
 }
 
 fn form_page(web: &Web, existing: Option<&OrganizationRecord>, form: OrganizationForm, errs: Errs) -> OrganizationFormPage {
@@ -152,7 +175,7 @@ fn form_page(web: &Web, existing: Option<&OrganizationRecord>, form: Organizatio
         }
         None => (tr.t("organizations.new").to_string(), "/organizations".into(), "/organizations".into()),
     };
-    OrganizationFormPage { ctx: web.ctx("organizations"), heading, action, cancel, form, errs }
+    OrganizationFormPage { ctx: web.ctx("organizations"), heading, action, cancel, form, errs, classes: super::common::class_options(tr) }
 }
 
 /// `GET /organizations/new`.
@@ -287,27 +310,35 @@ async fn organization_page_with(web: &Web, id: &str, typed: Option<(ActivityForm
         Ok(t) => t,
         Err(r) => return r,
     };
-    let deals = match services::deals::list(
-        &web.app,
-        web.actor(),
-        &DealFilter { organization_id: Some(o.id), ..Default::default() },
-        Page::new(Some(50), None),
-    )
-    .await
-    {
-        Ok((list, _)) => deal_rows(web, list).await,
-        Err(e) => return web.fail(e),
+    let deals = if !super::common::may_read(web, crate::gate::Resource::Deal) {
+        Vec::new()
+    } else {
+        match services::deals::list(
+            &web.app,
+            web.actor(),
+            &DealFilter { organization_id: Some(o.id), ..Default::default() },
+            Page::new(Some(50), None),
+        )
+        .await
+        {
+            Ok((list, _)) => deal_rows(web, list).await,
+            Err(e) => return web.fail(e),
+        }
     };
-    let tickets = match services::tickets::list(
-        &web.app,
-        web.actor(),
-        &TicketFilter { organization_id: Some(o.id), ..Default::default() },
-        Page::new(Some(50), None),
-    )
-    .await
-    {
-        Ok((list, _)) => ticket_rows(web, list).await,
-        Err(e) => return web.fail(e),
+    let tickets = if !super::common::may_read(web, crate::gate::Resource::Ticket) {
+        Vec::new()
+    } else {
+        match services::tickets::list(
+            &web.app,
+            web.actor(),
+            &TicketFilter { organization_id: Some(o.id), ..Default::default() },
+            Page::new(Some(50), None),
+        )
+        .await
+        {
+            Ok((list, _)) => ticket_rows(web, list).await,
+            Err(e) => return web.fail(e),
+        }
     };
     render_status(
         status,

@@ -82,10 +82,13 @@ pub struct TicketForm {
     priority: String,
     contact_id: String,
     organization_id: String,
+    record_class: String,
+    team: String,
     version: String,
 }
 
-const TICKET_FIELDS: &[&str] = &["title", "description", "kind", "status", "priority", "contact_id", "organization_id"];
+const TICKET_FIELDS: &[&str] =
+    &["title", "description", "kind", "status", "priority", "contact_id", "organization_id", "record_class", "team"];
 
 impl TicketForm {
     fn from_record(t: &TicketRecord) -> Self {
@@ -98,6 +101,8 @@ impl TicketForm {
             priority: d.priority.as_str().into(),
             contact_id: d.contact_id.map(|c| c.to_string()).unwrap_or_default(),
             organization_id: d.organization_id.map(|o| o.to_string()).unwrap_or_default(),
+            record_class: d.record_class.as_str().into(),
+            team: d.team.clone().unwrap_or_default(),
             version: t.version.to_string(),
         }
     }
@@ -114,6 +119,8 @@ impl TicketForm {
             contact_id: v(&self.contact_id),
             organization_id: v(&self.organization_id),
             owner_id: None,
+            record_class: non_empty(&self.record_class).map(String::from),
+            team: Some(self.team.clone()),
         }
     }
 }
@@ -132,6 +139,7 @@ struct TicketFormPage {
     priorities: Vec<Opt>,
     contacts: Vec<Opt>,
     organizations: Vec<Opt>,
+    classes: Vec<Opt>,
 }
 
 async fn show_form(web: &Web, existing: Option<&TicketRecord>, form: TicketForm, errs: Errs) -> Response {
@@ -153,6 +161,7 @@ async fn show_form(web: &Web, existing: Option<&TicketRecord>, form: TicketForm,
         kinds: kind_options(tr),
         statuses: status_options(tr),
         priorities: priority_options(tr),
+        classes: super::common::class_options(tr),
     };
     render_status(status, &page)
 }

@@ -125,7 +125,10 @@ async fn a_restricted_contact_leaves_every_list_search_and_export_and_staff_are_
     )
     .await;
     assert_eq!(s, 403);
-    assert!(audit_count(&t, "contact.restricted_refused").await >= 6);
+    let filter = obhut_store::audit::AuditFilter { action: Some("access.refused".into()), ..Default::default() };
+    let refused = services::audit::search(&t.app, &Actor::cli(), &filter, services::Page::new(Some(200), None)).await.expect("audit").0;
+    let restricted = refused.iter().filter(|e| e.entry.fields.iter().any(|f| f == "policy=restriction")).count();
+    assert!(restricted >= 6, "each refusal of a restricted contact is logged as access.refused: {restricted}");
 
     // The DPO still sees it, in the list too; nothing was changed by the refused attempts.
     let (s, c) = get(&t, &dora, &format!("/api/v1/contacts/{hidden}")).await;
