@@ -530,3 +530,60 @@ fn verb(allowed: bool) -> &'static str {
         "refused"
     }
 }
+
+crate::on_both_backends!(ticket_and_activity_reads_are_read_events_and_a_restricted_contacts_records_answer_restricted);
+
+async fn events_for(w: &World, action: &str) -> Vec<obhut_store::audit::AuditEvent> {
+    let filter = obhut_store::audit::AuditFilter { action: Some(action.into()), ..Default::default() };
+    services::audit::search(&w.t.app, &Actor::cli(), &filter, services::Page::new(Some(200), None)).await.expect("search").0
+}
+
+async fn ticket_and_activity_reads_are_read_events_and_a_restricted_contacts_records_answer_restricted(b: Backend) {
+    let w = setup(b).await;
+    let staff = w.t.token("user").await;
+    let ticket = w.fixture("ticket", 'S').await;
+    let activity = w.fixture("activity", 'S').await;
+    let contact = ticket.contact.clone().expect("about a contact");
+    // A ticket read under a declared purpose is logged with it, the contact as subject and the fields shown.
+    let (s, v) = call(&w.t, reqwest::Method::GET, &staff, &format!("/api/v1/tickets/{}?purpose=customer_service", ticket.id), None).await;
+    assert_eq!(s, 200, "{v}");
+    let reads = events_for(&w, "ticket.read").await;
+    let read = reads.iter().find(|e| e.entry.record_id.as_deref() == Some(ticket.id.as_str())).expect("a ticket.read event");
+    assert_eq!(read.entry.purpose.as_deref(), Some("customer_service"));
+    assert_eq!(read.entry.subject_id.as_deref(), Some(contact.as_str()));
+    assert_eq!(read.entry.fields, vec!["title".to_string(), "description".into()]);
+    // A purpose the registry does not hold is refused, and the refusal logged.
+    let (s, v) = call(&w.t, reqwest::Method::GET, &staff, &format!("/api/v1/tickets/{}?purpose=gossip", ticket.id), None).await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(events_for(&w, "ticket.read_refused").await.len(), 1);
+    // Every ticket a list hands out is a read too.
+    let before = events_for(&w, "ticket.read").await.len();
+    let (_, list) = call(&w.t, reqwest::Method::GET, &staff, "/api/v1/tickets?limit=200", None).await;
+    assert_eq!(events_for(&w, "ticket.read").await.len(), before + ids_in(&list).len());
+    // An activity read likewise, with the person it concerns.
+    let (s, _) = call(&w.t, reqwest::Method::GET, &staff, &format!("/api/v1/activities/{}", activity.id), None).await;
+    assert_eq!(s, 200);
+    let reads = events_for(&w, "activity.read").await;
+    let read = reads.iter().find(|e| e.entry.record_id.as_deref() == Some(activity.id.as_str())).expect("an activity.read event");
+    assert_eq!(read.entry.purpose.as_deref(), Some("contract"));
+    assert_eq!(read.entry.subject_id, activity.contact);
+    // Once processing of the contact is restricted, its records answer /problems/restricted to
+    // staff, the refusal is logged with the person as subject; the DPO still reads them.
+    w.restrict(&contact).await;
+    let (s, v) = call(&w.t, reqwest::Method::GET, &staff, &format!("/api/v1/tickets/{}", ticket.id), None).await;
+    assert_eq!((s, v["type"].as_str()), (403, Some("/problems/restricted")), "{v}");
+    let refused = events_for(&w, "access.refused").await;
+    let logged = refused.iter().find(|e| e.entry.record_id.as_deref() == Some(ticket.id.as_str())).expect("refusal logged");
+    assert_eq!(logged.entry.subject_id.as_deref(), Some(contact.as_str()));
+    assert!(logged.entry.fields.contains(&"policy=restriction".to_string()), "{:?}", logged.entry.fields);
+    let (_, list) = call(&w.t, reqwest::Method::GET, &staff, "/api/v1/tickets?limit=200", None).await;
+    assert!(!ids_in(&list).contains(&ticket.id), "a restricted contact's ticket leaves the list: {list}");
+    assert_eq!(list["total"].as_i64(), Some(ids_in(&list).len() as i64), "the count leaves it out too");
+    let dpo = w.t.token("dpo").await;
+    let (s, _) = call(&w.t, reqwest::Method::GET, &dpo, &format!("/api/v1/tickets/{}", ticket.id), None).await;
+    assert_eq!(s, 200, "the DPO reads a restricted contact's ticket");
+    // A new record about a restricted contact is refused too.
+    let (s, v) =
+        call(&w.t, reqwest::Method::POST, &staff, "/api/v1/tickets", Some(json!({"title": "Neu", "contact_id": contact}))).await;
+    assert_eq!((s, v["type"].as_str()), (403, Some("/problems/restricted")), "{v}");
+}
