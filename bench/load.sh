@@ -2,7 +2,8 @@
 # Load benchmark against a release build: GET /api/v1/contacts/{id} with wrk -t2 -c64, side
 # by side in one run with a bare axum JSON handler (crates/obhut-server/examples/bare_json.rs)
 # and with the same read served without gate, purpose binding and access log
-# (crates/obhut-server/examples/ungated_read.rs), plus search by email latency. Usage: bench/load.sh [CONTACTS] [ACTIVITIES] [SECONDS]
+# (crates/obhut-server/examples/ungated_read.rs), the audited ticket read (GET /api/v1/tickets/{id},
+# 200 tickets about the first contacts, made through the API on first use), plus search by email latency. Usage: bench/load.sh [CONTACTS] [ACTIVITIES] [SECONDS]
 # It seeds a fresh data directory under /var/tmp unless OBHUT_BENCH_DIR points to a seeded one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,13 +29,22 @@ TOKEN=$("$BIN" --data-dir "$DIR" token create --user bench)
 trap 'kill $SP $BP $UP 2>/dev/null' EXIT
 for _ in $(seq 1 100); do curl -fs http://127.0.0.1:18080/healthz >/dev/null && curl -fs http://127.0.0.1:18081/contact >/dev/null \
   && curl -fs "http://127.0.0.1:18082/api/v1/contacts/$(head -n1 "$DIR/ids.txt")" >/dev/null && break; sleep 0.2; done
-export TOKEN IDS="$DIR/ids.txt" EMAILS="$DIR/emails.txt"
+if [ ! -s "$DIR/tickets.txt" ]; then
+  while read -r cid; do
+    curl -fs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+      -d "{\"title\":\"Lieferung unvollständig\",\"description\":\"Zwei Kartons fehlen, Rückruf erbeten.\",\"contact_id\":\"$cid\"}" \
+      http://127.0.0.1:18080/api/v1/tickets | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+  done <"$DIR/ids.txt" >"$DIR/tickets.txt"
+fi
+export TOKEN IDS="$DIR/ids.txt" EMAILS="$DIR/emails.txt" TICKETS="$DIR/tickets.txt"
 echo "== bare axum JSON handler"
 wrk -t2 -c64 -d"${SECS}s" --latency http://127.0.0.1:18081/contact | grep -E 'Requests/sec|99%|50%'
 echo "== the same read without gate, purpose binding and access log"
 wrk -t2 -c64 -d"${SECS}s" --latency -s bench/get_contact.lua http://127.0.0.1:18082 | grep -E 'Requests/sec|99%|50%|Non-2xx'
 echo "== GET /api/v1/contacts/{id} (authenticated, Cedar-authorized, purpose-bound, decrypted, read logged)"
 wrk -t2 -c64 -d"${SECS}s" --latency -s bench/get_contact.lua http://127.0.0.1:18080 | grep -E 'Requests/sec|99%|50%|Non-2xx'
+echo "== GET /api/v1/tickets/{id} (authenticated, decided by the ticket's contact, decrypted, read logged)"
+wrk -t2 -c64 -d"${SECS}s" --latency -s bench/get_ticket.lua http://127.0.0.1:18080 | grep -E 'Requests/sec|99%|50%|Non-2xx'
 echo "== GET /api/v1/contacts?q=EMAIL (blind index search)"
 wrk -t1 -c1 -d"${SECS}s" --latency -s bench/search_email.lua http://127.0.0.1:18080 | grep -E 'Requests/sec|99%|50%|Non-2xx'
 echo "== server memory (RSS) after the run: $(awk '/VmRSS/ {print $2/1024 " MiB"}' /proc/$SP/status)"
