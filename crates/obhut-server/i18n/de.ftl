@@ -1428,6 +1428,6 @@ rights.erase_retention = Verlangt ein Gesetz, Geschäftsbriefe oder Bestellungen
 rights.err_erase_hold = Eine Löschsperre (Legal Hold) hält diesen Kontakt; heben Sie sie unter Löschfristen auf, bevor Sie löschen.
 rights.flash_erase_restricted = Gelöscht, was keine gesetzliche Pflicht aufbewahrt; der Rest ist bis zum Fristende gesperrt und wird dann gelöscht.
 records.section_access = Zugriff
-records.access_hint_deal = Ist die Verkaufschance einem Kontakt zugeordnet, entscheiden dessen Datensatzklasse und Team, wer sie sieht; sonst diese Angaben.
+records.access_hint_deal = Ist der Deal einem Kontakt zugeordnet, entscheiden dessen Datensatzklasse und Team, wer ihn sieht; sonst diese Angaben.
 records.access_hint_ticket = Ist das Ticket einem Kontakt zugeordnet, entscheiden dessen Datensatzklasse und Team, wer es sieht; sonst diese Angaben.
 records.access_hint_organization = Die Datensatzklasse entscheidet, wer die Organisation sieht; Team und Eigentümer zählen, wo die Richtlinien Organisationen nach Team oder Eigentum einschränken (in der Voreinstellung sind Organisationen geteilt).

@@ -616,6 +616,10 @@ async fn a_user_works_through_contacts_organizations_deals_and_tickets_in_the_br
     b.goto(&format!("/deals/new?organization_id={org_id}")).await;
     b.fill("#title", "Hydraulikpumpen Rahmenvertrag").await;
     b.fill("#amount", "12.500,00").await;
+    // A deal about no contact stands on its own class and team (the section "Zugriff").
+    b.choose("#record_class", "standard").await;
+    b.fill("#team", "nord").await;
+    b.screenshot("09-deal-form").await;
     b.submit("button[type=submit].btn-primary", ".flash").await;
     assert!(b.text(".subtitle").await.contains("12.500,00 €"));
     b.screenshot("09-deal-page").await;
