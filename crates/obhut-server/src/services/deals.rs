@@ -7,7 +7,6 @@ use crate::gate::{Action, Actor, Resource};
 use obhut_core::deal::{DealInput, StageInput};
 use obhut_core::ids::{DealId, StageId};
 use obhut_store::deals::{self as repo, DealFilter, DealRecord, StageRecord};
-use obhut_store::reach::RecordFacts;
 
 pub async fn stages(app: &App, actor: &Actor) -> ServiceResult<Vec<StageRecord>> {
     app.authorize(actor, Action::Read, Resource::Pipeline).await?;
@@ -67,27 +66,15 @@ async fn resolve_stage(app: &App, stage: Option<StageId>) -> ServiceResult<Stage
     }
 }
 
-/// Checks the records a deal links to (they exist, and the actor may see the contact and the
-/// organization) and returns the facts the deal will be decided by.
-async fn check_links(
-    app: &App,
-    actor: &Actor,
-    d: &obhut_core::deal::DealDraft,
-    before: Option<&obhut_core::deal::DealDraft>,
-) -> ServiceResult<RecordFacts> {
-    // A link the record has already stands with the record: only a new one is checked.
-    if let Some(o) = d.organization_id.filter(|o| before.and_then(|b| b.organization_id) != Some(*o)) {
-        super::organizations::linkable(app, actor, o, "organization_id").await?;
+/// Where a deal stands, for the gate.
+fn placement(d: &obhut_core::deal::DealDraft) -> access::Placement<'_> {
+    access::Placement {
+        organization: d.organization_id,
+        contact: d.contact_id,
+        class: d.record_class,
+        owner: d.owner_id,
+        team: d.team.as_deref(),
     }
-    let Some(c) = d.contact_id else {
-        return Ok(RecordFacts::own(d.record_class, d.owner_id, d.team.clone(), vec![]));
-    };
-    let rec = if before.and_then(|b| b.contact_id) == Some(c) {
-        super::contacts::load(app, c).await?
-    } else {
-        super::contacts::linkable(app, actor, c, "contact_id", "link_deal").await?
-    };
-    Ok(RecordFacts::about(&rec.facts(), d.owner_id))
 }
 
 pub async fn create(app: &App, actor: &Actor, input: &DealInput) -> ServiceResult<DealRecord> {
@@ -98,7 +85,7 @@ pub async fn create(app: &App, actor: &Actor, input: &DealInput) -> ServiceResul
         d.owner_id = actor.user_id;
     }
     let id = DealId::new();
-    let facts = check_links(app, actor, &d, None).await?;
+    let facts = access::placement_facts(app, actor, placement(&d), None, "link_deal").await?;
     access::authorize(app, actor, Action::Create, Resource::Deal, &facts, "", &id.to_string()).await?;
     let stage = resolve_stage(app, d.stage_id).await?;
     let now = app.now_ms();
@@ -145,7 +132,7 @@ pub async fn update(app: &App, actor: &Actor, id: DealId, patch: DealInput, expe
     access::authorize(app, actor, Action::Update, Resource::Deal, &current.facts, "", &id.to_string()).await?;
     let d = DealInput::from_draft(&current.draft).merge(patch).validate()?;
     // Moving a deal (another contact, owner, class or team) must land where the actor may work too.
-    let facts = check_links(app, actor, &d, Some(&current.draft)).await?;
+    let facts = access::placement_facts(app, actor, placement(&d), Some(placement(&current.draft)), "link_deal").await?;
     access::authorize(app, actor, Action::Update, Resource::Deal, &facts, "", &id.to_string()).await?;
     let stage = resolve_stage(app, d.stage_id).await?;
     let now = app.now_ms();

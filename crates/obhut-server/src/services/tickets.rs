@@ -6,30 +6,17 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::gate::{Action, Actor, Resource};
 use obhut_core::ids::TicketId;
 use obhut_core::ticket::TicketInput;
-use obhut_store::reach::RecordFacts;
 use obhut_store::tickets::{self as repo, TicketFilter, TicketRecord};
 
-/// Checks the records a ticket links to (they exist, and the actor may see them) and returns
-/// the facts the ticket will be decided by.
-async fn check_links(
-    app: &App,
-    actor: &Actor,
-    d: &obhut_core::ticket::TicketDraft,
-    before: Option<&obhut_core::ticket::TicketDraft>,
-) -> ServiceResult<RecordFacts> {
-    // A link the record has already stands with the record: only a new one is checked.
-    if let Some(o) = d.organization_id.filter(|o| before.and_then(|b| b.organization_id) != Some(*o)) {
-        super::organizations::linkable(app, actor, o, "organization_id").await?;
+/// Where a ticket stands, for the gate.
+fn placement(d: &obhut_core::ticket::TicketDraft) -> access::Placement<'_> {
+    access::Placement {
+        organization: d.organization_id,
+        contact: d.contact_id,
+        class: d.record_class,
+        owner: d.owner_id,
+        team: d.team.as_deref(),
     }
-    let Some(c) = d.contact_id else {
-        return Ok(RecordFacts::own(d.record_class, d.owner_id, d.team.clone(), vec![]));
-    };
-    let rec = if before.and_then(|b| b.contact_id) == Some(c) {
-        super::contacts::load(app, c).await?
-    } else {
-        super::contacts::linkable(app, actor, c, "contact_id", "link_ticket").await?
-    };
-    Ok(RecordFacts::about(&rec.facts(), d.owner_id))
 }
 
 /// The personal fields a ticket shows (for the read log).
@@ -53,7 +40,7 @@ pub async fn create(app: &App, actor: &Actor, input: &TicketInput) -> ServiceRes
         d.owner_id = actor.user_id;
     }
     let id = TicketId::new();
-    let facts = check_links(app, actor, &d, None).await?;
+    let facts = access::placement_facts(app, actor, placement(&d), None, "link_ticket").await?;
     access::authorize(app, actor, Action::Create, Resource::Ticket, &facts, "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
@@ -109,7 +96,7 @@ pub async fn update(
     access::authorize(app, actor, Action::Update, Resource::Ticket, &current.facts, "", &id.to_string()).await?;
     let d = TicketInput::from_draft(&current.draft).merge(patch).validate()?;
     // Moving a ticket (another contact, owner, class or team) must land where the actor may work too.
-    let facts = check_links(app, actor, &d, Some(&current.draft)).await?;
+    let facts = access::placement_facts(app, actor, placement(&d), Some(placement(&current.draft)), "link_ticket").await?;
     access::authorize(app, actor, Action::Update, Resource::Ticket, &facts, "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;

@@ -299,6 +299,29 @@ pub async fn deal_rows(web: &Web, list: Vec<DealRecord>) -> Vec<DealRow> {
         .collect()
 }
 
+/// The tickets of a page's section (a contact's, an organization's), the first 50: empty
+/// where the reader may not see tickets at all.
+pub async fn ticket_section(web: &Web, filter: obhut_store::tickets::TicketFilter) -> Result<Vec<TicketRow>, Response> {
+    if !may_read(web, crate::gate::Resource::Ticket) {
+        return Ok(Vec::new());
+    }
+    match services::tickets::list(&web.app, web.actor(), &filter, Page::new(Some(50), None)).await {
+        Ok((list, _)) => Ok(ticket_rows(web, list).await),
+        Err(e) => Err(web.fail(e)),
+    }
+}
+
+/// The deals of a page's section, the first 50: empty where the reader may not see deals at all.
+pub async fn deal_section(web: &Web, filter: obhut_store::deals::DealFilter) -> Result<Vec<DealRow>, Response> {
+    if !may_read(web, crate::gate::Resource::Deal) {
+        return Ok(Vec::new());
+    }
+    match services::deals::list(&web.app, web.actor(), &filter, Page::new(Some(50), None)).await {
+        Ok((list, _)) => Ok(deal_rows(web, list).await),
+        Err(e) => Err(web.fail(e)),
+    }
+}
+
 /// The record classes, for a select.
 pub fn class_options(tr: super::i18n::Tr) -> Vec<Opt> {
     ["standard", "hr"].iter().map(|c| Opt::new(*c, tr.v("record_class", c))).collect()

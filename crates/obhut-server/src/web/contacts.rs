@@ -1,9 +1,7 @@
 //! Contacts: the list with search and filters, the contact page with its timeline, tickets
 //! and deals, and the create / edit / delete forms.
 
-use super::common::{
-    deal_rows, organization_names, organization_options, ticket_rows, with_flash, ActivityForm, DealRow, TicketRow, Timeline,
-};
+use super::common::{organization_names, organization_options, with_flash, ActivityForm, DealRow, TicketRow, Timeline};
 use super::consent::{ConsentSection, Typed};
 use super::{
     fmt, list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, Posted, Tr, Web,
@@ -570,35 +568,13 @@ pub(super) async fn contact_page_typed(web: &Web, id: &str, typed: Option<(Activ
         Ok(t) => t,
         Err(r) => return r,
     };
-    let tickets = if !super::common::may_read(web, crate::gate::Resource::Ticket) {
-        Vec::new()
-    } else {
-        match services::tickets::list(
-            &web.app,
-            web.actor(),
-            &TicketFilter { contact_id: Some(c.id), ..Default::default() },
-            Page::new(Some(50), None),
-        )
-        .await
-        {
-            Ok((list, _)) => ticket_rows(web, list).await,
-            Err(e) => return web.fail(e),
-        }
+    let tickets = match super::common::ticket_section(web, TicketFilter { contact_id: Some(c.id), ..Default::default() }).await {
+        Ok(rows) => rows,
+        Err(r) => return r,
     };
-    let deals = if !super::common::may_read(web, crate::gate::Resource::Deal) {
-        Vec::new()
-    } else {
-        match services::deals::list(
-            &web.app,
-            web.actor(),
-            &DealFilter { contact_id: Some(c.id), ..Default::default() },
-            Page::new(Some(50), None),
-        )
-        .await
-        {
-            Ok((list, _)) => deal_rows(web, list).await,
-            Err(e) => return web.fail(e),
-        }
+    let deals = match super::common::deal_section(web, DealFilter { contact_id: Some(c.id), ..Default::default() }).await {
+        Ok(rows) => rows,
+        Err(r) => return r,
     };
     let access = if !super::common::may_read(web, crate::gate::Resource::Contact) {
         Vec::new()

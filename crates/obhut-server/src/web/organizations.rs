@@ -1,7 +1,7 @@
 //! Organizations: the list with search, the organization page with its contacts,
 //! timeline, deals and tickets, and the create / edit / delete forms.
 
-use super::common::{add_activity, deal_rows, ticket_rows, with_flash, ActivityForm, DealRow, TicketRow, Timeline};
+use super::common::{add_activity, with_flash, ActivityForm, DealRow, TicketRow, Timeline};
 use super::{
     list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, Posted, Web, PAGE_SIZE,
 };
@@ -310,35 +310,13 @@ async fn organization_page_with(web: &Web, id: &str, typed: Option<(ActivityForm
         Ok(t) => t,
         Err(r) => return r,
     };
-    let deals = if !super::common::may_read(web, crate::gate::Resource::Deal) {
-        Vec::new()
-    } else {
-        match services::deals::list(
-            &web.app,
-            web.actor(),
-            &DealFilter { organization_id: Some(o.id), ..Default::default() },
-            Page::new(Some(50), None),
-        )
-        .await
-        {
-            Ok((list, _)) => deal_rows(web, list).await,
-            Err(e) => return web.fail(e),
-        }
+    let deals = match super::common::deal_section(web, DealFilter { organization_id: Some(o.id), ..Default::default() }).await {
+        Ok(rows) => rows,
+        Err(r) => return r,
     };
-    let tickets = if !super::common::may_read(web, crate::gate::Resource::Ticket) {
-        Vec::new()
-    } else {
-        match services::tickets::list(
-            &web.app,
-            web.actor(),
-            &TicketFilter { organization_id: Some(o.id), ..Default::default() },
-            Page::new(Some(50), None),
-        )
-        .await
-        {
-            Ok((list, _)) => ticket_rows(web, list).await,
-            Err(e) => return web.fail(e),
-        }
+    let tickets = match super::common::ticket_section(web, TicketFilter { organization_id: Some(o.id), ..Default::default() }).await {
+        Ok(rows) => rows,
+        Err(r) => return r,
     };
     render_status(
         status,

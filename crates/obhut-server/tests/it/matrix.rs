@@ -583,7 +583,6 @@ async fn ticket_and_activity_reads_are_read_events_and_a_restricted_contacts_rec
     let (s, _) = call(&w.t, reqwest::Method::GET, &dpo, &format!("/api/v1/tickets/{}", ticket.id), None).await;
     assert_eq!(s, 200, "the DPO reads a restricted contact's ticket");
     // A new record about a restricted contact is refused too.
-    let (s, v) =
-        call(&w.t, reqwest::Method::POST, &staff, "/api/v1/tickets", Some(json!({"title": "Neu", "contact_id": contact}))).await;
+    let (s, v) = call(&w.t, reqwest::Method::POST, &staff, "/api/v1/tickets", Some(json!({"title": "Neu", "contact_id": contact}))).await;
     assert_eq!((s, v["type"].as_str()), (403, Some("/problems/restricted")), "{v}");
 }
