@@ -682,7 +682,7 @@ enum TokenCmd {
         #[arg(long)]
         label: Option<String>,
         /// Days until the token expires (default 90; 0 for never).
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         days: Option<i64>,
     },
     /// List API tokens: id, user, label, created, expires, last used, revoked.
