@@ -14,6 +14,7 @@ mod dsr_report;
 mod dsr_ui;
 mod gate;
 mod imports;
+mod offboarding;
 mod privacy;
 mod retention;
 mod retention_ui;
