@@ -4,7 +4,8 @@
 //! at the next sign-in, the own password change revokes tokens, and only administrators may
 //! do any of it (refusals audited).
 
-use crate::common::{contains, pg_available, pg_schema, spawn_app, test_config, Backend, TestApp};
+use crate::browser::{start_driver, Browser};
+use crate::common::{contains, pg_available, pg_schema, screenshot_dir, spawn_app, test_config, Backend, TestApp};
 use obhut_core::clock::ManualClock;
 use obhut_core::user::Role;
 use obhut_server::services::{self, users};
@@ -482,4 +483,68 @@ async fn the_settings_page_disables_resets_and_handles_tokens_without_javascript
     assert_eq!(r.status(), 303);
     let page = c.get(t.url("/settings/users")).send().await.expect("page").text().await.expect("body");
     assert!(page.contains("action=\"/settings/users/anna/disable\""));
+}
+
+/// In Chromium: an administrator creates a token (shown once), resets a password and disables
+/// the account; the user is then led to change the password. Screenshots `offboarding-*.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_offboards_in_the_browser() {
+    let Some(driver) = start_driver().await else { return };
+    let t = spawn_app(Backend::Sqlite).await;
+    t.add_user("root", Role::Admin, PASSWORD).await;
+    t.add_user("anna", Role::User, PASSWORD).await;
+    let _old = t.token("anna").await;
+    let b = Browser::open(&driver, &t.base).await;
+    let shot = |name: &'static str| {
+        let b = &b;
+        async move {
+            b.screenshot(name).await;
+            let _ = std::fs::copy(screenshot_dir().join(format!("{name}.png")), format!("/tmp/{name}.png"));
+        }
+    };
+
+    b.goto("/settings").await;
+    b.fill("#username", "root").await;
+    b.fill("#password", PASSWORD).await;
+    b.submit("button[type=submit]", "#accounts-link").await;
+    b.click("#accounts-link").await;
+    b.find("#account-table").await;
+    assert_eq!(b.path().await, "/settings/users");
+
+    b.choose("#token_user", "anna").await;
+    b.fill("#token_label", "Newsletter-Export").await;
+    b.submit("#token-form button[type=submit]", "#token-created").await;
+    let secret = b.text("#new-token").await;
+    assert!(secret.starts_with("obh_"), "{secret}");
+    assert!(b.text("#token-table").await.contains("Newsletter-Export"));
+    shot("offboarding-token-created").await;
+
+    b.choose("#reset_user", "anna").await;
+    b.fill("#reset_password", "Temporary-Pass-2026").await;
+    b.fill("#reset_repeat", "Temporary-Pass-2026").await;
+    b.submit("#reset-form button[type=submit]", ".flash").await;
+    assert!(b.text("#account-anna").await.contains("muss Passwort ändern"));
+    assert!(b.try_find("#token-table").await.is_none(), "anna's tokens are revoked");
+    b.submit("#account-anna button[type=submit]", ".flash").await;
+    assert!(b.text("#account-anna").await.contains("deaktiviert"));
+    shot("offboarding-users").await;
+    b.submit("#account-anna button[type=submit]", ".flash").await;
+    assert!(b.text("#account-anna").await.contains("muss Passwort ändern"), "enabled again, the change still pending");
+
+    // Anna signs in with the password set for her and is led to change it.
+    b.submit("form[action=\"/logout\"] button", "form[action=\"/login\"]").await;
+    b.goto("/contacts").await;
+    b.fill("#username", "anna").await;
+    b.fill("#password", "Temporary-Pass-2026").await;
+    b.submit("button[type=submit]", "#must-change-password").await;
+    assert_eq!(b.path().await, "/settings#password", "led to the password form");
+    shot("offboarding-must-change").await;
+    b.fill("#current_password", "Temporary-Pass-2026").await;
+    b.fill("#new_password", "Annas-Own-Password-1").await;
+    b.fill("#repeat_password", "Annas-Own-Password-1").await;
+    b.submit("#password button[type=submit]", ".flash").await;
+    b.goto("/contacts").await;
+    assert_eq!(b.path().await, "/contacts");
+    b.close().await;
+    drop(driver);
 }
