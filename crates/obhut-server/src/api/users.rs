@@ -145,7 +145,8 @@ pub async fn enable_user(
     Ok(Json(service::enable_user(&app, &actor, &username).await?.into()))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// No `Debug`: it holds a password.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordIn {
     /// The new password (10 to 256 characters); never logged or audited.
@@ -198,8 +199,8 @@ pub struct TokenIn {
     pub days: Option<i64>,
 }
 
-/// A new token, with its secret: shown this once.
-#[derive(Debug, Serialize, ToSchema)]
+/// A new token, with its secret: shown this once (no `Debug`, for the secret).
+#[derive(Serialize, ToSchema)]
 pub struct TokenCreated {
     pub id: String,
     pub user: String,

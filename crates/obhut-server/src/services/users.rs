@@ -59,8 +59,8 @@ pub const MAX_TOKEN_DAYS: i64 = 3650;
 /// A token's `last_used_at` is written at most this often (ms), off the request's path.
 pub const TOKEN_USE_WRITE_MS: i64 = 60_000;
 
-/// A token just created: the secret is here once and never again.
-#[derive(Debug, Clone)]
+/// A token just created: the secret is here once and never again (and never in `Debug`).
+#[derive(Clone)]
 pub struct NewToken {
     pub id: String,
     pub token: String,
@@ -69,6 +69,12 @@ pub struct NewToken {
     pub label: Option<String>,
     pub created_at: i64,
     pub expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for NewToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewToken").field("id", &self.id).field("user_id", &self.user_id).field("token", &"[redacted]").finish()
+    }
 }
 
 fn parse_label(label: Option<&str>) -> ServiceResult<Option<String>> {

@@ -41,7 +41,8 @@ struct Created {
     expires: String,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+/// No `Debug`: it holds a password.
+#[derive(Default, Clone, Deserialize)]
 #[serde(default)]
 pub struct ResetForm {
     reset_user: String,
