@@ -145,7 +145,7 @@ pub async fn enable_user(
     Ok(Json(service::enable_user(&app, &actor, &username).await?.into()))
 }
 
-/// No `Debug`: it holds a password.
+// No `Debug`: it holds a password.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordIn {
@@ -199,7 +199,8 @@ pub struct TokenIn {
     pub days: Option<i64>,
 }
 
-/// A new token, with its secret: shown this once (no `Debug`, for the secret).
+/// A new token, with its secret: shown this once.
+// No `Debug`: it holds the secret.
 #[derive(Serialize, ToSchema)]
 pub struct TokenCreated {
     pub id: String,
