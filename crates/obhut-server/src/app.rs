@@ -15,8 +15,9 @@ pub struct AppInner {
     pub metrics: crate::metrics::Metrics,
     /// Failed logins per user name: (count, last failure in ms).
     pub login_failures: Mutex<HashMap<String, (u32, i64)>>,
-    /// Recently verified API tokens (by hash): the actor and until when the entry holds.
-    pub token_cache: Mutex<HashMap<Vec<u8>, (crate::gate::Actor, i64)>>,
+    /// When this process last sent a write of a token's last use (by token id); tokens
+    /// themselves are checked against the database on every request, never cached.
+    pub token_uses: Mutex<HashMap<String, i64>>,
     /// Reads of personal data, committed in groups.
     pub access_log: crate::access_log::AccessLog,
     /// The purpose registry as last read; cleared when it changes.
@@ -62,7 +63,7 @@ impl App {
             clock,
             metrics: crate::metrics::Metrics::new(),
             login_failures: Mutex::new(HashMap::new()),
-            token_cache: Mutex::new(HashMap::new()),
+            token_uses: Mutex::new(HashMap::new()),
         }));
         // Seeded under the audit head's lock, so a server and a CLI starting together seed once.
         let mut tx = app.store.begin().await?;

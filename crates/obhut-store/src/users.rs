@@ -18,10 +18,15 @@ pub struct UserRecord {
     pub teams: Vec<String>,
     /// For the role `processor`: the processor (Art. 28) whose grant confines the user.
     pub processor_key: Option<String>,
+    /// When the account was disabled (unknown for accounts disabled before this was kept).
+    pub disabled_at: Option<i64>,
+    /// The password was set by an administrator: the user must change it at the next sign-in.
+    pub must_change_password: bool,
 }
 
-type Row = (String, String, String, String, Option<String>, i64, i64, String, String, Option<String>);
-const COLS: &str = "u.id, u.username, u.password_hash, u.role, u.language, u.created_at, u.disabled, u.scope, u.teams, u.processor_key";
+type Row = (String, String, String, String, Option<String>, i64, i64, String, String, Option<String>, Option<i64>, i64);
+const COLS: &str = "u.id, u.username, u.password_hash, u.role, u.language, u.created_at, u.disabled, u.scope, u.teams, u.processor_key, \
+                    u.disabled_at, u.must_change_password";
 static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("SELECT {COLS} FROM users u"));
 
 fn from_row(r: Row) -> Result<UserRecord> {
@@ -36,6 +41,8 @@ fn from_row(r: Row) -> Result<UserRecord> {
         scope: Scope::parse(&r.7).map_err(StoreError::Corrupt)?,
         teams: r.8.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect(),
         processor_key: r.9,
+        disabled_at: r.10,
+        must_change_password: r.11 != 0,
     })
 }
 
@@ -100,8 +107,9 @@ pub async fn count_users(conn: &mut Conn) -> Result<i64> {
     Ok(n.0)
 }
 
+/// The user's own new password: it also clears "must change at next sign-in".
 pub async fn update_password(conn: &mut Conn, id: UserId, hash: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+    sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2, must_change_password = 0 WHERE id = $3")
         .bind(hash)
         .bind(now)
         .bind(id.to_string())
@@ -136,17 +144,216 @@ pub async fn insert_token(
     Ok(id)
 }
 
-/// The user a live (unrevoked, unexpired) token belongs to.
-pub async fn find_token_user(conn: &mut Conn, token_hash: &[u8], now: i64) -> Result<Option<UserRecord>> {
-    let r: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
+/// A live token as a request checks it: its id, when it was last used, and its user.
+#[derive(Debug, Clone)]
+pub struct TokenUser {
+    pub token_id: String,
+    pub last_used_at: Option<i64>,
+    pub user: UserRecord,
+}
+
+/// The live (unrevoked, unexpired) token with this hash and its user.
+pub async fn find_token_user(conn: &mut Conn, token_hash: &[u8], now: i64) -> Result<Option<TokenUser>> {
+    let r: Option<(
+        String,
+        Option<i64>,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        i64,
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<i64>,
+        i64,
+    )> = sqlx::query_as(&format!(
+        "SELECT t.id, t.last_used_at, {COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
     ))
     .bind(token_hash.to_vec())
     .bind(now)
     .fetch_optional(&mut *conn)
     .await?;
-    r.map(from_row).transpose()
+    match r {
+        None => Ok(None),
+        Some(r) => Ok(Some(TokenUser {
+            token_id: r.0,
+            last_used_at: r.1,
+            user: from_row((r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13))?,
+        })),
+    }
+}
+
+/// [`find_token_user`] through the synchronous SQLite readers when the store has them: every
+/// API request asks, so it costs a point read of microseconds, and it always sees what another
+/// process (the CLI) committed a moment ago.
+pub async fn read_token_user(store: &crate::Store, token_hash: &[u8], now: i64) -> Result<Option<TokenUser>> {
+    let Some(readers) = &store.readers else {
+        let mut conn = store.pool.acquire().await?;
+        return find_token_user(&mut conn, token_hash, now).await;
+    };
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "SELECT t.id, t.last_used_at, {COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?2)"
+        )
+    });
+    let found = readers.with(|c| {
+        use rusqlite::OptionalExtension;
+        c.prepare_cached(&SQL)?
+            .query_row(rusqlite::params![token_hash, now], |r| {
+                let row: Row = (
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                    r.get(11)?,
+                    r.get(12)?,
+                    r.get(13)?,
+                );
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?, row))
+            })
+            .optional()
+    })?;
+    match found {
+        None => Ok(None),
+        Some((token_id, last_used_at, row)) => Ok(Some(TokenUser { token_id, last_used_at, user: from_row(row)? })),
+    }
+}
+
+/// Notes that a token was used at `now` (the caller writes this at most about once a minute).
+pub async fn touch_token(conn: &mut Conn, token_id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)")
+        .bind(now)
+        .bind(token_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// An API token as administrators see it; the secret itself is never stored.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: String,
+    pub user_id: UserId,
+    pub username: String,
+    pub label: Option<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub revoked_by: Option<String>,
+}
+
+impl TokenRecord {
+    /// Neither revoked nor expired at `now`.
+    pub fn live(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e > now)
+    }
+}
+
+type TokenRow = (String, String, String, Option<String>, i64, Option<i64>, Option<i64>, Option<i64>, Option<String>);
+const TOKEN_SELECT: &str =
+    "SELECT t.id, t.user_id, u.username, t.label, t.created_at, t.expires_at, t.last_used_at, t.revoked_at, t.revoked_by \
+                            FROM api_tokens t JOIN users u ON u.id = t.user_id";
+
+fn token_from_row(r: TokenRow) -> Result<TokenRecord> {
+    Ok(TokenRecord {
+        id: r.0,
+        user_id: UserId(parse_uuid(&r.1)?),
+        username: r.2,
+        label: r.3,
+        created_at: r.4,
+        expires_at: r.5,
+        last_used_at: r.6,
+        revoked_at: r.7,
+        revoked_by: r.8,
+    })
+}
+
+/// Every token (of one user, or of all), by user name and newest first.
+pub async fn list_tokens(conn: &mut Conn, user: Option<UserId>) -> Result<Vec<TokenRecord>> {
+    let rows: Vec<TokenRow> = match user {
+        Some(u) => {
+            sqlx::query_as(&format!("{TOKEN_SELECT} WHERE t.user_id = $1 ORDER BY u.username, t.created_at DESC, t.id"))
+                .bind(u.to_string())
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        None => sqlx::query_as(&format!("{TOKEN_SELECT} ORDER BY u.username, t.created_at DESC, t.id")).fetch_all(&mut *conn).await?,
+    };
+    rows.into_iter().map(token_from_row).collect()
+}
+
+pub async fn find_token(conn: &mut Conn, id: &str) -> Result<Option<TokenRecord>> {
+    let r: Option<TokenRow> = sqlx::query_as(&format!("{TOKEN_SELECT} WHERE t.id = $1")).bind(id).fetch_optional(&mut *conn).await?;
+    r.map(token_from_row).transpose()
+}
+
+/// Revokes one token; false when it was revoked already.
+pub async fn revoke_token(conn: &mut Conn, id: &str, now: i64, by: &str) -> Result<bool> {
+    let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(by)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+/// Revokes every live token of a user; returns how many.
+pub async fn revoke_tokens_of(conn: &mut Conn, user_id: UserId, now: i64, by: &str) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1, revoked_by = $2 \
+         WHERE user_id = $3 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)",
+    )
+    .bind(now)
+    .bind(by)
+    .bind(user_id.to_string())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
+/// How many live tokens each user has (users without any are left out).
+pub async fn count_live_tokens(conn: &mut Conn, now: i64) -> Result<Vec<(UserId, i64)>> {
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT user_id, COUNT(*) FROM api_tokens WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1) GROUP BY user_id",
+    )
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(|(u, n)| Ok((UserId(parse_uuid(&u)?), n))).collect()
+}
+
+/// Disables (with the time) or enables an account; false when it was so already.
+pub async fn set_disabled(conn: &mut Conn, id: UserId, disabled: bool, now: i64) -> Result<bool> {
+    let q = if disabled {
+        sqlx::query("UPDATE users SET disabled = 1, disabled_at = $1 WHERE id = $2 AND disabled = 0").bind(Some(now))
+    } else {
+        sqlx::query("UPDATE users SET disabled = 0, disabled_at = $1 WHERE id = $2 AND disabled <> 0").bind(None::<i64>)
+    };
+    Ok(q.bind(id.to_string()).execute(&mut *conn).await?.rows_affected() == 1)
+}
+
+/// A password set by an administrator: the user must change it at the next sign-in.
+pub async fn reset_password(conn: &mut Conn, id: UserId, hash: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2, must_change_password = 1 WHERE id = $3")
+        .bind(hash)
+        .bind(now)
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn insert_session(conn: &mut Conn, id_hash: &[u8], user_id: UserId, csrf: &str, now: i64, expires_at: i64) -> Result<()> {
@@ -164,7 +371,7 @@ pub async fn insert_session(conn: &mut Conn, id_hash: &[u8], user_id: UserId, cs
 /// The user, CSRF token and end time of a live session.
 pub async fn find_session(conn: &mut Conn, id_hash: &[u8], now: i64) -> Result<Option<(UserRecord, String, i64)>> {
     #[allow(clippy::type_complexity)]
-    let r: Option<(String, String, String, String, Option<String>, i64, i64, String, String, Option<String>, String, i64)> = sqlx::query_as(
+    let r: Option<(String, String, String, String, Option<String>, i64, i64, String, String, Option<String>, Option<i64>, i64, String, i64)> = sqlx::query_as(
         &format!("SELECT {COLS}, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2"),
     )
     .bind(id_hash.to_vec())
@@ -173,7 +380,7 @@ pub async fn find_session(conn: &mut Conn, id_hash: &[u8], now: i64) -> Result<O
     .await?;
     match r {
         None => Ok(None),
-        Some(r) => Ok(Some((from_row((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9))?, r.10, r.11))),
+        Some(r) => Ok(Some((from_row((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11))?, r.12, r.13))),
     }
 }
 
@@ -192,14 +399,14 @@ pub async fn delete_session(conn: &mut Conn, id_hash: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Ends every session of a user (after a password change), except `keep`.
-pub async fn delete_sessions_of(conn: &mut Conn, user_id: UserId, keep: Option<&[u8]>) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+/// Ends every session of a user (after a password change), except `keep`; returns how many.
+pub async fn delete_sessions_of(conn: &mut Conn, user_id: UserId, keep: Option<&[u8]>) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
         .bind(user_id.to_string())
         .bind(keep.map(|k| k.to_vec()).unwrap_or_default())
         .execute(&mut *conn)
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected())
 }
 
 pub async fn delete_expired_sessions(conn: &mut Conn, now: i64) -> Result<u64> {

@@ -8,6 +8,8 @@ use obhut_server::{Actor, App, Config, ServiceError};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
+mod users;
+
 /// mimalloc: the server and imports allocate many small buffers on several threads at once,
 /// where glibc's allocator spent a fifth of an import's time.
 #[global_allocator]
@@ -657,6 +659,18 @@ enum UserCmd {
         #[arg(long)]
         processor: Option<String>,
     },
+    /// Disable a user: sign-in is refused, sessions end and tokens are revoked at once.
+    Disable { name: String },
+    /// Enable a disabled user again (tokens revoked by disabling stay revoked).
+    Enable { name: String },
+    /// Set a user's password (read from standard input); they must change it at the next
+    /// sign-in. Their sessions end and their tokens are revoked.
+    Password {
+        name: String,
+        /// Read the new password from standard input (required: no password on the command line).
+        #[arg(long)]
+        stdin: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -667,10 +681,20 @@ enum TokenCmd {
         user: String,
         #[arg(long)]
         label: Option<String>,
-        /// Days until the token expires (default: never).
-        #[arg(long)]
+        /// Days until the token expires (default 90; 0 for never).
+        #[arg(long, allow_negative_numbers = true)]
         days: Option<i64>,
     },
+    /// List API tokens: id, user, label, created, expires, last used, revoked.
+    List {
+        /// Only this user's tokens.
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token at once (its id from `token list`).
+    Revoke { id: String },
 }
 
 #[derive(Subcommand)]
@@ -1055,21 +1079,36 @@ async fn run(cli: Cli) -> Result<()> {
                     .iter()
                     .map(|u| {
                         serde_json::json!({"id": u.id, "username": u.username, "role": u.role, "disabled": u.disabled,
-                            "scope": u.scope, "teams": u.teams, "processor": u.processor_key})
+                            "scope": u.scope, "teams": u.teams, "processor": u.processor_key,
+                            "disabled_at": u.disabled_at.map(obhut_server::api::rfc3339), "must_change_password": u.must_change_password})
                     })
                     .collect();
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 for u in users {
-                    println!("{:<24} {:<6} {}", u.username, u.role.as_str(), u.id);
+                    let status = if u.disabled {
+                        "  disabled"
+                    } else if u.must_change_password {
+                        "  must change password"
+                    } else {
+                        ""
+                    };
+                    println!("{:<24} {:<6} {}{status}", u.username, u.role.as_str(), u.id);
                 }
             }
         }
         Command::Token(TokenCmd::Create { user, label, days }) => {
             let app = open(&g).await?;
-            let token = services::users::create_token(&app, &Actor::cli(), &user, label.as_deref(), days).await.map_err(explain)?;
+            let token = services::users::create_token(&app, &Actor::cli(), &user, label.as_deref(), days)
+                .await
+                .map_err(|e| explain_flags(e, &[("user", "--user"), ("label", "--label"), ("days", "--days")]))?;
             println!("{token}");
         }
+        Command::User(UserCmd::Disable { name }) => users::disable(&g, &name).await?,
+        Command::User(UserCmd::Enable { name }) => users::enable(&g, &name).await?,
+        Command::User(UserCmd::Password { name, stdin }) => users::reset_password(&g, &name, stdin).await?,
+        Command::Token(TokenCmd::List { user, json }) => users::list_tokens(&g, user.as_deref(), json).await?,
+        Command::Token(TokenCmd::Revoke { id }) => users::revoke_token(&g, &id).await?,
         Command::Contact(cmd) => contact(&g, cmd).await?,
         Command::Consent(cmd) => consent(&g, cmd).await?,
         Command::Audience(cmd) => audience(&g, cmd).await?,

@@ -361,3 +361,153 @@ fn restriction_rectification_and_recipient_tasks_from_the_command_line() {
     let o = obhut(d, &["dsr", "notified", "no-such-task", "--note", "x"], None);
     assert!(!o.status.success() && text(&o).contains("not found"), "{}", text(&o));
 }
+
+/// One HTTP/1.1 request over a plain socket: the status, the `name=value` of every cookie set,
+/// and the body.
+fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, Vec<String>, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).expect("write");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let raw = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let cookies = head
+        .lines()
+        .filter_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie")))
+        .filter_map(|(_, v)| v.trim().split(';').next().map(str::to_string))
+        .collect();
+    (status, cookies, body.to_string())
+}
+
+#[test]
+fn offboarding_from_the_command_line_takes_effect_in_a_running_server() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path();
+    for name in ["admin1", "anna"] {
+        let role = if name == "admin1" { "admin" } else { "user" };
+        let o = obhut(d, &["user", "add", name, "--role", role, "--password-stdin"], Some("Correct-Horse-Battery-9\n"));
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let o = obhut(d, &["token", "create", "--user", "anna", "--label", "laptop"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let token = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    let o = obhut(d, &["token", "create", "--user", "anna", "--label", "ci", "--days", "0"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = obhut(d, &["token", "create", "--user", "anna", "--days", "-1"], None);
+    assert!(!o.status.success() && text(&o).contains("--days:"), "{}", text(&o));
+    let o = obhut(d, &["token", "create", "--user", "nobody"], None);
+    assert!(!o.status.success() && text(&o).contains("--user:"), "{}", text(&o));
+
+    // The list: text with "never", and JSON that parses, with the 90-day default.
+    let o = obhut(d, &["token", "list"], None);
+    assert!(o.status.success() && text(&o).contains("never") && text(&o).contains("laptop"), "{}", text(&o));
+    assert!(!text(&o).contains(&token), "never a secret");
+    let o = obhut(d, &["token", "list", "--user", "anna", "--json"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).expect("token list --json is JSON");
+    let list = list.as_array().expect("an array").clone();
+    assert_eq!(list.len(), 2);
+    let laptop = list.iter().find(|t| t["label"] == "laptop").expect("laptop");
+    let ci = list.iter().find(|t| t["label"] == "ci").expect("ci");
+    assert!(ci["expires_at"].is_null() && laptop["live"] == true, "{laptop} {ci}");
+    let (created, expires) = (laptop["created_at"].as_str().expect("created"), laptop["expires_at"].as_str().expect("expires"));
+    let parse = |s: &str| time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).expect("rfc3339");
+    assert_eq!(parse(expires) - parse(created), time::Duration::days(90), "the default expiry");
+    for key in ["id", "user", "created_at", "last_used_at", "revoked_at"] {
+        assert!(laptop.get(key).is_some(), "{key} in {laptop}");
+    }
+    let o = obhut(d, &["token", "list", "--user", "nobody"], None);
+    assert!(!o.status.success() && text(&o).contains("--user:"), "{}", text(&o));
+
+    // A server runs; anna uses her token and signs in to the web UI.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_obhut"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(d)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut out = server.stdout.take().expect("stdout");
+    let (mut seen, mut buf, start) = (String::new(), [0u8; 4096], std::time::Instant::now());
+    while !seen.contains("Obhut serves") && start.elapsed().as_secs() < 60 {
+        use std::io::Read;
+        let n = out.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let bearer = format!("Bearer {token}");
+    let me = || http(port, "GET", "/api/v1/me", &[("Authorization", &bearer)], "").0;
+    assert_eq!(me(), 200);
+    let (_, cookies, page) = http(port, "GET", "/login", &[], "");
+    let at = page.find("name=\"csrf\" value=\"").expect("csrf") + "name=\"csrf\" value=\"".len();
+    let csrf = &page[at..at + page[at..].find('"').expect("end")];
+    let form = format!("csrf={csrf}&username=anna&password=Correct-Horse-Battery-9&next=%2Fcontacts");
+    let jar = cookies.join("; ");
+    let (s, session, _) = http(port, "POST", "/login", &[("Cookie", &jar), ("Content-Type", "application/x-www-form-urlencoded")], &form);
+    assert_eq!(s, 303);
+    let jar = [cookies, session].concat().join("; ");
+    let page = || http(port, "GET", "/contacts", &[("Cookie", &jar)], "").0;
+    assert_eq!(page(), 200);
+
+    // Bad input changes nothing.
+    let o = obhut(d, &["user", "disable", "nobody"], None);
+    assert!(!o.status.success() && text(&o).contains("user: no user named 'nobody'"), "{}", text(&o));
+    let o = obhut(d, &["user", "password", "anna"], Some("Another-Long-Pass-7\n"));
+    assert!(!o.status.success() && text(&o).contains("--stdin"), "{}", text(&o));
+    let o = obhut(d, &["user", "password", "anna", "--stdin"], Some("short\n"));
+    assert!(!o.status.success() && text(&o).contains("password:"), "{}", text(&o));
+    let o = obhut(d, &["token", "revoke", "not-an-id"], None);
+    assert!(!o.status.success() && text(&o).contains("id:"), "{}", text(&o));
+    let o = obhut(d, &["token", "revoke", "0190b2a4-5d6e-7f00-8000-000000000000"], None);
+    assert!(!o.status.success() && text(&o).contains("id: no token"), "{}", text(&o));
+    assert_eq!((me(), page()), (200, 200), "nothing changed");
+
+    // Disabled from the command line: the running server refuses the very next requests.
+    let o = obhut(d, &["user", "disable", "anna"], None);
+    assert!(o.status.success() && text(&o).contains("1 session(s) ended, 2 token(s) revoked"), "{}", text(&o));
+    let (me_now, page_now) = (me(), page());
+    let o = obhut(d, &["user", "list"], None);
+    assert!(text(&o).lines().any(|l| l.starts_with("anna ") && l.ends_with("disabled")), "{}", text(&o));
+    let o = obhut(d, &["user", "enable", "anna"], None);
+    assert!(o.status.success() && text(&o).contains("stay revoked"), "{}", text(&o));
+    let still = me();
+    let o = obhut(d, &["user", "password", "anna", "--stdin"], Some("Another-Long-Pass-7\n"));
+    assert!(o.status.success() && text(&o).contains("must be changed at the next sign-in"), "{}", text(&o));
+    let o = obhut(d, &["user", "list", "--json"], None);
+    let users: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let anna = users.as_array().expect("users").iter().find(|u| u["username"] == "anna").expect("anna").clone();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!((me_now, page_now), (401, 401), "token and web session end at once");
+    assert_eq!(still, 401, "tokens revoked by disabling stay revoked");
+    assert_eq!((anna["disabled"].as_bool(), anna["must_change_password"].as_bool()), (Some(false), Some(true)), "{anna}");
+
+    // A token revoked by id; revoking it again changes nothing.
+    let o = obhut(d, &["token", "create", "--user", "anna"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = obhut(d, &["token", "list", "--json"], None);
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let live: Vec<&str> = list.as_array().expect("array").iter().filter(|t| t["live"] == true).filter_map(|t| t["id"].as_str()).collect();
+    assert_eq!(live.len(), 1, "{list}");
+    let o = obhut(d, &["token", "revoke", live[0]], None);
+    assert!(o.status.success() && text(&o).contains("revoked"), "{}", text(&o));
+    let o = obhut(d, &["token", "revoke", live[0]], None);
+    assert!(o.status.success() && text(&o).contains("nothing changed"), "{}", text(&o));
+    let o = obhut(d, &["audit", "list", "--json", "--limit", "200"], None);
+    let trail = String::from_utf8_lossy(&o.stdout).to_string();
+    for action in ["user.disable", "user.enable", "user.password_reset", "token.create", "token.revoke"] {
+        assert!(trail.contains(action), "{action} audited");
+    }
+    assert!(!trail.contains("Another-Long-Pass-7") && !trail.contains(&token), "no password or token in the trail");
+}

@@ -12,6 +12,7 @@ pub mod privacy;
 pub mod problem;
 pub mod records;
 pub mod retention;
+pub mod users;
 
 use crate::app::App;
 use axum::routing::get;
@@ -86,6 +87,12 @@ fn v1() -> Router<App> {
         .route("/processors", get(privacy::list_processors))
         .route("/processors/{key}", put(privacy::save_processor))
         .route("/users/{username}/access", put(privacy::set_access))
+        .route("/users", get(users::list_users))
+        .route("/users/{username}/disable", post(users::disable_user))
+        .route("/users/{username}/enable", post(users::enable_user))
+        .route("/users/{username}/password", put(users::reset_password))
+        .route("/tokens", get(users::list_tokens).post(users::create_token))
+        .route("/tokens/{id}", axum::routing::delete(users::revoke_token))
         .route("/privacy/fields", get(privacy::fields))
         .route("/privacy/lint", get(privacy::lint))
         .fallback(problem::not_found)

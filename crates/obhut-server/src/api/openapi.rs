@@ -40,6 +40,8 @@ impl Modify for BearerAuth {
         super::dsr_report::access_report, super::dsr_report::portability,
         super::retention::list_rules, super::retention::set_rule, super::retention::run, super::retention::due,
         super::retention::list_holds, super::retention::place_hold, super::retention::release_hold, super::retention::resolve,
+        super::users::list_users, super::users::disable_user, super::users::enable_user, super::users::reset_password,
+        super::users::list_tokens, super::users::create_token, super::users::revoke_token,
     ),
     components(schemas(obhut_core::contact::EmailInput, obhut_core::contact::PhoneInput, obhut_core::contact::AddressInput))
 )]

@@ -114,8 +114,5 @@ pub async fn save_processor(app: &App, actor: &Actor, p: &Processor) -> ServiceR
     let event = audit_entry(actor, action, "processor", &p.key, None, vec![format!("version={version}")]);
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[event]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
-    if let Ok(mut c) = app.token_cache.lock() {
-        c.clear();
-    }
     Ok(version)
 }

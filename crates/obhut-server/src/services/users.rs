@@ -1,4 +1,5 @@
-//! Staff accounts: creation, login and sessions, API tokens, password change, first-run setup.
+//! Staff accounts: creation, login and sessions, API tokens, password change, first-run setup,
+//! and offboarding: disabling, enabling, an administrator's password reset, token revocation.
 
 use crate::app::App;
 use crate::auth;
@@ -7,7 +8,7 @@ use crate::gate::{Action, Actor, Channel, Resource};
 use obhut_core::ids::UserId;
 use obhut_core::user::{check_password, parse_username, Role};
 use obhut_store::audit::AuditEntry;
-use obhut_store::users::{self as repo, UserRecord};
+use obhut_store::users::{self as repo, TokenRecord, UserRecord};
 
 fn entry(actor: &str, action: &str, user: Option<UserId>) -> AuditEntry {
     AuditEntry {
@@ -51,22 +52,231 @@ pub async fn list_users(app: &App, actor: &Actor) -> ServiceResult<Vec<UserRecor
     Ok(repo::list_users(&mut conn).await?)
 }
 
-/// Creates an API token for a user; the token is shown once and stored only as a hash.
-pub async fn create_token(app: &App, actor: &Actor, username: &str, label: Option<&str>, valid_days: Option<i64>) -> ServiceResult<String> {
-    app.authorize(actor, Action::Administer, Resource::User).await?;
-    let mut conn = app.conn().await?;
-    let user = repo::find_user_by_name(&mut conn, &username.trim().to_lowercase())
+/// Tokens expire after this many days unless asked otherwise (`0` days: never).
+pub const DEFAULT_TOKEN_DAYS: i64 = 90;
+/// The longest validity a token can be given, in days.
+pub const MAX_TOKEN_DAYS: i64 = 3650;
+/// A token's `last_used_at` is written at most this often (ms), off the request's path.
+pub const TOKEN_USE_WRITE_MS: i64 = 60_000;
+
+/// A token just created: the secret is here once and never again (and never in `Debug`).
+#[derive(Clone)]
+pub struct NewToken {
+    pub id: String,
+    pub token: String,
+    pub user_id: UserId,
+    pub username: String,
+    pub label: Option<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for NewToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewToken").field("id", &self.id).field("user_id", &self.user_id).field("token", &"[redacted]").finish()
+    }
+}
+
+fn parse_label(label: Option<&str>) -> ServiceResult<Option<String>> {
+    let Some(l) = label.map(str::trim).filter(|l| !l.is_empty()) else { return Ok(None) };
+    if l.chars().count() > 100 || l.chars().any(char::is_control) {
+        return Err(ServiceError::field("label", "a label has at most 100 characters and no control characters"));
+    }
+    Ok(Some(l.to_string()))
+}
+
+/// The user of this name, or an error naming the field `user`.
+async fn user_named(conn: &mut obhut_store::Conn, username: &str) -> ServiceResult<UserRecord> {
+    repo::find_user_by_name(conn, &username.trim().to_lowercase())
         .await?
-        .ok_or_else(|| ServiceError::field("user", format!("no user named '{username}'")))?;
-    drop(conn);
+        .ok_or_else(|| ServiceError::field("user", format!("no user named '{}'", username.trim())))
+}
+
+/// Creates an API token for a user (administrators only); the token is shown once and stored
+/// only as a hash. `valid_days`: `None` for the default of [`DEFAULT_TOKEN_DAYS`], `Some(0)`
+/// for a token that never expires.
+pub async fn issue_token(
+    app: &App,
+    actor: &Actor,
+    username: &str,
+    label: Option<&str>,
+    valid_days: Option<i64>,
+) -> ServiceResult<NewToken> {
+    app.authorize(actor, Action::Administer, Resource::User).await?;
+    let days = valid_days.unwrap_or(DEFAULT_TOKEN_DAYS);
+    if !(0..=MAX_TOKEN_DAYS).contains(&days) {
+        return Err(ServiceError::field("days", format!("must be 0 (never expires) to {MAX_TOKEN_DAYS} days")));
+    }
+    let label = parse_label(label)?;
     let token = auth::random_secret("obh_");
     let now = app.now_ms();
-    let expires = valid_days.map(|d| now + d * 86_400_000);
+    let expires_at = (days > 0).then(|| now + days * 86_400_000);
     let mut tx = app.begin_write().await?;
-    repo::insert_token(&mut tx, user.id, &auth::secret_hash(&token), label, now, expires).await?;
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry(&actor.audit_name(), "token.create", Some(user.id))]).await?;
+    let user = user_named(&mut tx, username).await?;
+    if user.disabled {
+        return Err(ServiceError::field("user", format!("the user '{}' is disabled: enable the account first", user.username)));
+    }
+    let id = repo::insert_token(&mut tx, user.id, &auth::secret_hash(&token), label.as_deref(), now, expires_at).await?;
+    let mut e = entry(&actor.audit_name(), "token.create", Some(user.id));
+    e.fields = vec![format!("token={id}"), format!("days={days}")];
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
-    Ok(token)
+    Ok(NewToken { id, token, user_id: user.id, username: user.username, label, created_at: now, expires_at })
+}
+
+/// [`issue_token`], returning only the secret.
+pub async fn create_token(app: &App, actor: &Actor, username: &str, label: Option<&str>, valid_days: Option<i64>) -> ServiceResult<String> {
+    Ok(issue_token(app, actor, username, label, valid_days).await?.token)
+}
+
+/// The API tokens of one user or of everyone (administrators only), revoked and expired ones
+/// included; never their secrets.
+pub async fn list_tokens(app: &App, actor: &Actor, username: Option<&str>) -> ServiceResult<Vec<TokenRecord>> {
+    app.authorize(actor, Action::Administer, Resource::User).await?;
+    let mut conn = app.conn().await?;
+    let user = match username.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(name) => Some(user_named(&mut conn, name).await?.id),
+        None => None,
+    };
+    Ok(repo::list_tokens(&mut conn, user).await?)
+}
+
+/// Revokes one token at once (administrators only), audited with its user's id. Revoking a
+/// revoked token changes nothing; the flag says whether this call revoked it.
+pub async fn revoke_token(app: &App, actor: &Actor, id: &str) -> ServiceResult<(TokenRecord, bool)> {
+    app.authorize(actor, Action::Administer, Resource::User).await?;
+    let id = id.trim();
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(ServiceError::field("id", format!("'{id}' is not a token id (see `obhut token list`)")));
+    }
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    let token = repo::find_token(&mut tx, id).await?.ok_or(ServiceError::NotFound("token"))?;
+    let revoked = repo::revoke_token(&mut tx, id, now, &actor.audit_name()).await?;
+    if revoked {
+        let mut e = entry(&actor.audit_name(), "token.revoke", Some(token.user_id));
+        e.fields = vec![format!("token={id}")];
+        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
+    }
+    let token = repo::find_token(&mut tx, id).await?.ok_or(ServiceError::NotFound("token"))?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok((token, revoked))
+}
+
+/// Whether the gate lets the actor administer staff accounts: to show the way there only. The
+/// services ask the gate again (and log a refusal); this asks without logging.
+pub fn may_administer_accounts(app: &App, actor: &Actor) -> bool {
+    app.gate.check_kind(actor, Action::Administer, Resource::User, "", app.today()).is_ok()
+}
+
+/// A staff account with what the settings page shows beside it.
+#[derive(Debug, Clone)]
+pub struct StaffAccount {
+    pub user: UserRecord,
+    /// Tokens neither revoked nor expired.
+    pub live_tokens: i64,
+}
+
+/// The staff accounts with their number of live tokens (administrators only).
+pub async fn list_accounts(app: &App, actor: &Actor) -> ServiceResult<Vec<StaffAccount>> {
+    app.authorize(actor, Action::Administer, Resource::User).await?;
+    accounts(app).await
+}
+
+/// The number of live tokens per user, for those who may read the staff accounts (the DPO too).
+pub async fn live_token_counts(app: &App, actor: &Actor) -> ServiceResult<std::collections::HashMap<UserId, i64>> {
+    app.authorize(actor, Action::Read, Resource::User).await?;
+    let mut conn = app.conn().await?;
+    Ok(repo::count_live_tokens(&mut conn, app.now_ms()).await?.into_iter().collect())
+}
+
+async fn accounts(app: &App) -> ServiceResult<Vec<StaffAccount>> {
+    let mut conn = app.conn().await?;
+    let users = repo::list_users(&mut conn).await?;
+    let counts: std::collections::HashMap<UserId, i64> = repo::count_live_tokens(&mut conn, app.now_ms()).await?.into_iter().collect();
+    Ok(users.into_iter().map(|u| StaffAccount { live_tokens: counts.get(&u.id).copied().unwrap_or(0), user: u }).collect())
+}
+
+/// What disabling, enabling or a password reset did to an account.
+#[derive(Debug, Clone)]
+pub struct AccountChange {
+    pub user: UserRecord,
+    /// False when the account was in that state already (then nothing was written).
+    pub changed: bool,
+    pub sessions_ended: u64,
+    pub tokens_revoked: u64,
+}
+
+/// Refuses an administrator's offboarding step on their own account (through the web or the
+/// API they would lock themselves out; the CLI has no account).
+fn not_oneself(actor: &Actor, user: &UserRecord, what: &str) -> ServiceResult<()> {
+    if actor.user_id == Some(user.id) {
+        return Err(ServiceError::field("user", format!("you cannot {what} your own account")));
+    }
+    Ok(())
+}
+
+/// Disables a staff account (administrators only): sign-in is refused, and its sessions end
+/// and its tokens are revoked in the same transaction, so the next request is refused.
+pub async fn disable_user(app: &App, actor: &Actor, username: &str) -> ServiceResult<AccountChange> {
+    app.authorize(actor, Action::Administer, Resource::User).await?;
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    let user = user_named(&mut tx, username).await?;
+    not_oneself(actor, &user, "disable")?;
+    let changed = repo::set_disabled(&mut tx, user.id, true, now).await?;
+    let (mut sessions_ended, mut tokens_revoked) = (0, 0);
+    if changed {
+        sessions_ended = repo::delete_sessions_of(&mut tx, user.id, None).await?;
+        tokens_revoked = repo::revoke_tokens_of(&mut tx, user.id, now, &actor.audit_name()).await?;
+        let mut e = entry(&actor.audit_name(), "user.disable", Some(user.id));
+        e.fields = vec![format!("sessions_ended={sessions_ended}"), format!("tokens_revoked={tokens_revoked}")];
+        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
+    }
+    let user = repo::find_user(&mut tx, user.id).await?.ok_or(ServiceError::NotFound("user"))?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(AccountChange { user, changed, sessions_ended, tokens_revoked })
+}
+
+/// Enables a disabled account again (administrators only). Tokens revoked when it was
+/// disabled stay revoked: the user signs in again, and new tokens are issued as needed.
+pub async fn enable_user(app: &App, actor: &Actor, username: &str) -> ServiceResult<AccountChange> {
+    app.authorize(actor, Action::Administer, Resource::User).await?;
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    let user = user_named(&mut tx, username).await?;
+    let changed = repo::set_disabled(&mut tx, user.id, false, now).await?;
+    if changed {
+        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry(&actor.audit_name(), "user.enable", Some(user.id))]).await?;
+    }
+    let user = repo::find_user(&mut tx, user.id).await?.ok_or(ServiceError::NotFound("user"))?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(AccountChange { user, changed, sessions_ended: 0, tokens_revoked: 0 })
+}
+
+/// An administrator sets a user's password (administrators only): the user must change it at
+/// the next sign-in; their sessions end and their tokens are revoked, in one transaction.
+pub async fn reset_password(app: &App, actor: &Actor, username: &str, password: &str) -> ServiceResult<AccountChange> {
+    app.authorize(actor, Action::Administer, Resource::User).await?;
+    let mut conn = app.conn().await?;
+    let user = user_named(&mut conn, username).await?;
+    drop(conn);
+    if actor.user_id == Some(user.id) {
+        return Err(ServiceError::field("user", "change your own password in your settings, with your current password"));
+    }
+    check_password(password).map_err(|m| ServiceError::field("password", m))?;
+    let hash = auth::hash_password(app, password).await?;
+    let now = app.now_ms();
+    let mut tx = app.begin_write().await?;
+    repo::reset_password(&mut tx, user.id, &hash, now).await?;
+    let sessions_ended = repo::delete_sessions_of(&mut tx, user.id, None).await?;
+    let tokens_revoked = repo::revoke_tokens_of(&mut tx, user.id, now, &actor.audit_name()).await?;
+    let mut e = entry(&actor.audit_name(), "user.password_reset", Some(user.id));
+    e.fields = vec![format!("sessions_ended={sessions_ended}"), format!("tokens_revoked={tokens_revoked}")];
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
+    let user = repo::find_user(&mut tx, user.id).await?.ok_or(ServiceError::NotFound("user"))?;
+    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    Ok(AccountChange { user, changed: true, sessions_ended, tokens_revoked })
 }
 
 /// The actor a user acts as: role, scope and teams, and for a processor user the grant of
@@ -134,43 +344,50 @@ pub async fn set_access(
     obhut_store::audit::append(&mut tx, &app.store.crypto, app.now_ms(), &[e]).await?;
     let u = repo::find_user(&mut tx, user.id).await?.ok_or(ServiceError::NotFound("user"))?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
-    if let Ok(mut c) = app.token_cache.lock() {
-        c.clear();
-    }
     Ok(u)
 }
 
-/// How long a verified token is trusted without asking the database again. A revoked or
-/// expired token, or a changed role, takes effect after at most this long.
-pub const TOKEN_CACHE_MS: i64 = 10_000;
-
-/// The actor behind a bearer token.
+/// The actor behind a bearer token. Asked of the database on every request (nothing is cached),
+/// so a token revoked or a user disabled, also by another process, is refused at once; on
+/// SQLite it is a point read of microseconds (see [`repo::read_token_user`]).
 pub async fn actor_for_token(app: &App, token: &str) -> ServiceResult<Actor> {
     let hash = auth::secret_hash(token);
     let now = app.now_ms();
-    if let Ok(cache) = app.token_cache.lock() {
-        if let Some((actor, until)) = cache.get(&hash) {
-            if *until > now {
-                return Ok(actor.clone());
-            }
-        }
-    }
-    let mut conn = app.conn().await?;
-    let found = repo::find_token_user(&mut conn, &hash, now).await?;
-    drop(conn);
-    match found {
-        Some(u) if !u.disabled => {
-            let actor = actor_of(app, &u, Channel::Api).await?;
-            if let Ok(mut cache) = app.token_cache.lock() {
-                if cache.len() > 10_000 {
-                    cache.retain(|_, (_, until)| *until > now);
-                }
-                cache.insert(hash, (actor.clone(), now + TOKEN_CACHE_MS));
-            }
-            Ok(actor)
+    match repo::read_token_user(&app.store, &hash, now).await? {
+        Some(found) if !found.user.disabled => {
+            note_token_use(app, &found.token_id, found.last_used_at, now);
+            actor_of(app, &found.user, Channel::Api).await
         }
         _ => Err(ServiceError::Unauthorized),
     }
+}
+
+/// Writes a token's last use in the background, at most about once a minute per token: the
+/// stored time is recent enough, or this process has just sent a write for it.
+fn note_token_use(app: &App, token_id: &str, last_used_at: Option<i64>, now: i64) {
+    if last_used_at.is_some_and(|t| now - t < TOKEN_USE_WRITE_MS) {
+        return;
+    }
+    {
+        let Ok(mut sent) = app.token_uses.lock() else { return };
+        if sent.get(token_id).is_some_and(|t| now - *t < TOKEN_USE_WRITE_MS) {
+            return;
+        }
+        if sent.len() > 10_000 {
+            sent.retain(|_, t| now - *t < TOKEN_USE_WRITE_MS);
+        }
+        sent.insert(token_id.to_string(), now);
+    }
+    let (app, id) = (app.clone(), token_id.to_string());
+    tokio::spawn(async move {
+        let written = match app.conn().await {
+            Ok(mut conn) => repo::touch_token(&mut conn, &id, now).await.map_err(ServiceError::from),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            tracing::warn!(token = %id, error = %e, "the last use of a token was not written");
+        }
+    });
 }
 
 /// A signed-in browser session.
@@ -180,6 +397,8 @@ pub struct Session {
     pub csrf: String,
     pub language: Option<String>,
     pub username: String,
+    /// An administrator set the password: the user changes it before anything else.
+    pub must_change_password: bool,
 }
 
 /// Checks user name and password; on success opens a session and returns its secret id.
@@ -220,7 +439,13 @@ pub async fn login(app: &App, username: &str, password: &str) -> ServiceResult<(
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok((
         sid,
-        Session { actor: actor_of(app, &user, Channel::Ui).await?, csrf, language: user.language.clone(), username: user.username.clone() },
+        Session {
+            actor: actor_of(app, &user, Channel::Ui).await?,
+            csrf,
+            language: user.language.clone(),
+            username: user.username.clone(),
+            must_change_password: user.must_change_password,
+        },
     ))
 }
 
@@ -235,7 +460,13 @@ pub async fn session(app: &App, sid: &str) -> ServiceResult<Session> {
                 repo::touch_session(&mut conn, &hash, renewed).await?;
             }
             drop(conn);
-            Ok(Session { actor: actor_of(app, &u, Channel::Ui).await?, csrf, language: u.language.clone(), username: u.username.clone() })
+            Ok(Session {
+                actor: actor_of(app, &u, Channel::Ui).await?,
+                csrf,
+                language: u.language.clone(),
+                username: u.username.clone(),
+                must_change_password: u.must_change_password,
+            })
         }
         _ => Err(ServiceError::Unauthorized),
     }
@@ -247,7 +478,8 @@ pub async fn logout(app: &App, sid: &str) -> ServiceResult<()> {
     Ok(())
 }
 
-/// Changes the actor's own password after checking the current one; ends other sessions.
+/// Changes the actor's own password after checking the current one; ends other sessions and
+/// revokes the user's API tokens (whoever knew the old password may have made one).
 pub async fn change_password(app: &App, actor: &Actor, current: &str, new: &str, keep_session: Option<&str>) -> ServiceResult<()> {
     let id = actor.user_id.ok_or(ServiceError::Unauthorized)?;
     let mut conn = app.conn().await?;
@@ -261,8 +493,11 @@ pub async fn change_password(app: &App, actor: &Actor, current: &str, new: &str,
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     repo::update_password(&mut tx, id, &hash, now).await?;
-    repo::delete_sessions_of(&mut tx, id, keep_session.map(auth::secret_hash).as_deref()).await?;
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry(&actor.audit_name(), "user.password_change", Some(id))]).await?;
+    let sessions_ended = repo::delete_sessions_of(&mut tx, id, keep_session.map(auth::secret_hash).as_deref()).await?;
+    let tokens_revoked = repo::revoke_tokens_of(&mut tx, id, now, &actor.audit_name()).await?;
+    let mut e = entry(&actor.audit_name(), "user.password_change", Some(id));
+    e.fields = vec![format!("sessions_ended={sessions_ended}"), format!("tokens_revoked={tokens_revoked}")];
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
     Ok(())
 }

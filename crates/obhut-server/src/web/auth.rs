@@ -40,6 +40,16 @@ pub async fn login_page(State(app): State<App>, anon: Anon, jar: CookieJar, Quer
     (jar, render(&LoginPage { ctx: anon.ctx(csrf), next, username: String::new(), error: None })).into_response()
 }
 
+/// The answer to a request whose session has ended: 401 with the sign-in form, which leads
+/// back to `next`, and the stale session cookie removed.
+pub(super) fn session_ended(app: &App, lang: super::Lang, jar: CookieJar, next: String) -> Response {
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    let (jar, csrf) = anonymous_csrf(app, jar);
+    let flash = Some(super::Tr::new(lang).t("login.session_ended").to_string());
+    let page = LoginPage { ctx: Ctx::anonymous(lang, csrf, flash), next, username: String::new(), error: None };
+    (jar, render_status(StatusCode::UNAUTHORIZED, &page)).into_response()
+}
+
 #[derive(Deserialize)]
 pub struct LoginForm {
     #[serde(default)]
@@ -60,7 +70,11 @@ pub async fn login(State(app): State<App>, anon: Anon, jar: CookieJar, Form(f): 
     let next = sanitize_next(Some(&f.next));
     let tr = super::Tr::new(anon.lang);
     let (status, error) = match users::login(&app, &f.username, &f.password).await {
-        Ok((sid, _)) => return (jar.add(session_cookie(&app, sid)), Redirect::to(&next)).into_response(),
+        Ok((sid, s)) => {
+            // A password set by an administrator is changed first.
+            let to = if s.must_change_password { "/settings#password" } else { next.as_str() };
+            return (jar.add(session_cookie(&app, sid)), Redirect::to(to)).into_response();
+        }
         Err(ServiceError::Unauthorized) => (StatusCode::OK, tr.t("login.failed").to_string()),
         Err(ServiceError::RateLimited(secs)) => (StatusCode::TOO_MANY_REQUESTS, tr.f("login.rate_limited", secs)),
         Err(e) => return anonymous_error(anon.lang, e),
@@ -164,11 +178,17 @@ struct SettingsPage {
     language: String,
     languages: Vec<Opt>,
     errs: Errs,
+    /// An administrator set the password: it must be changed before anything else.
+    must_change_password: bool,
+    /// The link to the staff accounts (shown to those the gate lets administer them).
+    accounts: bool,
 }
 
 fn settings(web: &Web, errs: Errs) -> SettingsPage {
     let tr = web.tr();
     SettingsPage {
+        must_change_password: web.session.must_change_password,
+        accounts: users::may_administer_accounts(&web.app, web.actor()),
         ctx: web.ctx("settings"),
         username: web.session.username.clone(),
         role: tr.v("role", web.session.actor.role.as_str()),

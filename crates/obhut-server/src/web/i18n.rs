@@ -159,6 +159,10 @@ fn message_key(msg: &str) -> Option<(&'static str, &str)> {
         ("a referenced record does not exist", "val.reference"),
         ("must be de or en", "val.choice"),
         ("passwords differ", "val.password_repeat"),
+        ("a label has at most 100 characters and no control characters", "val.token_label"),
+        ("must be 0 (never expires) to 3650 days", "val.token_days"),
+        ("you cannot disable your own account", "val.own_account"),
+        ("change your own password in your settings, with your current password", "val.own_password"),
     ];
     if let Some((_, k)) = EXACT.iter().find(|(m, _)| *m == msg) {
         return Some((k, ""));
@@ -175,6 +179,12 @@ fn message_key(msg: &str) -> Option<(&'static str, &str)> {
     ];
     if let Some((_, k)) = ENDINGS.iter().find(|(m, _)| msg.ends_with(m)) {
         return Some((k, ""));
+    }
+    if msg.starts_with("no user named ") {
+        return Some(("val.no_user", ""));
+    }
+    if msg.ends_with(" is disabled: enable the account first") {
+        return Some(("val.user_disabled", ""));
     }
     if msg.starts_with("the stage still holds ") {
         return Some(("val.stage_in_use", ""));
@@ -219,6 +229,7 @@ mod tests {
             include_str!("mod.rs"),
             include_str!("session.rs"),
             include_str!("auth.rs"),
+            include_str!("users.rs"),
             include_str!("contacts.rs"),
             include_str!("organizations.rs"),
             include_str!("deals.rs"),

@@ -22,6 +22,7 @@ mod retention;
 mod rights;
 mod session;
 mod tickets;
+mod users;
 
 use crate::app::App;
 use crate::error::ServiceError;
@@ -49,6 +50,12 @@ pub fn router() -> Router<App> {
         .route("/settings", get(auth::settings_page))
         .route("/settings/language", post(auth::set_language))
         .route("/settings/password", post(auth::change_password))
+        .route("/settings/users", get(users::accounts_page))
+        .route("/settings/users/password", post(users::reset_password))
+        .route("/settings/users/tokens", post(users::create_token))
+        .route("/settings/users/{username}/disable", post(users::disable_account))
+        .route("/settings/users/{username}/enable", post(users::enable_account))
+        .route("/settings/tokens/{id}/revoke", post(users::revoke_token))
         .route("/contacts", get(contacts::contact_list).post(contacts::create_contact))
         .route("/contacts/new", get(contacts::new_contact_page))
         .route("/contacts/{id}", get(contacts::contact_page))

@@ -508,6 +508,8 @@ struct UserRow {
     teams: String,
     processor: String,
     disabled: bool,
+    /// API tokens neither revoked nor expired.
+    live_tokens: i64,
 }
 
 #[derive(Template)]
@@ -524,9 +526,14 @@ pub async fn user_list(web: Web) -> Response {
         Ok(u) => u,
         Err(e) => return web.fail(e),
     };
+    let tokens = match user_service::live_token_counts(&web.app, web.actor()).await {
+        Ok(t) => t,
+        Err(e) => return web.fail(e),
+    };
     let rows = users
         .iter()
         .map(|u| UserRow {
+            live_tokens: tokens.get(&u.id).copied().unwrap_or(0),
             username: u.username.clone(),
             role: tr.v("role", u.role.as_str()),
             scope: tr.v("scope", u.scope.as_str()),

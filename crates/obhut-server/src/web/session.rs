@@ -86,6 +86,10 @@ pub fn flash_from(parts: &Parts) -> Option<&'static str> {
         ("erased", "rights.flash_erased"),
         ("rectified", "rights.flash_rectified"),
         ("notified", "rights.flash_notified"),
+        ("user_disabled", "users.flash_disabled"),
+        ("user_enabled", "users.flash_enabled"),
+        ("password_reset", "users.flash_password_reset"),
+        ("token_revoked", "users.flash_token_revoked"),
     ];
     let q = parts.uri.query()?;
     let v = q.split('&').find_map(|kv| kv.strip_prefix("flash="))?;
@@ -144,23 +148,30 @@ impl FromRequestParts<App> for Web {
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Response> {
         let jar = CookieJar::from_headers(&parts.headers);
-        let to_login = || {
-            // After signing in, a GET goes back where it was; a POST starts over.
-            let next = if parts.method == Method::GET { parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/") } else { "/" };
-            let next = sanitize_next(Some(next));
-            // A stale session cookie is dropped on the way.
-            let stale = CookieJar::new().remove(Cookie::build(SESSION_COOKIE).path("/"));
-            (stale, Redirect::to(&format!("/login?next={}", encode(&next)))).into_response()
+        // After signing in, a GET goes back where it was; a POST starts over.
+        let next = if parts.method == Method::GET { parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/") } else { "/" };
+        let next = sanitize_next(Some(next));
+        let Some(sid) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+            return Err(Redirect::to(&format!("/login?next={}", encode(&next))).into_response());
         };
-        let Some(sid) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else { return Err(to_login()) };
         let session = match users::session(app, &sid).await {
             Ok(s) => s,
-            Err(crate::ServiceError::Unauthorized) => return Err(to_login()),
+            // The session ended (idle, signed out, account disabled, password reset): 401 with
+            // the sign-in form, and the stale cookie dropped.
+            Err(crate::ServiceError::Unauthorized) => return Err(super::auth::session_ended(app, browser_lang(parts), jar, next)),
             Err(e) => return Err(super::anonymous_error(browser_lang(parts), e)),
         };
+        if session.must_change_password && !open_before_password_change(&parts.method, parts.uri.path()) {
+            return Err(Redirect::to("/settings#password").into_response());
+        }
         let lang = session.language.as_deref().and_then(Lang::parse).unwrap_or_else(|| browser_lang(parts));
         Ok(Web { app: app.clone(), sid, session, lang, flash: flash_from(parts) })
     }
+}
+
+/// What a user whose password an administrator set may reach before changing it.
+fn open_before_password_change(method: &Method, path: &str) -> bool {
+    matches!((method, path), (&Method::GET, "/settings") | (&Method::POST, "/settings/password") | (&Method::POST, "/logout"))
 }
 
 /// A request before sign-in (login, setup): the browser's language and a flash message.

@@ -57,7 +57,7 @@ async fn pages_need_a_session_and_send_the_browser_back_where_it_was() {
     assert_eq!(r.headers()["location"], "/login?next=%2Fcontacts%3Fq%3DM%25C3%25BCller");
 
     let r = t.client.get(t.url("/deals")).header("cookie", "obhut_session=forged").send().await.expect("get");
-    assert_eq!(r.status(), 303, "an unknown session is no session");
+    assert_eq!(r.status(), 401, "an unknown session is no session: the sign-in form, with 401");
 
     t.add_user("clara", Role::User, PASSWORD).await;
     let page = t.client.get(t.url("/login?next=https://evil.example/")).send().await.expect("login page");

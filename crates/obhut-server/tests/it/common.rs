@@ -109,8 +109,9 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("add user: {e}"));
     }
 
+    /// A token that never expires (tests move the clock by years).
     pub async fn token(&self, user: &str) -> String {
-        obhut_server::services::users::create_token(&self.app, &Actor::cli(), user, None, None)
+        obhut_server::services::users::create_token(&self.app, &Actor::cli(), user, None, Some(0))
             .await
             .unwrap_or_else(|e| panic!("token: {e}"))
     }

@@ -15,6 +15,7 @@ mod dsr_ui;
 mod gate;
 mod imports;
 mod matrix;
+mod offboarding;
 mod privacy;
 mod retention;
 mod retention_ui;
