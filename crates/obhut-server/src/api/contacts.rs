@@ -162,9 +162,9 @@ pub struct Warning {
     pub contact_id: String,
 }
 
+/// The created contact (its `id` among its fields, once) and the warnings about it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ContactCreated {
-    pub id: ContactId,
     #[serde(flatten)]
     pub contact: ContactOut,
     pub warnings: Vec<Warning>,
@@ -261,7 +261,7 @@ pub async fn create_contact(
             contact_id: d.contact_id.to_string(),
         })
         .collect();
-    let body = ContactCreated { id: r.id, contact: ContactOut::from_record(&r, None), warnings };
+    let body = ContactCreated { contact: ContactOut::from_record(&r, None), warnings };
     let mut resp = with_etag((StatusCode::CREATED, Json(body)).into_response(), r.version);
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/contacts/{}", r.id)) {
         resp.headers_mut().insert(header::LOCATION, v);

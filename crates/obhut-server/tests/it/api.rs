@@ -20,12 +20,12 @@ async fn post(t: &crate::common::TestApp, token: &str, path: &str, body: Value) 
     let r = t.client.post(t.url(path)).bearer_auth(token).json(&body).send().await.expect("send");
     let status = r.status().as_u16();
     let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    (status, r.json().await.unwrap_or(Value::Null), ct)
+    (status, crate::common::json_body(r).await, ct)
 }
 
 async fn get(t: &crate::common::TestApp, token: &str, path: &str) -> (u16, Value) {
     let r = t.client.get(t.url(path)).bearer_auth(token).send().await.expect("send");
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    (r.status().as_u16(), crate::common::json_body(r).await)
 }
 
 async fn a_contact_round_trips_is_found_and_never_stored_in_plaintext(b: Backend) {
