@@ -141,6 +141,16 @@ async fn housekeeping(app: App) {
                 Err(e) => tracing::warn!(error = %e, "erasing unconfirmed sign-ups failed"),
             }
         }
+        if n.is_multiple_of(12) {
+            // Each minute: the failed sign-ins of closed minutes into the audit chain, and old
+            // throttle counts out.
+            if let Err(e) = crate::throttle::audit_closed_minutes(&app).await {
+                tracing::warn!(error = %e, "auditing failed sign-ins");
+            }
+            if let Err(e) = crate::throttle::upkeep(&app).await {
+                tracing::warn!(error = %e, "forgetting old sign-in failures");
+            }
+        }
         n += 1;
     }
 }

@@ -22,6 +22,7 @@ pub mod purposes;
 pub mod recipient_notices;
 pub mod restriction;
 pub mod retention;
+pub mod throttle;
 pub mod tickets;
 pub mod users;
 

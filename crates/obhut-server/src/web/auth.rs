@@ -1,13 +1,16 @@
 //! Sign-in, sign-out, first-run setup and the user's own settings.
 
-use super::session::{anonymous_csrf, anonymous_csrf_ok, sanitize_next, session_cookie, Anon, SESSION_COOKIE};
+use super::session::{
+    anonymous_csrf, anonymous_csrf_ok, device_cookie, device_cookie_name, sanitize_next, session_cookie, session_cookie_name, Anon,
+};
 use super::{anonymous_error, csrf_failed_page, error_page, render, render_status, see_other, Ctx, Errs, Opt, Posted, Web};
 use crate::app::App;
+use crate::client::ClientIp;
 use crate::error::ServiceError;
 use crate::services::users;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use axum_extra::extract::cookie::{Cookie, CookieJar};
@@ -31,7 +34,7 @@ struct LoginPage {
 /// `GET /login`: the sign-in form; a signed-in browser goes straight on.
 pub async fn login_page(State(app): State<App>, anon: Anon, jar: CookieJar, Query(q): Query<NextQuery>) -> Response {
     let next = sanitize_next(q.next.as_deref());
-    if let Some(sid) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
+    if let Some(sid) = jar.get(session_cookie_name(&app)).map(|c| c.value().to_string()) {
         if users::session(&app, &sid).await.is_ok() {
             return see_other(&next);
         }
@@ -52,21 +55,37 @@ pub struct LoginForm {
     next: String,
 }
 
-/// `POST /login`: wrong name and wrong password get the same answer.
-pub async fn login(State(app): State<App>, anon: Anon, jar: CookieJar, Form(f): Form<LoginForm>) -> Response {
-    if !anonymous_csrf_ok(&jar, &f.csrf) {
+/// `POST /login`: wrong name and wrong password get the same answer; a throttled attempt
+/// answers 429 with `Retry-After`.
+pub async fn login(State(app): State<App>, anon: Anon, ClientIp(ip): ClientIp, jar: CookieJar, Form(f): Form<LoginForm>) -> Response {
+    if !anonymous_csrf_ok(&app, &jar, &f.csrf) {
         return csrf_failed_page(anon.lang);
     }
     let next = sanitize_next(Some(&f.next));
     let tr = super::Tr::new(anon.lang);
-    let (status, error) = match users::login(&app, &f.username, &f.password).await {
-        Ok((sid, _)) => return (jar.add(session_cookie(&app, sid)), Redirect::to(&next)).into_response(),
-        Err(ServiceError::Unauthorized) => (StatusCode::OK, tr.t("login.failed").to_string()),
-        Err(ServiceError::RateLimited(secs)) => (StatusCode::TOO_MANY_REQUESTS, tr.f("login.rate_limited", secs)),
+    let from = users::SignInFrom { ip: Some(ip), device: jar.get(device_cookie_name(&app)).map(|c| c.value().to_string()) };
+    let (status, error, retry) = match users::login_from(&app, &f.username, &f.password, &from).await {
+        Ok(s) => return (signed_in(&app, jar, s), Redirect::to(&next)).into_response(),
+        Err(ServiceError::Unauthorized) => (StatusCode::OK, tr.t("login.failed").to_string(), None),
+        Err(ServiceError::RateLimited(secs)) => (StatusCode::TOO_MANY_REQUESTS, tr.f("login.rate_limited", secs), Some(secs)),
         Err(e) => return anonymous_error(anon.lang, e),
     };
     let page = LoginPage { ctx: anon.ctx(f.csrf), next, username: f.username, error: Some(error) };
-    render_status(status, &page)
+    let mut resp = render_status(status, &page);
+    if let Some(secs) = retry {
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
+}
+
+/// The cookies of a new session: the session's, and the device's when it is new.
+fn signed_in(app: &App, jar: CookieJar, s: users::SignedIn) -> CookieJar {
+    let jar = jar.add(session_cookie(app, s.sid));
+    if s.device.is_empty() {
+        jar
+    } else {
+        jar.add(device_cookie(app, s.device))
+    }
 }
 
 #[derive(Deserialize)]
@@ -77,7 +96,7 @@ pub async fn logout(Posted { web, .. }: Posted<Empty>) -> Response {
     if let Err(e) = users::logout(&web.app, &web.sid).await {
         return web.fail(e);
     }
-    let jar = CookieJar::new().remove(Cookie::build(SESSION_COOKIE).path("/"));
+    let jar = CookieJar::new().remove(Cookie::build(session_cookie_name(&web.app)).path("/"));
     (jar, Redirect::to("/login?flash=logged_out")).into_response()
 }
 
@@ -127,8 +146,8 @@ pub struct SetupForm {
 }
 
 /// `POST /setup`: creates the first administrator and signs them in.
-pub async fn setup(State(app): State<App>, anon: Anon, jar: CookieJar, Form(f): Form<SetupForm>) -> Response {
-    if !anonymous_csrf_ok(&jar, &f.csrf) {
+pub async fn setup(State(app): State<App>, anon: Anon, ClientIp(ip): ClientIp, jar: CookieJar, Form(f): Form<SetupForm>) -> Response {
+    if !anonymous_csrf_ok(&app, &jar, &f.csrf) {
         return csrf_failed_page(anon.lang);
     }
     let tr = super::Tr::new(anon.lang);
@@ -149,8 +168,8 @@ pub async fn setup(State(app): State<App>, anon: Anon, jar: CookieJar, Form(f): 
         Err(ServiceError::Forbidden(_)) => return setup_invalid(&anon),
         Err(e) => return anonymous_error(anon.lang, e),
     }
-    match users::login(&app, &f.username, &f.password).await {
-        Ok((sid, _)) => (jar.add(session_cookie(&app, sid)), Redirect::to("/contacts?flash=welcome")).into_response(),
+    match users::login_from(&app, &f.username, &f.password, &users::SignInFrom { ip: Some(ip), device: None }).await {
+        Ok(s) => (signed_in(&app, jar, s), Redirect::to("/contacts?flash=welcome")).into_response(),
         Err(e) => anonymous_error(anon.lang, e),
     }
 }

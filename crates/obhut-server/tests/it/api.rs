@@ -450,7 +450,9 @@ async fn a_database_refuses_a_master_key_it_was_not_sealed_under() {
 async fn sessions_end_after_idle_time_not_while_in_use() {
     let dir = tempfile::tempdir().expect("dir");
     let clock = obhut_core::clock::ManualClock::at(time::macros::datetime!(2026-11-23 09:00 UTC));
-    let cfg = crate::common::test_config(dir.path(), None);
+    let mut cfg = crate::common::test_config(dir.path(), None);
+    // Here the idle lifetime alone (the absolute one has its own test).
+    cfg.session_absolute_hours = 7 * 24;
     let minutes = cfg.session_minutes;
     let app = obhut_server::App::open_with_clock(cfg, std::sync::Arc::new(clock.clone())).await.expect("open");
     obhut_server::services::users::add_user(&app, &obhut_server::Actor::cli(), "anna", Role::User, "Correct-Horse-Battery-9")

@@ -19,3 +19,4 @@ mod retention;
 mod retention_ui;
 mod rights;
 mod rights_ui;
+mod throttle;
