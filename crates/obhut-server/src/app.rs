@@ -50,6 +50,9 @@ impl App {
     pub async fn open_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         use anyhow::Context;
         let store = Store::open(&config.store_options()).await?;
+        for warning in obhut_store::files::loose_modes(&config.data_dir) {
+            tracing::warn!("{warning}");
+        }
         store.migrate().await.context("applying database migrations")?;
         let access_log = crate::access_log::AccessLog::start(store.clone());
         let app = App(Arc::new(AppInner {

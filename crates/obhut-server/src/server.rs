@@ -142,13 +142,18 @@ async fn housekeeping(app: App) {
             }
         }
         if n.is_multiple_of(12) {
-            // Each minute: the failed sign-ins of closed minutes into the audit chain, and old
-            // throttle counts out.
+            // Each minute: the failed sign-ins of closed minutes into the audit chain, old
+            // throttle counts out, and the file transport's mails past their time removed.
             if let Err(e) = crate::throttle::audit_closed_minutes(&app).await {
                 tracing::warn!(error = %e, "auditing failed sign-ins");
             }
             if let Err(e) = crate::throttle::upkeep(&app).await {
                 tracing::warn!(error = %e, "forgetting old sign-in failures");
+            }
+            match crate::services::mail::remove_delivered_files(&app).await {
+                Ok(0) => {}
+                Ok(k) => tracing::info!(removed = k, "delivered mail files removed from the outbox"),
+                Err(e) => tracing::warn!(error = %e, "removing delivered mail files"),
             }
         }
         n += 1;
