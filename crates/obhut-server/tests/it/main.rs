@@ -19,4 +19,5 @@ mod retention;
 mod retention_ui;
 mod rights;
 mod rights_ui;
+mod security;
 mod throttle;
