@@ -1,7 +1,8 @@
 //! Sign-in, sign-out, first-run setup and the user's own settings.
 
 use super::session::{
-    anonymous_csrf, anonymous_csrf_ok, device_cookie, device_cookie_name, sanitize_next, session_cookie, session_cookie_name, Anon,
+    anonymous_csrf, anonymous_csrf_ok, device_cookie, device_cookie_name, sanitize_next, session_cookie, session_cookie_name,
+    session_cookie_removal, Anon,
 };
 use super::{anonymous_error, csrf_failed_page, error_page, render, render_status, see_other, Ctx, Errs, Opt, Posted, Web};
 use crate::app::App;
@@ -13,7 +14,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use axum_extra::extract::cookie::{Cookie, CookieJar};
+use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,14 +79,11 @@ pub async fn login(State(app): State<App>, anon: Anon, ClientIp(ip): ClientIp, j
     resp
 }
 
-/// The cookies of a new session: the session's, and the device's when it is new.
-fn signed_in(app: &App, jar: CookieJar, s: users::SignedIn) -> CookieJar {
-    let jar = jar.add(session_cookie(app, s.sid));
-    if s.device.is_empty() {
-        jar
-    } else {
-        jar.add(device_cookie(app, s.device))
-    }
+/// The cookies of a new session: the session's, then (in that order) the device's when it
+/// is new.
+fn signed_in(app: &App, jar: CookieJar, s: users::SignedIn) -> impl axum::response::IntoResponseParts {
+    let device = (!s.device.is_empty()).then(|| device_cookie(app, s.device).to_string());
+    (jar.add(session_cookie(app, s.sid)), axum::response::AppendHeaders(device.map(|d| (header::SET_COOKIE, d))))
 }
 
 #[derive(Deserialize)]
@@ -96,7 +94,7 @@ pub async fn logout(Posted { web, .. }: Posted<Empty>) -> Response {
     if let Err(e) = users::logout(&web.app, &web.sid).await {
         return web.fail(e);
     }
-    let jar = CookieJar::new().remove(Cookie::build(session_cookie_name(&web.app)).path("/"));
+    let jar = CookieJar::new().add(session_cookie_removal(&web.app));
     (jar, Redirect::to("/login?flash=logged_out")).into_response()
 }
 

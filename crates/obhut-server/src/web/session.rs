@@ -131,6 +131,15 @@ pub fn session_cookie(app: &App, sid: String) -> Cookie<'static> {
     Cookie::build((session_cookie_name(app), sid)).http_only(true).same_site(SameSite::Lax).path("/").secure(secure_cookies(app)).build()
 }
 
+/// The `Set-Cookie` that removes the session cookie (empty, expired), to `add` to a jar: a jar
+/// without the request's cookies emits nothing for `remove`. A `__Host-` cookie is only
+/// replaced by one that is `Secure` with `Path=/` too.
+pub fn session_cookie_removal(app: &App) -> Cookie<'static> {
+    let mut c = Cookie::build((session_cookie_name(app), "")).http_only(true).path("/").secure(secure_cookies(app)).build();
+    c.make_removal();
+    c
+}
+
 /// The device cookie: lasts [`crate::throttle::DEVICE_DAYS`], sent only with same-site requests.
 pub fn device_cookie(app: &App, token: String) -> Cookie<'static> {
     Cookie::build((device_cookie_name(app), token))
@@ -191,7 +200,7 @@ impl FromRequestParts<App> for Web {
             let next = if parts.method == Method::GET { parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/") } else { "/" };
             let next = sanitize_next(Some(next));
             // A stale session cookie is dropped on the way.
-            let stale = CookieJar::new().remove(Cookie::build(session_cookie_name(app)).path("/"));
+            let stale = CookieJar::new().add(session_cookie_removal(app));
             (stale, Redirect::to(&format!("/login?next={}", encode(&next)))).into_response()
         };
         let Some(sid) = jar.get(session_cookie_name(app)).map(|c| c.value().to_string()) else { return Err(to_login()) };

@@ -263,8 +263,23 @@ async fn hsts_and_host_prefixed_cookies_under_an_https_public_url_plain_names_un
     let sid = session["__Host-obhut_session=".len()..].split(';').next().expect("value").to_string();
     let r = c.get(format!("{base}/contacts")).header("cookie", format!("__Host-obhut_session={sid}")).send().await.expect("contacts");
     assert_eq!(r.status().as_u16(), 200, "the prefixed session cookie is the one read");
+    let page = r.text().await.expect("page");
+    let at = page.find("name=\"csrf\" value=\"").expect("csrf") + "name=\"csrf\" value=\"".len();
+    let session_csrf = page[at..].split('"').next().expect("csrf").to_string();
     let r = c.get(format!("{base}/contacts")).header("cookie", format!("obhut_session={sid}")).send().await.expect("contacts");
     assert_eq!(r.status().as_u16(), 303, "the plain name means nothing under https");
+    // Signing out removes it the only way a browser accepts for a __Host- cookie.
+    let r = c
+        .post(format!("{base}/logout"))
+        .header("cookie", format!("__Host-obhut_session={sid}"))
+        .form(&[("csrf", session_csrf.as_str())])
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(r.status().as_u16(), 303);
+    let cookies = set(&r);
+    let gone = cookies.iter().find(|c| c.starts_with("__Host-obhut_session=")).unwrap_or_else(|| panic!("{cookies:?}"));
+    assert!(gone.contains("Secure") && gone.contains("Path=/") && gone.contains("Max-Age=0"), "{gone}");
 
     // Under http: no HSTS, plain names.
     let root2 = tempfile::tempdir().expect("dir");
