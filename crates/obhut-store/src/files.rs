@@ -19,6 +19,21 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
     DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)
 }
 
+/// Prepares the data directory: created 0700; an existing one that holds no installation yet
+/// (no `obhut.db`, no `master.key`: made by `mkdir` or a package script before the first start)
+/// is set to 0700 too. An installation's directory keeps the mode it was given; a start
+/// warns when others can reach it ([`loose_modes`]).
+pub fn data_dir(dir: &Path) -> io::Result<()> {
+    if !dir.is_dir() {
+        return private_dir(dir);
+    }
+    if !dir.join("obhut.db").exists() && !dir.join("master.key").exists() {
+        // Best effort: a directory of another owner stays as it is, and the start warns.
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DIR_MODE));
+    }
+    Ok(())
+}
+
 /// Creates (or truncates) a file for writing with mode 0600.
 pub fn create_private(path: &Path) -> io::Result<File> {
     let f = OpenOptions::new().write(true).create(true).truncate(true).mode(FILE_MODE).open(path)?;
@@ -118,5 +133,16 @@ mod tests {
         assert_eq!(warnings.len(), 1);
         assert!(warnings[0].contains("mode 755") && warnings[0].contains("chmod 700 '"), "{warnings:?}");
         assert!(restrict(&dir.join("missing")).is_ok());
+        // A directory made before the first start is the installation's from then on: 0700.
+        let made = root.path().join("made");
+        std::fs::create_dir(&made).unwrap_or_else(|e| unreachable!("{e}"));
+        std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o755)).unwrap_or_else(|e| unreachable!("{e}"));
+        data_dir(&made).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(mode(&made), 0o700);
+        // An installation's directory keeps its mode (a start warns instead).
+        std::fs::write(made.join("master.key"), b"k").unwrap_or_else(|e| unreachable!("{e}"));
+        std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o750)).unwrap_or_else(|e| unreachable!("{e}"));
+        data_dir(&made).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(mode(&made), 0o750);
     }
 }

@@ -120,7 +120,7 @@ impl Store {
         let url = match &opts.database_url {
             Some(u) => u.clone(),
             None => {
-                files::private_dir(&opts.data_dir).map_err(|e| StoreError::Connect {
+                files::data_dir(&opts.data_dir).map_err(|e| StoreError::Connect {
                     url: opts.data_dir.display().to_string(),
                     message: format!("cannot create the data directory: {e}"),
                 })?;

@@ -150,6 +150,7 @@ fn mode(p: &std::path::Path) -> u32 {
 
 #[test]
 fn a_fresh_data_directory_is_private_to_its_owner_after_migrate_and_serve() {
+    use std::os::unix::fs::PermissionsExt;
     let root = tempfile::tempdir().expect("dir");
     // Not there yet: the command makes it.
     let d = root.path().join("fresh");
@@ -159,6 +160,13 @@ fn a_fresh_data_directory_is_private_to_its_owner_after_migrate_and_serve() {
     for f in ["obhut.db", "master.key"] {
         assert_eq!(mode(&d.join(f)), 0o600, "{f}");
     }
+    // Made beforehand by mkdir (0755), empty: the first start makes it the installation's.
+    let made = root.path().join("made");
+    std::fs::create_dir(&made).expect("mkdir");
+    std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let o = obhut(&made, &["migrate"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(mode(&made), 0o700, "a directory made before the first start");
     let served = root.path().join("served");
     let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
     let mut child = Command::new(env!("CARGO_BIN_EXE_obhut"))
@@ -192,8 +200,7 @@ fn a_fresh_data_directory_is_private_to_its_owner_after_migrate_and_serve() {
     for f in ["obhut.db", "obhut.db-wal", "master.key", "obhut.lock"] {
         assert!(served.join(f).exists(), "{f} was made");
     }
-    // A directory others can read is named at start, with the fix.
-    use std::os::unix::fs::PermissionsExt;
+    // An installation's directory that others can read is left as it is and named at start, with the fix.
     std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let o = Command::new(env!("CARGO_BIN_EXE_obhut"))
         .args(["migrate", "--data-dir"])
@@ -203,6 +210,7 @@ fn a_fresh_data_directory_is_private_to_its_owner_after_migrate_and_serve() {
         .expect("run");
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains(&format!("chmod 700 {}", d.display())), "{}", text(&o));
+    assert_eq!(mode(&d), 0o755, "an operator's choice is not overridden");
 }
 
 #[test]
