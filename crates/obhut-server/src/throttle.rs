@@ -142,8 +142,29 @@ pub struct Attempt {
     known_device: Option<Vec<u8>>,
 }
 
+/// The in-memory flood guard, asked before the database is: at most [`ATTEMPTS_PER_MINUTE`]
+/// sign-in attempts per network. A request with a device cookie passes here; [`begin`] asks
+/// the guard for it once the cookie turns out not to be a live one of the account.
+pub fn guard(app: &App, from: &SignInFrom) -> ServiceResult<()> {
+    if from.device.is_some() {
+        return Ok(());
+    }
+    guard_network(app, from)
+}
+
+fn guard_network(app: &App, from: &SignInFrom) -> ServiceResult<()> {
+    if let Some(ip) = from.ip {
+        if let Err(secs) = take(&app.login_attempts, &crate::client::network(ip)) {
+            metrics::counter!("obhut_login_throttled_total", "layer" => "memory").increment(1);
+            return Err(ServiceError::RateLimited(secs));
+        }
+    }
+    Ok(())
+}
+
 /// Checks the throttle for a sign-in as `name` (the account `user`, if it exists) and counts
-/// the attempt in advance. Refused: `RateLimited` with the seconds to wait.
+/// the attempt in advance. Refused: `RateLimited` with the seconds to wait. Call [`guard`]
+/// first.
 pub async fn begin(app: &App, name: &str, user: Option<UserId>, from: &SignInFrom) -> ServiceResult<Attempt> {
     let now = app.now_ms();
     let account = account_pseudonym(app, name);
@@ -159,11 +180,8 @@ pub async fn begin(app: &App, name: &str, user: Option<UserId>, from: &SignInFro
     let limits = match &known_device {
         Some(hash) => vec![Limit { key: device_key(hash), free: DEVICE_FREE, forget_ms: ACCOUNT_FORGET_MS }],
         None => {
-            if let Some(ip) = from.ip {
-                if let Err(secs) = take(&app.login_attempts, &crate::client::network(ip)) {
-                    metrics::counter!("obhut_login_throttled_total", "layer" => "memory").increment(1);
-                    return Err(ServiceError::RateLimited(secs));
-                }
+            if from.device.is_some() {
+                guard_network(app, from)?;
             }
             vec![
                 Limit { key: format!("account:{account}"), free: ACCOUNT_FREE, forget_ms: ACCOUNT_FORGET_MS },

@@ -203,6 +203,7 @@ pub async fn login(app: &App, username: &str, password: &str) -> ServiceResult<(
 pub async fn login_from(app: &App, username: &str, password: &str, from: &SignInFrom) -> ServiceResult<SignedIn> {
     let name = username.trim().to_lowercase();
     let plausible = !(name.is_empty() || name.len() > 64 || name.chars().any(char::is_control));
+    crate::throttle::guard(app, from)?;
     let user = if plausible {
         let mut conn = app.conn().await?;
         repo::find_user_by_name(&mut conn, &name).await?
