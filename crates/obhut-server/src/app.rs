@@ -13,8 +13,9 @@ pub struct AppInner {
     pub config: Config,
     pub clock: Arc<dyn Clock>,
     pub metrics: crate::metrics::Metrics,
-    /// Failed logins per user name: (count, last failure in ms).
-    pub login_failures: Mutex<HashMap<String, (u32, i64)>>,
+    /// Sign-in attempts per client network, in memory: the flood guard in front of the
+    /// throttle kept in the database ([`crate::throttle`]).
+    pub login_attempts: crate::throttle::Limiter,
     /// When this process last sent a write of a token's last use (by token id); tokens
     /// themselves are checked against the database on every request, never cached.
     pub token_uses: Mutex<HashMap<String, i64>>,
@@ -26,8 +27,8 @@ pub struct AppInner {
     pub gate: crate::gate::Gate,
     /// Wakes the outbox worker when mail was queued.
     pub outbox_wake: tokio::sync::Notify,
-    /// Sign-ups of the public form per truncated IP: (count, first in ms) within the hour.
-    pub signups: Mutex<HashMap<String, (u32, i64)>>,
+    /// Sign-ups of the public form per client network (/24, /56).
+    pub signups: crate::throttle::Limiter,
 }
 
 /// Cheap to clone; one per process.
@@ -50,6 +51,9 @@ impl App {
     pub async fn open_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         use anyhow::Context;
         let store = Store::open(&config.store_options()).await?;
+        for warning in obhut_store::files::loose_modes(&config.data_dir) {
+            tracing::warn!("{warning}");
+        }
         store.migrate().await.context("applying database migrations")?;
         let access_log = crate::access_log::AccessLog::start(store.clone());
         let app = App(Arc::new(AppInner {
@@ -57,12 +61,20 @@ impl App {
             registry: std::sync::RwLock::new(None),
             gate: crate::gate::Gate::new(),
             outbox_wake: tokio::sync::Notify::new(),
-            signups: Mutex::new(HashMap::new()),
+            signups: crate::throttle::limiter(
+                crate::services::consent::SIGNUPS_PER_HOUR,
+                std::time::Duration::from_secs(3600),
+                clock.clone(),
+            ),
+            login_attempts: crate::throttle::limiter(
+                crate::throttle::ATTEMPTS_PER_MINUTE,
+                std::time::Duration::from_secs(60),
+                clock.clone(),
+            ),
             store,
             config,
             clock,
             metrics: crate::metrics::Metrics::new(),
-            login_failures: Mutex::new(HashMap::new()),
             token_uses: Mutex::new(HashMap::new()),
         }));
         // Seeded under the audit head's lock, so a server and a CLI starting together seed once.

@@ -1,5 +1,5 @@
-//! Passwords (argon2id), API tokens and session ids (random, stored as SHA-256), CSRF
-//! tokens, and the throttle on failed logins.
+//! Passwords (argon2id), API tokens, session ids and device cookies (random, stored as
+//! SHA-256), and CSRF tokens. The throttle on failed sign-ins is [`crate::throttle`].
 
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
@@ -70,45 +70,4 @@ pub fn secret_hash(secret: &str) -> Vec<u8> {
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// Failed logins before throttling starts, and the wait that doubles with each further failure.
-const FREE_ATTEMPTS: u32 = 5;
-const BASE_DELAY_MS: i64 = 2_000;
-const MAX_DELAY_MS: i64 = 15 * 60 * 1000;
-
-/// Refuses a login attempt while the user name is throttled.
-pub fn check_throttle(app: &App, username: &str) -> ServiceResult<()> {
-    let now = app.now_ms();
-    let map = app.login_failures.lock().map_err(|_| ServiceError::Internal("throttle lock".into()))?;
-    if let Some((count, last)) = map.get(username) {
-        if *count >= FREE_ATTEMPTS {
-            let delay = (BASE_DELAY_MS << (count - FREE_ATTEMPTS).min(20)).min(MAX_DELAY_MS);
-            let wait = last + delay - now;
-            if wait > 0 {
-                return Err(ServiceError::RateLimited(((wait + 999) / 1000) as u64));
-            }
-        }
-    }
-    Ok(())
-}
-
-pub fn record_failure(app: &App, username: &str) {
-    let now = app.now_ms();
-    if let Ok(mut map) = app.login_failures.lock() {
-        if map.len() > 100_000 {
-            // Forget the stalest entries only, so spraying names cannot reset everyone's throttle.
-            let cutoff = now - MAX_DELAY_MS;
-            map.retain(|_, (_, last)| *last > cutoff);
-        }
-        let e = map.entry(username.to_string()).or_insert((0, now));
-        e.0 += 1;
-        e.1 = now;
-    }
-}
-
-pub fn clear_failures(app: &App, username: &str) {
-    if let Ok(mut map) = app.login_failures.lock() {
-        map.remove(username);
-    }
 }

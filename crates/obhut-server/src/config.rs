@@ -21,6 +21,26 @@ pub struct Config {
     pub log_json: bool,
     /// Idle lifetime of a login session in minutes.
     pub session_minutes: i64,
+    /// Absolute lifetime of a login session in hours, however busy it is.
+    pub session_absolute_hours: i64,
+    /// Proxies (CIDR blocks or single addresses) whose `Forwarded` / `X-Forwarded-For` header
+    /// names the client; from any other peer those headers are ignored.
+    #[serde(deserialize_with = "nets")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Failed sign-ins one client network (/24, /56) may make before each further one waits.
+    pub login_failures_per_network: i64,
+    /// Seconds a client may take to send a request's headers before its connection is closed.
+    pub header_read_timeout_secs: u64,
+    /// Most open connections from one client address (excess ones are closed at once); a
+    /// trusted proxy is not limited.
+    pub max_connections_per_ip: usize,
+    /// A bearer token that opens `/metrics` on the public listener; without it (and without
+    /// `metrics_listen`) `/metrics` answers 401.
+    pub metrics_token: Option<secrecy::SecretString>,
+    /// A separate address that serves `/metrics` alone, without a token (e.g. 127.0.0.1:9100).
+    pub metrics_listen: Option<SocketAddr>,
+    /// Hours a mail the file transport wrote into `DATA_DIR/outbox/` is kept; then it is removed.
+    pub outbox_file_hours: i64,
     /// Argon2id memory in KiB (tests lower it).
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
@@ -61,6 +81,14 @@ impl Default for Config {
             public_url: None,
             log_json: false,
             session_minutes: 8 * 60,
+            session_absolute_hours: 12,
+            trusted_proxies: Vec::new(),
+            login_failures_per_network: 20,
+            header_read_timeout_secs: 10,
+            max_connections_per_ip: 64,
+            metrics_token: None,
+            metrics_listen: None,
+            outbox_file_hours: 24,
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             max_connections: 16,
@@ -85,6 +113,9 @@ impl std::fmt::Debug for Config {
             .field("database_url", &self.database_url.as_deref().map(obhut_store::redact_url))
             .field("public_url", &self.public_url)
             .field("smtp_url", &self.smtp_url.as_deref().map(obhut_store::redact_url))
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
+            .field("metrics_listen", &self.metrics_listen)
             .finish_non_exhaustive()
     }
 }
@@ -175,10 +206,43 @@ impl Config {
         if let Some(v) = get("OBHUT_POST_REQUIRES_CONSENT") {
             self.post_requires_consent = matches!(v.as_str(), "1" | "true" | "yes");
         }
+        if let Some(v) = get("OBHUT_TRUSTED_PROXIES") {
+            self.trusted_proxies = parse_nets(&v).map_err(|m| bad("OBHUT_TRUSTED_PROXIES", m))?;
+        }
+        if let Some(n) = number("OBHUT_SESSION_ABSOLUTE_HOURS", 1)? {
+            self.session_absolute_hours = n;
+        }
+        if let Some(n) = number("OBHUT_LOGIN_FAILURES_PER_NETWORK", 1)? {
+            self.login_failures_per_network = n;
+        }
+        if let Some(n) = number("OBHUT_HEADER_READ_TIMEOUT_SECS", 1)? {
+            self.header_read_timeout_secs = n as u64;
+        }
+        if let Some(n) = number("OBHUT_MAX_CONNECTIONS_PER_IP", 1)? {
+            self.max_connections_per_ip = n as usize;
+        }
+        if let Some(n) = number("OBHUT_OUTBOX_FILE_HOURS", 0)? {
+            self.outbox_file_hours = n;
+        }
+        if let Some(v) = get("OBHUT_METRICS_TOKEN").filter(|v| !v.is_empty()) {
+            if v.len() < 16 {
+                return Err(bad("OBHUT_METRICS_TOKEN", "use at least 16 characters".into()));
+            }
+            self.metrics_token = Some(v.into());
+        }
+        if let Some(v) = get("OBHUT_METRICS_LISTEN").filter(|v| !v.is_empty()) {
+            self.metrics_listen =
+                Some(v.parse().map_err(|_| bad("OBHUT_METRICS_LISTEN", format!("'{v}' is not an address such as 127.0.0.1:9100")))?);
+        }
         if let Some(v) = get("OBHUT_LOG_JSON") {
             self.log_json = matches!(v.as_str(), "1" | "true" | "yes");
         }
         Ok(())
+    }
+
+    /// Whether the public URL is https: then cookies are `Secure` and `__Host-`, and HSTS is sent.
+    pub fn is_https(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 
     /// The base URL for links: the configured public URL, else the listen address.
@@ -204,6 +268,33 @@ impl Config {
     }
 }
 
+/// CIDR blocks or single addresses, separated by commas or spaces: `10.0.0.0/8, ::1`.
+pub fn parse_nets(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    text.split([',', ' ', '\t', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(parse_net).collect()
+}
+
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .map(|n| n.trunc())
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("'{s}' is neither an address nor a CIDR block such as 10.0.0.0/8"))
+}
+
+/// `trusted_proxies` in the file: a list of strings, or one string of them.
+fn nets<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Nets {
+        One(String),
+        Many(Vec<String>),
+    }
+    let text = match Nets::deserialize(d)? {
+        Nets::One(s) => s,
+        Nets::Many(v) => v.join(","),
+    };
+    parse_nets(&text).map_err(serde::de::Error::custom)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,5 +307,17 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:9999");
         let e = c.apply_env(|k| (k == "OBHUT_LISTEN").then(|| "nope".to_string()));
         assert!(matches!(e, Err(ConfigError::Env { .. })));
+    }
+
+    #[test]
+    fn trusted_proxies_are_blocks_or_single_addresses() {
+        let mut c = Config::default();
+        c.apply_env(|k| (k == "OBHUT_TRUSTED_PROXIES").then(|| "10.1.2.3/8, 192.0.2.7 ::1".to_string())).unwrap_or_default();
+        let shown: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.0.2.7/32", "::1/128"]);
+        assert!(c.apply_env(|k| (k == "OBHUT_TRUSTED_PROXIES").then(|| "10.0.0.0/33".to_string())).is_err());
+        let file: Config = toml::from_str("trusted_proxies = [\"172.16.0.0/12\"]\nmetrics_listen = \"127.0.0.1:9100\"").unwrap_or_default();
+        assert_eq!(file.trusted_proxies.len(), 1);
+        assert_eq!(file.metrics_listen.map(|a| a.port()), Some(9100));
     }
 }

@@ -9,12 +9,14 @@ pub mod access_log;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod gate;
 pub mod metrics;
 pub mod server;
 pub mod services;
+pub mod throttle;
 pub mod web;
 
 pub use app::App;

@@ -1,12 +1,17 @@
-//! The HTTP server: routes, operational endpoints, middleware and graceful shutdown.
+//! The HTTP server: routes, operational endpoints, middleware, and the serve loop (hyper's
+//! HTTP/1 connections with a header-read timeout, a limit on open connections per client,
+//! graceful shutdown).
 
 use crate::app::App;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -18,7 +23,9 @@ pub fn router(app: App) -> Router {
     let import = Router::new()
         .route("/api/v1/contacts/import", axum::routing::post(crate::api::contacts::import_contacts))
         .layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT))
-        .layer(RequestBodyLimitLayer::new(IMPORT_LIMIT));
+        .layer(RequestBodyLimitLayer::new(IMPORT_LIMIT))
+        // Outermost: whoever may not import is refused before the body (or its size) matters.
+        .layer(axum::middleware::from_fn_with_state(app.clone(), crate::api::contacts::may_import));
     let main = crate::api::router()
         .merge(crate::web::router())
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
@@ -26,16 +33,21 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics_with_token))
         .merge(import)
         .merge(main)
         // A panic (a bug) answers 500 with a problem body instead of dropping the connection.
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
             crate::api::problem::Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", None).into_response()
         }))
-        .layer(axum::middleware::from_fn(observe))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), observe))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(120)))
         .with_state(app)
+}
+
+/// The router of `metrics_listen`: `/metrics` alone, without a token (the address is the guard).
+pub fn metrics_router(app: App) -> Router {
+    Router::new().route("/metrics", get(metrics)).with_state(app)
 }
 
 async fn healthz() -> &'static str {
@@ -54,10 +66,33 @@ async fn metrics(State(app): State<App>) -> Response {
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render()).into_response()
 }
 
+/// `/metrics` on the public listener: only with `Authorization: Bearer <metrics_token>`;
+/// without a configured token it is refused to everyone.
+async fn metrics_with_token(State(app): State<App>, headers: axum::http::HeaderMap) -> Response {
+    use secrecy::ExposeSecret;
+    let sent = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim);
+    let ok = match (&app.config.metrics_token, sent) {
+        (Some(token), Some(sent)) => crate::auth::constant_time_eq(token.expose_secret(), sent),
+        _ => false,
+    };
+    if ok {
+        return metrics(State(app)).await;
+    }
+    let mut r =
+        (StatusCode::UNAUTHORIZED, "/metrics needs Authorization: Bearer <OBHUT_METRICS_TOKEN>, or is served on OBHUT_METRICS_LISTEN\n")
+            .into_response();
+    r.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+    r
+}
+
 /// Logs and counts each request by its route pattern (never the path itself, which can hold
 /// a search term), and sets the security headers of every response. One layer for both: each
 /// layer costs every request.
-async fn observe(req: Request, next: Next) -> Response {
+async fn observe(State(app): State<App>, req: Request, next: Next) -> Response {
     use axum::http::{header, HeaderValue};
     let start = Instant::now();
     let method = req.method().clone();
@@ -76,23 +111,171 @@ async fn observe(req: Request, next: Next) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
+    if app.config.is_https() {
+        // Served under https: browsers keep to https for a year (RFC 6797).
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     resp
 }
 
-/// Serves until Ctrl-C or SIGTERM, then lets running requests finish.
+/// Serves until Ctrl-C or SIGTERM, then lets running requests finish. With `metrics_listen`,
+/// `/metrics` is served there too.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let router = router(app.clone());
+    let metrics = match app.config.metrics_listen {
+        Some(addr) => {
+            let l = tokio::net::TcpListener::bind(addr).await?;
+            tracing::info!(%addr, "serving /metrics");
+            let limits = Limits::of(&app.config);
+            Some(tokio::spawn(serve_router(l, metrics_router(app.clone()), limits, std::future::pending())))
+        }
+        None => None,
+    };
     let outbox = crate::services::mail::spawn_worker(app.clone());
-    let cleanup = tokio::spawn(housekeeping(app));
-    let r = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let cleanup = tokio::spawn(housekeeping(app.clone()));
+    let r = serve_router(listener, router, Limits::of(&app.config), shutdown_signal()).await;
     cleanup.abort();
     outbox.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
     r
+}
+
+/// What the serve loop allows a client.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Time to send a request's headers; then the connection is closed (slow clients that
+    /// trickle headers would otherwise hold connections for minutes).
+    pub header_read_timeout: Duration,
+    /// Open connections per client address; more are closed at once.
+    pub connections_per_ip: usize,
+    /// Peers not limited per address (reverse proxies carry many clients' connections).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+impl Limits {
+    pub fn of(config: &crate::config::Config) -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(config.header_read_timeout_secs.max(1)),
+            connections_per_ip: config.max_connections_per_ip.max(1),
+            trusted_proxies: config.trusted_proxies.clone(),
+        }
+    }
+}
+
+/// One client's share of [`Limits::connections_per_ip`], given back when its connection ends.
+struct Slot {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl Slot {
+    fn take(open: &Arc<Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr, max: usize) -> Option<Self> {
+        let mut m = open.lock().ok()?;
+        let n = m.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(Slot { open: open.clone(), ip })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.open.lock() {
+            if let Some(n) = m.get_mut(&self.ip) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    m.remove(&self.ip);
+                }
+            }
+        }
+    }
+}
+
+/// Accepts HTTP/1 connections for `router` until `shutdown` completes; then accepts no more,
+/// asks open connections to close after their running request, and waits for them. Each
+/// request carries its peer as `ConnectInfo<SocketAddr>`.
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    limits: Limits,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+    // Connections watch `signal`: when its receiver goes, they finish gracefully. The main
+    // loop waits on `close` until every connection has dropped its receiver.
+    let (signal_tx, signal_rx) = tokio::sync::watch::channel(());
+    let (close_tx, close_rx) = tokio::sync::watch::channel(());
+    let open: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors or a connection reset before accept: keep serving.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let ip = crate::client::canonical(peer.ip());
+        let slot = if crate::client::is_trusted(ip, &limits.trusted_proxies) {
+            None
+        } else {
+            match Slot::take(&open, ip, limits.connections_per_ip) {
+                Some(s) => Some(s),
+                None => {
+                    metrics::counter!("obhut_connections_refused_total").increment(1);
+                    drop(stream);
+                    continue;
+                }
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router.clone().map_request(move |mut req: Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req.map(axum::body::Body::new)
+        });
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let signal_tx = signal_tx.clone();
+        let close_rx = close_rx.clone();
+        let header_read_timeout = limits.header_read_timeout;
+        tokio::spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(header_read_timeout);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            let mut closing = std::pin::pin!(signal_tx.closed());
+            loop {
+                tokio::select! {
+                    r = conn.as_mut() => {
+                        if let Err(e) = r {
+                            tracing::trace!(error = %e, "connection ended");
+                        }
+                        break;
+                    }
+                    _ = &mut closing => conn.as_mut().graceful_shutdown(),
+                }
+            }
+            drop(slot);
+            drop(close_rx);
+        });
+    }
+    drop(listener);
+    drop(signal_rx);
+    drop(close_rx);
+    close_tx.closed().await;
+    Ok(())
 }
 
 async fn housekeeping(app: App) {
@@ -139,6 +322,21 @@ async fn housekeeping(app: App) {
                 Ok(0) => {}
                 Ok(k) => tracing::info!(erased = k, "unconfirmed sign-ups erased"),
                 Err(e) => tracing::warn!(error = %e, "erasing unconfirmed sign-ups failed"),
+            }
+        }
+        if n.is_multiple_of(12) {
+            // Each minute: the failed sign-ins of closed minutes into the audit chain, old
+            // throttle counts out, and the file transport's mails past their time removed.
+            if let Err(e) = crate::throttle::audit_closed_minutes(&app).await {
+                tracing::warn!(error = %e, "auditing failed sign-ins");
+            }
+            if let Err(e) = crate::throttle::upkeep(&app).await {
+                tracing::warn!(error = %e, "forgetting old sign-in failures");
+            }
+            match crate::services::mail::remove_delivered_files(&app).await {
+                Ok(0) => {}
+                Ok(k) => tracing::info!(removed = k, "delivered mail files removed from the outbox"),
+                Err(e) => tracing::warn!(error = %e, "removing delivered mail files"),
             }
         }
         n += 1;

@@ -544,6 +544,24 @@ pub async fn mark_sent(conn: &mut Conn, id: &str, now: i64, transport: &str) -> 
     Ok(())
 }
 
+/// Mails the file transport delivered before `sent_before` whose file is still there: (id,
+/// message id), oldest first.
+pub async fn delivered_files(conn: &mut Conn, sent_before: i64, limit: i64) -> Result<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, message_id FROM outbox WHERE transport = 'file' AND file_removed_at IS NULL AND sent_at <= $1 ORDER BY sent_at LIMIT $2",
+    )
+    .bind(sent_before)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The file transport's copy of a mail was removed.
+pub async fn mark_file_removed(conn: &mut Conn, id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE outbox SET file_removed_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// A temporary failure: try again at `next_at`.
 pub async fn mark_retry(conn: &mut Conn, id: &str, next_at: i64, error: &str) -> Result<()> {
     sqlx::query("UPDATE outbox SET next_attempt_at = $1, lease_until = NULL, last_error = $2 WHERE id = $3")

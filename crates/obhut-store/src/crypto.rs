@@ -61,6 +61,7 @@ pub fn load_master_key(source: &MasterKeySource) -> Result<Zeroizing<[u8; 32]>, 
             parse_hex_key(&s)
         }
         MasterKeySource::DataDir(dir) => {
+            crate::files::data_dir(dir).map_err(|e| CryptoError::CreateKey { path: dir.clone(), source: e })?;
             let p = dir.join("master.key");
             match std::fs::read_to_string(&p) {
                 Ok(s) => parse_hex_key(&Zeroizing::new(s)),

@@ -15,6 +15,7 @@ pub mod deals;
 pub mod dsr;
 pub mod erasure;
 pub mod fastread;
+pub mod files;
 pub mod imports;
 pub mod organizations;
 pub mod policies;
@@ -23,6 +24,7 @@ pub mod reach;
 pub mod recipient_notices;
 pub mod restriction;
 pub mod retention;
+pub mod throttle;
 pub mod tickets;
 pub mod users;
 
@@ -119,13 +121,22 @@ impl Store {
         let url = match &opts.database_url {
             Some(u) => u.clone(),
             None => {
-                std::fs::create_dir_all(&opts.data_dir).map_err(|e| StoreError::Connect {
+                files::data_dir(&opts.data_dir).map_err(|e| StoreError::Connect {
                     url: opts.data_dir.display().to_string(),
                     message: format!("cannot create the data directory: {e}"),
                 })?;
                 format!("sqlite://{}?mode=rwc", sqlite_path(&opts.data_dir).display())
             }
         };
+        // A SQLite file is made 0600 before SQLite creates it (its log and shared memory
+        // take the database's mode), and tightened if it exists.
+        let sqlite_file = fastread::sqlite_file(&url);
+        if let Some(db) = &sqlite_file {
+            files::touch_private(db).map_err(|e| StoreError::Connect {
+                url: redact_url(&url),
+                message: format!("cannot create {} with mode 0600: {e}", db.display()),
+            })?;
+        }
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
         } else if url.starts_with("sqlite:") {
@@ -164,6 +175,12 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(connect_err)?;
+        if let Some(db) = &sqlite_file {
+            for f in files::sqlite_files(db) {
+                // Best effort: a file of another owner stays as it is (and is reported at start).
+                let _ = files::restrict(&f);
+            }
+        }
         let readers = fastread::sqlite_file(&url).map(|p| Arc::new(fastread::SqliteReaders::new(&p)));
         Ok(Self { pool, backend, crypto, readers })
     }

@@ -368,14 +368,16 @@ pub async fn insert_session(conn: &mut Conn, id_hash: &[u8], user_id: UserId, cs
     Ok(())
 }
 
-/// The user, CSRF token and end time of a live session.
-pub async fn find_session(conn: &mut Conn, id_hash: &[u8], now: i64) -> Result<Option<(UserRecord, String, i64)>> {
+/// The user, CSRF token and end time of a live session: not idle past its end, and opened
+/// after `opened_after` (the absolute lifetime).
+pub async fn find_session(conn: &mut Conn, id_hash: &[u8], now: i64, opened_after: i64) -> Result<Option<(UserRecord, String, i64)>> {
     #[allow(clippy::type_complexity)]
     let r: Option<(String, String, String, String, Option<String>, i64, i64, String, String, Option<String>, Option<i64>, i64, String, i64)> = sqlx::query_as(
-        &format!("SELECT {COLS}, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2"),
+        &format!("SELECT {COLS}, s.csrf_token, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.created_at > $3"),
     )
     .bind(id_hash.to_vec())
     .bind(now)
+    .bind(opened_after)
     .fetch_optional(&mut *conn)
     .await?;
     match r {

@@ -800,6 +800,9 @@ enum DemoCmd {
 }
 
 fn main() {
+    // Everything this process creates — the data directory, the database, keys, backups,
+    // mails, exports — is private to its owner unless a mode is set explicitly.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -850,7 +853,15 @@ fn explain(e: ServiceError) -> anyhow::Error {
 
 async fn open(g: &Global) -> Result<App> {
     let cfg = config(g)?;
+    warn_loose_modes(&cfg);
     App::open(cfg).await
+}
+
+/// Names what in the data directory other users can reach, with the fix (the server logs it).
+fn warn_loose_modes(cfg: &Config) {
+    for w in obhut_store::files::loose_modes(&cfg.data_dir) {
+        eprintln!("warning: {w}");
+    }
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -1055,6 +1066,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Migrate => {
             let cfg = config(&g)?;
+            warn_loose_modes(&cfg);
             let store = obhut_store::Store::open(&cfg.store_options()).await?;
             let n = store.migrate().await?;
             println!("{n} migration(s) applied; the schema is current ({:?})", store.backend);

@@ -143,6 +143,76 @@ fn serve_prints_a_one_time_setup_link_and_answers_health_checks() {
     assert_eq!(key.permissions().mode() & 0o777, 0o600);
 }
 
+fn mode(p: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn a_fresh_data_directory_is_private_to_its_owner_after_migrate_and_serve() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().expect("dir");
+    // Not there yet: the command makes it.
+    let d = root.path().join("fresh");
+    let o = obhut(&d, &["migrate"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(mode(&d), 0o700, "the data directory");
+    for f in ["obhut.db", "master.key"] {
+        assert_eq!(mode(&d.join(f)), 0o600, "{f}");
+    }
+    // Made beforehand by mkdir (0755), empty: the first start makes it the installation's.
+    let made = root.path().join("made");
+    std::fs::create_dir(&made).expect("mkdir");
+    std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let o = obhut(&made, &["migrate"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(mode(&made), 0o700, "a directory made before the first start");
+    let served = root.path().join("served");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_obhut"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(&served)
+        .env_remove("OBHUT_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut seen = String::new();
+    let start = std::time::Instant::now();
+    let mut buf = [0u8; 4096];
+    while !seen.contains("Obhut serves") && start.elapsed().as_secs() < 60 {
+        use std::io::Read;
+        let n = out.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(seen.contains("Obhut serves"), "{seen}");
+    assert_eq!(mode(&served), 0o700, "the data directory");
+    for e in std::fs::read_dir(&served).expect("list").flatten() {
+        let want = if e.path().is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode(&e.path()), want, "{}", e.path().display());
+    }
+    for f in ["obhut.db", "obhut.db-wal", "master.key", "obhut.lock"] {
+        assert!(served.join(f).exists(), "{f} was made");
+    }
+    // An installation's directory that others can read is left as it is and named at start, with the fix.
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let o = Command::new(env!("CARGO_BIN_EXE_obhut"))
+        .args(["migrate", "--data-dir"])
+        .arg(&d)
+        .env_remove("OBHUT_DATABASE_URL")
+        .output()
+        .expect("run");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains(&format!("chmod 700 {}", d.display())), "{}", text(&o));
+    assert_eq!(mode(&d), 0o755, "an operator's choice is not overridden");
+}
+
 #[test]
 fn policies_processors_access_and_the_privacy_lint_from_the_command_line() {
     let dir = tempfile::tempdir().expect("dir");

@@ -6,7 +6,7 @@ use super::rfc3339;
 use crate::app::App;
 use crate::services::{self, Page};
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -162,9 +162,9 @@ pub struct Warning {
     pub contact_id: String,
 }
 
+/// The created contact (its `id` among its fields, once) and the warnings about it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ContactCreated {
-    pub id: ContactId,
     #[serde(flatten)]
     pub contact: ContactOut,
     pub warnings: Vec<Warning>,
@@ -261,7 +261,7 @@ pub async fn create_contact(
             contact_id: d.contact_id.to_string(),
         })
         .collect();
-    let body = ContactCreated { id: r.id, contact: ContactOut::from_record(&r, None), warnings };
+    let body = ContactCreated { contact: ContactOut::from_record(&r, None), warnings };
     let mut resp = with_etag((StatusCode::CREATED, Json(body)).into_response(), r.version);
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/contacts/{}", r.id)) {
         resp.headers_mut().insert(header::LOCATION, v);
@@ -387,10 +387,24 @@ pub struct ImportReportOut {
     pub import_run_id: Option<String>,
 }
 
+/// Middleware of the import route: the caller must be allowed to import before the body is
+/// read, or even its size looked at (401/403 rather than 413 or a long upload).
+pub async fn may_import(State(app): State<App>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let actor = match ApiActor::from_request_parts(&mut parts, &app).await {
+        Ok(ApiActor(a)) => a,
+        Err(p) => return p.into_response(),
+    };
+    if let Err(e) = app.authorize(&actor, crate::gate::Action::Import, crate::gate::Resource::Contact).await {
+        return Problem::from(e).into_response();
+    }
+    next.run(axum::extract::Request::from_parts(parts, body)).await
+}
+
 /// Import contacts from a CSV or vCard file sent as the request body.
 /// With any bad row nothing is written (422 with every bad row named), unless `skip_invalid`.
 #[utoipa::path(post, path = "/api/v1/contacts/import", tag = "contacts", params(ImportQuery), request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportReportOut), (status = 422, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = ImportReportOut), (status = 403, body = Problem, description = "the caller may not import (answered before the body is read)"), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn import_contacts(
     State(app): State<App>,
     ApiActor(actor): ApiActor,

@@ -100,6 +100,8 @@ pub async fn backup(app: &App, out: &Path) -> ServiceResult<BackupSummary> {
         let result = (|| {
             // VACUUM INTO reads one consistent snapshot, whatever the server writes meanwhile,
             // and writes a compact file without free pages.
+            // Made 0600 (and empty, as VACUUM INTO accepts it) before SQLite writes into it.
+            obhut_store::files::touch_private(&snapshot).map_err(io("creating", &snapshot))?;
             obhut_store::fastread::snapshot(&db, &snapshot).map_err(|e| ServiceError::Internal(format!("taking the snapshot: {e}")))?;
             let size = std::fs::metadata(&snapshot).map_err(io("reading", &snapshot))?.len();
             let backup_id = uuid::Uuid::now_v7().to_string();
@@ -108,7 +110,7 @@ pub async fn backup(app: &App, out: &Path) -> ServiceResult<BackupSummary> {
             let header_bytes = serde_json::to_vec(&header).map_err(|e| ServiceError::Internal(e.to_string()))?;
             let header_hash = Sha256::digest(&header_bytes);
             let tmp = out.with_extension("partial");
-            let mut w = BufWriter::new(File::create(&tmp).map_err(io("creating", &tmp))?);
+            let mut w = BufWriter::new(obhut_store::files::create_private(&tmp).map_err(io("creating", &tmp))?);
             w.write_all(MAGIC).map_err(io("writing", &tmp))?;
             w.write_all(&(header_bytes.len() as u32).to_be_bytes()).map_err(io("writing", &tmp))?;
             w.write_all(&header_bytes).map_err(io("writing", &tmp))?;
@@ -190,7 +192,7 @@ fn unpack(crypto: &obhut_store::crypto::Crypto, file: &Path, into: &Path) -> Ser
         )));
     }
     let header_hash = Sha256::digest(&header_bytes);
-    let mut w = BufWriter::new(File::create(into).map_err(io("creating", into))?);
+    let mut w = BufWriter::new(obhut_store::files::create_private(into).map_err(io("creating", into))?);
     let mut index = 0u64;
     let mut written = 0u64;
     loop {
@@ -358,12 +360,14 @@ fn now_ms() -> i64 {
 /// An exclusive lock on the data directory, held by `obhut serve` for its lifetime and by a
 /// restore: a restore refuses while a server runs on the directory.
 pub fn lock_data_dir(data_dir: &Path) -> Result<File, String> {
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("creating {}: {e}", data_dir.display()))?;
+    use std::os::unix::fs::OpenOptionsExt;
+    obhut_store::files::private_dir(data_dir).map_err(|e| format!("creating {}: {e}", data_dir.display()))?;
     let path = data_dir.join("obhut.lock");
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(obhut_store::files::FILE_MODE)
         .open(&path)
         .map_err(|e| format!("opening {}: {e}", path.display()))?;
     match f.try_lock() {

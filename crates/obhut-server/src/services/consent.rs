@@ -107,18 +107,22 @@ fn email_token(app: &App, address: &str) -> Vec<u8> {
     BlindToken::new(&app.store.crypto, BlindKind::Email, address).token.to_vec()
 }
 
-/// Where a request came from: the browser's truncated IP and user agent, where known.
+/// Where a request came from: the browser's truncated IP and user agent, where known, kept as
+/// evidence; and the client network the sign-up limit counts (not stored).
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    pub network: Option<ipnet::IpNet>,
 }
 
 impl Origin {
+    /// `ip` is the client as [`crate::client::client_ip`] finds it.
     pub fn new(ip: Option<std::net::IpAddr>, user_agent: Option<&str>) -> Self {
         Self {
             ip: ip.map(obhut_core::consent::truncate_ip),
             user_agent: user_agent.map(|u| u.chars().filter(|c| !c.is_control()).take(512).collect()),
+            network: ip.map(crate::client::network),
         }
     }
 }
@@ -1570,7 +1574,7 @@ pub async fn is_suppressed(app: &App, channel: Channel, identifier: &str) -> Ser
 // ---------------------------------------------------------------------------------------------
 // The public sign-up form
 
-/// Most sign-ups one network (truncated IP) may send per hour.
+/// Most sign-ups one network (/24, /56) may send at once; one more each 3 minutes after.
 pub const SIGNUPS_PER_HOUR: u32 = 20;
 
 /// A sign-up from the public form: asks the address for its double opt-in. Whether the address
@@ -1596,16 +1600,8 @@ pub async fn subscribe(
     if p.legal_basis != LegalBasis::Consent {
         return Err(ServiceError::field("purpose", "the form signs up for purposes based on consent only"));
     }
-    let now = app.now_ms();
-    let net = origin.ip.clone().unwrap_or_default();
-    if let Ok(mut seen) = app.signups.lock() {
-        seen.retain(|_, (_, since)| now - *since < 3_600_000);
-        let entry = seen.entry(net).or_insert((0, now));
-        entry.0 += 1;
-        if entry.0 > SIGNUPS_PER_HOUR {
-            return Err(ServiceError::RateLimited(((entry.1 + 3_600_000 - now) / 1000).max(1) as u64));
-        }
-    }
+    let net = origin.network.unwrap_or_else(|| crate::client::network(std::net::Ipv4Addr::UNSPECIFIED.into()));
+    crate::throttle::take(&app.signups, &net).map_err(ServiceError::RateLimited)?;
     let normalized = address.normalized();
     let form = Actor::job("signup-form");
     let token = BlindToken::new(&app.store.crypto, BlindKind::Email, &normalized);

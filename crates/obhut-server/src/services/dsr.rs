@@ -175,16 +175,16 @@ pub async fn erased_at(app: &App, contact_id: &str) -> ServiceResult<Option<i64>
 }
 
 fn append_journal(data_dir: &Path, contact_id: &str, at: i64) -> std::io::Result<()> {
-    std::fs::create_dir_all(data_dir)?;
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(journal_path(data_dir))?;
+    obhut_store::files::private_dir(data_dir)?;
+    let mut f = obhut_store::files::append_private(&journal_path(data_dir))?;
     writeln!(f, "{contact_id}\t{at}")?;
     f.sync_all()
 }
 
 /// Journals many erasures with one sync (the retention sweep's batches).
 pub(crate) fn append_journal_many(data_dir: &Path, erased: &[(String, i64)]) -> std::io::Result<()> {
-    std::fs::create_dir_all(data_dir)?;
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(journal_path(data_dir))?;
+    obhut_store::files::private_dir(data_dir)?;
+    let mut f = obhut_store::files::append_private(&journal_path(data_dir))?;
     let mut text = String::new();
     for (id, at) in erased {
         text.push_str(&format!("{id}\t{at}\n"));

@@ -1,7 +1,10 @@
 //! Outgoing mail: composed with `lettre`, queued in the outbox in the same transaction as the
 //! change that sends it, and delivered by a worker: as `.eml` files into `DATA_DIR/outbox/`
 //! (the zero-set-up default) or over SMTP (`OBHUT_SMTP_URL`), retried with backoff while the
-//! mail server is away. A delivered message's body is deleted from the database.
+//! mail server is away. A queued message is sealed in the database (its own key, wrapped under
+//! the master key); it is in the clear only on the SMTP connection, or in the `.eml` file of
+//! the file transport (0600), which is removed `outbox_file_hours` after delivery. A delivered
+//! message's body is deleted from the database.
 
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
@@ -243,14 +246,58 @@ pub async fn delete_delivered(config: &crate::config::Config, message_ids: &[Str
 }
 
 /// Writes the message as `<message-id>.eml`, through a temporary file and a rename, so a
-/// reader never sees half a mail and a second delivery replaces rather than duplicates.
+/// reader never sees half a mail and a second delivery replaces rather than duplicates. The
+/// folder is 0700 and the file 0600: it holds an address and live links in the clear.
 async fn write_eml(dir: &std::path::Path, message_id: &str, bytes: &[u8]) -> Result<(), String> {
-    tokio::fs::create_dir_all(dir).await.map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    use tokio::io::AsyncWriteExt;
+    if !dir.is_dir() {
+        tokio::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(obhut_store::files::DIR_MODE)
+            .create(dir)
+            .await
+            .map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    }
     let name = eml_name(message_id);
     let tmp = dir.join(format!(".{name}.tmp"));
     let path = dir.join(format!("{name}.eml"));
-    tokio::fs::write(&tmp, bytes).await.map_err(|e| format!("writing {}: {e}", tmp.display()))?;
-    tokio::fs::rename(&tmp, &path).await.map_err(|e| format!("writing {}: {e}", path.display()))
+    let written = async {
+        let mut f =
+            tokio::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(obhut_store::files::FILE_MODE).open(&tmp).await?;
+        f.write_all(bytes).await?;
+        f.sync_all().await?;
+        tokio::fs::rename(&tmp, &path).await
+    }
+    .await;
+    if let Err(e) = written {
+        let _ = tokio::fs::remove_file(&tmp).await;
+        return Err(format!("writing {}: {e}", path.display()));
+    }
+    Ok(())
+}
+
+/// Removes the file transport's copies of mails delivered more than `outbox_file_hours` ago:
+/// they hold addresses and live links in the clear, and the queue keeps only the record that
+/// they were sent. Returns how many files were removed.
+pub async fn remove_delivered_files(app: &App) -> ServiceResult<usize> {
+    let cutoff = app.now_ms() - app.config.outbox_file_hours.max(0) * 3_600_000;
+    let mut removed = 0;
+    loop {
+        let due = {
+            let mut conn = app.conn().await?;
+            ledger::delivered_files(&mut conn, cutoff, 200).await?
+        };
+        if due.is_empty() {
+            return Ok(removed);
+        }
+        let ids: Vec<String> = due.iter().map(|(_, m)| m.clone()).collect();
+        removed +=
+            delete_delivered(&app.config, &ids).await.map_err(|e| ServiceError::Internal(format!("removing delivered mails: {e}")))?;
+        let mut conn = app.conn().await?;
+        for (id, _) in &due {
+            ledger::mark_file_removed(&mut conn, id, app.now_ms()).await?;
+        }
+    }
 }
 
 /// The worker: delivers what is due, then waits for new mail or the next retry.

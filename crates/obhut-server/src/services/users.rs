@@ -10,6 +10,8 @@ use obhut_core::user::{check_password, parse_username, Role};
 use obhut_store::audit::AuditEntry;
 use obhut_store::users::{self as repo, TokenRecord, UserRecord};
 
+pub use crate::throttle::SignInFrom;
+
 fn entry(actor: &str, action: &str, user: Option<UserId>) -> AuditEntry {
     AuditEntry {
         actor: actor.into(),
@@ -401,58 +403,76 @@ pub struct Session {
     pub must_change_password: bool,
 }
 
-/// Checks user name and password; on success opens a session and returns its secret id.
-/// Failed attempts are throttled per user name and audited.
+/// A session opened by a sign-in, and the device cookie to set (empty: keep the one sent).
+#[derive(Debug)]
+pub struct SignedIn {
+    pub sid: String,
+    pub session: Session,
+    pub device: String,
+}
+
+/// [`login_from`] for a local caller (a test, the command line): no client network, no device.
 pub async fn login(app: &App, username: &str, password: &str) -> ServiceResult<(String, Session)> {
+    login_from(app, username, password, &SignInFrom::default()).await.map(|s| (s.sid, s.session))
+}
+
+/// Checks user name and password; on success opens a session and returns its secret id.
+/// Failed attempts are throttled per account and client network, or per device for a device
+/// that signed in to the account before ([`crate::throttle`]), and audited per minute.
+pub async fn login_from(app: &App, username: &str, password: &str, from: &SignInFrom) -> ServiceResult<SignedIn> {
     let name = username.trim().to_lowercase();
-    if name.is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
-        return Err(ServiceError::Unauthorized);
-    }
-    auth::check_throttle(app, &name)?;
-    // Counted before the slow check, so parallel guesses cannot all pass the throttle;
-    // a successful login clears it again.
-    auth::record_failure(app, &name);
-    let mut conn = app.conn().await?;
-    let user = repo::find_user_by_name(&mut conn, &name).await?;
-    drop(conn);
+    let plausible = !(name.is_empty() || name.len() > 64 || name.chars().any(char::is_control));
+    crate::throttle::guard(app, from)?;
+    let user = if plausible {
+        let mut conn = app.conn().await?;
+        repo::find_user_by_name(&mut conn, &name).await?
+    } else {
+        None
+    };
+    let attempt = crate::throttle::begin(app, &name, user.as_ref().map(|u| u.id), from).await?;
     let ok = match &user {
         Some(u) if !u.disabled => auth::verify_password(password, &u.password_hash).await,
+        _ if !plausible => false,
         _ => {
             // Same work for unknown names, so timing does not reveal which names exist.
             let _ = auth::hash_password(app, password).await;
             false
         }
     };
+    let user = match user {
+        Some(u) if ok => u,
+        other => {
+            attempt.failed(app, other.map(|u| u.id)).await?;
+            return Err(ServiceError::Unauthorized);
+        }
+    };
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
-    let Some(user) = user.filter(|_| ok) else {
-        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry("anonymous", "login.failed", None)]).await?;
-        tx.commit().await.map_err(obhut_store::StoreError::from)?;
-        return Err(ServiceError::Unauthorized);
-    };
-    auth::clear_failures(app, &name);
+    let device = attempt.succeeded(app, &mut tx, user.id).await?;
     let sid = auth::random_secret("");
     let csrf = auth::random_secret("");
     let expires = now + app.config.session_minutes * 60_000;
     repo::insert_session(&mut tx, &auth::secret_hash(&sid), user.id, &csrf, now, expires).await?;
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry(&format!("ui:user:{}", user.id), "login", Some(user.id))]).await?;
+    let mut e = entry(&format!("ui:user:{}", user.id), "login", Some(user.id));
+    e.fields = vec![format!("network={}", attempt.network())];
+    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
     tx.commit().await.map_err(obhut_store::StoreError::from)?;
-    Ok((
-        sid,
-        Session {
-            actor: actor_of(app, &user, Channel::Ui).await?,
-            csrf,
-            language: user.language.clone(),
-            username: user.username.clone(),
-            must_change_password: user.must_change_password,
-        },
-    ))
+    let session = Session {
+        actor: actor_of(app, &user, Channel::Ui).await?,
+        csrf,
+        language: user.language.clone(),
+        username: user.username.clone(),
+        must_change_password: user.must_change_password,
+    };
+    Ok(SignedIn { sid, session, device })
 }
 
 pub async fn session(app: &App, sid: &str) -> ServiceResult<Session> {
     let mut conn = app.conn().await?;
     let (hash, now) = (auth::secret_hash(sid), app.now_ms());
-    match repo::find_session(&mut conn, &hash, now).await? {
+    // Absolute lifetime: however busy, a session ends this long after sign-in.
+    let opened_after = now - app.config.session_absolute_hours * 3_600_000;
+    match repo::find_session(&mut conn, &hash, now, opened_after).await? {
         Some((u, csrf, expires_at)) if !u.disabled => {
             // Idle lifetime: use pushes the end out again, written at most once a minute.
             let renewed = now + app.config.session_minutes * 60_000;

@@ -1,16 +1,20 @@
 //! Sign-in, sign-out, first-run setup and the user's own settings.
 
-use super::session::{anonymous_csrf, anonymous_csrf_ok, sanitize_next, session_cookie, Anon, SESSION_COOKIE};
+use super::session::{
+    anonymous_csrf, anonymous_csrf_ok, device_cookie, device_cookie_name, sanitize_next, session_cookie, session_cookie_name,
+    session_cookie_removal, Anon,
+};
 use super::{anonymous_error, csrf_failed_page, error_page, render, render_status, see_other, Ctx, Errs, Opt, Posted, Web};
 use crate::app::App;
+use crate::client::ClientIp;
 use crate::error::ServiceError;
 use crate::services::users;
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use axum_extra::extract::cookie::{Cookie, CookieJar};
+use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -31,7 +35,7 @@ struct LoginPage {
 /// `GET /login`: the sign-in form; a signed-in browser goes straight on.
 pub async fn login_page(State(app): State<App>, anon: Anon, jar: CookieJar, Query(q): Query<NextQuery>) -> Response {
     let next = sanitize_next(q.next.as_deref());
-    if let Some(sid) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) {
+    if let Some(sid) = jar.get(session_cookie_name(&app)).map(|c| c.value().to_string()) {
         if users::session(&app, &sid).await.is_ok() {
             return see_other(&next);
         }
@@ -43,7 +47,7 @@ pub async fn login_page(State(app): State<App>, anon: Anon, jar: CookieJar, Quer
 /// The answer to a request whose session has ended: 401 with the sign-in form, which leads
 /// back to `next`, and the stale session cookie removed.
 pub(super) fn session_ended(app: &App, lang: super::Lang, jar: CookieJar, next: String) -> Response {
-    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    let jar = jar.add(super::session::session_cookie_removal(app));
     let (jar, csrf) = anonymous_csrf(app, jar);
     let flash = Some(super::Tr::new(lang).t("login.session_ended").to_string());
     let page = LoginPage { ctx: Ctx::anonymous(lang, csrf, flash), next, username: String::new(), error: None };
@@ -62,25 +66,38 @@ pub struct LoginForm {
     next: String,
 }
 
-/// `POST /login`: wrong name and wrong password get the same answer.
-pub async fn login(State(app): State<App>, anon: Anon, jar: CookieJar, Form(f): Form<LoginForm>) -> Response {
-    if !anonymous_csrf_ok(&jar, &f.csrf) {
+/// `POST /login`: wrong name and wrong password get the same answer; a throttled attempt
+/// answers 429 with `Retry-After`.
+pub async fn login(State(app): State<App>, anon: Anon, ClientIp(ip): ClientIp, jar: CookieJar, Form(f): Form<LoginForm>) -> Response {
+    if !anonymous_csrf_ok(&app, &jar, &f.csrf) {
         return csrf_failed_page(anon.lang);
     }
     let next = sanitize_next(Some(&f.next));
     let tr = super::Tr::new(anon.lang);
-    let (status, error) = match users::login(&app, &f.username, &f.password).await {
-        Ok((sid, s)) => {
+    let from = users::SignInFrom { ip: Some(ip), device: jar.get(device_cookie_name(&app)).map(|c| c.value().to_string()) };
+    let (status, error, retry) = match users::login_from(&app, &f.username, &f.password, &from).await {
+        Ok(s) => {
             // A password set by an administrator is changed first.
-            let to = if s.must_change_password { "/settings#password" } else { next.as_str() };
-            return (jar.add(session_cookie(&app, sid)), Redirect::to(to)).into_response();
+            let to = if s.session.must_change_password { "/settings#password" } else { next.as_str() };
+            return (signed_in(&app, jar, s), Redirect::to(to)).into_response();
         }
-        Err(ServiceError::Unauthorized) => (StatusCode::OK, tr.t("login.failed").to_string()),
-        Err(ServiceError::RateLimited(secs)) => (StatusCode::TOO_MANY_REQUESTS, tr.f("login.rate_limited", secs)),
+        Err(ServiceError::Unauthorized) => (StatusCode::OK, tr.t("login.failed").to_string(), None),
+        Err(ServiceError::RateLimited(secs)) => (StatusCode::TOO_MANY_REQUESTS, tr.f("login.rate_limited", secs), Some(secs)),
         Err(e) => return anonymous_error(anon.lang, e),
     };
     let page = LoginPage { ctx: anon.ctx(f.csrf), next, username: f.username, error: Some(error) };
-    render_status(status, &page)
+    let mut resp = render_status(status, &page);
+    if let Some(secs) = retry {
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
+}
+
+/// The cookies of a new session: the session's, then (in that order) the device's when it
+/// is new.
+fn signed_in(app: &App, jar: CookieJar, s: users::SignedIn) -> impl axum::response::IntoResponseParts {
+    let device = (!s.device.is_empty()).then(|| device_cookie(app, s.device).to_string());
+    (jar.add(session_cookie(app, s.sid)), axum::response::AppendHeaders(device.map(|d| (header::SET_COOKIE, d))))
 }
 
 #[derive(Deserialize)]
@@ -91,7 +108,7 @@ pub async fn logout(Posted { web, .. }: Posted<Empty>) -> Response {
     if let Err(e) = users::logout(&web.app, &web.sid).await {
         return web.fail(e);
     }
-    let jar = CookieJar::new().remove(Cookie::build(SESSION_COOKIE).path("/"));
+    let jar = CookieJar::new().add(session_cookie_removal(&web.app));
     (jar, Redirect::to("/login?flash=logged_out")).into_response()
 }
 
@@ -141,8 +158,8 @@ pub struct SetupForm {
 }
 
 /// `POST /setup`: creates the first administrator and signs them in.
-pub async fn setup(State(app): State<App>, anon: Anon, jar: CookieJar, Form(f): Form<SetupForm>) -> Response {
-    if !anonymous_csrf_ok(&jar, &f.csrf) {
+pub async fn setup(State(app): State<App>, anon: Anon, ClientIp(ip): ClientIp, jar: CookieJar, Form(f): Form<SetupForm>) -> Response {
+    if !anonymous_csrf_ok(&app, &jar, &f.csrf) {
         return csrf_failed_page(anon.lang);
     }
     let tr = super::Tr::new(anon.lang);
@@ -163,8 +180,8 @@ pub async fn setup(State(app): State<App>, anon: Anon, jar: CookieJar, Form(f): 
         Err(ServiceError::Forbidden(_)) => return setup_invalid(&anon),
         Err(e) => return anonymous_error(anon.lang, e),
     }
-    match users::login(&app, &f.username, &f.password).await {
-        Ok((sid, _)) => (jar.add(session_cookie(&app, sid)), Redirect::to("/contacts?flash=welcome")).into_response(),
+    match users::login_from(&app, &f.username, &f.password, &users::SignInFrom { ip: Some(ip), device: None }).await {
+        Ok(s) => (signed_in(&app, jar, s), Redirect::to("/contacts?flash=welcome")).into_response(),
         Err(e) => anonymous_error(anon.lang, e),
     }
 }

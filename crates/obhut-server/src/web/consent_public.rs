@@ -27,8 +27,8 @@ struct PublicPage {
     offer_objection: bool,
 }
 
-fn origin(ext: &Extensions, headers: &HeaderMap) -> Origin {
-    let ip = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+fn origin(app: &App, ext: &Extensions, headers: &HeaderMap) -> Origin {
+    let ip = ext.get::<ConnectInfo<SocketAddr>>().map(|c| crate::client::client_ip(c.0.ip(), headers, &app.config.trusted_proxies));
     Origin::new(ip, headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()))
 }
 
@@ -112,7 +112,7 @@ pub async fn confirm_page(State(app): State<App>, Path(token): Path<String>, hea
 
 /// `POST /consent/confirm/{token}`: confirms, once.
 pub async fn confirm(State(app): State<App>, Path(token): Path<String>, ext: Extensions, headers: HeaderMap) -> Response {
-    match service::confirm(&app, &token, &origin(&ext, &headers)).await {
+    match service::confirm(&app, &token, &origin(&app, &ext, &headers)).await {
         Ok(c) => outcome_page(&app, browser(&headers), c).await,
         Err(e) => failed(e),
     }
@@ -181,7 +181,7 @@ pub async fn unsubscribe(State(app): State<App>, Path(token): Path<String>, ext:
     let lang = browser(&headers);
     let tr = Tr::new(lang);
     let object = std::str::from_utf8(&body).unwrap_or("").split('&').any(|kv| kv == "object=yes");
-    match service::unsubscribe(&app, &token, object, &origin(&ext, &headers)).await {
+    match service::unsubscribe(&app, &token, object, &origin(&app, &ext, &headers)).await {
         Ok(Unsubscribed::Done { objected, .. }) => {
             let key = if objected { "consent_public.objected" } else { "consent_public.unsubscribed" };
             page(&app, lang, StatusCode::OK, "consent_public.unsubscribe_title", Some((tr.t(key).to_string(), true)), None).await
@@ -304,7 +304,7 @@ pub async fn subscribe(
     page.family_name = cut(&f.family_name);
     let given = Some(page.given_name.as_str()).filter(|s| !s.is_empty());
     let family = Some(page.family_name.as_str()).filter(|s| !s.is_empty());
-    match service::subscribe(&app, &f.email, given, family, &page.purpose, lang.code(), &origin(&ext, &headers)).await {
+    match service::subscribe(&app, &f.email, given, family, &page.purpose, lang.code(), &origin(&app, &ext, &headers)).await {
         Ok(()) => {
             page.ok = true;
             page.message = Some(tr.t("consent_public.subscribe_sent").into());
@@ -320,9 +320,11 @@ pub async fn subscribe(
             }
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(crate::error::ServiceError::RateLimited(_)) => {
+        Err(crate::error::ServiceError::RateLimited(secs)) => {
             page.message = Some(tr.t("consent_public.too_many").into());
-            render_status(StatusCode::TOO_MANY_REQUESTS, &page)
+            let mut r = render_status(StatusCode::TOO_MANY_REQUESTS, &page);
+            r.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+            r
         }
         Err(e) => failed(e),
     }

@@ -368,7 +368,9 @@ fn service_error_page(ctx: Ctx, e: ServiceError) -> Response {
             error_page(ctx, StatusCode::CONFLICT, "error.conflict", Some(tr.t("error.conflict_detail").to_string()))
         }
         ServiceError::RateLimited(secs) => {
-            error_page(ctx, StatusCode::TOO_MANY_REQUESTS, "error.rate_limited", Some(tr.f("login.rate_limited", secs)))
+            let mut r = error_page(ctx, StatusCode::TOO_MANY_REQUESTS, "error.rate_limited", Some(tr.f("login.rate_limited", secs)));
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+            r
         }
         ServiceError::Unavailable => error_page(ctx, StatusCode::SERVICE_UNAVAILABLE, "error.unavailable", None),
         ServiceError::Internal(msg) => {

@@ -1,5 +1,5 @@
-//! Who is asking: the signed-in session from the `obhut_session` cookie, the language, the
-//! CSRF checks, and the sanitizing of `next` redirects.
+//! Who is asking: the signed-in session from the `obhut_session` cookie (`__Host-obhut_session`
+//! under https), the language, the CSRF checks, and the sanitizing of `next` redirects.
 
 use super::i18n::{negotiate, Lang, Tr};
 use super::{csrf_failed_page, Ctx};
@@ -18,6 +18,37 @@ use serde::Deserialize;
 
 pub const SESSION_COOKIE: &str = "obhut_session";
 pub const CSRF_COOKIE: &str = "obhut_csrf";
+/// A browser that signed in to an account before ([`crate::throttle`]).
+pub const DEVICE_COOKIE: &str = "obhut_device";
+
+/// The session cookie's name: under https with the `__Host-` prefix, so the browser accepts it
+/// only with `Secure`, `Path=/` and no `Domain`, and no sibling host or plain-http page can set
+/// or shadow it.
+pub fn session_cookie_name(app: &App) -> &'static str {
+    if secure_cookies(app) {
+        "__Host-obhut_session"
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The CSRF cookie's name (`__Host-` under https, like the session's).
+pub fn csrf_cookie_name(app: &App) -> &'static str {
+    if secure_cookies(app) {
+        "__Host-obhut_csrf"
+    } else {
+        CSRF_COOKIE
+    }
+}
+
+/// The device cookie's name (`__Host-` under https, like the session's).
+pub fn device_cookie_name(app: &App) -> &'static str {
+    if secure_cookies(app) {
+        "__Host-obhut_device"
+    } else {
+        DEVICE_COOKIE
+    }
+}
 
 /// Where a redirect may go: a local absolute path only (no scheme, no `//host`, no
 /// backslash tricks, no control characters). Anything else becomes `/contacts`.
@@ -97,15 +128,35 @@ pub fn flash_from(parts: &Parts) -> Option<&'static str> {
 }
 
 pub fn secure_cookies(app: &App) -> bool {
-    app.config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    app.config.is_https()
 }
 
 pub fn session_cookie(app: &App, sid: String) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, sid)).http_only(true).same_site(SameSite::Lax).path("/").secure(secure_cookies(app)).build()
+    Cookie::build((session_cookie_name(app), sid)).http_only(true).same_site(SameSite::Lax).path("/").secure(secure_cookies(app)).build()
+}
+
+/// The `Set-Cookie` that removes the session cookie (empty, expired), to `add` to a jar: a jar
+/// without the request's cookies emits nothing for `remove`. A `__Host-` cookie is only
+/// replaced by one that is `Secure` with `Path=/` too.
+pub fn session_cookie_removal(app: &App) -> Cookie<'static> {
+    let mut c = Cookie::build((session_cookie_name(app), "")).http_only(true).path("/").secure(secure_cookies(app)).build();
+    c.make_removal();
+    c
+}
+
+/// The device cookie: lasts [`crate::throttle::DEVICE_DAYS`], sent only with same-site requests.
+pub fn device_cookie(app: &App, token: String) -> Cookie<'static> {
+    Cookie::build((device_cookie_name(app), token))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .secure(secure_cookies(app))
+        .max_age(time::Duration::days(crate::throttle::DEVICE_DAYS))
+        .build()
 }
 
 pub fn csrf_cookie(app: &App, token: String) -> Cookie<'static> {
-    Cookie::build((CSRF_COOKIE, token)).http_only(true).same_site(SameSite::Strict).path("/").secure(secure_cookies(app)).build()
+    Cookie::build((csrf_cookie_name(app), token)).http_only(true).same_site(SameSite::Strict).path("/").secure(secure_cookies(app)).build()
 }
 
 /// A request by a signed-in user: the session, its actor, the language and the flash message.
@@ -151,7 +202,7 @@ impl FromRequestParts<App> for Web {
         // After signing in, a GET goes back where it was; a POST starts over.
         let next = if parts.method == Method::GET { parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/") } else { "/" };
         let next = sanitize_next(Some(next));
-        let Some(sid) = jar.get(SESSION_COOKIE).map(|c| c.value().to_string()) else {
+        let Some(sid) = jar.get(session_cookie_name(app)).map(|c| c.value().to_string()) else {
             return Err(Redirect::to(&format!("/login?next={}", encode(&next))).into_response());
         };
         let session = match users::session(app, &sid).await {
@@ -229,13 +280,13 @@ impl<T: DeserializeOwned + Send> FromRequest<App> for Posted<T> {
 }
 
 /// Double-submit check for the forms shown before a session exists (login, setup).
-pub fn anonymous_csrf_ok(jar: &CookieJar, submitted: &str) -> bool {
-    jar.get(CSRF_COOKIE).is_some_and(|c| !c.value().is_empty() && constant_time_eq(c.value(), submitted))
+pub fn anonymous_csrf_ok(app: &App, jar: &CookieJar, submitted: &str) -> bool {
+    jar.get(csrf_cookie_name(app)).is_some_and(|c| !c.value().is_empty() && constant_time_eq(c.value(), submitted))
 }
 
 /// The double-submit token of this browser, made when it has none yet.
 pub fn anonymous_csrf(app: &App, jar: CookieJar) -> (CookieJar, String) {
-    match jar.get(CSRF_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() >= 32) {
+    match jar.get(csrf_cookie_name(app)).map(|c| c.value().to_string()).filter(|v| v.len() >= 32) {
         Some(v) => (jar, v),
         None => {
             let token = crate::auth::random_secret("");

@@ -156,6 +156,100 @@ impl TestApp {
     }
 }
 
+/// An API answer's JSON, parsed strictly: a key repeated in any object fails the test (a
+/// lenient parser keeps one of them silently). A body that is not JSON gives `Null`.
+pub async fn json_body(r: reqwest::Response) -> serde_json::Value {
+    let bytes = r.bytes().await.unwrap_or_default();
+    match parse_strict(&bytes) {
+        Ok(v) => v,
+        Err(e) if e.to_string().contains("duplicate key") => {
+            panic!("the answer repeats a key ({e}): {}", String::from_utf8_lossy(&bytes))
+        }
+        Err(_) => serde_json::Value::Null,
+    }
+}
+
+/// Parses JSON like `serde_json::from_slice`, but refuses an object with a repeated key.
+pub fn parse_strict(bytes: &[u8]) -> Result<serde_json::Value, serde_json::Error> {
+    use serde::Deserialize;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let v = StrictValue::deserialize(&mut de)?;
+    de.end()?;
+    Ok(v.0)
+}
+
+struct StrictValue(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        serde::Deserialize::deserialize(d).map(|v: StrictValue| v.0)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(serde_json::Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate key `{key}`")));
+            }
+            let StrictValue(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(serde_json::Value::Object(out))
+    }
+}
+
+#[test]
+fn the_strict_parser_refuses_a_repeated_key_and_reads_everything_else() {
+    let e = parse_strict(br#"{"a": {"id": 1, "x": [1, 2.5, "s", null, true], "id": 2}}"#).expect_err("a repeated key");
+    assert!(e.to_string().contains("duplicate key `id`"), "{e}");
+    let v = parse_strict(br#"{"id": "1", "items": [{"id": 1}, {"id": 2}], "n": -3, "f": 2.5, "b": false, "z": null}"#).expect("parse");
+    assert_eq!(v, serde_json::json!({"id": "1", "items": [{"id": 1}, {"id": 2}], "n": -3, "f": 2.5, "b": false, "z": null}));
+    assert!(parse_strict(b"{} x").is_err(), "trailing characters");
+}
+
 pub fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }

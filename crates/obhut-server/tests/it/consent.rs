@@ -92,7 +92,7 @@ async fn call(t: &TestApp, method: reqwest::Method, token: &str, path: &str, bod
     }
     let r = r.send().await.expect("send");
     let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    (status, crate::common::json_body(r).await)
 }
 
 async fn contact(t: &TestApp, token: &str, body: Value) -> String {

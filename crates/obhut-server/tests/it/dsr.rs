@@ -22,7 +22,7 @@ async fn call(t: &TestApp, method: reqwest::Method, token: &str, path: &str, bod
     }
     let resp = r.send().await.expect("request");
     let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    (status, crate::common::json_body(resp).await)
 }
 
 /// Every byte under the data directory (database files, the outbox's mails, the journal), and

@@ -26,7 +26,7 @@ async fn send(t: &TestApp, method: reqwest::Method, token: &str, path: &str, bod
     }
     let r = r.send().await.expect("send");
     let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    (status, crate::common::json_body(r).await)
 }
 
 /// A response's status, content type, disposition and body.

@@ -19,19 +19,19 @@ crate::on_both_backends!(
 async fn post(t: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
     let r = t.client.post(t.url(path)).bearer_auth(token).json(&body).send().await.expect("send");
     let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    (status, crate::common::json_body(r).await)
 }
 
 async fn put(t: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
     let r = t.client.put(t.url(path)).bearer_auth(token).json(&body).send().await.expect("send");
     let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    (status, crate::common::json_body(r).await)
 }
 
 async fn get(t: &TestApp, token: &str, path: &str) -> (u16, Value) {
     let r = t.client.get(t.url(path)).bearer_auth(token).send().await.expect("send");
     let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    (status, crate::common::json_body(r).await)
 }
 
 async fn events(t: &TestApp, action: &str) -> Vec<obhut_store::audit::AuditEvent> {

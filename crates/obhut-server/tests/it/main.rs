@@ -21,3 +21,5 @@ mod retention;
 mod retention_ui;
 mod rights;
 mod rights_ui;
+mod security;
+mod throttle;

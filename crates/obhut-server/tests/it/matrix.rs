@@ -112,8 +112,7 @@ async fn call(t: &TestApp, method: reqwest::Method, token: &str, path: &str, bod
     }
     let r = rq.send().await.expect("send");
     let status = r.status().as_u16();
-    let text = r.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (status, crate::common::json_body(r).await)
 }
 
 impl World {

@@ -49,7 +49,7 @@ async fn call(t: &TestApp, method: reqwest::Method, token: &str, path: &str, bod
     }
     let resp = r.send().await.expect("request");
     let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    (status, crate::common::json_body(resp).await)
 }
 
 use reqwest::Method;

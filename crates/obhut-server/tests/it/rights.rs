@@ -24,7 +24,7 @@ async fn send(t: &TestApp, method: reqwest::Method, token: &str, path: &str, bod
     }
     let r = r.send().await.expect("send");
     let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    (status, crate::common::json_body(r).await)
 }
 
 async fn get(t: &TestApp, token: &str, path: &str) -> (u16, Value) {
