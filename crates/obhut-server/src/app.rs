@@ -16,9 +16,12 @@ pub struct AppInner {
     /// Sign-in attempts per client network, in memory: the flood guard in front of the
     /// throttle kept in the database ([`crate::throttle`]).
     pub login_attempts: crate::throttle::Limiter,
-    /// When this process last sent a write of a token's last use (by token id); tokens
-    /// themselves are checked against the database on every request, never cached.
+    /// When this process last sent a write of a token's last use (by token id).
     pub token_uses: Mutex<HashMap<String, i64>>,
+    /// Verified API tokens by hash, each valid while the store's `auth_epoch` stays what it
+    /// was when the token was checked (read on every request: another process's change counts
+    /// on the very next one).
+    pub token_cache: Mutex<HashMap<Vec<u8>, crate::auth::VerifiedToken>>,
     /// Reads of personal data, committed in groups.
     pub access_log: crate::access_log::AccessLog,
     /// The purpose registry as last read; cleared when it changes.
@@ -76,6 +79,7 @@ impl App {
             clock,
             metrics: crate::metrics::Metrics::new(),
             token_uses: Mutex::new(HashMap::new()),
+            token_cache: Mutex::new(HashMap::new()),
         }));
         // Seeded under the audit head's lock, so a server and a CLI starting together seed once.
         let mut tx = app.store.begin().await?;

@@ -149,6 +149,7 @@ pub async fn insert_token(
 pub struct TokenUser {
     pub token_id: String,
     pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
     pub user: UserRecord,
 }
 
@@ -156,6 +157,7 @@ pub struct TokenUser {
 pub async fn find_token_user(conn: &mut Conn, token_hash: &[u8], now: i64) -> Result<Option<TokenUser>> {
     let r: Option<(
         String,
+        Option<i64>,
         Option<i64>,
         String,
         String,
@@ -170,7 +172,7 @@ pub async fn find_token_user(conn: &mut Conn, token_hash: &[u8], now: i64) -> Re
         Option<i64>,
         i64,
     )> = sqlx::query_as(&format!(
-        "SELECT t.id, t.last_used_at, {COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+        "SELECT t.id, t.last_used_at, t.expires_at, {COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
     ))
     .bind(token_hash.to_vec())
@@ -182,7 +184,8 @@ pub async fn find_token_user(conn: &mut Conn, token_hash: &[u8], now: i64) -> Re
         Some(r) => Ok(Some(TokenUser {
             token_id: r.0,
             last_used_at: r.1,
-            user: from_row((r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13))?,
+            expires_at: r.2,
+            user: from_row((r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13, r.14))?,
         })),
     }
 }
@@ -197,7 +200,7 @@ pub async fn read_token_user(store: &crate::Store, token_hash: &[u8], now: i64) 
     };
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         format!(
-            "SELECT t.id, t.last_used_at, {COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
+            "SELECT t.id, t.last_used_at, t.expires_at, {COLS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = ?1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?2)"
         )
     });
@@ -206,7 +209,6 @@ pub async fn read_token_user(store: &crate::Store, token_hash: &[u8], now: i64) 
         c.prepare_cached(&SQL)?
             .query_row(rusqlite::params![token_hash, now], |r| {
                 let row: Row = (
-                    r.get(2)?,
                     r.get(3)?,
                     r.get(4)?,
                     r.get(5)?,
@@ -218,15 +220,30 @@ pub async fn read_token_user(store: &crate::Store, token_hash: &[u8], now: i64) 
                     r.get(11)?,
                     r.get(12)?,
                     r.get(13)?,
+                    r.get(14)?,
                 );
-                Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?, row))
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, Option<i64>>(2)?, row))
             })
             .optional()
     })?;
     match found {
         None => Ok(None),
-        Some((token_id, last_used_at, row)) => Ok(Some(TokenUser { token_id, last_used_at, user: from_row(row)? })),
+        Some((token_id, last_used_at, expires_at, row)) => Ok(Some(TokenUser { token_id, last_used_at, expires_at, user: from_row(row)? })),
     }
+}
+
+/// The counter every change to users, tokens and processors bumps (migration 0015): a value
+/// seen before means nothing that decides who a token acts as has changed since.
+pub async fn auth_epoch(store: &crate::Store) -> Result<i64> {
+    const SQL: &str = "SELECT value FROM counters WHERE name = 'auth_epoch'";
+    let Some(readers) = &store.readers else {
+        let mut conn = store.pool.acquire().await?;
+        return Ok(sqlx::query_as::<_, (i64,)>(SQL).fetch_optional(&mut *conn).await?.map_or(0, |r| r.0));
+    };
+    readers.with(|c| {
+        use rusqlite::OptionalExtension;
+        Ok(c.prepare_cached(SQL)?.query_row([], |r| r.get::<_, i64>(0)).optional()?.unwrap_or(0))
+    })
 }
 
 /// Notes that a token was used at `now` (the caller writes this at most about once a minute).

@@ -355,10 +355,37 @@ pub async fn set_access(
 pub async fn actor_for_token(app: &App, token: &str) -> ServiceResult<Actor> {
     let hash = auth::secret_hash(token);
     let now = app.now_ms();
+    // Read before the lookup: whatever is committed after this read moves the counter past the
+    // value an entry made now holds, so no entry outlives a change (disable, revoke, reset,
+    // access, a processor's grant), made by this process or any other.
+    let epoch = repo::auth_epoch(&app.store).await?;
+    let hit = app.token_cache.lock().ok().and_then(|c| {
+        c.get(&hash)
+            .filter(|t| t.epoch == epoch && t.expires_at.is_none_or(|e| e > now))
+            .map(|t| (t.actor.clone(), t.token_id.clone(), t.last_used_at))
+    });
+    if let Some((actor, token_id, last_used_at)) = hit {
+        note_token_use(app, &token_id, last_used_at, now);
+        return Ok(actor);
+    }
     match repo::read_token_user(&app.store, &hash, now).await? {
         Some(found) if !found.user.disabled => {
             note_token_use(app, &found.token_id, found.last_used_at, now);
-            actor_of(app, &found.user, Channel::Api).await
+            let actor = actor_of(app, &found.user, Channel::Api).await?;
+            if let Ok(mut cache) = app.token_cache.lock() {
+                if cache.len() > 10_000 {
+                    cache.retain(|_, t| t.epoch == epoch);
+                }
+                let entry = auth::VerifiedToken {
+                    actor: actor.clone(),
+                    token_id: found.token_id,
+                    expires_at: found.expires_at,
+                    last_used_at: found.last_used_at,
+                    epoch,
+                };
+                cache.insert(hash, entry);
+            }
+            Ok(actor)
         }
         _ => Err(ServiceError::Unauthorized),
     }

@@ -24,6 +24,7 @@ crate::on_both_backends!(
     the_own_password_change_revokes_the_users_tokens,
     only_administrators_offboard_and_refusals_are_audited,
     the_settings_page_disables_resets_and_handles_tokens_without_javascript,
+    a_verified_token_kept_in_memory_yields_to_any_change_in_the_database,
 );
 
 async fn call(t: &TestApp, method: Method, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
@@ -547,4 +548,37 @@ async fn an_administrator_offboards_in_the_browser() {
     assert_eq!(b.path().await, "/contacts");
     b.close().await;
     drop(driver);
+}
+
+/// Verified tokens are kept in memory, but every change to users, tokens or processors in the
+/// database, however it is made (here: plain SQL on a connection of its own, as another
+/// process would), takes effect on the very next request.
+async fn a_verified_token_kept_in_memory_yields_to_any_change_in_the_database(b: crate::common::Backend) {
+    use sqlx::Connection;
+    let t = spawn_app(b).await;
+    let token = t.user_token("vera", Role::User).await;
+    for _ in 0..3 {
+        assert_eq!(call(&t, Method::GET, &token, "/api/v1/me", None).await.0, 200);
+    }
+    let url = match &t.pg_url {
+        Some(u) => u.clone(),
+        None => format!("sqlite://{}", t.dir.path().join("obhut.db").display()),
+    };
+    let mut other = sqlx::AnyConnection::connect(&url).await.expect("a connection of its own");
+    // A role change is seen at once (the guest may not create contacts any more).
+    sqlx::query("UPDATE users SET role = 'guest' WHERE username = 'vera'").execute(&mut other).await.expect("update");
+    let (s, _) = call(&t, Method::POST, &token, "/api/v1/contacts", Some(json!({"family_name": "Nachher"}))).await;
+    assert_eq!(s, 403, "the role changed behind the server's back counts on the next request");
+    // A revocation too.
+    sqlx::query("UPDATE api_tokens SET revoked_at = 1").execute(&mut other).await.expect("revoke");
+    assert_eq!(call(&t, Method::GET, &token, "/api/v1/me", None).await.0, 401);
+    // A token's last use decides nothing and leaves the counter alone.
+    let epoch = |v: Option<(i64,)>| v.map_or(-1, |r| r.0);
+    let before =
+        epoch(sqlx::query_as("SELECT value FROM counters WHERE name = 'auth_epoch'").fetch_optional(&mut other).await.expect("epoch"));
+    sqlx::query("UPDATE api_tokens SET last_used_at = 5").execute(&mut other).await.expect("touch");
+    let after =
+        epoch(sqlx::query_as("SELECT value FROM counters WHERE name = 'auth_epoch'").fetch_optional(&mut other).await.expect("epoch"));
+    assert_eq!(before, after);
+    assert!(before > 0, "the changes above moved the counter");
 }
