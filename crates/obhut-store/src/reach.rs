@@ -63,12 +63,12 @@ impl RecordFacts {
 /// The facts of a record as a query yields them (`f_…` columns, see `FactColumns::select`).
 #[derive(Debug, sqlx::FromRow)]
 pub(crate) struct FactsRow {
-    f_class: String,
-    f_owner: Option<String>,
-    f_team: Option<String>,
-    f_tags: Option<String>,
-    f_subject: Option<String>,
-    f_restricted: Option<i64>,
+    pub(crate) f_class: String,
+    pub(crate) f_owner: Option<String>,
+    pub(crate) f_team: Option<String>,
+    pub(crate) f_tags: Option<String>,
+    pub(crate) f_subject: Option<String>,
+    pub(crate) f_restricted: Option<i64>,
 }
 
 impl FactsRow {

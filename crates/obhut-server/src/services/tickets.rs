@@ -66,8 +66,7 @@ pub async fn create(app: &App, actor: &Actor, input: &TicketInput) -> ServiceRes
 
 /// One ticket as stored, without a decision: for the services' own reads ahead of one.
 async fn load(app: &App, id: TicketId) -> ServiceResult<TicketRecord> {
-    let mut conn = app.conn().await?;
-    repo::find_ticket(&mut conn, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("ticket"))
+    repo::read_ticket(&app.store, id).await?.ok_or(ServiceError::NotFound("ticket"))
 }
 
 /// One ticket, decided by the ticket itself (its owner, its contact's class, team, tags and
