@@ -4,7 +4,8 @@
 
 use crate::contacts::{decode_tokens, BlindKind, ContactFilter};
 use crate::crypto::{Crypto, SubjectKey};
-use crate::{Conn, Result, StoreError};
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
 use obhut_core::consent::{Channel, EventKind, Evidence, Facts, LedgerEvent, Method, Notice};
 use sha2::{Digest, Sha256};
 
@@ -974,7 +975,7 @@ fn scan_segment_sqlite(
 /// row but the facts a rare event carries.
 #[allow(clippy::too_many_arguments)]
 pub async fn scan_segment(
-    store: &crate::Store,
+    store: &crate::store::Store,
     f: &ContactFilter,
     purpose: &str,
     channel: Channel,
@@ -1088,10 +1089,10 @@ pub async fn record_uses(
     at: i64,
     contacts: &[String],
 ) -> Result<()> {
-    for chunk in contacts.chunks(crate::rows_per_insert(6)) {
+    for chunk in contacts.chunks(crate::db::rows_per_insert(6)) {
         let sql = format!(
             "INSERT INTO consent_uses (contact_id, purpose, channel, topic, at, export_id) VALUES {}",
-            crate::values_placeholders(conn, chunk.len(), 6)
+            crate::db::values_placeholders(conn, chunk.len(), 6)
         );
         let mut q = sqlx::query(&sql);
         for c in chunk {

@@ -4,7 +4,8 @@
 
 use crate::audit::AuditEvent;
 use crate::crypto::Crypto;
-use crate::{Conn, Result, StoreError};
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
 
 /// A notification task as stored, its note opened.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,8 @@
 //! date, who restricted it and under which request case.
 
 use crate::crypto::Crypto;
-use crate::{Conn, Result, StoreError};
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
 
 /// A contact's restriction as stored, its reason opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
