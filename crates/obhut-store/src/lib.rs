@@ -20,6 +20,7 @@ pub mod fastread;
 pub mod files;
 pub mod imports;
 pub mod organizations;
+pub mod outbox;
 pub mod policies;
 pub mod purposes;
 pub mod reach;
