@@ -43,19 +43,3 @@ pub use store::{Backend, Store, StoreOptions};
 pub use store::{redact_url, sqlite_path};
 // moved to db.rs; re-exported for callers until they move
 pub use db::{rows_per_insert, values_placeholders};
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn both_backends_have_the_same_migrations() {
-        let names = |b: &str| -> Vec<String> {
-            let mut v: Vec<String> = std::fs::read_dir(format!("{}/migrations/{b}", env!("CARGO_MANIFEST_DIR")))
-                .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().to_string()).collect())
-                .unwrap_or_default();
-            v.sort();
-            v
-        };
-        assert!(!names("sqlite").is_empty());
-        assert_eq!(names("sqlite"), names("postgres"));
-    }
-}

@@ -6,3 +6,4 @@
 
 mod common;
 mod consent;
+mod migration_parity;
