@@ -6,4 +6,5 @@
 
 mod common;
 mod consent;
+mod layout;
 mod migration_parity;
