@@ -1,8 +1,9 @@
 //! Activities: their text sealed under the key of the contact (or organization) they concern.
 
 use crate::crypto::Crypto;
+use crate::db::{id_str, parse_uuid, Conn};
+use crate::error::{Result, StoreError};
 use crate::reach::{FactsRow, Reach, RecordFacts, ACTIVITY, ACTIVITY_FROM};
-use crate::{id_str, parse_uuid, Conn, Result, StoreError};
 use obhut_core::activity::{ActivityKind, ActivityText};
 use obhut_core::ids::{ActivityId, ContactId, DealId, OrganizationId};
 
@@ -49,10 +50,10 @@ pub async fn subject_key(conn: &mut Conn, crypto: &Crypto, subject: &str) -> Res
 
 pub async fn insert_activities(conn: &mut Conn, crypto: &Crypto, batch: &[NewActivity<'_>], now: i64, created_by: &str) -> Result<()> {
     let mut keys: std::collections::HashMap<String, crate::crypto::SubjectKey> = std::collections::HashMap::new();
-    for chunk in batch.chunks(crate::rows_per_insert(10)) {
+    for chunk in batch.chunks(crate::db::rows_per_insert(10)) {
         let sql = format!(
             "INSERT INTO activities (id, kind, occurred_at, contact_id, organization_id, deal_id, key_subject, sealed, created_by, created_at) VALUES {}",
-            crate::values_placeholders(conn, chunk.len(), 10)
+            crate::db::values_placeholders(conn, chunk.len(), 10)
         );
         let mut q = sqlx::query(&sql);
         for a in chunk {
@@ -151,11 +152,11 @@ pub async fn list_activities(
         ActivityOwner::Organization(o) => ("a.organization_id", o.to_string()),
         ActivityOwner::Deal(d) => ("a.deal_id", d.to_string()),
     };
-    let (mut conds, mut args) = crate::conditions(vec![(col, Some(id))]);
+    let (mut conds, mut args) = crate::db::conditions(vec![(col, Some(id))]);
     conds.extend(ACTIVITY.conditions(reach, &mut args));
     let wh = crate::reach::where_sql(&conds);
     let sql = format!("{}{wh} ORDER BY a.occurred_at DESC, a.id DESC LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
-    let (rows, total) = crate::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM {ACTIVITY_FROM}{wh}"), &args).await?;
+    let (rows, total) = crate::db::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM {ACTIVITY_FROM}{wh}"), &args).await?;
     Ok((open_rows(conn, crypto, rows).await?, total))
 }
 

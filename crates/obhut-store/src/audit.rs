@@ -3,7 +3,8 @@
 //! in the same transaction as the change they record, so there is no change without its event.
 
 use crate::crypto::Crypto;
-use crate::{Conn, Result};
+use crate::db::Conn;
+use crate::error::Result;
 use sha2::{Digest, Sha256};
 
 /// One event to append. `fields` names the personal fields touched, never their values.
@@ -121,10 +122,10 @@ pub async fn append(conn: &mut Conn, crypto: &Crypto, at: i64, entries: &[AuditE
     }
     let (mut seq, mut prev): (i64, Vec<u8>) = sqlx::query_as("SELECT seq, hash FROM chain_head WHERE id = 1").fetch_one(&mut *conn).await?;
     const COLS: usize = 14;
-    for chunk in entries.chunks(crate::rows_per_insert(COLS)) {
+    for chunk in entries.chunks(crate::db::rows_per_insert(COLS)) {
         let sql = format!(
             "INSERT INTO audit_events (seq, at, actor, action, record_type, record_id, subject_id, fields, detail, purpose, prev_hash, hash, payload_hash, recipient) VALUES {}",
-            crate::values_placeholders(conn, chunk.len(), COLS)
+            crate::db::values_placeholders(conn, chunk.len(), COLS)
         );
         let mut q = sqlx::query(&sql);
         for e in chunk {
@@ -468,7 +469,7 @@ pub struct AuditFilter {
 /// One page of events matching the filter, newest first, and how many match.
 pub async fn search(conn: &mut Conn, f: &AuditFilter, limit: i64, offset: i64) -> Result<(Vec<AuditEvent>, i64)> {
     let (conds, args) =
-        crate::conditions(vec![("subject_id", f.subject_id.clone()), ("actor", f.actor.clone()), ("action", f.action.clone())]);
+        crate::db::conditions(vec![("subject_id", f.subject_id.clone()), ("actor", f.actor.clone()), ("action", f.action.clone())]);
     let mut wh = crate::reach::where_sql(&conds);
     let mut times = Vec::new();
     for (cond, v) in [("at >=", f.since), ("at <=", f.until)] {

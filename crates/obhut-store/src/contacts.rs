@@ -1,7 +1,8 @@
 //! Contacts: sealed personal fields, blind indexes for lookup, plain metadata for lists.
 
 use crate::crypto::{Crypto, BLIND_LEN};
-use crate::{id_str, parse_uuid, values_placeholders, Conn, Result, StoreError};
+use crate::db::{id_str, parse_uuid, values_placeholders, Conn};
+use crate::error::{Result, StoreError};
 use obhut_core::contact::{ContactDraft, ContactKind, ContactPersonal, RecordClass};
 use obhut_core::ids::{ContactId, ImportRunId, OrganizationId, UserId};
 use obhut_core::search::{fold, name_words, prefix_keys};
@@ -270,7 +271,7 @@ pub async fn insert_sealed(
 ) -> Result<Vec<IndexRow>> {
     let index_rows: Vec<IndexRow> = batch.iter().flat_map(SealedContact::index_rows).collect();
     let tag_rows: Vec<(String, String)> = batch.iter().flat_map(|c| c.tags.iter().map(move |t| (c.id.to_string(), t.clone()))).collect();
-    let per = crate::rows_per_insert(CONTACT_COLS);
+    let per = crate::db::rows_per_insert(CONTACT_COLS);
     while !batch.is_empty() {
         let chunk: Vec<SealedContact> = batch.drain(..per.min(batch.len())).collect();
         let sql = format!(
@@ -309,7 +310,7 @@ pub async fn insert_sealed(
 /// pages (an import of a million contacts into an empty table only appends).
 pub async fn insert_index_rows(conn: &mut Conn, rows: &mut [IndexRow]) -> Result<()> {
     rows.sort_unstable();
-    for chunk in rows.chunks(crate::rows_per_insert(3)) {
+    for chunk in rows.chunks(crate::db::rows_per_insert(3)) {
         let sql = format!("INSERT INTO blind_indexes (kind, token, contact_id) VALUES {}", values_placeholders(conn, chunk.len(), 3));
         let mut q = sqlx::query(&sql);
         for r in chunk {
@@ -334,7 +335,7 @@ async fn delete_index_rows(conn: &mut Conn, id: ContactId, tokens: &[BlindToken]
 }
 
 async fn insert_tag_rows(conn: &mut Conn, rows: &[(String, String)]) -> Result<()> {
-    for chunk in rows.chunks(crate::rows_per_insert(2)) {
+    for chunk in rows.chunks(crate::db::rows_per_insert(2)) {
         let sql = format!("INSERT INTO contact_tags (contact_id, tag) VALUES {}", values_placeholders(conn, chunk.len(), 2));
         let mut q = sqlx::query(&sql);
         for (id, t) in chunk {
@@ -406,7 +407,7 @@ pub async fn find_contact(conn: &mut Conn, crypto: &Crypto, id: ContactId) -> Re
 
 /// One contact by id, read through the synchronous SQLite readers when the store has them
 /// (the hot path of the API), else through a pooled connection.
-pub async fn read_contact(store: &crate::Store, id: ContactId) -> Result<Option<ContactRecord>> {
+pub async fn read_contact(store: &crate::store::Store, id: ContactId) -> Result<Option<ContactRecord>> {
     let Some(readers) = &store.readers else {
         let mut conn = store.pool.acquire().await?;
         return find_contact(&mut conn, &store.crypto, id).await;
@@ -644,7 +645,7 @@ pub async fn list_contacts(
     let mut args = Vec::new();
     let wh = filter_sql(f, &mut args);
     let sql = format!("{SELECT}{wh} ORDER BY {} LIMIT {} OFFSET {}", order.sql(), limit.clamp(1, 1000), offset.max(0));
-    let (rows, total) = crate::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM contacts c{wh}"), &args).await?;
+    let (rows, total) = crate::db::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM contacts c{wh}"), &args).await?;
     let items = rows.into_iter().map(|r| open_row(crypto, r)).collect::<Result<Vec<_>>>()?;
     Ok((items, total))
 }
@@ -687,7 +688,7 @@ pub fn name_matches(p: &ContactPersonal, words: &[String]) -> bool {
 
 /// Organization ids whose folded name contains `word`.
 pub async fn organization_ids_matching(conn: &mut Conn, word: &str, limit: i64) -> Result<Vec<String>> {
-    let pattern = format!("%{}%", crate::like_escape(&fold(word)));
+    let pattern = format!("%{}%", crate::db::like_escape(&fold(word)));
     let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM organizations WHERE name_folded LIKE $1 ESCAPE '\\' LIMIT $2")
         .bind(pattern)
         .bind(limit)

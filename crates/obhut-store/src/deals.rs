@@ -1,7 +1,8 @@
 //! Pipeline stages and deals. Deal titles and amounts are business data, kept plain.
 
+use crate::db::{id_str, parse_uuid, Conn};
+use crate::error::{Result, StoreError};
 use crate::reach::{where_sql, FactsRow, Reach, RecordFacts, DEAL, DEAL_FROM};
-use crate::{id_str, parse_uuid, Conn, Result, StoreError};
 use obhut_core::contact::RecordClass;
 use obhut_core::deal::{DealDraft, StageDraft, StageOutcome};
 use obhut_core::ids::{ContactId, DealId, OrganizationId, StageId, UserId};
@@ -229,19 +230,19 @@ pub struct DealFilter {
 
 /// Deals, most recently changed first.
 pub async fn list_deals(conn: &mut Conn, f: &DealFilter, limit: i64, offset: i64) -> Result<(Vec<DealRecord>, i64)> {
-    let (mut conds, mut args) = crate::conditions(vec![
+    let (mut conds, mut args) = crate::db::conditions(vec![
         ("d.stage_id", f.stage_id.map(|x| x.to_string())),
         ("d.organization_id", f.organization_id.map(|x| x.to_string())),
         ("d.contact_id", f.contact_id.map(|x| x.to_string())),
         ("d.owner_id", f.owner_id.map(|x| x.to_string())),
     ]);
     if let Some(q) = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        args.push(format!("%{}%", crate::like_escape(&q.to_lowercase())));
+        args.push(format!("%{}%", crate::db::like_escape(&q.to_lowercase())));
         conds.push(format!("LOWER(d.title) LIKE ${} ESCAPE '\\'", args.len()));
     }
     conds.extend(DEAL.conditions(&f.reach, &mut args));
     let wh = where_sql(&conds);
     let sql = format!("{}{wh} ORDER BY d.updated_at DESC, d.id DESC LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
-    let (rows, total) = crate::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM {DEAL_FROM}{wh}"), &args).await?;
+    let (rows, total) = crate::db::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM {DEAL_FROM}{wh}"), &args).await?;
     Ok((rows.into_iter().map(from_row).collect::<Result<Vec<_>>>()?, total))
 }

@@ -1,7 +1,8 @@
 //! Data subject request cases. Free text is sealed under the installation key.
 
 use crate::crypto::Crypto;
-use crate::{Conn, Result, StoreError};
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
 
 /// A case as stored, its free text opened.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,8 @@
 
 use crate::contacts::delete_contact;
 use crate::crypto::Crypto;
-use crate::{Conn, Result, StoreError};
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
 use obhut_core::ids::ContactId;
 
 /// What an erasure removed beyond the rows: the message ids of the contact's mails, whose

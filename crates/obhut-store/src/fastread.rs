@@ -5,7 +5,7 @@
 //! one row from a warm page cache takes microseconds, so it runs inline, like any other short
 //! computation on the runtime's threads. Writes and everything on PostgreSQL go through sqlx.
 
-use crate::{Result, StoreError};
+use crate::error::{Result, StoreError};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -1,6 +1,7 @@
 //! Import runs: each imported contact points to the run (file, checksum, actor) it came from.
 
-use crate::{Conn, Result};
+use crate::db::Conn;
+use crate::error::Result;
 use obhut_core::ids::ImportRunId;
 
 #[derive(Debug, Clone)]

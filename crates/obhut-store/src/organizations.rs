@@ -1,8 +1,9 @@
 //! Organizations (B2B accounts): name and address line plain for search, contact details sealed.
 
 use crate::crypto::Crypto;
+use crate::db::{id_str, parse_uuid, Conn};
+use crate::error::{Result, StoreError};
 use crate::reach::{FactsRow, Reach, RecordFacts, ORGANIZATION};
-use crate::{id_str, parse_uuid, Conn, Result, StoreError};
 use obhut_core::contact::RecordClass;
 use obhut_core::ids::{OrganizationId, UserId};
 use obhut_core::organization::{OrganizationDraft, OrganizationSealed};
@@ -194,12 +195,12 @@ pub async fn list_organizations(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<OrganizationRecord>, i64)> {
-    let mut args = vec![format!("%{}%", crate::like_escape(&fold(q.unwrap_or(""))))];
+    let mut args = vec![format!("%{}%", crate::db::like_escape(&fold(q.unwrap_or(""))))];
     let mut conds = vec!["o.name_folded LIKE $1 ESCAPE '\\'".to_string()];
     conds.extend(ORGANIZATION.conditions(reach, &mut args));
     let wh = crate::reach::where_sql(&conds);
     let sql = format!("{}{wh} ORDER BY o.name_folded, o.id LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
-    let (rows, total) = crate::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM organizations o{wh}"), &args).await?;
+    let (rows, total) = crate::db::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM organizations o{wh}"), &args).await?;
     Ok((rows.into_iter().map(|r| open_row(crypto, r)).collect::<Result<Vec<_>>>()?, total))
 }
 

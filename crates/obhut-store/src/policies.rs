@@ -1,7 +1,8 @@
 //! The gate's Cedar policies and the processors (Art. 28). Every saved policy set is kept as
 //! a version; the newest is in force. Processors are kept as JSON documents, versioned.
 
-use crate::{Conn, Result, StoreError};
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
 use obhut_core::processor::Processor;
 
 /// The policy set in force and its version, if any was saved.

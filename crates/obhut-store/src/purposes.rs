@@ -1,6 +1,7 @@
 //! The purpose registry and the controller's details: the Art. 30 record, versioned.
 
-use crate::{Conn, Result, StoreError};
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
 use obhut_core::purpose::{Controller, Purpose};
 
 /// All purposes, by key.

@@ -8,7 +8,8 @@
 //! database) and once in Rust (for a record about to be written): [`RecordFacts::about`] and
 //! the `FactColumns` of each kind are kept together here.
 
-use crate::{parse_uuid, Result, StoreError};
+use crate::db::parse_uuid;
+use crate::error::{Result, StoreError};
 use obhut_core::contact::RecordClass;
 use obhut_core::ids::{ContactId, UserId};
 
@@ -112,7 +113,7 @@ impl FactColumns {
         if let Some(tag) = &reach.required_tag {
             if self.subject == "NULL" {
                 // Tags of a record of its own (organizations) are a newline-separated list.
-                let esc = crate::like_escape(tag);
+                let esc = crate::db::like_escape(tag);
                 let mut alts = Vec::new();
                 for v in [tag.clone(), format!("{esc}\n%"), format!("%\n{esc}"), format!("%\n{esc}\n%")] {
                     args.push(v);

@@ -4,7 +4,8 @@
 
 use crate::audit::AuditEvent;
 use crate::crypto::Crypto;
-use crate::{Conn, Result, StoreError};
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
 
 /// A notification task as stored, its note opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +53,7 @@ fn from_row(crypto: &Crypto, r: Row) -> Result<Notice> {
 }
 
 /// The events of the audit trail that disclosed a contact's data to a recipient (a processor's
-/// access, a named export), oldest first. With [`crate::consent::disclosures_of`] (audience
+/// access, a named export), oldest first. With [`crate::consent::uses::disclosures_of`] (audience
 /// exports) this is the disclosure log of Art. 19.
 pub async fn disclosure_events(conn: &mut Conn, contact_id: &str) -> Result<Vec<AuditEvent>> {
     let rows: Vec<crate::audit::VerifyRow> = sqlx::query_as(

@@ -4,7 +4,8 @@
 //! date, who restricted it and under which request case.
 
 use crate::crypto::Crypto;
-use crate::{Conn, Result, StoreError};
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
 
 /// A contact's restriction as stored, its reason opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,4 +101,23 @@ pub async fn ending_by(conn: &mut Conn, day: &str, limit: i64) -> Result<Vec<(St
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?)
+}
+
+/// Restriction of processing (Art. 18): the flag alone set (`Some(at)`) or lifted (`None`),
+/// leaving the details as they are. Returns `false` when there is no such contact.
+pub async fn set_restricted_at(conn: &mut Conn, contact_id: &str, at: Option<i64>) -> Result<bool> {
+    Ok(sqlx::query("UPDATE contacts SET restricted_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(contact_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+/// When processing of a contact was restricted, if it is (and the contact exists).
+pub async fn restricted_at(conn: &mut Conn, contact_id: &str) -> Result<Option<i64>> {
+    let row: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT restricted_at FROM contacts WHERE id = $1").bind(contact_id).fetch_optional(&mut *conn).await?;
+    Ok(row.and_then(|r| r.0))
 }

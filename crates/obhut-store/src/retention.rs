@@ -3,7 +3,8 @@
 //! in id order, so that a sweep over a million contacts holds one batch at a time).
 
 use crate::crypto::Crypto;
-use crate::{Conn, Result, StoreError};
+use crate::db::Conn;
+use crate::error::{Result, StoreError};
 use obhut_core::activity::ActivityKind;
 pub use obhut_core::retention::RunCounts;
 use obhut_core::retention::{DataType, ItemFacts, Period, RetentionAction, RetentionRule, StartPoint, SubjectFacts};

@@ -3,7 +3,8 @@
 //! signed in to an account before (only their cookie's hash), and the per-minute tally of
 //! failures that becomes one audit event per account and network.
 
-use crate::{Conn, Result};
+use crate::db::Conn;
+use crate::error::Result;
 
 /// Failed sign-ins under one key.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,9 @@
 //! Tickets: service cases and complaints, their text sealed under the contact's (or organization's) key.
 
 use crate::crypto::Crypto;
+use crate::db::{id_str, parse_uuid, Conn};
+use crate::error::{Result, StoreError};
 use crate::reach::{where_sql, FactsRow, Reach, RecordFacts, TICKET, TICKET_FROM};
-use crate::{id_str, parse_uuid, Conn, Result, StoreError};
 use obhut_core::contact::RecordClass;
 use obhut_core::ids::{ContactId, OrganizationId, TicketId, UserId};
 use obhut_core::ticket::{TicketDraft, TicketKind, TicketPriority, TicketStatus, TicketText};
@@ -33,7 +34,7 @@ fn key_subject(d: &TicketDraft) -> Result<String> {
 pub async fn insert_ticket(conn: &mut Conn, crypto: &Crypto, id: TicketId, d: &TicketDraft, now: i64) -> Result<i64> {
     let subject = key_subject(d)?;
     let key = crate::activities::subject_key(conn, crypto, &subject).await?;
-    let number = crate::Store::next_counter(conn, "ticket_number").await?;
+    let number = crate::store::Store::next_counter(conn, "ticket_number").await?;
     let sid = id.to_string();
     sqlx::query(
         "INSERT INTO tickets (id, number, kind, status, priority, contact_id, organization_id, owner_id, record_class, team, key_subject, sealed, \
@@ -164,7 +165,7 @@ fn open_row(key: &crate::crypto::SubjectKey, r: Row) -> Result<TicketRecord> {
 /// [`find_ticket`] through the synchronous SQLite readers when the store has them (one point
 /// read with the key of the person or organization the text is sealed under): a ticket read
 /// costs what a contact read does.
-pub async fn read_ticket(store: &crate::Store, id: TicketId) -> Result<Option<TicketRecord>> {
+pub async fn read_ticket(store: &crate::store::Store, id: TicketId) -> Result<Option<TicketRecord>> {
     let Some(readers) = &store.readers else {
         let mut conn = store.pool.acquire().await?;
         return find_ticket(&mut conn, &store.crypto, id).await;
@@ -238,7 +239,7 @@ pub struct TicketFilter {
 
 /// Tickets, most recently changed first.
 pub async fn list_tickets(conn: &mut Conn, crypto: &Crypto, f: &TicketFilter, limit: i64, offset: i64) -> Result<(Vec<TicketRecord>, i64)> {
-    let (mut conds, mut args) = crate::conditions(vec![
+    let (mut conds, mut args) = crate::db::conditions(vec![
         ("t.status", f.status.map(|x| x.as_str().to_string())),
         ("t.kind", f.kind.map(|x| x.as_str().to_string())),
         ("t.contact_id", f.contact_id.map(|x| x.to_string())),
@@ -251,6 +252,6 @@ pub async fn list_tickets(conn: &mut Conn, crypto: &Crypto, f: &TicketFilter, li
     conds.extend(TICKET.conditions(&f.reach, &mut args));
     let wh = where_sql(&conds);
     let sql = format!("{}{wh} ORDER BY t.updated_at DESC, t.id DESC LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
-    let (rows, total) = crate::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM {TICKET_FROM}{wh}"), &args).await?;
+    let (rows, total) = crate::db::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM {TICKET_FROM}{wh}"), &args).await?;
     Ok((open_rows(conn, crypto, rows).await?, total))
 }

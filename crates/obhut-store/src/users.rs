@@ -1,6 +1,7 @@
 //! Staff accounts, API tokens, login sessions and the one-time setup token.
 
-use crate::{parse_uuid, Conn, Result, StoreError};
+use crate::db::{parse_uuid, Conn};
+use crate::error::{Result, StoreError};
 use obhut_core::ids::UserId;
 use obhut_core::user::{Role, Scope};
 
@@ -193,7 +194,7 @@ pub async fn find_token_user(conn: &mut Conn, token_hash: &[u8], now: i64) -> Re
 /// [`find_token_user`] through the synchronous SQLite readers when the store has them: every
 /// API request asks, so it costs a point read of microseconds, and it always sees what another
 /// process (the CLI) committed a moment ago.
-pub async fn read_token_user(store: &crate::Store, token_hash: &[u8], now: i64) -> Result<Option<TokenUser>> {
+pub async fn read_token_user(store: &crate::store::Store, token_hash: &[u8], now: i64) -> Result<Option<TokenUser>> {
     let Some(readers) = &store.readers else {
         let mut conn = store.pool.acquire().await?;
         return find_token_user(&mut conn, token_hash, now).await;
@@ -234,7 +235,7 @@ pub async fn read_token_user(store: &crate::Store, token_hash: &[u8], now: i64) 
 
 /// The counter every change to users, tokens and processors bumps (migration 0015): a value
 /// seen before means nothing that decides who a token acts as has changed since.
-pub async fn auth_epoch(store: &crate::Store) -> Result<i64> {
+pub async fn auth_epoch(store: &crate::store::Store) -> Result<i64> {
     const SQL: &str = "SELECT value FROM counters WHERE name = 'auth_epoch'";
     let Some(readers) = &store.readers else {
         let mut conn = store.pool.acquire().await?;
