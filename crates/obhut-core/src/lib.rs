@@ -8,6 +8,7 @@ pub mod activity;
 pub mod clock;
 pub mod consent;
 pub mod contact;
+mod contact_file;
 pub mod deal;
 pub mod demo;
 pub mod dsr;
