@@ -1,7 +1,7 @@
 //! Consent over the API: the ledger of a contact, double opt-in requests, recording and
 //! withdrawing, receipts, audiences and their export, the review queue and the notices.
 
-use super::extract::{ApiActor, ApiJson, ApiQuery};
+use super::extract::{parse_id, ApiActor, ApiJson, ApiQuery};
 use super::problem::Problem;
 use crate::app::App;
 use crate::services;
@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use obhut_core::ids::ContactId;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -39,6 +40,8 @@ pub async fn overview(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    // An id that cannot be a contact's names nothing: 404, as on every other contact route.
+    parse_id(&id, ContactId::parse)?;
     let o = services::consent::overview(&app, &actor, &id).await?;
     Ok(Json(serde_json::to_value(o).unwrap_or_default()))
 }
@@ -75,6 +78,7 @@ pub async fn request(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<RequestBody>,
 ) -> Result<Response, Problem> {
+    parse_id(&id, ContactId::parse)?;
     let r = services::consent::request(
         &app,
         &actor,
@@ -102,6 +106,7 @@ pub async fn record(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<RecordInput>,
 ) -> Result<(StatusCode, Json<ConsentEventOut>), Problem> {
+    parse_id(&id, ContactId::parse)?;
     let e = services::consent::record(&app, &actor, &id, &b).await?;
     let body = ConsentEventOut {
         id: e.id,
@@ -169,6 +174,7 @@ pub async fn withdraw(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<WithdrawBody>,
 ) -> Result<(StatusCode, Json<WithdrawnOut>), Problem> {
+    parse_id(&id, ContactId::parse)?;
     let e = services::consent::withdraw(&app, &actor, &id, &b.purpose, &b.channel, b.topic.as_deref(), b.note.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(WithdrawnOut { id: e.id, kind: e.kind.as_str().into(), at: super::rfc3339(e.at) })))
 }
@@ -193,6 +199,7 @@ pub async fn receipt(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ReceiptQuery>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    parse_id(&id, ContactId::parse)?;
     Ok(Json(services::consent::receipt(&app, &actor, &id, &q.purpose, &q.channel, q.topic.as_deref()).await?))
 }
 

@@ -437,6 +437,33 @@ async fn every_documented_operation_is_served_declares_its_path_parameters_and_r
 }
 
 #[tokio::test]
+async fn an_id_that_cannot_be_a_contacts_answers_404_on_every_contact_route() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let token = t.user_token("chefin", Role::Admin).await;
+    let routes: [(reqwest::Method, &str, Option<Value>); 8] = [
+        (reqwest::Method::GET, "", None),
+        (reqwest::Method::GET, "/activities", None),
+        (reqwest::Method::GET, "/consents", None),
+        (reqwest::Method::POST, "/consents", Some(json!({"purpose": "newsletter", "channel": "email", "kind": "given"}))),
+        (reqwest::Method::POST, "/consents/request", Some(json!({"purpose": "newsletter"}))),
+        (reqwest::Method::POST, "/consents/withdraw", Some(json!({"purpose": "newsletter", "channel": "email"}))),
+        (reqwest::Method::GET, "/consents/receipt?purpose=newsletter&channel=email", None),
+        (reqwest::Method::GET, "/restriction", None),
+    ];
+    for (method, rest, body) in routes {
+        let url = t.url(&format!("/api/v1/contacts/not-an-id{rest}"));
+        let mut req = t.client.request(method.clone(), url).bearer_auth(&token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("send");
+        let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        assert_eq!(r.status().as_u16(), 404, "{method} …/not-an-id{rest}");
+        assert_eq!(ct, "application/problem+json", "{method} …/not-an-id{rest}");
+    }
+}
+
+#[tokio::test]
 async fn an_unreachable_database_gets_a_clear_message() {
     let dir = tempfile::tempdir().expect("dir");
     let cfg = crate::common::test_config(dir.path(), Some("postgres://nobody@127.0.0.1:1/nothing".into()));
