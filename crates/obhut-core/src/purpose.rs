@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Art. 6(1) legal bases, with their DPV and DPV-GDPR identifiers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LegalBasis {
     Consent,
@@ -85,7 +85,7 @@ impl LegalBasis {
 }
 
 /// Whom data is disclosed to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Recipient {
     pub name: String,
     /// internal, processor, third_party, authority.
@@ -95,7 +95,7 @@ pub struct Recipient {
 }
 
 /// A transfer to a third country (Art. 44–49) and what makes it lawful.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Transfer {
     pub country: String,
     pub recipient: String,
@@ -106,7 +106,7 @@ pub struct Transfer {
 }
 
 /// One purpose of processing: an Art. 30(1) entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Purpose {
     /// Our key, e.g. `newsletter`.
     pub key: String,

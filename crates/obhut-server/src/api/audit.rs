@@ -9,6 +9,12 @@ use axum::Json;
 use obhut_store::audit::AuditFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(list_audit)).routes(routes!(verify_audit))
+}
 
 #[derive(Debug, Deserialize, IntoParams, Default)]
 #[serde(deny_unknown_fields)]
@@ -35,12 +41,16 @@ pub struct AuditEventOut {
     pub actor: String,
     pub action: String,
     pub record_type: String,
+    #[schema(required = true)]
     pub record_id: Option<String>,
+    #[schema(required = true)]
     pub subject_id: Option<String>,
     /// The personal fields touched, never their values.
     pub fields: Vec<String>,
+    #[schema(required = true)]
     pub purpose: Option<String>,
     /// The recipient of a disclosure (`processor:<key>` or the named third party of an export).
+    #[schema(required = true)]
     pub recipient: Option<String>,
     /// Set when the details of this read event were emptied at the end of its retention.
     pub redacted: bool,
@@ -59,7 +69,9 @@ pub struct VerificationOut {
     pub intact: bool,
     pub events: i64,
     pub head_seq: i64,
+    #[schema(required = true)]
     pub first_bad_seq: Option<i64>,
+    #[schema(required = true)]
     pub problem: Option<String>,
 }
 
@@ -73,7 +85,7 @@ fn time(field: &str, v: Option<&str>) -> Result<Option<i64>, Problem> {
 }
 
 /// Audit events, newest first, filtered by subject, actor, action and time.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+#[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 400, body = Problem), (status = 403, body = Problem)), security(("bearer" = [])))]
 pub async fn list_audit(
     State(app): State<App>,
@@ -110,7 +122,7 @@ pub async fn list_audit(
 }
 
 /// Verifies the whole chain against its signed head (as `obhut audit verify`).
-#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
+#[utoipa::path(get, path = "/audit/verify", tag = "audit",
     responses((status = 200, body = VerificationOut), (status = 403, body = Problem)), security(("bearer" = [])))]
 pub async fn verify_audit(State(app): State<App>, ApiActor(actor): ApiActor) -> Result<Json<VerificationOut>, Problem> {
     let v = services::audit::verify(&app, &actor).await?;

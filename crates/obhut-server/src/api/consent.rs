@@ -1,7 +1,7 @@
 //! Consent over the API: the ledger of a contact, double opt-in requests, recording and
 //! withdrawing, receipts, audiences and their export, the review queue and the notices.
 
-use super::extract::{ApiActor, ApiJson, ApiQuery};
+use super::extract::{parse_id, ApiActor, ApiJson, ApiQuery};
 use super::problem::Problem;
 use crate::app::App;
 use crate::services;
@@ -11,18 +11,37 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
+use obhut_core::ids::ContactId;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(overview, record))
+        .routes(routes!(request))
+        .routes(routes!(withdraw))
+        .routes(routes!(receipt))
+        .routes(routes!(restriction, restrict))
+        .routes(routes!(audience))
+        .routes(routes!(export))
+        .routes(routes!(review_queue, run_review))
+        .routes(routes!(statistics))
+        .routes(routes!(save_notice))
+}
 
 /// A contact's consents: every ledger event with its notice and evidence, the derived state of
 /// each consent (DPV names) and the permission per purpose and channel with its reason.
-#[utoipa::path(get, path = "/api/v1/contacts/{id}/consents", tag = "consent",
-    responses((status = 200, body = Object), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/contacts/{id}/consents", tag = "consent", params(("id" = String, Path, description = "contact id")),
+    responses((status = 200, body = Object), (status = 410, body = Problem, description = "the contact was erased"), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn overview(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    // An id that cannot be a contact's names nothing: 404, as on every other contact route.
+    parse_id(&id, ContactId::parse)?;
     let o = services::consent::overview(&app, &actor, &id).await?;
     Ok(Json(serde_json::to_value(o).unwrap_or_default()))
 }
@@ -50,8 +69,8 @@ fn email() -> String {
 
 /// Sends a double opt-in mail: the consent stays pending (not counted) until its link is
 /// confirmed. At most a few requests per address and day (429 beyond).
-#[utoipa::path(post, path = "/api/v1/contacts/{id}/consents/request", tag = "consent", request_body = RequestBody,
-    responses((status = 202, body = Object), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)),
+#[utoipa::path(post, path = "/contacts/{id}/consents/request", tag = "consent", params(("id" = String, Path, description = "contact id")), request_body = RequestBody,
+    responses((status = 202, body = Object), (status = 403, body = Problem), (status = 410, body = Problem, description = "the contact was erased"), (status = 409, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)),
     security(("bearer" = [])))]
 pub async fn request(
     State(app): State<App>,
@@ -59,6 +78,7 @@ pub async fn request(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<RequestBody>,
 ) -> Result<Response, Problem> {
+    parse_id(&id, ContactId::parse)?;
     let r = services::consent::request(
         &app,
         &actor,
@@ -76,20 +96,60 @@ pub async fn request(
 /// Records a consent event with its evidence: given (paper, recorded call …), refused,
 /// withdrawn, an out-of-band confirmation, renewed, an objection (Art. 21(3)) or its lifting,
 /// or the § 7(3) UWG / presumed-consent basis.
-#[utoipa::path(post, path = "/api/v1/contacts/{id}/consents", tag = "consent", request_body = RecordInput,
-    responses((status = 201, body = Object), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/contacts/{id}/consents", tag = "consent", params(("id" = String, Path, description = "contact id")), request_body = RecordInput,
+    responses((status = 201, body = ConsentEventOut), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 410, body = Problem, description = "the contact was erased")),
+    security(("bearer" = [])))]
 pub async fn record(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<RecordInput>,
-) -> Result<Response, Problem> {
+) -> Result<(StatusCode, Json<ConsentEventOut>), Problem> {
+    parse_id(&id, ContactId::parse)?;
     let e = services::consent::record(&app, &actor, &id, &b).await?;
-    let body = serde_json::json!({
-        "id": e.id, "seq": e.seq, "contact_id": e.contact_id, "purpose": e.purpose, "channel": e.channel, "topic": e.topic,
-        "kind": e.kind, "method": e.method, "at": super::rfc3339(e.at), "notice_id": e.notice_id,
-    });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let body = ConsentEventOut {
+        id: e.id,
+        seq: e.seq,
+        contact_id: e.contact_id,
+        purpose: e.purpose,
+        channel: e.channel.as_str().into(),
+        topic: e.topic,
+        kind: e.kind.as_str().into(),
+        method: e.method.as_str().into(),
+        at: super::rfc3339(e.at),
+        notice_id: e.notice_id,
+    };
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// A recorded consent event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentEventOut {
+    pub id: String,
+    /// Its place in the ledger.
+    pub seq: i64,
+    pub contact_id: String,
+    pub purpose: String,
+    pub channel: String,
+    pub topic: String,
+    pub kind: String,
+    pub method: String,
+    /// RFC 3339.
+    pub at: String,
+    /// The notice shown when the consent was given.
+    #[schema(required = true)]
+    pub notice_id: Option<String>,
+}
+
+/// A withdrawal as recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WithdrawnOut {
+    pub id: String,
+    /// `withdrawn`.
+    pub kind: String,
+    /// RFC 3339.
+    pub at: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -104,16 +164,19 @@ pub struct WithdrawBody {
 }
 
 /// Withdraws a consent (Art. 7(3)).
-#[utoipa::path(post, path = "/api/v1/contacts/{id}/consents/withdraw", tag = "consent", request_body = WithdrawBody,
-    responses((status = 201, body = Object), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/contacts/{id}/consents/withdraw", tag = "consent", params(("id" = String, Path, description = "contact id")), request_body = WithdrawBody,
+    responses((status = 201, body = WithdrawnOut), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 410, body = Problem, description = "the contact was erased")),
+    security(("bearer" = [])))]
 pub async fn withdraw(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<WithdrawBody>,
-) -> Result<Response, Problem> {
+) -> Result<(StatusCode, Json<WithdrawnOut>), Problem> {
+    parse_id(&id, ContactId::parse)?;
     let e = services::consent::withdraw(&app, &actor, &id, &b.purpose, &b.channel, b.topic.as_deref(), b.note.as_deref()).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({"id": e.id, "kind": e.kind, "at": super::rfc3339(e.at)}))).into_response())
+    Ok((StatusCode::CREATED, Json(WithdrawnOut { id: e.id, kind: e.kind.as_str().into(), at: super::rfc3339(e.at) })))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -126,14 +189,17 @@ pub struct ReceiptQuery {
 }
 
 /// A consent record as an ISO/IEC TS 27560 (Kantara) style receipt.
-#[utoipa::path(get, path = "/api/v1/contacts/{id}/consents/receipt", tag = "consent", params(ReceiptQuery),
-    responses((status = 200, body = Object), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/contacts/{id}/consents/receipt", tag = "consent", params(("id" = String, Path, description = "contact id"), ReceiptQuery),
+    responses((status = 200, body = Object), (status = 403, body = Problem), (status = 410, body = Problem, description = "the contact was erased"), (status = 404, body = Problem),
+        (status = 422, body = Problem, description = "an unknown purpose or channel")),
+    security(("bearer" = [])))]
 pub async fn receipt(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<ReceiptQuery>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    parse_id(&id, ContactId::parse)?;
     Ok(Json(services::consent::receipt(&app, &actor, &id, &q.purpose, &q.channel, q.topic.as_deref()).await?))
 }
 
@@ -166,8 +232,8 @@ impl AudienceQuery {
 
 /// The permitted audience of a segment for a purpose and channel: how many are in, how many
 /// are left out and why.
-#[utoipa::path(get, path = "/api/v1/audiences", tag = "consent", params(AudienceQuery),
-    responses((status = 200, body = AudienceSummary), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/audiences", tag = "consent", params(AudienceQuery),
+    responses((status = 200, body = AudienceSummary), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn audience(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
@@ -179,8 +245,9 @@ pub async fn audience(
 
 /// Exports the permitted audience as CSV (a disclosure: logged with its recipient, and a use
 /// of each consent under § 7a UWG), or with `excluded=true` those left out with their reasons.
-#[utoipa::path(get, path = "/api/v1/audiences/export", tag = "consent", params(AudienceQuery),
-    responses((status = 200, description = "CSV"), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/audiences/export", tag = "consent", params(AudienceQuery),
+    responses((status = 200, description = "the audience as CSV", content_type = "text/csv", body = String,
+            headers(("x-audience-permitted" = String, description = "how many contacts are permitted"))), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn export(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<AudienceQuery>) -> Result<Response, Problem> {
     if let Some(f) = q.format.as_deref().filter(|f| *f != "csv") {
         return Err(super::problem::bad_request("format", format!("'{f}' is not an audience format: use csv")));
@@ -217,8 +284,10 @@ pub struct ReviewQuery {
 }
 
 /// Consents due for review: given or renewed, and unused, longer than the configured months.
-#[utoipa::path(get, path = "/api/v1/consents/review", tag = "consent", params(ReviewQuery),
-    responses((status = 200, body = Object), (status = 403, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/consents/review", tag = "consent", params(ReviewQuery),
+    responses((status = 200, body = [Object], description = "contact_id, purpose, channel, topic, given_at and last_used (milliseconds) of each due consent"),
+        (status = 403, body = Problem)),
+    security(("bearer" = [])))]
 pub async fn review_queue(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
@@ -242,7 +311,7 @@ pub struct ReviewBody {
 }
 
 /// Runs the review: re-confirmation mails, or expiry.
-#[utoipa::path(post, path = "/api/v1/consents/review", tag = "consent", request_body = ReviewBody,
+#[utoipa::path(post, path = "/consents/review", tag = "consent", request_body = ReviewBody,
     responses((status = 200, body = Object), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn run_review(
     State(app): State<App>,
@@ -258,7 +327,7 @@ pub async fn run_review(
 
 /// Statistics: events by purpose, channel and kind; the review queue's length; the outbox;
 /// the notices.
-#[utoipa::path(get, path = "/api/v1/consents/statistics", tag = "consent",
+#[utoipa::path(get, path = "/consents/statistics", tag = "consent",
     responses((status = 200, body = Object), (status = 403, body = Problem)), security(("bearer" = [])))]
 pub async fn statistics(State(app): State<App>, ApiActor(actor): ApiActor) -> Result<Json<serde_json::Value>, Problem> {
     Ok(Json(serde_json::to_value(services::consent::statistics(&app, &actor).await?).unwrap_or_default()))
@@ -274,8 +343,8 @@ pub struct NoticeBody {
 }
 
 /// Saves a new version of a notice text (kept word for word, hashed).
-#[utoipa::path(post, path = "/api/v1/consents/notices", tag = "consent", request_body = NoticeBody,
-    responses((status = 201, body = Object), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/consents/notices", tag = "consent", request_body = NoticeBody,
+    responses((status = 201, body = Object), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn save_notice(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(b): ApiJson<NoticeBody>) -> Result<Response, Problem> {
     let n = services::consent::save_notice(&app, &actor, &b.purpose, &b.channel, &b.language, &b.text).await?;
     Ok((StatusCode::CREATED, Json(serde_json::to_value(n).unwrap_or_default())).into_response())
@@ -307,8 +376,8 @@ pub struct RestrictBody {
 /// A restricted contact is only stored: it leaves every list, search, audience and export, and
 /// any other processing is refused (403, type `restricted`), except for the DPO and
 /// administrators. Recipients of its data get notification tasks (Art. 19).
-#[utoipa::path(put, path = "/api/v1/contacts/{id}/restriction", tag = "rights", request_body = RestrictBody,
-    responses((status = 200, body = RestrictionView), (status = 403, body = Problem), (status = 404, body = Problem),
+#[utoipa::path(put, path = "/contacts/{id}/restriction", tag = "rights", params(("id" = String, Path, description = "contact id")), request_body = RestrictBody,
+    responses((status = 200, body = RestrictionView), (status = 410, body = Problem, description = "the contact was erased"), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn restrict(
     State(app): State<App>,
@@ -328,8 +397,8 @@ pub async fn restrict(
 }
 
 /// The restriction of a contact (Art. 18): whether, since when, until when, why.
-#[utoipa::path(get, path = "/api/v1/contacts/{id}/restriction", tag = "rights",
-    responses((status = 200, body = RestrictionView), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/contacts/{id}/restriction", tag = "rights", params(("id" = String, Path, description = "contact id")),
+    responses((status = 200, body = RestrictionView), (status = 410, body = Problem, description = "the contact was erased"), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn restriction(
     State(app): State<App>,
     ApiActor(actor): ApiActor,

@@ -1,6 +1,7 @@
 //! `/api/v1/contacts`: create, read, update, delete, list and search, import and export.
 
-use super::extract::{if_match, parse_id, ApiActor, ApiJson, ApiQuery};
+use super::activities::ActivityOut;
+use super::extract::{if_match, parse_id, ApiActor, ApiJson, ApiQuery, IfMatch};
 use super::problem::{bad_request, Problem};
 use super::rfc3339;
 use crate::app::App;
@@ -15,6 +16,18 @@ use obhut_core::ids::ContactId;
 use obhut_store::contacts::{ContactFilter, ContactRecord, Origin};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The contact routes but the import, which `server::router` mounts with its own body limit
+/// and its check before the body is read.
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list_contacts, create_contact))
+        .routes(routes!(export_contacts))
+        .routes(routes!(get_contact, update_contact, delete_contact))
+        .routes(routes!(list_contact_activities))
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EmailOut {
@@ -39,10 +52,15 @@ pub struct PhoneOut {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AddressOut {
+    #[schema(required = true)]
     pub label: Option<String>,
+    #[schema(required = true)]
     pub street: Option<String>,
+    #[schema(required = true)]
     pub postal_code: Option<String>,
+    #[schema(required = true)]
     pub city: Option<String>,
+    #[schema(required = true)]
     pub country: Option<String>,
     /// The purposes this address was collected for, where they differ from the contact's.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -53,7 +71,9 @@ pub struct AddressOut {
 pub struct OriginOut {
     /// api, ui, cli, import or demo.
     pub source: String,
+    #[schema(required = true)]
     pub detail: Option<String>,
+    #[schema(required = true)]
     pub import_run_id: Option<String>,
 }
 
@@ -62,29 +82,42 @@ pub struct OriginOut {
 pub struct ContactOut {
     pub id: ContactId,
     pub kind: ContactKind,
+    #[schema(required = true)]
     pub salutation: Option<String>,
+    #[schema(required = true)]
     pub title: Option<String>,
+    #[schema(required = true)]
     pub given_name: Option<String>,
+    #[schema(required = true)]
     pub family_name: Option<String>,
     pub display_name: String,
     /// The primary email.
+    #[schema(required = true)]
     pub email: Option<String>,
     /// The primary phone (E.164).
+    #[schema(required = true)]
     pub phone: Option<String>,
     pub emails: Vec<EmailOut>,
     pub phones: Vec<PhoneOut>,
     pub addresses: Vec<AddressOut>,
+    #[schema(required = true)]
     pub organization_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub organization_name: Option<String>,
+    #[schema(required = true)]
     pub job_title: Option<String>,
+    #[schema(required = true)]
     pub birthday: Option<String>,
+    #[schema(required = true)]
     pub language: Option<String>,
+    #[schema(required = true)]
     pub owner_id: Option<String>,
     pub tags: Vec<String>,
+    #[schema(required = true)]
     pub notes: Option<String>,
     /// `standard` or `hr`: the record class the gate's policies restrict.
     pub record_class: String,
+    #[schema(required = true)]
     pub team: Option<String>,
     /// The purposes the contact's data was collected for (its collection context).
     pub purposes: Vec<String>,
@@ -180,6 +213,28 @@ pub struct ContactPage {
     pub truncated: bool,
 }
 
+/// The orders of a contact list.
+#[derive(Debug, ToSchema)]
+pub enum ContactSort {
+    #[schema(rename = "-created_at")]
+    Newest,
+    #[schema(rename = "created_at")]
+    Oldest,
+    #[schema(rename = "-updated_at")]
+    Changed,
+    #[schema(rename = "name")]
+    Name,
+}
+
+/// The formats of a contact export.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ContactExportFormat {
+    Csv,
+    Json,
+    Vcf,
+}
+
 #[derive(Debug, Deserialize, IntoParams, Default)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -190,8 +245,9 @@ pub struct ContactQuery {
     pub limit: Option<i64>,
     pub offset: Option<i64>,
     /// `-created_at` (default), `created_at`, `-updated_at`, or `name` (within the page or search result).
+    #[param(value_type = Option<ContactSort>, inline)]
     pub sort: Option<String>,
-    /// `b2c` or `b2b`.
+    #[param(value_type = Option<ContactKind>)]
     pub kind: Option<String>,
     pub organization_id: Option<String>,
     pub owner_id: Option<String>,
@@ -242,8 +298,9 @@ fn with_etag(mut r: Response, version: i64) -> Response {
 }
 
 /// Create a contact.
-#[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = ContactInput,
-    responses((status = 201, body = ContactCreated), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+#[utoipa::path(post, path = "/contacts", tag = "contacts", request_body = ContactInput,
+    responses((status = 201, body = ContactCreated, headers(("Location" = String, description = "the new contact"), ("ETag" = String, description = "its version"))),
+        (status = 403, body = Problem)),
     security(("bearer" = [])))]
 pub async fn create_contact(
     State(app): State<App>,
@@ -279,8 +336,9 @@ pub struct ReadQuery {
 }
 
 /// Read a contact. The read is logged with its purpose before the data is returned.
-#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = String, Path, description = "contact id"), ReadQuery),
-    responses((status = 200, body = ContactOut), (status = 400, body = Problem), (status = 404, body = Problem),
+#[utoipa::path(get, path = "/contacts/{id}", tag = "contacts", params(("id" = String, Path, description = "contact id"), ReadQuery),
+    responses((status = 200, body = ContactOut, headers(("ETag" = String, description = "the contact's version"))), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 410, body = Problem, description = "the contact was erased"),
         (status = 422, body = Problem, description = "unknown purpose")), security(("bearer" = [])))]
 pub async fn get_contact(
     State(app): State<App>,
@@ -295,8 +353,10 @@ pub async fn get_contact(
 }
 
 /// Change a contact: absent fields stay, an empty string clears. `If-Match` guards against lost updates.
-#[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", request_body = ContactInput, params(("id" = String, Path), ReadQuery),
-    responses((status = 200, body = ContactOut), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+#[utoipa::path(patch, path = "/contacts/{id}", tag = "contacts", request_body = ContactInput, params(("id" = String, Path, description = "contact id"), ReadQuery, IfMatch),
+    responses((status = 200, body = ContactOut, headers(("ETag" = String, description = "the contact's new version"))), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem, description = "the contact changed since the version in If-Match"),
+        (status = 410, body = Problem, description = "the contact was erased")),
     security(("bearer" = [])))]
 pub async fn update_contact(
     State(app): State<App>,
@@ -313,8 +373,9 @@ pub async fn update_contact(
 }
 
 /// Delete a contact with its activities and tickets.
-#[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts", params(("id" = String, Path)),
-    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/contacts/{id}", tag = "contacts", params(("id" = String, Path, description = "contact id")),
+    responses((status = 204, description = "deleted"), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 410, body = Problem, description = "the contact was erased")), security(("bearer" = [])))]
 pub async fn delete_contact(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<StatusCode, Problem> {
     let id = parse_id(&id, ContactId::parse)?;
     services::contacts::delete(&app, &actor, id).await?;
@@ -322,8 +383,9 @@ pub async fn delete_contact(State(app): State<App>, ApiActor(actor): ApiActor, P
 }
 
 /// List or search contacts.
-#[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ContactQuery),
-    responses((status = 200, body = ContactPage), (status = 400, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/contacts", tag = "contacts", params(ContactQuery),
+    responses((status = 200, body = ContactPage), (status = 403, body = Problem), (status = 422, body = Problem, description = "unknown purpose")),
+    security(("bearer" = [])))]
 pub async fn list_contacts(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
@@ -350,17 +412,18 @@ pub struct PageQuery {
 }
 
 /// A contact's activities, newest first.
-#[utoipa::path(get, path = "/api/v1/contacts/{id}/activities", tag = "contacts", params(("id" = String, Path), PageQuery),
-    responses((status = 200, body = Vec<super::records::ActivityOut>), (status = 404, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/contacts/{id}/activities", tag = "contacts", params(("id" = String, Path, description = "contact id"), PageQuery),
+    responses((status = 200, body = Vec<ActivityOut>), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 410, body = Problem, description = "the contact was erased")), security(("bearer" = [])))]
 pub async fn list_contact_activities(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<Vec<super::records::ActivityOut>>, Problem> {
+) -> Result<Json<Vec<ActivityOut>>, Problem> {
     let id = parse_id(&id, ContactId::parse)?;
     services::contacts::get(&app, &actor, id).await?;
-    super::records::activity_list(&app, &actor, obhut_store::activities::ActivityOwner::Contact(id), q).await
+    super::activities::list_for(&app, &actor, obhut_store::activities::ActivityOwner::Contact(id), q).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -377,14 +440,50 @@ pub struct ImportQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportReportOut {
+    /// csv or vcard.
     pub format: String,
     pub encoding: String,
     pub rows: usize,
     pub valid: usize,
     pub imported: usize,
     pub skipped: usize,
-    pub errors: Vec<obhut_core::FieldError>,
+    pub organizations_created: usize,
+    pub errors: Vec<RowErrorOut>,
+    /// Columns of the file that map to no field.
+    pub ignored_columns: Vec<String>,
+    /// Null for a dry run.
+    #[schema(required = true)]
     pub import_run_id: Option<String>,
+    pub dry_run: bool,
+    /// `[stage, milliseconds since the start]` for each stage done.
+    pub timings_ms: Vec<(String, u64)>,
+}
+
+/// A bad row of an import.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RowErrorOut {
+    pub row: usize,
+    pub field: String,
+    pub message: String,
+}
+
+impl From<services::imports::ImportReport> for ImportReportOut {
+    fn from(r: services::imports::ImportReport) -> Self {
+        Self {
+            format: r.format.into(),
+            encoding: r.encoding.into(),
+            rows: r.rows,
+            valid: r.valid,
+            imported: r.imported,
+            skipped: r.skipped,
+            organizations_created: r.organizations_created,
+            errors: r.errors.into_iter().map(|e| RowErrorOut { row: e.row, field: e.field, message: e.message }).collect(),
+            ignored_columns: r.ignored_columns,
+            import_run_id: r.import_run_id,
+            dry_run: r.dry_run,
+            timings_ms: r.timings_ms,
+        }
+    }
 }
 
 /// Middleware of the import route: the caller must be allowed to import before the body is
@@ -403,8 +502,11 @@ pub async fn may_import(State(app): State<App>, req: axum::extract::Request, nex
 
 /// Import contacts from a CSV or vCard file sent as the request body.
 /// With any bad row nothing is written (422 with every bad row named), unless `skip_invalid`.
-#[utoipa::path(post, path = "/api/v1/contacts/import", tag = "contacts", params(ImportQuery), request_body(content = String, content_type = "text/csv"),
-    responses((status = 200, body = ImportReportOut), (status = 403, body = Problem, description = "the caller may not import (answered before the body is read)"), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/contacts/import", tag = "contacts", params(ImportQuery), 
+    request_body(content((String = "text/csv"), (String = "text/vcard"))),
+    responses((status = 200, body = ImportReportOut), (status = 403, body = Problem, description = "the caller may not import (answered before the body is read)"),
+        (status = 413, body = Problem, description = "larger than 64 MiB"), (status = 422, body = Problem, description = "bad rows; nothing was imported")),
+    security(("bearer" = [])))]
 pub async fn import_contacts(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
@@ -428,25 +530,32 @@ pub async fn import_contacts(
             .collect();
         return Ok(p.into_response());
     }
-    Ok(Json(serde_json::to_value(&report).unwrap_or_default()).into_response())
+    Ok(Json(ImportReportOut::from(report)).into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// csv, json or vcf.
+    /// csv (default), json or vcf.
+    #[param(value_type = Option<ContactExportFormat>, inline)]
     pub format: Option<String>,
     /// Who receives the file (a third party, a processor): the disclosure is logged with it.
     pub recipient: Option<String>,
+    #[param(value_type = Option<ContactKind>)]
     pub kind: Option<String>,
     pub tag: Option<String>,
     pub organization_id: Option<String>,
 }
 
 /// Export contacts (a bulk disclosure; audited).
-#[utoipa::path(get, path = "/api/v1/contacts/export", tag = "contacts", params(ExportQuery),
-    responses((status = 200, description = "the export file"), (status = 403, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/contacts/export", tag = "contacts", params(ExportQuery),
+    responses((status = 200, description = "the export file", content(
+            (Vec<ContactOut> = "application/json"),
+            (String = "text/csv"),
+            (String = "text/vcard"))),
+        (status = 403, body = Problem), (status = 422, body = Problem, description = "a bad recipient")),
+    security(("bearer" = [])))]
 pub async fn export_contacts(
     State(app): State<App>,
     ApiActor(actor): ApiActor,

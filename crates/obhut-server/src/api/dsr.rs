@@ -13,6 +13,22 @@ use axum::Json;
 use obhut_core::contact::ContactInput;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(erase))
+        .routes(routes!(list_cases, open_case))
+        .routes(routes!(get_case))
+        .routes(routes!(verify))
+        .routes(routes!(send_code))
+        .routes(routes!(extend))
+        .routes(routes!(close))
+        .routes(routes!(rectify))
+        .routes(routes!(list_notifications))
+        .routes(routes!(notification_done))
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -27,8 +43,9 @@ pub struct EraseBody {
 /// Erases a contact (Art. 17 GDPR) by destroying its key and deleting its rows, mails and
 /// blind indexes; the audit trail keeps its events, unreadable, and still verifies. Afterwards
 /// the contact answers 410 Gone. DPO and administrators only.
-#[utoipa::path(post, path = "/api/v1/contacts/{id}/erasure", tag = "rights", request_body = EraseBody,
+#[utoipa::path(post, path = "/contacts/{id}/erasure", tag = "rights", params(("id" = String, Path, description = "contact id")), request_body = EraseBody,
     responses((status = 200, body = Erasure), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "a legal hold keeps the contact"),
         (status = 410, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn erase(
     State(app): State<App>,
@@ -40,7 +57,7 @@ pub async fn erase(
 }
 
 /// Opens a case for a data subject request; the deadline (Art. 12(3)) is set from the receipt.
-#[utoipa::path(post, path = "/api/v1/dsr/cases", tag = "rights", request_body = NewCase,
+#[utoipa::path(post, path = "/dsr/cases", tag = "rights", request_body = NewCase,
     responses((status = 201, body = CaseView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn open_case(
@@ -53,6 +70,7 @@ pub async fn open_case(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CaseQuery {
     /// Open cases only.
     #[serde(default)]
@@ -62,7 +80,7 @@ pub struct CaseQuery {
 }
 
 /// Cases by due date, open ones first, each with `overdue` and `days_left`.
-#[utoipa::path(get, path = "/api/v1/dsr/cases", tag = "rights", params(CaseQuery),
+#[utoipa::path(get, path = "/dsr/cases", tag = "rights", params(CaseQuery),
     responses((status = 200, body = [CaseView]), (status = 403, body = Problem)), security(("bearer" = [])))]
 pub async fn list_cases(
     State(app): State<App>,
@@ -73,7 +91,7 @@ pub async fn list_cases(
 }
 
 /// One case, by id or reference.
-#[utoipa::path(get, path = "/api/v1/dsr/cases/{id}", tag = "rights",
+#[utoipa::path(get, path = "/dsr/cases/{id}", tag = "rights", params(("id" = String, Path, description = "case id or reference")),
     responses((status = 200, body = CaseView), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn get_case(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Json<CaseView>, Problem> {
     Ok(Json(services::dsr::get_case(&app, &actor, &id).await?))
@@ -91,8 +109,8 @@ pub struct VerifyBody {
 }
 
 /// Records how the requester's identity was checked; the case moves on to in progress.
-#[utoipa::path(post, path = "/api/v1/dsr/cases/{id}/identity", tag = "rights", request_body = VerifyBody,
-    responses((status = 200, body = CaseView), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/dsr/cases/{id}/identity", tag = "rights", params(("id" = String, Path, description = "case id or reference")), request_body = VerifyBody,
+    responses((status = 200, body = CaseView), (status = 403, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn verify(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
@@ -116,8 +134,8 @@ pub struct CodeBody {
 /// Sends the requester a six-digit code for the identity check `email_code` (valid 30
 /// minutes, five tries); then `POST …/identity` with `identity_check: email_code` and the code
 /// as `identity_evidence`.
-#[utoipa::path(post, path = "/api/v1/dsr/cases/{id}/identity/code", tag = "rights", request_body = CodeBody,
-    responses((status = 202, body = CodeSent), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/dsr/cases/{id}/identity/code", tag = "rights", params(("id" = String, Path, description = "case id or reference")), request_body = CodeBody,
+    responses((status = 202, body = CodeSent), (status = 403, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn send_code(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
@@ -139,8 +157,8 @@ pub struct ExtendBody {
 }
 
 /// Extends the deadline once by up to two further months (Art. 12(3)).
-#[utoipa::path(post, path = "/api/v1/dsr/cases/{id}/extension", tag = "rights", request_body = ExtendBody,
-    responses((status = 200, body = CaseView), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/dsr/cases/{id}/extension", tag = "rights", params(("id" = String, Path, description = "case id or reference")), request_body = ExtendBody,
+    responses((status = 200, body = CaseView), (status = 403, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn extend(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
@@ -160,8 +178,8 @@ pub struct CloseBody {
 }
 
 /// Closes a case: completed, rejected (with the reason) or cancelled.
-#[utoipa::path(post, path = "/api/v1/dsr/cases/{id}/close", tag = "rights", request_body = CloseBody,
-    responses((status = 200, body = CaseView), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/dsr/cases/{id}/close", tag = "rights", params(("id" = String, Path, description = "case id or reference")), request_body = CloseBody,
+    responses((status = 200, body = CaseView), (status = 403, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn close(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
@@ -175,7 +193,7 @@ pub async fn close(
 /// (absent fields stay, an empty string clears). Only once the identity is checked; audited
 /// with the values before and after (sealed), recorded on the case, and every recipient of the
 /// contact's data gets a notification task (Art. 19). Complete the case afterwards.
-#[utoipa::path(post, path = "/api/v1/dsr/cases/{id}/rectification", tag = "rights", request_body = ContactInput,
+#[utoipa::path(post, path = "/dsr/cases/{id}/rectification", tag = "rights", params(("id" = String, Path, description = "case id or reference")), request_body = ContactInput,
     responses((status = 200, body = CaseView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn rectify(
@@ -189,6 +207,7 @@ pub async fn rectify(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct NoticeQuery {
     /// Open tasks only.
     #[serde(default)]
@@ -205,7 +224,7 @@ pub struct NoticeQuery {
 
 /// Notification tasks for the recipients of rectified, erased or restricted data (Art. 19),
 /// open ones first.
-#[utoipa::path(get, path = "/api/v1/dsr/notifications", tag = "rights", params(NoticeQuery),
+#[utoipa::path(get, path = "/dsr/notifications", tag = "rights", params(NoticeQuery),
     responses((status = 200, body = [NoticeView]), (status = 403, body = Problem)), security(("bearer" = [])))]
 pub async fn list_notifications(
     State(app): State<App>,
@@ -224,7 +243,7 @@ pub struct NotifiedBody {
 }
 
 /// Marks a notification task done, with a note on how the recipient was told.
-#[utoipa::path(post, path = "/api/v1/dsr/notifications/{id}/done", tag = "rights", request_body = NotifiedBody,
+#[utoipa::path(post, path = "/dsr/notifications/{id}/done", tag = "rights", params(("id" = String, Path, description = "notification task id")), request_body = NotifiedBody,
     responses((status = 200, body = NoticeView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn notification_done(

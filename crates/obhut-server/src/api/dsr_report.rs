@@ -12,15 +12,40 @@ use axum::response::{IntoResponse, Response};
 use obhut_core::ids::ContactId;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new().routes(routes!(access_report)).routes(routes!(portability))
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// json (default), html or pdf.
+    #[param(value_type = Option<ReportFormat>, inline)]
     pub format: Option<String>,
     /// de (default) or en: the language of the HTML and PDF.
+    #[param(value_type = Option<ReportLanguage>, inline)]
     pub lang: Option<String>,
+}
+
+/// The formats of the access report.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ReportFormat {
+    Json,
+    Html,
+    Pdf,
+}
+
+/// The languages of the access report.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ReportLanguage {
+    De,
+    En,
 }
 
 fn file_response(bytes: Vec<u8>, content_type: &'static str, disposition: &str) -> Response {
@@ -37,9 +62,9 @@ fn file_response(bytes: Vec<u8>, content_type: &'static str, disposition: &str) 
 /// data categories, recipients (third countries, safeguards), retention, source, rights and
 /// automated decisions, with the audit trail about the person. DPO or administrator; audited
 /// as `dsr.access_report`.
-#[utoipa::path(get, path = "/api/v1/contacts/{id}/access-report", tag = "privacy", params(ReportQuery),
+#[utoipa::path(get, path = "/contacts/{id}/access-report", tag = "privacy", params(("id" = String, Path, description = "contact id"), ReportQuery),
     responses(
-        (status = 200, description = "the report: application/json, text/html or application/pdf"),
+        (status = 200, description = "the report", content((Object = "application/json"), (String = "text/html"), (String = "application/pdf"))), (status = 410, body = Problem, description = "the contact was erased"),
         (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn access_report(
@@ -63,9 +88,9 @@ pub async fn access_report(
 /// The Art. 20 export of a contact: one zip file with `data.json`, `data.csv` and
 /// `contact.vcf`, holding the data the person provided. DPO or administrator; audited as
 /// `dsr.portability`.
-#[utoipa::path(get, path = "/api/v1/contacts/{id}/portability", tag = "privacy",
+#[utoipa::path(get, path = "/contacts/{id}/portability", tag = "privacy", params(("id" = String, Path, description = "contact id")),
     responses(
-        (status = 200, description = "application/zip", content_type = "application/zip"),
+        (status = 200, description = "the zip file", content_type = "application/zip", body = String), (status = 410, body = Problem, description = "the contact was erased"),
         (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn portability(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Response, Problem> {

@@ -83,6 +83,12 @@ impl FromRequestParts<App> for ApiActor {
     }
 }
 
+/// The `If-Match` header of a change, for the document: the ETag of the version the change
+/// is based on, e.g. `"3"`; a stale one answers 409, one that is no ETag 400.
+#[derive(utoipa::IntoParams)]
+#[into_params(names("If-Match"), parameter_in = Header)]
+pub struct IfMatch(pub Option<String>);
+
 /// `If-Match: "3"` → expected version 3.
 pub fn if_match(headers: &axum::http::HeaderMap) -> Result<Option<i64>, Problem> {
     match headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) {

@@ -12,16 +12,29 @@ use axum::Json;
 use obhut_core::retention::RetentionRule;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<App> {
+    OpenApiRouter::new()
+        .routes(routes!(list_rules))
+        .routes(routes!(set_rule))
+        .routes(routes!(run))
+        .routes(routes!(due))
+        .routes(routes!(list_holds, place_hold))
+        .routes(routes!(release_hold))
+        .routes(routes!(resolve))
+}
 
 /// The rule catalogue: one deletion rule per data type (DIN 66398).
-#[utoipa::path(get, path = "/api/v1/retention/rules", tag = "retention",
+#[utoipa::path(get, path = "/retention/rules", tag = "retention",
     responses((status = 200, body = [RetentionRule]), (status = 403, body = Problem)), security(("bearer" = [])))]
 pub async fn list_rules(State(app): State<App>, ApiActor(actor): ApiActor) -> Result<Json<Vec<RetentionRule>>, Problem> {
     Ok(Json(svc::rules(&app, &actor).await?))
 }
 
 /// Changes the rule of a data type; a legal duty's period cannot be cut short.
-#[utoipa::path(patch, path = "/api/v1/retention/rules/{data_type}", tag = "retention", request_body = RuleChange,
+#[utoipa::path(patch, path = "/retention/rules/{data_type}", tag = "retention", params(("data_type" = String, Path, description = "the data type of the rule")), request_body = RuleChange,
     responses((status = 200, body = RetentionRule), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn set_rule(
     State(app): State<App>,
@@ -52,7 +65,7 @@ fn parse_day(field: &str, s: &str) -> Result<time::Date, ServiceError> {
 }
 
 /// Runs the retention sweep now (the server runs it daily), or a dry run of it.
-#[utoipa::path(post, path = "/api/v1/retention/run", tag = "retention", request_body = RunBody,
+#[utoipa::path(post, path = "/retention/run", tag = "retention", request_body = RunBody,
     responses((status = 200, body = SweepReport), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn run(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(b): ApiJson<RunBody>) -> Result<Json<SweepReport>, Problem> {
     let at = b.at.as_deref().map(|a| parse_day("at", a)).transpose()?;
@@ -61,6 +74,7 @@ pub async fn run(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(b): 
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DueQuery {
     /// Look this many days ahead (default 90).
     #[serde(default)]
@@ -76,7 +90,7 @@ pub struct DueList {
 }
 
 /// What falls due next (Wiedervorlage), soonest first.
-#[utoipa::path(get, path = "/api/v1/retention/due", tag = "retention", params(DueQuery),
+#[utoipa::path(get, path = "/retention/due", tag = "retention", params(DueQuery),
     responses((status = 200, body = DueList), (status = 403, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn due(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q): ApiQuery<DueQuery>) -> Result<Json<DueList>, Problem> {
     let (entries, total) = svc::due_next(&app, &actor, q.days.unwrap_or(90), q.limit.unwrap_or(100).min(10_000)).await?;
@@ -96,6 +110,7 @@ pub struct HoldBody {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct HoldQuery {
     /// All holds of this contact (default: every hold in force).
     #[serde(default)]
@@ -103,7 +118,7 @@ pub struct HoldQuery {
 }
 
 /// Legal holds in force, or all of one contact.
-#[utoipa::path(get, path = "/api/v1/retention/holds", tag = "retention", params(HoldQuery),
+#[utoipa::path(get, path = "/retention/holds", tag = "retention", params(HoldQuery),
     responses((status = 200, body = [HoldView]), (status = 403, body = Problem)), security(("bearer" = [])))]
 pub async fn list_holds(
     State(app): State<App>,
@@ -114,7 +129,7 @@ pub async fn list_holds(
 }
 
 /// Places a legal hold: the contact's retention rules wait and its erasure is refused.
-#[utoipa::path(post, path = "/api/v1/retention/holds", tag = "retention", request_body = HoldBody,
+#[utoipa::path(post, path = "/retention/holds", tag = "retention", request_body = HoldBody,
     responses((status = 201, body = HoldView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 410, body = Problem),
         (status = 422, body = Problem)), security(("bearer" = [])))]
 pub async fn place_hold(
@@ -126,7 +141,7 @@ pub async fn place_hold(
 }
 
 /// Releases a legal hold; the rules it postponed apply at the next sweep.
-#[utoipa::path(post, path = "/api/v1/retention/holds/{id}/release", tag = "retention",
+#[utoipa::path(post, path = "/retention/holds/{id}/release", tag = "retention", params(("id" = String, Path, description = "hold id")),
     responses((status = 200, body = HoldView), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn release_hold(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<String>) -> Result<Json<HoldView>, Problem> {
@@ -141,7 +156,7 @@ pub struct ResolveBody {
 }
 
 /// Resolves a pseudonym (`PSN-…`) to the identifiers it replaced. Each resolution is logged.
-#[utoipa::path(post, path = "/api/v1/retention/pseudonyms/{token}/resolve", tag = "retention", request_body = ResolveBody,
+#[utoipa::path(post, path = "/retention/pseudonyms/{token}/resolve", tag = "retention", params(("token" = String, Path, description = "the pseudonym (PSN-…)")), request_body = ResolveBody,
     responses((status = 200, body = Resolved), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn resolve(

@@ -399,6 +399,71 @@ async fn the_openapi_document_is_3_1_and_committed_fresh() {
 }
 
 #[tokio::test]
+async fn every_documented_operation_is_served_declares_its_path_parameters_and_refuses_no_token_as_documented() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let doc = serde_json::to_value(obhut_server::api::openapi::document()).expect("json");
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut operations = 0;
+    for (path, item) in paths {
+        let names: Vec<&str> = path.split('{').skip(1).filter_map(|p| p.split('}').next()).collect();
+        for (method, op) in item.as_object().expect("path item") {
+            operations += 1;
+            let declared = op["parameters"].as_array().cloned().unwrap_or_default();
+            for name in &names {
+                assert!(
+                    declared.iter().any(|p| p["name"] == *name && p["in"] == "path" && p["required"] == true),
+                    "{method} {path}: path parameter {name} is not declared"
+                );
+            }
+            for (status, response) in op["responses"].as_object().expect("responses") {
+                if status.starts_with('4') || status.starts_with('5') {
+                    assert!(
+                        response["content"]["application/problem+json"]["schema"]["$ref"] == "#/components/schemas/Problem",
+                        "{method} {path}: {status} is not a problem+json Problem"
+                    );
+                }
+            }
+            let url = names.iter().fold(path.clone(), |p, n| p.replace(&format!("{{{n}}}"), "x"));
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let r = t.client.request(m, t.url(&url)).send().await.expect("send");
+            let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            assert_eq!(r.status().as_u16(), 401, "{method} {url} without a token (is it routed?)");
+            assert_eq!(ct, "application/problem+json", "{method} {url}");
+            assert!(op["responses"]["401"].is_object(), "{method} {path} does not document 401");
+        }
+    }
+    assert!(operations >= 90, "only {operations} operations documented");
+}
+
+#[tokio::test]
+async fn an_id_that_cannot_be_a_contacts_answers_404_on_every_contact_route() {
+    let t = spawn_app(Backend::Sqlite).await;
+    let token = t.user_token("chefin", Role::Admin).await;
+    let routes: [(reqwest::Method, &str, Option<Value>); 8] = [
+        (reqwest::Method::GET, "", None),
+        (reqwest::Method::GET, "/activities", None),
+        (reqwest::Method::GET, "/consents", None),
+        (reqwest::Method::POST, "/consents", Some(json!({"purpose": "newsletter", "channel": "email", "kind": "given"}))),
+        (reqwest::Method::POST, "/consents/request", Some(json!({"purpose": "newsletter"}))),
+        (reqwest::Method::POST, "/consents/withdraw", Some(json!({"purpose": "newsletter", "channel": "email"}))),
+        (reqwest::Method::GET, "/consents/receipt?purpose=newsletter&channel=email", None),
+        (reqwest::Method::GET, "/restriction", None),
+    ];
+    for (method, rest, body) in routes {
+        let url = t.url(&format!("/api/v1/contacts/not-an-id{rest}"));
+        let mut req = t.client.request(method.clone(), url).bearer_auth(&token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.expect("send");
+        let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        assert_eq!(r.status().as_u16(), 404, "{method} …/not-an-id{rest}");
+        assert_eq!(ct, "application/problem+json", "{method} …/not-an-id{rest}");
+    }
+}
+
+#[tokio::test]
 async fn an_unreachable_database_gets_a_clear_message() {
     let dir = tempfile::tempdir().expect("dir");
     let cfg = crate::common::test_config(dir.path(), Some("postgres://nobody@127.0.0.1:1/nothing".into()));
