@@ -121,7 +121,7 @@ async fn main() {
     for _ in 0..runs {
         let started = Instant::now();
         let r = dsr_report::access_report(&app, &actor, &id).await.expect("report");
-        let json = dsr_report::render(&r, dsr_report::Format::Json, obhut_server::web::Lang::De, None).expect("json");
+        let json = dsr_report::render(&r, dsr_report::Format::Json, obhut_server::i18n::Lang::De, None).expect("json");
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         bytes = json.len();
     }
@@ -135,6 +135,6 @@ async fn main() {
         pct(1.0)
     );
     let started = Instant::now();
-    let pdf = dsr_report::render(&first, dsr_report::Format::Pdf, obhut_server::web::Lang::De, None).expect("pdf");
+    let pdf = dsr_report::render(&first, dsr_report::Format::Pdf, obhut_server::i18n::Lang::De, None).expect("pdf");
     println!("the same as PDF: {} KiB in {:.1} ms", pdf.len() / 1024, started.elapsed().as_secs_f64() * 1000.0);
 }

@@ -48,7 +48,7 @@ async fn main() {
     let mut times = Vec::new();
     for (id,) in &ids {
         let t = std::time::Instant::now();
-        services::dsr::erase(&app, &actor, id, "benchmark", None).await.expect("erase");
+        services::erasure::erase(&app, &actor, id, "benchmark", None).await.expect("erase");
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     times.sort_by(|a, b| a.total_cmp(b));

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::Json;
 use obhut_core::ids::ContactId;
-use obhut_server::api::contacts::ContactOut;
+use obhut_server::services::contact_view::ContactOut;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

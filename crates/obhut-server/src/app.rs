@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::error::{ServiceError, ServiceResult};
 use crate::gate::{Action, Actor, Refusal, Resource, Target};
-use obhut_core::clock::{to_millis, Clock, SystemClock};
+use obhut_core::clock::{to_millis, Clock};
 use obhut_store::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,14 +14,14 @@ pub struct AppInner {
     pub clock: Arc<dyn Clock>,
     pub metrics: crate::metrics::Metrics,
     /// Sign-in attempts per client network, in memory: the flood guard in front of the
-    /// throttle kept in the database ([`crate::throttle`]).
-    pub login_attempts: crate::throttle::Limiter,
+    /// throttle kept in the database (`crate::throttle`).
+    pub login_attempts: crate::limiter::Limiter,
     /// When this process last sent a write of a token's last use (by token id).
     pub token_uses: Mutex<HashMap<String, i64>>,
     /// Verified API tokens by hash, each valid while the store's `auth_epoch` stays what it
     /// was when the token was checked (read on every request: another process's change counts
     /// on the very next one).
-    pub token_cache: Mutex<HashMap<Vec<u8>, crate::auth::VerifiedToken>>,
+    pub token_cache: Mutex<HashMap<Vec<u8>, VerifiedToken>>,
     /// Reads of personal data, committed in groups.
     pub access_log: crate::access_log::AccessLog,
     /// The purpose registry as last read; cleared when it changes.
@@ -31,7 +31,7 @@ pub struct AppInner {
     /// Wakes the outbox worker when mail was queued.
     pub outbox_wake: tokio::sync::Notify,
     /// Sign-ups of the public form per client network (/24, /56).
-    pub signups: crate::throttle::Limiter,
+    pub signups: crate::limiter::Limiter,
 }
 
 /// Cheap to clone; one per process.
@@ -46,54 +46,6 @@ impl std::ops::Deref for App {
 }
 
 impl App {
-    /// Opens the store, applies migrations and seeds what a new installation needs.
-    pub async fn open(config: Config) -> anyhow::Result<Self> {
-        Self::open_with_clock(config, Arc::new(SystemClock)).await
-    }
-
-    pub async fn open_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        use anyhow::Context;
-        let store = Store::open(&config.store_options()).await?;
-        for warning in obhut_store::files::loose_modes(&config.data_dir) {
-            tracing::warn!("{warning}");
-        }
-        store.migrate().await.context("applying database migrations")?;
-        let access_log = crate::access_log::AccessLog::start(store.clone());
-        let app = App(Arc::new(AppInner {
-            access_log,
-            registry: std::sync::RwLock::new(None),
-            gate: crate::gate::Gate::new(),
-            outbox_wake: tokio::sync::Notify::new(),
-            signups: crate::throttle::limiter(
-                crate::services::consent::SIGNUPS_PER_HOUR,
-                std::time::Duration::from_secs(3600),
-                clock.clone(),
-            ),
-            login_attempts: crate::throttle::limiter(
-                crate::throttle::ATTEMPTS_PER_MINUTE,
-                std::time::Duration::from_secs(60),
-                clock.clone(),
-            ),
-            store,
-            config,
-            clock,
-            metrics: crate::metrics::Metrics::new(),
-            token_uses: Mutex::new(HashMap::new()),
-            token_cache: Mutex::new(HashMap::new()),
-        }));
-        // Seeded under the audit head's lock, so a server and a CLI starting together seed once.
-        let mut tx = app.store.begin().await?;
-        obhut_store::audit::lock_head(&mut tx).await?;
-        obhut_store::deals::seed_stages(&mut tx, app.now_ms()).await?;
-        crate::services::purposes::seed_defaults(&app, &mut tx).await.map_err(|e| anyhow::anyhow!("seeding the purpose registry: {e}"))?;
-        crate::services::policies::seed_defaults(&app, &mut tx).await.map_err(|e| anyhow::anyhow!("seeding the policies: {e}"))?;
-        crate::services::retention::seed_defaults(&app, &mut tx).await.map_err(|e| anyhow::anyhow!("seeding the retention rules: {e}"))?;
-        tx.commit().await?;
-        crate::services::policies::load(&app).await.map_err(|e| anyhow::anyhow!("loading the policies: {e}"))?;
-        crate::services::purposes::registry(&app).await.map_err(|e| anyhow::anyhow!("reading the purpose registry: {e}"))?;
-        Ok(app)
-    }
-
     /// Today as days since 1970-01-01 (how policies compare dates).
     pub fn today(&self) -> i64 {
         obhut_core::processor::epoch_day(self.clock.now().date())
@@ -189,4 +141,15 @@ impl App {
     pub async fn conn(&self) -> ServiceResult<sqlx::pool::PoolConnection<sqlx::Any>> {
         self.store.pool.acquire().await.map_err(|_| crate::error::ServiceError::Unavailable)
     }
+}
+
+/// A token verified against the database, kept in memory for as long as nothing that decides
+/// it changes: `epoch` is the store's `auth_epoch` read before it was verified.
+#[derive(Clone)]
+pub struct VerifiedToken {
+    pub actor: crate::gate::Actor,
+    pub token_id: String,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub epoch: i64,
 }

@@ -71,14 +71,3 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
-
-/// A token verified against the database, kept in memory for as long as nothing that decides
-/// it changes: `epoch` is the store's `auth_epoch` read before it was verified.
-#[derive(Clone)]
-pub struct VerifiedToken {
-    pub actor: crate::gate::Actor,
-    pub token_id: String,
-    pub expires_at: Option<i64>,
-    pub last_used_at: Option<i64>,
-    pub epoch: i64,
-}

@@ -35,6 +35,14 @@ impl From<ValidationErrors> for ServiceError {
     }
 }
 
+/// A database error outside the store's own functions (a transaction's commit, say) is a
+/// store error; `?` converts it.
+impl From<sqlx::Error> for ServiceError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {

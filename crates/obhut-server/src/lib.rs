@@ -12,10 +12,14 @@ pub mod auth;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod fmt;
 pub mod gate;
+pub mod i18n;
+pub mod limiter;
 pub mod metrics;
 pub mod server;
 pub mod services;
+pub mod startup;
 pub mod throttle;
 pub mod web;
 

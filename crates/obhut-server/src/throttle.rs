@@ -17,12 +17,10 @@
 
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
+use crate::limiter::take;
 use obhut_core::ids::UserId;
 use obhut_store::throttle::{self as store, Failures, Tally};
 use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::time::Duration;
 
 /// Failed sign-ins of an account (from devices it does not know) before each further one waits.
 pub const ACCOUNT_FREE: i64 = 5;
@@ -37,46 +35,6 @@ const ACCOUNT_FORGET_MS: i64 = 24 * 3_600_000;
 const NETWORK_FORGET_MS: i64 = 3_600_000;
 /// How long a device cookie lasts after its last sign-in.
 pub const DEVICE_DAYS: i64 = 180;
-/// Sign-in attempts (right or wrong) one network may make per minute before any is even checked.
-pub const ATTEMPTS_PER_MINUTE: u32 = 60;
-
-/// The injected clock, as `governor` reads time: time since the epoch.
-#[derive(Clone)]
-pub struct GovClock(pub Arc<dyn obhut_core::clock::Clock>);
-
-impl governor::clock::Clock for GovClock {
-    type Instant = Duration;
-    fn now(&self) -> Duration {
-        Duration::from_millis(obhut_core::clock::to_millis(self.0.now()).max(0) as u64)
-    }
-}
-
-/// An in-memory rate limiter per client network.
-pub type Limiter = governor::RateLimiter<
-    ipnet::IpNet,
-    governor::state::keyed::HashMapStateStore<ipnet::IpNet>,
-    GovClock,
-    governor::middleware::NoOpMiddleware<Duration>,
->;
-
-/// `n` per `period`, all of them at once if need be.
-pub fn limiter(n: u32, period: Duration, clock: Arc<dyn obhut_core::clock::Clock>) -> Limiter {
-    let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
-    let quota = governor::Quota::with_period(period / n.get()).unwrap_or_else(|| governor::Quota::per_second(n)).allow_burst(n);
-    governor::RateLimiter::hashmap_with_clock(quota, GovClock(clock))
-}
-
-/// Takes one cell of `key`'s allowance, or says how many seconds to wait.
-pub fn take(limiter: &Limiter, key: &ipnet::IpNet) -> Result<(), u64> {
-    use governor::clock::Clock;
-    match limiter.check_key(key) {
-        Ok(_) => Ok(()),
-        Err(not_until) => {
-            let wait = not_until.wait_time_from(limiter.clock().now());
-            Err((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
-        }
-    }
-}
 
 /// Where a sign-in comes from: the client's address (none for a local caller such as a test
 /// or the command line) and the device cookie its browser sent.
@@ -142,7 +100,7 @@ pub struct Attempt {
     known_device: Option<Vec<u8>>,
 }
 
-/// The in-memory flood guard, asked before the database is: at most [`ATTEMPTS_PER_MINUTE`]
+/// The in-memory flood guard, asked before the database is: at most [`crate::limiter::ATTEMPTS_PER_MINUTE`]
 /// sign-in attempts per network. A request with a device cookie passes here; [`begin`] asks
 /// the guard for it once the cookie turns out not to be a live one of the account.
 pub fn guard(app: &App, from: &SignInFrom) -> ServiceResult<()> {
@@ -294,7 +252,7 @@ pub async fn audit_closed_minutes(app: &App) -> ServiceResult<usize> {
     if !events.is_empty() {
         obhut_store::audit::append(&mut tx, &app.store.crypto, app.now_ms(), &events).await?;
     }
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(events.len())
 }
 
@@ -311,6 +269,9 @@ pub async fn upkeep(app: &App) -> ServiceResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limiter::limiter;
+    use std::sync::Arc;
+    use std::time::Duration;
 
     #[test]
     fn the_wait_doubles_after_the_free_attempts_and_is_capped() {

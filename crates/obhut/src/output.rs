@@ -25,7 +25,7 @@ pub fn json_or<T: Serialize + ?Sized>(json: bool, value: &T, lines: impl FnOnce(
 
 /// A stored time as RFC 3339, as the API writes it.
 pub fn rfc3339(ms: i64) -> String {
-    obhut_server::api::rfc3339(ms)
+    obhut_server::fmt::rfc3339(ms)
 }
 
 /// `YYYY-MM-DD HH:MM` (UTC) of a stored time.

@@ -3,8 +3,8 @@
 
 use super::extract::{parse_id, ApiActor, ApiJson, ApiQuery};
 use super::problem::Problem;
-use super::rfc3339;
 use crate::app::App;
+use crate::fmt::rfc3339;
 use crate::services::{self, Page};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -71,7 +71,7 @@ pub async fn create_activity(
 }
 
 /// Read an activity. The read is logged with its purpose before the text is returned.
-#[utoipa::path(get, path = "/activities/{id}", tag = "activities", params(("id" = String, Path, description = "activity id"), super::contacts::ReadQuery),
+#[utoipa::path(get, path = "/activities/{id}", tag = "activities", params(("id" = String, Path, description = "activity id"), super::extract::ReadQuery),
     responses((status = 200, body = ActivityOut), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem, description = "unknown purpose")),
     security(("bearer" = [])))]
@@ -79,7 +79,7 @@ pub async fn get_activity(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<super::contacts::ReadQuery>,
+    ApiQuery(q): ApiQuery<super::extract::ReadQuery>,
 ) -> Result<Json<ActivityOut>, Problem> {
     let purpose = q.purpose.as_deref().unwrap_or(services::contacts::DEFAULT_READ_PURPOSE);
     let r = services::activities::get_for(&app, &actor, parse_id(&id, ActivityId::parse)?, purpose).await?;
@@ -99,7 +99,7 @@ pub(crate) async fn list_for(
     app: &App,
     actor: &crate::gate::Actor,
     owner: ActivityOwner,
-    q: super::contacts::PageQuery,
+    q: super::extract::PageQuery,
 ) -> Result<Json<Vec<ActivityOut>>, Problem> {
     let list = services::activities::list(app, actor, owner, Page::new(q.limit, q.offset)).await?;
     Ok(Json(list.iter().map(ActivityOut::from).collect()))

@@ -105,7 +105,7 @@ pub async fn list_audit(
         .into_iter()
         .map(|e| AuditEventOut {
             seq: e.seq,
-            at: super::rfc3339(e.at),
+            at: crate::fmt::rfc3339(e.at),
             actor: e.entry.actor,
             action: e.entry.action,
             record_type: e.entry.record_type,

@@ -6,7 +6,6 @@ use super::problem::Problem;
 use crate::app::App;
 use crate::services;
 use crate::services::consent::{AudienceSummary, RecordInput, Segment};
-use crate::services::rights::RestrictionView;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,7 +22,6 @@ pub fn router() -> OpenApiRouter<App> {
         .routes(routes!(request))
         .routes(routes!(withdraw))
         .routes(routes!(receipt))
-        .routes(routes!(restriction, restrict))
         .routes(routes!(audience))
         .routes(routes!(export))
         .routes(routes!(review_queue, run_review))
@@ -117,7 +115,7 @@ pub async fn record(
         topic: e.topic,
         kind: e.kind.as_str().into(),
         method: e.method.as_str().into(),
-        at: super::rfc3339(e.at),
+        at: crate::fmt::rfc3339(e.at),
         notice_id: e.notice_id,
     };
     Ok((StatusCode::CREATED, Json(body)))
@@ -176,7 +174,7 @@ pub async fn withdraw(
 ) -> Result<(StatusCode, Json<WithdrawnOut>), Problem> {
     parse_id(&id, ContactId::parse)?;
     let e = services::consent::withdraw(&app, &actor, &id, &b.purpose, &b.channel, b.topic.as_deref(), b.note.as_deref()).await?;
-    Ok((StatusCode::CREATED, Json(WithdrawnOut { id: e.id, kind: e.kind.as_str().into(), at: super::rfc3339(e.at) })))
+    Ok((StatusCode::CREATED, Json(WithdrawnOut { id: e.id, kind: e.kind.as_str().into(), at: crate::fmt::rfc3339(e.at) })))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -348,61 +346,4 @@ pub struct NoticeBody {
 pub async fn save_notice(State(app): State<App>, ApiActor(actor): ApiActor, ApiJson(b): ApiJson<NoticeBody>) -> Result<Response, Problem> {
     let n = services::consent::save_notice(&app, &actor, &b.purpose, &b.channel, &b.language, &b.text).await?;
     Ok((StatusCode::CREATED, Json(serde_json::to_value(n).unwrap_or_default())).into_response())
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RestrictBody {
-    /// `true` restricts processing (Art. 18), `false` lifts the restriction.
-    pub restricted: bool,
-    /// Why (required to restrict), e.g. "accuracy contested (Art. 18(1)(a))". Never name the person.
-    #[serde(default)]
-    pub reason: Option<String>,
-    /// YYYY-MM-DD: the restriction ends at this day (optional).
-    #[serde(default)]
-    pub until: Option<String>,
-    /// YYYY-MM-DD: required to lift: the day the person was told (Art. 18(3)).
-    #[serde(default)]
-    pub person_informed_on: Option<String>,
-    /// How the person was told: email, letter, phone, web_form or in_person.
-    #[serde(default)]
-    pub informed_via: Option<String>,
-    /// The request case (id or reference) the change answers; a restriction completes it.
-    #[serde(default)]
-    pub case_id: Option<String>,
-}
-
-/// Restricts processing of a contact (Art. 18) or lifts it (only after the person was told).
-/// A restricted contact is only stored: it leaves every list, search, audience and export, and
-/// any other processing is refused (403, type `restricted`), except for the DPO and
-/// administrators. Recipients of its data get notification tasks (Art. 19).
-#[utoipa::path(put, path = "/contacts/{id}/restriction", tag = "rights", params(("id" = String, Path, description = "contact id")), request_body = RestrictBody,
-    responses((status = 200, body = RestrictionView), (status = 410, body = Problem, description = "the contact was erased"), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn restrict(
-    State(app): State<App>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-    ApiJson(b): ApiJson<RestrictBody>,
-) -> Result<Json<RestrictionView>, Problem> {
-    use crate::services::rights;
-    let v = if b.restricted {
-        let until = rights::optional_date("until", b.until.as_deref())?;
-        rights::restrict(&app, &actor, &id, b.reason.as_deref().unwrap_or(""), until, b.case_id.as_deref()).await?
-    } else {
-        let informed = rights::optional_date("person_informed_on", b.person_informed_on.as_deref())?;
-        rights::lift_restriction(&app, &actor, &id, informed, b.informed_via.as_deref(), b.case_id.as_deref()).await?
-    };
-    Ok(Json(v))
-}
-
-/// The restriction of a contact (Art. 18): whether, since when, until when, why.
-#[utoipa::path(get, path = "/contacts/{id}/restriction", tag = "rights", params(("id" = String, Path, description = "contact id")),
-    responses((status = 200, body = RestrictionView), (status = 410, body = Problem, description = "the contact was erased"), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn restriction(
-    State(app): State<App>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-) -> Result<Json<RestrictionView>, Problem> {
-    Ok(Json(crate::services::rights::restriction(&app, &actor, &id).await?))
 }

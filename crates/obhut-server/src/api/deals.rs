@@ -5,8 +5,8 @@ use super::activities::ActivityOut;
 use super::export::{export_file, RecordExportQuery};
 use super::extract::{if_match, parse_id, ApiActor, ApiJson, ApiQuery, IfMatch};
 use super::problem::{bad_request, Problem};
-use super::rfc3339;
 use crate::app::App;
+use crate::fmt::rfc3339;
 use crate::services::{self, Page};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -175,13 +175,13 @@ pub async fn delete_deal(State(app): State<App>, ApiActor(actor): ApiActor, Path
 }
 
 /// A deal's activities, newest first.
-#[utoipa::path(get, path = "/deals/{id}/activities", tag = "deals", params(("id" = String, Path, description = "deal id"), super::contacts::PageQuery),
+#[utoipa::path(get, path = "/deals/{id}/activities", tag = "deals", params(("id" = String, Path, description = "deal id"), super::extract::PageQuery),
     responses((status = 200, body = Vec<ActivityOut>), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn list_deal_activities(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<super::contacts::PageQuery>,
+    ApiQuery(q): ApiQuery<super::extract::PageQuery>,
 ) -> Result<Json<Vec<ActivityOut>>, Problem> {
     let id = parse_id(&id, DealId::parse)?;
     services::deals::get(&app, &actor, id).await?;

@@ -5,8 +5,10 @@ use super::extract::{ApiActor, ApiJson, ApiQuery};
 use super::problem::Problem;
 use crate::app::App;
 use crate::services;
-use crate::services::dsr::{CaseView, CodeSent, Erasure, NewCase};
-use crate::services::rights::NoticeView;
+use crate::services::cases::CaseView;
+use crate::services::dsr::{CodeSent, NewCase};
+use crate::services::erasure::Erasure;
+use crate::services::recipients::NoticeView;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -53,7 +55,7 @@ pub async fn erase(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<EraseBody>,
 ) -> Result<Json<Erasure>, Problem> {
-    Ok(Json(services::dsr::erase(&app, &actor, &id, &b.reason, b.case_id.as_deref()).await?))
+    Ok(Json(services::erasure::erase(&app, &actor, &id, &b.reason, b.case_id.as_deref()).await?))
 }
 
 /// Opens a case for a data subject request; the deadline (Art. 12(3)) is set from the receipt.
@@ -232,7 +234,7 @@ pub async fn list_notifications(
     ApiQuery(q): ApiQuery<NoticeQuery>,
 ) -> Result<Json<Vec<NoticeView>>, Problem> {
     let filter = obhut_store::recipient_notices::NoticeFilter { open_only: q.open, case_id: q.case_id, contact_id: q.contact_id };
-    Ok(Json(services::rights::notifications(&app, &actor, &filter, q.limit.unwrap_or(500)).await?))
+    Ok(Json(services::recipients::notifications(&app, &actor, &filter, q.limit.unwrap_or(500)).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -252,5 +254,5 @@ pub async fn notification_done(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<NotifiedBody>,
 ) -> Result<Json<NoticeView>, Problem> {
-    Ok(Json(services::rights::mark_notified(&app, &actor, &id, &b.note).await?))
+    Ok(Json(services::recipients::mark_notified(&app, &actor, &id, &b.note).await?))
 }

@@ -4,8 +4,8 @@
 use super::extract::{ApiActor, ApiQuery};
 use super::problem::{bad_request, Problem};
 use crate::app::App;
+use crate::i18n::Lang;
 use crate::services::dsr_report::{self as service, Format};
-use crate::web::Lang;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};

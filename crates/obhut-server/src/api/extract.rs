@@ -10,6 +10,8 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 /// A JSON body, parsed with the path of any bad field.
 pub struct ApiJson<T>(pub T);
@@ -109,4 +111,21 @@ pub fn parse_id<T>(s: &str, p: fn(&str) -> Result<T, String>) -> Result<T, Probl
         pr.status = 404;
         pr
     })
+}
+
+/// The purpose a read is made for.
+#[derive(Debug, Deserialize, IntoParams, Default)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReadQuery {
+    /// A purpose key of the registry (default `contract`); the read is logged under it.
+    pub purpose: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
 }

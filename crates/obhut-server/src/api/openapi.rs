@@ -32,7 +32,7 @@ struct ApiDoc;
 struct ImportDoc;
 
 pub fn document() -> utoipa::openapi::OpenApi {
-    let v1 = super::v1().merge(OpenApiRouter::with_openapi(ImportDoc::openapi()));
+    let v1 = super::routes::v1().merge(OpenApiRouter::with_openapi(ImportDoc::openapi()));
     let mut doc = OpenApiRouter::<App>::with_openapi(ApiDoc::openapi()).nest("/api/v1", v1).into_openapi();
     BearerAuth.modify(&mut doc);
     SharedAnswers.modify(&mut doc);

@@ -5,8 +5,8 @@ use super::activities::ActivityOut;
 use super::export::{export_file, RecordExportQuery};
 use super::extract::{if_match, parse_id, ApiActor, ApiJson, ApiQuery, IfMatch};
 use super::problem::Problem;
-use super::rfc3339;
 use crate::app::App;
+use crate::fmt::rfc3339;
 use crate::services::{self, Page};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -174,13 +174,13 @@ pub async fn delete_organization(State(app): State<App>, ApiActor(actor): ApiAct
 
 /// An organization's activities, newest first.
 #[utoipa::path(get, path = "/organizations/{id}/activities", tag = "organizations",
-    params(("id" = String, Path, description = "organization id"), super::contacts::PageQuery),
+    params(("id" = String, Path, description = "organization id"), super::extract::PageQuery),
     responses((status = 200, body = Vec<ActivityOut>), (status = 403, body = Problem), (status = 404, body = Problem)), security(("bearer" = [])))]
 pub async fn list_organization_activities(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<super::contacts::PageQuery>,
+    ApiQuery(q): ApiQuery<super::extract::PageQuery>,
 ) -> Result<Json<Vec<ActivityOut>>, Problem> {
     let id = parse_id(&id, OrganizationId::parse)?;
     services::organizations::get(&app, &actor, id).await?;

@@ -45,7 +45,7 @@ pub async fn get_policies(State(app): State<App>, ApiActor(actor): ApiActor) -> 
         history: v
             .history
             .into_iter()
-            .map(|(version, at, by)| PolicyVersionOut { version, saved_at: super::rfc3339(at), saved_by: by })
+            .map(|(version, at, by)| PolicyVersionOut { version, saved_at: crate::fmt::rfc3339(at), saved_by: by })
             .collect(),
     }))
 }

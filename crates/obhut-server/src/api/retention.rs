@@ -4,8 +4,8 @@
 use super::extract::{ApiActor, ApiJson, ApiQuery};
 use super::problem::Problem;
 use crate::app::App;
+use crate::error::ServiceError;
 use crate::services::retention::{self as svc, DueEntry, HoldView, Resolved, RuleChange, SweepReport};
-use crate::ServiceError;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;

@@ -4,8 +4,8 @@
 use super::export::{export_file, RecordExportQuery};
 use super::extract::{if_match, parse_id, ApiActor, ApiJson, ApiQuery, IfMatch};
 use super::problem::{bad_request, Problem};
-use super::rfc3339;
 use crate::app::App;
+use crate::fmt::rfc3339;
 use crate::services::{self, Page};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -140,7 +140,7 @@ pub async fn create_ticket(
 }
 
 /// Read a ticket. The read is logged with its purpose before the text is returned.
-#[utoipa::path(get, path = "/tickets/{id}", tag = "tickets", params(("id" = String, Path, description = "ticket id"), super::contacts::ReadQuery),
+#[utoipa::path(get, path = "/tickets/{id}", tag = "tickets", params(("id" = String, Path, description = "ticket id"), super::extract::ReadQuery),
     responses((status = 200, body = TicketOut), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem, description = "unknown purpose")),
     security(("bearer" = [])))]
@@ -148,7 +148,7 @@ pub async fn get_ticket(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<super::contacts::ReadQuery>,
+    ApiQuery(q): ApiQuery<super::extract::ReadQuery>,
 ) -> Result<Json<TicketOut>, Problem> {
     let purpose = q.purpose.as_deref().unwrap_or(services::contacts::DEFAULT_READ_PURPOSE);
     Ok(Json(TicketOut::from(&services::tickets::get_for(&app, &actor, parse_id(&id, TicketId::parse)?, purpose).await?)))

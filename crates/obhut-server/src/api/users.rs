@@ -5,8 +5,8 @@
 
 use super::extract::{ApiActor, ApiJson, ApiQuery};
 use super::problem::{bad_request, Problem};
-use super::rfc3339;
 use crate::app::App;
+use crate::fmt::rfc3339;
 use crate::services;
 use crate::services::users::{self as service, AccountChange, StaffAccount};
 use axum::extract::{Path, State};
@@ -287,7 +287,7 @@ pub async fn revoke_token(State(app): State<App>, ApiActor(actor): ApiActor, Pat
     match service::revoke_token(&app, &actor, &id).await {
         Ok(_) => Ok(StatusCode::NO_CONTENT),
         // An id that cannot be a token's names nothing: 404, like an unknown one.
-        Err(crate::ServiceError::Validation(_)) => Err(crate::ServiceError::NotFound("token").into()),
+        Err(crate::error::ServiceError::Validation(_)) => Err(crate::error::ServiceError::NotFound("token").into()),
         Err(e) => Err(e.into()),
     }
 }

@@ -11,6 +11,8 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::gate::{Action, Actor, Refusal, Resource, Target};
 use obhut_store::reach::{Reach, RecordFacts};
 
+use obhut_store::contacts::ContactRecord;
+
 /// A record as the policies see it.
 pub fn target(resource: Resource, f: &RecordFacts) -> Target<'_> {
     Target::new(resource, f.class.as_str(), f.owner, f.team.as_deref(), &f.tags)
@@ -32,7 +34,7 @@ pub async fn authorize(
     if let Err(r) = app.gate.check(actor, action, &target(resource, facts), purpose, app.today()) {
         return Err(app.refused_about(actor, action, resource.kind(), Some(record_id), subject.as_deref(), purpose, r).await);
     }
-    if facts.restricted && !super::rights::sees_restricted(app, actor) {
+    if facts.restricted && !sees_restricted(app, actor) {
         let r = Refusal { message: String::new(), policies: vec!["restriction".into()] };
         let logged = app.refused_about(actor, action, resource.kind(), Some(record_id), subject.as_deref(), purpose, r).await;
         if let ServiceError::Internal(e) = logged {
@@ -50,7 +52,7 @@ pub async fn authorize(
 /// What of a kind's records the actor may reach for an action, for the database to filter by.
 pub fn reach(app: &App, actor: &Actor, action: Action, resource: Resource, purpose: &str) -> Reach {
     let mut r = app.gate.reach(actor, action, resource, purpose, app.today());
-    r.hide_restricted = !super::rights::sees_restricted(app, actor);
+    r.hide_restricted = !sees_restricted(app, actor);
     r
 }
 
@@ -66,7 +68,7 @@ pub fn permitted<T>(
     facts: impl Fn(&T) -> &RecordFacts,
 ) -> Vec<T> {
     let today = app.today();
-    let restricted_too = super::rights::sees_restricted(app, actor);
+    let restricted_too = sees_restricted(app, actor);
     items
         .into_iter()
         .filter(|i| {
@@ -130,7 +132,7 @@ pub async fn export_started(app: &App, actor: &Actor, resource: Resource, format
     e.record_id = None;
     let mut tx = app.begin_write().await?;
     obhut_store::audit::append(&mut tx, &app.store.crypto, app.now_ms(), &[e]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -141,7 +143,7 @@ pub async fn export_finished(app: &App, actor: &Actor, resource: Resource, forma
     e.record_id = None;
     let mut tx = app.begin_write().await?;
     obhut_store::audit::append(&mut tx, &app.store.crypto, app.now_ms(), &[e]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -164,37 +166,38 @@ where
     }
 }
 
-/// Where a deal or ticket stands: the organization and contact it belongs to, and its own
-/// class, owner and team (which decide where it is about no contact).
-pub struct Placement<'a> {
-    pub organization: Option<obhut_core::ids::OrganizationId>,
-    pub contact: Option<obhut_core::ids::ContactId>,
-    pub class: obhut_core::contact::RecordClass,
-    pub owner: Option<obhut_core::ids::UserId>,
-    pub team: Option<&'a str>,
+/// Whether the actor sees and may process restricted contacts: whoever runs data subject
+/// rights (the gate's answer for administering the audit trail). Nothing is logged.
+pub fn sees_restricted(app: &App, actor: &Actor) -> bool {
+    app.gate.check_kind(actor, Action::Administer, Resource::Audit, "", app.today()).is_ok()
 }
 
-/// Checks the records a deal or ticket is linked to (they exist, the actor may see them, the
-/// contact's processing is not restricted: `attempt` names the link in a refusal) and returns
-/// the facts the record will be decided by. A link the record has already (`before`) stands
-/// with the record: only a new one is checked.
-pub async fn placement_facts(
-    app: &App,
-    actor: &Actor,
-    now: Placement<'_>,
-    before: Option<Placement<'_>>,
-    attempt: &str,
-) -> ServiceResult<RecordFacts> {
-    if let Some(o) = now.organization.filter(|o| before.as_ref().and_then(|b| b.organization) != Some(*o)) {
-        super::organizations::linkable(app, actor, o, "organization_id").await?;
+/// Refuses any processing of a restricted contact (Art. 18(2)) by someone who does not run
+/// data subject rights, and logs the attempt as `access.refused` (policy `restriction`) with
+/// what was tried.
+pub(crate) async fn guard(app: &App, actor: &Actor, record: &ContactRecord, attempt: &str) -> ServiceResult<()> {
+    if !record.is_restricted() || sees_restricted(app, actor) {
+        return Ok(());
     }
-    let Some(c) = now.contact else {
-        return Ok(RecordFacts::own(now.class, now.owner, now.team.map(str::to_string), vec![]));
-    };
-    let rec = if before.as_ref().and_then(|b| b.contact) == Some(c) {
-        super::contacts::load(app, c).await?
-    } else {
-        super::contacts::linkable(app, actor, c, "contact_id", attempt).await?
-    };
-    Ok(RecordFacts::about(&rec.facts(), now.owner))
+    refuse(app, actor, record, attempt).await
+}
+
+/// Refuses processing that no one may do to a restricted contact, whatever their role
+/// (marketing and re-confirmation mail), logged like [`guard`]'s refusals.
+pub(crate) async fn guard_always(app: &App, actor: &Actor, record: &ContactRecord, attempt: &str) -> ServiceResult<()> {
+    if !record.is_restricted() {
+        return Ok(());
+    }
+    refuse(app, actor, record, attempt).await
+}
+
+async fn refuse(app: &App, actor: &Actor, record: &ContactRecord, attempt: &str) -> ServiceResult<()> {
+    let sid = record.id.to_string();
+    let fields = vec![format!("attempt={attempt}"), "policy=restriction".to_string()];
+    let event = audit_entry(actor, "access.refused", "contact", &sid, Some(sid.clone()), fields);
+    app.access_log.record(event, app.now_ms()).await.map_err(ServiceError::Internal)?;
+    metrics::counter!("obhut_restricted_refusals_total").increment(1);
+    Err(ServiceError::Restricted(
+        "processing of this contact is restricted (Art. 18 GDPR): it is only stored; ask the data protection officer".into(),
+    ))
 }

@@ -97,7 +97,7 @@ pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> ServiceR
     )
     .await?;
     let r = repo::find_activity(&mut tx, crypto, id).await?.ok_or(ServiceError::NotFound("activity"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(r)
 }
 
@@ -157,6 +157,6 @@ pub async fn delete(app: &App, actor: &Actor, id: ActivityId) -> ServiceResult<(
     let subject = current.facts.subject.map(|c| c.to_string());
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "activity.delete", "activity", id, subject, vec![])])
         .await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }

@@ -14,10 +14,10 @@ pub async fn verify(app: &App, actor: &Actor) -> ServiceResult<Verification> {
     }
     let mut tx = app.store.begin().await?;
     if app.store.backend == obhut_store::Backend::Postgres {
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await.map_err(obhut_store::StoreError::from)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
     }
     let v = obhut_store::audit::verify(&mut tx, &app.store.crypto).await?;
-    tx.rollback().await.map_err(obhut_store::StoreError::from)?;
+    tx.rollback().await?;
     Ok(v)
 }
 
@@ -104,7 +104,7 @@ pub async fn redact_reads_before(app: &App, actor: &Actor, before: i64) -> Servi
         e.record_id = None;
         obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
     }
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(n)
 }
 

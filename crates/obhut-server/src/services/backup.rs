@@ -10,8 +10,9 @@
 //! file cut short unnoticed. The master key is not in the backup: it is kept apart, and a
 //! backup of another installation is refused.
 
+use crate::app::App;
+use crate::error::ServiceError;
 use crate::error::ServiceResult;
-use crate::{App, ServiceError};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -254,14 +255,13 @@ pub async fn restore(config: &crate::config::Config, file: &Path) -> ServiceResu
     let master = obhut_store::crypto::load_master_key(&opts.master_key).map_err(|e| refused(format!("the master key: {e}")))?;
     let crypto = std::sync::Arc::new(obhut_store::crypto::Crypto::new(&master));
     // Everyone erased: from the current database and from the journal beside it.
-    let mut erased: std::collections::BTreeMap<String, i64> = super::dsr::read_journal(&data_dir).map_err(refused)?.into_iter().collect();
+    let mut erased: std::collections::BTreeMap<String, i64> =
+        super::tombstones::read_journal(&data_dir).map_err(refused)?.into_iter().collect();
     if db.exists() {
         let current = obhut_store::Store::open(&opts).await.map_err(|e| refused(format!("the current database: {e}")))?;
-        let mut conn = current.pool.acquire().await.map_err(obhut_store::StoreError::from)?;
-        let has_table: Option<(String,)> = sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'erasures'")
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(obhut_store::StoreError::from)?;
+        let mut conn = current.pool.acquire().await?;
+        let has_table: Option<(String,)> =
+            sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'erasures'").fetch_optional(&mut *conn).await?;
         if has_table.is_some() {
             for e in obhut_store::erasure::all(&mut conn, &crypto).await? {
                 erased.entry(e.contact_id).or_insert(e.erased_at);
@@ -347,7 +347,7 @@ async fn reapply(
             obhut_store::erasure::record(&mut tx, crypto, id, *at, "system:restore", None, reason).await?;
         }
     }
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     store.checkpoint().await?;
     store.pool.close().await;
     Ok(n)

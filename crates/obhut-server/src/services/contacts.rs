@@ -226,7 +226,7 @@ pub async fn create(app: &App, actor: &Actor, input: &ContactInput, origin: Orig
     let entry = audit_entry(actor, "contact.create", "contact", id, Some(id.to_string()), present_fields(&draft.personal));
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry]).await?;
     let record = repo::find_contact(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("contact"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     metrics::counter!("obhut_contacts_created_total").increment(1);
     Ok((record, dups.into_iter().map(|(contact_id, field)| DuplicateHint { contact_id, field }).collect()))
 }
@@ -248,7 +248,7 @@ pub async fn get_for(app: &App, actor: &Actor, id: ContactId, purpose: &str) -> 
     check_purpose(app, actor, purpose, Some(id)).await?;
     let record = load(app, id).await?;
     app.authorize_record(actor, Action::Read, &target(&record), purpose, &id.to_string()).await?;
-    super::rights::guard(app, actor, &record, "read").await?;
+    super::access::guard(app, actor, &record, "read").await?;
     let record = shape(app, actor, record, purpose).await?;
     let mut event = audit_entry(actor, "contact.read", "contact", id, Some(id.to_string()), present_fields(&record.personal));
     event.purpose = Some(purpose.into());
@@ -277,8 +277,8 @@ async fn check_purpose(app: &App, actor: &Actor, purpose: &str, id: Option<Conta
 pub(crate) async fn load(app: &App, id: ContactId) -> ServiceResult<ContactRecord> {
     match repo::read_contact(&app.store, id).await? {
         Some(c) => Ok(c),
-        None => match super::dsr::erased_at(app, &id.to_string()).await? {
-            Some(at) => Err(super::dsr::gone(at)),
+        None => match super::tombstones::erased_at(app, &id.to_string()).await? {
+            Some(at) => Err(super::tombstones::gone(at)),
             None => Err(ServiceError::NotFound("contact")),
         },
     }
@@ -312,7 +312,7 @@ pub async fn update_for(
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     let record = apply_update(app, &mut tx, actor, &p, expected_version, now).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     shape(app, actor, record, purpose).await
 }
 
@@ -347,7 +347,7 @@ pub(crate) async fn prepare_update(
     if authority == Authority::Gate {
         app.authorize_record(actor, Action::Update, &target(&current), purpose, &id.to_string()).await?;
     }
-    super::rights::guard(app, actor, &current, "update").await?;
+    super::access::guard(app, actor, &current, "update").await?;
     let before = current.draft();
     let seen = shape(app, actor, current.clone(), purpose).await?;
     let mut input = ContactInput::from_draft(&seen.draft()).merge(patch);
@@ -399,7 +399,7 @@ pub async fn delete(app: &App, actor: &Actor, id: ContactId) -> ServiceResult<()
     app.authorize(actor, Action::Delete, Resource::Contact).await?;
     let current = load(app, id).await?;
     app.authorize_record(actor, Action::Delete, &target(&current), "", &id.to_string()).await?;
-    super::rights::guard(app, actor, &current, "delete").await?;
+    super::access::guard(app, actor, &current, "delete").await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
     if !repo::delete_contact(&mut tx, id).await? {
@@ -412,7 +412,7 @@ pub async fn delete(app: &App, actor: &Actor, id: ContactId) -> ServiceResult<()
         &[audit_entry(actor, "contact.delete", "contact", id, Some(id.to_string()), vec![])],
     )
     .await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -501,7 +501,7 @@ pub(crate) async fn linkable(app: &App, actor: &Actor, id: ContactId, field: &st
         return Err(ServiceError::field(field, "no contact with this id"));
     };
     app.authorize_record(actor, Action::Read, &target(&rec), "", &id.to_string()).await?;
-    super::rights::guard(app, actor, &rec, attempt).await?;
+    super::access::guard(app, actor, &rec, attempt).await?;
     Ok(rec)
 }
 
@@ -510,7 +510,7 @@ pub(crate) async fn linkable(app: &App, actor: &Actor, id: ContactId, field: &st
 pub(crate) fn permitted(app: &App, actor: &Actor, action: Action, purpose: &str, records: Vec<ContactRecord>) -> Vec<ContactRecord> {
     let today = app.today();
     // Restricted contacts (Art. 18) are only stored: they leave every list and search.
-    let restricted_too = super::rights::sees_restricted(app, actor);
+    let restricted_too = super::access::sees_restricted(app, actor);
     records
         .into_iter()
         .filter(|c| restricted_too || !c.is_restricted())
@@ -663,7 +663,7 @@ pub async fn export_to(
         e.record_id = None;
         e.recipient = recipient.map(str::to_string).or(e.recipient);
         obhut_store::audit::append(&mut tx, &app.store.crypto, app.now_ms(), &[e]).await?;
-        tx.commit().await.map_err(obhut_store::StoreError::from)?;
+        tx.commit().await?;
     }
     let mut conn = app.conn().await?;
     let io = |e: std::io::Error| ServiceError::Internal(format!("writing the export: {e}"));
@@ -717,7 +717,7 @@ pub async fn export_to(
                     if count > 0 {
                         out.write_all(b",\n").map_err(io)?;
                     }
-                    let v = crate::api::contacts::ContactOut::from_record(r, org);
+                    let v = super::contact_view::ContactOut::from_record(r, org);
                     serde_json::to_writer(&mut *out, &v).map_err(|e| ServiceError::Internal(e.to_string()))?;
                 }
                 ExportFormat::Vcf => {
@@ -742,7 +742,7 @@ pub async fn export_to(
     e.record_id = None;
     e.recipient = recipient.map(str::to_string).or(e.recipient);
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(count)
 }
 

@@ -1,6 +1,6 @@
 //! Deals and the pipeline stages they move through.
 
-use super::{access, audit_entry, Page};
+use super::{access, audit_entry, placement, Page};
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
 use crate::gate::{Action, Actor, Resource};
@@ -22,7 +22,7 @@ pub async fn create_stage(app: &App, actor: &Actor, input: &StageInput) -> Servi
     let mut tx = app.begin_write().await?;
     repo::insert_stage(&mut tx, id, &d, now).await?;
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "stage.create", "stage", id, None, vec![])]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     stages(app, actor).await?.into_iter().find(|s| s.id == id).ok_or(ServiceError::NotFound("stage"))
 }
 
@@ -40,7 +40,7 @@ pub async fn update_stage(app: &App, actor: &Actor, id: StageId, input: &StageIn
     let mut tx = app.begin_write().await?;
     repo::update_stage(&mut tx, id, &d).await?;
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "stage.update", "stage", id, None, vec![])]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     stages(app, actor).await?.into_iter().find(|s| s.id == id).ok_or(ServiceError::NotFound("stage"))
 }
 
@@ -52,7 +52,7 @@ pub async fn delete_stage(app: &App, actor: &Actor, id: StageId) -> ServiceResul
         return Err(ServiceError::NotFound("stage"));
     }
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "stage.delete", "stage", id, None, vec![])]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -67,8 +67,8 @@ async fn resolve_stage(app: &App, stage: Option<StageId>) -> ServiceResult<Stage
 }
 
 /// Where a deal stands, for the gate.
-fn placement(d: &obhut_core::deal::DealDraft) -> access::Placement<'_> {
-    access::Placement {
+fn placement(d: &obhut_core::deal::DealDraft) -> placement::Placement<'_> {
+    placement::Placement {
         organization: d.organization_id,
         contact: d.contact_id,
         class: d.record_class,
@@ -85,7 +85,7 @@ pub async fn create(app: &App, actor: &Actor, input: &DealInput) -> ServiceResul
         d.owner_id = actor.user_id;
     }
     let id = DealId::new();
-    let facts = access::placement_facts(app, actor, placement(&d), None, "link_deal").await?;
+    let facts = placement::placement_facts(app, actor, placement(&d), None, "link_deal").await?;
     access::authorize(app, actor, Action::Create, Resource::Deal, &facts, "", &id.to_string()).await?;
     let stage = resolve_stage(app, d.stage_id).await?;
     let now = app.now_ms();
@@ -99,7 +99,7 @@ pub async fn create(app: &App, actor: &Actor, input: &DealInput) -> ServiceResul
     )
     .await?;
     let r = repo::find_deal(&mut tx, id).await?.ok_or(ServiceError::NotFound("deal"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(r)
 }
 
@@ -132,7 +132,7 @@ pub async fn update(app: &App, actor: &Actor, id: DealId, patch: DealInput, expe
     access::authorize(app, actor, Action::Update, Resource::Deal, &current.facts, "", &id.to_string()).await?;
     let d = DealInput::from_draft(&current.draft).merge(patch).validate()?;
     // Moving a deal (another contact, owner, class or team) must land where the actor may work too.
-    let facts = access::placement_facts(app, actor, placement(&d), Some(placement(&current.draft)), "link_deal").await?;
+    let facts = placement::placement_facts(app, actor, placement(&d), Some(placement(&current.draft)), "link_deal").await?;
     access::authorize(app, actor, Action::Update, Resource::Deal, &facts, "", &id.to_string()).await?;
     let stage = resolve_stage(app, d.stage_id).await?;
     let now = app.now_ms();
@@ -146,7 +146,7 @@ pub async fn update(app: &App, actor: &Actor, id: DealId, patch: DealInput, expe
     )
     .await?;
     let r = repo::find_deal(&mut tx, id).await?.ok_or(ServiceError::NotFound("deal"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(r)
 }
 
@@ -160,7 +160,7 @@ pub async fn delete(app: &App, actor: &Actor, id: DealId) -> ServiceResult<()> {
     }
     let subject = current.draft.contact_id.map(|c| c.to_string());
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "deal.delete", "deal", id, subject, vec![])]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -50,7 +50,7 @@ pub async fn seed(
         &[audit_entry(actor, "demo.seed.organizations", "organization", "*", None, vec![format!("count={org_count}")])],
     )
     .await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     report.organizations = org_count;
 
     let mut contact_ids: Vec<ContactId> = Vec::with_capacity(contacts as usize);
@@ -78,7 +78,7 @@ pub async fn seed(
             })
             .collect();
         obhut_store::audit::append(&mut tx, &app.store.crypto, now, &audit).await?;
-        tx.commit().await.map_err(obhut_store::StoreError::from)?;
+        tx.commit().await?;
         contact_ids.extend(drafts.iter().map(|(id, _)| *id));
         report.contacts = end;
         progress(report.contacts, report.activities);
@@ -122,7 +122,7 @@ pub async fn seed(
             &[audit_entry(actor, "demo.seed.activities", "activity", "*", None, vec![format!("count={}", end - i)])],
         )
         .await?;
-        tx.commit().await.map_err(obhut_store::StoreError::from)?;
+        tx.commit().await?;
         report.activities = end;
         progress(report.contacts, report.activities);
         i = end;

@@ -3,256 +3,19 @@
 //!
 //! Requests are run by whoever administers the audit trail: the DPO and administrators.
 
-use super::audit_entry;
+use super::cases::{authorize, case_audit, load_case, parse_date, require_open, stored_date, text, today, view, CaseView};
+use crate::app::App;
+use crate::error::ServiceError;
 use crate::error::ServiceResult;
-use crate::gate::{Action, Actor, Resource};
-use crate::{App, ServiceError};
-use obhut_core::consent::Channel;
+use crate::gate::Actor;
 use obhut_core::ids::ContactId;
 use serde::Serialize;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-
-/// The journal of erasures in the data directory: one line per erasure, `contact id`, a tab,
-/// the time in milliseconds. Nothing personal. It outlives a database that is restored from a
-/// backup (or lost), so that the restore can erase again.
-pub fn journal_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("erasures.journal")
-}
-
-/// What an erasure did.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Erasure {
-    pub contact_id: String,
-    /// Milliseconds since 1970.
-    pub erased_at: i64,
-    /// Delivered mails to the person deleted from the outbox directory.
-    pub mails_deleted: usize,
-    /// What stays, and why (a legal duty or the person's own objection).
-    pub kept: Vec<String>,
-    /// Set when a legal duty (HGB § 257, AO § 147) keeps records of the person: they and the
-    /// contact are restricted until this day (Art. 17(3)(b)), everything else was erased, and
-    /// the retention sweep erases the rest then.
-    pub restricted_until: Option<String>,
-    /// Notification tasks created for the recipients of the contact's data (Art. 19).
-    pub recipient_notices: usize,
-}
-
-/// Data subject requests are run by the DPO and administrators.
-pub async fn authorize(app: &App, actor: &Actor) -> ServiceResult<()> {
-    app.authorize(actor, Action::Administer, Resource::Audit).await
-}
-
-fn check_reason(reason: &str) -> ServiceResult<&str> {
-    let r = reason.trim();
-    if r.is_empty() {
-        return Err(ServiceError::field("reason", "say why the contact is erased (for example the request it answers)"));
-    }
-    if r.chars().count() > 500 || r.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ServiceError::field("reason", "at most 500 characters, without control characters"));
-    }
-    Ok(r)
-}
-
-/// Erases a contact (Art. 17): its record, activities, tickets, tags, blind indexes, pending
-/// consent tokens and queued or delivered mails are deleted and its key destroyed, so that
-/// the audit trail's sealed values about it can no longer be read while the chain verifies.
-/// The consent proof (sealed under its own key, § 7a UWG) and an objector's blind index on
-/// the suppression list stay. A second request for the same contact answers 410 Gone.
-pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, case_id: Option<&str>) -> ServiceResult<Erasure> {
-    authorize(app, actor).await?;
-    let reason = check_reason(reason)?;
-    let id = ContactId::parse(contact_id.trim()).map_err(|_| ServiceError::NotFound("contact"))?;
-    let sid = id.to_string();
-    // An erasure that answers a request closes its case.
-    let mut case = match case_id {
-        Some(c) => {
-            let c = load_case(app, c).await?;
-            if c.kind != CaseKind::Erasure.as_str() || c.contact_id != sid {
-                return Err(ServiceError::field("case", format!("case {} is not an erasure request of this contact", c.reference)));
-            }
-            if require_open(&c)? != CaseStatus::InProgress {
-                return Err(ServiceError::Conflict(format!("case {}: check the requester's identity first", c.reference)));
-            }
-            Some(c)
-        }
-        None => None,
-    };
-    let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    if let Some(e) = obhut_store::erasure::find(&mut tx, &app.store.crypto, &sid).await? {
-        return Err(gone(e.erased_at));
-    }
-    // Erasure yields to legal holds and retention duties (Art. 17(3)(b), (e)).
-    let case_ref = case.as_ref().map(|c| c.reference.clone());
-    if let Some((until, kept_records, mut entries, notices)) =
-        super::retention::before_erasure(app, actor, &mut tx, &sid, case_ref.as_deref()).await?
-    {
-        if let Some(c) = case.as_mut() {
-            c.status = CaseStatus::Completed.as_str().into();
-            c.closed_at = Some(now);
-            c.updated_at = now;
-            obhut_store::dsr::update(&mut tx, &app.store.crypto, c).await?;
-            entries.push(case_audit(actor, "dsr.close", c, &["status"]));
-        }
-        let mut entry = audit_entry(actor, "contact.erase_restricted", "contact", &sid, Some(sid.clone()), vec![format!("until={until}")]);
-        entry.purpose = Some("data_subject_rights".into());
-        entries.push(entry);
-        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &entries).await?;
-        tx.commit().await.map_err(obhut_store::StoreError::from)?;
-        app.store.checkpoint().await?;
-        let mut kept = vec![format!(
-            "records a legal duty keeps (§ 257 HGB, § 147 AO), restricted until {until} and erased then: {}",
-            kept_records.join(", ")
-        )];
-        kept.push("the contact's master data those records need, restricted likewise".into());
-        return Ok(Erasure {
-            contact_id: sid,
-            erased_at: now,
-            mails_deleted: 0,
-            kept,
-            restricted_until: Some(until.to_string()),
-            recipient_notices: notices,
-        });
-    }
-    // An objector's address stays on the suppression list (as a blind index only).
-    let mut objected = false;
-    if let Some(tokens) = obhut_store::consent::contact_index_tokens(&mut tx, &sid).await? {
-        for channel in [Channel::Email, Channel::Phone] {
-            let mine = obhut_store::consent::channel_tokens(&tokens, channel)?;
-            objected |= obhut_store::consent::suppressed(&mut tx, &mine, channel).await?;
-        }
-    }
-    // Art. 19: the recipients are collected while the disclosure log still names the contact.
-    let notices = super::rights::notify_recipients(app, &mut tx, actor, id, "erasure", case.as_ref().map(|c| c.id.as_str()), now).await?;
-    let erased = obhut_store::erasure::erase_contact(
-        &mut tx,
-        &app.store.crypto,
-        id,
-        now,
-        &actor.audit_name(),
-        case.as_ref().map(|c| c.reference.as_str()),
-        reason,
-    )
-    .await?
-    .ok_or(ServiceError::NotFound("contact"))?;
-    if let Some(c) = case.as_mut() {
-        c.status = CaseStatus::Completed.as_str().into();
-        c.closed_at = Some(now);
-        c.updated_at = now;
-        obhut_store::dsr::update(&mut tx, &app.store.crypto, c).await?;
-        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[case_audit(actor, "dsr.close", c, &["status"])]).await?;
-    }
-    let mut entry = audit_entry(actor, "contact.erase", "contact", &sid, Some(sid.clone()), vec!["*".into()]);
-    entry.purpose = Some("data_subject_rights".into());
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
-    append_journal(&app.config.data_dir, &sid, now).map_err(|e| ServiceError::Internal(format!("writing the erasure journal: {e}")))?;
-    let mails_deleted = super::mail::delete_delivered(&app.config, &erased.message_ids)
-        .await
-        .map_err(|e| ServiceError::Internal(format!("deleting delivered mail: {e}")))?;
-    // Empty the WAL: the freed pages were overwritten (secure_delete), their old copies in the
-    // log go with it.
-    app.store.checkpoint().await?;
-    let mut kept = vec!["consent proof (§ 7a UWG, Art. 17(3)(e) GDPR): sealed under its own key until its retention ends".to_string()];
-    if objected {
-        kept.push("suppression list: the blind index of the objector's address, so that it is never approached again".into());
-    }
-    Ok(Erasure { contact_id: sid, erased_at: now, mails_deleted, kept, restricted_until: None, recipient_notices: notices })
-}
-
-/// The answer for an erased contact.
-pub fn gone(erased_at: i64) -> ServiceError {
-    let when =
-        time::OffsetDateTime::from_unix_timestamp(erased_at / 1000).map(|t| t.date().to_string()).unwrap_or_else(|_| erased_at.to_string());
-    ServiceError::Gone(format!("the contact was erased on {when}"))
-}
-
-/// Whether a contact id belongs to an erased contact: then it answers 410 rather than 404.
-pub async fn erased_at(app: &App, contact_id: &str) -> ServiceResult<Option<i64>> {
-    let mut conn = app.conn().await?;
-    Ok(obhut_store::erasure::find(&mut conn, &app.store.crypto, contact_id).await?.map(|e| e.erased_at))
-}
-
-fn append_journal(data_dir: &Path, contact_id: &str, at: i64) -> std::io::Result<()> {
-    obhut_store::files::private_dir(data_dir)?;
-    let mut f = obhut_store::files::append_private(&journal_path(data_dir))?;
-    writeln!(f, "{contact_id}\t{at}")?;
-    f.sync_all()
-}
-
-/// Journals many erasures with one sync (the retention sweep's batches).
-pub(crate) fn append_journal_many(data_dir: &Path, erased: &[(String, i64)]) -> std::io::Result<()> {
-    obhut_store::files::private_dir(data_dir)?;
-    let mut f = obhut_store::files::append_private(&journal_path(data_dir))?;
-    let mut text = String::new();
-    for (id, at) in erased {
-        text.push_str(&format!("{id}\t{at}\n"));
-    }
-    f.write_all(text.as_bytes())?;
-    f.sync_all()
-}
-
-/// The erasures in the journal: (contact id, time). Lines that are not well formed are
-/// reported, not skipped silently.
-pub fn read_journal(data_dir: &Path) -> Result<Vec<(String, i64)>, String> {
-    let text = match std::fs::read_to_string(journal_path(data_dir)) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("reading {}: {e}", journal_path(data_dir).display())),
-    };
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            let (id, at) = l.split_once('\t').ok_or_else(|| format!("erasure journal line {}: not `id<TAB>time`", i + 1))?;
-            let id = ContactId::parse(id.trim()).map_err(|_| format!("erasure journal line {}: not a contact id", i + 1))?;
-            let at = at.trim().parse::<i64>().map_err(|_| format!("erasure journal line {}: not a time", i + 1))?;
-            Ok((id.to_string(), at))
-        })
-        .collect()
-}
 
 // ---------------------------------------------------------------------------------------------
 // Request cases
 
 use obhut_core::dsr::{CaseKind, CaseStatus, IdentityCheck, ReceivedVia};
 use obhut_store::dsr::Case;
-use time::Date;
-
-/// A case as the API, the CLI and the UI show it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CaseView {
-    pub id: String,
-    /// `DSR-2026-0001`.
-    pub reference: String,
-    pub kind: String,
-    /// The article the request rests on.
-    pub article: String,
-    pub contact_id: String,
-    pub received_on: String,
-    pub received_via: String,
-    /// The deadline (Art. 12(3)); after an extension the extended one.
-    pub due_on: String,
-    pub first_due_on: String,
-    pub extended: bool,
-    pub extension_reason: Option<String>,
-    pub person_informed_on: Option<String>,
-    pub identity_check: Option<String>,
-    pub identity_note: Option<String>,
-    pub status: String,
-    pub closing_reason: Option<String>,
-    /// Open and past its deadline.
-    pub overdue: bool,
-    /// Days until the deadline (negative: overdue); for closed cases 0.
-    pub days_left: i64,
-    pub created_by: String,
-    pub created_at: i64,
-    pub closed_at: Option<i64>,
-    /// A rectification made through the case (Art. 16): when, and the fields corrected.
-    pub rectified_at: Option<i64>,
-    pub rectified_fields: Vec<String>,
-}
 
 /// A new request.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -274,62 +37,6 @@ pub struct NewCase {
     pub identity_evidence: Option<String>,
     #[serde(default)]
     pub identity_note: Option<String>,
-}
-
-pub(crate) fn parse_date(field: &str, s: &str) -> ServiceResult<Date> {
-    Date::parse(s.trim(), &time::format_description::well_known::Iso8601::DATE)
-        .map_err(|_| ServiceError::field(field, "a date as YYYY-MM-DD"))
-}
-
-fn stored_date(s: &str) -> ServiceResult<Date> {
-    Date::parse(s, &time::format_description::well_known::Iso8601::DATE).map_err(|_| ServiceError::Internal(format!("stored date '{s}'")))
-}
-
-pub(crate) fn today(app: &App) -> Date {
-    app.clock.now().date()
-}
-
-pub(crate) fn text(field: &str, v: Option<&str>, required: Option<&str>) -> ServiceResult<Option<String>> {
-    let v = v.map(str::trim).filter(|s| !s.is_empty());
-    match (v, required) {
-        (None, Some(why)) => Err(ServiceError::field(field, why)),
-        (Some(t), _) if t.chars().count() > 2000 || t.chars().any(|c| c.is_control() && c != '\n') => {
-            Err(ServiceError::field(field, "at most 2000 characters, without control characters"))
-        }
-        (v, _) => Ok(v.map(str::to_string)),
-    }
-}
-
-pub(crate) fn view(app: &App, c: Case) -> ServiceResult<CaseView> {
-    let status = CaseStatus::parse(&c.status).map_err(ServiceError::Internal)?;
-    let kind = CaseKind::parse(&c.kind).map_err(ServiceError::Internal)?;
-    let due = stored_date(&c.due_on)?;
-    let days_left = if status.is_open() { (due - today(app)).whole_days() } else { 0 };
-    Ok(CaseView {
-        id: c.id,
-        reference: c.reference,
-        kind: c.kind,
-        article: kind.article().into(),
-        contact_id: c.contact_id,
-        received_on: c.received_on,
-        received_via: c.received_via,
-        due_on: c.due_on,
-        first_due_on: c.first_due_on,
-        extended: c.extended_at.is_some(),
-        extension_reason: c.extension_reason,
-        person_informed_on: c.person_informed_on,
-        identity_check: c.identity_check,
-        identity_note: c.identity_note,
-        status: c.status,
-        closing_reason: c.closing_reason,
-        overdue: status.is_open() && days_left < 0,
-        days_left,
-        created_by: c.created_by,
-        created_at: c.created_at,
-        closed_at: c.closed_at,
-        rectified_at: c.rectified_at,
-        rectified_fields: c.rectified_fields,
-    })
 }
 
 /// Checks the requester's identity against what the contact is known by.
@@ -367,12 +74,6 @@ fn check_identity(
         }
     }
     Ok(())
-}
-
-pub(crate) fn case_audit(actor: &Actor, action: &str, c: &Case, fields: &[&str]) -> obhut_store::audit::AuditEntry {
-    let mut e = audit_entry(actor, action, "dsr_case", &c.id, Some(c.contact_id.clone()), fields.iter().map(|f| f.to_string()).collect());
-    e.purpose = Some("data_subject_rights".into());
-    e
 }
 
 /// Opens a case for a request: its deadline is set by Art. 12(3) and cannot be moved except
@@ -446,13 +147,8 @@ pub async fn open_case(app: &App, actor: &Actor, input: &NewCase) -> ServiceResu
         &[case_audit(actor, "dsr.open", &case, &["kind", "received_on", "due_on"])],
     )
     .await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     view(app, case)
-}
-
-pub(crate) async fn load_case(app: &App, id: &str) -> ServiceResult<Case> {
-    let mut conn = app.conn().await?;
-    obhut_store::dsr::find(&mut conn, &app.store.crypto, id.trim()).await?.ok_or(ServiceError::NotFound("case"))
 }
 
 /// One case by id or reference.
@@ -476,16 +172,8 @@ async fn save(app: &App, actor: &Actor, c: &Case, action: &str, fields: &[&str])
     let mut tx = app.begin_write().await?;
     obhut_store::dsr::update(&mut tx, &app.store.crypto, c).await?;
     obhut_store::audit::append(&mut tx, &app.store.crypto, c.updated_at, &[case_audit(actor, action, c, fields)]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
-}
-
-pub(crate) fn require_open(c: &Case) -> ServiceResult<CaseStatus> {
-    let s = CaseStatus::parse(&c.status).map_err(ServiceError::Internal)?;
-    if !s.is_open() {
-        return Err(ServiceError::Conflict(format!("case {} is {} already", c.reference, c.status)));
-    }
-    Ok(s)
 }
 
 /// How long an identity code holds, and how many wrong tries it takes.
@@ -593,7 +281,7 @@ pub async fn send_identity_code(app: &App, actor: &Actor, id: &str, address: Opt
     .await?;
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[case_audit(actor, "dsr.identity_code_sent", &c, &["identity_check"])])
         .await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     app.outbox_wake.notify_one();
     let (user, domain) = to.split_once('@').unwrap_or((to.as_str(), ""));
     let sent_to = format!("{}***@{domain}", user.chars().next().unwrap_or('*'));
@@ -620,11 +308,11 @@ async fn check_code(app: &App, c: &Case, evidence: Option<&str>) -> ServiceResul
     // Five tries of a million codes: a timing side channel would tell nothing worth having.
     if hash != code_hash(app, &c.id, &given) {
         obhut_store::dsr::count_code_attempt(&mut tx, &c.id).await?;
-        tx.commit().await.map_err(obhut_store::StoreError::from)?;
+        tx.commit().await?;
         return Err(ServiceError::field("identity_evidence", "the code is not the one sent"));
     }
     obhut_store::dsr::delete_identity_code(&mut tx, &c.id).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

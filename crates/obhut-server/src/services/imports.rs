@@ -168,11 +168,11 @@ pub async fn import_contacts(app: &App, actor: &Actor, bytes: &[u8], file_name: 
     // pooled connection stays small).
     let sqlite = app.store.backend == obhut_store::Backend::Sqlite;
     if sqlite {
-        sqlx::query("PRAGMA cache_size = -65536").execute(&mut *conn).await.map_err(obhut_store::StoreError::from)?;
+        sqlx::query("PRAGMA cache_size = -65536").execute(&mut *conn).await?;
     }
     let result = async {
         use sqlx::Connection;
-        let mut tx = conn.begin().await.map_err(obhut_store::StoreError::from)?;
+        let mut tx = conn.begin().await?;
         obhut_store::audit::lock_head(&mut tx).await?;
         w.run(app, actor, &mut tx, &mut checked, Some(&run)).await?;
         // The transaction stays open until the reader's verdict on the whole file is in.
@@ -192,12 +192,7 @@ pub async fn import_contacts(app: &App, actor: &Actor, bytes: &[u8], file_name: 
         repo::insert_index_rows(&mut tx, &mut index_rows).await?;
         report.timings_ms.push(("index".into(), started.elapsed().as_millis() as u64));
         let format = report.format;
-        sqlx::query("UPDATE import_runs SET format = $1 WHERE id = $2")
-            .bind(format)
-            .bind(run.id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(obhut_store::StoreError::from)?;
+        sqlx::query("UPDATE import_runs SET format = $1 WHERE id = $2").bind(format).bind(run.id.to_string()).execute(&mut *tx).await?;
         obhut_store::imports::finish_import_run(
             &mut tx,
             run.id,
@@ -207,7 +202,7 @@ pub async fn import_contacts(app: &App, actor: &Actor, bytes: &[u8], file_name: 
             app.now_ms(),
         )
         .await?;
-        tx.commit().await.map_err(obhut_store::StoreError::from)?;
+        tx.commit().await?;
         Ok::<_, ServiceError>(report)
     }
     .await;
@@ -277,10 +272,7 @@ impl Writer {
         let mut run_stored = false;
         // Into an empty index (a first import) no row can meet a stored contact: this run holds
         // the write lock, and its own rows reach the index only at the end.
-        let anything_stored: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM blind_indexes LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(obhut_store::StoreError::from)?;
+        let anything_stored: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM blind_indexes LIMIT 1").fetch_optional(&mut *conn).await?;
         while let Some(batch) = checked.recv().await {
             self.rows += batch.len();
             let fresh = self.unseen(batch);
@@ -437,7 +429,7 @@ async fn stored_tokens<'a>(
         for t in chunk {
             q = q.bind(t.kind.as_str()).bind(t.token.to_vec());
         }
-        for (kind, token) in q.fetch_all(&mut *conn).await.map_err(obhut_store::StoreError::from)? {
+        for (kind, token) in q.fetch_all(&mut *conn).await? {
             let kind = BlindKind::ALL.into_iter().find(|k| k.as_str() == kind);
             if let (Some(kind), Ok(token)) = (kind, <[u8; BLIND_LEN]>::try_from(token.as_slice())) {
                 known.insert(BlindToken { kind, token });

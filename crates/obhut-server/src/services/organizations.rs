@@ -44,7 +44,7 @@ pub async fn create(app: &App, actor: &Actor, input: &OrganizationInput) -> Serv
     )
     .await?;
     let r = repo::find_organization(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("organization"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(r)
 }
 
@@ -92,7 +92,7 @@ pub async fn update(
     )
     .await?;
     let r = repo::find_organization(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("organization"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(r)
 }
 
@@ -111,7 +111,7 @@ pub async fn delete(app: &App, actor: &Actor, id: OrganizationId) -> ServiceResu
         &[audit_entry(actor, "organization.delete", "organization", id, None, vec![])],
     )
     .await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

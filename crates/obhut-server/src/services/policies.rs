@@ -84,7 +84,7 @@ pub async fn save(app: &App, actor: &Actor, source: &str) -> ServiceResult<i64> 
     let version = obhut_store::policies::save_policies(&mut tx, source, now, &actor.audit_name()).await?;
     let event = audit_entry(actor, "policy.update", "policy", version, None, vec![format!("version={version}")]);
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[event]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     app.gate.install(version, source).map_err(ServiceError::Internal)?;
     Ok(version)
 }
@@ -113,6 +113,6 @@ pub async fn save_processor(app: &App, actor: &Actor, p: &Processor) -> ServiceR
     let action = if version == 1 { "processor.create" } else { "processor.update" };
     let event = audit_entry(actor, action, "processor", &p.key, None, vec![format!("version={version}")]);
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[event]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(version)
 }

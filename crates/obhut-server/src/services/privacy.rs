@@ -128,6 +128,6 @@ pub async fn lint(app: &App, actor: &Actor, limit: usize) -> ServiceResult<LintR
     );
     e.record_id = None;
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(report)
 }

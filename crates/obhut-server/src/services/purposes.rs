@@ -116,7 +116,7 @@ pub async fn save_expecting(app: &App, actor: &Actor, p: &Purpose, expect: Expec
     let action = if version == 1 { "purpose.create" } else { "purpose.update" };
     let event = audit_entry(actor, action, "purpose", &p.key, None, vec![format!("version={version}")]);
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[event]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     if let Ok(mut cache) = app.registry.write() {
         *cache = None;
     }
@@ -176,7 +176,7 @@ pub async fn save_controller(app: &App, actor: &Actor, c: &Controller) -> Servic
     obhut_store::purposes::save_controller(&mut tx, c).await?;
     let event = audit_entry(actor, "controller.update", "controller", "controller", None, changed);
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[event]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -6,9 +6,10 @@
 //! its audit events. A dry run decides the same way and changes nothing.
 
 use super::audit_entry;
+use crate::app::App;
+use crate::error::ServiceError;
 use crate::error::ServiceResult;
 use crate::gate::Actor;
-use crate::{App, ServiceError};
 use obhut_core::ids::{ActivityId, ContactId, TicketId};
 use obhut_core::retention::{plan, ContactStep, DataType, Period, Reason, RetentionAction, RetentionRule, SubjectFacts};
 use obhut_store::retention::{self as store, Hold, RunCounts, Selection};
@@ -24,7 +25,7 @@ fn today(app: &App) -> Date {
 
 /// Retention is the DPO's (and administrators') business, like the other rights.
 async fn authorize(app: &App, actor: &Actor) -> ServiceResult<()> {
-    super::dsr::authorize(app, actor).await
+    super::cases::authorize(app, actor).await
 }
 
 /// Adds the default rules the catalogue lacks (at start-up).
@@ -114,7 +115,7 @@ pub async fn set_rule(app: &App, actor: &Actor, data_type: &str, change: &RuleCh
         &[audit_entry(actor, "retention.rule_change", "retention_rule", t.as_str(), None, fields)],
     )
     .await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(r)
 }
 
@@ -244,9 +245,9 @@ pub async fn sweep(app: &App, actor: &Actor, at: Option<Date>, dry_run: bool, li
             }
         }
         if dry_run {
-            tx.rollback().await.map_err(obhut_store::StoreError::from)?;
+            tx.rollback().await?;
         } else {
-            tx.commit().await.map_err(obhut_store::StoreError::from)?;
+            tx.commit().await?;
             applied.finish(app).await?;
         }
         after = last;
@@ -274,7 +275,7 @@ pub async fn sweep(app: &App, actor: &Actor, at: Option<Date>, dry_run: bool, li
             &[audit_entry(actor, "retention.run", "retention_run", &id, None, fields)],
         )
         .await?;
-        tx.commit().await.map_err(obhut_store::StoreError::from)?;
+        tx.commit().await?;
         if c.contacts_erased + c.contacts_anonymized + c.records_erased > 0 {
             app.store.checkpoint().await?;
         }
@@ -317,7 +318,7 @@ struct Applied {
 impl Applied {
     async fn finish(self, app: &App) -> ServiceResult<()> {
         if !self.erased.is_empty() {
-            super::dsr::append_journal_many(&app.config.data_dir, &self.erased)
+            super::tombstones::append_journal_many(&app.config.data_dir, &self.erased)
                 .map_err(|e| ServiceError::Internal(format!("writing the erasure journal: {e}")))?;
         }
         if !self.message_ids.is_empty() {
@@ -395,7 +396,7 @@ async fn apply(app: &App, actor: &Actor, tx: &mut obhut_store::Conn, s: &Step, c
             // The restriction as the rest of the house knows it (who, why, until), and the
             // recipients told (Art. 19).
             let why = format!("retention: {}", s.why);
-            out.notices += super::rights::restrict_within(app, tx, actor, cid, &why, until, None, now).await?;
+            out.notices += super::restriction::restrict_within(app, tx, actor, cid, &why, until, None, now).await?;
             let mut fields = vec!["restricted_at".into(), rule];
             if let Some(u) = &s.until {
                 fields.push(format!("until={u}"));
@@ -559,11 +560,7 @@ pub async fn place_hold(app: &App, actor: &Actor, contact_id: &str, reason: &str
     if obhut_store::erasure::find(&mut tx, &app.store.crypto, &id).await?.is_some() {
         return Err(ServiceError::Gone("the contact was erased; there is nothing left to hold".into()));
     }
-    let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM contacts WHERE id = $1")
-        .bind(&id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(obhut_store::StoreError::from)?;
+    let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM contacts WHERE id = $1").bind(&id).fetch_optional(&mut *tx).await?;
     if exists.is_none() {
         return Err(ServiceError::NotFound("contact"));
     }
@@ -590,7 +587,7 @@ pub async fn place_hold(app: &App, actor: &Actor, contact_id: &str, reason: &str
         &[audit_entry(actor, "retention.hold", "legal_hold", &h.id, Some(id), fields)],
     )
     .await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     hold_view(h, today)
 }
 
@@ -611,7 +608,7 @@ pub async fn release_hold(app: &App, actor: &Actor, hold_id: &str) -> ServiceRes
         &[audit_entry(actor, "retention.hold_release", "legal_hold", &hold_id, Some(h.contact_id.clone()), vec!["released_at".into()])],
     )
     .await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     let h = Hold { released_at: Some(now), released_by: Some(actor.audit_name()), ..h };
     hold_view(h, today(app))
 }
@@ -655,7 +652,7 @@ pub async fn resolve(app: &App, actor: &Actor, token: &str, reason: &str) -> Ser
         entry.detail = Some(obhut_store::audit::seal_detail(&key, &cid, &serde_json::json!({ "reason": reason })));
     }
     obhut_store::audit::append(&mut tx, &app.store.crypto, app.now_ms(), &[entry]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(Resolved { token: token.to_string(), contact_id: cid, personal })
 }
 

@@ -1,6 +1,6 @@
 //! Tickets: service cases and complaints.
 
-use super::{access, audit_entry, Page};
+use super::{access, audit_entry, placement, Page};
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
 use crate::gate::{Action, Actor, Resource};
@@ -9,8 +9,8 @@ use obhut_core::ticket::TicketInput;
 use obhut_store::tickets::{self as repo, TicketFilter, TicketRecord};
 
 /// Where a ticket stands, for the gate.
-fn placement(d: &obhut_core::ticket::TicketDraft) -> access::Placement<'_> {
-    access::Placement {
+fn placement(d: &obhut_core::ticket::TicketDraft) -> placement::Placement<'_> {
+    placement::Placement {
         organization: d.organization_id,
         contact: d.contact_id,
         class: d.record_class,
@@ -40,7 +40,7 @@ pub async fn create(app: &App, actor: &Actor, input: &TicketInput) -> ServiceRes
         d.owner_id = actor.user_id;
     }
     let id = TicketId::new();
-    let facts = access::placement_facts(app, actor, placement(&d), None, "link_ticket").await?;
+    let facts = placement::placement_facts(app, actor, placement(&d), None, "link_ticket").await?;
     access::authorize(app, actor, Action::Create, Resource::Ticket, &facts, "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
@@ -60,7 +60,7 @@ pub async fn create(app: &App, actor: &Actor, input: &TicketInput) -> ServiceRes
     )
     .await?;
     let r = repo::find_ticket(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("ticket"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(r)
 }
 
@@ -95,7 +95,7 @@ pub async fn update(
     access::authorize(app, actor, Action::Update, Resource::Ticket, &current.facts, "", &id.to_string()).await?;
     let d = TicketInput::from_draft(&current.draft).merge(patch).validate()?;
     // Moving a ticket (another contact, owner, class or team) must land where the actor may work too.
-    let facts = access::placement_facts(app, actor, placement(&d), Some(placement(&current.draft)), "link_ticket").await?;
+    let facts = placement::placement_facts(app, actor, placement(&d), Some(placement(&current.draft)), "link_ticket").await?;
     access::authorize(app, actor, Action::Update, Resource::Ticket, &facts, "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut tx = app.begin_write().await?;
@@ -108,7 +108,7 @@ pub async fn update(
     )
     .await?;
     let r = repo::find_ticket(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("ticket"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(r)
 }
 
@@ -123,7 +123,7 @@ pub async fn delete(app: &App, actor: &Actor, id: TicketId) -> ServiceResult<()>
     let subject = current.draft.contact_id.map(|c| c.to_string());
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "ticket.delete", "ticket", id, subject, vec![])])
         .await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 

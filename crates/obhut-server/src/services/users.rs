@@ -43,7 +43,7 @@ async fn insert_user(app: &App, actor_name: &str, username: &str, role: Role, pa
     e.fields = vec![format!("role={}", role.as_str())];
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
     let u = repo::find_user(&mut tx, id).await?.ok_or(ServiceError::NotFound("user"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(u)
 }
 
@@ -122,7 +122,7 @@ pub async fn issue_token(
     let mut e = entry(&actor.audit_name(), "token.create", Some(user.id));
     e.fields = vec![format!("token={id}"), format!("days={days}")];
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(NewToken { id, token, user_id: user.id, username: user.username, label, created_at: now, expires_at })
 }
 
@@ -161,7 +161,7 @@ pub async fn revoke_token(app: &App, actor: &Actor, id: &str) -> ServiceResult<(
         obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
     }
     let token = repo::find_token(&mut tx, id).await?.ok_or(ServiceError::NotFound("token"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok((token, revoked))
 }
 
@@ -236,7 +236,7 @@ pub async fn disable_user(app: &App, actor: &Actor, username: &str) -> ServiceRe
         obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
     }
     let user = repo::find_user(&mut tx, user.id).await?.ok_or(ServiceError::NotFound("user"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(AccountChange { user, changed, sessions_ended, tokens_revoked })
 }
 
@@ -252,7 +252,7 @@ pub async fn enable_user(app: &App, actor: &Actor, username: &str) -> ServiceRes
         obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry(&actor.audit_name(), "user.enable", Some(user.id))]).await?;
     }
     let user = repo::find_user(&mut tx, user.id).await?.ok_or(ServiceError::NotFound("user"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(AccountChange { user, changed, sessions_ended: 0, tokens_revoked: 0 })
 }
 
@@ -277,7 +277,7 @@ pub async fn reset_password(app: &App, actor: &Actor, username: &str, password: 
     e.fields = vec![format!("sessions_ended={sessions_ended}"), format!("tokens_revoked={tokens_revoked}")];
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
     let user = repo::find_user(&mut tx, user.id).await?.ok_or(ServiceError::NotFound("user"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(AccountChange { user, changed: true, sessions_ended, tokens_revoked })
 }
 
@@ -345,7 +345,7 @@ pub async fn set_access(
     }
     obhut_store::audit::append(&mut tx, &app.store.crypto, app.now_ms(), &[e]).await?;
     let u = repo::find_user(&mut tx, user.id).await?.ok_or(ServiceError::NotFound("user"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(u)
 }
 
@@ -376,7 +376,7 @@ pub async fn actor_for_token(app: &App, token: &str) -> ServiceResult<Actor> {
                 if cache.len() > 10_000 {
                     cache.retain(|_, t| t.epoch == epoch);
                 }
-                let entry = auth::VerifiedToken {
+                let entry = crate::app::VerifiedToken {
                     actor: actor.clone(),
                     token_id: found.token_id,
                     expires_at: found.expires_at,
@@ -483,7 +483,7 @@ pub async fn login_from(app: &App, username: &str, password: &str, from: &SignIn
     let mut e = entry(&format!("ui:user:{}", user.id), "login", Some(user.id));
     e.fields = vec![format!("network={}", attempt.network())];
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     let session = Session {
         actor: actor_of(app, &user, Channel::Ui).await?,
         csrf,
@@ -545,7 +545,7 @@ pub async fn change_password(app: &App, actor: &Actor, current: &str, new: &str,
     let mut e = entry(&actor.audit_name(), "user.password_change", Some(id));
     e.fields = vec![format!("sessions_ended={sessions_ended}"), format!("tokens_revoked={tokens_revoked}")];
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -572,7 +572,7 @@ pub async fn ensure_setup_token(app: &App) -> ServiceResult<Option<String>> {
     let token = auth::random_secret("");
     let now = app.now_ms();
     repo::replace_setup_token(&mut tx, &auth::secret_hash(&token), now, now + 24 * 3_600_000).await?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(Some(token))
 }
 
@@ -601,6 +601,6 @@ pub async fn complete_setup(app: &App, token: &str, username: &str, password: &s
     e.fields = vec!["role=admin".into()];
     obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
     let u = repo::find_user(&mut tx, id).await?.ok_or(ServiceError::NotFound("user"))?;
-    tx.commit().await.map_err(obhut_store::StoreError::from)?;
+    tx.commit().await?;
     Ok(u)
 }

@@ -1,10 +1,11 @@
 //! Sign-in, sign-out, first-run setup and the user's own settings.
 
+use super::page::{anonymous_error, csrf_failed_page, error_page, render, render_status, see_other, Ctx, Errs, LoginPage, Opt};
 use super::session::{
     anonymous_csrf, anonymous_csrf_ok, device_cookie, device_cookie_name, sanitize_next, session_cookie, session_cookie_name,
     session_cookie_removal, Anon,
 };
-use super::{anonymous_error, csrf_failed_page, error_page, render, render_status, see_other, Ctx, Errs, Opt, Posted, Web};
+use super::session::{Posted, Web};
 use crate::app::App;
 use crate::client::ClientIp;
 use crate::error::ServiceError;
@@ -23,15 +24,6 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-#[derive(Template)]
-#[template(path = "login.html")]
-struct LoginPage {
-    ctx: Ctx,
-    next: String,
-    username: String,
-    error: Option<String>,
-}
-
 /// `GET /login`: the sign-in form; a signed-in browser goes straight on.
 pub async fn login_page(State(app): State<App>, anon: Anon, jar: CookieJar, Query(q): Query<NextQuery>) -> Response {
     let next = sanitize_next(q.next.as_deref());
@@ -42,16 +34,6 @@ pub async fn login_page(State(app): State<App>, anon: Anon, jar: CookieJar, Quer
     }
     let (jar, csrf) = anonymous_csrf(&app, jar);
     (jar, render(&LoginPage { ctx: anon.ctx(csrf), next, username: String::new(), error: None })).into_response()
-}
-
-/// The answer to a request whose session has ended: 401 with the sign-in form, which leads
-/// back to `next`, and the stale session cookie removed.
-pub(super) fn session_ended(app: &App, lang: super::Lang, jar: CookieJar, next: String) -> Response {
-    let jar = jar.add(super::session::session_cookie_removal(app));
-    let (jar, csrf) = anonymous_csrf(app, jar);
-    let flash = Some(super::Tr::new(lang).t("login.session_ended").to_string());
-    let page = LoginPage { ctx: Ctx::anonymous(lang, csrf, flash), next, username: String::new(), error: None };
-    (jar, render_status(StatusCode::UNAUTHORIZED, &page)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -73,7 +55,7 @@ pub async fn login(State(app): State<App>, anon: Anon, ClientIp(ip): ClientIp, j
         return csrf_failed_page(anon.lang);
     }
     let next = sanitize_next(Some(&f.next));
-    let tr = super::Tr::new(anon.lang);
+    let tr = crate::i18n::Tr::new(anon.lang);
     let from = users::SignInFrom { ip: Some(ip), device: jar.get(device_cookie_name(&app)).map(|c| c.value().to_string()) };
     let (status, error, retry) = match users::login_from(&app, &f.username, &f.password, &from).await {
         Ok(s) => {
@@ -128,7 +110,7 @@ struct SetupPage {
 }
 
 fn setup_invalid(anon: &Anon) -> Response {
-    let tr = super::Tr::new(anon.lang);
+    let tr = crate::i18n::Tr::new(anon.lang);
     error_page(anon.ctx(String::new()), StatusCode::FORBIDDEN, "setup.invalid", Some(tr.t("setup.invalid_detail").to_string()))
 }
 
@@ -162,7 +144,7 @@ pub async fn setup(State(app): State<App>, anon: Anon, ClientIp(ip): ClientIp, j
     if !anonymous_csrf_ok(&app, &jar, &f.csrf) {
         return csrf_failed_page(anon.lang);
     }
-    let tr = super::Tr::new(anon.lang);
+    let tr = crate::i18n::Tr::new(anon.lang);
     let again = |errs: Errs| {
         render_status(
             StatusCode::UNPROCESSABLE_ENTITY,

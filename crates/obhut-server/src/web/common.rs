@@ -1,8 +1,11 @@
 //! Pieces several pages share: names of linked records, select options, and the activity
 //! timeline with its form (contacts, organizations and deals all have one).
 
+use super::page::{non_empty, see_other, Errs, Opt};
+use super::session::Web;
 use super::session::{sanitize_next, Posted};
-use super::{fmt, non_empty, see_other, Errs, Opt, Tr, Web};
+use crate::fmt;
+use crate::i18n::Tr;
 use crate::services::{self, Page};
 use axum::extract::Path;
 use axum::response::Response;
@@ -196,7 +199,7 @@ impl Timeline {
 pub async fn add_activity(web: &Web, owner: ActivityOwner, form: ActivityForm) -> Result<(), Result<(ActivityForm, Errs), Response>> {
     match services::activities::create(&web.app, web.actor(), &form.input(owner)).await {
         Ok(_) => Ok(()),
-        Err(crate::ServiceError::Validation(v)) => {
+        Err(crate::error::ServiceError::Validation(v)) => {
             let errs = Errs::from_validation(web.tr(), &v, &[], ACTIVITY_FIELDS);
             Err(Ok((form, errs)))
         }
@@ -323,7 +326,7 @@ pub async fn deal_section(web: &Web, filter: obhut_store::deals::DealFilter) -> 
 }
 
 /// The record classes, for a select.
-pub fn class_options(tr: super::i18n::Tr) -> Vec<Opt> {
+pub fn class_options(tr: crate::i18n::Tr) -> Vec<Opt> {
     ["standard", "hr"].iter().map(|c| Opt::new(*c, tr.v("record_class", c))).collect()
 }
 

@@ -3,8 +3,9 @@
 //! links) and unsubscribe (RFC 8058 one-click POST, or the page's button), in German and
 //! English. The token in the path is the only authority; no session, no cookie.
 
-use super::{render_status, Ctx, Lang, Tr};
+use super::page::{render_status, Ctx};
 use crate::app::App;
+use crate::i18n::{Lang, Tr};
 use crate::services::consent::{self as service, Confirmation, Origin, Unsubscribed};
 use askama::Template;
 use axum::body::Bytes;
@@ -33,7 +34,7 @@ fn origin(app: &App, ext: &Extensions, headers: &HeaderMap) -> Origin {
 }
 
 fn browser(headers: &HeaderMap) -> Lang {
-    super::i18n::negotiate(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
+    crate::i18n::negotiate(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
 }
 
 async fn controller_name(app: &App) -> String {
@@ -266,7 +267,7 @@ pub struct SubscribeQuery {
 
 fn no_offer(lang: Lang) -> Response {
     let tr = Tr::new(lang);
-    super::error_page(
+    super::page::error_page(
         Ctx::anonymous(lang, String::new(), None),
         StatusCode::NOT_FOUND,
         "consent_public.subscribe_title",

@@ -2,12 +2,14 @@
 //! and deals, and the create / edit / delete forms.
 
 use super::common::{organization_names, organization_options, with_flash, ActivityForm, DealRow, TicketRow, Timeline};
-use super::consent::{ConsentSection, Typed};
-use super::{
-    fmt, list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, Posted, Tr, Web,
-    PAGE_SIZE,
+use super::consent_section::{ConsentSection, Typed};
+use super::page::{
+    display_name, list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, PAGE_SIZE,
 };
+use super::session::{Posted, Web};
 use crate::error::ServiceError;
+use crate::fmt;
+use crate::i18n::Tr;
 use crate::services::contacts::{self as service, Sort};
 use crate::services::{self, Page};
 use askama::Template;
@@ -119,15 +121,6 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> Respon
         truncated: list.truncated,
         filtered,
     })
-}
-
-pub(super) fn display_name(c: &ContactRecord, tr: Tr) -> String {
-    let n = c.personal.display_name();
-    if n.is_empty() {
-        tr.t("contacts.unnamed").to_string()
-    } else {
-        n
-    }
 }
 
 /// The contact form as typed: every field a string, so what the user typed comes back.
@@ -592,7 +585,7 @@ pub(super) async fn contact_page_typed(web: &Web, id: &str, typed: Option<(Activ
             Err(e) => return web.fail(e),
         }
     };
-    let consent = match super::consent::section(web, &c.id.to_string(), consent_typed).await {
+    let consent = match super::consent_section::section(web, &c.id.to_string(), consent_typed).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -600,13 +593,13 @@ pub(super) async fn contact_page_typed(web: &Web, id: &str, typed: Option<(Activ
     use crate::services::dsr_report::{permitted, Request};
     let dsr_access = permitted(&web.app, web.actor(), &c, Request::Access);
     let dsr_export = permitted(&web.app, web.actor(), &c, Request::Portability);
-    let rights = services::rights::sees_restricted(&web.app, web.actor());
+    let rights = services::access::sees_restricted(&web.app, web.actor());
     let restricted = match c.restricted_at {
         Some(at) if rights => {
-            let r = services::rights::restriction(&web.app, web.actor(), &c.id.to_string()).await.ok();
+            let r = services::restriction::restriction(&web.app, web.actor(), &c.id.to_string()).await.ok();
             Some(RestrictedBanner {
                 since: fmt::datetime(web.tr().lang, at),
-                until: c.restricted_until.as_deref().map(|d| super::privacy_requests::show_date(web.tr(), d)),
+                until: c.restricted_until.as_deref().map(|d| super::page::show_date(web.tr(), d)),
                 reason: r.and_then(|r| r.reason),
             })
         }

@@ -3,8 +3,11 @@
 use super::common::{
     add_activity, contact_names, contact_options, organization_names, organization_options, with_flash, ActivityForm, Timeline,
 };
-use super::{fmt, non_empty, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Posted, Tr, Web};
+use super::page::{non_empty, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt};
+use super::session::{Posted, Web};
 use crate::error::ServiceError;
+use crate::fmt;
+use crate::i18n::Tr;
 use crate::services::deals as service;
 use crate::services::Page;
 use askama::Template;

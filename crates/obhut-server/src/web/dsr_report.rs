@@ -2,7 +2,7 @@
 //! its PDF) and the Art. 20 archive. The services decide who may; the page only offers the
 //! links to those the gate would let through.
 
-use super::Web;
+use super::session::Web;
 use crate::services::dsr_report::{self as service, Format};
 use axum::extract::{Path, Query};
 use axum::http::header;

@@ -2,9 +2,8 @@
 //! timeline, deals and tickets, and the create / edit / delete forms.
 
 use super::common::{add_activity, with_flash, ActivityForm, DealRow, TicketRow, Timeline};
-use super::{
-    list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, Posted, Web, PAGE_SIZE,
-};
+use super::page::{list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, PAGE_SIZE};
+use super::session::{Posted, Web};
 use crate::error::ServiceError;
 use crate::services::organizations as service;
 use crate::services::{self, Page};

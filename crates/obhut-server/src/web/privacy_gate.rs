@@ -5,8 +5,11 @@
 //! Everything goes through `services::policies`, `services::privacy` and `services::users`,
 //! which refuse users and guests; the pages only show what the services return.
 
-use super::{fmt, non_empty, render, render_status, see_other, Ctx, Errs, Opt, Posted, Tr, Web};
+use super::page::{non_empty, render, render_status, see_other, show_date, Ctx, Errs, Opt};
+use super::session::{Posted, Web};
 use crate::error::ServiceError;
+use crate::fmt;
+use crate::i18n::Tr;
 use crate::services::audit as audit_service;
 use crate::services::policies as service;
 use crate::services::privacy::{self as privacy_service, FieldRow, LintReport};
@@ -29,18 +32,10 @@ fn parse_date(s: &str) -> Option<time::Date> {
     time::Date::parse(s.trim(), &fmt).ok()
 }
 
-/// A date `YYYY-MM-DD` in the user's format; other text as it is.
-fn show_date(tr: Tr, s: &str) -> String {
-    match parse_date(s) {
-        Some(d) => fmt::date(tr.lang, d),
-        None => s.to_string(),
-    }
-}
-
 fn purpose_name(tr: Tr, p: &Purpose) -> String {
     match tr.lang {
-        super::Lang::De => p.name_de.clone(),
-        super::Lang::En => p.name_en.clone(),
+        crate::i18n::Lang::De => p.name_de.clone(),
+        crate::i18n::Lang::En => p.name_en.clone(),
     }
 }
 
@@ -638,7 +633,7 @@ pub async fn update_access(Path(username): Path<String>, Posted { web, form }: P
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::web::Lang;
+    use crate::i18n::Lang;
 
     fn filled() -> ProcessorForm {
         ProcessorForm {

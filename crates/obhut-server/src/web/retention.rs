@@ -5,8 +5,11 @@
 //! Everything goes through `services::retention`, which lets only the DPO and administrators
 //! in; its refusals are shown at the field they concern, and nothing is changed.
 
-use super::{fmt, render_status, see_other, Ctx, Errs, Posted, Tr, Web};
+use super::page::{parse_date, render_status, see_other, show_date, Ctx, Errs};
+use super::session::{Posted, Web};
 use crate::error::ServiceError;
+use crate::fmt;
+use crate::i18n::Tr;
 use crate::services::retention::{self as service, Step, SweepReport};
 use askama::Template;
 use axum::extract::{Path, Query};
@@ -14,21 +17,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use obhut_core::retention::{Period, Reason, RunCounts};
 use serde::Deserialize;
-use time::Date;
 
 /// How far the Wiedervorlage looks ahead, and how many entries it lists.
 const DUE_DAYS: i64 = 90;
 const DUE_LIMIT: usize = 200;
 /// How many contacts a sweep's result lists.
 const STEP_LIMIT: usize = 200;
-
-fn parse_date(s: &str) -> Option<Date> {
-    Date::parse(s.trim(), &time::format_description::well_known::Iso8601::DATE).ok()
-}
-
-fn show_date(tr: Tr, s: &str) -> String {
-    parse_date(s).map(|d| fmt::date(tr.lang, d)).unwrap_or_else(|| s.to_string())
-}
 
 /// "6 Jahre", "1 month", "2 years 6 months".
 fn period_text(tr: Tr, p: &str) -> String {
@@ -71,7 +65,7 @@ fn step_why(tr: Tr, s: &Step) -> String {
         "held" => format!("{} · {base}", tr.t("retention.why_held")),
         "restrict_until" => {
             let until = s.until.as_deref().map(|u| show_date(tr, u)).unwrap_or_default();
-            format!("{} · {base}", tr.t("retention.why_duty").replacen("{}", &until, 1))
+            format!("{} · {base}", tr.f("retention.why_duty", until))
         }
         "records" => tr.f("retention.why_records", s.records.len()),
         _ => base,

@@ -1,13 +1,15 @@
 //! Who is asking: the signed-in session from the `obhut_session` cookie (`__Host-obhut_session`
 //! under https), the language, the CSRF checks, and the sanitizing of `next` redirects.
 
-use super::i18n::{negotiate, Lang, Tr};
-use super::{csrf_failed_page, Ctx};
+use super::page::{anonymous_error, csrf_failed_page, encode, error_page, render_status, service_error_page, Ctx, LoginPage};
 use crate::app::App;
 use crate::auth::constant_time_eq;
+use crate::error::ServiceError;
+use crate::i18n::{negotiate, Lang, Tr};
 use crate::services::users::{self, Session};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::http::{header, Method};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -67,19 +69,6 @@ pub fn sanitize_next(next: Option<&str>) -> String {
     } else {
         HOME.into()
     }
-}
-
-/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// The language a browser without a session gets.
@@ -209,8 +198,8 @@ impl FromRequestParts<App> for Web {
             Ok(s) => s,
             // The session ended (idle, signed out, account disabled, password reset): 401 with
             // the sign-in form, and the stale cookie dropped.
-            Err(crate::ServiceError::Unauthorized) => return Err(super::auth::session_ended(app, browser_lang(parts), jar, next)),
-            Err(e) => return Err(super::anonymous_error(browser_lang(parts), e)),
+            Err(ServiceError::Unauthorized) => return Err(session_ended(app, browser_lang(parts), jar, next)),
+            Err(e) => return Err(anonymous_error(browser_lang(parts), e)),
         };
         if session.must_change_password && !open_before_password_change(&parts.method, parts.uri.path()) {
             return Err(Redirect::to("/settings#password").into_response());
@@ -270,7 +259,7 @@ impl<T: DeserializeOwned + Send> FromRequest<App> for Posted<T> {
         let req = Request::from_parts(parts, body);
         let form = match Form::<WithCsrf<T>>::from_request(req, app).await {
             Ok(Form(f)) => f,
-            Err(_) => return Err(super::error_page(web.ctx(""), axum::http::StatusCode::BAD_REQUEST, "error.bad_request", None)),
+            Err(_) => return Err(error_page(web.ctx(""), axum::http::StatusCode::BAD_REQUEST, "error.bad_request", None)),
         };
         if !constant_time_eq(&form.csrf, &web.session.csrf) {
             return Err(csrf_failed_page(web.lang));
@@ -293,6 +282,27 @@ pub fn anonymous_csrf(app: &App, jar: CookieJar) -> (CookieJar, String) {
             (jar.add(csrf_cookie(app, token.clone())), token)
         }
     }
+}
+
+impl Web {
+    /// The page for a service error, in the layout of the signed-in user.
+    pub fn fail(&self, e: ServiceError) -> Response {
+        service_error_page(self.ctx(""), e)
+    }
+
+    pub fn not_found(&self) -> Response {
+        self.fail(ServiceError::NotFound("record"))
+    }
+}
+
+/// The answer to a request whose session has ended: 401 with the sign-in form, which leads
+/// back to `next`, and the stale session cookie removed.
+pub(super) fn session_ended(app: &App, lang: Lang, jar: CookieJar, next: String) -> Response {
+    let jar = jar.add(session_cookie_removal(app));
+    let (jar, csrf) = anonymous_csrf(app, jar);
+    let flash = Some(Tr::new(lang).t("login.session_ended").to_string());
+    let page = LoginPage { ctx: Ctx::anonymous(lang, csrf, flash), next, username: String::new(), error: None };
+    (jar, render_status(StatusCode::UNAUTHORIZED, &page)).into_response()
 }
 
 #[cfg(test)]

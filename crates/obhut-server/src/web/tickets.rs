@@ -1,11 +1,11 @@
 //! Tickets: the list by status, the ticket page, and the create / edit / delete forms.
 
 use super::common::{contact_names, contact_options, organization_names, organization_options, ticket_rows, TicketRow};
-use super::{
-    fmt, list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, Posted, Tr, Web,
-    PAGE_SIZE,
-};
+use super::page::{list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, PAGE_SIZE};
+use super::session::{Posted, Web};
 use crate::error::ServiceError;
+use crate::fmt;
+use crate::i18n::Tr;
 use crate::services::tickets as service;
 use crate::services::Page;
 use askama::Template;

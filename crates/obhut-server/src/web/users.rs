@@ -3,8 +3,10 @@
 //! revoke one. Every form is a plain POST with the session's CSRF token; the services decide
 //! who may (others get the 403 page) and write the audit trail.
 
-use super::{fmt, non_empty, render_status, see_other, Ctx, Errs, Opt, Posted, Web};
+use super::page::{non_empty, render_status, see_other, Ctx, Errs, Opt};
+use super::session::{Posted, Web};
 use crate::error::ServiceError;
+use crate::fmt;
 use crate::services::users::{self as service, AccountChange, NewToken, DEFAULT_TOKEN_DAYS};
 use askama::Template;
 use axum::extract::Path;

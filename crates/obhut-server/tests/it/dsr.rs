@@ -107,7 +107,7 @@ async fn erasure_leaves_nothing_readable_and_the_chain_verifies(b: Backend) {
     assert_eq!(e.reason, "Antrag vom 2026-11-23, Art. 17");
     drop(conn);
     // The journal beside the database names the erasure (and nothing personal).
-    let journal = services::dsr::read_journal(t.dir.path()).expect("journal");
+    let journal = services::tombstones::read_journal(t.dir.path()).expect("journal");
     assert_eq!(journal.iter().map(|j| j.0.as_str()).collect::<Vec<_>>(), vec![id.as_str()]);
 }
 
@@ -142,7 +142,7 @@ async fn erasure_input_is_checked_and_changes_nothing(b: Backend) {
     assert_eq!(s, 404);
     let (s, v) = call(&t, reqwest::Method::GET, &staff, &format!("/api/v1/contacts/{id}"), None).await;
     assert_eq!(s, 200, "nothing was erased: {v}");
-    assert!(services::dsr::read_journal(t.dir.path()).expect("journal").is_empty());
+    assert!(services::tombstones::read_journal(t.dir.path()).expect("journal").is_empty());
 }
 
 async fn contact_email(app: &App, id: &str) -> Option<String> {
@@ -174,7 +174,7 @@ async fn a_restored_backup_forgets_the_erased_and_refuses_bad_files() {
     assert!(!contains(&bytes, "CREATE TABLE") && !contains(&bytes, "SQLite format"), "the backup is encrypted");
     assert!(services::backup::backup(&t.app, &file).await.is_err(), "an existing file is not overwritten");
     let late = mk("Spaet", "spaet@example.org").await;
-    services::dsr::erase(&t.app, &actor, &gone, "Art. 17 request", None).await.expect("erase");
+    services::erasure::erase(&t.app, &actor, &gone, "Art. 17 request", None).await.expect("erase");
 
     // Bad files change nothing: not a backup, cut short, altered, another installation's.
     let cfg = t.app.config.clone();

@@ -274,7 +274,7 @@ async fn only_the_dpo_and_administrators_get_them_and_an_unknown_contact_is_not_
     let r = services::dsr_report::access_report(&t.app, &Actor::cli(), &id).await.expect("the CLI actor may");
     assert_eq!(r.subject.id, id);
     // An erased contact is gone, not unknown: 410 for both.
-    services::dsr::erase(&t.app, &Actor::cli(), &id, "Antrag auf Löschung", None).await.expect("erase");
+    services::erasure::erase(&t.app, &Actor::cli(), &id, "Antrag auf Löschung", None).await.expect("erase");
     for path in [format!("/api/v1/contacts/{id}/access-report"), format!("/api/v1/contacts/{id}/portability")] {
         let (s, ct, _, body) = fetch(&t, &dora, &path).await;
         assert_eq!(s, 410, "{path}: {}", String::from_utf8_lossy(&body));

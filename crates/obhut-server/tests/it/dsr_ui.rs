@@ -35,7 +35,7 @@ fn de(d: Date) -> String {
     format!("{:02}.{:02}.{}", d.day(), u8::from(d.month()), d.year())
 }
 
-async fn all_cases(t: &TestApp) -> Vec<service::CaseView> {
+async fn all_cases(t: &TestApp) -> Vec<obhut_server::services::cases::CaseView> {
     service::list_cases(&t.app, &Actor::cli(), false, 100).await.expect("cases")
 }
 
@@ -235,12 +235,12 @@ async fn the_dpo_runs_requests_through_the_cockpit_in_the_browser() {
     shot("dsr-erasure-case").await;
     b.submit("#erase-submit", "#erase_confirm-error").await;
     assert!(b.text("#erase_confirm-error").await.contains("bestätigen"));
-    assert!(service::erased_at(&t.app, &max).await.expect("erased?").is_none(), "not erased without the tick");
+    assert!(obhut_server::services::tombstones::erased_at(&t.app, &max).await.expect("erased?").is_none(), "not erased without the tick");
     b.click("#erase_confirm").await;
     submit_until(&b, "#erase-submit", "Kontakt gelöscht (Art. 17 DSGVO); der Fall ist erledigt.</div>").await;
     assert!(b.text("#case-status").await.contains("Erledigt"));
     assert!(b.text("#case-erased").await.starts_with("Gelöscht am"));
-    assert!(service::erased_at(&t.app, &max).await.expect("erased?").is_some());
+    assert!(obhut_server::services::tombstones::erased_at(&t.app, &max).await.expect("erased?").is_some());
     shot("dsr-erasure-done").await;
 
     b.goto("/privacy/requests?show=all").await;
@@ -295,7 +295,7 @@ async fn refusals_of_the_service_are_shown_on_the_page_and_change_nothing() {
         .await
         .expect("post");
     assert_eq!(r.status(), 409);
-    assert!(service::erased_at(&t.app, &id).await.expect("erased?").is_none());
+    assert!(obhut_server::services::tombstones::erased_at(&t.app, &id).await.expect("erased?").is_none());
     // A rejection without its reason: at the field.
     let r = c
         .post(t.url(&format!("{page}/close")))
@@ -352,7 +352,7 @@ async fn refusals_of_the_service_are_shown_on_the_page_and_change_nothing() {
     assert_eq!(r.status(), 422);
     let html = r.text().await.expect("body");
     assert!(html.contains("id=\"case-refusal\"") && !html.contains("id=\"erase-form\""), "{html}");
-    assert!(service::erased_at(&t.app, &id).await.expect("erased?").is_none());
+    assert!(obhut_server::services::tombstones::erased_at(&t.app, &id).await.expect("erased?").is_none());
     // A closed case: a second closing is refused on the page.
     let r = c
         .post(t.url(&format!("{page}/close")))

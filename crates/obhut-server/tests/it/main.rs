@@ -14,6 +14,7 @@ mod dsr_report;
 mod dsr_ui;
 mod gate;
 mod imports;
+mod layers;
 mod matrix;
 mod offboarding;
 mod privacy;

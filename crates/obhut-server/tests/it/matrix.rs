@@ -145,7 +145,7 @@ impl World {
     }
 
     async fn restrict(&self, contact: &str) {
-        services::rights::restrict(
+        services::restriction::restrict(
             &self.t.app,
             &Actor::cli(),
             contact,

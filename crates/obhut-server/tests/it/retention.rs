@@ -125,7 +125,7 @@ async fn the_sweep_applies_due_rules_and_a_dry_run_changes_nothing(b: Backend) {
     assert_eq!(run["counts"]["contacts_erased"], 1, "{run}");
     let (s, _) = call(&t, Method::GET, &staff, &format!("/api/v1/contacts/{prospect}"), None).await;
     assert_eq!(s, 410, "the erased prospect answers Gone");
-    let journal = services::dsr::read_journal(t.dir.path()).expect("journal");
+    let journal = services::tombstones::read_journal(t.dir.path()).expect("journal");
     assert!(journal.iter().any(|j| j.0 == prospect), "the erasure is journalled for restores");
 
     // 2024: the customer is restricted, the note erased, the order kept.

@@ -6,7 +6,7 @@ use crate::output::print_json;
 use clap::Subcommand;
 use obhut_core::contact::ContactInput;
 use obhut_core::ids::ContactId;
-use obhut_server::api::contacts::ContactOut;
+use obhut_server::services::contact_view::ContactOut;
 use obhut_server::services::{self, Page};
 use obhut_server::Actor;
 use obhut_store::contacts::{ContactFilter, Origin};

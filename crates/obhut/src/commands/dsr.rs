@@ -190,7 +190,7 @@ pub enum DsrCmd {
 }
 
 pub async fn run(g: &Global, cmd: DsrCmd) -> Result<()> {
-    let show = |c: &services::dsr::CaseView, json: bool| -> Result<()> {
+    let show = |c: &services::cases::CaseView, json: bool| -> Result<()> {
         if json {
             print_json(c)?;
         } else {
@@ -253,7 +253,7 @@ pub async fn run(g: &Global, cmd: DsrCmd) -> Result<()> {
         }
         DsrCmd::Erase { contact_id, reason, case, json } => {
             let app = open(g).await?;
-            let e = services::dsr::erase(&app, &Actor::cli(), &contact_id, &reason, case.as_deref()).await?;
+            let e = services::erasure::erase(&app, &Actor::cli(), &contact_id, &reason, case.as_deref()).await?;
             if json {
                 print_json(&e)?;
             } else if let Some(until) = &e.restricted_until {
@@ -274,8 +274,8 @@ pub async fn run(g: &Global, cmd: DsrCmd) -> Result<()> {
         DsrCmd::Restrict { contact_id, reason, until, case, json } => {
             let app = open(g).await?;
             const FLAGS: Flags = &[("until", "--until"), ("reason", "--reason"), ("case", "--case")];
-            let until = services::rights::optional_date("until", until.as_deref()).flags(FLAGS)?;
-            let r = services::rights::restrict(&app, &Actor::cli(), &contact_id, &reason, until, case.as_deref())
+            let until = services::restriction::optional_date("until", until.as_deref()).flags(FLAGS)?;
+            let r = services::restriction::restrict(&app, &Actor::cli(), &contact_id, &reason, until, case.as_deref())
                 .await
                 .contact(&contact_id)
                 .flags(FLAGS)?;
@@ -284,8 +284,8 @@ pub async fn run(g: &Global, cmd: DsrCmd) -> Result<()> {
         DsrCmd::Lift { contact_id, informed_on, informed_via, case, json } => {
             let app = open(g).await?;
             const FLAGS: Flags = &[("person_informed_on", "--informed-on"), ("informed_via", "--informed-via"), ("case", "--case")];
-            let on = services::rights::optional_date("person_informed_on", Some(&informed_on)).flags(FLAGS)?;
-            let r = services::rights::lift_restriction(&app, &Actor::cli(), &contact_id, on, informed_via.as_deref(), case.as_deref())
+            let on = services::restriction::optional_date("person_informed_on", Some(&informed_on)).flags(FLAGS)?;
+            let r = services::restriction::lift_restriction(&app, &Actor::cli(), &contact_id, on, informed_via.as_deref(), case.as_deref())
                 .await
                 .contact(&contact_id)
                 .flags(FLAGS)?;
@@ -305,7 +305,7 @@ pub async fn run(g: &Global, cmd: DsrCmd) -> Result<()> {
                 None => None,
             };
             let filter = obhut_store::recipient_notices::NoticeFilter { open_only: only_open, case_id, contact_id: None };
-            let list = services::rights::notifications(&app, &Actor::cli(), &filter, 10_000).await?;
+            let list = services::recipients::notifications(&app, &Actor::cli(), &filter, 10_000).await?;
             if json {
                 print_json(&list)?;
             } else {
@@ -320,7 +320,7 @@ pub async fn run(g: &Global, cmd: DsrCmd) -> Result<()> {
         }
         DsrCmd::Notified { id, note } => {
             let app = open(g).await?;
-            let n = services::rights::mark_notified(&app, &Actor::cli(), &id, &note).await.flags(&[("note", "--note")])?;
+            let n = services::recipients::mark_notified(&app, &Actor::cli(), &id, &note).await.flags(&[("note", "--note")])?;
             println!("{} told of the {} of contact {}", n.recipient, n.event, n.contact_id);
         }
         DsrCmd::Access { contact_id, format, lang, output } => {
@@ -356,7 +356,7 @@ pub async fn run(g: &Global, cmd: DsrCmd) -> Result<()> {
     Ok(())
 }
 
-fn print_case(c: &services::dsr::CaseView) {
+fn print_case(c: &services::cases::CaseView) {
     let due = if c.overdue {
         format!("OVERDUE since {} ({} days)", c.due_on, -c.days_left)
     } else if c.status == "received" || c.status == "in_progress" {
@@ -367,7 +367,7 @@ fn print_case(c: &services::dsr::CaseView) {
     println!("{}  {:<13} {:<10} {:<11} contact {}  {}", c.reference, c.kind, c.article, c.status, c.contact_id, due);
 }
 
-fn print_restriction(r: &services::rights::RestrictionView, json: bool) -> Result<()> {
+fn print_restriction(r: &services::restriction::RestrictionView, json: bool) -> Result<()> {
     if json {
         print_json(r)?;
     } else if r.restricted {

@@ -3,7 +3,7 @@
 //! umlauts and ß print as they are; lines wrapped by the fonts' own glyph widths, pages broken
 //! where they are full, each page numbered.
 
-use super::{Block, Document, Field};
+use super::document::{Block, Document, Field};
 use pdf_writer::{Content, Name, Pdf, Rect, Ref, Str, TextStr};
 
 const PAGE_W: f32 = 595.28;
@@ -300,7 +300,7 @@ fn write(doc: &Document, pages: Vec<Page>) -> Vec<u8> {
             c.set_stroke_gray(0.6).set_line_width(0.6).move_to(*x1, *y).line_to(*x2, *y).stroke();
         }
         let footer = encode(&doc.footer);
-        let number = encode(&doc.page_of.replacen("{}", &(i + 1).to_string(), 1).replacen("{}", &n.to_string(), 1));
+        let number = encode(&doc.page_of.replace("{page}", &(i + 1).to_string()).replace("{pages}", &n.to_string()));
         let runs = page.runs.into_iter().chain([
             Run { font: Font::Regular, size: 8.0, x: LEFT, y: 36.0, gray: 0.4, text: footer },
             Run { font: Font::Regular, size: 8.0, x: RIGHT - width(Font::Regular, 8.0, &number), y: 36.0, gray: 0.4, text: number },
@@ -350,12 +350,12 @@ mod tests {
             lang: "de",
             title: "Auskunft".into(),
             subtitle: vec![],
-            sections: vec![super::super::Section {
+            sections: vec![super::super::document::Section {
                 heading: "Überschrift".into(),
                 blocks: (0..200).map(|i| Block::Text(format!("Zeile {i} mit Umlauten äöü und ß"))).collect(),
             }],
             footer: "Fuß".into(),
-            page_of: "Seite {} von {}".into(),
+            page_of: "Seite {page} von {pages}".into(),
             pdf_link_label: String::new(),
         };
         let bytes = render(&doc);

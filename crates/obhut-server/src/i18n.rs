@@ -1,12 +1,18 @@
-//! Translations: `i18n/de.ftl` and `i18n/en.ftl` hold `key = value` lines, parsed once.
+//! Translations: `i18n/de.ftl` and `i18n/en.ftl` are Fluent resources (projectfluent.org),
+//! parsed once into one bundle per language. The code names a message by a dotted key
+//! (`consent.title`); its Fluent id is the key with `-` for `.` (`consent-title`), as Fluent
+//! ids have no dots. Variables are `$n` unless a message names its own (`dsr_report.page_of`:
+//! `$page`, `$pages`); plural forms are Fluent selectors, not Rust.
 //! The language is the user's setting, else the browser's `Accept-Language`, else German.
 
-use std::collections::HashMap;
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use std::borrow::Cow;
 use std::fmt::Display;
 use std::sync::OnceLock;
 
-const DE: &str = include_str!("../../i18n/de.ftl");
-const EN: &str = include_str!("../../i18n/en.ftl");
+const DE: &str = include_str!("../i18n/de.ftl");
+const EN: &str = include_str!("../i18n/en.ftl");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -51,29 +57,116 @@ pub fn negotiate(accept_language: Option<&str>) -> Lang {
     best.map(|(_, l)| l).unwrap_or_default()
 }
 
-/// Reads `key = value` lines; `#` starts a comment line.
-pub(crate) fn parse_ftl(src: &'static str) -> HashMap<&'static str, &'static str> {
-    src.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim(), v.trim()))
-        .collect()
+type Bundle = FluentBundle<FluentResource>;
+
+/// The bundle of one language. The files are compiled in and a test parses them strictly, so
+/// the errors tolerated here (a message Fluent cannot read is left out, shown as its key)
+/// never reach a release.
+fn build(lang: Lang, src: &'static str) -> Bundle {
+    let resource = FluentResource::try_new(src.to_string()).unwrap_or_else(|(partial, errors)| {
+        tracing::error!(lang = lang.code(), ?errors, "translation file does not parse");
+        partial
+    });
+    let mut bundle = FluentBundle::new_concurrent(vec![lang.code().parse().unwrap_or_default()]);
+    // The pages are HTML: no Unicode isolation marks around the filled-in values.
+    bundle.set_use_isolating(false);
+    if let Err(errors) = bundle.add_resource(resource) {
+        tracing::error!(lang = lang.code(), ?errors, "translation file defines a message twice");
+    }
+    bundle
 }
 
-fn table(lang: Lang) -> &'static HashMap<&'static str, &'static str> {
-    static TABLES: OnceLock<[HashMap<&'static str, &'static str>; 2]> = OnceLock::new();
-    let [de, en] = TABLES.get_or_init(|| [parse_ftl(DE), parse_ftl(EN)]);
+fn bundle(lang: Lang) -> &'static Bundle {
+    static BUNDLES: OnceLock<[Bundle; 2]> = OnceLock::new();
+    let [de, en] = BUNDLES.get_or_init(|| [build(Lang::De, DE), build(Lang::En, EN)]);
     match lang {
         Lang::De => de,
         Lang::En => en,
     }
 }
 
-/// The text for `key`; the key itself when it is missing (a test keeps that from happening).
-pub fn t(lang: Lang, key: &str) -> &str {
-    table(lang).get(key).copied().unwrap_or(key)
+/// The Fluent id of a dotted key.
+fn fluent_id(key: &str) -> Cow<'_, str> {
+    if key.contains('.') {
+        Cow::Owned(key.replace('.', "-"))
+    } else {
+        Cow::Borrowed(key)
+    }
 }
+
+/// The message for `key` filled with `args`; `None` when there is no such message.
+fn format(lang: Lang, key: &str, args: Option<&FluentArgs<'_>>) -> Option<Cow<'static, str>> {
+    let bundle = bundle(lang);
+    let pattern = bundle.get_message(&fluent_id(key))?.value()?;
+    let mut errors = Vec::new();
+    Some(bundle.format_pattern(pattern, args, &mut errors))
+}
+
+/// The text for `key`; the key itself when it is missing or needs variables (the tests keep
+/// both from happening).
+pub fn t(lang: Lang, key: &str) -> &str {
+    match format(lang, key, None) {
+        Some(Cow::Borrowed(s)) => s,
+        _ => key,
+    }
+}
+
+/// The text for `key` with its variables filled in; the key itself when it is missing.
+pub fn fill<'a>(lang: Lang, key: &str, args: impl IntoIterator<Item = (&'a str, FluentValue<'a>)>) -> String {
+    let mut fa = FluentArgs::new();
+    for (name, value) in args {
+        fa.set(name, value);
+    }
+    format(lang, key, Some(&fa)).map(Cow::into_owned).unwrap_or_else(|| key.to_string())
+}
+
+/// The dotted keys a translation file defines, in file order.
+#[cfg(test)]
+pub(crate) fn keys(lang: Lang) -> Vec<String> {
+    let src = match lang {
+        Lang::De => DE,
+        Lang::En => EN,
+    };
+    src.lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_alphabetic()))
+        .filter_map(|l| l.split_once(" ="))
+        .map(|(id, _)| id.trim().replace('-', "."))
+        .collect()
+}
+
+/// A value a message's variable takes: numbers stay numbers (for plural forms), the rest is
+/// text. Templates hand over references, so references of values are values too.
+pub trait Arg {
+    fn fluent(&self) -> FluentValue<'static>;
+}
+
+impl<T: Arg + ?Sized> Arg for &T {
+    fn fluent(&self) -> FluentValue<'static> {
+        (**self).fluent()
+    }
+}
+
+macro_rules! number_arg {
+    ($($t:ty),*) => {$(
+        impl Arg for $t {
+            fn fluent(&self) -> FluentValue<'static> {
+                FluentValue::from(*self)
+            }
+        }
+    )*};
+}
+number_arg!(i16, i32, i64, u16, u32, u64, usize);
+
+macro_rules! text_arg {
+    ($($t:ty),*) => {$(
+        impl Arg for $t {
+            fn fluent(&self) -> FluentValue<'static> {
+                FluentValue::from(self.to_string())
+            }
+        }
+    )*};
+}
+text_arg!(str, String, char);
 
 /// The translator every template gets as `tr`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -88,15 +181,19 @@ impl Tr {
     pub fn t<'a>(&self, key: &'a str) -> &'a str {
         t(self.lang, key)
     }
-    /// The text for `key` with `{}` replaced by `arg`.
-    pub fn f(&self, key: &str, arg: impl Display) -> String {
-        t(self.lang, key).replacen("{}", &arg.to_string(), 1)
+    /// The text for `key` with `$n` set to `arg` (a number selects the plural form).
+    pub fn f(&self, key: &str, arg: impl Arg) -> String {
+        fill(self.lang, key, [("n", arg.fluent())])
+    }
+    /// The text for `key` with named variables.
+    pub fn args<'a>(&self, key: &str, args: impl IntoIterator<Item = (&'a str, FluentValue<'a>)>) -> String {
+        fill(self.lang, key, args)
     }
     /// The label of an enum value: `prefix.value`, e.g. `ticket_status.open`.
     pub fn v(&self, prefix: &str, value: impl Display) -> String {
         let key = format!("{prefix}.{value}");
-        match table(self.lang).get(key.as_str()) {
-            Some(s) => (*s).to_string(),
+        match format(self.lang, &key, None) {
+            Some(s) => s.into_owned(),
             None => value.to_string(),
         }
     }
@@ -117,7 +214,7 @@ pub fn message(lang: Lang, msg: &str) -> String {
     }
     let key = message_key(msg);
     match key {
-        Some(("val.max_chars", n)) => t(lang, "val.max_chars").replacen("{}", n, 1),
+        Some(("val.max_chars", n)) => fill(lang, "val.max_chars", [("n", FluentValue::from(n))]),
         Some((k, _)) => t(lang, k).to_string(),
         None => msg.to_string(),
     }
@@ -199,67 +296,103 @@ fn message_key(msg: &str) -> Option<(&'static str, &str)> {
 mod tests {
     use super::*;
 
+    fn key_set(lang: Lang) -> std::collections::HashSet<String> {
+        keys(lang).into_iter().collect()
+    }
+
+    /// Whether `key` is used right: a plain text through `t`, a message with variables
+    /// through `f` or `args`.
+    fn usable(key: &str, with_args: bool) -> bool {
+        let plain = t(Lang::De, key) != key && t(Lang::En, key) != key;
+        let exists = format(Lang::De, key, None).is_some() && format(Lang::En, key, None).is_some();
+        if with_args {
+            exists
+        } else {
+            plain
+        }
+    }
+
+    #[test]
+    fn translation_files_parse_as_fluent() {
+        for (lang, src) in [(Lang::De, DE), (Lang::En, EN)] {
+            if let Err((_, errors)) = FluentResource::try_new(src.to_string()) {
+                panic!("i18n/{}.ftl: {errors:?}", lang.code());
+            }
+        }
+    }
+
     #[test]
     fn both_translation_files_have_the_same_keys() {
-        let de = parse_ftl(DE);
-        let en = parse_ftl(EN);
-        let mut only_de: Vec<&&str> = de.keys().filter(|k| !en.contains_key(*k)).collect();
-        let mut only_en: Vec<&&str> = en.keys().filter(|k| !de.contains_key(*k)).collect();
+        let de = key_set(Lang::De);
+        let en = key_set(Lang::En);
+        let mut only_de: Vec<&String> = de.difference(&en).collect();
+        let mut only_en: Vec<&String> = en.difference(&de).collect();
         only_de.sort();
         only_en.sort();
+        assert!(de.len() > 1000, "the keys were not read: {}", de.len());
         assert!(only_de.is_empty() && only_en.is_empty(), "only in de.ftl: {only_de:?}; only in en.ftl: {only_en:?}");
     }
 
     #[test]
-    fn translation_files_have_no_duplicate_or_empty_entries() {
-        for (name, src) in [("de", DE), ("en", EN)] {
+    fn translation_files_are_fluent_without_duplicate_or_empty_messages() {
+        for lang in [Lang::De, Lang::En] {
+            // Building the bundle parses the file and refuses a message defined twice.
+            let bundle = bundle(lang);
             let mut seen = std::collections::HashSet::new();
-            for line in src.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-                let (k, v) = line.split_once('=').unwrap_or_else(|| panic!("{name}: not a key = value line: {line}"));
-                assert!(seen.insert(k.trim()), "{name}: duplicate key {}", k.trim());
-                assert!(!v.trim().is_empty(), "{name}: empty value for {}", k.trim());
+            for key in keys(lang) {
+                assert!(seen.insert(key.clone()), "{}: duplicate key {key}", lang.code());
+                let message = bundle.get_message(&fluent_id(&key)).unwrap_or_else(|| panic!("{}: {key} is no message", lang.code()));
+                let pattern = message.value().unwrap_or_else(|| panic!("{}: {key} has no value", lang.code()));
+                let mut errors = Vec::new();
+                let mut args = FluentArgs::new();
+                for name in ["n", "page", "pages", "due", "told", "received", "case", "status"] {
+                    args.set(name, 2);
+                }
+                let text = bundle.format_pattern(pattern, Some(&args), &mut errors);
+                assert!(errors.is_empty() && !text.trim().is_empty(), "{}: {key}: {errors:?}", lang.code());
             }
         }
     }
 
     #[test]
     fn every_key_the_code_uses_exists() {
-        let de = parse_ftl(DE);
-        let sources = [
-            include_str!("mod.rs"),
-            include_str!("session.rs"),
-            include_str!("auth.rs"),
-            include_str!("users.rs"),
-            include_str!("contacts.rs"),
-            include_str!("organizations.rs"),
-            include_str!("deals.rs"),
-            include_str!("tickets.rs"),
-            include_str!("i18n.rs"),
-            include_str!("common.rs"),
-            include_str!("privacy.rs"),
-            include_str!("privacy_gate.rs"),
-            include_str!("privacy_requests.rs"),
-            include_str!("rights.rs"),
-            include_str!("consent.rs"),
-        ];
+        let de = key_set(Lang::De);
+        // Every file of the web UI, and this one.
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.join("i18n.rs")];
+        let mut stack = vec![src.join("web")];
+        while let Some(d) = stack.pop() {
+            for p in std::fs::read_dir(&d).into_iter().flatten().flatten().map(|e| e.path()) {
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    files.push(p);
+                }
+            }
+        }
+        let texts: Vec<String> = files.iter().map(|p| std::fs::read_to_string(p).unwrap_or_default()).collect();
+        assert!(texts.len() > 15, "the web UI's files were not found under {}", src.display());
+        let sources: Vec<&str> = texts.iter().map(String::as_str).collect();
         let mut missing = Vec::new();
-        for src in sources {
+        for src in &sources {
             for (i, _) in src.match_indices(".t(\"").chain(src.match_indices(".f(\"")) {
                 let rest = &src[i + 4..];
                 let Some(end) = rest.find('"') else { continue };
                 let key = &rest[..end];
-                if key.contains('.') && !key.contains(' ') && !de.contains_key(key) {
+                if key.contains('.') && !key.contains(' ') && !usable(key, src[i..].starts_with(".f(")) {
                     missing.push(key.to_string());
                 }
             }
         }
         // Keys passed around as literals ("error.not_found", "flash.saved").
-        let prefixes: std::collections::HashSet<&str> = de.keys().filter_map(|k| k.split('.').next()).collect();
-        for src in sources {
+        let prefixes: std::collections::HashSet<&str> = de.iter().filter_map(|k| k.split('.').next()).collect();
+        for src in &sources {
+            // A prefix handed to `v` ("retention.start") is no key of its own.
+            let src = src.replace(".v(\"", ".v(\"=");
             for lit in src.split('"').skip(1).step_by(2) {
                 let Some((prefix, rest)) = lit.split_once('.') else { continue };
                 let plain = !rest.is_empty() && rest.chars().all(|c| c.is_ascii_lowercase() || c == '_');
-                if plain && prefixes.contains(prefix) && !["rs", "html"].contains(&rest) && !de.contains_key(lit) {
+                if plain && prefixes.contains(prefix) && !["rs", "html"].contains(&rest) && !de.contains(lit) {
                     missing.push(lit.to_string());
                 }
             }
@@ -269,7 +402,6 @@ mod tests {
 
     #[test]
     fn every_key_the_templates_use_exists() {
-        let de = parse_ftl(DE);
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
         let mut missing = Vec::new();
         let mut stack = vec![dir];
@@ -286,7 +418,7 @@ mod tests {
                         let rest = &src[i + pat.len()..];
                         let Some(end) = rest.find('"') else { continue };
                         let key = &rest[..end];
-                        if !de.contains_key(key) {
+                        if !usable(key, pat == ".f(\"") {
                             missing.push(format!("{}: {key}", p.display()));
                         }
                     }
@@ -325,5 +457,13 @@ mod tests {
         assert_eq!(tr.f("login.rate_limited", 30), "Too many attempts. Please try again in 30 seconds.");
         assert_eq!(tr.v("ticket_status", "in_progress"), "In progress");
         assert_eq!(tr.v("ticket_status", "unknown"), "unknown");
+        // Variables by name, and a number picks its plural form (Fluent's selectors).
+        assert_eq!(tr.args("dsr_report.page_of", [("page", 2.into()), ("pages", 7.into())]), "Page 2 of 7");
+        assert_eq!(tr.f("dsr_ui.count", 1), "one case");
+        assert_eq!(tr.f("dsr_ui.count", 12), "12 cases");
+        assert_eq!(Tr::new(Lang::De).f("dsr_ui.count", 1), "ein Fall");
+        assert_eq!(Tr::new(Lang::De).f("dsr_ui.overdue_days", 3), "seit 3 Tagen überfällig");
+        // A message that needs a variable is not handed out bare.
+        assert_eq!(t(Lang::En, "dsr_ui.count"), "dsr_ui.count");
     }
 }

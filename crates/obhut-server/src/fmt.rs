@@ -2,7 +2,7 @@
 //! time (CET/CEST, switching at 01:00 UTC on the last Sundays of March and October, as
 //! everywhere in the EU); the database keeps UTC.
 
-use super::i18n::Lang;
+use crate::i18n::Lang;
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
 
 fn last_sunday(year: i32, month: Month) -> Option<Date> {
@@ -102,6 +102,11 @@ pub fn amount(lang: Lang, cents: i64, currency: &str) -> String {
 /// The amount as the form shows it for editing: "12500.00".
 pub fn amount_input(cents: i64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+/// RFC 3339 for a stored millisecond time.
+pub fn rfc3339(ms: i64) -> String {
+    obhut_core::clock::from_millis(ms).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 #[cfg(test)]

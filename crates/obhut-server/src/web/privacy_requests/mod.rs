@@ -6,187 +6,47 @@
 //! the service's refusals (its English messages) are shown in the user's language, at the
 //! field they concern or above the form, and nothing is changed.
 
-use super::{fmt, non_empty, render_status, see_other, Ctx, Errs, Opt, Posted, Tr, Web};
+#[cfg(test)]
+mod tests;
+mod text;
+
+use self::text::*;
+
+use super::page::{non_empty, parse_date, render_status, see_other, show_date, Ctx, Errs, Opt};
+use super::session::{Posted, Web};
 use crate::error::ServiceError;
+use crate::fmt;
+use crate::i18n::Tr;
 use crate::services::audit as audit_service;
-use crate::services::dsr::{self as service, CaseView, NewCase};
+use crate::services::cases::CaseView;
+use crate::services::dsr::{self as service, NewCase};
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use obhut_core::dsr::{CaseKind, CaseStatus, IdentityCheck, ReceivedVia};
 use serde::Deserialize;
-use time::Date;
 
 /// How many cases the list shows at most (a year of requests in a large firm).
-const LIST_LIMIT: i64 = 2000;
+pub(super) const LIST_LIMIT: i64 = 2000;
 
 /// The ways the identity can be checked, in the order the forms offer them.
-const CHECKS: [IdentityCheck; 3] = [IdentityCheck::KnownIdentity, IdentityCheck::EmailCode, IdentityCheck::Manual];
+pub(super) const CHECKS: [IdentityCheck; 3] = [IdentityCheck::KnownIdentity, IdentityCheck::EmailCode, IdentityCheck::Manual];
 
 /// The fields of the form that opens a case, in form order.
-const NEW_FIELDS: &[&str] = &["contact_id", "kind", "received_on", "received_via", "identity_check", "identity_evidence", "identity_note"];
-const VERIFY_FIELDS: &[&str] = &["identity_check", "identity_evidence", "identity_note"];
-const EXTEND_FIELDS: &[&str] = &["extend_reason", "informed_on", "new_due"];
-const CLOSE_FIELDS: &[&str] = &["close_status", "close_reason"];
-const ERASE_FIELDS: &[&str] = &["erase_reason", "erase_confirm"];
-
-/// What the service appends to a rejection's reason (in English); the page says it in the
-/// user's language instead.
-/// The refusal when the contact of an erasure request no longer exists.
-const CONTACT_MISSING: &str = "the contact of this case does not exist";
-
-const ART77_NOTE: &str = "\n— The person was told of the right to lodge a complaint";
-
-// ---------------------------------------------------------------------------------------
-// Labels and messages
-// ---------------------------------------------------------------------------------------
-
-fn parse_date(s: &str) -> Option<Date> {
-    Date::parse(s.trim(), &time::format_description::well_known::Iso8601::DATE).ok()
-}
-
-/// A stored `YYYY-MM-DD` in the user's format; other text as it is.
-pub(super) fn show_date(tr: Tr, s: &str) -> String {
-    parse_date(s).map(|d| fmt::date(tr.lang, d)).unwrap_or_else(|| s.to_string())
-}
-
-fn kind_label(tr: Tr, kind: &str) -> String {
-    tr.v("dsr_ui.kind", kind)
-}
-
-/// "Auskunft (Art. 15 DSGVO)".
-fn kind_with_article(tr: Tr, kind: &str) -> String {
-    format!("{} ({})", kind_label(tr, kind), tr.v("dsr_ui.article", kind))
-}
-
-fn status_label(tr: Tr, status: &str) -> String {
-    tr.v("dsr_ui.status", status)
-}
-
-/// "noch 12 Tage", "heute fällig", "seit 3 Tagen überfällig"; closed cases "–".
-fn days_text(tr: Tr, c: &CaseView) -> String {
-    let open = CaseStatus::parse(&c.status).is_ok_and(CaseStatus::is_open);
-    match c.days_left {
-        _ if !open => "–".to_string(),
-        0 => tr.t("dsr_ui.due_today").to_string(),
-        1 => tr.t("dsr_ui.one_day_left").to_string(),
-        -1 => tr.t("dsr_ui.overdue_one_day").to_string(),
-        d if d < 0 => tr.f("dsr_ui.overdue_days", -d),
-        d => tr.f("dsr_ui.days_left_n", d),
-    }
-}
-
-fn options<T: Copy>(tr: Tr, all: &[T], code: impl Fn(T) -> &'static str, prefix: &str) -> Vec<Opt> {
-    all.iter().map(|v| Opt::new(code(*v), tr.v(prefix, code(*v)))).collect()
-}
-
-fn kind_options(tr: Tr) -> Vec<Opt> {
-    CaseKind::ALL.iter().map(|k| Opt::new(k.as_str(), kind_with_article(tr, k.as_str()))).collect()
-}
-
-/// The text `key` with its `{}` filled in order.
-fn fill(tr: Tr, key: &str, args: &[String]) -> String {
-    args.iter().fold(tr.t(key).to_string(), |s, a| s.replacen("{}", a, 1))
-}
-
-/// A field message of the service in the user's language. Where it names dates, they are
-/// taken from the case and written the user's way.
-fn field_message(tr: Tr, case: Option<&CaseView>, msg: &str) -> String {
-    let date_of = |f: fn(&CaseView) -> &str| case.map(|c| show_date(tr, f(c))).unwrap_or_default();
-    const EXACT: &[(&str, &str)] = &[
-        ("a date as YYYY-MM-DD", "dsr_ui.err_date"),
-        ("a request cannot be received in the future", "dsr_ui.err_future"),
-        ("at most 2000 characters, without control characters", "dsr_ui.err_text_2000"),
-        ("at most 500 characters, without control characters", "dsr_ui.err_text_500"),
-        ("not a contact id", "dsr_ui.err_contact_id"),
-        ("no such contact", "dsr_ui.err_no_contact"),
-        ("give the email address or phone number the request came from", "dsr_ui.err_evidence_missing"),
-        ("say how the identity was checked", "dsr_ui.err_note_missing"),
-        ("say why the case is cancelled", "dsr_ui.err_cancel_reason"),
-        ("close as completed, rejected or cancelled", "dsr_ui.err_close_status"),
-    ];
-    if let Some((_, k)) = EXACT.iter().find(|(m, _)| *m == msg) {
-        return tr.t(k).to_string();
-    }
-    const PARTS: &[(&str, &str)] = &[
-        ("is not one the contact is known by", "dsr_ui.err_evidence_unknown"),
-        ("needs more time", "dsr_ui.err_extend_reason"),
-        ("say why the request is refused", "dsr_ui.err_reject_reason"),
-        ("say why the contact is erased", "dsr_ui.err_erase_reason"),
-        ("is not an erasure request of this contact", "dsr_ui.err_not_erasure"),
-        ("must be one of", "dsr_ui.err_choice"),
-    ];
-    if let Some((_, k)) = PARTS.iter().find(|(m, _)| msg.contains(m)) {
-        return tr.t(k).to_string();
-    }
-    if msg.starts_with("the person must be told between") {
-        return fill(tr, "dsr_ui.err_informed_on", &[date_of(|c| &c.received_on), date_of(|c| &c.due_on)]);
-    }
-    if msg.starts_with("the new deadline must lie after") {
-        return fill(tr, "dsr_ui.err_new_due_after", &[date_of(|c| &c.due_on)]);
-    }
-    if msg.starts_with("at most two further months") {
-        let latest = case.and_then(|c| parse_date(&c.received_on)).map(|r| fmt::date(tr.lang, obhut_core::dsr::latest_extension(r)));
-        return fill(tr, "dsr_ui.err_new_due_latest", &[latest.unwrap_or_default()]);
-    }
-    tr.message(msg)
-}
-
-/// A refusal of the service (a conflict, or a contact already erased) in the user's language.
-fn refusal(tr: Tr, case: Option<&CaseView>, msg: &str) -> String {
-    // "case DSR-2026-0001 …": the reference it names.
-    let reference = msg.strip_prefix("case ").and_then(|r| r.split([' ', ':']).next()).unwrap_or_default().to_string();
-    if msg.contains("of this kind is already open for this contact") {
-        return fill(tr, "dsr_ui.err_already_open", &[reference]);
-    }
-    if msg.contains("there is nothing left to ask about") {
-        return tr.t("dsr_ui.err_contact_erased").to_string();
-    }
-    if msg.contains("check the requester's identity first") || msg.contains("before the requester's identity is checked") {
-        return tr.t("dsr_ui.err_identity_first").to_string();
-    }
-    if msg.starts_with("case ") && msg.ends_with(" already") {
-        let status = case.map(|c| status_label(tr, &c.status)).unwrap_or_default();
-        return fill(tr, "dsr_ui.err_closed", &[reference, status]);
-    }
-    if msg.contains("was already extended") {
-        return tr.t("dsr_ui.err_extended_once").to_string();
-    }
-    if msg.contains("an extension had to be sent to the person before it") {
-        let due = case.map(|c| show_date(tr, &c.due_on)).unwrap_or_default();
-        return fill(tr, "dsr_ui.err_extension_late", &[due]);
-    }
-    if msg == CONTACT_MISSING {
-        return tr.t("dsr_ui.err_contact_missing").to_string();
-    }
-    if let Some(day) = msg.strip_prefix("the contact was erased on ") {
-        return fill(tr, "dsr_ui.err_erased_already", &[show_date(tr, day)]);
-    }
-    tr.message(msg)
-}
-
-/// The service's field problems at the form's fields (`remap`: service field → form field).
-fn errs_of(tr: Tr, case: Option<&CaseView>, v: &obhut_core::ValidationErrors, remap: &[(&str, &'static str)], known: &[&str]) -> Errs {
-    let mut out = Errs::none();
-    for fe in &v.0 {
-        let field = remap.iter().find(|(from, _)| *from == fe.field).map(|(_, to)| *to).unwrap_or(fe.field.as_str());
-        let msg = field_message(tr, case, &fe.message);
-        if known.contains(&field) {
-            out.add(field, msg);
-        } else {
-            out.other.push(msg);
-        }
-    }
-    out
-}
+pub(super) const NEW_FIELDS: &[&str] =
+    &["contact_id", "kind", "received_on", "received_via", "identity_check", "identity_evidence", "identity_note"];
+pub(super) const VERIFY_FIELDS: &[&str] = &["identity_check", "identity_evidence", "identity_note"];
+pub(super) const EXTEND_FIELDS: &[&str] = &["extend_reason", "informed_on", "new_due"];
+pub(super) const CLOSE_FIELDS: &[&str] = &["close_status", "close_reason"];
+pub(super) const ERASE_FIELDS: &[&str] = &["erase_reason", "erase_confirm"];
 
 // ---------------------------------------------------------------------------------------
 // The list
 // ---------------------------------------------------------------------------------------
 
 /// One case in the list.
-struct CaseRow {
+pub(super) struct CaseRow {
     id: String,
     reference: String,
     kind: String,
@@ -260,7 +120,7 @@ pub struct ListQuery {
 
 #[derive(Template)]
 #[template(path = "privacy/requests.html")]
-struct ListPage {
+pub(super) struct ListPage {
     ctx: Ctx,
     rows: Vec<CaseRow>,
     show_all: bool,
@@ -274,7 +134,14 @@ struct ListPage {
     checks: Vec<Opt>,
 }
 
-async fn show_list(web: &Web, show_all: bool, form: NewForm, errs: Errs, refusal: Option<String>, status: StatusCode) -> Response {
+pub(super) async fn show_list(
+    web: &Web,
+    show_all: bool,
+    form: NewForm,
+    errs: Errs,
+    refusal: Option<String>,
+    status: StatusCode,
+) -> Response {
     let tr = web.tr();
     let cases = match service::list_cases(&web.app, web.actor(), !show_all, LIST_LIMIT).await {
         Ok(c) => c,
@@ -331,7 +198,7 @@ pub async fn open_request(Posted { web, form }: Posted<NewForm>) -> Response {
 // ---------------------------------------------------------------------------------------
 
 /// One step of a case as the page walks it.
-struct Step {
+pub(super) struct Step {
     label: String,
     /// `done`, `current`, `todo`, `optional` or `skipped`.
     state: &'static str,
@@ -340,7 +207,7 @@ struct Step {
 }
 
 /// A case as its page shows it.
-struct Detail {
+pub(super) struct Detail {
     id: String,
     reference: String,
     kind: String,
@@ -369,7 +236,7 @@ struct Detail {
     erased_on: Option<String>,
 }
 
-fn steps(tr: Tr, c: &CaseView, status: CaseStatus, extension_possible: bool) -> Vec<Step> {
+pub(super) fn steps(tr: Tr, c: &CaseView, status: CaseStatus, extension_possible: bool) -> Vec<Step> {
     let step = |label: &str, state: &'static str, detail: String| Step {
         label: tr.t(label).to_string(),
         state,
@@ -386,9 +253,13 @@ fn steps(tr: Tr, c: &CaseView, status: CaseStatus, extension_possible: bool) -> 
     });
     out.push(if c.extended {
         let informed = c.person_informed_on.as_deref().map(|d| show_date(tr, d)).unwrap_or_default();
-        step("dsr_ui.step_extended", "done", fill(tr, "dsr_ui.step_extended_detail", &[show_date(tr, &c.due_on), informed]))
+        step(
+            "dsr_ui.step_extended",
+            "done",
+            tr.args("dsr_ui.step_extended_detail", [("due", show_date(tr, &c.due_on).into()), ("told", informed.into())]),
+        )
     } else if extension_possible {
-        step("dsr_ui.step_extended", "optional", fill(tr, "dsr_ui.step_extended_until", &[show_date(tr, &c.first_due_on)]))
+        step("dsr_ui.step_extended", "optional", tr.f("dsr_ui.step_extended_until", show_date(tr, &c.first_due_on)))
     } else {
         step("dsr_ui.step_extended", "skipped", String::new())
     });
@@ -397,8 +268,8 @@ fn steps(tr: Tr, c: &CaseView, status: CaseStatus, extension_possible: bool) -> 
         CaseStatus::Completed => step("dsr_ui.step_completed", "done", closed_on),
         CaseStatus::Rejected => step("dsr_ui.step_rejected", "done", closed_on),
         CaseStatus::Cancelled => step("dsr_ui.step_cancelled", "done", closed_on),
-        _ if checked => step("dsr_ui.step_close", "current", fill(tr, "dsr_ui.step_close_by", &[show_date(tr, &c.due_on)])),
-        _ => step("dsr_ui.step_close", "todo", fill(tr, "dsr_ui.step_close_by", &[show_date(tr, &c.due_on)])),
+        _ if checked => step("dsr_ui.step_close", "current", tr.f("dsr_ui.step_close_by", show_date(tr, &c.due_on))),
+        _ => step("dsr_ui.step_close", "todo", tr.f("dsr_ui.step_close_by", show_date(tr, &c.due_on))),
     });
     out
 }
@@ -449,7 +320,7 @@ pub struct RectifyForm {
 }
 
 /// The fields of the rectification form, named as the contact API names them.
-const RECTIFY_FIELDS: &[&str] = &["salutation", "title", "given_name", "family_name", "email", "phone", "job_title", "birthday"];
+pub(super) const RECTIFY_FIELDS: &[&str] = &["salutation", "title", "given_name", "family_name", "email", "phone", "job_title", "birthday"];
 
 impl RectifyForm {
     fn input(&self) -> obhut_core::contact::ContactInput {
@@ -470,7 +341,7 @@ impl RectifyForm {
 
 /// What a failed POST brings back to the case page.
 #[derive(Default)]
-struct Typed {
+pub(super) struct Typed {
     rectify: RectifyForm,
     rectify_errs: Errs,
     verify: VerifyForm,
@@ -486,7 +357,7 @@ struct Typed {
 
 #[derive(Template)]
 #[template(path = "privacy/request.html")]
-struct CasePage {
+pub(super) struct CasePage {
     ctx: Ctx,
     c: Detail,
     steps: Vec<Step>,
@@ -502,7 +373,7 @@ struct CasePage {
     /// The fields a rectification through the case corrected, and when.
     rectified: Option<(String, String)>,
     /// The recipients to tell of what the case changed (Art. 19).
-    notices: Vec<super::rights::NoticeRow>,
+    notices: Vec<super::recipients::NoticeRow>,
     back: String,
     errs: Errs,
     latest_due: String,
@@ -511,7 +382,7 @@ struct CasePage {
     t: Typed,
 }
 
-async fn show_case(web: &Web, c: CaseView, mut t: Typed, status: StatusCode) -> Response {
+pub(super) async fn show_case(web: &Web, c: CaseView, mut t: Typed, status: StatusCode) -> Response {
     let tr = web.tr();
     let Ok(case_status) = CaseStatus::parse(&c.status) else { return web.fail(ServiceError::Internal("case status".into())) };
     let open = case_status.is_open();
@@ -519,8 +390,11 @@ async fn show_case(web: &Web, c: CaseView, mut t: Typed, status: StatusCode) -> 
     let first_due = parse_date(&c.first_due_on);
     let extension_possible = open && !c.extended && first_due.is_some_and(|d| today <= d);
     let erasure = c.kind == CaseKind::Erasure.as_str();
-    let erased_on =
-        if erasure { service::erased_at(&web.app, &c.contact_id).await.ok().flatten().map(|t| fmt::datetime(tr.lang, t)) } else { None };
+    let erased_on = if erasure {
+        crate::services::tombstones::erased_at(&web.app, &c.contact_id).await.ok().flatten().map(|t| fmt::datetime(tr.lang, t))
+    } else {
+        None
+    };
     let names = audit_service::actor_names(&web.app, web.actor()).await.ok();
     let created_by = names.map(|n| n.display(&c.created_by)).unwrap_or_else(|| c.created_by.clone());
     let (closing_reason, told_of_complaint) = match c.closing_reason.as_deref() {
@@ -558,8 +432,8 @@ async fn show_case(web: &Web, c: CaseView, mut t: Typed, status: StatusCode) -> 
     }
     let rectification = c.kind == CaseKind::Rectification.as_str();
     let filter = obhut_store::recipient_notices::NoticeFilter { case_id: Some(c.id.clone()), ..Default::default() };
-    let notices = match crate::services::rights::notifications(&web.app, web.actor(), &filter, 500).await {
-        Ok(l) => l.into_iter().map(|n| super::rights::NoticeRow::new(tr, n)).collect(),
+    let notices = match crate::services::recipients::notifications(&web.app, web.actor(), &filter, 500).await {
+        Ok(l) => l.into_iter().map(|n| super::recipients::NoticeRow::new(tr, n)).collect(),
         Err(e) => return web.fail(e),
     };
     let rectified = c.rectified_at.map(|at| (fmt::datetime(tr.lang, at), c.rectified_fields.join(", ")));
@@ -620,7 +494,7 @@ pub async fn request_page(web: Web, Path(id): Path<String>) -> Response {
 
 /// A service answer to one of the case page's forms: onwards with a flash, or the page again
 /// with the problems at the form (`put` files them) and nothing changed.
-async fn answer(
+pub(super) async fn answer(
     web: &Web,
     id: &str,
     result: Result<CaseView, ServiceError>,
@@ -748,7 +622,7 @@ pub async fn erase_request(Path(id): Path<String>, Posted { web, form }: Posted<
         let t = Typed { erase: form, erase_errs: errs, ..Typed::default() };
         return show_case(&web, c, t, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let result = match service::erase(&web.app, web.actor(), &c.contact_id, &form.erase_reason, Some(&c.id)).await {
+    let result = match crate::services::erasure::erase(&web.app, web.actor(), &c.contact_id, &form.erase_reason, Some(&c.id)).await {
         Ok(_) => Ok(c),
         // The contact was deleted by hand: nothing is left to erase.
         Err(ServiceError::NotFound("contact")) => Err(ServiceError::Conflict(CONTACT_MISSING.into())),
@@ -759,89 +633,4 @@ pub async fn erase_request(Path(id): Path<String>, Posted { web, form }: Posted<
         t.erase = form;
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::web::Lang;
-    use time::macros::date;
-
-    fn case(received: &str, due: &str) -> CaseView {
-        CaseView {
-            id: "c1".into(),
-            reference: "DSR-2026-0001".into(),
-            kind: "erasure".into(),
-            article: "Art. 17".into(),
-            contact_id: "x".into(),
-            received_on: received.into(),
-            received_via: "letter".into(),
-            due_on: due.into(),
-            first_due_on: due.into(),
-            extended: false,
-            extension_reason: None,
-            person_informed_on: None,
-            identity_check: None,
-            identity_note: None,
-            status: "received".into(),
-            closing_reason: None,
-            overdue: false,
-            days_left: 3,
-            created_by: "cli".into(),
-            created_at: 0,
-            closed_at: None,
-            rectified_at: None,
-            rectified_fields: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn the_services_refusals_of_an_extension_are_said_in_german_with_german_dates() {
-        let tr = Tr::new(Lang::De);
-        let c = case("2026-01-31", "2026-02-28");
-        let (received, due) = (date!(2026 - 01 - 31), date!(2026 - 02 - 28));
-        let late = obhut_core::dsr::check_extension(received, due, false, date!(2026 - 03 - 01), date!(2026 - 04 - 30)).unwrap_err();
-        assert_eq!(
-            refusal(tr, Some(&c), &late),
-            "Die Frist vom 28.02.2026 ist verstrichen: Eine Verlängerung hätte der Person vorher mitgeteilt werden müssen."
-        );
-        let far = obhut_core::dsr::check_extension(received, due, false, date!(2026 - 02 - 20), date!(2026 - 05 - 01)).unwrap_err();
-        assert_eq!(field_message(tr, Some(&c), &far), "Höchstens zwei weitere Monate: spätestens bis 30.04.2026.");
-        let early = obhut_core::dsr::check_extension(received, due, false, date!(2026 - 02 - 20), due).unwrap_err();
-        assert_eq!(field_message(tr, Some(&c), &early), "Die neue Frist muss nach der bisherigen (28.02.2026) liegen.");
-        let twice = obhut_core::dsr::check_extension(received, due, true, date!(2026 - 02 - 20), date!(2026 - 04 - 30)).unwrap_err();
-        assert!(refusal(tr, Some(&c), &twice).starts_with("Die Frist wurde bereits verlängert"));
-    }
-
-    #[test]
-    fn known_messages_are_translated_and_unknown_ones_kept() {
-        let de = Tr::new(Lang::De);
-        assert_eq!(field_message(de, None, "no such contact"), "Es gibt keinen Kontakt mit dieser Kennung.");
-        assert_eq!(
-            refusal(de, None, "case DSR-2026-0007 of this kind is already open for this contact"),
-            "Für diesen Kontakt ist bereits eine Anfrage dieser Art offen: DSR-2026-0007."
-        );
-        assert_eq!(refusal(de, None, "the contact was erased on 2026-11-23"), "Der Kontakt wurde am 23.11.2026 bereits gelöscht.");
-        assert_eq!(field_message(de, None, "something new"), "something new");
-        let en = Tr::new(Lang::En);
-        assert_eq!(
-            field_message(en, None, "a request cannot be received in the future"),
-            "A request cannot have been received in the future."
-        );
-    }
-
-    #[test]
-    fn days_left_are_counted_in_words() {
-        let de = Tr::new(Lang::De);
-        let mut c = case("2026-01-31", "2026-02-28");
-        assert_eq!(days_text(de, &c), "noch 3 Tage");
-        c.days_left = 1;
-        assert_eq!(days_text(de, &c), "noch 1 Tag");
-        c.days_left = 0;
-        assert_eq!(days_text(de, &c), "heute fällig");
-        c.days_left = -4;
-        assert_eq!(days_text(de, &c), "seit 4 Tagen überfällig");
-        c.status = "completed".into();
-        assert_eq!(days_text(de, &c), "–");
-    }
 }
