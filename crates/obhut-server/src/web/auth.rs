@@ -1,5 +1,6 @@
 //! Sign-in, sign-out, first-run setup and the user's own settings.
 
+use super::failure::{OrFail, PageResult};
 use super::page::{anonymous_error, csrf_failed_page, error_page, render, render_status, see_other, Ctx, Errs, LoginPage, Opt};
 use super::session::{
     anonymous_csrf, anonymous_csrf_ok, device_cookie, device_cookie_name, sanitize_next, session_cookie, session_cookie_name,
@@ -86,12 +87,10 @@ fn signed_in(app: &App, jar: CookieJar, s: users::SignedIn) -> impl axum::respon
 pub struct Empty {}
 
 /// `POST /logout`: ends the session on the server and drops the cookie.
-pub async fn logout(Posted { web, .. }: Posted<Empty>) -> Response {
-    if let Err(e) = users::logout(&web.app, &web.sid).await {
-        return web.fail(e);
-    }
+pub async fn logout(Posted { web, .. }: Posted<Empty>) -> PageResult {
+    users::logout(&web.app, &web.sid).await.or_fail(&web)?;
     let jar = CookieJar::new().add(session_cookie_removal(&web.app));
-    (jar, Redirect::to("/login?flash=logged_out")).into_response()
+    Ok((jar, Redirect::to("/login?flash=logged_out")).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

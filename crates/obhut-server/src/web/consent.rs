@@ -6,6 +6,7 @@
 //! Everything goes through `services::consent`; the forms only turn typed text into its input.
 
 use super::common::with_flash;
+use super::failure::{OrFail, PageResult};
 use super::page::{non_empty, render_status, see_other, Ctx, Errs, Opt};
 use super::session::{Posted, Web};
 use crate::error::ServiceError;
@@ -218,20 +219,11 @@ pub struct ConsentPageQuery {
     skipped: Option<usize>,
 }
 
-async fn consent_page_with(web: &Web, q: ConsentPageQuery, typed: Option<(NoticeForm, Errs)>) -> Response {
+async fn consent_page_with(web: &Web, q: ConsentPageQuery, typed: Option<(NoticeForm, Errs)>) -> PageResult {
     let tr = web.tr();
-    let stats = match service::statistics(&web.app, web.actor()).await {
-        Ok(s) => s,
-        Err(e) => return web.fail(e),
-    };
-    let queue = match service::review_queue(&web.app, web.actor(), 200).await {
-        Ok(q) => q,
-        Err(e) => return web.fail(e),
-    };
-    let reg = match crate::services::purposes::registry(&web.app).await {
-        Ok(r) => r,
-        Err(e) => return web.fail(e),
-    };
+    let stats = service::statistics(&web.app, web.actor()).await.or_fail(web)?;
+    let queue = service::review_queue(&web.app, web.actor(), 200).await.or_fail(web)?;
+    let reg = crate::services::purposes::registry(&web.app).await.or_fail(web)?;
     let counts = stats
         .events
         .iter()
@@ -305,7 +297,7 @@ async fn consent_page_with(web: &Web, q: ConsentPageQuery, typed: Option<(Notice
             Errs::none(),
         )
     });
-    render_status(
+    Ok(render_status(
         status,
         &ConsentPage {
             ctx: web.ctx("privacy"),
@@ -321,11 +313,11 @@ async fn consent_page_with(web: &Web, q: ConsentPageQuery, typed: Option<(Notice
             channel_opts: channel_options(tr),
             languages: vec![Opt::new("de", tr.v("language_name", "de")), Opt::new("en", tr.v("language_name", "en"))],
         },
-    )
+    ))
 }
 
 /// `GET /privacy/consent`.
-pub async fn consent_overview(web: Web, Query(q): Query<ConsentPageQuery>) -> Response {
+pub async fn consent_overview(web: Web, Query(q): Query<ConsentPageQuery>) -> PageResult {
     consent_page_with(&web, q, None).await
 }
 
@@ -350,15 +342,15 @@ pub async fn review_consents(Posted { web, form }: Posted<ReviewForm>) -> Respon
 }
 
 /// `POST /privacy/consent/notices`: saves a new version of a notice text.
-pub async fn save_notice(Posted { web, form }: Posted<NoticeForm>) -> Response {
+pub async fn save_notice(Posted { web, form }: Posted<NoticeForm>) -> PageResult {
     match service::save_notice(&web.app, web.actor(), &form.notice_purpose, &form.notice_channel, &form.notice_language, &form.notice_text)
         .await
     {
-        Ok(_) => see_other("/privacy/consent?flash=consent_notice#notices"),
+        Ok(_) => Ok(see_other("/privacy/consent?flash=consent_notice#notices")),
         Err(ServiceError::Validation(v)) => {
             let errs = errs_of(web.tr(), &v, &notice_remap(), NOTICE_FIELDS);
             consent_page_with(&web, ConsentPageQuery::default(), Some((form, errs))).await
         }
-        Err(e) => web.fail(e),
+        Err(e) => Err(web.failure(e)),
     }
 }

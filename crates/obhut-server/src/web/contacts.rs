@@ -3,6 +3,7 @@
 
 use super::common::{organization_names, organization_options, with_flash, ActivityForm, DealRow, TicketRow, Timeline};
 use super::consent_section::{ConsentSection, Typed};
+use super::failure::{OrFail, PageResult};
 use super::page::{
     display_name, list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, PAGE_SIZE,
 };
@@ -67,7 +68,7 @@ fn kind_options(tr: Tr) -> Vec<Opt> {
 }
 
 /// `GET /contacts`: newest first, or the hits of a search (`q`), with filters and paging.
-pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> Response {
+pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> PageResult {
     let tr = web.tr();
     let filter = ContactFilter {
         kind: non_empty(&q.kind).and_then(|k| ContactKind::parse(k).ok()),
@@ -76,19 +77,10 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> Respon
     };
     let sort = Sort::parse(&q.sort).unwrap_or_default();
     let page = page_number(q.page.as_deref());
-    let list = match service::list(
-        &web.app,
-        web.actor(),
-        non_empty(&q.q),
-        &filter,
-        sort,
-        Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE)),
-    )
-    .await
-    {
-        Ok(l) => l,
-        Err(e) => return web.fail(e),
-    };
+    let list =
+        service::list(&web.app, web.actor(), non_empty(&q.q), &filter, sort, Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE)))
+            .await
+            .or_fail(&web)?;
     let orgs = organization_names(&web, list.items.iter().filter_map(|c| c.organization_id).collect()).await;
     let rows: Vec<ContactRow> = list
         .items
@@ -108,7 +100,7 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> Respon
     let pager = Pager::new(&base, page, rows.len(), list.total);
     let sorts = ["newest", "oldest", "updated", "name"].iter().map(|s| Opt::new(*s, tr.v("sort", s))).collect();
     let filtered = non_empty(&q.q).is_some() || filter.kind.is_some() || filter.tag.is_some();
-    render(&ContactListPage {
+    Ok(render(&ContactListPage {
         ctx: web.ctx("contacts"),
         q: q.q,
         kind: q.kind,
@@ -120,7 +112,7 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> Respon
         pager,
         truncated: list.truncated,
         filtered,
-    })
+    }))
 }
 
 /// The contact form as typed: every field a string, so what the user typed comes back.

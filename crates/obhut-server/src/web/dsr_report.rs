@@ -2,6 +2,7 @@
 //! its PDF) and the Art. 20 archive. The services decide who may; the page only offers the
 //! links to those the gate would let through.
 
+use super::failure::{OrFail, PageResult};
 use super::session::Web;
 use crate::services::dsr_report::{self as service, Format};
 use axum::extract::{Path, Query};
@@ -28,29 +29,26 @@ fn file(bytes: Vec<u8>, content_type: &'static str, disposition: String) -> Resp
         .into_response()
 }
 
-async fn report(web: Web, id: String, q: ReportQuery, format: Format) -> Response {
+async fn report(web: Web, id: String, q: ReportQuery, format: Format) -> PageResult {
     let lang = service::parse_lang(&q.lang).unwrap_or(web.tr().lang);
-    let report = match service::access_report(&web.app, web.actor(), &id).await {
-        Ok(r) => r,
-        Err(e) => return web.fail(e),
-    };
+    let report = service::access_report(&web.app, web.actor(), &id).await.or_fail(&web)?;
     let pdf_link = format!("/contacts/{}/access-report.pdf?lang={}", report.subject.id, lang.code());
     match service::render(&report, format, lang, Some(&pdf_link)) {
         Ok(bytes) => {
             let disposition = format!("inline; filename=\"access-report-{}.{}\"", report.subject.id, format.extension());
-            file(bytes, format.content_type(), disposition)
+            Ok(file(bytes, format.content_type(), disposition))
         }
-        Err(e) => web.fail(e),
+        Err(e) => Err(web.failure(e)),
     }
 }
 
 /// `GET /contacts/{id}/access-report`: the report as a standalone page, ready to print.
-pub async fn access_report_page(web: Web, Path(id): Path<String>, Query(q): Query<ReportQuery>) -> Response {
+pub async fn access_report_page(web: Web, Path(id): Path<String>, Query(q): Query<ReportQuery>) -> PageResult {
     report(web, id, q, Format::Html).await
 }
 
 /// `GET /contacts/{id}/access-report.pdf`.
-pub async fn access_report_pdf(web: Web, Path(id): Path<String>, Query(q): Query<ReportQuery>) -> Response {
+pub async fn access_report_pdf(web: Web, Path(id): Path<String>, Query(q): Query<ReportQuery>) -> PageResult {
     report(web, id, q, Format::Pdf).await
 }
 

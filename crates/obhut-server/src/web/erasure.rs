@@ -1,5 +1,6 @@
 //! Erasure (Art. 17) in the UI: the confirmation page that names what goes, and the erasure.
 
+use super::failure::{OrFail, PageResult};
 use super::page::{non_empty, render_status, see_other, Ctx, Errs};
 use super::rights::{contact_name, errs, message};
 use super::session::{Posted, Web};
@@ -7,7 +8,6 @@ use crate::error::ServiceError;
 use askama::Template;
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::Response;
 use serde::Deserialize;
 
 pub(super) const ERASE_FIELDS: &[&str] = &["reason", "confirm"];
@@ -31,24 +31,29 @@ pub(super) struct ErasePage {
     refusal: Option<String>,
 }
 
-pub(super) async fn erase_page(web: &Web, id: &str, form: EraseForm, errs: Errs, refusal: Option<String>, status: StatusCode) -> Response {
-    if let Err(e) = crate::services::cases::authorize(&web.app, web.actor()).await {
-        return web.fail(e);
-    }
+pub(super) async fn erase_page(
+    web: &Web,
+    id: &str,
+    form: EraseForm,
+    errs: Errs,
+    refusal: Option<String>,
+    status: StatusCode,
+) -> PageResult {
+    crate::services::cases::authorize(&web.app, web.actor()).await.or_fail(web)?;
     let (cid, name) = match contact_name(web, id).await {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return Ok(r),
     };
-    render_status(status, &ErasePage { ctx: web.ctx("contacts"), contact_id: cid.to_string(), name, form, errs, refusal })
+    Ok(render_status(status, &ErasePage { ctx: web.ctx("contacts"), contact_id: cid.to_string(), name, form, errs, refusal }))
 }
 
 /// `GET /contacts/{id}/erase`: what erasure deletes and keeps, and the confirmation.
-pub async fn erase_confirm(web: Web, Path(id): Path<String>) -> Response {
+pub async fn erase_confirm(web: Web, Path(id): Path<String>) -> PageResult {
     erase_page(&web, &id, EraseForm::default(), Errs::none(), None, StatusCode::OK).await
 }
 
 /// `POST /contacts/{id}/erase`: erases once the tick confirms it.
-pub async fn erase(Path(id): Path<String>, Posted { web, form }: Posted<EraseForm>) -> Response {
+pub async fn erase(Path(id): Path<String>, Posted { web, form }: Posted<EraseForm>) -> PageResult {
     let tr = web.tr();
     if form.confirm.is_empty() {
         let mut e = Errs::none();
@@ -60,8 +65,8 @@ pub async fn erase(Path(id): Path<String>, Posted { web, form }: Posted<EraseFor
     }
     match crate::services::erasure::erase(&web.app, web.actor(), &id, &form.reason, non_empty(&form.case)).await {
         // A legal duty kept records: the contact stays, restricted, and says so.
-        Ok(e) if e.restricted_until.is_some() => see_other(&format!("/contacts/{}?flash=erase_restricted", e.contact_id)),
-        Ok(_) => see_other("/contacts?flash=erased"),
+        Ok(e) if e.restricted_until.is_some() => Ok(see_other(&format!("/contacts/{}?flash=erase_restricted", e.contact_id))),
+        Ok(_) => Ok(see_other("/contacts?flash=erased")),
         Err(ServiceError::Validation(v)) => {
             let e = errs(tr, &v, ERASE_FIELDS);
             erase_page(&web, &id, form, e, None, StatusCode::UNPROCESSABLE_ENTITY).await
@@ -70,6 +75,6 @@ pub async fn erase(Path(id): Path<String>, Posted { web, form }: Posted<EraseFor
             let text = message(tr, &m);
             erase_page(&web, &id, form, Errs::none(), Some(text), StatusCode::CONFLICT).await
         }
-        Err(e) => web.fail(e),
+        Err(e) => Err(web.failure(e)),
     }
 }

@@ -15,6 +15,7 @@ mod contacts;
 mod deals;
 mod dsr_report;
 mod erasure;
+mod failure;
 mod organizations;
 mod page;
 mod privacy;

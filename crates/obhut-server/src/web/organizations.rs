@@ -2,6 +2,7 @@
 //! timeline, deals and tickets, and the create / edit / delete forms.
 
 use super::common::{add_activity, with_flash, ActivityForm, DealRow, TicketRow, Timeline};
+use super::failure::{OrFail, PageResult};
 use super::page::{list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, PAGE_SIZE};
 use super::session::{Posted, Web};
 use crate::error::ServiceError;
@@ -47,13 +48,11 @@ struct OrganizationListPage {
 }
 
 /// `GET /organizations`: by name, optionally those whose name contains `q`.
-pub async fn organization_list(web: Web, Query(q): Query<OrganizationListQuery>) -> Response {
+pub async fn organization_list(web: Web, Query(q): Query<OrganizationListQuery>) -> PageResult {
     let page = page_number(q.page.as_deref());
-    let (list, total) =
-        match service::list(&web.app, web.actor(), non_empty(&q.q), Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE))).await {
-            Ok(l) => l,
-            Err(e) => return web.fail(e),
-        };
+    let (list, total) = service::list(&web.app, web.actor(), non_empty(&q.q), Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE)))
+        .await
+        .or_fail(&web)?;
     let rows: Vec<OrganizationRow> = list
         .into_iter()
         .map(|o| {
@@ -69,7 +68,7 @@ pub async fn organization_list(web: Web, Query(q): Query<OrganizationListQuery>)
         })
         .collect();
     let pager = Pager::new(&list_url("/organizations", &[("q", &q.q)]), page, rows.len(), total);
-    render(&OrganizationListPage { ctx: web.ctx("organizations"), q: q.q, rows, pager })
+    Ok(render(&OrganizationListPage { ctx: web.ctx("organizations"), q: q.q, rows, pager }))
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -4,6 +4,7 @@
 //! Everything here goes through `services::purposes` and `services::audit`, which refuse
 //! users and guests; the pages only show what the services return.
 
+use super::failure::{OrFail, PageResult};
 use super::page::{non_empty, render, render_status, see_other, Ctx, Errs, Pager, PAGE_SIZE};
 use super::session::{Posted, Web};
 use crate::error::ServiceError;
@@ -87,15 +88,12 @@ pub(super) struct OverviewPage {
 }
 
 /// `GET /privacy`.
-pub async fn privacy_overview(web: Web) -> Response {
+pub async fn privacy_overview(web: Web) -> PageResult {
     let tr = web.tr();
-    let purposes = match service::list(&web.app, web.actor()).await {
-        Ok(p) => p,
-        Err(e) => return web.fail(e),
-    };
+    let purposes = service::list(&web.app, web.actor()).await.or_fail(&web)?;
     let chain = match chain_status(&web).await {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return Ok(r),
     };
     // A purpose not reviewed within a year is due (Art. 24(1): measures reviewed and updated).
     let year_ago = (web.app.clock.now().date() - time::Duration::days(365)).to_string();
@@ -108,7 +106,7 @@ pub async fn privacy_overview(web: Web) -> Response {
         .await
         .ok()
         .map(|open| (open.len(), open.iter().filter(|c| c.overdue).count()));
-    render(&OverviewPage {
+    Ok(render(&OverviewPage {
         ctx: web.ctx("privacy"),
         purposes: purposes.len(),
         active: purposes.iter().filter(|p| p.active).count(),
@@ -116,7 +114,7 @@ pub async fn privacy_overview(web: Web) -> Response {
         overdue,
         requests,
         chain,
-    })
+    }))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -347,12 +345,9 @@ pub(super) fn day_bound(s: &str, end: bool) -> Option<i64> {
 }
 
 /// `GET /privacy/audit`: events filtered by subject, actor, action and days, newest first.
-pub async fn audit_browser(web: Web, Query(q): Query<AuditQuery>) -> Response {
+pub async fn audit_browser(web: Web, Query(q): Query<AuditQuery>) -> PageResult {
     let tr = web.tr();
-    let names = match audit_service::actor_names(&web.app, web.actor()).await {
-        Ok(n) => n,
-        Err(e) => return web.fail(e),
-    };
+    let names = audit_service::actor_names(&web.app, web.actor()).await.or_fail(&web)?;
     let mut errs = Errs::none();
     let mut bound = |field: &str, v: &str, end: bool| match non_empty(v) {
         None => None,
@@ -376,15 +371,14 @@ pub async fn audit_browser(web: Web, Query(q): Query<AuditQuery>) -> Response {
     let page = super::page::page_number(Some(q.page.as_str()));
     let chain = match chain_status(&web).await {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return Ok(r),
     };
     let (events, total) = if errs.any() {
         (Vec::new(), 0)
     } else {
-        match audit_service::search(&web.app, web.actor(), &filter, Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE))).await {
-            Ok(r) => r,
-            Err(e) => return web.fail(e),
-        }
+        audit_service::search(&web.app, web.actor(), &filter, Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE)))
+            .await
+            .or_fail(&web)?
     };
     let rows = events
         .into_iter()
@@ -419,7 +413,7 @@ pub async fn audit_browser(web: Web, Query(q): Query<AuditQuery>) -> Response {
         names.usernames().into_iter().flat_map(|u| [format!("ui: {u}"), format!("api: {u}")]).chain(["system".to_string()]).collect();
     actors.dedup();
     let status = if errs.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    render_status(status, &AuditPage { ctx: web.ctx("privacy"), q, errs, chain, rows, pager, actors, actions: KNOWN_ACTIONS.to_vec() })
+    Ok(render_status(status, &AuditPage { ctx: web.ctx("privacy"), q, errs, chain, rows, pager, actors, actions: KNOWN_ACTIONS.to_vec() }))
 }
 
 /// One purpose as its page shows it.

@@ -5,6 +5,7 @@
 //! Everything goes through `services::policies`, `services::privacy` and `services::users`,
 //! which refuse users and guests; the pages only show what the services return.
 
+use super::failure::{OrFail, PageResult};
 use super::page::{non_empty, render, render_status, see_other, show_date, Ctx, Errs, Opt};
 use super::session::{Posted, Web};
 use crate::error::ServiceError;
@@ -181,12 +182,9 @@ fn window_state(p: &Processor, today: time::Date) -> &'static str {
 }
 
 /// `GET /privacy/processors`.
-pub async fn processor_list(web: Web) -> Response {
+pub async fn processor_list(web: Web) -> PageResult {
     let tr = web.tr();
-    let list = match service::list_processors(&web.app, web.actor()).await {
-        Ok(l) => l,
-        Err(e) => return web.fail(e),
-    };
+    let list = service::list_processors(&web.app, web.actor()).await.or_fail(&web)?;
     let today = web.app.clock.now().date();
     let rows = list
         .iter()
@@ -203,7 +201,7 @@ pub async fn processor_list(web: Web) -> Response {
             version: p.version,
         })
         .collect();
-    render(&ProcessorListPage { ctx: web.ctx("privacy"), rows })
+    Ok(render(&ProcessorListPage { ctx: web.ctx("privacy"), rows }))
 }
 
 /// The processor form as typed: purposes one per line.
@@ -372,37 +370,32 @@ async fn active_purposes(web: &Web) -> Result<Vec<String>, Response> {
 }
 
 /// `GET /privacy/processors/new`.
-pub async fn new_processor_page(web: Web) -> Response {
+pub async fn new_processor_page(web: Web) -> PageResult {
     // Asked only so those who may not see the processors get the refusal, not a form.
-    if let Err(e) = service::list_processors(&web.app, web.actor()).await {
-        return web.fail(e);
-    }
+    service::list_processors(&web.app, web.actor()).await.or_fail(&web)?;
     let today = web.app.clock.now().date().to_string();
     let form = ProcessorForm { contract_date: today.clone(), valid_from: today, country: "DE".into(), ..Default::default() };
-    show_processor_form(&web, None, form, Errs::none()).await
+    Ok(show_processor_form(&web, None, form, Errs::none()).await)
 }
 
 /// `POST /privacy/processors/new`.
-pub async fn create_processor(Posted { web, form }: Posted<ProcessorForm>) -> Response {
+pub async fn create_processor(Posted { web, form }: Posted<ProcessorForm>) -> PageResult {
     let tr = web.tr();
-    let existing = match service::list_processors(&web.app, web.actor()).await {
-        Ok(l) => l,
-        Err(e) => return web.fail(e),
-    };
+    let existing = service::list_processors(&web.app, web.actor()).await.or_fail(&web)?;
     let active = match active_purposes(&web).await {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return Ok(r),
     };
     let p = match form.to_processor(tr, None, &active) {
         Ok(p) if existing.iter().any(|x| x.key == p.key) => {
             let mut errs = Errs::none();
             errs.add("key", tr.t("privacy.proc_err_key_taken"));
-            return show_processor_form(&web, None, form, errs).await;
+            return Ok(show_processor_form(&web, None, form, errs).await);
         }
         Ok(p) => p,
-        Err(errs) => return show_processor_form(&web, None, form, errs).await,
+        Err(errs) => return Ok(show_processor_form(&web, None, form, errs).await),
     };
-    save_processor(web, None, form, p).await
+    Ok(save_processor(web, None, form, p).await)
 }
 
 async fn save_processor(web: Web, editing: Option<&str>, form: ProcessorForm, p: Processor) -> Response {
@@ -466,18 +459,15 @@ struct CatalogPage {
     more: bool,
 }
 
-async fn show_catalog(web: &Web, report: Option<LintReport>) -> Response {
-    let rows = match privacy_service::catalog(&web.app, web.actor()).await {
-        Ok(r) => r,
-        Err(e) => return web.fail(e),
-    };
+async fn show_catalog(web: &Web, report: Option<LintReport>) -> PageResult {
+    let rows = privacy_service::catalog(&web.app, web.actor()).await.or_fail(web)?;
     let unjustified = rows.iter().filter(|r| r.justified_by.is_empty()).count();
     let more = report.as_ref().is_some_and(|r| r.total_findings > r.findings.len() as u64);
-    render(&CatalogPage { ctx: web.ctx("privacy"), rows, unjustified, report, more })
+    Ok(render(&CatalogPage { ctx: web.ctx("privacy"), rows, unjustified, report, more }))
 }
 
 /// `GET /privacy/fields`.
-pub async fn catalog_page(web: Web) -> Response {
+pub async fn catalog_page(web: Web) -> PageResult {
     show_catalog(&web, None).await
 }
 
@@ -485,10 +475,10 @@ pub async fn catalog_page(web: Web) -> Response {
 pub struct NoFields {}
 
 /// `POST /privacy/fields/lint`: runs the lint (audited) and shows its report.
-pub async fn run_lint(Posted { web, form: NoFields {} }: Posted<NoFields>) -> Response {
+pub async fn run_lint(Posted { web, form: NoFields {} }: Posted<NoFields>) -> PageResult {
     match privacy_service::lint(&web.app, web.actor(), LINT_LIMIT).await {
         Ok(report) => show_catalog(&web, Some(report)).await,
-        Err(e) => web.fail(e),
+        Err(e) => Err(web.failure(e)),
     }
 }
 
@@ -515,16 +505,10 @@ struct UserListPage {
 }
 
 /// `GET /privacy/users`.
-pub async fn user_list(web: Web) -> Response {
+pub async fn user_list(web: Web) -> PageResult {
     let tr = web.tr();
-    let users = match user_service::list_users(&web.app, web.actor()).await {
-        Ok(u) => u,
-        Err(e) => return web.fail(e),
-    };
-    let tokens = match user_service::live_token_counts(&web.app, web.actor()).await {
-        Ok(t) => t,
-        Err(e) => return web.fail(e),
-    };
+    let users = user_service::list_users(&web.app, web.actor()).await.or_fail(&web)?;
+    let tokens = user_service::live_token_counts(&web.app, web.actor()).await.or_fail(&web)?;
     let rows = users
         .iter()
         .map(|u| UserRow {
@@ -537,7 +521,7 @@ pub async fn user_list(web: Web) -> Response {
             disabled: u.disabled,
         })
         .collect();
-    render(&UserListPage { ctx: web.ctx("privacy"), rows })
+    Ok(render(&UserListPage { ctx: web.ctx("privacy"), rows }))
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

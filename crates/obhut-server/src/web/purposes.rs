@@ -1,6 +1,7 @@
 //! The purpose registry's pages: the list, one purpose with its history, and the form that
 //! creates and edits a purpose (Art. 5(1)(b), Art. 30).
 
+use super::failure::{OrFail, PageResult};
 use super::page::{non_empty, render, render_status, see_other, Ctx, Errs, Opt};
 use super::privacy::*;
 use super::session::{Posted, Web};
@@ -42,12 +43,9 @@ pub(super) struct PurposeListPage {
 }
 
 /// `GET /privacy/purposes`.
-pub async fn purpose_list(web: Web) -> Response {
+pub async fn purpose_list(web: Web) -> PageResult {
     let tr = web.tr();
-    let purposes = match service::list(&web.app, web.actor()).await {
-        Ok(p) => p,
-        Err(e) => return web.fail(e),
-    };
+    let purposes = service::list(&web.app, web.actor()).await.or_fail(&web)?;
     let rows = purposes
         .iter()
         .map(|p| PurposeRow {
@@ -61,7 +59,7 @@ pub async fn purpose_list(web: Web) -> Response {
             active: p.active,
         })
         .collect();
-    render(&PurposeListPage { ctx: web.ctx("privacy"), rows })
+    Ok(render(&PurposeListPage { ctx: web.ctx("privacy"), rows }))
 }
 
 pub(super) struct VersionRow {
@@ -101,18 +99,15 @@ pub(super) fn version_rows(tr: Tr, names: &ActorNames, history: &[PurposeVersion
 }
 
 /// `GET /privacy/purposes/{key}`.
-pub async fn purpose_page(web: Web, Path(key): Path<String>) -> Response {
+pub async fn purpose_page(web: Web, Path(key): Path<String>) -> PageResult {
     let tr = web.tr();
-    let p = match service::get(&web.app, web.actor(), &key).await {
-        Ok(p) => p,
-        Err(e) => return web.fail(e),
-    };
+    let p = service::get(&web.app, web.actor(), &key).await.or_fail(&web)?;
     let (history, names) =
         match (service::history(&web.app, web.actor(), &key).await, audit_service::actor_names(&web.app, web.actor()).await) {
             (Ok(h), Ok(n)) => (h, n),
-            (Err(e), _) | (_, Err(e)) => return web.fail(e),
+            (Err(e), _) | (_, Err(e)) => return Err(web.failure(e)),
         };
-    render(&PurposePage { ctx: web.ctx("privacy"), p: PurposeView::new(tr, &p), history: version_rows(tr, &names, &history) })
+    Ok(render(&PurposePage { ctx: web.ctx("privacy"), p: PurposeView::new(tr, &p), history: version_rows(tr, &names, &history) }))
 }
 
 /// The purpose form as typed: lists one entry per line.
@@ -375,13 +370,11 @@ pub(super) fn known_keys(list: &[Purpose]) -> Vec<String> {
 }
 
 /// `GET /privacy/purposes/new`.
-pub async fn new_purpose_page(web: Web) -> Response {
+pub async fn new_purpose_page(web: Web) -> PageResult {
     // Asked only so those who may not see the registry get the refusal, not a form.
-    if let Err(e) = service::list(&web.app, web.actor()).await {
-        return web.fail(e);
-    }
+    service::list(&web.app, web.actor()).await.or_fail(&web)?;
     let today = web.app.clock.now().date().to_string();
-    show_form(&web, None, PurposeForm::blank(&today), Errs::none())
+    Ok(show_form(&web, None, PurposeForm::blank(&today), Errs::none()))
 }
 
 /// `POST /privacy/purposes/new`.
@@ -426,26 +419,23 @@ pub async fn edit_purpose_page(web: Web, Path(key): Path<String>) -> Response {
 }
 
 /// `POST /privacy/purposes/{key}/edit`: saves the next version.
-pub async fn update_purpose(Path(key): Path<String>, Posted { web, mut form }: Posted<PurposeForm>) -> Response {
+pub async fn update_purpose(Path(key): Path<String>, Posted { web, mut form }: Posted<PurposeForm>) -> PageResult {
     // The key is fixed; a form shown again shows the purpose's own.
     form.key = key.clone();
-    let list = match service::list(&web.app, web.actor()).await {
-        Ok(l) => l,
-        Err(e) => return web.fail(e),
-    };
-    let Some(current) = list.iter().find(|p| p.key == key) else { return web.fail(ServiceError::NotFound("purpose")) };
+    let list = service::list(&web.app, web.actor()).await.or_fail(&web)?;
+    let Some(current) = list.iter().find(|p| p.key == key) else { return Err(web.failure(ServiceError::NotFound("purpose"))) };
     let p = match form.to_purpose(web.tr(), Some(&key), &known_keys(&list)) {
         Ok(p) => p,
-        Err(errs) => return show_form(&web, Some(current), form, errs),
+        Err(errs) => return Ok(show_form(&web, Some(current), form, errs)),
     };
     let expect = form.version.trim().parse().map(Expect::Version).unwrap_or(Expect::Any);
     match service::save_expecting(&web.app, web.actor(), &p, expect).await {
-        Ok(_) => see_other(&format!("/privacy/purposes/{key}?flash=saved")),
+        Ok(_) => Ok(see_other(&format!("/privacy/purposes/{key}?flash=saved"))),
         Err(ServiceError::Validation(v)) => {
             let errs = service_errors(web.tr(), &p, &v);
-            show_form(&web, Some(current), form, errs)
+            Ok(show_form(&web, Some(current), form, errs))
         }
-        Err(e) => web.fail(e),
+        Err(e) => Err(web.failure(e)),
     }
 }
 

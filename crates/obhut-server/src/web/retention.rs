@@ -5,6 +5,7 @@
 //! Everything goes through `services::retention`, which lets only the DPO and administrators
 //! in; its refusals are shown at the field they concern, and nothing is changed.
 
+use super::failure::{OrFail, PageResult};
 use super::page::{parse_date, render_status, see_other, show_date, Ctx, Errs};
 use super::session::{Posted, Web};
 use crate::error::ServiceError;
@@ -197,20 +198,11 @@ struct Extra {
     result: Option<RunResult>,
 }
 
-async fn show(web: &Web, extra: Extra, status: StatusCode) -> Response {
+async fn show(web: &Web, extra: Extra, status: StatusCode) -> PageResult {
     let tr = web.tr();
-    let rules = match service::rules(&web.app, web.actor()).await {
-        Ok(r) => r,
-        Err(e) => return web.fail(e),
-    };
-    let (due, due_total) = match service::due_next(&web.app, web.actor(), DUE_DAYS, DUE_LIMIT).await {
-        Ok(d) => d,
-        Err(e) => return web.fail(e),
-    };
-    let holds = match service::holds(&web.app, web.actor(), None).await {
-        Ok(h) => h,
-        Err(e) => return web.fail(e),
-    };
+    let rules = service::rules(&web.app, web.actor()).await.or_fail(web)?;
+    let (due, due_total) = service::due_next(&web.app, web.actor(), DUE_DAYS, DUE_LIMIT).await.or_fail(web)?;
+    let holds = service::holds(&web.app, web.actor(), None).await.or_fail(web)?;
     let defaults = obhut_core::retention::default_rules();
     let page = RetentionPage {
         ctx: web.ctx("privacy"),
@@ -262,7 +254,7 @@ async fn show(web: &Web, extra: Extra, status: StatusCode) -> Response {
         refusal: extra.refusal,
         result: extra.result,
     };
-    render_status(status, &page)
+    Ok(render_status(status, &page))
 }
 
 fn blank(web: &Web) -> Extra {
@@ -276,7 +268,7 @@ fn blank(web: &Web) -> Extra {
 }
 
 /// `GET /privacy/retention`.
-pub async fn retention_page(web: Web, Query(q): Query<PageQuery>) -> Response {
+pub async fn retention_page(web: Web, Query(q): Query<PageQuery>) -> PageResult {
     let mut extra = blank(&web);
     extra.hold_form.contact_id = q.contact.trim().chars().take(64).collect();
     show(&web, extra, StatusCode::OK).await
@@ -303,7 +295,7 @@ fn field_errs(tr: Tr, v: &obhut_core::ValidationErrors, known: &[&str]) -> Errs 
 }
 
 /// `POST /privacy/retention/run`: a dry run, or the sweep itself.
-pub async fn run(Posted { web, form }: Posted<RunForm>) -> Response {
+pub async fn run(Posted { web, form }: Posted<RunForm>) -> PageResult {
     let tr = web.tr();
     let mut extra = blank(&web);
     let at = match form.at.trim() {
@@ -329,16 +321,16 @@ pub async fn run(Posted { web, form }: Posted<RunForm>) -> Response {
             extra.run_form = form;
             show(&web, extra, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(e) => web.fail(e),
+        Err(e) => Err(web.failure(e)),
     }
 }
 
 /// `POST /privacy/retention/holds`: places a legal hold.
-pub async fn place_hold(Posted { web, form }: Posted<HoldForm>) -> Response {
+pub async fn place_hold(Posted { web, form }: Posted<HoldForm>) -> PageResult {
     let tr = web.tr();
     let until = Some(form.until.as_str()).filter(|u| !u.trim().is_empty());
     match service::place_hold(&web.app, web.actor(), &form.contact_id, &form.reason, until).await {
-        Ok(_) => see_other("/privacy/retention?flash=hold_placed#holds"),
+        Ok(_) => Ok(see_other("/privacy/retention?flash=hold_placed#holds")),
         Err(e @ (ServiceError::Validation(_) | ServiceError::NotFound(_) | ServiceError::Gone(_))) => {
             let mut extra = blank(&web);
             match e {
@@ -349,7 +341,7 @@ pub async fn place_hold(Posted { web, form }: Posted<HoldForm>) -> Response {
             extra.hold_form = form;
             show(&web, extra, StatusCode::UNPROCESSABLE_ENTITY).await
         }
-        Err(e) => web.fail(e),
+        Err(e) => Err(web.failure(e)),
     }
 }
 

@@ -3,6 +3,7 @@
 //! other rights have pages of their own: `restriction`, `erasure`, `recipients`; all go through
 //! the services, which let only those who run data subject rights in.
 
+use super::failure::{OrFail, PageResult};
 use super::page::{see_other, Errs};
 use super::session::Web;
 use crate::i18n::Tr;
@@ -76,17 +77,14 @@ pub(super) async fn contact_name(web: &Web, id: &str) -> Result<(ContactId, Stri
 
 /// `GET /contacts/{id}/rectify`: to the open rectification case of the contact (its form), or
 /// to the form that opens one.
-pub async fn rectify(web: Web, Path(id): Path<String>) -> Response {
-    let Ok(cid) = ContactId::parse(&id) else { return web.not_found() };
-    let cases = match dsr_service::list_cases(&web.app, web.actor(), true, 10_000).await {
-        Ok(c) => c,
-        Err(e) => return web.fail(e),
-    };
+pub async fn rectify(web: Web, Path(id): Path<String>) -> PageResult {
+    let Ok(cid) = ContactId::parse(&id) else { return Ok(web.not_found()) };
+    let cases = dsr_service::list_cases(&web.app, web.actor(), true, 10_000).await.or_fail(&web)?;
     let open = cases.iter().find(|c| c.contact_id == cid.to_string() && c.kind == CaseKind::Rectification.as_str());
     match open {
-        Some(c) if c.status == CaseStatus::InProgress.as_str() => see_other(&format!("/privacy/requests/{}#rectify", c.id)),
-        Some(c) => see_other(&format!("/privacy/requests/{}#verify", c.id)),
-        None => see_other(&format!("/privacy/requests?contact={cid}&kind=rectification#new-case")),
+        Some(c) if c.status == CaseStatus::InProgress.as_str() => Ok(see_other(&format!("/privacy/requests/{}#rectify", c.id))),
+        Some(c) => Ok(see_other(&format!("/privacy/requests/{}#verify", c.id))),
+        None => Ok(see_other(&format!("/privacy/requests?contact={cid}&kind=rectification#new-case"))),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Tickets: the list by status, the ticket page, and the create / edit / delete forms.
 
 use super::common::{contact_names, contact_options, organization_names, organization_options, ticket_rows, TicketRow};
+use super::failure::{OrFail, PageResult};
 use super::page::{list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, PAGE_SIZE};
 use super::session::{Posted, Web};
 use crate::error::ServiceError;
@@ -50,7 +51,7 @@ fn kind_options(tr: Tr) -> Vec<Opt> {
 }
 
 /// `GET /tickets`: the open ones (not resolved or closed) unless `status` says otherwise.
-pub async fn ticket_list(web: Web, Query(q): Query<TicketListQuery>) -> Response {
+pub async fn ticket_list(web: Web, Query(q): Query<TicketListQuery>) -> PageResult {
     let tr = web.tr();
     let status = non_empty(&q.status).and_then(|s| TicketStatus::parse(s).ok());
     let filter = TicketFilter {
@@ -60,16 +61,13 @@ pub async fn ticket_list(web: Web, Query(q): Query<TicketListQuery>) -> Response
         ..Default::default()
     };
     let page = page_number(q.page.as_deref());
-    let (list, total) = match service::list(&web.app, web.actor(), &filter, Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE))).await
-    {
-        Ok(l) => l,
-        Err(e) => return web.fail(e),
-    };
+    let (list, total) =
+        service::list(&web.app, web.actor(), &filter, Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE))).await.or_fail(&web)?;
     let rows = ticket_rows(&web, list).await;
     let pager = Pager::new(&list_url("/tickets", &[("status", &q.status), ("kind", &q.kind)]), page, rows.len(), total);
     let mut statuses = vec![Opt::new("", tr.t("tickets.filter_open")), Opt::new("all", tr.t("tickets.filter_all"))];
     statuses.extend(status_options(tr));
-    render(&TicketListPage { ctx: web.ctx("tickets"), status: q.status, kind: q.kind, statuses, kinds: kind_options(tr), rows, pager })
+    Ok(render(&TicketListPage { ctx: web.ctx("tickets"), status: q.status, kind: q.kind, statuses, kinds: kind_options(tr), rows, pager }))
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -3,6 +3,7 @@
 //! revoke one. Every form is a plain POST with the session's CSRF token; the services decide
 //! who may (others get the 403 page) and write the audit trail.
 
+use super::failure::{OrFail, PageResult};
 use super::page::{non_empty, render_status, see_other, Ctx, Errs, Opt};
 use super::session::{Posted, Web};
 use crate::error::ServiceError;
@@ -82,16 +83,10 @@ struct AccountsPage {
     created: Option<Created>,
 }
 
-async fn show(web: &Web, reset: ResetForm, token: TokenForm, errs: Errs, created: Option<NewToken>) -> Response {
+async fn show(web: &Web, reset: ResetForm, token: TokenForm, errs: Errs, created: Option<NewToken>) -> PageResult {
     let tr = web.tr();
-    let accounts = match service::list_accounts(&web.app, web.actor()).await {
-        Ok(a) => a,
-        Err(e) => return web.fail(e),
-    };
-    let tokens = match service::list_tokens(&web.app, web.actor(), None).await {
-        Ok(t) => t,
-        Err(e) => return web.fail(e),
-    };
+    let accounts = service::list_accounts(&web.app, web.actor()).await.or_fail(web)?;
+    let tokens = service::list_tokens(&web.app, web.actor(), None).await.or_fail(web)?;
     let now = web.app.now_ms();
     let never = tr.t("users.never").to_string();
     let when = |ms: Option<i64>| ms.map(|m| fmt::datetime(tr.lang, m)).unwrap_or_else(|| never.clone());
@@ -133,11 +128,11 @@ async fn show(web: &Web, reset: ResetForm, token: TokenForm, errs: Errs, created
     let created = created.map(|c| Created { username: c.username, token: c.token, expires: when(c.expires_at) });
     let status = if errs.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let page = AccountsPage { ctx: web.ctx("settings"), accounts, tokens, users, enabled, reset, token, errs, created };
-    render_status(status, &page)
+    Ok(render_status(status, &page))
 }
 
 /// `GET /settings/users`.
-pub async fn accounts_page(web: Web) -> Response {
+pub async fn accounts_page(web: Web) -> PageResult {
     show(&web, ResetForm::default(), TokenForm::default(), Errs::none(), None).await
 }
 
@@ -162,7 +157,7 @@ pub async fn enable_account(Path(username): Path<String>, Posted { web, form: No
 }
 
 /// `POST /settings/users/password`: an administrator sets a password the user must change.
-pub async fn reset_password(Posted { web, form }: Posted<ResetForm>) -> Response {
+pub async fn reset_password(Posted { web, form }: Posted<ResetForm>) -> PageResult {
     let tr = web.tr();
     if form.reset_password != form.reset_repeat {
         let mut errs = Errs::none();
@@ -170,20 +165,20 @@ pub async fn reset_password(Posted { web, form }: Posted<ResetForm>) -> Response
         return show(&web, form, TokenForm::default(), errs, None).await;
     }
     match service::reset_password(&web.app, web.actor(), &form.reset_user, &form.reset_password).await {
-        Ok(_) => see_other("/settings/users?flash=password_reset"),
+        Ok(_) => Ok(see_other("/settings/users?flash=password_reset")),
         Err(ServiceError::Validation(v)) => {
             let remap = [("user".to_string(), "reset_user"), ("password".to_string(), "reset_password")];
             let errs = Errs::from_validation(tr, &v, &remap, &["reset_user", "reset_password", "reset_repeat"]);
             show(&web, ResetForm { reset_password: String::new(), reset_repeat: String::new(), ..form }, TokenForm::default(), errs, None)
                 .await
         }
-        Err(e) => web.fail(e),
+        Err(e) => Err(web.failure(e)),
     }
 }
 
 /// `POST /settings/users/tokens`: creates a token and shows its secret on this answer only
 /// (never in a URL, so it is not a redirect).
-pub async fn create_token(Posted { web, form }: Posted<TokenForm>) -> Response {
+pub async fn create_token(Posted { web, form }: Posted<TokenForm>) -> PageResult {
     let tr = web.tr();
     let days = match non_empty(&form.token_days) {
         None => None,
@@ -203,7 +198,7 @@ pub async fn create_token(Posted { web, form }: Posted<TokenForm>) -> Response {
             let errs = Errs::from_validation(tr, &v, &remap, &["token_user", "token_label", "token_days"]);
             show(&web, ResetForm::default(), form, errs, None).await
         }
-        Err(e) => web.fail(e),
+        Err(e) => Err(web.failure(e)),
     }
 }
 

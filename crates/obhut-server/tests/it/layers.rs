@@ -288,7 +288,7 @@ fn arrows(krate: &Crate, module: &[String], code: &str) -> BTreeSet<Vec<String>>
         let word_end = code[at..].find(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(code.len(), |n| at + n);
         let word = &code[at..word_end];
         let follows_path = code[word_end..].trim_start().starts_with("::");
-        if follows_path && matches!(word, "crate" | "super" | "self") || follows_path && children.contains(word) {
+        if follows_path && (matches!(word, "crate" | "super" | "self") || children.contains(word)) {
             for path in paths_at(&code[at..]) {
                 let mut base: Vec<String> = match path.first().map(String::as_str) {
                     Some("crate") => Vec::new(),

@@ -11,6 +11,7 @@ mod tests;
 mod text;
 
 use self::text::*;
+use crate::web::failure::{OrFail, PageResult};
 
 use super::page::{non_empty, parse_date, render_status, see_other, show_date, Ctx, Errs, Opt};
 use super::session::{Posted, Web};
@@ -141,12 +142,9 @@ pub(super) async fn show_list(
     errs: Errs,
     refusal: Option<String>,
     status: StatusCode,
-) -> Response {
+) -> PageResult {
     let tr = web.tr();
-    let cases = match service::list_cases(&web.app, web.actor(), !show_all, LIST_LIMIT).await {
-        Ok(c) => c,
-        Err(e) => return web.fail(e),
-    };
+    let cases = service::list_cases(&web.app, web.actor(), !show_all, LIST_LIMIT).await.or_fail(web)?;
     let rows: Vec<CaseRow> = cases.iter().map(|c| CaseRow::new(tr, c)).collect();
     let overdue = rows.iter().filter(|r| r.overdue).count();
     let page = ListPage {
@@ -161,11 +159,11 @@ pub(super) async fn show_list(
         vias: options(tr, &ReceivedVia::ALL, ReceivedVia::as_str, "dsr_ui.via"),
         checks: options(tr, &CHECKS, IdentityCheck::as_str, "dsr_ui.check"),
     };
-    render_status(status, &page)
+    Ok(render_status(status, &page))
 }
 
 /// `GET /privacy/requests`: the cases by deadline, open ones first, and the form for a new one.
-pub async fn request_list(web: Web, Query(q): Query<ListQuery>) -> Response {
+pub async fn request_list(web: Web, Query(q): Query<ListQuery>) -> PageResult {
     let form = NewForm {
         contact_id: q.contact.trim().to_string(),
         kind: CaseKind::parse(&q.kind).map(|k| k.as_str().to_string()).unwrap_or_default(),
@@ -177,10 +175,10 @@ pub async fn request_list(web: Web, Query(q): Query<ListQuery>) -> Response {
 }
 
 /// `POST /privacy/requests`: opens a case; on bad input the form again, nothing stored.
-pub async fn open_request(Posted { web, form }: Posted<NewForm>) -> Response {
+pub async fn open_request(Posted { web, form }: Posted<NewForm>) -> PageResult {
     let tr = web.tr();
     match service::open_case(&web.app, web.actor(), &form.input()).await {
-        Ok(c) => see_other(&format!("/privacy/requests/{}?flash=dsr_opened", c.id)),
+        Ok(c) => Ok(see_other(&format!("/privacy/requests/{}?flash=dsr_opened", c.id))),
         Err(ServiceError::Validation(v)) => {
             let errs = errs_of(tr, None, &v, &[], NEW_FIELDS);
             show_list(&web, false, form, errs, None, StatusCode::UNPROCESSABLE_ENTITY).await
@@ -189,7 +187,7 @@ pub async fn open_request(Posted { web, form }: Posted<NewForm>) -> Response {
             let text = refusal(tr, None, &m);
             show_list(&web, false, form, Errs::none(), Some(text), StatusCode::CONFLICT).await
         }
-        Err(e) => web.fail(e),
+        Err(e) => Err(web.failure(e)),
     }
 }
 
@@ -500,30 +498,27 @@ pub(super) async fn answer(
     result: Result<CaseView, ServiceError>,
     flash: &str,
     put: impl FnOnce(&mut Typed, &CaseView, &obhut_core::ValidationErrors),
-) -> Response {
+) -> PageResult {
     let tr = web.tr();
     let (status, v, m) = match result {
-        Ok(c) => return see_other(&format!("/privacy/requests/{}?flash={flash}", c.id)),
+        Ok(c) => return Ok(see_other(&format!("/privacy/requests/{}?flash={flash}", c.id))),
         Err(ServiceError::Validation(v)) => (StatusCode::UNPROCESSABLE_ENTITY, Some(v), String::new()),
         Err(ServiceError::Conflict(m)) => (StatusCode::CONFLICT, None, m),
         Err(ServiceError::Gone(m)) => (StatusCode::GONE, None, m),
-        Err(e) => return web.fail(e),
+        Err(e) => return Err(web.failure(e)),
     };
     // The page again, as the case stands now.
-    let c = match service::get_case(&web.app, web.actor(), id).await {
-        Ok(c) => c,
-        Err(e) => return web.fail(e),
-    };
+    let c = service::get_case(&web.app, web.actor(), id).await.or_fail(web)?;
     let mut t = Typed::default();
     match v {
         Some(v) => put(&mut t, &c, &v),
         None => t.refusal = Some(refusal(tr, Some(&c), &m)),
     }
-    show_case(web, c, t, status).await
+    Ok(show_case(web, c, t, status).await)
 }
 
 /// `POST /privacy/requests/{id}/identity`.
-pub async fn verify_request(Path(id): Path<String>, Posted { web, form }: Posted<VerifyForm>) -> Response {
+pub async fn verify_request(Path(id): Path<String>, Posted { web, form }: Posted<VerifyForm>) -> PageResult {
     let tr = web.tr();
     let result = service::verify_identity(
         &web.app,
@@ -542,7 +537,7 @@ pub async fn verify_request(Path(id): Path<String>, Posted { web, form }: Posted
 }
 
 /// `POST /privacy/requests/{id}/identity/code`: sends the requester a code by email.
-pub async fn send_code_request(Path(id): Path<String>, Posted { web, form: _ }: Posted<VerifyForm>) -> Response {
+pub async fn send_code_request(Path(id): Path<String>, Posted { web, form: _ }: Posted<VerifyForm>) -> PageResult {
     let tr = web.tr();
     let result = match service::send_identity_code(&web.app, web.actor(), &id, None).await {
         Ok(_) => service::get_case(&web.app, web.actor(), &id).await,
@@ -556,7 +551,7 @@ pub async fn send_code_request(Path(id): Path<String>, Posted { web, form: _ }: 
 }
 
 /// `POST /privacy/requests/{id}/extension`.
-pub async fn extend_request(Path(id): Path<String>, Posted { web, form }: Posted<ExtendForm>) -> Response {
+pub async fn extend_request(Path(id): Path<String>, Posted { web, form }: Posted<ExtendForm>) -> PageResult {
     let tr = web.tr();
     let result = service::extend(&web.app, web.actor(), &id, &form.extend_reason, &form.informed_on, non_empty(&form.new_due)).await;
     answer(&web, &id, result, "dsr_extended", |t, c, v| {
@@ -567,7 +562,7 @@ pub async fn extend_request(Path(id): Path<String>, Posted { web, form }: Posted
 }
 
 /// `POST /privacy/requests/{id}/close`.
-pub async fn close_request(Path(id): Path<String>, Posted { web, form }: Posted<CloseForm>) -> Response {
+pub async fn close_request(Path(id): Path<String>, Posted { web, form }: Posted<CloseForm>) -> PageResult {
     let tr = web.tr();
     let result = service::close_case(&web.app, web.actor(), &id, &form.close_status, non_empty(&form.close_reason)).await;
     answer(&web, &id, result, "dsr_closed", |t, c, v| {
@@ -579,7 +574,7 @@ pub async fn close_request(Path(id): Path<String>, Posted { web, form }: Posted<
 
 /// `POST /privacy/requests/{id}/rectification`: corrects the contact of a rectification
 /// request (Art. 16) with the fields filled in; the recipients get notification tasks.
-pub async fn rectify_request(Path(id): Path<String>, Posted { web, form }: Posted<RectifyForm>) -> Response {
+pub async fn rectify_request(Path(id): Path<String>, Posted { web, form }: Posted<RectifyForm>) -> PageResult {
     let tr = web.tr();
     let result = crate::services::rights::rectify(&web.app, web.actor(), &id, form.input()).await;
     let flash = "rectified";
@@ -607,12 +602,9 @@ pub async fn rectify_request(Path(id): Path<String>, Posted { web, form }: Poste
 
 /// `POST /privacy/requests/{id}/erasure`: erases the contact of an erasure request (Art. 17)
 /// once the tick confirms it; the case is completed with it.
-pub async fn erase_request(Path(id): Path<String>, Posted { web, form }: Posted<EraseForm>) -> Response {
+pub async fn erase_request(Path(id): Path<String>, Posted { web, form }: Posted<EraseForm>) -> PageResult {
     let tr = web.tr();
-    let c = match service::get_case(&web.app, web.actor(), &id).await {
-        Ok(c) => c,
-        Err(e) => return web.fail(e),
-    };
+    let c = service::get_case(&web.app, web.actor(), &id).await.or_fail(&web)?;
     if form.erase_confirm.is_empty() {
         let mut errs = Errs::none();
         if non_empty(&form.erase_reason).is_none() {
@@ -620,7 +612,7 @@ pub async fn erase_request(Path(id): Path<String>, Posted { web, form }: Posted<
         }
         errs.add("erase_confirm", tr.t("dsr_ui.err_erase_confirm"));
         let t = Typed { erase: form, erase_errs: errs, ..Typed::default() };
-        return show_case(&web, c, t, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return Ok(show_case(&web, c, t, StatusCode::UNPROCESSABLE_ENTITY).await);
     }
     let result = match crate::services::erasure::erase(&web.app, web.actor(), &c.contact_id, &form.erase_reason, Some(&c.id)).await {
         Ok(_) => Ok(c),
