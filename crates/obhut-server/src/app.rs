@@ -138,6 +138,12 @@ impl App {
         Ok(tx)
     }
 
+    /// Begins a write that is committed only together with its audit entries: the one way
+    /// a service changes records (law: every change is audited). `now` stamps the entries.
+    pub async fn audited(&self, now: i64) -> ServiceResult<AuditedWrite> {
+        Ok(AuditedWrite { tx: self.begin_write().await?, now, entries: Vec::new() })
+    }
+
     pub async fn conn(&self) -> ServiceResult<sqlx::pool::PoolConnection<sqlx::Any>> {
         self.store.pool.acquire().await.map_err(|_| crate::error::ServiceError::Unavailable)
     }
@@ -152,4 +158,27 @@ pub struct VerifiedToken {
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub epoch: i64,
+}
+
+/// A write in progress and the audit entries it owes (see [`App::audited`]). Dropping it
+/// rolls the write back; [`AuditedWrite::commit`] appends the entries to the hash chain and
+/// commits both at once.
+pub struct AuditedWrite {
+    pub tx: obhut_store::Tx<'static>,
+    now: i64,
+    entries: Vec<obhut_store::audit::AuditEntry>,
+}
+
+impl AuditedWrite {
+    /// Notes what the write did, for the audit trail.
+    pub fn record(&mut self, entries: &[obhut_store::audit::AuditEntry]) {
+        self.entries.extend_from_slice(entries);
+    }
+
+    /// Appends the entries and commits.
+    pub async fn commit(mut self, app: &App) -> ServiceResult<()> {
+        obhut_store::audit::append(&mut self.tx, &app.store.crypto, self.now, &self.entries).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
 }

@@ -69,7 +69,7 @@ pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> ServiceR
     let links = check_links(app, actor, &d).await?;
     access::authorize(app, actor, Action::Create, Resource::Activity, &links.facts, "", &id.to_string()).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
+    let mut w = app.audited(now).await?;
     let crypto = &app.store.crypto;
     // The text is sealed under the key of the person it concerns, else of the organization.
     let key_subject =
@@ -87,17 +87,11 @@ pub async fn create(app: &App, actor: &Actor, input: &ActivityInput) -> ServiceR
         key_subject,
         text: &d.text,
     };
-    repo::insert_activities(&mut tx, crypto, &[new], now, &actor.audit_name()).await?;
+    repo::insert_activities(&mut w.tx, crypto, &[new], now, &actor.audit_name()).await?;
     let subject = links.contact.map(|c| c.to_string());
-    obhut_store::audit::append(
-        &mut tx,
-        &app.store.crypto,
-        now,
-        &[audit_entry(actor, "activity.create", "activity", id, subject, vec!["subject".into(), "body".into()])],
-    )
-    .await?;
-    let r = repo::find_activity(&mut tx, crypto, id).await?.ok_or(ServiceError::NotFound("activity"))?;
-    tx.commit().await?;
+    w.record(&[audit_entry(actor, "activity.create", "activity", id, subject, vec!["subject".into(), "body".into()])]);
+    let r = repo::find_activity(&mut w.tx, crypto, id).await?.ok_or(ServiceError::NotFound("activity"))?;
+    w.commit(app).await?;
     Ok(r)
 }
 
@@ -150,13 +144,12 @@ pub async fn delete(app: &App, actor: &Actor, id: ActivityId) -> ServiceResult<(
     let current = load(app, id).await?;
     access::authorize(app, actor, Action::Delete, Resource::Activity, &current.facts, "", &id.to_string()).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    if !repo::delete_activity(&mut tx, id).await? {
+    let mut w = app.audited(now).await?;
+    if !repo::delete_activity(&mut w.tx, id).await? {
         return Err(ServiceError::NotFound("activity"));
     }
     let subject = current.facts.subject.map(|c| c.to_string());
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "activity.delete", "activity", id, subject, vec![])])
-        .await?;
-    tx.commit().await?;
+    w.record(&[audit_entry(actor, "activity.delete", "activity", id, subject, vec![])]);
+    w.commit(app).await?;
     Ok(())
 }

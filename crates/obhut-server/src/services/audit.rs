@@ -96,15 +96,15 @@ pub async fn actor_names(app: &App, actor: &Actor) -> ServiceResult<ActorNames> 
 pub async fn redact_reads_before(app: &App, actor: &Actor, before: i64) -> ServiceResult<u64> {
     app.authorize(actor, Action::Administer, Resource::Audit).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let n = obhut_store::audit::redact_reads_before(&mut tx, before, now).await?;
+    let mut w = app.audited(now).await?;
+    let n = obhut_store::audit::redact_reads_before(&mut w.tx, before, now).await?;
     if n > 0 {
         let mut e =
             super::audit_entry(actor, "audit.read_retention", "audit", "*", None, vec![format!("before={before}"), format!("emptied={n}")]);
         e.record_id = None;
-        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
+        w.record(&[e]);
     }
-    tx.commit().await?;
+    w.commit(app).await?;
     Ok(n)
 }
 

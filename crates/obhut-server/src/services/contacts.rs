@@ -219,14 +219,14 @@ pub async fn create(app: &App, actor: &Actor, input: &ContactInput, origin: Orig
     let id = ContactId::new();
     app.authorize_record(actor, Action::Create, &draft_target(&draft), "", &id.to_string()).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let dups = repo::find_duplicates(&mut tx, &app.store.crypto, &draft.personal, None).await?;
-    repo::insert_contacts(&mut tx, &app.store.crypto, &[NewContact { id, draft: &draft, origin: &origin }], now, &actor.audit_name())
+    let mut w = app.audited(now).await?;
+    let dups = repo::find_duplicates(&mut w.tx, &app.store.crypto, &draft.personal, None).await?;
+    repo::insert_contacts(&mut w.tx, &app.store.crypto, &[NewContact { id, draft: &draft, origin: &origin }], now, &actor.audit_name())
         .await?;
     let entry = audit_entry(actor, "contact.create", "contact", id, Some(id.to_string()), present_fields(&draft.personal));
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry]).await?;
-    let record = repo::find_contact(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("contact"))?;
-    tx.commit().await?;
+    w.record(&[entry]);
+    let record = repo::find_contact(&mut w.tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("contact"))?;
+    w.commit(app).await?;
     metrics::counter!("obhut_contacts_created_total").increment(1);
     Ok((record, dups.into_iter().map(|(contact_id, field)| DuplicateHint { contact_id, field }).collect()))
 }
@@ -401,18 +401,12 @@ pub async fn delete(app: &App, actor: &Actor, id: ContactId) -> ServiceResult<()
     app.authorize_record(actor, Action::Delete, &target(&current), "", &id.to_string()).await?;
     super::access::guard(app, actor, &current, "delete").await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    if !repo::delete_contact(&mut tx, id).await? {
+    let mut w = app.audited(now).await?;
+    if !repo::delete_contact(&mut w.tx, id).await? {
         return Err(ServiceError::NotFound("contact"));
     }
-    obhut_store::audit::append(
-        &mut tx,
-        &app.store.crypto,
-        now,
-        &[audit_entry(actor, "contact.delete", "contact", id, Some(id.to_string()), vec![])],
-    )
-    .await?;
-    tx.commit().await?;
+    w.record(&[audit_entry(actor, "contact.delete", "contact", id, Some(id.to_string()), vec![])]);
+    w.commit(app).await?;
     Ok(())
 }
 

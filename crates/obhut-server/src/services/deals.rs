@@ -19,10 +19,10 @@ pub async fn create_stage(app: &App, actor: &Actor, input: &StageInput) -> Servi
     let d = input.validate()?;
     let id = StageId::new();
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    repo::insert_stage(&mut tx, id, &d, now).await?;
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "stage.create", "stage", id, None, vec![])]).await?;
-    tx.commit().await?;
+    let mut w = app.audited(now).await?;
+    repo::insert_stage(&mut w.tx, id, &d, now).await?;
+    w.record(&[audit_entry(actor, "stage.create", "stage", id, None, vec![])]);
+    w.commit(app).await?;
     stages(app, actor).await?.into_iter().find(|s| s.id == id).ok_or(ServiceError::NotFound("stage"))
 }
 
@@ -37,22 +37,22 @@ pub async fn update_stage(app: &App, actor: &Actor, id: StageId, input: &StageIn
     };
     let d = merged.validate()?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    repo::update_stage(&mut tx, id, &d).await?;
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "stage.update", "stage", id, None, vec![])]).await?;
-    tx.commit().await?;
+    let mut w = app.audited(now).await?;
+    repo::update_stage(&mut w.tx, id, &d).await?;
+    w.record(&[audit_entry(actor, "stage.update", "stage", id, None, vec![])]);
+    w.commit(app).await?;
     stages(app, actor).await?.into_iter().find(|s| s.id == id).ok_or(ServiceError::NotFound("stage"))
 }
 
 pub async fn delete_stage(app: &App, actor: &Actor, id: StageId) -> ServiceResult<()> {
     app.authorize(actor, Action::Administer, Resource::Pipeline).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    if !repo::delete_stage(&mut tx, id).await? {
+    let mut w = app.audited(now).await?;
+    if !repo::delete_stage(&mut w.tx, id).await? {
         return Err(ServiceError::NotFound("stage"));
     }
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "stage.delete", "stage", id, None, vec![])]).await?;
-    tx.commit().await?;
+    w.record(&[audit_entry(actor, "stage.delete", "stage", id, None, vec![])]);
+    w.commit(app).await?;
     Ok(())
 }
 
@@ -89,17 +89,11 @@ pub async fn create(app: &App, actor: &Actor, input: &DealInput) -> ServiceResul
     access::authorize(app, actor, Action::Create, Resource::Deal, &facts, "", &id.to_string()).await?;
     let stage = resolve_stage(app, d.stage_id).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    repo::insert_deal(&mut tx, id, &d, stage, now).await?;
-    obhut_store::audit::append(
-        &mut tx,
-        &app.store.crypto,
-        now,
-        &[audit_entry(actor, "deal.create", "deal", id, d.contact_id.map(|c| c.to_string()), vec![])],
-    )
-    .await?;
-    let r = repo::find_deal(&mut tx, id).await?.ok_or(ServiceError::NotFound("deal"))?;
-    tx.commit().await?;
+    let mut w = app.audited(now).await?;
+    repo::insert_deal(&mut w.tx, id, &d, stage, now).await?;
+    w.record(&[audit_entry(actor, "deal.create", "deal", id, d.contact_id.map(|c| c.to_string()), vec![])]);
+    let r = repo::find_deal(&mut w.tx, id).await?.ok_or(ServiceError::NotFound("deal"))?;
+    w.commit(app).await?;
     Ok(r)
 }
 
@@ -136,17 +130,11 @@ pub async fn update(app: &App, actor: &Actor, id: DealId, patch: DealInput, expe
     access::authorize(app, actor, Action::Update, Resource::Deal, &facts, "", &id.to_string()).await?;
     let stage = resolve_stage(app, d.stage_id).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    repo::update_deal(&mut tx, id, &d, stage, expected_version.unwrap_or(current.version), now).await?;
-    obhut_store::audit::append(
-        &mut tx,
-        &app.store.crypto,
-        now,
-        &[audit_entry(actor, "deal.update", "deal", id, d.contact_id.map(|c| c.to_string()), vec![])],
-    )
-    .await?;
-    let r = repo::find_deal(&mut tx, id).await?.ok_or(ServiceError::NotFound("deal"))?;
-    tx.commit().await?;
+    let mut w = app.audited(now).await?;
+    repo::update_deal(&mut w.tx, id, &d, stage, expected_version.unwrap_or(current.version), now).await?;
+    w.record(&[audit_entry(actor, "deal.update", "deal", id, d.contact_id.map(|c| c.to_string()), vec![])]);
+    let r = repo::find_deal(&mut w.tx, id).await?.ok_or(ServiceError::NotFound("deal"))?;
+    w.commit(app).await?;
     Ok(r)
 }
 
@@ -154,13 +142,13 @@ pub async fn delete(app: &App, actor: &Actor, id: DealId) -> ServiceResult<()> {
     let current = load(app, id).await?;
     access::authorize(app, actor, Action::Delete, Resource::Deal, &current.facts, "", &id.to_string()).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    if !repo::delete_deal(&mut tx, id).await? {
+    let mut w = app.audited(now).await?;
+    if !repo::delete_deal(&mut w.tx, id).await? {
         return Err(ServiceError::NotFound("deal"));
     }
     let subject = current.draft.contact_id.map(|c| c.to_string());
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "deal.delete", "deal", id, subject, vec![])]).await?;
-    tx.commit().await?;
+    w.record(&[audit_entry(actor, "deal.delete", "deal", id, subject, vec![])]);
+    w.commit(app).await?;
     Ok(())
 }
 

@@ -109,14 +109,14 @@ pub async fn open_case(app: &App, actor: &Actor, input: &NewCase) -> ServiceResu
     }
     let sid = id.to_string();
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    if let Some(r) = obhut_store::dsr::open_case(&mut tx, &sid, kind.as_str()).await? {
+    let mut w = app.audited(now).await?;
+    if let Some(r) = obhut_store::dsr::open_case(&mut w.tx, &sid, kind.as_str()).await? {
         return Err(ServiceError::Conflict(format!("case {r} of this kind is already open for this contact")));
     }
     let due = obhut_core::dsr::due_date(received).to_string();
     let case = Case {
         id: uuid::Uuid::now_v7().to_string(),
-        reference: obhut_store::dsr::next_reference(&mut tx, today(app).year()).await?,
+        reference: obhut_store::dsr::next_reference(&mut w.tx, today(app).year()).await?,
         kind: kind.as_str().into(),
         contact_id: sid,
         received_on: received.to_string(),
@@ -139,15 +139,9 @@ pub async fn open_case(app: &App, actor: &Actor, input: &NewCase) -> ServiceResu
         rectified_at: None,
         rectified_fields: Vec::new(),
     };
-    obhut_store::dsr::insert(&mut tx, &app.store.crypto, &case).await?;
-    obhut_store::audit::append(
-        &mut tx,
-        &app.store.crypto,
-        now,
-        &[case_audit(actor, "dsr.open", &case, &["kind", "received_on", "due_on"])],
-    )
-    .await?;
-    tx.commit().await?;
+    obhut_store::dsr::insert(&mut w.tx, &app.store.crypto, &case).await?;
+    w.record(&[case_audit(actor, "dsr.open", &case, &["kind", "received_on", "due_on"])]);
+    w.commit(app).await?;
     view(app, case)
 }
 
@@ -266,10 +260,10 @@ pub async fn send_identity_code(app: &App, actor: &Actor, id: &str, address: Opt
         unsubscribe: None,
     };
     let (message_id, queued) = super::mail::compose(&from, &outbox_id, &compose)?;
-    let mut tx = app.begin_write().await?;
-    obhut_store::dsr::put_identity_code(&mut tx, &c.id, &code_hash(app, &c.id, &code), expires_at, now).await?;
+    let mut w = app.audited(now).await?;
+    obhut_store::dsr::put_identity_code(&mut w.tx, &c.id, &code_hash(app, &c.id, &code), expires_at, now).await?;
     obhut_store::consent::enqueue(
-        &mut tx,
+        &mut w.tx,
         &app.store.crypto,
         &outbox_id,
         "dsr_identity_code",
@@ -279,9 +273,8 @@ pub async fn send_identity_code(app: &App, actor: &Actor, id: &str, address: Opt
         now,
     )
     .await?;
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[case_audit(actor, "dsr.identity_code_sent", &c, &["identity_check"])])
-        .await?;
-    tx.commit().await?;
+    w.record(&[case_audit(actor, "dsr.identity_code_sent", &c, &["identity_check"])]);
+    w.commit(app).await?;
     app.outbox_wake.notify_one();
     let (user, domain) = to.split_once('@').unwrap_or((to.as_str(), ""));
     let sent_to = format!("{}***@{domain}", user.chars().next().unwrap_or('*'));

@@ -70,27 +70,27 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
         None => None,
     };
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    if let Some(e) = obhut_store::erasure::find(&mut tx, &app.store.crypto, &sid).await? {
+    let mut w = app.audited(now).await?;
+    if let Some(e) = obhut_store::erasure::find(&mut w.tx, &app.store.crypto, &sid).await? {
         return Err(gone(e.erased_at));
     }
     // Erasure yields to legal holds and retention duties (Art. 17(3)(b), (e)).
     let case_ref = case.as_ref().map(|c| c.reference.clone());
     if let Some((until, kept_records, mut entries, notices)) =
-        super::retention::before_erasure(app, actor, &mut tx, &sid, case_ref.as_deref()).await?
+        super::retention::before_erasure(app, actor, &mut w.tx, &sid, case_ref.as_deref()).await?
     {
         if let Some(c) = case.as_mut() {
             c.status = CaseStatus::Completed.as_str().into();
             c.closed_at = Some(now);
             c.updated_at = now;
-            obhut_store::dsr::update(&mut tx, &app.store.crypto, c).await?;
+            obhut_store::dsr::update(&mut w.tx, &app.store.crypto, c).await?;
             entries.push(case_audit(actor, "dsr.close", c, &["status"]));
         }
         let mut entry = audit_entry(actor, "contact.erase_restricted", "contact", &sid, Some(sid.clone()), vec![format!("until={until}")]);
         entry.purpose = Some("data_subject_rights".into());
         entries.push(entry);
-        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &entries).await?;
-        tx.commit().await?;
+        w.record(&entries);
+        w.commit(app).await?;
         app.store.checkpoint().await?;
         let mut kept = vec![format!(
             "records a legal duty keeps (§ 257 HGB, § 147 AO), restricted until {until} and erased then: {}",
@@ -108,16 +108,16 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
     }
     // An objector's address stays on the suppression list (as a blind index only).
     let mut objected = false;
-    if let Some(tokens) = obhut_store::consent::contact_index_tokens(&mut tx, &sid).await? {
+    if let Some(tokens) = obhut_store::consent::contact_index_tokens(&mut w.tx, &sid).await? {
         for channel in [Channel::Email, Channel::Phone] {
             let mine = obhut_store::consent::channel_tokens(&tokens, channel)?;
-            objected |= obhut_store::consent::suppressed(&mut tx, &mine, channel).await?;
+            objected |= obhut_store::consent::suppressed(&mut w.tx, &mine, channel).await?;
         }
     }
     // Art. 19: the recipients are collected while the disclosure log still names the contact.
-    let notices = notify_recipients(app, &mut tx, actor, id, "erasure", case.as_ref().map(|c| c.id.as_str()), now).await?;
+    let notices = notify_recipients(app, &mut w.tx, actor, id, "erasure", case.as_ref().map(|c| c.id.as_str()), now).await?;
     let erased = obhut_store::erasure::erase_contact(
-        &mut tx,
+        &mut w.tx,
         &app.store.crypto,
         id,
         now,
@@ -131,13 +131,13 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
         c.status = CaseStatus::Completed.as_str().into();
         c.closed_at = Some(now);
         c.updated_at = now;
-        obhut_store::dsr::update(&mut tx, &app.store.crypto, c).await?;
-        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[case_audit(actor, "dsr.close", c, &["status"])]).await?;
+        obhut_store::dsr::update(&mut w.tx, &app.store.crypto, c).await?;
+        w.record(&[case_audit(actor, "dsr.close", c, &["status"])]);
     }
     let mut entry = audit_entry(actor, "contact.erase", "contact", &sid, Some(sid.clone()), vec!["*".into()]);
     entry.purpose = Some("data_subject_rights".into());
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry]).await?;
-    tx.commit().await?;
+    w.record(&[entry]);
+    w.commit(app).await?;
     append_journal(&app.config.data_dir, &sid, now).map_err(|e| ServiceError::Internal(format!("writing the erasure journal: {e}")))?;
     let mails_deleted = super::mail::delete_delivered(&app.config, &erased.message_ids)
         .await

@@ -34,17 +34,11 @@ pub async fn create(app: &App, actor: &Actor, input: &OrganizationInput) -> Serv
     let id = OrganizationId::new();
     access::authorize(app, actor, Action::Create, Resource::Organization, &facts_of(&d), "", &id.to_string()).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    repo::insert_organization(&mut tx, &app.store.crypto, id, &d, now).await?;
-    obhut_store::audit::append(
-        &mut tx,
-        &app.store.crypto,
-        now,
-        &[audit_entry(actor, "organization.create", "organization", id, None, vec![])],
-    )
-    .await?;
-    let r = repo::find_organization(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("organization"))?;
-    tx.commit().await?;
+    let mut w = app.audited(now).await?;
+    repo::insert_organization(&mut w.tx, &app.store.crypto, id, &d, now).await?;
+    w.record(&[audit_entry(actor, "organization.create", "organization", id, None, vec![])]);
+    let r = repo::find_organization(&mut w.tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("organization"))?;
+    w.commit(app).await?;
     Ok(r)
 }
 
@@ -82,17 +76,11 @@ pub async fn update(
     // Moving it (another owner, class, team or tags) must land where the actor may work too.
     access::authorize(app, actor, Action::Update, Resource::Organization, &facts_of(&d), "", &id.to_string()).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    repo::update_organization(&mut tx, &app.store.crypto, id, &d, expected_version.unwrap_or(current.version), now).await?;
-    obhut_store::audit::append(
-        &mut tx,
-        &app.store.crypto,
-        now,
-        &[audit_entry(actor, "organization.update", "organization", id, None, vec![])],
-    )
-    .await?;
-    let r = repo::find_organization(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("organization"))?;
-    tx.commit().await?;
+    let mut w = app.audited(now).await?;
+    repo::update_organization(&mut w.tx, &app.store.crypto, id, &d, expected_version.unwrap_or(current.version), now).await?;
+    w.record(&[audit_entry(actor, "organization.update", "organization", id, None, vec![])]);
+    let r = repo::find_organization(&mut w.tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("organization"))?;
+    w.commit(app).await?;
     Ok(r)
 }
 
@@ -100,18 +88,12 @@ pub async fn delete(app: &App, actor: &Actor, id: OrganizationId) -> ServiceResu
     let current = load(app, id).await?.ok_or(ServiceError::NotFound("organization"))?;
     access::authorize(app, actor, Action::Delete, Resource::Organization, &current.facts, "", &id.to_string()).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    if !repo::delete_organization(&mut tx, id).await? {
+    let mut w = app.audited(now).await?;
+    if !repo::delete_organization(&mut w.tx, id).await? {
         return Err(ServiceError::NotFound("organization"));
     }
-    obhut_store::audit::append(
-        &mut tx,
-        &app.store.crypto,
-        now,
-        &[audit_entry(actor, "organization.delete", "organization", id, None, vec![])],
-    )
-    .await?;
-    tx.commit().await?;
+    w.record(&[audit_entry(actor, "organization.delete", "organization", id, None, vec![])]);
+    w.commit(app).await?;
     Ok(())
 }
 

@@ -80,11 +80,11 @@ pub async fn save(app: &App, actor: &Actor, source: &str) -> ServiceResult<i64> 
     app.authorize(actor, Action::Administer, Resource::Policy).await?;
     validate(source)?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let version = obhut_store::policies::save_policies(&mut tx, source, now, &actor.audit_name()).await?;
+    let mut w = app.audited(now).await?;
+    let version = obhut_store::policies::save_policies(&mut w.tx, source, now, &actor.audit_name()).await?;
     let event = audit_entry(actor, "policy.update", "policy", version, None, vec![format!("version={version}")]);
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[event]).await?;
-    tx.commit().await?;
+    w.record(&[event]);
+    w.commit(app).await?;
     app.gate.install(version, source).map_err(ServiceError::Internal)?;
     Ok(version)
 }
@@ -108,11 +108,11 @@ pub async fn save_processor(app: &App, actor: &Actor, p: &Processor) -> ServiceR
         return Err(ServiceError::field("purposes", format!("'{bad}' is not an active purpose: use one of {}", known.join(", "))));
     }
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let version = obhut_store::policies::save_processor(&mut tx, p, now, &actor.audit_name()).await?;
+    let mut w = app.audited(now).await?;
+    let version = obhut_store::policies::save_processor(&mut w.tx, p, now, &actor.audit_name()).await?;
     let action = if version == 1 { "processor.create" } else { "processor.update" };
     let event = audit_entry(actor, action, "processor", &p.key, None, vec![format!("version={version}")]);
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[event]).await?;
-    tx.commit().await?;
+    w.record(&[event]);
+    w.commit(app).await?;
     Ok(version)
 }

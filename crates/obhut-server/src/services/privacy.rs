@@ -117,7 +117,7 @@ pub async fn lint(app: &App, actor: &Actor, limit: usize) -> ServiceResult<LintR
     }
     drop(conn);
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
+    let mut w = app.audited(now).await?;
     let mut e = audit_entry(
         actor,
         "privacy.lint",
@@ -127,7 +127,7 @@ pub async fn lint(app: &App, actor: &Actor, limit: usize) -> ServiceResult<LintR
         vec![format!("checked={}", report.records_checked), format!("findings={}", report.total_findings)],
     );
     e.record_id = None;
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    tx.commit().await?;
+    w.record(&[e]);
+    w.commit(app).await?;
     Ok(report)
 }

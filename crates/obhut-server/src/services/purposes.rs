@@ -102,8 +102,8 @@ pub async fn save_expecting(app: &App, actor: &Actor, p: &Purpose, expect: Expec
         return Err(ServiceError::field(field, message));
     }
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let current = obhut_store::purposes::list_purposes(&mut tx).await?.into_iter().find(|x| x.key == p.key).map(|x| x.version);
+    let mut w = app.audited(now).await?;
+    let current = obhut_store::purposes::list_purposes(&mut w.tx).await?.into_iter().find(|x| x.key == p.key).map(|x| x.version);
     match (expect, current) {
         (Expect::New, Some(_)) => return Err(ServiceError::field("key", "a purpose with this key exists already")),
         (Expect::Version(_), None) => return Err(ServiceError::NotFound("purpose")),
@@ -112,11 +112,11 @@ pub async fn save_expecting(app: &App, actor: &Actor, p: &Purpose, expect: Expec
         }
         _ => {}
     }
-    let version = obhut_store::purposes::save_purpose(&mut tx, p, now, &actor.audit_name()).await?;
+    let version = obhut_store::purposes::save_purpose(&mut w.tx, p, now, &actor.audit_name()).await?;
     let action = if version == 1 { "purpose.create" } else { "purpose.update" };
     let event = audit_entry(actor, action, "purpose", &p.key, None, vec![format!("version={version}")]);
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[event]).await?;
-    tx.commit().await?;
+    w.record(&[event]);
+    w.commit(app).await?;
     if let Ok(mut cache) = app.registry.write() {
         *cache = None;
     }
@@ -170,13 +170,13 @@ pub async fn save_controller(app: &App, actor: &Actor, c: &Controller) -> Servic
         return Err(ServiceError::field(field, message));
     }
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let before = obhut_store::purposes::controller(&mut tx).await?;
+    let mut w = app.audited(now).await?;
+    let before = obhut_store::purposes::controller(&mut w.tx).await?;
     let changed = changed_fields(&before, c);
-    obhut_store::purposes::save_controller(&mut tx, c).await?;
+    obhut_store::purposes::save_controller(&mut w.tx, c).await?;
     let event = audit_entry(actor, "controller.update", "controller", "controller", None, changed);
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[event]).await?;
-    tx.commit().await?;
+    w.record(&[event]);
+    w.commit(app).await?;
     Ok(())
 }
 

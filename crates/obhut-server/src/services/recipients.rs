@@ -127,17 +127,17 @@ pub async fn mark_notified(app: &App, actor: &Actor, id: &str, note: &str) -> Se
     let note = text("note", Some(note), Some("say how and when the recipient was told"))?.unwrap_or_default();
     let id = id.trim();
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let n = notices::find(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("notification"))?;
+    let mut w = app.audited(now).await?;
+    let n = notices::find(&mut w.tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("notification"))?;
     if n.done_at.is_some() {
         return Err(ServiceError::Conflict(format!("the notification of {} is done already", n.recipient)));
     }
-    notices::mark_done(&mut tx, &app.store.crypto, id, now, &actor.audit_name(), &note).await?;
+    notices::mark_done(&mut w.tx, &app.store.crypto, id, now, &actor.audit_name(), &note).await?;
     let mut e =
         audit_entry(actor, "recipient_notice.done", "recipient_notice", id, Some(n.contact_id.clone()), vec![format!("event={}", n.event)]);
     e.purpose = Some("data_subject_rights".into());
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    let done = notices::find(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("notification"))?;
-    tx.commit().await?;
+    w.record(&[e]);
+    let done = notices::find(&mut w.tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("notification"))?;
+    w.commit(app).await?;
     Ok(done.into())
 }

@@ -152,18 +152,18 @@ pub async fn restrict(
         return Err(ServiceError::Conflict("processing of this contact is restricted already".into()));
     }
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let created = restrict_within(app, &mut tx, actor, id, &reason, until, case.as_ref().map(|c| c.id.as_str()), now).await?;
+    let mut w = app.audited(now).await?;
+    let created = restrict_within(app, &mut w.tx, actor, id, &reason, until, case.as_ref().map(|c| c.id.as_str()), now).await?;
     // A restriction that answers a request completes its case.
     if let Some(c) = case.as_mut() {
         c.status = CaseStatus::Completed.as_str().into();
         c.closed_at = Some(now);
         c.updated_at = now;
-        obhut_store::dsr::update(&mut tx, &app.store.crypto, c).await?;
-        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[case_audit(actor, "dsr.close", c, &["status"])]).await?;
+        obhut_store::dsr::update(&mut w.tx, &app.store.crypto, c).await?;
+        w.record(&[case_audit(actor, "dsr.close", c, &["status"])]);
     }
-    let r = obhut_store::restriction::find(&mut tx, &app.store.crypto, &sid).await?;
-    tx.commit().await?;
+    let r = obhut_store::restriction::find(&mut w.tx, &app.store.crypto, &sid).await?;
+    w.commit(app).await?;
     Ok(restriction_view(&sid, r, created))
 }
 
@@ -205,8 +205,8 @@ pub async fn lift_restriction(
         None => None,
     };
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let current = obhut_store::restriction::find(&mut tx, &app.store.crypto, &sid)
+    let mut w = app.audited(now).await?;
+    let current = obhut_store::restriction::find(&mut w.tx, &app.store.crypto, &sid)
         .await?
         .ok_or_else(|| ServiceError::Conflict("processing of this contact is not restricted".into()))?;
     let restricted_on = obhut_core::clock::from_millis(current.restricted_at).date();
@@ -216,16 +216,16 @@ pub async fn lift_restriction(
             format!("the person is told of the lifting after the restriction ({restricted_on})"),
         ));
     }
-    let created = notify_recipients(app, &mut tx, actor, id, "restriction_lifted", case.as_ref().map(|c| c.id.as_str()), now).await?;
-    obhut_store::restriction::lift(&mut tx, &sid).await?;
+    let created = notify_recipients(app, &mut w.tx, actor, id, "restriction_lifted", case.as_ref().map(|c| c.id.as_str()), now).await?;
+    obhut_store::restriction::lift(&mut w.tx, &sid).await?;
     let mut fields = vec![format!("person_informed_on={informed_on}")];
     if let Some(v) = via {
         fields.push(format!("informed_via={}", v.as_str()));
     }
     let mut e = audit_entry(actor, "contact.restrict_lift", "contact", &sid, Some(sid.clone()), fields);
     e.purpose = Some("data_subject_rights".into());
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    tx.commit().await?;
+    w.record(&[e]);
+    w.commit(app).await?;
     Ok(restriction_view(&sid, None, created))
 }
 

@@ -69,8 +69,9 @@ fn short_text(field: &str, v: &str, max: usize) -> ServiceResult<String> {
 pub async fn set_rule(app: &App, actor: &Actor, data_type: &str, change: &RuleChange) -> ServiceResult<RetentionRule> {
     authorize(app, actor).await?;
     let t = DataType::parse(data_type).map_err(|m| ServiceError::field("data_type", m))?;
-    let mut tx = app.begin_write().await?;
-    let rules = store::list_rules(&mut tx).await?;
+    let now = app.now_ms();
+    let mut w = app.audited(now).await?;
+    let rules = store::list_rules(&mut w.tx).await?;
     let before = rules.iter().find(|r| r.data_type == t).cloned().ok_or(ServiceError::NotFound("retention rule"))?;
     let mut r = before.clone();
     if let Some(p) = &change.period {
@@ -101,21 +102,14 @@ pub async fn set_rule(app: &App, actor: &Actor, data_type: &str, change: &RuleCh
     if r == before {
         return Ok(r);
     }
-    let now = app.now_ms();
-    store::save_rule(&mut tx, &r, &actor.audit_name(), now).await?;
+    store::save_rule(&mut w.tx, &r, &actor.audit_name(), now).await?;
     let fields = vec![
         format!("period={}->{}", before.period, r.period),
         format!("year_end={}->{}", before.year_end, r.year_end),
         format!("action={}->{}", before.action.as_str(), r.action.as_str()),
     ];
-    obhut_store::audit::append(
-        &mut tx,
-        &app.store.crypto,
-        now,
-        &[audit_entry(actor, "retention.rule_change", "retention_rule", t.as_str(), None, fields)],
-    )
-    .await?;
-    tx.commit().await?;
+    w.record(&[audit_entry(actor, "retention.rule_change", "retention_rule", t.as_str(), None, fields)]);
+    w.commit(app).await?;
     Ok(r)
 }
 
@@ -556,15 +550,15 @@ pub async fn place_hold(app: &App, actor: &Actor, contact_id: &str, reason: &str
         }
         None => None,
     };
-    let mut tx = app.begin_write().await?;
-    if obhut_store::erasure::find(&mut tx, &app.store.crypto, &id).await?.is_some() {
+    let now = app.now_ms();
+    let mut w = app.audited(now).await?;
+    if obhut_store::erasure::find(&mut w.tx, &app.store.crypto, &id).await?.is_some() {
         return Err(ServiceError::Gone("the contact was erased; there is nothing left to hold".into()));
     }
-    let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM contacts WHERE id = $1").bind(&id).fetch_optional(&mut *tx).await?;
+    let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM contacts WHERE id = $1").bind(&id).fetch_optional(&mut *w.tx).await?;
     if exists.is_none() {
         return Err(ServiceError::NotFound("contact"));
     }
-    let now = app.now_ms();
     let h = Hold {
         id: uuid::Uuid::now_v7().to_string(),
         contact_id: id.clone(),
@@ -575,19 +569,13 @@ pub async fn place_hold(app: &App, actor: &Actor, contact_id: &str, reason: &str
         released_at: None,
         released_by: None,
     };
-    store::insert_hold(&mut tx, &app.store.crypto, &h).await?;
+    store::insert_hold(&mut w.tx, &app.store.crypto, &h).await?;
     let mut fields = vec!["reason".to_string()];
     if let Some(u) = &until {
         fields.push(format!("until={u}"));
     }
-    obhut_store::audit::append(
-        &mut tx,
-        &app.store.crypto,
-        now,
-        &[audit_entry(actor, "retention.hold", "legal_hold", &h.id, Some(id), fields)],
-    )
-    .await?;
-    tx.commit().await?;
+    w.record(&[audit_entry(actor, "retention.hold", "legal_hold", &h.id, Some(id), fields)]);
+    w.commit(app).await?;
     hold_view(h, today)
 }
 
@@ -595,20 +583,21 @@ pub async fn place_hold(app: &App, actor: &Actor, contact_id: &str, reason: &str
 pub async fn release_hold(app: &App, actor: &Actor, hold_id: &str) -> ServiceResult<HoldView> {
     authorize(app, actor).await?;
     let hold_id = uuid::Uuid::parse_str(hold_id.trim()).map_err(|_| ServiceError::NotFound("legal hold"))?.to_string();
-    let mut tx = app.begin_write().await?;
-    let h = store::find_hold(&mut tx, &app.store.crypto, &hold_id).await?.ok_or(ServiceError::NotFound("legal hold"))?;
     let now = app.now_ms();
-    if !store::release_hold(&mut tx, &hold_id, &actor.audit_name(), now).await? {
+    let mut w = app.audited(now).await?;
+    let h = store::find_hold(&mut w.tx, &app.store.crypto, &hold_id).await?.ok_or(ServiceError::NotFound("legal hold"))?;
+    if !store::release_hold(&mut w.tx, &hold_id, &actor.audit_name(), now).await? {
         return Err(ServiceError::Conflict("the hold was already released".into()));
     }
-    obhut_store::audit::append(
-        &mut tx,
-        &app.store.crypto,
-        now,
-        &[audit_entry(actor, "retention.hold_release", "legal_hold", &hold_id, Some(h.contact_id.clone()), vec!["released_at".into()])],
-    )
-    .await?;
-    tx.commit().await?;
+    w.record(&[audit_entry(
+        actor,
+        "retention.hold_release",
+        "legal_hold",
+        &hold_id,
+        Some(h.contact_id.clone()),
+        vec!["released_at".into()],
+    )]);
+    w.commit(app).await?;
     let h = Hold { released_at: Some(now), released_by: Some(actor.audit_name()), ..h };
     hold_view(h, today(app))
 }

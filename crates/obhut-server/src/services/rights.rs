@@ -50,12 +50,12 @@ pub async fn rectify(app: &App, actor: &Actor, case_id: &str, patch: ContactInpu
         return Err(ServiceError::field("", "the corrected values are the ones stored already"));
     }
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    super::contacts::apply_update(app, &mut tx, actor, &prepared, None, now).await?;
-    obhut_store::dsr::record_rectification(&mut tx, &c.id, now, &prepared.fields).await?;
+    let mut w = app.audited(now).await?;
+    super::contacts::apply_update(app, &mut w.tx, actor, &prepared, None, now).await?;
+    obhut_store::dsr::record_rectification(&mut w.tx, &c.id, now, &prepared.fields).await?;
     let names: Vec<&str> = prepared.fields.iter().map(String::as_str).collect();
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[case_audit(actor, "dsr.rectify", &c, &names)]).await?;
-    notify_recipients(app, &mut tx, actor, id, "rectification", Some(&c.id), now).await?;
-    tx.commit().await?;
+    w.record(&[case_audit(actor, "dsr.rectify", &c, &names)]);
+    notify_recipients(app, &mut w.tx, actor, id, "rectification", Some(&c.id), now).await?;
+    w.commit(app).await?;
     view(app, load_case(app, &c.id).await?)
 }

@@ -43,24 +43,18 @@ pub async fn create(app: &App, actor: &Actor, input: &TicketInput) -> ServiceRes
     let facts = placement::placement_facts(app, actor, placement(&d), None, "link_ticket").await?;
     access::authorize(app, actor, Action::Create, Resource::Ticket, &facts, "", &id.to_string()).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    repo::insert_ticket(&mut tx, &app.store.crypto, id, &d, now).await?;
-    obhut_store::audit::append(
-        &mut tx,
-        &app.store.crypto,
-        now,
-        &[audit_entry(
-            actor,
-            "ticket.create",
-            "ticket",
-            id,
-            d.contact_id.map(|c| c.to_string()),
-            vec!["title".into(), "description".into()],
-        )],
-    )
-    .await?;
-    let r = repo::find_ticket(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("ticket"))?;
-    tx.commit().await?;
+    let mut w = app.audited(now).await?;
+    repo::insert_ticket(&mut w.tx, &app.store.crypto, id, &d, now).await?;
+    w.record(&[audit_entry(
+        actor,
+        "ticket.create",
+        "ticket",
+        id,
+        d.contact_id.map(|c| c.to_string()),
+        vec!["title".into(), "description".into()],
+    )]);
+    let r = repo::find_ticket(&mut w.tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("ticket"))?;
+    w.commit(app).await?;
     Ok(r)
 }
 
@@ -98,17 +92,11 @@ pub async fn update(
     let facts = placement::placement_facts(app, actor, placement(&d), Some(placement(&current.draft)), "link_ticket").await?;
     access::authorize(app, actor, Action::Update, Resource::Ticket, &facts, "", &id.to_string()).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    repo::update_ticket(&mut tx, &app.store.crypto, id, &d, expected_version.unwrap_or(current.version), now).await?;
-    obhut_store::audit::append(
-        &mut tx,
-        &app.store.crypto,
-        now,
-        &[audit_entry(actor, "ticket.update", "ticket", id, d.contact_id.map(|c| c.to_string()), vec![])],
-    )
-    .await?;
-    let r = repo::find_ticket(&mut tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("ticket"))?;
-    tx.commit().await?;
+    let mut w = app.audited(now).await?;
+    repo::update_ticket(&mut w.tx, &app.store.crypto, id, &d, expected_version.unwrap_or(current.version), now).await?;
+    w.record(&[audit_entry(actor, "ticket.update", "ticket", id, d.contact_id.map(|c| c.to_string()), vec![])]);
+    let r = repo::find_ticket(&mut w.tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("ticket"))?;
+    w.commit(app).await?;
     Ok(r)
 }
 
@@ -116,14 +104,13 @@ pub async fn delete(app: &App, actor: &Actor, id: TicketId) -> ServiceResult<()>
     let current = load(app, id).await?;
     access::authorize(app, actor, Action::Delete, Resource::Ticket, &current.facts, "", &id.to_string()).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    if !repo::delete_ticket(&mut tx, id).await? {
+    let mut w = app.audited(now).await?;
+    if !repo::delete_ticket(&mut w.tx, id).await? {
         return Err(ServiceError::NotFound("ticket"));
     }
     let subject = current.draft.contact_id.map(|c| c.to_string());
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit_entry(actor, "ticket.delete", "ticket", id, subject, vec![])])
-        .await?;
-    tx.commit().await?;
+    w.record(&[audit_entry(actor, "ticket.delete", "ticket", id, subject, vec![])]);
+    w.commit(app).await?;
     Ok(())
 }
 

@@ -34,16 +34,16 @@ async fn insert_user(app: &App, actor_name: &str, username: &str, role: Role, pa
     let hash = auth::hash_password(app, password).await?;
     let id = UserId::new();
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    repo::insert_user(&mut tx, id, &username, &hash, role, now).await.map_err(|e| match e {
+    let mut w = app.audited(now).await?;
+    repo::insert_user(&mut w.tx, id, &username, &hash, role, now).await.map_err(|e| match e {
         obhut_store::StoreError::Invalid(m) => ServiceError::field("username", m),
         e => e.into(),
     })?;
     let mut e = entry(actor_name, "user.create", Some(id));
     e.fields = vec![format!("role={}", role.as_str())];
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    let u = repo::find_user(&mut tx, id).await?.ok_or(ServiceError::NotFound("user"))?;
-    tx.commit().await?;
+    w.record(&[e]);
+    let u = repo::find_user(&mut w.tx, id).await?.ok_or(ServiceError::NotFound("user"))?;
+    w.commit(app).await?;
     Ok(u)
 }
 
@@ -113,16 +113,16 @@ pub async fn issue_token(
     let token = auth::random_secret("obh_");
     let now = app.now_ms();
     let expires_at = (days > 0).then(|| now + days * 86_400_000);
-    let mut tx = app.begin_write().await?;
-    let user = user_named(&mut tx, username).await?;
+    let mut w = app.audited(now).await?;
+    let user = user_named(&mut w.tx, username).await?;
     if user.disabled {
         return Err(ServiceError::field("user", format!("the user '{}' is disabled: enable the account first", user.username)));
     }
-    let id = repo::insert_token(&mut tx, user.id, &auth::secret_hash(&token), label.as_deref(), now, expires_at).await?;
+    let id = repo::insert_token(&mut w.tx, user.id, &auth::secret_hash(&token), label.as_deref(), now, expires_at).await?;
     let mut e = entry(&actor.audit_name(), "token.create", Some(user.id));
     e.fields = vec![format!("token={id}"), format!("days={days}")];
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    tx.commit().await?;
+    w.record(&[e]);
+    w.commit(app).await?;
     Ok(NewToken { id, token, user_id: user.id, username: user.username, label, created_at: now, expires_at })
 }
 
@@ -152,16 +152,16 @@ pub async fn revoke_token(app: &App, actor: &Actor, id: &str) -> ServiceResult<(
         return Err(ServiceError::field("id", format!("'{id}' is not a token id (see `obhut token list`)")));
     }
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let token = repo::find_token(&mut tx, id).await?.ok_or(ServiceError::NotFound("token"))?;
-    let revoked = repo::revoke_token(&mut tx, id, now, &actor.audit_name()).await?;
+    let mut w = app.audited(now).await?;
+    let token = repo::find_token(&mut w.tx, id).await?.ok_or(ServiceError::NotFound("token"))?;
+    let revoked = repo::revoke_token(&mut w.tx, id, now, &actor.audit_name()).await?;
     if revoked {
         let mut e = entry(&actor.audit_name(), "token.revoke", Some(token.user_id));
         e.fields = vec![format!("token={id}")];
-        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
+        w.record(&[e]);
     }
-    let token = repo::find_token(&mut tx, id).await?.ok_or(ServiceError::NotFound("token"))?;
-    tx.commit().await?;
+    let token = repo::find_token(&mut w.tx, id).await?.ok_or(ServiceError::NotFound("token"))?;
+    w.commit(app).await?;
     Ok((token, revoked))
 }
 
@@ -223,20 +223,20 @@ fn not_oneself(actor: &Actor, user: &UserRecord, what: &str) -> ServiceResult<()
 pub async fn disable_user(app: &App, actor: &Actor, username: &str) -> ServiceResult<AccountChange> {
     app.authorize(actor, Action::Administer, Resource::User).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let user = user_named(&mut tx, username).await?;
+    let mut w = app.audited(now).await?;
+    let user = user_named(&mut w.tx, username).await?;
     not_oneself(actor, &user, "disable")?;
-    let changed = repo::set_disabled(&mut tx, user.id, true, now).await?;
+    let changed = repo::set_disabled(&mut w.tx, user.id, true, now).await?;
     let (mut sessions_ended, mut tokens_revoked) = (0, 0);
     if changed {
-        sessions_ended = repo::delete_sessions_of(&mut tx, user.id, None).await?;
-        tokens_revoked = repo::revoke_tokens_of(&mut tx, user.id, now, &actor.audit_name()).await?;
+        sessions_ended = repo::delete_sessions_of(&mut w.tx, user.id, None).await?;
+        tokens_revoked = repo::revoke_tokens_of(&mut w.tx, user.id, now, &actor.audit_name()).await?;
         let mut e = entry(&actor.audit_name(), "user.disable", Some(user.id));
         e.fields = vec![format!("sessions_ended={sessions_ended}"), format!("tokens_revoked={tokens_revoked}")];
-        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
+        w.record(&[e]);
     }
-    let user = repo::find_user(&mut tx, user.id).await?.ok_or(ServiceError::NotFound("user"))?;
-    tx.commit().await?;
+    let user = repo::find_user(&mut w.tx, user.id).await?.ok_or(ServiceError::NotFound("user"))?;
+    w.commit(app).await?;
     Ok(AccountChange { user, changed, sessions_ended, tokens_revoked })
 }
 
@@ -245,14 +245,14 @@ pub async fn disable_user(app: &App, actor: &Actor, username: &str) -> ServiceRe
 pub async fn enable_user(app: &App, actor: &Actor, username: &str) -> ServiceResult<AccountChange> {
     app.authorize(actor, Action::Administer, Resource::User).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let user = user_named(&mut tx, username).await?;
-    let changed = repo::set_disabled(&mut tx, user.id, false, now).await?;
+    let mut w = app.audited(now).await?;
+    let user = user_named(&mut w.tx, username).await?;
+    let changed = repo::set_disabled(&mut w.tx, user.id, false, now).await?;
     if changed {
-        obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[entry(&actor.audit_name(), "user.enable", Some(user.id))]).await?;
+        w.record(&[entry(&actor.audit_name(), "user.enable", Some(user.id))]);
     }
-    let user = repo::find_user(&mut tx, user.id).await?.ok_or(ServiceError::NotFound("user"))?;
-    tx.commit().await?;
+    let user = repo::find_user(&mut w.tx, user.id).await?.ok_or(ServiceError::NotFound("user"))?;
+    w.commit(app).await?;
     Ok(AccountChange { user, changed, sessions_ended: 0, tokens_revoked: 0 })
 }
 
@@ -269,15 +269,15 @@ pub async fn reset_password(app: &App, actor: &Actor, username: &str, password: 
     check_password(password).map_err(|m| ServiceError::field("password", m))?;
     let hash = auth::hash_password(app, password).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    repo::reset_password(&mut tx, user.id, &hash, now).await?;
-    let sessions_ended = repo::delete_sessions_of(&mut tx, user.id, None).await?;
-    let tokens_revoked = repo::revoke_tokens_of(&mut tx, user.id, now, &actor.audit_name()).await?;
+    let mut w = app.audited(now).await?;
+    repo::reset_password(&mut w.tx, user.id, &hash, now).await?;
+    let sessions_ended = repo::delete_sessions_of(&mut w.tx, user.id, None).await?;
+    let tokens_revoked = repo::revoke_tokens_of(&mut w.tx, user.id, now, &actor.audit_name()).await?;
     let mut e = entry(&actor.audit_name(), "user.password_reset", Some(user.id));
     e.fields = vec![format!("sessions_ended={sessions_ended}"), format!("tokens_revoked={tokens_revoked}")];
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    let user = repo::find_user(&mut tx, user.id).await?.ok_or(ServiceError::NotFound("user"))?;
-    tx.commit().await?;
+    w.record(&[e]);
+    let user = repo::find_user(&mut w.tx, user.id).await?.ok_or(ServiceError::NotFound("user"))?;
+    w.commit(app).await?;
     Ok(AccountChange { user, changed: true, sessions_ended, tokens_revoked })
 }
 
@@ -474,16 +474,16 @@ pub async fn login_from(app: &App, username: &str, password: &str, from: &SignIn
         }
     };
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let device = attempt.succeeded(app, &mut tx, user.id).await?;
+    let mut w = app.audited(now).await?;
+    let device = attempt.succeeded(app, &mut w.tx, user.id).await?;
     let sid = auth::random_secret("");
     let csrf = auth::random_secret("");
     let expires = now + app.config.session_minutes * 60_000;
-    repo::insert_session(&mut tx, &auth::secret_hash(&sid), user.id, &csrf, now, expires).await?;
+    repo::insert_session(&mut w.tx, &auth::secret_hash(&sid), user.id, &csrf, now, expires).await?;
     let mut e = entry(&format!("ui:user:{}", user.id), "login", Some(user.id));
     e.fields = vec![format!("network={}", attempt.network())];
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    tx.commit().await?;
+    w.record(&[e]);
+    w.commit(app).await?;
     let session = Session {
         actor: actor_of(app, &user, Channel::Ui).await?,
         csrf,
@@ -538,14 +538,14 @@ pub async fn change_password(app: &App, actor: &Actor, current: &str, new: &str,
     check_password(new).map_err(|m| ServiceError::field("new_password", m))?;
     let hash = auth::hash_password(app, new).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    repo::update_password(&mut tx, id, &hash, now).await?;
-    let sessions_ended = repo::delete_sessions_of(&mut tx, id, keep_session.map(auth::secret_hash).as_deref()).await?;
-    let tokens_revoked = repo::revoke_tokens_of(&mut tx, id, now, &actor.audit_name()).await?;
+    let mut w = app.audited(now).await?;
+    repo::update_password(&mut w.tx, id, &hash, now).await?;
+    let sessions_ended = repo::delete_sessions_of(&mut w.tx, id, keep_session.map(auth::secret_hash).as_deref()).await?;
+    let tokens_revoked = repo::revoke_tokens_of(&mut w.tx, id, now, &actor.audit_name()).await?;
     let mut e = entry(&actor.audit_name(), "user.password_change", Some(id));
     e.fields = vec![format!("sessions_ended={sessions_ended}"), format!("tokens_revoked={tokens_revoked}")];
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    tx.commit().await?;
+    w.record(&[e]);
+    w.commit(app).await?;
     Ok(())
 }
 
@@ -591,16 +591,16 @@ pub async fn complete_setup(app: &App, token: &str, username: &str, password: &s
     check_password(password).map_err(|m| ServiceError::field("password", m))?;
     let hash = auth::hash_password(app, password).await?;
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    if repo::count_users(&mut tx).await? > 0 || !repo::take_setup_token(&mut tx, &auth::secret_hash(token), now).await? {
+    let mut w = app.audited(now).await?;
+    if repo::count_users(&mut w.tx).await? > 0 || !repo::take_setup_token(&mut w.tx, &auth::secret_hash(token), now).await? {
         return Err(ServiceError::Forbidden("the setup link was used already".into()));
     }
     let id = UserId::new();
-    repo::insert_user(&mut tx, id, &username, &hash, Role::Admin, now).await?;
+    repo::insert_user(&mut w.tx, id, &username, &hash, Role::Admin, now).await?;
     let mut e = entry("setup", "user.create", Some(id));
     e.fields = vec!["role=admin".into()];
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    let u = repo::find_user(&mut tx, id).await?.ok_or(ServiceError::NotFound("user"))?;
-    tx.commit().await?;
+    w.record(&[e]);
+    let u = repo::find_user(&mut w.tx, id).await?.ok_or(ServiceError::NotFound("user"))?;
+    w.commit(app).await?;
     Ok(u)
 }

@@ -93,9 +93,9 @@ pub async fn request(
     let unsubscribe = format!("{base}/consent/unsubscribe/{}", unsubscribe_token(app, &cid, &k));
     let from = crate::services::mail::sender(app).await;
     let purpose_name = purpose_name(app, &k.purpose, &lang).await;
-    let mut tx = app.begin_write().await?;
-    let notice = notice_for(app, &mut tx, &k, &lang, &actor.audit_name()).await?;
-    ledger::contact_key(&mut tx, &app.store.crypto, &cid).await?.ok_or(ServiceError::NotFound("contact"))?;
+    let mut w = app.audited(now).await?;
+    let notice = notice_for(app, &mut w.tx, &k, &lang, &actor.audit_name()).await?;
+    ledger::contact_key(&mut w.tx, &app.store.crypto, &cid).await?.ok_or(ServiceError::NotFound("contact"))?;
     let event = ledger::NewEvent {
         id: request_id.clone(),
         contact_id: cid.clone(),
@@ -112,8 +112,8 @@ pub async fn request(
         facts: Facts::default(),
         evidence: Evidence { address: Some(address.clone()), ..Default::default() },
     };
-    ledger::append_event(&mut tx, &app.store.crypto, &event).await?;
-    ledger::insert_token(&mut tx, &token, &request_id, &cid, &k.purpose, k.channel, &k.topic, &addr_token, now, expires_at).await?;
+    ledger::append_event(&mut w.tx, &app.store.crypto, &event).await?;
+    ledger::insert_token(&mut w.tx, &token, &request_id, &cid, &k.purpose, k.channel, &k.topic, &addr_token, now, expires_at).await?;
     let mail = confirmation_mail(&lang, &purpose_name, notice.as_ref().map(|n| n.text.as_str()), &confirm_url, &unsubscribe, expires_at)?;
     let name = record.personal.display_name();
     let compose = crate::services::mail::Compose {
@@ -126,11 +126,11 @@ pub async fn request(
         unsubscribe: None,
     };
     let (message_id, queued) = crate::services::mail::compose(&from, &outbox_id, &compose)?;
-    ledger::enqueue(&mut tx, &app.store.crypto, &outbox_id, "consent_confirmation", Some(&cid), &message_id, &queued, now).await?;
+    ledger::enqueue(&mut w.tx, &app.store.crypto, &outbox_id, "consent_confirmation", Some(&cid), &message_id, &queued, now).await?;
     let mut audit = audit_entry(actor, "consent.request", "consent", &request_id, Some(cid.clone()), key_fields(&k));
     audit.purpose = Some(k.purpose.clone());
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit]).await?;
-    tx.commit().await?;
+    w.record(&[audit]);
+    w.commit(app).await?;
     app.outbox_wake.notify_one();
     metrics::counter!("obhut_consent_requests_total").increment(1);
     Ok(Requested {

@@ -115,18 +115,18 @@ pub async fn record(app: &App, actor: &Actor, contact_id: &str, input: &RecordIn
     let cid = record.id.to_string();
     let lang = language_of(&record, input.language.as_deref());
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let prior = ledger::events_of(&mut tx, &cid, &k.purpose, k.channel, &k.topic).await?;
+    let mut w = app.audited(now).await?;
+    let prior = ledger::events_of(&mut w.tx, &cid, &k.purpose, k.channel, &k.topic).await?;
     let prior_ledger: Vec<LedgerEvent> = prior.iter().map(StoredEvent::ledger).collect();
     if kind == EventKind::Confirmed && status(&prior_ledger) != Status::Requested {
         return Err(ServiceError::Conflict("there is no pending request to confirm for this purpose and channel".into()));
     }
     let notice = if matches!(kind, EventKind::Given | EventKind::Renewed | EventKind::Confirmed) {
-        notice_for(app, &mut tx, &k, &lang, &actor.audit_name()).await?
+        notice_for(app, &mut w.tx, &k, &lang, &actor.audit_name()).await?
     } else {
         None
     };
-    ledger::contact_key(&mut tx, &app.store.crypto, &cid).await?.ok_or(ServiceError::NotFound("contact"))?;
+    ledger::contact_key(&mut w.tx, &app.store.crypto, &cid).await?.ok_or(ServiceError::NotFound("contact"))?;
     let facts = Facts { existing_customer: input.existing_customer, presumed_consent: evidence.reason.is_some() };
     let event = ledger::NewEvent {
         id: uuid::Uuid::now_v7().to_string(),
@@ -148,26 +148,26 @@ pub async fn record(app: &App, actor: &Actor, contact_id: &str, input: &RecordIn
         facts: if kind == EventKind::BasisRecorded { facts } else { Facts::default() },
         evidence,
     };
-    let seq = ledger::append_event(&mut tx, &app.store.crypto, &event).await?;
+    let seq = ledger::append_event(&mut w.tx, &app.store.crypto, &event).await?;
     let mut fields = key_fields(&k);
     if matches!(kind, EventKind::Given | EventKind::Renewed | EventKind::Confirmed)
-        && bind_item(app, &mut tx, &cid, &k.purpose, k.channel, event.evidence.address.as_deref(), now).await?
+        && bind_item(app, &mut w.tx, &cid, &k.purpose, k.channel, event.evidence.address.as_deref(), now).await?
     {
         fields.push("item.purposes".into());
     }
-    let tokens = match obhut_store::consent::contact_index_tokens(&mut tx, &cid).await? {
+    let tokens = match obhut_store::consent::contact_index_tokens(&mut w.tx, &cid).await? {
         Some(t) => ledger::channel_tokens(&t, k.channel)?,
         None => Vec::new(),
     };
     match kind {
-        EventKind::Objected => ledger::suppress(&mut tx, &tokens, k.channel, "objection", now).await?,
-        EventKind::ObjectionLifted => ledger::unsuppress(&mut tx, &tokens, k.channel).await?,
+        EventKind::Objected => ledger::suppress(&mut w.tx, &tokens, k.channel, "objection", now).await?,
+        EventKind::ObjectionLifted => ledger::unsuppress(&mut w.tx, &tokens, k.channel).await?,
         _ => {}
     }
     let mut audit = audit_entry(actor, &format!("consent.{}", kind.as_str()), "consent", &event.id, Some(cid.clone()), fields);
     audit.purpose = (!objection).then(|| k.purpose.clone());
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[audit]).await?;
-    tx.commit().await?;
+    w.record(&[audit]);
+    w.commit(app).await?;
     Ok(StoredEvent {
         seq,
         id: event.id,
@@ -225,8 +225,8 @@ pub async fn unsubscribe(app: &App, token: &str, object: bool, origin: &Origin) 
     let Some((cid, k)) = open_unsubscribe_token(app, token) else { return Ok(Unsubscribed::Unknown) };
     let subject = Actor::new(None, "data-subject", obhut_core::user::Role::Guest, crate::gate::Channel::Ui);
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let Some(_) = ledger::contact_key(&mut tx, &app.store.crypto, &cid).await? else { return Ok(Unsubscribed::Unknown) };
+    let mut w = app.audited(now).await?;
+    let Some(_) = ledger::contact_key(&mut w.tx, &app.store.crypto, &cid).await? else { return Ok(Unsubscribed::Unknown) };
     let evidence = Evidence { ip: origin.ip.clone(), user_agent: origin.user_agent.clone(), ..Default::default() };
     let mut kinds = vec![(k.purpose.clone(), k.topic.clone(), EventKind::Withdrawn)];
     if object {
@@ -250,19 +250,19 @@ pub async fn unsubscribe(app: &App, token: &str, object: bool, origin: &Origin) 
             facts: Facts::default(),
             evidence: evidence.clone(),
         };
-        ledger::append_event(&mut tx, &app.store.crypto, &event).await?;
+        ledger::append_event(&mut w.tx, &app.store.crypto, &event).await?;
         let k2 = Key { purpose, channel: k.channel, topic };
         let mut a = audit_entry(&subject, &format!("consent.{}", kind.as_str()), "consent", &event.id, Some(cid.clone()), key_fields(&k2));
         a.purpose = (kind == EventKind::Withdrawn).then(|| k.purpose.clone());
         audits.push(a);
     }
     if object {
-        if let Some(t) = ledger::contact_index_tokens(&mut tx, &cid).await? {
-            ledger::suppress(&mut tx, &ledger::channel_tokens(&t, k.channel)?, k.channel, "objection", now).await?;
+        if let Some(t) = ledger::contact_index_tokens(&mut w.tx, &cid).await? {
+            ledger::suppress(&mut w.tx, &ledger::channel_tokens(&t, k.channel)?, k.channel, "objection", now).await?;
         }
     }
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &audits).await?;
-    tx.commit().await?;
+    w.record(&audits);
+    w.commit(app).await?;
     metrics::counter!("obhut_consent_unsubscribes_total").increment(1);
     Ok(Unsubscribed::Done { purpose: k.purpose, channel: k.channel, objected: object })
 }

@@ -72,8 +72,8 @@ pub async fn review(app: &App, actor: &Actor, send: bool, expire: bool, limit: i
     for item in due {
         if expire {
             let now = app.now_ms();
-            let mut tx = app.begin_write().await?;
-            let Some(_) = ledger::contact_key(&mut tx, &app.store.crypto, &item.contact_id).await? else { continue };
+            let mut w = app.audited(now).await?;
+            let Some(_) = ledger::contact_key(&mut w.tx, &app.store.crypto, &item.contact_id).await? else { continue };
             let event = ledger::NewEvent {
                 id: uuid::Uuid::now_v7().to_string(),
                 contact_id: item.contact_id.clone(),
@@ -90,12 +90,12 @@ pub async fn review(app: &App, actor: &Actor, send: bool, expire: bool, limit: i
                 facts: Facts::default(),
                 evidence: Evidence { note: Some(format!("unused for {} months", app.config.consent_review_months)), ..Default::default() },
             };
-            ledger::append_event(&mut tx, &app.store.crypto, &event).await?;
+            ledger::append_event(&mut w.tx, &app.store.crypto, &event).await?;
             let k = Key { purpose: item.purpose.clone(), channel: item.channel, topic: item.topic.clone() };
             let mut a = audit_entry(actor, "consent.expired", "consent", &event.id, Some(item.contact_id.clone()), key_fields(&k));
             a.purpose = Some(item.purpose.clone());
-            obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[a]).await?;
-            tx.commit().await?;
+            w.record(&[a]);
+            w.commit(app).await?;
             run.expired += 1;
         } else if send && item.channel == Channel::Email {
             // The DPO ordered the run; the review job sends the mails (it may reach every contact).
@@ -144,13 +144,13 @@ pub async fn save_notice(app: &App, actor: &Actor, purpose: &str, channel: &str,
         return Err(ServiceError::field("text", "a notice has 1 to 10,000 characters"));
     }
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
-    let n = ledger::save_notice(&mut tx, &k.purpose, k.channel, &lang, text, now, &actor.audit_name()).await?;
+    let mut w = app.audited(now).await?;
+    let n = ledger::save_notice(&mut w.tx, &k.purpose, k.channel, &lang, text, now, &actor.audit_name()).await?;
     let mut fields = key_fields(&k);
     fields.push(format!("language={lang}"));
     fields.push(format!("version={}", n.version));
     let e = audit_entry(actor, "consent.notice", "consent_notice", &n.id, None, fields);
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    tx.commit().await?;
+    w.record(&[e]);
+    w.commit(app).await?;
     Ok(n)
 }

@@ -80,10 +80,10 @@ pub(super) async fn authorize(app: &App, actor: &Actor, contact_id: &str, reques
 
 pub(super) async fn audit(app: &App, actor: &Actor, action: &str, id: &str, fields: Vec<String>) -> ServiceResult<()> {
     let now = app.now_ms();
-    let mut tx = app.begin_write().await?;
+    let mut w = app.audited(now).await?;
     let e = audit_entry(actor, action, "contact", id, Some(id.to_string()), fields);
-    obhut_store::audit::append(&mut tx, &app.store.crypto, now, &[e]).await?;
-    tx.commit().await?;
+    w.record(&[e]);
+    w.commit(app).await?;
     Ok(())
 }
 
