@@ -6,6 +6,7 @@
 //! never echo personal data, and nothing here logs any.
 
 mod auth;
+mod catalog;
 mod common;
 mod consent;
 mod consent_labels;
@@ -18,9 +19,10 @@ mod erasure;
 mod failure;
 mod organizations;
 mod page;
+mod policies;
 mod privacy;
-mod privacy_gate;
 mod privacy_requests;
+mod processors;
 mod purposes;
 mod recipients;
 mod restriction;
@@ -28,6 +30,7 @@ mod retention;
 mod rights;
 mod session;
 mod tickets;
+mod user_access;
 mod users;
 
 use crate::app::App;
@@ -114,14 +117,14 @@ pub fn router() -> Router<App> {
         .route("/privacy/consent", get(consent::consent_overview))
         .route("/privacy/consent/review", post(consent::review_consents))
         .route("/privacy/consent/notices", post(consent::save_notice))
-        .route("/privacy/policies", get(privacy_gate::policies_page).post(privacy_gate::post_policies))
-        .route("/privacy/processors", get(privacy_gate::processor_list))
-        .route("/privacy/processors/new", get(privacy_gate::new_processor_page).post(privacy_gate::create_processor))
-        .route("/privacy/processors/{key}/edit", get(privacy_gate::edit_processor_page).post(privacy_gate::update_processor))
-        .route("/privacy/fields", get(privacy_gate::catalog_page))
-        .route("/privacy/fields/lint", post(privacy_gate::run_lint))
-        .route("/privacy/users", get(privacy_gate::user_list))
-        .route("/privacy/users/{username}/edit", get(privacy_gate::edit_access_page).post(privacy_gate::update_access))
+        .route("/privacy/policies", get(policies::policies_page).post(policies::post_policies))
+        .route("/privacy/processors", get(processors::processor_list))
+        .route("/privacy/processors/new", get(processors::new_processor_page).post(processors::create_processor))
+        .route("/privacy/processors/{key}/edit", get(processors::edit_processor_page).post(processors::update_processor))
+        .route("/privacy/fields", get(catalog::catalog_page))
+        .route("/privacy/fields/lint", post(catalog::run_lint))
+        .route("/privacy/users", get(user_access::user_list))
+        .route("/privacy/users/{username}/edit", get(user_access::edit_access_page).post(user_access::update_access))
         .route("/privacy/retention", get(retention::retention_page))
         .route("/privacy/retention/run", post(retention::run))
         .route("/privacy/retention/holds", post(retention::place_hold))

@@ -1,157 +1,28 @@
-//! The gate's pages in the privacy section: the Cedar policies in force with their editor,
-//! the processors (Art. 28), the field catalog with the privacy lint, and the users' access
-//! (role, scope, teams, processor).
-//!
-//! Everything goes through `services::policies`, `services::privacy` and `services::users`,
-//! which refuse users and guests; the pages only show what the services return.
+//! The processors (Art. 28 GDPR): the list with their contract windows and the form that
+//! creates and edits one. Everything goes through `services::policies`.
 
 use super::failure::{OrFail, PageResult};
 use super::page::{non_empty, render, render_status, see_other, show_date, Ctx, Errs, Opt};
+use super::privacy::purpose_name;
 use super::session::{Posted, Web};
 use crate::error::ServiceError;
-use crate::fmt;
 use crate::i18n::Tr;
-use crate::services::audit as audit_service;
 use crate::services::policies as service;
-use crate::services::privacy::{self as privacy_service, FieldRow, LintReport};
 use crate::services::purposes as purpose_service;
-use crate::services::users as user_service;
 use askama::Template;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use obhut_core::processor::{Processor, EEA, TRANSFER_MECHANISMS};
-use obhut_core::purpose::Purpose;
-use obhut_core::user::{Role, Scope};
 use serde::Deserialize;
 
-/// How many findings of the lint the page lists (the total is always shown).
-const LINT_LIMIT: usize = 200;
-
-fn parse_date(s: &str) -> Option<time::Date> {
+/// A date as the form writes it (YYYY-MM-DD).
+pub(super) fn parse_date(s: &str) -> Option<time::Date> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(s.trim(), &fmt).ok()
 }
 
-fn purpose_name(tr: Tr, p: &Purpose) -> String {
-    match tr.lang {
-        crate::i18n::Lang::De => p.name_de.clone(),
-        crate::i18n::Lang::En => p.name_en.clone(),
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Policies
-// ---------------------------------------------------------------------------------------
-
-struct PolicyVersionRow {
-    version: i64,
-    at: String,
-    by: String,
-}
-
-#[derive(Template)]
-#[template(path = "privacy/policies.html")]
-struct PoliciesPage {
-    ctx: Ctx,
-    version: i64,
-    schema: &'static str,
-    history: Vec<PolicyVersionRow>,
-    source: String,
-    errs: Errs,
-    /// After "validate": the text is valid.
-    valid: bool,
-}
-
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
-pub struct PolicyForm {
-    source: String,
-    /// `check` or `save`: which button was pressed.
-    op: String,
-}
-
-async fn show_policies(web: &Web, source: Option<String>, errs: Errs, valid: bool) -> Response {
-    let tr = web.tr();
-    let (view, names) = match (service::current(&web.app, web.actor()).await, audit_service::actor_names(&web.app, web.actor()).await) {
-        (Ok(v), Ok(n)) => (v, n),
-        (Err(e), _) | (_, Err(e)) => return web.fail(e),
-    };
-    let history = view
-        .history
-        .iter()
-        .map(|(version, at, by)| PolicyVersionRow { version: *version, at: fmt::datetime(tr.lang, *at), by: names.display(by) })
-        .collect();
-    let status = if errs.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    render_status(
-        status,
-        &PoliciesPage {
-            ctx: web.ctx("privacy"),
-            version: view.version,
-            schema: view.schema,
-            history,
-            source: source.unwrap_or(view.source),
-            errs,
-            valid,
-        },
-    )
-}
-
-/// The service's refusal of a policy set in the user's language; the validator's own
-/// details (Cedar's, in English) are kept as they are.
-fn policy_message(tr: Tr, msg: &str) -> String {
-    if let Some(details) = msg.strip_prefix("the policies do not validate against the schema: ") {
-        tr.f("privacy.policies_invalid", details)
-    } else if msg.starts_with("these policies would keep administrators") {
-        tr.t("privacy.policies_lockout").to_string()
-    } else if msg.starts_with("a policy set has at most") {
-        tr.t("privacy.policies_too_long").to_string()
-    } else {
-        tr.message(msg)
-    }
-}
-
-/// `GET /privacy/policies`.
-pub async fn policies_page(web: Web) -> Response {
-    show_policies(&web, None, Errs::none(), false).await
-}
-
-/// `POST /privacy/policies`: validates (`op=check`) or saves (`op=save`) the submitted text.
-pub async fn post_policies(Posted { web, form }: Posted<PolicyForm>) -> Response {
-    // Browsers send CRLF line ends from a textarea; the policies are kept with LF.
-    let source = form.source.replace("\r\n", "\n");
-    let tr = web.tr();
-    let invalid = |e: &obhut_core::ValidationErrors| {
-        let mut errs = Errs::none();
-        for fe in &e.0 {
-            if fe.field == "source" {
-                errs.add("source", policy_message(tr, &fe.message));
-            } else {
-                errs.other.push(tr.message(&fe.message));
-            }
-        }
-        errs
-    };
-    if form.op == "save" {
-        match service::save(&web.app, web.actor(), &source).await {
-            Ok(_) => see_other("/privacy/policies?flash=saved"),
-            Err(ServiceError::Validation(v)) => show_policies(&web, Some(source), invalid(&v), false).await,
-            Err(e) => web.fail(e),
-        }
-    } else {
-        match service::check(&web.app, web.actor(), &source).await {
-            Ok(()) => show_policies(&web, Some(source), Errs::none(), true).await,
-            Err(ServiceError::Validation(v)) => show_policies(&web, Some(source), invalid(&v), false).await,
-            Err(e) => web.fail(e),
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Processors
-// ---------------------------------------------------------------------------------------
-
-struct ProcessorRow {
+pub(super) struct ProcessorRow {
     key: String,
     name: String,
     contract_date: String,
@@ -167,12 +38,12 @@ struct ProcessorRow {
 
 #[derive(Template)]
 #[template(path = "privacy/processors.html")]
-struct ProcessorListPage {
+pub(super) struct ProcessorListPage {
     ctx: Ctx,
     rows: Vec<ProcessorRow>,
 }
 
-fn window_state(p: &Processor, today: time::Date) -> &'static str {
+pub(super) fn window_state(p: &Processor, today: time::Date) -> &'static str {
     match p.window() {
         Ok((_, until)) if until < today => "ended",
         Ok((from, _)) if from > today => "pending",
@@ -221,7 +92,7 @@ pub struct ProcessorForm {
     contact: String,
 }
 
-const PROCESSOR_FIELDS: &[&str] = &[
+pub(super) const PROCESSOR_FIELDS: &[&str] = &[
     "key",
     "name",
     "contract_date",
@@ -322,7 +193,7 @@ impl ProcessorForm {
     }
 }
 
-fn add_processor_error(tr: Tr, errs: &mut Errs, field: &str, message: &str) {
+pub(super) fn add_processor_error(tr: Tr, errs: &mut Errs, field: &str, message: &str) {
     if PROCESSOR_FIELDS.contains(&field) {
         errs.add(field, tr.message(message));
     } else {
@@ -332,7 +203,7 @@ fn add_processor_error(tr: Tr, errs: &mut Errs, field: &str, message: &str) {
 
 #[derive(Template)]
 #[template(path = "privacy/processor_form.html")]
-struct ProcessorFormPage {
+pub(super) struct ProcessorFormPage {
     ctx: Ctx,
     heading: String,
     action: String,
@@ -344,7 +215,7 @@ struct ProcessorFormPage {
     purposes: Vec<(String, String)>,
 }
 
-async fn show_processor_form(web: &Web, editing: Option<&str>, form: ProcessorForm, errs: Errs) -> Response {
+pub(super) async fn show_processor_form(web: &Web, editing: Option<&str>, form: ProcessorForm, errs: Errs) -> Response {
     let tr = web.tr();
     let purposes = match purpose_service::list(&web.app, web.actor()).await {
         Ok(l) => l.iter().filter(|p| p.active).map(|p| (p.key.clone(), purpose_name(tr, p))).collect(),
@@ -362,7 +233,7 @@ async fn show_processor_form(web: &Web, editing: Option<&str>, form: ProcessorFo
     )
 }
 
-async fn active_purposes(web: &Web) -> Result<Vec<String>, Response> {
+pub(super) async fn active_purposes(web: &Web) -> Result<Vec<String>, Response> {
     match purpose_service::list(&web.app, web.actor()).await {
         Ok(l) => Ok(l.into_iter().filter(|p| p.active).map(|p| p.key).collect()),
         Err(e) => Err(web.fail(e)),
@@ -398,7 +269,7 @@ pub async fn create_processor(Posted { web, form }: Posted<ProcessorForm>) -> Pa
     Ok(save_processor(web, None, form, p).await)
 }
 
-async fn save_processor(web: Web, editing: Option<&str>, form: ProcessorForm, p: Processor) -> Response {
+pub(super) async fn save_processor(web: Web, editing: Option<&str>, form: ProcessorForm, p: Processor) -> Response {
     match service::save_processor(&web.app, web.actor(), &p).await {
         Ok(1) => see_other("/privacy/processors?flash=created"),
         Ok(_) => see_other("/privacy/processors?flash=saved"),
@@ -413,7 +284,7 @@ async fn save_processor(web: Web, editing: Option<&str>, form: ProcessorForm, p:
     }
 }
 
-async fn find_processor(web: &Web, key: &str) -> Result<Processor, Response> {
+pub(super) async fn find_processor(web: &Web, key: &str) -> Result<Processor, Response> {
     match service::list_processors(&web.app, web.actor()).await {
         Ok(l) => l.into_iter().find(|p| p.key == key).ok_or_else(|| web.fail(ServiceError::NotFound("processor"))),
         Err(e) => Err(web.fail(e)),
@@ -441,176 +312,6 @@ pub async fn update_processor(Path(key): Path<String>, Posted { web, mut form }:
     match form.to_processor(web.tr(), Some(&key), &active) {
         Ok(p) => save_processor(web, Some(&key), form, p).await,
         Err(errs) => show_processor_form(&web, Some(&key), form, errs).await,
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Field catalog and lint
-// ---------------------------------------------------------------------------------------
-
-#[derive(Template)]
-#[template(path = "privacy/catalog.html")]
-struct CatalogPage {
-    ctx: Ctx,
-    rows: Vec<FieldRow>,
-    unjustified: usize,
-    report: Option<LintReport>,
-    /// The report lists fewer findings than it counted.
-    more: bool,
-}
-
-async fn show_catalog(web: &Web, report: Option<LintReport>) -> PageResult {
-    let rows = privacy_service::catalog(&web.app, web.actor()).await.or_fail(web)?;
-    let unjustified = rows.iter().filter(|r| r.justified_by.is_empty()).count();
-    let more = report.as_ref().is_some_and(|r| r.total_findings > r.findings.len() as u64);
-    Ok(render(&CatalogPage { ctx: web.ctx("privacy"), rows, unjustified, report, more }))
-}
-
-/// `GET /privacy/fields`.
-pub async fn catalog_page(web: Web) -> PageResult {
-    show_catalog(&web, None).await
-}
-
-#[derive(Debug, Default, Clone, Deserialize)]
-pub struct NoFields {}
-
-/// `POST /privacy/fields/lint`: runs the lint (audited) and shows its report.
-pub async fn run_lint(Posted { web, form: NoFields {} }: Posted<NoFields>) -> PageResult {
-    match privacy_service::lint(&web.app, web.actor(), LINT_LIMIT).await {
-        Ok(report) => show_catalog(&web, Some(report)).await,
-        Err(e) => Err(web.failure(e)),
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Users' access
-// ---------------------------------------------------------------------------------------
-
-struct UserRow {
-    username: String,
-    role: String,
-    scope: String,
-    teams: String,
-    processor: String,
-    disabled: bool,
-    /// API tokens neither revoked nor expired.
-    live_tokens: i64,
-}
-
-#[derive(Template)]
-#[template(path = "privacy/users.html")]
-struct UserListPage {
-    ctx: Ctx,
-    rows: Vec<UserRow>,
-}
-
-/// `GET /privacy/users`.
-pub async fn user_list(web: Web) -> PageResult {
-    let tr = web.tr();
-    let users = user_service::list_users(&web.app, web.actor()).await.or_fail(&web)?;
-    let tokens = user_service::live_token_counts(&web.app, web.actor()).await.or_fail(&web)?;
-    let rows = users
-        .iter()
-        .map(|u| UserRow {
-            live_tokens: tokens.get(&u.id).copied().unwrap_or(0),
-            username: u.username.clone(),
-            role: tr.v("role", u.role.as_str()),
-            scope: tr.v("scope", u.scope.as_str()),
-            teams: u.teams.join(", "),
-            processor: u.processor_key.clone().unwrap_or_default(),
-            disabled: u.disabled,
-        })
-        .collect();
-    Ok(render(&UserListPage { ctx: web.ctx("privacy"), rows }))
-}
-
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
-pub struct AccessForm {
-    role: String,
-    scope: String,
-    teams: String,
-    processor: String,
-}
-
-#[derive(Template)]
-#[template(path = "privacy/user_form.html")]
-struct AccessFormPage {
-    ctx: Ctx,
-    username: String,
-    form: AccessForm,
-    errs: Errs,
-    roles: Vec<Opt>,
-    scopes: Vec<Opt>,
-    processors: Vec<Opt>,
-}
-
-async fn show_access_form(web: &Web, username: &str, form: AccessForm, errs: Errs) -> Response {
-    let tr = web.tr();
-    let processors = match service::list_processors(&web.app, web.actor()).await {
-        Ok(l) => l.iter().map(|p| Opt::new(p.key.clone(), format!("{} ({})", p.name, p.key))).collect(),
-        Err(e) => return web.fail(e),
-    };
-    let roles = Role::ALL.iter().map(|r| Opt::new(r.as_str(), tr.v("role", r.as_str()))).collect();
-    let scopes = [Scope::Own, Scope::Team, Scope::All].iter().map(|s| Opt::new(s.as_str(), tr.v("scope", s.as_str()))).collect();
-    let status = if errs.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    render_status(
-        status,
-        &AccessFormPage { ctx: web.ctx("privacy"), username: username.to_string(), form, errs, roles, scopes, processors },
-    )
-}
-
-async fn find_user(web: &Web, username: &str) -> Result<obhut_store::users::UserRecord, Response> {
-    match user_service::list_users(&web.app, web.actor()).await {
-        Ok(l) => l.into_iter().find(|u| u.username == username).ok_or_else(|| web.fail(ServiceError::NotFound("user"))),
-        Err(e) => Err(web.fail(e)),
-    }
-}
-
-/// `GET /privacy/users/{username}/edit`.
-pub async fn edit_access_page(web: Web, Path(username): Path<String>) -> Response {
-    let u = match find_user(&web, &username).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let form = AccessForm {
-        role: u.role.as_str().to_string(),
-        scope: u.scope.as_str().to_string(),
-        teams: u.teams.join(", "),
-        processor: u.processor_key.clone().unwrap_or_default(),
-    };
-    show_access_form(&web, &u.username, form, Errs::none()).await
-}
-
-/// `POST /privacy/users/{username}/edit`.
-pub async fn update_access(Path(username): Path<String>, Posted { web, form }: Posted<AccessForm>) -> Response {
-    let tr = web.tr();
-    if let Err(r) = find_user(&web, &username).await {
-        return r;
-    }
-    let mut errs = Errs::none();
-    let role = Role::parse(&form.role).map_err(|_| errs.add("role", tr.t("privacy.err_role"))).ok();
-    let scope = Scope::parse(&form.scope).map_err(|_| errs.add("scope", tr.t("privacy.err_scope"))).ok();
-    let teams: Vec<String> = form.teams.split([',', '\n']).map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect();
-    let (Some(role), Some(scope)) = (role, scope) else { return show_access_form(&web, &username, form, errs).await };
-    let processor = non_empty(&form.processor);
-    match user_service::set_access(&web.app, web.actor(), &username, role, scope, &teams, processor).await {
-        Ok(_) => see_other("/privacy/users?flash=saved"),
-        Err(ServiceError::Validation(v)) => {
-            for fe in &v.0 {
-                match fe.field.as_str() {
-                    "teams" => errs.add("teams", tr.t("privacy.err_teams")),
-                    "processor" if role == Role::Processor && processor.is_none() => {
-                        errs.add("processor", tr.t("privacy.err_processor_needed"))
-                    }
-                    "processor" if role != Role::Processor => errs.add("processor", tr.t("privacy.err_processor_only")),
-                    "processor" => errs.add("processor", tr.message(&fe.message)),
-                    _ => errs.other.push(tr.message(&fe.message)),
-                }
-            }
-            show_access_form(&web, &username, form, errs).await
-        }
-        Err(e) => web.fail(e),
     }
 }
 
