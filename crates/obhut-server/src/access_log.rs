@@ -70,7 +70,7 @@ async fn write_groups(store: Store, mut receive: mpsc::Receiver<Request>) {
         since_checkpoint += 1;
         if since_checkpoint >= CHECKPOINT_EVERY && store.backend == obhut_store::Backend::Sqlite {
             if let Some(c) = conn.as_mut() {
-                let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut *c).await;
+                let _ = obhut_store::db::checkpoint_passive(c).await;
             }
             since_checkpoint = 0;
         }
@@ -84,9 +84,7 @@ const CHECKPOINT_EVERY: u32 = 200;
 /// commit (that made every read of the group wait for it) but after answering the group.
 async fn connection(store: &Store) -> obhut_store::Result<sqlx::AnyConnection> {
     let mut c = store.pool.acquire().await?.detach();
-    if store.backend == obhut_store::Backend::Sqlite {
-        sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut c).await?;
-    }
+    obhut_store::db::disable_autocheckpoint(&mut c).await?;
     Ok(c)
 }
 

@@ -285,9 +285,7 @@ async fn housekeeping(app: App) {
         tick.tick().await;
         app.metrics.upkeep();
         // Fold back what other writers left in the WAL.
-        if app.store.backend == obhut_store::Backend::Sqlite {
-            let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&app.store.pool).await;
-        }
+        let _ = app.store.checkpoint_passive().await;
         if n.is_multiple_of(720) {
             if let Ok(mut c) = app.store.pool.acquire().await {
                 let _ = obhut_store::users::delete_expired_sessions(&mut c, app.now_ms()).await;

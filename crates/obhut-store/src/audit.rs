@@ -440,6 +440,14 @@ pub async fn list_for_subject(conn: &mut Conn, subject_id: &str, limit: i64) -> 
     Ok(rows.into_iter().rev().map(from_row).collect())
 }
 
+/// How many events name this data subject, redacted or not (what the Art. 15 report says it
+/// left out beyond the newest it lists).
+pub async fn count_for_subject(conn: &mut Conn, subject_id: &str) -> Result<i64> {
+    let total: (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM audit_events WHERE subject_id = $1").bind(subject_id).fetch_one(&mut *conn).await?;
+    Ok(total.0)
+}
+
 fn detail_aad(subject_id: &str) -> Vec<u8> {
     format!("audit-detail:{subject_id}").into_bytes()
 }

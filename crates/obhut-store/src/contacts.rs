@@ -6,6 +6,7 @@ use crate::error::{Result, StoreError};
 use obhut_core::contact::{ContactDraft, ContactKind, ContactPersonal, RecordClass};
 use obhut_core::ids::{ContactId, ImportRunId, OrganizationId, UserId};
 use obhut_core::search::{fold, name_words, prefix_keys};
+use std::collections::HashSet;
 
 /// Where a contact's data came from (Art. 14(2)(f), Art. 15(1)(g)).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -405,6 +406,12 @@ pub async fn find_contact(conn: &mut Conn, crypto: &Crypto, id: ContactId) -> Re
     r.map(|r| open_row(crypto, r)).transpose()
 }
 
+/// Whether a contact with this id is stored (its row only: nothing is decrypted).
+pub async fn contact_exists(conn: &mut Conn, id: &str) -> Result<bool> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT id FROM contacts WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
+    Ok(row.is_some())
+}
+
 /// One contact by id, read through the synchronous SQLite readers when the store has them
 /// (the hot path of the API), else through a pooled connection.
 pub async fn read_contact(store: &crate::store::Store, id: ContactId) -> Result<Option<ContactRecord>> {
@@ -538,6 +545,35 @@ pub async fn ids_by_token(conn: &mut Conn, token: &BlindToken, limit: i64) -> Re
     rows.into_iter()
         .map(|r| uuid::Uuid::from_slice(&r.0).map(|u| u.to_string()).map_err(|_| StoreError::Corrupt("blind index contact id".into())))
         .collect()
+}
+
+/// Whether the blind index holds any entry at all: into an empty index (a first import) no
+/// new contact can meet a stored one, so the duplicate probes can be skipped.
+pub async fn has_blind_indexes(conn: &mut Conn) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM blind_indexes LIMIT 1").fetch_optional(&mut *conn).await?;
+    Ok(row.is_some())
+}
+
+/// The tokens among `probes` that the blind index already holds, probed about a thousand
+/// parameters per statement (an import's duplicate check against what is stored).
+pub async fn find_stored_tokens<'a>(conn: &mut Conn, probes: impl Iterator<Item = &'a BlindToken>) -> Result<HashSet<BlindToken>> {
+    let probes: Vec<&BlindToken> = probes.collect();
+    let mut known = HashSet::new();
+    for chunk in probes.chunks(crate::db::rows_per_insert(2)) {
+        let sql =
+            format!("SELECT kind, token FROM blind_indexes WHERE (kind, token) IN (VALUES {})", values_placeholders(conn, chunk.len(), 2));
+        let mut q = sqlx::query_as::<_, (String, Vec<u8>)>(&sql);
+        for t in chunk {
+            q = q.bind(t.kind.as_str()).bind(t.token.to_vec());
+        }
+        for (kind, token) in q.fetch_all(&mut *conn).await? {
+            let kind = BlindKind::ALL.into_iter().find(|k| k.as_str() == kind);
+            if let (Some(kind), Ok(token)) = (kind, <[u8; BLIND_LEN]>::try_from(token.as_slice())) {
+                known.insert(BlindToken { kind, token });
+            }
+        }
+    }
+    Ok(known)
 }
 
 /// Other contacts that already hold one of this draft's emails or phones: `(id, field)`.

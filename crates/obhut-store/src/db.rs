@@ -1,16 +1,59 @@
 //! Connections and the small SQL helpers every repository module shares: placeholders for
-//! multi-row inserts, equality filters, paging, `LIKE` escaping and id parsing.
+//! multi-row inserts, equality filters, paging, `LIKE` escaping and id parsing; and the SQLite
+//! pragmas a connection is tuned with at run time (page cache, WAL checkpoints).
 
 use crate::error::{Result, StoreError};
 
 pub type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
 pub type Conn = sqlx::AnyConnection;
 
+fn is_sqlite(conn: &Conn) -> bool {
+    conn.backend_name() == "SQLite"
+}
+
+/// Gives this connection a 64 MiB page cache for a bulk write while its tables grow (SQLite
+/// only; nothing on PostgreSQL). [`reset_page_cache`] sets it back before the connection
+/// returns to the pool.
+pub async fn enlarge_page_cache(conn: &mut Conn) -> Result<()> {
+    if is_sqlite(conn) {
+        sqlx::query("PRAGMA cache_size = -65536").execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Sets this connection's page cache back to the 16,000 KiB every pooled connection opens with
+/// (SQLite only; nothing on PostgreSQL).
+pub async fn reset_page_cache(conn: &mut Conn) -> Result<()> {
+    if is_sqlite(conn) {
+        sqlx::query("PRAGMA cache_size = -16000").execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Folds the WAL back into the main file through this connection, as far as no reader still
+/// needs it and without waiting for anyone (SQLite only; nothing on PostgreSQL).
+pub async fn checkpoint_passive(conn: &mut Conn) -> Result<()> {
+    if is_sqlite(conn) {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Stops this connection from checkpointing inside its own commits, for a writer that
+/// checkpoints at times of its choosing with [`checkpoint_passive`] (SQLite only; nothing on
+/// PostgreSQL).
+pub async fn disable_autocheckpoint(conn: &mut Conn) -> Result<()> {
+    if is_sqlite(conn) {
+        sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Placeholders of a multi-row insert of `rows` rows of `cols` columns: `($1,$2),($3,$4)…` on
 /// PostgreSQL, `(?,?),(?,?)…` on SQLite. SQLite resolves each bound parameter's name by a linear
 /// search, which makes numbered parameters quadratic in their count; plain `?` are bound by position.
 pub fn values_placeholders(conn: &Conn, rows: usize, cols: usize) -> String {
-    placeholders(conn.backend_name() == "SQLite", rows, cols)
+    placeholders(is_sqlite(conn), rows, cols)
 }
 
 fn placeholders(positional: bool, rows: usize, cols: usize) -> String {

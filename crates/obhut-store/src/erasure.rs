@@ -112,3 +112,12 @@ pub async fn all(conn: &mut Conn, crypto: &Crypto) -> Result<Vec<ErasureRecord>>
             .await?;
     rows.into_iter().map(|r| open(crypto, r)).collect()
 }
+
+/// Whether the database has the `erasures` table at all (one from before the migration that
+/// added it has not, and has recorded no erasure). SQLite only: it reads `sqlite_master`, for
+/// a restore that looks into the embedded database it is about to replace.
+pub async fn has_erasures_table(conn: &mut Conn) -> Result<bool> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'erasures'").fetch_optional(&mut *conn).await?;
+    Ok(row.is_some())
+}

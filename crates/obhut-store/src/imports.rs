@@ -27,6 +27,12 @@ pub async fn insert_import_run(conn: &mut Conn, r: &ImportRun) -> Result<()> {
     Ok(())
 }
 
+/// Records the format the file turned out to have (`csv`, `vcard`), known once it was read.
+pub async fn set_import_format(conn: &mut Conn, id: ImportRunId, format: &str) -> Result<()> {
+    sqlx::query("UPDATE import_runs SET format = $1 WHERE id = $2").bind(format).bind(id.to_string()).execute(&mut *conn).await?;
+    Ok(())
+}
+
 pub async fn finish_import_run(conn: &mut Conn, id: ImportRunId, total: i64, imported: i64, skipped: i64, now: i64) -> Result<()> {
     sqlx::query("UPDATE import_runs SET rows_total = $1, rows_imported = $2, rows_skipped = $3, finished_at = $4 WHERE id = $5")
         .bind(total)

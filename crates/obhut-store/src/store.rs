@@ -183,11 +183,31 @@ impl Store {
         Ok(self.pool.begin().await?)
     }
 
+    /// Begins a transaction whose reads all see one consistent snapshot, however long it runs
+    /// while writers go on: PostgreSQL's default (READ COMMITTED) takes a new snapshot per
+    /// statement, so it is raised to REPEATABLE READ; a SQLite transaction reads one already.
+    pub async fn begin_snapshot(&self) -> Result<Tx<'static>> {
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
+        }
+        Ok(tx)
+    }
+
     /// Next value of a named counter (ticket numbers), inside the caller's transaction.
     pub async fn next_counter(tx: &mut Conn, name: &str) -> Result<i64> {
         let row: (i64,) =
             sqlx::query_as("UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value").bind(name).fetch_one(&mut *tx).await?;
         Ok(row.0)
+    }
+
+    /// Folds the WAL back into the main file as far as no reader still needs it, on any pooled
+    /// connection, without waiting for readers or writers (SQLite only; nothing on PostgreSQL).
+    pub async fn checkpoint_passive(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&self.pool).await?;
+        }
+        Ok(())
     }
 
     /// Writes the WAL back into the main file and truncates it (SQLite only).

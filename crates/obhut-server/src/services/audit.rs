@@ -12,10 +12,7 @@ pub async fn verify(app: &App, actor: &Actor) -> ServiceResult<Verification> {
     if let Some(readers) = &app.store.readers {
         return Ok(obhut_store::audit::verify_sqlite(readers, &app.store.crypto)?);
     }
-    let mut tx = app.store.begin().await?;
-    if app.store.backend == obhut_store::Backend::Postgres {
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
-    }
+    let mut tx = app.store.begin_snapshot().await?;
     let v = obhut_store::audit::verify(&mut tx, &app.store.crypto).await?;
     tx.rollback().await?;
     Ok(v)

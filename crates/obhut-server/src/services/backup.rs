@@ -260,9 +260,7 @@ pub async fn restore(config: &crate::config::Config, file: &Path) -> ServiceResu
     if db.exists() {
         let current = obhut_store::Store::open(&opts).await.map_err(|e| refused(format!("the current database: {e}")))?;
         let mut conn = current.pool.acquire().await?;
-        let has_table: Option<(String,)> =
-            sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'erasures'").fetch_optional(&mut *conn).await?;
-        if has_table.is_some() {
+        if obhut_store::erasure::has_erasures_table(&mut conn).await? {
             for e in obhut_store::erasure::all(&mut conn, &crypto).await? {
                 erased.entry(e.contact_id).or_insert(e.erased_at);
             }

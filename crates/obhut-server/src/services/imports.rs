@@ -11,7 +11,6 @@ use obhut_core::import::{parse_import_streaming, validate_row, FirstSeen, Import
 use obhut_core::organization::OrganizationInput;
 use obhut_core::purpose::Purpose;
 use obhut_store::contacts::{self as repo, BlindKind, BlindToken, IndexRow, Origin, SealedContact};
-use obhut_store::crypto::BLIND_LEN;
 use obhut_store::imports::ImportRun;
 use sha2::{Digest, Sha256};
 use std::collections::{HashMap, HashSet};
@@ -166,10 +165,7 @@ pub async fn import_contacts(app: &App, actor: &Actor, bytes: &[u8], file_name: 
     };
     // A larger page cache while the tables grow (SQLite only; set back afterwards so the
     // pooled connection stays small).
-    let sqlite = app.store.backend == obhut_store::Backend::Sqlite;
-    if sqlite {
-        sqlx::query("PRAGMA cache_size = -65536").execute(&mut *conn).await?;
-    }
+    obhut_store::db::enlarge_page_cache(&mut conn).await?;
     let result = async {
         use sqlx::Connection;
         let mut tx = conn.begin().await?;
@@ -192,7 +188,7 @@ pub async fn import_contacts(app: &App, actor: &Actor, bytes: &[u8], file_name: 
         repo::insert_index_rows(&mut tx, &mut index_rows).await?;
         report.timings_ms.push(("index".into(), started.elapsed().as_millis() as u64));
         let format = report.format;
-        sqlx::query("UPDATE import_runs SET format = $1 WHERE id = $2").bind(format).bind(run.id.to_string()).execute(&mut *tx).await?;
+        obhut_store::imports::set_import_format(&mut tx, run.id, format).await?;
         obhut_store::imports::finish_import_run(
             &mut tx,
             run.id,
@@ -206,9 +202,7 @@ pub async fn import_contacts(app: &App, actor: &Actor, bytes: &[u8], file_name: 
         Ok::<_, ServiceError>(report)
     }
     .await;
-    if sqlite {
-        let _ = sqlx::query("PRAGMA cache_size = -16000").execute(&mut *conn).await;
-    }
+    let _ = obhut_store::db::reset_page_cache(&mut conn).await;
     let mut report = result?;
     report.timings_ms.push(("write".into(), started.elapsed().as_millis() as u64));
     if report.imported > 0 {
@@ -272,13 +266,14 @@ impl Writer {
         let mut run_stored = false;
         // Into an empty index (a first import) no row can meet a stored contact: this run holds
         // the write lock, and its own rows reach the index only at the end.
-        let anything_stored: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM blind_indexes LIMIT 1").fetch_optional(&mut *conn).await?;
+        let anything_stored = repo::has_blind_indexes(conn).await?;
         while let Some(batch) = checked.recv().await {
             self.rows += batch.len();
             let fresh = self.unseen(batch);
-            let known = match anything_stored {
-                Some(_) => stored_tokens(conn, fresh.iter().flat_map(|(_, r)| contact_tokens(&r.tokens))).await?,
-                None => HashSet::new(),
+            let known = if anything_stored {
+                repo::find_stored_tokens(conn, fresh.iter().flat_map(|(_, r)| contact_tokens(&r.tokens))).await?
+            } else {
+                HashSet::new()
             };
             let mut good = Vec::with_capacity(fresh.len());
             for (row, r) in fresh {
@@ -411,30 +406,4 @@ impl Writer {
 /// The tokens that identify a person (email, phone), not the name prefixes many people share.
 fn contact_tokens(tokens: &[BlindToken]) -> impl Iterator<Item = &BlindToken> {
     tokens.iter().filter(|t| matches!(t.kind, BlindKind::Email | BlindKind::Phone))
-}
-
-/// The tokens among `probes` that the blind index already holds.
-async fn stored_tokens<'a>(
-    conn: &mut obhut_store::Conn,
-    probes: impl Iterator<Item = &'a BlindToken>,
-) -> ServiceResult<HashSet<BlindToken>> {
-    let probes: Vec<&BlindToken> = probes.collect();
-    let mut known = HashSet::new();
-    for chunk in probes.chunks(obhut_store::rows_per_insert(2)) {
-        let sql = format!(
-            "SELECT kind, token FROM blind_indexes WHERE (kind, token) IN (VALUES {})",
-            obhut_store::values_placeholders(conn, chunk.len(), 2)
-        );
-        let mut q = sqlx::query_as::<_, (String, Vec<u8>)>(&sql);
-        for t in chunk {
-            q = q.bind(t.kind.as_str()).bind(t.token.to_vec());
-        }
-        for (kind, token) in q.fetch_all(&mut *conn).await? {
-            let kind = BlindKind::ALL.into_iter().find(|k| k.as_str() == kind);
-            if let (Some(kind), Ok(token)) = (kind, <[u8; BLIND_LEN]>::try_from(token.as_slice())) {
-                known.insert(BlindToken { kind, token });
-            }
-        }
-    }
-    Ok(known)
 }

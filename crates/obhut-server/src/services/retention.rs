@@ -555,8 +555,7 @@ pub async fn place_hold(app: &App, actor: &Actor, contact_id: &str, reason: &str
     if obhut_store::erasure::find(&mut w.tx, &app.store.crypto, &id).await?.is_some() {
         return Err(ServiceError::Gone("the contact was erased; there is nothing left to hold".into()));
     }
-    let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM contacts WHERE id = $1").bind(&id).fetch_optional(&mut *w.tx).await?;
-    if exists.is_none() {
+    if !obhut_store::contacts::contact_exists(&mut w.tx, &id).await? {
         return Err(ServiceError::NotFound("contact"));
     }
     let h = Hold {

@@ -5,7 +5,9 @@
 //! - in `obhut-server`, nothing below the surfaces (`api`, `web`, `server.rs`) names them, and
 //!   the two surfaces do not name each other;
 //! - no source file outside tests is over 800 lines, and the CLI's `main.rs` stays a table of
-//!   contents (under 150 lines).
+//!   contents (under 150 lines);
+//! - SQL lives in the store: nothing in `obhut-server` outside tests calls sqlx's query
+//!   functions (`sqlx::query`, `query_as`, `query_scalar`, `raw_sql`…) itself.
 //!
 //! The import graph is read from the code itself: `use` trees and paths through `crate::`,
 //! `super::`, `self::` and a parent's own child modules, each resolved to the file that
@@ -315,6 +317,35 @@ fn arrows(krate: &Crate, module: &[String], code: &str) -> BTreeSet<Vec<String>>
     out
 }
 
+/// What runs SQL text directly: sqlx's query functions (and macros), its query builder, and
+/// the `Executor` trait whose `execute("…")` takes a string. The store wraps them all.
+const SQL_ENTRY_POINTS: [&str; 9] =
+    ["query", "query_as", "query_scalar", "raw_sql", "query_with", "query_as_with", "query_scalar_with", "QueryBuilder", "Executor"];
+
+/// The sqlx entry points a file's code names (called, or brought in by `use`), in order, as
+/// `sqlx::query_as`. Give it `code(…)`, so comments, strings and test items are left out.
+fn sql_calls(code: &str) -> Vec<String> {
+    let bytes = code.as_bytes();
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(n) = code[at..].find("sqlx") {
+        let start = at + n;
+        at = start + "sqlx".len();
+        let before = start.checked_sub(1).map(|i| bytes[i]);
+        let after = bytes.get(at).copied();
+        let is_word = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if is_word(before) || is_word(after) || !code[at..].trim_start().starts_with("::") {
+            continue;
+        }
+        for path in paths_at(&code[start..]) {
+            if let Some(f) = path.get(1).filter(|f| SQL_ENTRY_POINTS.contains(&f.as_str())) {
+                out.push(format!("sqlx::{f}"));
+            }
+        }
+    }
+    out
+}
+
 fn graph(krate: &Crate) -> BTreeMap<Vec<String>, BTreeSet<Vec<String>>> {
     krate
         .files
@@ -440,6 +471,39 @@ fn files_have_one_job() {
         }
     }
     assert!(long.is_empty(), "files over {MAX_LINES} lines (main.rs: {MAX_MAIN_LINES}):\n{}", long.join("\n"));
+}
+
+#[test]
+fn sql_lives_in_the_store() {
+    let krate = crates().into_iter().find(|c| c.name == "obhut-server").unwrap_or_else(|| unreachable!());
+    let root = workspace();
+    let mut found = Vec::new();
+    for path in krate.files.values() {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for call in sql_calls(&code(&text)) {
+            found.push(format!("{}: {call}", path.strip_prefix(&root).unwrap_or(path).display()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "SQL run by the server itself; move it into a function of the obhut-store module that owns the table:\n{}",
+        found.join("\n")
+    );
+}
+
+/// The SQL scanner itself: a call, a turbofish, a spaced path and a `use` tree are found;
+/// comments, strings, other sqlx items and test modules are not.
+#[test]
+fn the_sql_scanner_sees_a_query() {
+    let calls = sql_calls(&code(
+        "use sqlx::{Connection, query_scalar};\n\
+         fn f(c: &mut sqlx::AnyConnection) { let _ = sqlx::query_as::<_, (i64,)>(\"SELECT 1\"); sqlx :: raw_sql(\"x\"); }\n\
+         // sqlx::query(\"in a comment\")\n\
+         fn g() -> sqlx::Result<()> { let _s = \"sqlx::query(1)\"; let _t = mysqlx::query(); Ok(()) }\n\
+         #[cfg(test)]\nmod tests { fn t() { sqlx::query(\"SELECT 1\"); } }",
+    ));
+    assert_eq!(calls, ["sqlx::query_scalar", "sqlx::query_as", "sqlx::raw_sql"]);
+    assert_eq!(sql_calls(&code("async fn f(c: &mut C) { sqlx::query(\"PRAGMA x\").execute(c).await; }")), ["sqlx::query"]);
 }
 
 /// The reader itself: a circle through `super::`, a use tree and a child's name is found,

@@ -223,6 +223,19 @@ pub async fn consents_given_before(
     .await?)
 }
 
+/// Contacts the public sign-up form created before `created_before` that never gave, confirmed
+/// or renewed a consent: those whose confirmation link expired unused. At most 1,000 a call.
+pub async fn list_unconfirmed_signups(conn: &mut Conn, created_before: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT c.id FROM contacts c WHERE c.origin_source = 'web_form' AND c.created_at < $1 AND NOT EXISTS \
+         (SELECT 1 FROM consent_events e WHERE e.contact_id = c.id AND e.kind IN ('given', 'confirmed', 'renewed')) LIMIT 1000",
+    )
+    .bind(created_before)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
 /// Counts of events by purpose, channel and kind (the DPO's statistics).
 pub async fn event_counts(conn: &mut Conn) -> Result<Vec<(String, String, String, i64)>> {
     Ok(sqlx::query_as(

@@ -39,6 +39,18 @@ pub async fn record_export(
     Ok(())
 }
 
+/// Sets the final counts of a recorded export, once its rows are written (contacts without an
+/// address for the purpose move from permitted to excluded while they are).
+pub async fn update_export_counts(conn: &mut Conn, id: &str, permitted: i64, excluded: i64) -> Result<()> {
+    sqlx::query("UPDATE audience_exports SET permitted = $1, excluded = $2 WHERE id = $3")
+        .bind(permitted)
+        .bind(excluded)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Appends uses of consents (one export, many contacts), many rows per statement.
 pub async fn record_uses(
     conn: &mut Conn,

@@ -392,12 +392,7 @@ pub async fn export_csv(
     }
     {
         let mut tx = app.begin_write().await?;
-        sqlx::query("UPDATE audience_exports SET permitted = $1, excluded = $2 WHERE id = $3")
-            .bind(summary.permitted as i64)
-            .bind(summary.excluded as i64)
-            .bind(&export_id)
-            .execute(&mut *tx)
-            .await?;
+        ledger::uses::update_export_counts(&mut tx, &export_id, summary.permitted as i64, summary.excluded as i64).await?;
         let mut fields = key_fields(&k);
         fields.push(format!("rows={}", summary.permitted));
         let mut e = audit_entry(actor, "audience.export", "audience", &export_id, None, fields);

@@ -101,19 +101,13 @@ pub async fn subscribe(
 /// collected only to ask (storage limitation, Art. 5(1)(e)). Returns how many.
 pub async fn purge_unconfirmed_signups(app: &App) -> ServiceResult<usize> {
     let cutoff = app.now_ms() - app.config.consent_token_hours * 3_600_000;
-    let ids: Vec<(String,)> = {
+    let ids = {
         let mut conn = app.conn().await?;
-        sqlx::query_as(
-            "SELECT c.id FROM contacts c WHERE c.origin_source = 'web_form' AND c.created_at < $1 AND NOT EXISTS \
-             (SELECT 1 FROM consent_events e WHERE e.contact_id = c.id AND e.kind IN ('given', 'confirmed', 'renewed')) LIMIT 1000",
-        )
-        .bind(cutoff)
-        .fetch_all(&mut *conn)
-        .await?
+        obhut_store::consent::events::list_unconfirmed_signups(&mut conn, cutoff).await?
     };
     let job = Actor::job("signup-purge");
     let mut n = 0;
-    for (id,) in ids {
+    for id in ids {
         if let Ok(cid) = ContactId::parse(&id) {
             crate::services::contacts::delete(app, &job, cid).await?;
             n += 1;

@@ -169,9 +169,8 @@ pub async fn access_report(app: &App, actor: &Actor, contact_id: &str) -> Servic
     let omitted = if events.len() as i64 > AUDIT_EVENTS_LISTED {
         events.remove(0);
         let mut conn = app.conn().await?;
-        let total: (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM audit_events WHERE subject_id = $1").bind(&sid).fetch_one(&mut *conn).await?;
-        (total.0 - AUDIT_EVENTS_LISTED).max(0) as u64
+        let total = obhut_store::audit::count_for_subject(&mut conn, &sid).await?;
+        (total - AUDIT_EVENTS_LISTED).max(0) as u64
     } else {
         0
     };
