@@ -2,8 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::io::{Read, Write};
+use std::process::{Child, Command, Output, Stdio};
 
 fn obhut(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_obhut"));
@@ -21,6 +21,30 @@ fn obhut(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
     }
     drop(child.stdin.take());
     child.wait_with_output().expect("run obhut")
+}
+
+/// `obhut serve` on a free port of 127.0.0.1 over `dir`, read until it says it serves (or 60 s
+/// pass): the running server, its port and what it printed.
+fn serve(dir: &std::path::Path) -> (Child, u16, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_obhut"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir)
+        .env_remove("OBHUT_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().expect("stdout");
+    let (mut seen, mut buf, start) = (String::new(), [0u8; 4096], std::time::Instant::now());
+    while !seen.contains("Obhut serves") && start.elapsed().as_secs() < 60 {
+        let n = out.read(&mut buf).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    (child, port, seen)
 }
 
 fn text(o: &Output) -> String {
@@ -112,26 +136,7 @@ fn users_tokens_contacts_import_and_export_from_the_command_line() {
 #[test]
 fn serve_prints_a_one_time_setup_link_and_answers_health_checks() {
     let dir = tempfile::tempdir().expect("dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_obhut"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut out = child.stdout.take().expect("stdout");
-    let mut seen = String::new();
-    let start = std::time::Instant::now();
-    let mut buf = [0u8; 4096];
-    while !seen.contains("Obhut serves") && start.elapsed().as_secs() < 60 {
-        use std::io::Read;
-        let n = out.read(&mut buf).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
+    let (mut child, port, seen) = serve(dir.path());
     let ok = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
     let _ = child.kill();
     let _ = child.wait();
@@ -168,27 +173,7 @@ fn a_fresh_data_directory_is_private_to_its_owner_after_migrate_and_serve() {
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(mode(&made), 0o700, "a directory made before the first start");
     let served = root.path().join("served");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_obhut"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(&served)
-        .env_remove("OBHUT_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut out = child.stdout.take().expect("stdout");
-    let mut seen = String::new();
-    let start = std::time::Instant::now();
-    let mut buf = [0u8; 4096];
-    while !seen.contains("Obhut serves") && start.elapsed().as_secs() < 60 {
-        use std::io::Read;
-        let n = out.read(&mut buf).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
+    let (mut child, _, seen) = serve(&served);
     let _ = child.kill();
     let _ = child.wait();
     assert!(seen.contains("Obhut serves"), "{seen}");
@@ -435,7 +420,6 @@ fn restriction_rectification_and_recipient_tasks_from_the_command_line() {
 /// One HTTP/1.1 request over a plain socket: the status, the `name=value` of every cookie set,
 /// and the body.
 fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, Vec<String>, String) {
-    use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     for (k, v) in headers {
@@ -498,24 +482,7 @@ fn offboarding_from_the_command_line_takes_effect_in_a_running_server() {
     assert!(!o.status.success() && text(&o).contains("--user:"), "{}", text(&o));
 
     // A server runs; anna uses her token and signs in to the web UI.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_obhut"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(d)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut out = server.stdout.take().expect("stdout");
-    let (mut seen, mut buf, start) = (String::new(), [0u8; 4096], std::time::Instant::now());
-    while !seen.contains("Obhut serves") && start.elapsed().as_secs() < 60 {
-        use std::io::Read;
-        let n = out.read(&mut buf).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-    }
+    let (mut server, port, _) = serve(d);
     let bearer = format!("Bearer {token}");
     let me = || http(port, "GET", "/api/v1/me", &[("Authorization", &bearer)], "").0;
     assert_eq!(me(), 200);

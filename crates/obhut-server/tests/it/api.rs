@@ -23,11 +23,6 @@ async fn post(t: &crate::common::TestApp, token: &str, path: &str, body: Value) 
     (status, crate::common::json_body(r).await, ct)
 }
 
-async fn get(t: &crate::common::TestApp, token: &str, path: &str) -> (u16, Value) {
-    let r = t.client.get(t.url(path)).bearer_auth(token).send().await.expect("send");
-    (r.status().as_u16(), crate::common::json_body(r).await)
-}
-
 async fn a_contact_round_trips_is_found_and_never_stored_in_plaintext(b: Backend) {
     let t = spawn_app(b).await;
     let token = t.user_token("admin1", Role::Admin).await;
@@ -47,21 +42,21 @@ async fn a_contact_round_trips_is_found_and_never_stored_in_plaintext(b: Backend
     assert_eq!(body["kind"], "b2b");
     assert_eq!(body["origin"]["source"], "api");
 
-    let (s, c) = get(&t, &token, &format!("/api/v1/contacts/{id}")).await;
+    let (s, c) = t.api_get(&token, &format!("/api/v1/contacts/{id}")).await;
     assert_eq!(s, 200);
     assert_eq!(c["email"], "erika.q@example.org");
     assert_eq!(c["phone"], "+49309876543");
     assert_eq!(c["organization_name"], "Quellwerk Hydraulik GmbH");
 
     for q in ["erika.q@example.org", "ERIKA.Q@example.org", "030%209876543", "Quet", "quetschenpaua%20eri", "Quellwerk"] {
-        let (s, page) = get(&t, &token, &format!("/api/v1/contacts?q={q}")).await;
+        let (s, page) = t.api_get(&token, &format!("/api/v1/contacts?q={q}")).await;
         assert_eq!(s, 200);
         assert!(
             page["items"].as_array().expect("items").iter().any(|i| i["id"] == id.as_str()),
             "search {q} did not find the contact: {page}"
         );
     }
-    let (_, page) = get(&t, &token, "/api/v1/contacts?q=Zzyzx").await;
+    let (_, page) = t.api_get(&token, "/api/v1/contacts?q=Zzyzx").await;
     assert_eq!(page["total"], 0);
 
     t.app.store.checkpoint().await.ok();
@@ -118,12 +113,12 @@ async fn bad_input_gets_problem_details_naming_the_field_and_changes_nothing(b: 
     // The server closes a connection whose body it refused, so this request gets a client of its own.
     let r = reqwest::Client::new().post(t.url("/api/v1/contacts")).bearer_auth(&token).json(&huge).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 413);
-    let (s, _) = get(&t, &token, "/api/v1/contacts?limit=abc").await;
+    let (s, _) = t.api_get(&token, "/api/v1/contacts?limit=abc").await;
     assert_eq!(s, 400);
-    let (s, _) = get(&t, &token, "/api/v1/contacts/not-a-uuid").await;
+    let (s, _) = t.api_get(&token, "/api/v1/contacts/not-a-uuid").await;
     assert_eq!(s, 404);
 
-    let (_, page) = get(&t, &token, "/api/v1/contacts").await;
+    let (_, page) = t.api_get(&token, "/api/v1/contacts").await;
     assert_eq!(page["total"], 0, "a refused request wrote something");
 }
 
@@ -134,25 +129,18 @@ async fn a_guest_reads_but_cannot_write(b: Backend) {
     let (_, c, _) =
         post(&t, &admin, "/api/v1/contacts", json!({"given_name": "Gerd", "family_name": "Gast", "email": "gerd@example.org"})).await;
     let id = c["id"].as_str().expect("id");
-    let (s, _) = get(&t, &guest, &format!("/api/v1/contacts/{id}")).await;
+    let (s, _) = t.api_get(&guest, &format!("/api/v1/contacts/{id}")).await;
     assert_eq!(s, 200);
     let (s, _, ct) = post(&t, &guest, "/api/v1/contacts", json!({"given_name": "No", "family_name": "Write"})).await;
     assert_eq!(s, 403);
     assert!(ct.starts_with("application/problem+json"));
-    let r = t
-        .client
-        .patch(t.url(&format!("/api/v1/contacts/{id}")))
-        .bearer_auth(&guest)
-        .json(&json!({"given_name": "Changed"}))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 403);
+    let (s, _) = t.api(reqwest::Method::PATCH, &guest, &format!("/api/v1/contacts/{id}"), Some(json!({"given_name": "Changed"}))).await;
+    assert_eq!(s, 403);
     let r = t.client.delete(t.url(&format!("/api/v1/contacts/{id}"))).bearer_auth(&guest).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 403);
     let r = t.client.get(t.url("/api/v1/contacts/export")).bearer_auth(&guest).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 403);
-    let (_, c) = get(&t, &admin, &format!("/api/v1/contacts/{id}")).await;
+    let (_, c) = t.api_get(&admin, &format!("/api/v1/contacts/{id}")).await;
     assert_eq!(c["given_name"], "Gerd");
 }
 
@@ -161,7 +149,7 @@ async fn requests_without_a_valid_token_are_refused(b: Backend) {
     let r = t.client.get(t.url("/api/v1/contacts")).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 401);
     assert_eq!(r.headers().get("www-authenticate").and_then(|v| v.to_str().ok()), Some("Bearer"));
-    let (s, _) = get(&t, "obh_forged", "/api/v1/contacts").await;
+    let (s, _) = t.api_get("obh_forged", "/api/v1/contacts").await;
     assert_eq!(s, 401);
     let r = t.client.get(t.url("/healthz")).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 200);
@@ -204,17 +192,17 @@ async fn patch_respects_versions_and_delete_removes(b: Backend) {
     assert_eq!(r.status().as_u16(), 409);
     let r = t.client.patch(t.url(&path)).bearer_auth(&token).json(&json!({"email": "broken"})).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 422);
-    let (_, v) = get(&t, &token, &path).await;
+    let (_, v) = t.api_get(&token, &path).await;
     assert_eq!(v["email"], "paul.new@example.org");
-    let (_, found) = get(&t, &token, "/api/v1/contacts?q=paul.new@example.org").await;
+    let (_, found) = t.api_get(&token, "/api/v1/contacts?q=paul.new@example.org").await;
     assert_eq!(found["total"], 1);
-    let (_, old) = get(&t, &token, "/api/v1/contacts?q=paul@example.org").await;
+    let (_, old) = t.api_get(&token, "/api/v1/contacts?q=paul@example.org").await;
     assert_eq!(old["total"], 0, "the old email still finds the contact");
     let r = t.client.delete(t.url(&path)).bearer_auth(&token).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 204);
-    let (s, _) = get(&t, &token, &path).await;
+    let (s, _) = t.api_get(&token, &path).await;
     assert_eq!(s, 404);
-    let (_, gone) = get(&t, &token, "/api/v1/contacts?q=p2@example.org").await;
+    let (_, gone) = t.api_get(&token, "/api/v1/contacts?q=p2@example.org").await;
     assert_eq!(gone["total"], 0);
     // Updates and the deletion removed exactly the contact's blind index rows: none is left over.
     let mut conn = t.app.conn().await.expect("conn");
@@ -250,19 +238,19 @@ async fn lists_page_filter_and_sort(b: Backend) {
             post(&t, &token, "/api/v1/contacts", json!({"family_name": name, "email": format!("{name}@example.org"), "tags": tags})).await;
         assert_eq!(s, 201);
     }
-    let (_, p) = get(&t, &token, "/api/v1/contacts?limit=2&offset=0").await;
+    let (_, p) = t.api_get(&token, "/api/v1/contacts?limit=2&offset=0").await;
     assert_eq!((p["total"].as_i64(), p["items"].as_array().map(Vec::len)), (Some(5), Some(2)));
     assert_eq!(p["items"][0]["family_name"], "Ohm", "newest first");
-    let (_, p) = get(&t, &token, "/api/v1/contacts?limit=2&offset=4").await;
+    let (_, p) = t.api_get(&token, "/api/v1/contacts?limit=2&offset=4").await;
     assert_eq!(p["items"].as_array().map(Vec::len), Some(1));
-    let (_, p) = get(&t, &token, "/api/v1/contacts?tag=messe").await;
+    let (_, p) = t.api_get(&token, "/api/v1/contacts?tag=messe").await;
     assert_eq!(p["total"], 3);
-    let (_, p) = get(&t, &token, "/api/v1/contacts?sort=name").await;
+    let (_, p) = t.api_get(&token, "/api/v1/contacts?sort=name").await;
     let names: Vec<&str> = p["items"].as_array().expect("items").iter().filter_map(|i| i["family_name"].as_str()).collect();
     assert_eq!(names, vec!["Albers", "Becker", "Mertens", "Ohm", "Zander"]);
-    let (s, _) = get(&t, &token, "/api/v1/contacts?sort=shoe_size").await;
+    let (s, _) = t.api_get(&token, "/api/v1/contacts?sort=shoe_size").await;
     assert_eq!(s, 400);
-    let (_, p) = get(&t, &token, "/api/v1/contacts?kind=b2b").await;
+    let (_, p) = t.api_get(&token, "/api/v1/contacts?kind=b2b").await;
     assert_eq!(p["total"], 0);
 }
 
@@ -281,7 +269,7 @@ async fn organizations_deals_tickets_and_activities_work_together(b: Backend) {
     let (_, c, _) =
         post(&t, &token, "/api/v1/contacts", json!({"given_name": "Karl", "family_name": "Kessler", "organization_id": org_id})).await;
     let cid = c["id"].as_str().expect("id").to_string();
-    let (_, stages) = get(&t, &token, "/api/v1/pipeline/stages").await;
+    let (_, stages) = t.api_get(&token, "/api/v1/pipeline/stages").await;
     assert!(stages.as_array().map(Vec::len).unwrap_or(0) >= 4);
     let stage2 = stages[1]["id"].clone();
     let (s, deal, _) = post(
@@ -295,16 +283,9 @@ async fn organizations_deals_tickets_and_activities_work_together(b: Backend) {
     assert_eq!(deal["amount"], "12500.00");
     assert_eq!(deal["stage_id"], stages[0]["id"]);
     let did = deal["id"].as_str().expect("id").to_string();
-    let r = t
-        .client
-        .patch(t.url(&format!("/api/v1/deals/{did}")))
-        .bearer_auth(&token)
-        .json(&json!({"stage_id": stage2}))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 200);
-    let (_, deals) = get(&t, &token, &format!("/api/v1/deals?stage_id={}", stage2.as_str().unwrap_or(""))).await;
+    let (s, _) = t.api(reqwest::Method::PATCH, &token, &format!("/api/v1/deals/{did}"), Some(json!({"stage_id": stage2}))).await;
+    assert_eq!(s, 200);
+    let (_, deals) = t.api_get(&token, &format!("/api/v1/deals?stage_id={}", stage2.as_str().unwrap_or(""))).await;
     assert_eq!(deals["total"], 1);
     let (s, a, _) = post(
         &t,
@@ -316,7 +297,7 @@ async fn organizations_deals_tickets_and_activities_work_together(b: Backend) {
     assert_eq!(s, 201, "{a}");
     let (s, _, _) = post(&t, &token, "/api/v1/activities", json!({"kind": "visit", "subject": "x", "contact_id": cid})).await;
     assert_eq!(s, 422);
-    let (_, acts) = get(&t, &token, &format!("/api/v1/contacts/{cid}/activities")).await;
+    let (_, acts) = t.api_get(&token, &format!("/api/v1/contacts/{cid}/activities")).await;
     assert_eq!(acts[0]["subject"], "Rückruf wegen Angebot");
     let (s, tk, _) =
         post(&t, &token, "/api/v1/tickets", json!({"title": "Reklamation Fass 12", "kind": "complaint", "contact_id": cid})).await;
@@ -326,22 +307,15 @@ async fn organizations_deals_tickets_and_activities_work_together(b: Backend) {
     assert_eq!(s, 201);
     assert_eq!(tk2["number"].as_i64(), tk["number"].as_i64().map(|n| n + 1));
     let tid = tk["id"].as_str().expect("id");
-    let r = t
-        .client
-        .patch(t.url(&format!("/api/v1/tickets/{tid}")))
-        .bearer_auth(&token)
-        .json(&json!({"status": "resolved"}))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(r.status().as_u16(), 200);
-    let (_, open) = get(&t, &token, "/api/v1/tickets?open=true").await;
+    let (s, _) = t.api(reqwest::Method::PATCH, &token, &format!("/api/v1/tickets/{tid}"), Some(json!({"status": "resolved"}))).await;
+    assert_eq!(s, 200);
+    let (_, open) = t.api_get(&token, "/api/v1/tickets?open=true").await;
     assert_eq!(open["total"], 1);
-    let (_, orgs) = get(&t, &token, "/api/v1/organizations?q=%25").await;
+    let (_, orgs) = t.api_get(&token, "/api/v1/organizations?q=%25").await;
     assert_eq!(orgs["total"], 0, "a % in a search is a character, not a wildcard");
-    let (_, orgs) = get(&t, &token, "/api/v1/organizations?q=kessler").await;
+    let (_, orgs) = t.api_get(&token, "/api/v1/organizations?q=kessler").await;
     assert_eq!(orgs["total"], 1);
-    let (s, _) = get(&t, &token, "/api/v1/contacts?q=%00x").await;
+    let (s, _) = t.api_get(&token, "/api/v1/contacts?q=%00x").await;
     assert_eq!(s, 422, "a control character in a search is refused on every backend");
     let (s, _, _) = post(&t, &token, "/api/v1/pipeline/stages", json!({"name": "Neu"})).await;
     assert_eq!(s, 403, "a user may not administer the pipeline");
@@ -545,14 +519,14 @@ async fn wrong_methods_and_nested_activity_lists_answer_in_json() {
     let did = deal["id"].as_str().expect("id");
     let (s, _, _) = post(&t, &token, "/api/v1/activities", json!({"kind": "meeting", "subject": "Kickoff", "deal_id": did})).await;
     assert_eq!(s, 201);
-    let (s, a) = get(&t, &token, &format!("/api/v1/deals/{did}/activities")).await;
+    let (s, a) = t.api_get(&token, &format!("/api/v1/deals/{did}/activities")).await;
     assert_eq!((s, a[0]["subject"].as_str()), (200, Some("Kickoff")));
-    let (_, a) = get(&t, &token, &format!("/api/v1/organizations/{oid}/activities")).await;
+    let (_, a) = t.api_get(&token, &format!("/api/v1/organizations/{oid}/activities")).await;
     assert_eq!(a[0]["subject"], "Kickoff");
     let (s, tk, _) = post(&t, &token, "/api/v1/tickets", json!({"title": "Frage", "organization_id": oid})).await;
     assert_eq!(s, 201, "{tk}");
-    let (_, list) = get(&t, &token, &format!("/api/v1/tickets?organization_id={oid}")).await;
+    let (_, list) = t.api_get(&token, &format!("/api/v1/tickets?organization_id={oid}")).await;
     assert_eq!(list["total"], 1);
-    let (_, list) = get(&t, &token, &format!("/api/v1/tickets?organization_id={}", obhut_core::ids::OrganizationId::new())).await;
+    let (_, list) = t.api_get(&token, &format!("/api/v1/tickets?organization_id={}", obhut_core::ids::OrganizationId::new())).await;
     assert_eq!(list["total"], 0);
 }

@@ -79,20 +79,17 @@ async fn emptying_a_change_event_is_found(b: Backend) {
         .find(|e| e.entry.action == "contact.create")
         .expect("create");
     drop(conn);
-    exec(
-        &t,
-        &format!(
-            "UPDATE audit_events SET actor = '', subject_id = NULL, record_id = NULL, fields = '', redacted_at = 1 WHERE seq = {}",
-            create.seq
-        ),
-    )
+    t.exec(&format!(
+        "UPDATE audit_events SET actor = '', subject_id = NULL, record_id = NULL, fields = '', redacted_at = 1 WHERE seq = {}",
+        create.seq
+    ))
     .await;
     let v = verify(&t.app, &Actor::cli()).await.expect("verify");
     assert!(!v.intact);
     assert_eq!(v.first_bad_seq, Some(create.seq), "{v:?}");
     assert!(v.problem.unwrap_or_default().contains("only read events"));
     // Emptied without the mark, it is a change like any other.
-    exec(&t, &format!("UPDATE audit_events SET redacted_at = NULL WHERE seq = {}", create.seq)).await;
+    t.exec(&format!("UPDATE audit_events SET redacted_at = NULL WHERE seq = {}", create.seq)).await;
     let v = verify(&t.app, &Actor::cli()).await.expect("verify");
     assert_eq!(v.first_bad_seq, Some(create.seq), "{v:?}");
     assert!(v.problem.unwrap_or_default().contains("changed"));
@@ -121,11 +118,6 @@ async fn seeded(b: Backend) -> (TestApp, Vec<String>) {
     (t, ids)
 }
 
-async fn exec(t: &TestApp, sql: &str) {
-    let mut conn = t.app.store.pool.acquire().await.expect("conn");
-    sqlx::query(sql).execute(&mut *conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-}
-
 async fn max_seq(t: &TestApp) -> i64 {
     let mut conn = t.app.store.pool.acquire().await.expect("conn");
     sqlx::query_as::<_, (i64,)>("SELECT MAX(seq) FROM audit_events").fetch_one(&mut *conn).await.expect("max").0
@@ -151,7 +143,7 @@ async fn reads_are_logged_with_their_purpose_and_the_intact_chain_verifies(b: Ba
 async fn deleting_an_event_in_the_middle_is_found(b: Backend) {
     let (t, _) = seeded(b).await;
     let middle = max_seq(&t).await / 2;
-    exec(&t, &format!("DELETE FROM audit_events WHERE seq = {middle}")).await;
+    t.exec(&format!("DELETE FROM audit_events WHERE seq = {middle}")).await;
     let v = verify(&t.app, &Actor::cli()).await.expect("verify");
     assert!(!v.intact);
     assert_eq!(v.first_bad_seq, Some(middle), "{v:?}");
@@ -160,7 +152,7 @@ async fn deleting_an_event_in_the_middle_is_found(b: Backend) {
 async fn cutting_off_the_newest_events_is_found(b: Backend) {
     let (t, _) = seeded(b).await;
     let last = max_seq(&t).await;
-    exec(&t, &format!("DELETE FROM audit_events WHERE seq >= {}", last - 1)).await;
+    t.exec(&format!("DELETE FROM audit_events WHERE seq >= {}", last - 1)).await;
     let v = verify(&t.app, &Actor::cli()).await.expect("verify");
     assert!(!v.intact);
     assert_eq!(v.first_bad_seq, Some(last - 1), "{v:?}");
@@ -169,7 +161,7 @@ async fn cutting_off_the_newest_events_is_found(b: Backend) {
 
 async fn changing_an_event_is_found(b: Backend) {
     let (t, _) = seeded(b).await;
-    exec(&t, "UPDATE audit_events SET actor = 'someone else' WHERE seq = 3").await;
+    t.exec("UPDATE audit_events SET actor = 'someone else' WHERE seq = 3").await;
     let v = verify(&t.app, &Actor::cli()).await.expect("verify");
     assert_eq!((v.intact, v.first_bad_seq), (false, Some(3)), "{v:?}");
     // A changed purpose, too: it is part of what the hash covers.
@@ -182,16 +174,16 @@ async fn changing_an_event_is_found(b: Backend) {
             .expect("seq")
             .0
     };
-    exec(&t, &format!("UPDATE audit_events SET purpose = 'newsletter' WHERE seq = {read}")).await;
+    t.exec(&format!("UPDATE audit_events SET purpose = 'newsletter' WHERE seq = {read}")).await;
     let v = verify(&t.app, &Actor::cli()).await.expect("verify");
     assert_eq!((v.intact, v.first_bad_seq), (false, Some(read)), "{v:?}");
 }
 
 async fn reordering_events_is_found(b: Backend) {
     let (t, _) = seeded(b).await;
-    exec(&t, "UPDATE audit_events SET seq = -1 WHERE seq = 4").await;
-    exec(&t, "UPDATE audit_events SET seq = 4 WHERE seq = 5").await;
-    exec(&t, "UPDATE audit_events SET seq = 5 WHERE seq = -1").await;
+    t.exec("UPDATE audit_events SET seq = -1 WHERE seq = 4").await;
+    t.exec("UPDATE audit_events SET seq = 4 WHERE seq = 5").await;
+    t.exec("UPDATE audit_events SET seq = 5 WHERE seq = -1").await;
     let v = verify(&t.app, &Actor::cli()).await.expect("verify");
     assert_eq!((v.intact, v.first_bad_seq), (false, Some(4)), "{v:?}");
 }
@@ -200,11 +192,12 @@ async fn rewinding_the_head_without_the_key_is_found(b: Backend) {
     let (t, _) = seeded(b).await;
     let last = max_seq(&t).await;
     // Cut off the newest event and make the head name the one before, keeping its old MAC.
-    exec(&t, &format!("DELETE FROM audit_events WHERE seq = {last}")).await;
-    exec(
-        &t,
-        &format!("UPDATE chain_head SET seq = {}, hash = (SELECT hash FROM audit_events WHERE seq = {}) WHERE id = 1", last - 1, last - 1),
-    )
+    t.exec(&format!("DELETE FROM audit_events WHERE seq = {last}")).await;
+    t.exec(&format!(
+        "UPDATE chain_head SET seq = {}, hash = (SELECT hash FROM audit_events WHERE seq = {}) WHERE id = 1",
+        last - 1,
+        last - 1
+    ))
     .await;
     let v = verify(&t.app, &Actor::cli()).await.expect("verify");
     assert!(!v.intact, "{v:?}");

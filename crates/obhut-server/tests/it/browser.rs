@@ -9,7 +9,7 @@
 // The helpers below are test code outside `#[test]` functions, where clippy's test allowances do not reach.
 #![allow(clippy::expect_used, clippy::panic)]
 
-use crate::common::{screenshot_dir, spawn_app, Backend, TestApp};
+use crate::common::{csrf_in, screenshot_dir, spawn_app, Backend, TestApp, PASSWORD};
 use base64::Engine;
 use obhut_core::user::Role;
 use serde_json::{json, Value};
@@ -17,18 +17,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const PASSWORD: &str = "Correct-Horse-Battery-9";
-
 // ---------------------------------------------------------------------------------------
 // Plain HTTP: sessions, redirects, CSRF.
 // ---------------------------------------------------------------------------------------
-
-/// The value of `name="csrf"` in a page.
-fn csrf_in(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field in the page");
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    rest[..rest.find('"').expect("end of the csrf value")].to_string()
-}
 
 /// Signs `user` in through the login form; returns the session's CSRF token (from the contact list).
 async fn http_login(t: &TestApp, user: &str) -> String {
@@ -503,6 +494,50 @@ impl Browser {
         self.cmd(reqwest::Method::POST, "/window/rect", Some(json!({"width": 1280, "height": 900}))).await;
     }
 
+    /// [`Browser::screenshot`], and a copy in `/tmp` for a quick look.
+    pub(crate) async fn shot(&self, name: &str) {
+        self.shot_at(name, 1280).await;
+    }
+
+    /// [`Browser::screenshot_at`], and a copy in `/tmp` for a quick look.
+    pub(crate) async fn shot_at(&self, name: &str, width: i64) {
+        self.screenshot_at(name, width).await;
+        let _ = std::fs::copy(screenshot_dir().join(format!("{name}.png")), format!("/tmp/{name}.png"));
+    }
+
+    /// Fills the sign-in form (shown in place of a page that needs a session) and submits it,
+    /// waiting for `then_css` on the page it leads to.
+    pub(crate) async fn sign_in(&self, user: &str, password: &str, then_css: &str) {
+        self.fill("#username", user).await;
+        self.fill("#password", password).await;
+        self.submit("button[type=submit]", then_css).await;
+    }
+
+    /// Waits up to ten seconds for the page's source to hold `text`.
+    pub(crate) async fn wait_for_text(&self, text: &str) {
+        for _ in 0..100 {
+            if self.source().await.contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no '{text}' on {} within 10 s", self.path().await);
+    }
+
+    /// Clicks `button` and waits until the next page holds `text` (a selector alone could match
+    /// the page being left, which has a flash message too).
+    pub(crate) async fn click_until(&self, button: &str, text: &str) {
+        self.click(button).await;
+        self.wait_for_text(text).await;
+    }
+
+    /// Sets the value of the input `id` directly: typed keys, in a date input, would depend on
+    /// the browser's locale.
+    pub(crate) async fn set_value(&self, id: &str, value: &str) {
+        let script = format!("document.getElementById('{id}').value = '{value}'");
+        self.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await;
+    }
+
     pub(crate) async fn close(self) {
         let _ = self.http.delete(&self.session).send().await;
     }
@@ -525,9 +560,7 @@ async fn a_user_works_through_contacts_organizations_deals_and_tickets_in_the_br
     assert!(b.path().await.starts_with("/login?next=%2Fcontacts"));
     assert_eq!(b.attr("html", "lang").await.as_deref(), Some("de"));
     b.screenshot("01-login").await;
-    b.fill("#username", "anna").await;
-    b.fill("#password", "falsch-falsch").await;
-    b.submit("button[type=submit]", "#login-error").await;
+    b.sign_in("anna", "falsch-falsch", "#login-error").await;
     assert_eq!(b.text("#login-error").await, "Benutzername oder Passwort ist falsch.");
     b.screenshot("02-login-failed").await;
     b.fill("#password", PASSWORD).await;
@@ -706,28 +739,18 @@ async fn the_dpo_browses_purposes_and_the_audit_trail_in_the_browser() {
     let t = spawn_app(Backend::Sqlite).await;
     t.add_user("petra", Role::Admin, PASSWORD).await;
     let b = Browser::open(&driver, &t.base).await;
-    // Screenshots go to target/screenshots and, for a quick look, to /tmp/dpo-*.png.
-    let shot = |name: &'static str| {
-        let b = &b;
-        async move {
-            b.screenshot(name).await;
-            let _ = std::fs::copy(screenshot_dir().join(format!("{name}.png")), format!("/tmp/{name}.png"));
-        }
-    };
 
     b.goto("/privacy").await;
-    b.fill("#username", "petra").await;
-    b.fill("#password", PASSWORD).await;
-    b.submit("button[type=submit]", "#chain-status").await;
+    b.sign_in("petra", PASSWORD, "#chain-status").await;
     assert_eq!(b.path().await, "/privacy");
     assert_eq!(b.text(".nav-links a[aria-current=page]").await, "Datenschutz");
     assert!(b.text("#chain-status").await.contains("Protokoll unversehrt"));
-    shot("dpo-overview").await;
+    b.shot("dpo-overview").await;
 
     b.click("a.cockpit-card[href=\"/privacy/purposes\"]").await;
     b.find("#purpose-table").await;
     assert!(b.text("#purpose-table").await.contains("Newsletter per E-Mail"));
-    shot("dpo-purposes").await;
+    b.shot("dpo-purposes").await;
 
     // A change without legal basis is refused at the field; then saved as version 2.
     b.goto("/privacy/purposes/postal_marketing/edit").await;
@@ -735,11 +758,11 @@ async fn the_dpo_browses_purposes_and_the_audit_trail_in_the_browser() {
     b.fill("#retention_rule", "Bis zum Widerspruch, sonst 2 Jahre nach dem letzten Kontakt").await;
     b.submit("button[type=submit].btn-primary", "#legal_basis-error").await;
     assert_eq!(b.attribute("#legal_basis", "aria-invalid").await.as_deref(), Some("true"));
-    shot("dpo-purpose-form-invalid").await;
+    b.shot("dpo-purpose-form-invalid").await;
     b.choose("#legal_basis", "legitimate_interest").await;
     b.submit("button[type=submit].btn-primary", ".flash").await;
     assert!(b.text("#purpose-history").await.contains("ui: petra"));
-    shot("dpo-purpose-page").await;
+    b.shot("dpo-purpose-page").await;
 
     b.goto("/privacy/audit").await;
     b.find("#audit-table").await;
@@ -748,29 +771,28 @@ async fn the_dpo_browses_purposes_and_the_audit_trail_in_the_browser() {
     assert!(b.path().await.contains("action=purpose.update"));
     assert!(b.text("#audit-table").await.contains("ui: petra"));
     b.goto("/privacy/audit").await;
-    shot("dpo-audit").await;
+    b.shot("dpo-audit").await;
 
     b.goto("/privacy/ropa").await;
     b.find("#ropa-controller").await;
-    shot("dpo-ropa").await;
+    b.shot("dpo-ropa").await;
     b.goto("/privacy/controller").await;
-    shot("dpo-controller").await;
+    b.shot("dpo-controller").await;
     b.goto("/privacy/purposes").await;
-    b.screenshot_at("dpo-purposes-phone", 390).await;
-    let _ = std::fs::copy(screenshot_dir().join("dpo-purposes-phone.png"), "/tmp/dpo-purposes-phone.png");
+    b.shot_at("dpo-purposes-phone", 390).await;
 
     // The gate's pages: policies (validated, then refused at the field), processors, fields, users.
     b.goto("/privacy/policies").await;
     assert!(b.text("#policy-version").await.contains("Version 1"));
-    shot("gate-policies").await;
+    b.shot("gate-policies").await;
     b.click("#policy-schema summary").await;
     b.submit("#policy-check", "#policy-valid").await;
-    shot("gate-policies-valid").await;
+    b.shot("gate-policies-valid").await;
     b.fill("#source", "permit (principal, action, resource) when { principal.department == \"x\" };").await;
     b.submit("#policy-save", "#source-error").await;
     assert!(b.text("#source-error").await.contains("department"));
     assert_eq!(b.attribute("#source", "aria-invalid").await.as_deref(), Some("true"));
-    shot("gate-policies-invalid").await;
+    b.shot("gate-policies-invalid").await;
 
     b.goto("/privacy/processors/new").await;
     b.fill("#key", "callcenter_nord").await;
@@ -780,61 +802,50 @@ async fn the_dpo_browses_purposes_and_the_audit_trail_in_the_browser() {
     b.fill("#country", "US").await;
     // Date inputs take typed keys in the browser's locale; the value is set directly.
     let until = (t.app.clock.now().date() + time::Duration::days(200)).to_string();
-    let script = format!("document.getElementById('valid_until').value = '{until}'");
-    b.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await;
+    b.set_value("valid_until", &until).await;
     b.submit("button[type=submit].btn-primary", "#transfer_mechanism-error").await;
-    shot("gate-processor-invalid").await;
+    b.shot("gate-processor-invalid").await;
     b.choose("#transfer_mechanism", "standard_contractual_clauses").await;
     b.fill("#safeguard_document", "SCC vom 15.01.2026").await;
     b.submit("button[type=submit].btn-primary", "#processor-table").await;
     assert!(b.text("#processor-table").await.contains("Callcenter Nord GmbH"));
-    shot("gate-processors").await;
+    b.shot("gate-processors").await;
 
     b.goto("/privacy/fields").await;
     b.find("#field-catalog").await;
-    shot("gate-fields").await;
+    b.shot("gate-fields").await;
     b.submit("#run-lint", "#lint-report").await;
-    shot("gate-fields-lint").await;
+    b.shot("gate-fields-lint").await;
 
     b.goto("/privacy/users").await;
     b.find("#user-table").await;
-    shot("gate-users").await;
+    b.shot("gate-users").await;
     b.goto("/privacy/users/petra/edit").await;
-    shot("gate-user-form").await;
+    b.shot("gate-user-form").await;
     b.goto("/privacy").await;
-    shot("gate-overview").await;
+    b.shot("gate-overview").await;
     b.goto("/privacy/policies").await;
-    b.screenshot_at("gate-policies-phone", 390).await;
-    let _ = std::fs::copy(screenshot_dir().join("gate-policies-phone.png"), "/tmp/gate-policies-phone.png");
+    b.shot_at("gate-policies-phone", 390).await;
 
     // Consents: a paper consent through the contact page's form, refused first without its
     // reference, then recorded; the section and the DPO's consent page.
-    let input = obhut_core::contact::ContactInput {
-        kind: Some("b2c".into()),
-        given_name: Some("Erika".into()),
-        family_name: Some("Einwillig".into()),
-        emails: Some(vec![obhut_core::contact::EmailInput { address: "erika.einwillig@example.org".into(), label: None, purposes: None }]),
-        ..Default::default()
-    };
-    let origin = obhut_store::contacts::Origin { source: "api".into(), detail: None, import_run_id: None };
-    let (c, _) = obhut_server::services::contacts::create(&t.app, &obhut_server::Actor::cli(), &input, origin).await.expect("create");
-    b.goto(&format!("/contacts/{}", c.id)).await;
+    let erika = t.add_contact("Erika", "Einwillig", "erika.einwillig@example.org").await;
+    b.goto(&format!("/contacts/{erika}")).await;
     b.click("#consent-record summary").await;
     b.choose("#consent_purpose", "newsletter").await;
     b.choose("#consent_method", "paper").await;
     b.submit("#consent-record-submit", "#recording_ref-error").await;
-    shot("consent-form-invalid").await;
+    b.shot("consent-form-invalid").await;
     b.fill("#recording_ref", "Ordner Newsletter 2026, Blatt 12").await;
     b.fill("#consent_note", "Auf der Messe unterschrieben").await;
     b.submit("#consent-record-submit", ".flash").await;
     assert!(b.text("#consent-timeline").await.contains("Ordner Newsletter 2026, Blatt 12"));
     assert!(b.text("#consent-permissions").await.contains("erlaubt"));
-    shot("consent-contact-page").await;
-    b.screenshot_at("consent-contact-page-phone", 390).await;
-    let _ = std::fs::copy(screenshot_dir().join("consent-contact-page-phone.png"), "/tmp/consent-contact-page-phone.png");
+    b.shot("consent-contact-page").await;
+    b.shot_at("consent-contact-page-phone", 390).await;
     b.goto("/privacy/consent").await;
     b.find("#consent-stats").await;
-    shot("consent-dpo").await;
+    b.shot("consent-dpo").await;
 
     b.close().await;
     drop(driver);

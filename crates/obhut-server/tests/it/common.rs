@@ -3,9 +3,17 @@
 
 #![allow(dead_code)]
 
+use obhut_core::clock::{Clock, SystemClock};
+use obhut_core::contact::{ContactInput, EmailInput};
 use obhut_core::user::Role;
-use obhut_server::{Actor, App, Config};
+use obhut_server::{services, Actor, App, Config};
+use serde_json::Value;
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The password of every user the tests add.
+pub const PASSWORD: &str = "Correct-Horse-Battery-9";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -72,6 +80,11 @@ pub async fn try_spawn_app(backend: Backend) -> Option<TestApp> {
 
 /// [`try_spawn_app`] with changes to the configuration.
 pub async fn try_spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
+    try_spawn_app_at(backend, SystemClock, configure).await
+}
+
+/// [`try_spawn_app_with`] on a clock the test moves.
+pub async fn try_spawn_app_at(backend: Backend, clock: impl Clock, configure: impl FnOnce(&mut Config)) -> Option<TestApp> {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let (pg_url, pg_schema) = match backend {
         Backend::Sqlite => (None, None),
@@ -84,15 +97,30 @@ pub async fn try_spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Co
         }
     };
     let mut cfg = test_config(dir.path(), pg_url.clone());
+    configure(&mut cfg);
+    let (app, addr) = serve_config(cfg, clock).await;
+    let client = web_client();
+    Some(TestApp { base: format!("http://{addr}"), app, client, dir, backend, pg_url, pg_schema })
+}
+
+/// The database URL for `backend` in [`test_config`]: none on SQLite (the data directory holds
+/// it), a schema of its own on PostgreSQL.
+pub async fn database_url(backend: Backend) -> Option<String> {
+    match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(pg_schema().await.0),
+    }
+}
+
+/// Opens the app on `cfg` and `clock` and serves it on a free port of 127.0.0.1 (`cfg.listen`
+/// is set to it): the app and its address.
+pub async fn serve_config(mut cfg: Config, clock: impl Clock) -> (App, SocketAddr) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"));
     let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
     cfg.listen = addr;
-    configure(&mut cfg);
-    let app = App::open(cfg).await.unwrap_or_else(|e| panic!("open app: {e:#}"));
+    let app = App::open_with_clock(cfg, Arc::new(clock)).await.unwrap_or_else(|e| panic!("open app: {e:#}"));
     tokio::spawn(obhut_server::server::serve(app.clone(), listener));
-    let client =
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap_or_else(|e| panic!("{e}"));
-    Some(TestApp { base: format!("http://{addr}"), app, client, dir, backend, pg_url, pg_schema })
+    (app, addr)
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -118,12 +146,74 @@ impl TestApp {
 
     /// A user of `role` and a bearer token for it.
     pub async fn user_token(&self, name: &str, role: Role) -> String {
-        self.add_user(name, role, "Correct-Horse-Battery-9").await;
+        self.add_user(name, role, PASSWORD).await;
         self.token(name).await
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// An API request with `token` and, if given, a JSON body: the status and the answer's JSON.
+    pub async fn api(&self, method: reqwest::Method, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut r = self.client.request(method, self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let r = r.send().await.unwrap_or_else(|e| panic!("send: {e}"));
+        let status = r.status().as_u16();
+        (status, json_body(r).await)
+    }
+
+    /// [`TestApp::api`] for a GET.
+    pub async fn api_get(&self, token: &str, path: &str) -> (u16, Value) {
+        self.api(reqwest::Method::GET, token, path, None).await
+    }
+
+    /// [`TestApp::api`] for a POST of `body`.
+    pub async fn api_post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        self.api(reqwest::Method::POST, token, path, Some(body)).await
+    }
+
+    /// A contact created over the API (which must answer 201); its id.
+    pub async fn api_contact(&self, token: &str, body: Value) -> String {
+        let (s, v) = self.api_post(token, "/api/v1/contacts", body).await;
+        assert_eq!(s, 201, "{v}");
+        v["id"].as_str().unwrap_or_else(|| panic!("no id: {v}")).to_string()
+    }
+
+    /// A b2c contact with one email address, created through the service as the API would; its id.
+    pub async fn add_contact(&self, given: &str, family: &str, email: &str) -> String {
+        let input = ContactInput {
+            kind: Some("b2c".into()),
+            given_name: Some(given.into()),
+            family_name: Some(family.into()),
+            emails: Some(vec![EmailInput { address: email.into(), label: None, purposes: None }]),
+            ..Default::default()
+        };
+        let origin = obhut_store::contacts::Origin { source: "api".into(), detail: None, import_run_id: None };
+        let (c, _) = services::contacts::create(&self.app, &Actor::cli(), &input, origin).await.unwrap_or_else(|e| panic!("create: {e}"));
+        c.id.to_string()
+    }
+
+    /// The audit events of one action (at most 200), or of every action for `""`.
+    pub async fn audit_events(&self, action: &str) -> Vec<obhut_store::audit::AuditEvent> {
+        let action = Some(action.to_string()).filter(|a| !a.is_empty());
+        let filter = obhut_store::audit::AuditFilter { action, ..Default::default() };
+        let page = services::Page::new(Some(200), None);
+        services::audit::search(&self.app, &Actor::cli(), &filter, page).await.unwrap_or_else(|e| panic!("audit search: {e}")).0
+    }
+
+    /// The number a `SELECT COUNT(*) …` gives, straight from the database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let mut c = self.app.store.pool.acquire().await.unwrap_or_else(|e| panic!("conn: {e}"));
+        sqlx::query_as::<_, (i64,)>(sql).fetch_one(&mut *c).await.unwrap_or_else(|e| panic!("{sql}: {e}")).0
+    }
+
+    /// Runs a statement straight on the database, behind the services' back.
+    pub async fn exec(&self, sql: &str) {
+        let mut c = self.app.store.pool.acquire().await.unwrap_or_else(|e| panic!("conn: {e}"));
+        sqlx::query(sql).execute(&mut *c).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// Every byte the database holds at rest: the SQLite files, or a pg_dump of the schema.
@@ -248,6 +338,64 @@ fn the_strict_parser_refuses_a_repeated_key_and_reads_everything_else() {
     let v = parse_strict(br#"{"id": "1", "items": [{"id": 1}, {"id": 2}], "n": -3, "f": 2.5, "b": false, "z": null}"#).expect("parse");
     assert_eq!(v, serde_json::json!({"id": "1", "items": [{"id": 1}, {"id": 2}], "n": -3, "f": 2.5, "b": false, "z": null}));
     assert!(parse_strict(b"{} x").is_err(), "trailing characters");
+}
+
+// ---------------------------------------------------------------------------------------
+// The web UI over plain HTTP: a cookie jar per user, the sign-in form, CSRF tokens.
+// ---------------------------------------------------------------------------------------
+
+/// A browser of its own for plain HTTP: a cookie jar, and redirects left to the test.
+pub fn web_client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The value of `name="csrf"` in a page.
+pub fn csrf_in(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").unwrap_or_else(|| panic!("no csrf field in the page: {html}"));
+    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
+    rest[..rest.find('"').unwrap_or_else(|| panic!("no end of the csrf value"))].to_string()
+}
+
+/// Signs `name` in through the login form in the browser `c`; the answer to the login POST.
+pub async fn web_login(t: &TestApp, c: &reqwest::Client, name: &str, password: &str) -> reqwest::Response {
+    let (_, page) = page(c, t, "/login").await;
+    let token = csrf_in(&page);
+    c.post(t.url("/login"))
+        .form(&[("csrf", token.as_str()), ("username", name), ("password", password), ("next", "/contacts")])
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("login: {e}"))
+}
+
+/// A browser of its own signed in as the user `name` (password [`PASSWORD`]), with the CSRF
+/// token of its session (from the contact list).
+pub async fn signed_in_as(t: &TestApp, name: &str) -> (reqwest::Client, String) {
+    let c = web_client();
+    let r = web_login(t, &c, name, PASSWORD).await;
+    assert_eq!(r.status(), 303, "login must redirect");
+    let (status, list) = page(&c, t, "/contacts").await;
+    assert_eq!(status, 200);
+    (c, csrf_in(&list))
+}
+
+/// A new user of `role`, and a browser signed in as it with its CSRF token.
+pub async fn signed_in(t: &TestApp, name: &str, role: Role) -> (reqwest::Client, String) {
+    t.add_user(name, role, PASSWORD).await;
+    signed_in_as(t, name).await
+}
+
+/// A page fetched in the browser `c`: its status and its HTML.
+pub async fn page(c: &reqwest::Client, t: &TestApp, path: &str) -> (u16, String) {
+    let r = c.get(t.url(path)).send().await.unwrap_or_else(|e| panic!("get {path}: {e}"));
+    (r.status().as_u16(), r.text().await.unwrap_or_else(|e| panic!("body: {e}")))
+}
+
+/// A form posted in the browser `c`: the status, the `Location` (or "") and the body.
+pub async fn send_form<F: serde::Serialize + ?Sized>(c: &reqwest::Client, t: &TestApp, path: &str, form: &F) -> (u16, String, String) {
+    let r = c.post(t.url(path)).form(form).send().await.unwrap_or_else(|e| panic!("post {path}: {e}"));
+    let status = r.status().as_u16();
+    let location = r.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_string();
+    (status, location, r.text().await.unwrap_or_else(|e| panic!("body: {e}")))
 }
 
 pub fn contains(hay: &[u8], needle: &str) -> bool {

@@ -85,34 +85,8 @@ async fn file_app(b: Backend) -> Option<TestApp> {
     try_spawn_app_with(b, |_| {}).await
 }
 
-async fn call(t: &TestApp, method: reqwest::Method, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut r = t.client.request(method, t.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.expect("send");
-    let status = r.status().as_u16();
-    (status, crate::common::json_body(r).await)
-}
-
-async fn contact(t: &TestApp, token: &str, body: Value) -> String {
-    let (s, v) = call(t, reqwest::Method::POST, token, "/api/v1/contacts", Some(body)).await;
-    assert_eq!(s, 201, "{v}");
-    v["id"].as_str().expect("id").to_string()
-}
-
 async fn audience(t: &TestApp, purpose: &str, channel: &str) -> services::consent::AudienceSummary {
     services::consent::audience(&t.app, &Actor::cli(), purpose, channel, None, &Default::default()).await.expect("audience")
-}
-
-async fn count(t: &TestApp, sql: &str) -> i64 {
-    let mut c = t.app.store.pool.acquire().await.expect("conn");
-    sqlx::query_as::<_, (i64,)>(sql).fetch_one(&mut *c).await.expect(sql).0
-}
-
-async fn exec(t: &TestApp, sql: &str) {
-    let mut c = t.app.store.pool.acquire().await.expect("conn");
-    sqlx::query(sql).execute(&mut *c).await.expect(sql);
 }
 
 /// Waits until the inbox holds `n` mails (the server's worker delivers).
@@ -137,7 +111,7 @@ fn link(mail: &str, kind: &str) -> Option<String> {
 async fn settle(t: &TestApp) {
     for _ in 0..200 {
         services::mail::deliver_due(&t.app).await.expect("deliver");
-        if count(t, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL").await == 0 {
+        if t.count("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL").await == 0 {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
@@ -162,11 +136,9 @@ async fn post_form(t: &TestApp, path: &str, body: &str) -> (u16, String) {
 async fn double_opt_in_over_a_real_smtp_server(b: Backend) {
     let Some((t, inbox, _)) = app_with_smtp(b).await else { return };
     let token = t.user_token("anna", Role::User).await;
-    let id = contact(&t, &token, json!({"given_name": "Nina", "family_name": "Neu", "email": "nina@example.org"})).await;
+    let id = t.api_contact(&token, json!({"given_name": "Nina", "family_name": "Neu", "email": "nina@example.org"})).await;
     assert_eq!(audience(&t, "newsletter", "email").await.permitted, 0);
-    let (s, v) =
-        call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{id}/consents/request"), Some(json!({"purpose": "newsletter"})))
-            .await;
+    let (s, v) = t.api_post(&token, &format!("/api/v1/contacts/{id}/consents/request"), json!({"purpose": "newsletter"})).await;
     assert_eq!(s, 202, "{v}");
     let mails = wait_for(&inbox, 1).await;
     assert_eq!(mails.len(), 1, "one mail over SMTP");
@@ -186,7 +158,7 @@ async fn double_opt_in_over_a_real_smtp_server(b: Backend) {
     let a = audience(&t, "newsletter", "email").await;
     assert_eq!((a.permitted, a.permitted_by_reason.get("consent").copied()), (1, Some(1)));
     // The ledger: requested then confirmed, evidence with a truncated IP and the user agent.
-    let (_, o) = call(&t, reqwest::Method::GET, &token, &format!("/api/v1/contacts/{id}/consents"), None).await;
+    let (_, o) = t.api_get(&token, &format!("/api/v1/contacts/{id}/consents")).await;
     let kinds: Vec<&str> = o["events"].as_array().expect("events").iter().filter_map(|e| e["kind"].as_str()).collect();
     assert_eq!(kinds, vec!["requested", "confirmed"]);
     let ev = &o["events"][1]["evidence"];
@@ -203,30 +175,22 @@ async fn double_opt_in_over_a_real_smtp_server(b: Backend) {
         .expect("perm");
     assert_eq!((perm["allowed"].as_bool(), perm["reason"].as_str()), (Some(true), Some("consent")));
     // The receipt names the notice by version and hash.
-    let (s, r) =
-        call(&t, reqwest::Method::GET, &token, &format!("/api/v1/contacts/{id}/consents/receipt?purpose=newsletter&channel=email"), None)
-            .await;
+    let (s, r) = t.api_get(&token, &format!("/api/v1/contacts/{id}/consents/receipt?purpose=newsletter&channel=email")).await;
     assert_eq!(s, 200, "{r}");
     let text = r["notice"]["text"].as_str().expect("notice text");
     assert_eq!(r["notice"]["sha256"].as_str(), Some(obhut_store::consent::notice_hash(text).as_str()));
     assert_eq!(r["status"]["dpv"], "dpv:ConsentGiven");
     assert_eq!(r["notice"]["version"], 1);
     // The confirmed address now serves the newsletter (purpose binding).
-    let (_, c) = call(&t, reqwest::Method::GET, &token, &format!("/api/v1/contacts/{id}?purpose=newsletter"), None).await;
+    let (_, c) = t.api_get(&token, &format!("/api/v1/contacts/{id}?purpose=newsletter")).await;
     assert_eq!(c["emails"][0]["address"], "nina@example.org", "{c}");
     // Nothing is sent twice, and the delivered body is gone from the database.
     services::mail::deliver_due(&t.app).await.expect("deliver");
     assert_eq!(inbox.lock().unwrap().len(), 1);
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL AND sealed IS NULL").await, 1);
+    assert_eq!(t.count("SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL AND sealed IS NULL").await, 1);
     // Withdrawal through the API takes the contact out again.
-    let (s, v) = call(
-        &t,
-        reqwest::Method::POST,
-        &token,
-        &format!("/api/v1/contacts/{id}/consents/withdraw"),
-        Some(json!({"purpose": "newsletter", "channel": "email"})),
-    )
-    .await;
+    let (s, v) =
+        t.api_post(&token, &format!("/api/v1/contacts/{id}/consents/withdraw"), json!({"purpose": "newsletter", "channel": "email"})).await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(audience(&t, "newsletter", "email").await.permitted, 0);
     assert!(!t.raw_bytes().await.windows(b"nina@example.org".len()).any(|w| w == b"nina@example.org"), "no address in plaintext at rest");
@@ -245,7 +209,8 @@ async fn an_smtp_outage_or_refusal_loses_no_mail_and_sends_none_twice(b: Backend
     else {
         return;
     };
-    let id = contact(&t, &t.user_token("anna", Role::User).await, json!({"family_name": "Ausfall", "email": "ausfall@example.org"})).await;
+    let id =
+        t.api_contact(&t.user_token("anna", Role::User).await, json!({"family_name": "Ausfall", "email": "ausfall@example.org"})).await;
     services::consent::request(&t.app, &Actor::cli(), &id, "newsletter", "email", None, None, None).await.expect("request");
     // Accept (and hold) whatever connects, so the client waits for a greeting that never comes.
     let held = std::thread::spawn(move || {
@@ -257,15 +222,14 @@ async fn an_smtp_outage_or_refusal_loses_no_mail_and_sends_none_twice(b: Backend
         }
     });
     for _ in 0..100 {
-        if count(&t, "SELECT COUNT(*) FROM outbox WHERE attempts > 0 AND last_error IS NOT NULL").await == 1 {
+        if t.count("SELECT COUNT(*) FROM outbox WHERE attempts > 0 AND last_error IS NOT NULL").await == 1 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let _ = held.join();
     assert_eq!(
-        count(
-            &t,
+        t.count(
             "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND sealed IS NOT NULL AND last_error IS NOT NULL"
         )
         .await,
@@ -275,7 +239,7 @@ async fn an_smtp_outage_or_refusal_loses_no_mail_and_sends_none_twice(b: Backend
     // Now the mail server is back on the same port: the retry delivers it, once.
     let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("rebind");
     let inbox = smtp_server(listener);
-    exec(&t, "UPDATE outbox SET next_attempt_at = 0").await;
+    t.exec("UPDATE outbox SET next_attempt_at = 0").await;
     let mails = wait_for(&inbox, 1).await;
     assert_eq!(mails.len(), 1);
     services::mail::deliver_due(&t.app).await.expect("deliver");
@@ -283,10 +247,10 @@ async fn an_smtp_outage_or_refusal_loses_no_mail_and_sends_none_twice(b: Backend
     assert_eq!(inbox.lock().unwrap().len(), 1, "sent once");
     // A permanent refusal (550) is kept as failed with the reason, not retried.
     let id2 =
-        contact(&t, &t.user_token("bert", Role::User).await, json!({"family_name": "Abweisung", "email": "refuse@example.org"})).await;
+        t.api_contact(&t.user_token("bert", Role::User).await, json!({"family_name": "Abweisung", "email": "refuse@example.org"})).await;
     services::consent::request(&t.app, &Actor::cli(), &id2, "newsletter", "email", None, None, None).await.expect("request");
     for _ in 0..100 {
-        if count(&t, "SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL").await == 1 {
+        if t.count("SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL").await == 1 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -300,7 +264,7 @@ async fn an_smtp_outage_or_refusal_loses_no_mail_and_sends_none_twice(b: Backend
 async fn expired_reused_forged_and_withdrawn_confirmations_change_nothing(b: Backend) {
     let Some(t) = file_app(b).await else { return };
     let token = t.user_token("anna", Role::User).await;
-    let id = contact(&t, &token, json!({"family_name": "Link", "email": "link@example.org"})).await;
+    let id = t.api_contact(&token, json!({"family_name": "Link", "email": "link@example.org"})).await;
     let outbox = t.dir.path().join("outbox");
     let mail_link = || -> String {
         let mut files: Vec<_> = std::fs::read_dir(&outbox)
@@ -323,7 +287,7 @@ async fn expired_reused_forged_and_withdrawn_confirmations_change_nothing(b: Bac
     services::consent::request(&t.app, &Actor::cli(), &id, "newsletter", "email", None, None, None).await.expect("request");
     settle(&t).await;
     let first = mail_link();
-    exec(&t, "UPDATE consent_tokens SET expires_at = 1").await;
+    t.exec("UPDATE consent_tokens SET expires_at = 1").await;
     let before = events(&t).await;
     let (s, html) = post_form(&t, &first, "").await;
     assert_eq!(s, 410, "{html}");
@@ -359,34 +323,27 @@ async fn expired_reused_forged_and_withdrawn_confirmations_change_nothing(b: Bac
 async fn requests_are_limited_per_address(b: Backend) {
     let Some(t) = file_app(b).await else { return };
     let token = t.user_token("anna", Role::User).await;
-    let id = contact(&t, &token, json!({"family_name": "Flut", "email": "flut@example.org"})).await;
+    let id = t.api_contact(&token, json!({"family_name": "Flut", "email": "flut@example.org"})).await;
     let path = format!("/api/v1/contacts/{id}/consents/request");
     for _ in 0..3 {
-        let (s, v) = call(&t, reqwest::Method::POST, &token, &path, Some(json!({"purpose": "newsletter"}))).await;
+        let (s, v) = t.api_post(&token, &path, json!({"purpose": "newsletter"})).await;
         assert_eq!(s, 202, "{v}");
     }
     let r = t.client.post(t.url(&path)).bearer_auth(&token).json(&json!({"purpose": "newsletter"})).send().await.expect("send");
     assert_eq!(r.status().as_u16(), 429);
     assert!(r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").starts_with("application/problem+json"));
     // The same address on another contact counts too.
-    let other = contact(&t, &token, json!({"family_name": "Flut2", "email": "FLUT@example.org"})).await;
-    let (s, _) = call(
-        &t,
-        reqwest::Method::POST,
-        &token,
-        &format!("/api/v1/contacts/{other}/consents/request"),
-        Some(json!({"purpose": "newsletter"})),
-    )
-    .await;
+    let other = t.api_contact(&token, json!({"family_name": "Flut2", "email": "FLUT@example.org"})).await;
+    let (s, _) = t.api_post(&token, &format!("/api/v1/contacts/{other}/consents/request"), json!({"purpose": "newsletter"})).await;
     assert_eq!(s, 429);
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM outbox").await, 3);
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM consent_events").await, 3);
+    assert_eq!(t.count("SELECT COUNT(*) FROM outbox").await, 3);
+    assert_eq!(t.count("SELECT COUNT(*) FROM consent_events").await, 3);
 }
 
 async fn bad_consent_input_is_refused_and_writes_nothing(b: Backend) {
     let Some(t) = file_app(b).await else { return };
     let token = t.user_token("anna", Role::User).await;
-    let id = contact(&t, &token, json!({"family_name": "Falsch", "email": "falsch@example.org", "phone": "+49 30 1234567"})).await;
+    let id = t.api_contact(&token, json!({"family_name": "Falsch", "email": "falsch@example.org", "phone": "+49 30 1234567"})).await;
     let cases: Vec<(&str, Value, &str)> = vec![
         ("request", json!({"purpose": "nope"}), "purpose"),
         ("request", json!({"purpose": "contract"}), "purpose"),
@@ -406,32 +363,25 @@ async fn bad_consent_input_is_refused_and_writes_nothing(b: Backend) {
     ];
     for (sub, body, field) in cases {
         let path = if sub.is_empty() { format!("/api/v1/contacts/{id}/consents") } else { format!("/api/v1/contacts/{id}/consents/{sub}") };
-        let (s, v) = call(&t, reqwest::Method::POST, &token, &path, Some(body.clone())).await;
+        let (s, v) = t.api_post(&token, &path, body.clone()).await;
         assert_eq!(s, 422, "{body} → {v}");
         assert_eq!(v["errors"][0]["field"], field, "{body} → {v}");
     }
     // An out-of-band confirmation needs a pending request.
-    let (s, v) = call(
-        &t,
-        reqwest::Method::POST,
-        &token,
-        &format!("/api/v1/contacts/{id}/consents"),
-        Some(json!({"purpose": "newsletter", "channel": "email", "kind": "confirmed", "note": "said so on the phone"})),
-    )
-    .await;
+    let (s, v) = t
+        .api_post(
+            &token,
+            &format!("/api/v1/contacts/{id}/consents"),
+            json!({"purpose": "newsletter", "channel": "email", "kind": "confirmed", "note": "said so on the phone"}),
+        )
+        .await;
     assert_eq!(s, 409, "{v}");
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM consent_events").await, 0);
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM outbox").await, 0);
+    assert_eq!(t.count("SELECT COUNT(*) FROM consent_events").await, 0);
+    assert_eq!(t.count("SELECT COUNT(*) FROM outbox").await, 0);
     // A guest may not record consent.
     let guest = t.user_token("gast", Role::Guest).await;
-    let (s, _) = call(
-        &t,
-        reqwest::Method::POST,
-        &guest,
-        &format!("/api/v1/contacts/{id}/consents/withdraw"),
-        Some(json!({"purpose": "newsletter", "channel": "email"})),
-    )
-    .await;
+    let (s, _) =
+        t.api_post(&guest, &format!("/api/v1/contacts/{id}/consents/withdraw"), json!({"purpose": "newsletter", "channel": "email"})).await;
     assert_eq!(s, 403);
 }
 
@@ -440,18 +390,11 @@ async fn an_objection_blocks_the_channel_and_survives_erasure(b: Backend) {
     let token = t.user_token("anna", Role::User).await;
     let given =
         json!({"purpose": "newsletter", "channel": "email", "kind": "given", "method": "paper", "recording_ref": "Ordner 7, Blatt 3"});
-    let id = contact(&t, &token, json!({"family_name": "Widerspruch", "email": "nein@example.org"})).await;
-    let (s, v) = call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{id}/consents"), Some(given.clone())).await;
+    let id = t.api_contact(&token, json!({"family_name": "Widerspruch", "email": "nein@example.org"})).await;
+    let (s, v) = t.api_post(&token, &format!("/api/v1/contacts/{id}/consents"), given.clone()).await;
     assert_eq!(s, 201, "{v}");
     assert_eq!(audience(&t, "newsletter", "email").await.permitted, 1);
-    let (s, v) = call(
-        &t,
-        reqwest::Method::POST,
-        &token,
-        &format!("/api/v1/contacts/{id}/consents"),
-        Some(json!({"channel": "email", "kind": "objected"})),
-    )
-    .await;
+    let (s, v) = t.api_post(&token, &format!("/api/v1/contacts/{id}/consents"), json!({"channel": "email", "kind": "objected"})).await;
     assert_eq!(s, 201, "{v}");
     let a = audience(&t, "newsletter", "email").await;
     assert_eq!((a.permitted, a.excluded_by_reason.get("objected").copied()), (0, Some(1)), "the objection wins over the consent");
@@ -465,19 +408,12 @@ async fn an_objection_blocks_the_channel_and_survives_erasure(b: Backend) {
     let kept = obhut_store::consent::events_for_contact(&mut c, &t.app.store.crypto, &id).await.expect("events");
     drop(c);
     assert_eq!(kept[0].evidence.as_ref().and_then(|e| e.recording_ref.as_deref()), Some("Ordner 7, Blatt 3"));
-    let again = contact(&t, &token, json!({"family_name": "Wieder", "email": "Nein@Example.org"})).await;
-    let (s, _) = call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{again}/consents"), Some(given)).await;
+    let again = t.api_contact(&token, json!({"family_name": "Wieder", "email": "Nein@Example.org"})).await;
+    let (s, _) = t.api_post(&token, &format!("/api/v1/contacts/{again}/consents"), given).await;
     assert_eq!(s, 201);
     let a = audience(&t, "newsletter", "email").await;
     assert_eq!((a.permitted, a.excluded_by_reason.get("objected").copied()), (0, Some(1)));
-    let (s, v) = call(
-        &t,
-        reqwest::Method::POST,
-        &token,
-        &format!("/api/v1/contacts/{again}/consents/request"),
-        Some(json!({"purpose": "newsletter"})),
-    )
-    .await;
+    let (s, v) = t.api_post(&token, &format!("/api/v1/contacts/{again}/consents/request"), json!({"purpose": "newsletter"})).await;
     assert_eq!(s, 409, "no double opt-in mail to an objector: {v}");
     assert!(services::consent::is_suppressed(&t.app, obhut_core::consent::Channel::Email, "nein@example.org").await.expect("s"));
 }
@@ -486,10 +422,10 @@ async fn the_export_is_a_disclosure_and_unsubscribe_is_one_click(b: Backend) {
     let Some(t) = file_app(b).await else { return };
     let token = t.user_token("anna", Role::User).await;
     let given = json!({"purpose": "newsletter", "channel": "email", "kind": "given", "method": "paper", "recording_ref": "Scan 4711"});
-    let a = contact(&t, &token, json!({"family_name": "Alpha", "email": "alpha@example.org"})).await;
-    let z = contact(&t, &token, json!({"family_name": "Zulu", "email": "zulu@example.org"})).await;
+    let a = t.api_contact(&token, json!({"family_name": "Alpha", "email": "alpha@example.org"})).await;
+    let z = t.api_contact(&token, json!({"family_name": "Zulu", "email": "zulu@example.org"})).await;
     for id in [&a, &z] {
-        let (s, _) = call(&t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{id}/consents"), Some(given.clone())).await;
+        let (s, _) = t.api_post(&token, &format!("/api/v1/contacts/{id}/consents"), given.clone()).await;
         assert_eq!(s, 201);
     }
     // Restricted (Art. 18, by an administrator: a data subject right): never in an audience.
@@ -521,7 +457,7 @@ async fn the_export_is_a_disclosure_and_unsubscribe_is_one_click(b: Backend) {
     assert_eq!(ev.len(), 1);
     assert_eq!(ev[0].entry.recipient.as_deref(), Some("Versanddienst GmbH"));
     assert!(ev[0].entry.fields.contains(&"rows=1".to_string()), "{:?}", ev[0].entry.fields);
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM consent_uses").await, 1);
+    assert_eq!(t.count("SELECT COUNT(*) FROM consent_uses").await, 1);
     let excluded = t
         .client
         .get(t.url("/api/v1/audiences/export?purpose=newsletter&channel=email&excluded=true"))
@@ -543,20 +479,20 @@ async fn the_export_is_a_disclosure_and_unsubscribe_is_one_click(b: Backend) {
     // The page offers an objection too; with it the channel is blocked.
     let (s, _) = post_form(&t, &path, "object=yes").await;
     assert_eq!(s, 200);
-    let (_, o) = call(&t, reqwest::Method::GET, &token, &format!("/api/v1/contacts/{a}/consents"), None).await;
+    let (_, o) = t.api_get(&token, &format!("/api/v1/contacts/{a}/consents")).await;
     assert_eq!(o["objections"], json!(["email"]), "{o}");
 }
 
 async fn uwg_channel_rules_decide_the_audience(b: Backend) {
     let Some(t) = file_app(b).await else { return };
     let token = t.user_token("anna", Role::User).await;
-    let (s, org) = call(&t, reqwest::Method::POST, &token, "/api/v1/organizations", Some(json!({"name": "Hydraulik AG"}))).await;
+    let (s, org) = t.api_post(&token, "/api/v1/organizations", json!({"name": "Hydraulik AG"})).await;
     assert_eq!(s, 201, "{org}");
-    let b2b = contact(&t, &token, json!({"family_name": "Einkauf", "phone": "+49 30 5555555", "organization_id": org["id"]})).await;
-    let b2c = contact(&t, &token, json!({"family_name": "Privat", "phone": "+49 30 6666666", "email": "privat@example.org"})).await;
+    let b2b = t.api_contact(&token, json!({"family_name": "Einkauf", "phone": "+49 30 5555555", "organization_id": org["id"]})).await;
+    let b2c = t.api_contact(&token, json!({"family_name": "Privat", "phone": "+49 30 6666666", "email": "privat@example.org"})).await;
     let rec = |id: &str, body: Value| {
         let (t, token, id) = (&t, token.clone(), id.to_string());
-        async move { call(t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{id}/consents"), Some(body)).await }
+        async move { t.api_post(&token, &format!("/api/v1/contacts/{id}/consents"), body).await }
     };
     // Business phone: presumed consent with its recorded reason.
     let (s, v) = rec(&b2b, json!({"purpose": "b2b_prospecting", "channel": "phone", "kind": "basis_recorded", "presumed_consent_reason": "Anfrage auf der Messe zu Pumpen"})).await;
@@ -587,14 +523,14 @@ async fn an_audience_decides_the_same_whatever_its_batches(b: Backend) {
     let rec = |id: String, body: Value| {
         let (t, token) = (&t, token.clone());
         async move {
-            let (s, v) = call(t, reqwest::Method::POST, &token, &format!("/api/v1/contacts/{id}/consents"), Some(body)).await;
+            let (s, v) = t.api_post(&token, &format!("/api/v1/contacts/{id}/consents"), body).await;
             assert_eq!(s, 201, "{v}");
         }
     };
     let given = json!({"purpose": "newsletter", "channel": "email", "kind": "given", "method": "paper", "recording_ref": "Karte"});
     let mut ids = Vec::new();
     for i in 0..7 {
-        ids.push(contact(&t, &token, json!({"family_name": format!("Stapel{i}"), "email": format!("stapel{i}@example.org")})).await);
+        ids.push(t.api_contact(&token, json!({"family_name": format!("Stapel{i}"), "email": format!("stapel{i}@example.org")})).await);
     }
     // 0: consent. 1: objected, consented, objection lifted. 2: consent, then an objection.
     // 3: nothing. 4: consent withdrawn. 5: consent to another topic only. 6: consent.
@@ -635,28 +571,27 @@ async fn an_audience_decides_the_same_whatever_its_batches(b: Backend) {
 async fn old_consents_come_up_for_review_and_are_renewed_by_mail(b: Backend) {
     let Some(t) = file_app(b).await else { return };
     let token = t.user_token("anna", Role::User).await;
-    let old = contact(&t, &token, json!({"family_name": "Alt", "email": "alt@example.org"})).await;
-    let fresh = contact(&t, &token, json!({"family_name": "Frisch", "email": "frisch@example.org"})).await;
+    let old = t.api_contact(&token, json!({"family_name": "Alt", "email": "alt@example.org"})).await;
+    let fresh = t.api_contact(&token, json!({"family_name": "Frisch", "email": "frisch@example.org"})).await;
     for id in [&old, &fresh] {
-        let (s, _) = call(
-            &t,
-            reqwest::Method::POST,
-            &token,
-            &format!("/api/v1/contacts/{id}/consents"),
-            Some(json!({"purpose": "newsletter", "channel": "email", "kind": "given", "method": "paper", "recording_ref": "Karte"})),
-        )
-        .await;
+        let (s, _) = t
+            .api_post(
+                &token,
+                &format!("/api/v1/contacts/{id}/consents"),
+                json!({"purpose": "newsletter", "channel": "email", "kind": "given", "method": "paper", "recording_ref": "Karte"}),
+            )
+            .await;
         assert_eq!(s, 201);
     }
     // 25 months ago.
     let past = t.app.now_ms() - 25 * 30 * 86_400_000;
-    exec(&t, &format!("UPDATE consent_events SET at = {past} WHERE contact_id = '{old}'")).await;
+    t.exec(&format!("UPDATE consent_events SET at = {past} WHERE contact_id = '{old}'")).await;
     let dpo = t.user_token("dpo", Role::Dpo).await;
-    let (s, q) = call(&t, reqwest::Method::GET, &dpo, "/api/v1/consents/review", None).await;
+    let (s, q) = t.api_get(&dpo, "/api/v1/consents/review").await;
     assert_eq!(s, 200, "{q}");
     let due: Vec<&str> = q.as_array().expect("list").iter().filter_map(|i| i["contact_id"].as_str()).collect();
     assert_eq!(due, vec![old.as_str()]);
-    let (s, r) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/consents/review", Some(json!({"send": true}))).await;
+    let (s, r) = t.api_post(&dpo, "/api/v1/consents/review", json!({"send": true})).await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["mails_queued"], 1);
     settle(&t).await;
@@ -664,15 +599,15 @@ async fn old_consents_come_up_for_review_and_are_renewed_by_mail(b: Backend) {
     let confirm = link(&std::fs::read_to_string(file).expect("read"), "confirm").expect("link");
     let (s, html) = post_form(&t, &confirm, "").await;
     assert_eq!(s, 200, "{html}");
-    let (_, o) = call(&t, reqwest::Method::GET, &token, &format!("/api/v1/contacts/{old}/consents"), None).await;
+    let (_, o) = t.api_get(&token, &format!("/api/v1/contacts/{old}/consents")).await;
     assert_eq!(o["consents"][0]["dpv"], "dpv:RenewedConsentGiven", "{o}");
-    let (_, q) = call(&t, reqwest::Method::GET, &dpo, "/api/v1/consents/review", None).await;
+    let (_, q) = t.api_get(&dpo, "/api/v1/consents/review").await;
     assert_eq!(q, json!([]), "renewed: no longer due");
     // Expiry ends a due consent.
-    exec(&t, &format!("UPDATE consent_events SET at = {past} WHERE contact_id = '{fresh}'")).await;
-    let (s, r) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/consents/review", Some(json!({"expire": true}))).await;
+    t.exec(&format!("UPDATE consent_events SET at = {past} WHERE contact_id = '{fresh}'")).await;
+    let (s, r) = t.api_post(&dpo, "/api/v1/consents/review", json!({"expire": true})).await;
     assert_eq!((s, r["expired"].as_i64()), (200, Some(1)), "{r}");
-    let (_, o) = call(&t, reqwest::Method::GET, &token, &format!("/api/v1/contacts/{fresh}/consents"), None).await;
+    let (_, o) = t.api_get(&token, &format!("/api/v1/contacts/{fresh}/consents")).await;
     assert_eq!(o["consents"][0]["dpv"], "dpv:ConsentExpired");
 }
 
@@ -691,7 +626,7 @@ async fn the_public_sign_up_reveals_nothing_and_forgets_the_unconfirmed(b: Backe
     }
     // A stranger's address, a known contact's and a repeated one all get the same answer.
     let token = t.user_token("anna", Role::User).await;
-    contact(&t, &token, json!({"family_name": "Bekannt", "email": "bekannt@example.org"})).await;
+    t.api_contact(&token, json!({"family_name": "Bekannt", "email": "bekannt@example.org"})).await;
     let answer = |html: &str| html.contains("Bestätigungs-E-Mail unterwegs");
     let (s, new) = sign_up(&t, "purpose=newsletter&email=neu%40example.org&given_name=Nora").await;
     assert_eq!(s, 200, "{new}");
@@ -703,9 +638,9 @@ async fn the_public_sign_up_reveals_nothing_and_forgets_the_unconfirmed(b: Backe
         assert_eq!(s, 200);
         assert!(answer(&again), "a flood of requests for one address looks the same");
     }
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM consent_tokens").await, 4, "three for the new address (the daily limit), one for the known");
+    assert_eq!(t.count("SELECT COUNT(*) FROM consent_tokens").await, 4, "three for the new address (the daily limit), one for the known");
     assert_eq!(
-        count(&t, "SELECT COUNT(*) FROM contacts WHERE origin_source = 'web_form'").await,
+        t.count("SELECT COUNT(*) FROM contacts WHERE origin_source = 'web_form'").await,
         1,
         "the stranger once; the known contact stays as it was"
     );
@@ -713,11 +648,11 @@ async fn the_public_sign_up_reveals_nothing_and_forgets_the_unconfirmed(b: Backe
     let (s, html) = sign_up(&t, "purpose=newsletter&email=kein-at-zeichen").await;
     assert_eq!(s, 422);
     assert!(html.contains("id=\"email-error\""), "{html}");
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM contacts").await, 2);
+    assert_eq!(t.count("SELECT COUNT(*) FROM contacts").await, 2);
     let (s, html) = sign_up(&t, "purpose=newsletter&email=bekannt%40example.org").await;
     assert_eq!(s, 422);
     assert!(html.contains("id=\"name-error\""), "a name is asked of a known address too: {html}");
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM contacts").await, 2);
+    assert_eq!(t.count("SELECT COUNT(*) FROM contacts").await, 2);
     // Confirmed: it stays. Unconfirmed after its link expired: erased.
     let (s, _) = sign_up(&t, "purpose=newsletter&email=bleibt%40example.org&family_name=Bleiber").await;
     assert_eq!(s, 200);
@@ -731,9 +666,9 @@ async fn the_public_sign_up_reveals_nothing_and_forgets_the_unconfirmed(b: Backe
     }
     let (s, _) = post_form(&t, &confirm.expect("mail to bleibt@"), "").await;
     assert_eq!(s, 200);
-    exec(&t, "UPDATE contacts SET created_at = 1 WHERE origin_source = 'web_form'").await;
+    t.exec("UPDATE contacts SET created_at = 1 WHERE origin_source = 'web_form'").await;
     assert_eq!(services::consent::purge_unconfirmed_signups(&t.app).await.expect("purge"), 1);
-    assert_eq!(count(&t, "SELECT COUNT(*) FROM contacts WHERE origin_source = 'web_form'").await, 1);
+    assert_eq!(t.count("SELECT COUNT(*) FROM contacts WHERE origin_source = 'web_form'").await, 1);
     assert_eq!(audience(&t, "newsletter", "email").await.permitted, 1);
     // Too many sign-ups from one network are refused as such.
     let mut last = 0;

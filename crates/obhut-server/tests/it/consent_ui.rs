@@ -2,69 +2,17 @@
 //! refusal at the field, withdraw), what a guest sees, and the DPO's page with statistics,
 //! outbox, notices and the review queue.
 
-use crate::common::{pg_available, pg_schema, spawn_app, test_config, Backend, TestApp};
+use crate::common::{page, pg_available, send_form, signed_in, spawn_app, try_spawn_app_at, Backend, TestApp};
 use obhut_core::clock::ManualClock;
 use obhut_core::consent::Reason;
-use obhut_core::contact::{ContactInput, EmailInput};
 use obhut_core::user::Role;
 use obhut_server::services::consent as service;
 use obhut_server::Actor;
-
-const PASSWORD: &str = "Correct-Horse-Battery-9";
 
 crate::on_both_backends!(
     a_consent_recorded_through_the_form_shows_in_the_timeline_and_allows_the_channel,
     the_withdraw_button_makes_the_channel_not_allowed
 );
-
-/// The value of `name="csrf"` in a page.
-fn csrf_in(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field in the page");
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    rest[..rest.find('"').expect("end of the csrf value")].to_string()
-}
-
-/// A browser of its own (cookie jar), signed in as a new user of `role`; and its CSRF token.
-async fn signed_in(t: &TestApp, name: &str, role: Role) -> (reqwest::Client, String) {
-    t.add_user(name, role, PASSWORD).await;
-    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let page = c.get(t.url("/login")).send().await.expect("login page").text().await.expect("body");
-    let token = csrf_in(&page);
-    let r = c
-        .post(t.url("/login"))
-        .form(&[("csrf", token.as_str()), ("username", name), ("password", PASSWORD), ("next", "/contacts")])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(r.status(), 303, "login must redirect");
-    let list = c.get(t.url("/contacts")).send().await.expect("contacts").text().await.expect("body");
-    (c, csrf_in(&list))
-}
-
-async fn get(c: &reqwest::Client, t: &TestApp, path: &str) -> (u16, String) {
-    let r = c.get(t.url(path)).send().await.expect("get");
-    (r.status().as_u16(), r.text().await.expect("body"))
-}
-
-async fn post(c: &reqwest::Client, t: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, String, String) {
-    let r = c.post(t.url(path)).form(form).send().await.expect("post");
-    let status = r.status().as_u16();
-    let location = r.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_string();
-    (status, location, r.text().await.expect("body"))
-}
-
-async fn new_contact(t: &TestApp, email: &str) -> String {
-    let input = ContactInput {
-        kind: Some("b2c".into()),
-        given_name: Some("Erika".into()),
-        family_name: Some("Einwillig".into()),
-        emails: Some(vec![EmailInput { address: email.into(), label: None, purposes: None }]),
-        ..Default::default()
-    };
-    let origin = obhut_store::contacts::Origin { source: "api".into(), detail: None, import_run_id: None };
-    let (c, _) = obhut_server::services::contacts::create(&t.app, &Actor::cli(), &input, origin).await.expect("create");
-    c.id.to_string()
-}
 
 /// The permission table's cell for a purpose (by its German name) and channel.
 fn perm_cell(html: &str, purpose: &str, channel: &str) -> String {
@@ -80,6 +28,19 @@ async fn newsletter_by_email(t: &TestApp, id: &str) -> (bool, Reason) {
     let ov = service::overview(&t.app, &Actor::cli(), id).await.expect("overview");
     let p = ov.permissions.iter().find(|p| p.purpose == "newsletter" && p.channel.as_str() == "email").expect("newsletter by email");
     (p.allowed, p.reason)
+}
+
+/// A newsletter consent by email given for `id`, recorded through the service.
+async fn record_newsletter(t: &TestApp, id: &str, method: &str, recording_ref: &str) {
+    let input = service::RecordInput {
+        purpose: Some("newsletter".into()),
+        channel: "email".into(),
+        kind: "given".into(),
+        method: Some(method.into()),
+        recording_ref: Some(recording_ref.into()),
+        ..Default::default()
+    };
+    service::record(&t.app, &Actor::cli(), id, &input).await.expect("record");
 }
 
 fn paper_consent<'a>(csrf: &'a str, recording_ref: &'a str) -> Vec<(&'a str, &'a str)> {
@@ -99,19 +60,19 @@ fn paper_consent<'a>(csrf: &'a str, recording_ref: &'a str) -> Vec<(&'a str, &'a
 
 async fn a_consent_recorded_through_the_form_shows_in_the_timeline_and_allows_the_channel(b: Backend) {
     let t = spawn_app(b).await;
-    let id = new_contact(&t, "erika@example.org").await;
+    let id = t.add_contact("Erika", "Einwillig", "erika@example.org").await;
     let (c, csrf) = signed_in(&t, "ulla", Role::User).await;
-    let (s, html) = get(&c, &t, &format!("/contacts/{id}")).await;
+    let (s, html) = page(&c, &t, &format!("/contacts/{id}")).await;
     assert_eq!(s, 200);
     assert!(html.contains("id=\"consents\"") && html.contains("Einwilligungen"), "the section is on the page");
     assert!(perm_cell(&html, "Newsletter per E-Mail", "email").contains("perm-no"), "no consent yet");
     assert!(html.contains("keine Einwilligung"), "the reason in German");
 
-    let (s, location, _) = post(&c, &t, &format!("/contacts/{id}/consents"), &paper_consent(&csrf, "Ordner 7, Blatt 12")).await;
+    let (s, location, _) = send_form(&c, &t, &format!("/contacts/{id}/consents"), &paper_consent(&csrf, "Ordner 7, Blatt 12")).await;
     assert_eq!(s, 303);
     assert_eq!(location, format!("/contacts/{id}?flash=consent_recorded#consents"));
 
-    let (_, html) = get(&c, &t, &format!("/contacts/{id}?flash=consent_recorded")).await;
+    let (_, html) = page(&c, &t, &format!("/contacts/{id}?flash=consent_recorded")).await;
     assert!(html.contains("Einwilligung erfasst."), "the flash");
     let cell = perm_cell(&html, "Newsletter per E-Mail", "email");
     assert!(cell.contains("perm-yes") && cell.contains("erlaubt") && cell.contains(">Einwilligung<"), "{cell}");
@@ -136,9 +97,9 @@ async fn a_consent_recorded_through_the_form_shows_in_the_timeline_and_allows_th
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paper_consent_without_its_recording_reference_is_refused_at_the_field_and_nothing_is_stored() {
     let t = spawn_app(Backend::Sqlite).await;
-    let id = new_contact(&t, "ohne@example.org").await;
+    let id = t.add_contact("Erika", "Einwillig", "ohne@example.org").await;
     let (c, csrf) = signed_in(&t, "ulla", Role::User).await;
-    let (s, _, html) = post(&c, &t, &format!("/contacts/{id}/consents"), &paper_consent(&csrf, "  ")).await;
+    let (s, _, html) = send_form(&c, &t, &format!("/contacts/{id}/consents"), &paper_consent(&csrf, "  ")).await;
     assert_eq!(s, 422);
     assert!(html.contains("id=\"recording_ref-error\""), "the error stands at its field");
     assert!(html.contains("Bitte angeben, wo das unterschriebene Formular oder die Aufzeichnung liegt."), "in German");
@@ -153,7 +114,7 @@ async fn a_paper_consent_without_its_recording_reference_is_refused_at_the_field
     // A purpose consent is not asked for is refused at the purpose.
     let mut form = paper_consent(&csrf, "Ordner 1");
     form[1] = ("consent_purpose", "contract");
-    let (s, _, html) = post(&c, &t, &format!("/contacts/{id}/consents"), &form).await;
+    let (s, _, html) = send_form(&c, &t, &format!("/contacts/{id}/consents"), &form).await;
     assert_eq!(s, 422);
     assert!(html.contains("id=\"consent_purpose-error\""));
     assert!(service::overview(&t.app, &Actor::cli(), &id).await.expect("overview").events.is_empty());
@@ -161,22 +122,14 @@ async fn a_paper_consent_without_its_recording_reference_is_refused_at_the_field
 
 async fn the_withdraw_button_makes_the_channel_not_allowed(b: Backend) {
     let t = spawn_app(b).await;
-    let id = new_contact(&t, "widerruf@example.org").await;
-    let input = service::RecordInput {
-        purpose: Some("newsletter".into()),
-        channel: "email".into(),
-        kind: "given".into(),
-        method: Some("recorded_call".into()),
-        recording_ref: Some("Aufnahme 2026-11-23-0815".into()),
-        ..Default::default()
-    };
-    service::record(&t.app, &Actor::cli(), &id, &input).await.expect("record");
+    let id = t.add_contact("Erika", "Einwillig", "widerruf@example.org").await;
+    record_newsletter(&t, &id, "recorded_call", "Aufnahme 2026-11-23-0815").await;
     let (c, csrf) = signed_in(&t, "ulla", Role::User).await;
-    let (_, html) = get(&c, &t, &format!("/contacts/{id}")).await;
+    let (_, html) = page(&c, &t, &format!("/contacts/{id}")).await;
     assert!(html.contains("withdraw-button"), "a valid consent has its withdraw button");
     assert!(perm_cell(&html, "Newsletter per E-Mail", "email").contains("perm-yes"));
 
-    let (s, location, _) = post(
+    let (s, location, _) = send_form(
         &c,
         &t,
         &format!("/contacts/{id}/consents/withdraw"),
@@ -185,7 +138,7 @@ async fn the_withdraw_button_makes_the_channel_not_allowed(b: Backend) {
     .await;
     assert_eq!(s, 303);
     assert_eq!(location, format!("/contacts/{id}?flash=consent_withdrawn#consents"));
-    let (_, html) = get(&c, &t, &location).await;
+    let (_, html) = page(&c, &t, &location).await;
     assert!(html.contains("Einwilligung widerrufen."));
     let cell = perm_cell(&html, "Newsletter per E-Mail", "email");
     assert!(cell.contains("perm-no") && cell.contains("nicht erlaubt"), "{cell}");
@@ -197,53 +150,31 @@ async fn the_withdraw_button_makes_the_channel_not_allowed(b: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_sees_the_consents_but_no_forms() {
     let t = spawn_app(Backend::Sqlite).await;
-    let id = new_contact(&t, "gast@example.org").await;
-    let input = service::RecordInput {
-        purpose: Some("newsletter".into()),
-        channel: "email".into(),
-        kind: "given".into(),
-        method: Some("paper".into()),
-        recording_ref: Some("Ordner 3".into()),
-        ..Default::default()
-    };
-    service::record(&t.app, &Actor::cli(), &id, &input).await.expect("record");
+    let id = t.add_contact("Erika", "Einwillig", "gast@example.org").await;
+    record_newsletter(&t, &id, "paper", "Ordner 3").await;
     let (c, csrf) = signed_in(&t, "gerd", Role::Guest).await;
-    let (s, html) = get(&c, &t, &format!("/contacts/{id}")).await;
+    let (s, html) = page(&c, &t, &format!("/contacts/{id}")).await;
     assert_eq!(s, 200);
     assert!(html.contains("id=\"consent-permissions\"") && html.contains("id=\"consent-timeline\""), "a guest reads the section");
     assert!(!html.contains(&format!("action=\"/contacts/{id}/consents")), "no forms for a guest");
     assert!(!html.contains("withdraw-button") && !html.contains("id=\"consent-record\""));
-    let (s, _, _) = post(&c, &t, &format!("/contacts/{id}/consents"), &paper_consent(&csrf, "Ordner 9")).await;
+    let (s, _, _) = send_form(&c, &t, &format!("/contacts/{id}/consents"), &paper_consent(&csrf, "Ordner 9")).await;
     assert_eq!(s, 403, "and the service refuses the post");
     assert_eq!(service::overview(&t.app, &Actor::cli(), &id).await.expect("overview").events.len(), 1);
 }
 
 /// An app on a clock the test moves (SQLite, or PostgreSQL when reachable).
 async fn spawn_with_clock(clock: &ManualClock) -> TestApp {
-    let dir = tempfile::tempdir().expect("tempdir");
     let pg = std::env::var("OBHUT_TEST_PG").is_ok() && pg_available().await;
-    let (pg_url, schema) = if pg {
-        let (u, s) = pg_schema().await;
-        (Some(u), Some(s))
-    } else {
-        (None, None)
-    };
-    let mut cfg = test_config(dir.path(), pg_url.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    cfg.listen = addr;
-    let app = obhut_server::App::open_with_clock(cfg, std::sync::Arc::new(clock.clone())).await.expect("open");
-    tokio::spawn(obhut_server::server::serve(app.clone(), listener));
-    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
     let backend = if pg { Backend::Postgres } else { Backend::Sqlite };
-    TestApp { base: format!("http://{addr}"), app, client, dir, backend, pg_url, pg_schema: schema }
+    try_spawn_app_at(backend, clock.clone(), |_| {}).await.expect("the backend is reachable")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dpo_page_shows_statistics_the_outbox_notices_and_the_review_queue() {
     let clock = ManualClock::at(time::macros::datetime!(2024-01-15 10:00 UTC));
     let t = spawn_with_clock(&clock).await;
-    let id = new_contact(&t, "alt@example.org").await;
+    let id = t.add_contact("Erika", "Einwillig", "alt@example.org").await;
     let (c, csrf) = signed_in(&t, "dora", Role::Admin).await;
     let controller = obhut_core::purpose::Controller {
         name: "Quellwerk GmbH".into(),
@@ -258,9 +189,9 @@ async fn the_dpo_page_shows_statistics_the_outbox_notices_and_the_review_queue()
     };
     obhut_server::services::purposes::save_controller(&t.app, &Actor::cli(), &controller).await.expect("controller");
     // A consent on paper, and a double opt-in mail sent through the form.
-    let (s, _, _) = post(&c, &t, &format!("/contacts/{id}/consents"), &paper_consent(&csrf, "Ordner 1")).await;
+    let (s, _, _) = send_form(&c, &t, &format!("/contacts/{id}/consents"), &paper_consent(&csrf, "Ordner 1")).await;
     assert_eq!(s, 303);
-    let (s, location, body) = post(
+    let (s, location, body) = send_form(
         &c,
         &t,
         &format!("/contacts/{id}/consents/request"),
@@ -271,9 +202,9 @@ async fn the_dpo_page_shows_statistics_the_outbox_notices_and_the_review_queue()
     assert_eq!(s, 303, "{shown}");
     assert_eq!(location, format!("/contacts/{id}?flash=consent_requested#consents"));
 
-    let (_, overview) = get(&c, &t, "/privacy").await;
+    let (_, overview) = page(&c, &t, "/privacy").await;
     assert!(overview.contains("href=\"/privacy/consent\""), "the privacy overview links the page");
-    let (s, html) = get(&c, &t, "/privacy/consent").await;
+    let (s, html) = page(&c, &t, "/privacy/consent").await;
     assert_eq!(s, 200);
     assert!(html.contains("aria-current=\"page\">Datenschutz<"));
     let stats = &html[html.find("id=\"consent-stats\"").expect("statistics")..];
@@ -304,20 +235,20 @@ async fn the_dpo_page_shows_statistics_the_outbox_notices_and_the_review_queue()
         .await
         .expect("post");
     assert_eq!(r.status(), 303);
-    let (_, html) = get(&c, &t, "/privacy/consent").await;
+    let (_, html) = page(&c, &t, "/privacy/consent").await;
     assert!(html.contains("Fassung 2"), "the new version is listed");
 
     // Twenty-five months later and never used: due for review.
     clock.advance(time::Duration::days(25 * 30));
     let (c, csrf) = signed_in(&t, "dirk", Role::Admin).await;
-    let (_, html) = get(&c, &t, "/privacy/consent").await;
+    let (_, html) = page(&c, &t, "/privacy/consent").await;
     let queue = &html[html.find("id=\"review-queue\"").expect("the review queue")..];
     assert!(queue.contains(&id) && queue.contains("nie"), "the old consent is due");
     assert!(html.contains("id=\"review-send\"") && html.contains("id=\"review-expire\""));
-    let (s, location, _) = post(&c, &t, "/privacy/consent/review", &[("csrf", csrf.as_str()), ("run", "expire")]).await;
+    let (s, location, _) = send_form(&c, &t, "/privacy/consent/review", &[("csrf", csrf.as_str()), ("run", "expire")]).await;
     assert_eq!(s, 303);
     assert_eq!(location, "/privacy/consent?queued=0&expired=1&skipped=0#review");
-    let (_, html) = get(&c, &t, &location).await;
+    let (_, html) = page(&c, &t, &location).await;
     assert!(html.contains("id=\"review-run\"") && html.contains("1 Einwilligungen ausgelaufen"));
     assert!(html.contains("id=\"review-empty\""), "nothing is due any more");
     assert_eq!(newsletter_by_email(&t, &id).await, (false, Reason::NoConsent));

@@ -15,16 +15,6 @@ crate::on_both_backends!(
     the_identity_is_checked_by_a_code_sent_to_a_known_address,
 );
 
-async fn call(t: &TestApp, method: reqwest::Method, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut r = t.client.request(method, t.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let resp = r.send().await.expect("request");
-    let status = resp.status().as_u16();
-    (status, crate::common::json_body(resp).await)
-}
-
 /// Every byte under the data directory (database files, the outbox's mails, the journal), and
 /// on PostgreSQL a dump of the schema.
 async fn all_bytes(t: &TestApp) -> Vec<u8> {
@@ -50,22 +40,19 @@ async fn erasure_leaves_nothing_readable_and_the_chain_verifies(b: Backend) {
     let Some(t) = try_spawn_app(b).await else { return };
     let staff = t.user_token("anna", Role::User).await;
     let dpo = t.user_token("dora", Role::Dpo).await;
-    let (s, c) = call(
-        &t,
-        reqwest::Method::POST,
-        &staff,
-        "/api/v1/contacts",
-        Some(json!({"given_name": "Ella", "family_name": "Loeschbar", "email": "ella.loeschbar@example.org", "phone": "+49 30 7654321"})),
-    )
-    .await;
+    let (s, c) = t
+        .api_post(
+            &staff,
+            "/api/v1/contacts",
+            json!({"given_name": "Ella", "family_name": "Loeschbar", "email": "ella.loeschbar@example.org", "phone": "+49 30 7654321"}),
+        )
+        .await;
     assert_eq!(s, 201, "{c}");
     let id = c["id"].as_str().expect("id").to_string();
-    let (s, _) = call(&t, reqwest::Method::PATCH, &staff, &format!("/api/v1/contacts/{id}"), Some(json!({"given_name": "Ela"}))).await;
+    let (s, _) = t.api(reqwest::Method::PATCH, &staff, &format!("/api/v1/contacts/{id}"), Some(json!({"given_name": "Ela"}))).await;
     assert_eq!(s, 200);
     // A double opt-in mail, delivered as a file: the person's address is in it.
-    let (s, v) =
-        call(&t, reqwest::Method::POST, &staff, &format!("/api/v1/contacts/{id}/consents/request"), Some(json!({"purpose": "newsletter"})))
-            .await;
+    let (s, v) = t.api_post(&staff, &format!("/api/v1/contacts/{id}/consents/request"), json!({"purpose": "newsletter"})).await;
     assert_eq!(s, 202, "{v}");
     // Delivered here or by the server's worker, whichever leases it first.
     let outbox = t.dir.path().join("outbox");
@@ -81,15 +68,15 @@ async fn erasure_leaves_nothing_readable_and_the_chain_verifies(b: Backend) {
     assert!(contains(&before, "ella.loeschbar@example.org"), "the delivered mail holds the address before the erasure");
     // A user of the staff may not erase; the DPO may.
     let body = json!({"reason": "Antrag vom 2026-11-23, Art. 17"});
-    let (s, _) = call(&t, reqwest::Method::POST, &staff, &format!("/api/v1/contacts/{id}/erasure"), Some(body.clone())).await;
+    let (s, _) = t.api_post(&staff, &format!("/api/v1/contacts/{id}/erasure"), body.clone()).await;
     assert_eq!(s, 403);
-    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &format!("/api/v1/contacts/{id}/erasure"), Some(body.clone())).await;
+    let (s, v) = t.api_post(&dpo, &format!("/api/v1/contacts/{id}/erasure"), body.clone()).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["mails_deleted"], 1, "{v}");
-    let (s, v) = call(&t, reqwest::Method::GET, &staff, &format!("/api/v1/contacts/{id}"), None).await;
+    let (s, v) = t.api_get(&staff, &format!("/api/v1/contacts/{id}")).await;
     assert_eq!(s, 410, "{v}");
     assert_eq!(v["type"].as_str().map(|t| t.ends_with("gone")), Some(true), "{v}");
-    let (s, _) = call(&t, reqwest::Method::POST, &dpo, &format!("/api/v1/contacts/{id}/erasure"), Some(body)).await;
+    let (s, _) = t.api_post(&dpo, &format!("/api/v1/contacts/{id}/erasure"), body).await;
     assert_eq!(s, 410, "a second erasure answers Gone");
     // Nothing of the person is left anywhere at rest.
     let after = all_bytes(&t).await;
@@ -115,32 +102,21 @@ async fn erasure_input_is_checked_and_changes_nothing(b: Backend) {
     let Some(t) = try_spawn_app(b).await else { return };
     let dpo = t.user_token("dora", Role::Dpo).await;
     let staff = t.user_token("anna", Role::User).await;
-    let (s, c) =
-        call(&t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": "Bleibt", "email": "bleibt@example.org"})))
-            .await;
-    assert_eq!(s, 201);
-    let id = c["id"].as_str().expect("id").to_string();
+    let id = t.api_contact(&staff, json!({"family_name": "Bleibt", "email": "bleibt@example.org"})).await;
     for (body, status) in [
         (json!({"reason": "  "}), 422),
         (json!({"reason": "x".repeat(501)}), 422),
         (json!({"reason": "ok", "unknown": 1}), 400),
         (json!({}), 400),
     ] {
-        let (s, v) = call(&t, reqwest::Method::POST, &dpo, &format!("/api/v1/contacts/{id}/erasure"), Some(body.clone())).await;
+        let (s, v) = t.api_post(&dpo, &format!("/api/v1/contacts/{id}/erasure"), body.clone()).await;
         assert_eq!(s, status, "{body} → {v}");
     }
-    let (s, _) = call(
-        &t,
-        reqwest::Method::POST,
-        &dpo,
-        "/api/v1/contacts/0190d6f4-0000-7000-8000-000000000000/erasure",
-        Some(json!({"reason": "r"})),
-    )
-    .await;
+    let (s, _) = t.api_post(&dpo, "/api/v1/contacts/0190d6f4-0000-7000-8000-000000000000/erasure", json!({"reason": "r"})).await;
     assert_eq!(s, 404, "unknown contact");
-    let (s, _) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/contacts/not-an-id/erasure", Some(json!({"reason": "r"}))).await;
+    let (s, _) = t.api_post(&dpo, "/api/v1/contacts/not-an-id/erasure", json!({"reason": "r"})).await;
     assert_eq!(s, 404);
-    let (s, v) = call(&t, reqwest::Method::GET, &staff, &format!("/api/v1/contacts/{id}"), None).await;
+    let (s, v) = t.api_get(&staff, &format!("/api/v1/contacts/{id}")).await;
     assert_eq!(s, 200, "nothing was erased: {v}");
     assert!(services::tombstones::read_journal(t.dir.path()).expect("journal").is_empty());
 }
@@ -158,8 +134,7 @@ async fn a_restored_backup_forgets_the_erased_and_refuses_bad_files() {
     let mk = |name: &'static str, email: &'static str| {
         let (t, staff) = (&t, staff.clone());
         async move {
-            let (s, c) =
-                call(t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": name, "email": email}))).await;
+            let (s, c) = t.api_post(&staff, "/api/v1/contacts", json!({"family_name": name, "email": email})).await;
             assert_eq!(s, 201, "{c}");
             c["id"].as_str().expect("id").to_string()
         }
@@ -222,17 +197,13 @@ async fn request_cases_keep_their_deadlines(b: Backend) {
     let Some(t) = try_spawn_app(b).await else { return };
     let staff = t.user_token("anna", Role::User).await;
     let dpo = t.user_token("dora", Role::Dpo).await;
-    let (s, c) =
-        call(&t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": "Fragt", "email": "fragt@example.org"})))
-            .await;
-    assert_eq!(s, 201);
-    let id = c["id"].as_str().expect("id").to_string();
+    let id = t.api_contact(&staff, json!({"family_name": "Fragt", "email": "fragt@example.org"})).await;
     let today = time::OffsetDateTime::now_utc().date();
     let received = today - time::Duration::days(25);
     let due = obhut_core::dsr::due_date(received);
     let post = |path: String, token: String, body: Value| {
         let t = &t;
-        async move { call(t, reqwest::Method::POST, &token, &path, Some(body)).await }
+        async move { t.api_post(&token, &path, body).await }
     };
     let open = json!({"contact_id": id, "kind": "access", "received_via": "email", "received_on": day(received),
         "identity_check": "known_identity", "identity_evidence": "someone.else@example.org"});
@@ -242,7 +213,7 @@ async fn request_cases_keep_their_deadlines(b: Backend) {
     let (s, v) = post("/api/v1/dsr/cases".into(), dpo.clone(), open.clone()).await;
     assert_eq!(s, 422, "{v}");
     assert_eq!(v["errors"][0]["field"], "identity_evidence", "{v}");
-    let (s, v) = call(&t, reqwest::Method::GET, &dpo, "/api/v1/dsr/cases", None).await;
+    let (s, v) = t.api_get(&dpo, "/api/v1/dsr/cases").await;
     assert_eq!((s, v.as_array().map(Vec::len)), (200, Some(0)));
     for (body, field) in [
         (json!({"contact_id": id, "kind": "everything", "received_via": "email"}), "kind"),
@@ -283,7 +254,7 @@ async fn request_cases_keep_their_deadlines(b: Backend) {
     assert_eq!(s, 201, "{o}");
     assert_eq!((o["status"].as_str(), o["overdue"].as_bool()), (Some("received"), Some(true)));
     // The cockpit lists open cases by deadline: the overdue one first.
-    let (_, list) = call(&t, reqwest::Method::GET, &dpo, "/api/v1/dsr/cases?open=true", None).await;
+    let (_, list) = t.api_get(&dpo, "/api/v1/dsr/cases?open=true").await;
     let refs: Vec<&str> = list.as_array().expect("list").iter().filter_map(|c| c["reference"].as_str()).collect();
     assert_eq!(refs, vec![o["reference"].as_str().expect("r"), reference.as_str()]);
     // The daily job: one reminder, one overdue flag, each once.
@@ -347,45 +318,29 @@ async fn an_erasure_request_is_answered_through_its_case(b: Backend) {
     let Some(t) = try_spawn_app(b).await else { return };
     let staff = t.user_token("anna", Role::User).await;
     let dpo = t.user_token("dora", Role::Dpo).await;
-    let (_, c) =
-        call(&t, reqwest::Method::POST, &staff, "/api/v1/contacts", Some(json!({"family_name": "Weg", "email": "weg@example.org"}))).await;
+    let (_, c) = t.api_post(&staff, "/api/v1/contacts", json!({"family_name": "Weg", "email": "weg@example.org"})).await;
     let id = c["id"].as_str().expect("id").to_string();
-    let (s, case) = call(
-        &t,
-        reqwest::Method::POST,
-        &dpo,
-        "/api/v1/dsr/cases",
-        Some(json!({"contact_id": id, "kind": "erasure", "received_via": "letter"})),
-    )
-    .await;
+    let (s, case) = t.api_post(&dpo, "/api/v1/dsr/cases", json!({"contact_id": id, "kind": "erasure", "received_via": "letter"})).await;
     assert_eq!(s, 201, "{case}");
     let reference = case["reference"].as_str().expect("reference").to_string();
     let erase = json!({"reason": format!("Antrag {reference}"), "case_id": reference});
-    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &format!("/api/v1/contacts/{id}/erasure"), Some(erase.clone())).await;
+    let (s, v) = t.api_post(&dpo, &format!("/api/v1/contacts/{id}/erasure"), erase.clone()).await;
     assert_eq!(s, 409, "identity first: {v}");
-    let (s, v) = call(
-        &t,
-        reqwest::Method::POST,
-        &dpo,
-        &format!("/api/v1/dsr/cases/{reference}/identity"),
-        Some(json!({"identity_check": "manual", "identity_note": "Ausweis vorgelegt am Empfang"})),
-    )
-    .await;
+    let (s, v) = t
+        .api_post(
+            &dpo,
+            &format!("/api/v1/dsr/cases/{reference}/identity"),
+            json!({"identity_check": "manual", "identity_note": "Ausweis vorgelegt am Empfang"}),
+        )
+        .await;
     assert_eq!(s, 200, "{v}");
-    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &format!("/api/v1/contacts/{id}/erasure"), Some(erase)).await;
+    let (s, v) = t.api_post(&dpo, &format!("/api/v1/contacts/{id}/erasure"), erase).await;
     assert_eq!(s, 200, "{v}");
-    let (_, case) = call(&t, reqwest::Method::GET, &dpo, &format!("/api/v1/dsr/cases/{reference}"), None).await;
+    let (_, case) = t.api_get(&dpo, &format!("/api/v1/dsr/cases/{reference}")).await;
     assert_eq!(case["status"], "completed", "{case}");
     assert_eq!(case["identity_note"], "Ausweis vorgelegt am Empfang", "the case keeps its notes (sealed, readable to the DPO)");
     // The person is gone: a new request about them is answered, not opened.
-    let (s, v) = call(
-        &t,
-        reqwest::Method::POST,
-        &dpo,
-        "/api/v1/dsr/cases",
-        Some(json!({"contact_id": id, "kind": "access", "received_via": "email"})),
-    )
-    .await;
+    let (s, v) = t.api_post(&dpo, "/api/v1/dsr/cases", json!({"contact_id": id, "kind": "access", "received_via": "email"})).await;
     assert_eq!(s, 409, "{v}");
     let raw = t.raw_bytes().await;
     assert!(!contains(&raw, "Ausweis vorgelegt"), "case notes are sealed at rest");
@@ -414,71 +369,48 @@ async fn the_identity_is_checked_by_a_code_sent_to_a_known_address(b: Backend) {
     let Some(t) = try_spawn_app(b).await else { return };
     let staff = t.user_token("anna", Role::User).await;
     let dpo = t.user_token("dora", Role::Dpo).await;
-    let (s, c) = call(
-        &t,
-        reqwest::Method::POST,
-        &staff,
-        "/api/v1/contacts",
-        Some(json!({"family_name": "Codiert", "email": "codiert@example.org"})),
-    )
-    .await;
-    assert_eq!(s, 201);
-    let id = c["id"].as_str().expect("id").to_string();
+    let id = t.api_contact(&staff, json!({"family_name": "Codiert", "email": "codiert@example.org"})).await;
     // A code cannot be claimed at opening: it is sent once the case exists.
     let open =
         json!({"contact_id": id, "kind": "access", "received_via": "email", "identity_check": "email_code", "identity_evidence": "123456"});
-    let (s, v) = call(&t, reqwest::Method::POST, &dpo, "/api/v1/dsr/cases", Some(open)).await;
+    let (s, v) = t.api_post(&dpo, "/api/v1/dsr/cases", open).await;
     assert_eq!((s, v["errors"][0]["field"].as_str()), (422, Some("identity_check")), "{v}");
-    let (s, case) = call(
-        &t,
-        reqwest::Method::POST,
-        &dpo,
-        "/api/v1/dsr/cases",
-        Some(json!({"contact_id": id, "kind": "access", "received_via": "email"})),
-    )
-    .await;
+    let (s, case) = t.api_post(&dpo, "/api/v1/dsr/cases", json!({"contact_id": id, "kind": "access", "received_via": "email"})).await;
     assert_eq!(s, 201, "{case}");
     let case_id = case["id"].as_str().expect("id").to_string();
     let verify = |code: &str| json!({"identity_check": "email_code", "identity_evidence": code});
     let path = format!("/api/v1/dsr/cases/{case_id}/identity");
     // Before a code was sent, no code counts.
-    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &path, Some(verify("000000"))).await;
+    let (s, v) = t.api_post(&dpo, &path, verify("000000")).await;
     assert_eq!(s, 422, "{v}");
     assert!(v["errors"][0]["message"].as_str().unwrap_or_default().contains("send one first"), "{v}");
     // Only to an address the contact is known by.
     let code_path = format!("/api/v1/dsr/cases/{case_id}/identity/code");
-    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &code_path, Some(json!({"address": "fremd@example.org"}))).await;
+    let (s, v) = t.api_post(&dpo, &code_path, json!({"address": "fremd@example.org"})).await;
     assert_eq!((s, v["errors"][0]["field"].as_str()), (422, Some("address")), "{v}");
-    let (s, _) = call(&t, reqwest::Method::POST, &staff, &code_path, Some(json!({}))).await;
+    let (s, _) = t.api_post(&staff, &code_path, json!({})).await;
     assert_eq!(s, 403);
-    let (s, sent) = call(&t, reqwest::Method::POST, &dpo, &code_path, Some(json!({}))).await;
+    let (s, sent) = t.api_post(&dpo, &code_path, json!({})).await;
     assert_eq!(s, 202, "{sent}");
     assert_eq!(sent["sent_to"], "c***@example.org", "{sent}");
     let code = delivered_code(&t).await;
     let wrong = if code == "111111" { "222222" } else { "111111" };
-    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &path, Some(verify(wrong))).await;
+    let (s, v) = t.api_post(&dpo, &path, verify(wrong)).await;
     assert_eq!((s, v["errors"][0]["field"].as_str()), (422, Some("identity_evidence")), "{v}");
-    let (_, still) = call(&t, reqwest::Method::GET, &dpo, &format!("/api/v1/dsr/cases/{case_id}"), None).await;
+    let (_, still) = t.api_get(&dpo, &format!("/api/v1/dsr/cases/{case_id}")).await;
     assert_eq!(still["status"], "received", "a wrong code changes nothing");
-    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &path, Some(verify(&code))).await;
+    let (s, v) = t.api_post(&dpo, &path, verify(&code)).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["status"], "in_progress");
     assert_eq!(v["identity_check"], "email_code");
     // Used once: the same code does not open a second door.
-    let (s, _) = call(&t, reqwest::Method::POST, &dpo, &code_path, Some(json!({}))).await;
+    let (s, _) = t.api_post(&dpo, &code_path, json!({})).await;
     assert_eq!(s, 409, "the identity is checked already");
 
     // Five wrong codes void it, even for the right one after.
-    let (_, other) = call(
-        &t,
-        reqwest::Method::POST,
-        &dpo,
-        "/api/v1/dsr/cases",
-        Some(json!({"contact_id": id, "kind": "erasure", "received_via": "email"})),
-    )
-    .await;
+    let (_, other) = t.api_post(&dpo, "/api/v1/dsr/cases", json!({"contact_id": id, "kind": "erasure", "received_via": "email"})).await;
     let other_id = other["id"].as_str().expect("id").to_string();
-    let (s, _) = call(&t, reqwest::Method::POST, &dpo, &format!("/api/v1/dsr/cases/{other_id}/identity/code"), Some(json!({}))).await;
+    let (s, _) = t.api_post(&dpo, &format!("/api/v1/dsr/cases/{other_id}/identity/code"), json!({})).await;
     assert_eq!(s, 202);
     let mut conn = t.app.store.pool.acquire().await.expect("conn");
     let (hash,): (Vec<u8>,) = sqlx::query_as(&format!("SELECT code_hash FROM dsr_identity_codes WHERE case_id = '{other_id}'"))
@@ -489,10 +421,10 @@ async fn the_identity_is_checked_by_a_code_sent_to_a_known_address(b: Backend) {
     assert_eq!(hash.len(), 16, "kept as a keyed hash only");
     let opath = format!("/api/v1/dsr/cases/{other_id}/identity");
     for _ in 0..5 {
-        let (s, _) = call(&t, reqwest::Method::POST, &dpo, &opath, Some(verify("999999x"))).await;
+        let (s, _) = t.api_post(&dpo, &opath, verify("999999x")).await;
         assert_eq!(s, 422);
     }
-    let (s, v) = call(&t, reqwest::Method::POST, &dpo, &opath, Some(verify("123456"))).await;
+    let (s, v) = t.api_post(&dpo, &opath, verify("123456")).await;
     assert_eq!(s, 422);
     assert!(v["errors"][0]["message"].as_str().unwrap_or_default().contains("too many"), "{v}");
 }

@@ -2,7 +2,7 @@
 //! English, PDF) with the story of every datum and the trail of changes, the Art. 20 zip, who
 //! may ask for them, and what an unknown contact gets.
 
-use crate::common::{contains, spawn_app, Backend, TestApp};
+use crate::common::{contains, page, signed_in, spawn_app, Backend, TestApp};
 use obhut_core::user::Role;
 use obhut_server::services;
 use obhut_server::Actor;
@@ -19,16 +19,6 @@ crate::on_both_backends!(
 
 const EMAIL: &str = "erika.zwiebelfisch@example.org";
 
-async fn send(t: &TestApp, method: reqwest::Method, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut r = t.client.request(method, t.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.expect("send");
-    let status = r.status().as_u16();
-    (status, crate::common::json_body(r).await)
-}
-
 /// A response's status, content type, disposition and body.
 async fn fetch(t: &TestApp, token: &str, path: &str) -> (u16, String, String, Vec<u8>) {
     let r = t.client.get(t.url(path)).bearer_auth(token).send().await.expect("get");
@@ -44,23 +34,18 @@ async fn erika(t: &TestApp, token: &str) -> String {
         "addresses": [{"street": "Gänseweg 5", "postal_code": "10115", "city": "Berlin", "country": "DE"}],
         "tags": ["kundin"],
     });
-    let (s, v) = send(t, reqwest::Method::POST, token, "/api/v1/contacts", Some(body)).await;
+    let (s, v) = t.api_post(token, "/api/v1/contacts", body).await;
     assert_eq!(s, 201, "{v}");
     let id = v["id"].as_str().expect("id").to_string();
     let activity = json!({"kind": "call", "contact_id": id, "subject": "Rückruf zum Angebot", "body": "Möchte ein Angebot für Fenster."});
-    let (s, v) = send(t, reqwest::Method::POST, token, "/api/v1/activities", Some(activity)).await;
+    let (s, v) = t.api_post(token, "/api/v1/activities", activity).await;
     assert_eq!(s, 201, "{v}");
     let consent = json!({"purpose": "newsletter", "channel": "email", "kind": "given", "method": "paper", "recording_ref": "Scan 4711"});
-    let (s, v) = send(t, reqwest::Method::POST, token, &format!("/api/v1/contacts/{id}/consents"), Some(consent)).await;
+    let (s, v) = t.api_post(token, &format!("/api/v1/contacts/{id}/consents"), consent).await;
     assert_eq!(s, 201, "{v}");
-    let (s, v) = send(
-        t,
-        reqwest::Method::PATCH,
-        token,
-        &format!("/api/v1/contacts/{id}"),
-        Some(json!({"family_name": "Zwiebelfisch-Lüdenscheidt"})),
-    )
-    .await;
+    let (s, v) = t
+        .api(reqwest::Method::PATCH, token, &format!("/api/v1/contacts/{id}"), Some(json!({"family_name": "Zwiebelfisch-Lüdenscheidt"})))
+        .await;
     assert_eq!(s, 200, "{v}");
     id
 }
@@ -191,7 +176,7 @@ async fn the_portability_export_is_one_zip_with_json_csv_and_a_vcard(b: Backend)
     let chef = t.user_token("chef", Role::Admin).await;
     let id = erika(&t, &chef).await;
     let ticket = json!({"title": "Fenster undicht", "description": "Seit dem Einbau zieht es.", "kind": "complaint", "contact_id": id});
-    let (s, v) = send(&t, reqwest::Method::POST, &chef, "/api/v1/tickets", Some(ticket)).await;
+    let (s, v) = t.api_post(&chef, "/api/v1/tickets", ticket).await;
     assert_eq!(s, 201, "{v}");
     let (s, ct, cd, body) = fetch(&t, &chef, &format!("/api/v1/contacts/{id}/portability")).await;
     assert_eq!(s, 200, "{}", String::from_utf8_lossy(&body));
@@ -286,27 +271,16 @@ async fn the_contact_page_offers_the_requests_to_those_who_may_run_them(b: Backe
     let t = spawn_app(b).await;
     let chef = t.user_token("chef", Role::Admin).await;
     let id = erika(&t, &chef).await;
-    let page = |role: Role, name: &'static str| {
+    let contact_page_as = |role: Role, name: &'static str| {
         let t = &t;
         let id = id.clone();
         async move {
-            t.add_user(name, role, "Correct-Horse-Battery-9").await;
-            let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
-            let login = c.get(t.url("/login")).send().await.expect("login").text().await.expect("body");
-            let at = login.find("name=\"csrf\" value=\"").expect("csrf") + "name=\"csrf\" value=\"".len();
-            let csrf = login[at..].split('"').next().expect("csrf").to_string();
-            let r = c
-                .post(t.url("/login"))
-                .form(&[("csrf", csrf.as_str()), ("username", name), ("password", "Correct-Horse-Battery-9"), ("next", "/contacts")])
-                .send()
-                .await
-                .expect("login");
-            assert_eq!(r.status(), 303);
-            let html = c.get(t.url(&format!("/contacts/{id}"))).send().await.expect("page").text().await.expect("body");
+            let (c, _) = signed_in(t, name, role).await;
+            let (_, html) = page(&c, t, &format!("/contacts/{id}")).await;
             (c, html)
         }
     };
-    let (dpo, html) = page(Role::Dpo, "dora").await;
+    let (dpo, html) = contact_page_as(Role::Dpo, "dora").await;
     assert!(html.contains(&format!("/contacts/{id}/access-report?lang=de")) && html.contains("Auskunft (Art. 15)"), "DPO sees the report");
     assert!(html.contains(&format!("/contacts/{id}/portability.zip")) && html.contains("Datenexport (Art. 20)"));
     let r = dpo.get(t.url(&format!("/contacts/{id}/access-report"))).send().await.expect("report");
@@ -318,7 +292,7 @@ async fn the_contact_page_offers_the_requests_to_those_who_may_run_them(b: Backe
     assert!(r.bytes().await.expect("pdf").starts_with(b"%PDF-"));
     let r = dpo.get(t.url(&format!("/contacts/{id}/portability.zip"))).send().await.expect("zip");
     assert_eq!(r.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/zip"));
-    let (user, html) = page(Role::User, "anna").await;
+    let (user, html) = contact_page_as(Role::User, "anna").await;
     assert!(!html.contains("access-report") && !html.contains("portability.zip"), "staff do not get the links");
     let r = user.get(t.url(&format!("/contacts/{id}/access-report"))).send().await.expect("report");
     assert_eq!(r.status(), 403);

@@ -7,28 +7,11 @@
 #![allow(clippy::expect_used, clippy::panic)]
 
 use crate::browser::{start_driver, Browser};
-use crate::common::{screenshot_dir, spawn_app, Backend, TestApp};
-use obhut_core::contact::{ContactInput, EmailInput};
+use crate::common::{page, send_form, signed_in, spawn_app, Backend, TestApp, PASSWORD};
 use obhut_core::user::Role;
 use obhut_server::services::dsr as service;
 use obhut_server::Actor;
-use serde_json::json;
 use time::Date;
-
-const PASSWORD: &str = "Correct-Horse-Battery-9";
-
-async fn new_contact(t: &TestApp, given: &str, family: &str, email: &str) -> String {
-    let input = ContactInput {
-        kind: Some("b2c".into()),
-        given_name: Some(given.into()),
-        family_name: Some(family.into()),
-        emails: Some(vec![EmailInput { address: email.into(), label: None, purposes: None }]),
-        ..Default::default()
-    };
-    let origin = obhut_store::contacts::Origin { source: "api".into(), detail: None, import_run_id: None };
-    let (c, _) = obhut_server::services::contacts::create(&t.app, &Actor::cli(), &input, origin).await.expect("create");
-    c.id.to_string()
-}
 
 /// "23.11.2026": how the German UI writes a date.
 fn de(d: Date) -> String {
@@ -39,51 +22,9 @@ async fn all_cases(t: &TestApp) -> Vec<obhut_server::services::cases::CaseView> 
     service::list_cases(&t.app, &Actor::cli(), false, 100).await.expect("cases")
 }
 
-/// Sets a date input directly: typed keys would depend on the browser's locale.
-async fn set_date(b: &Browser, id: &str, d: Date) {
-    let script = format!("document.getElementById('{id}').value = '{d}'");
-    b.cmd(reqwest::Method::POST, "/execute/sync", Some(json!({"script": script, "args": []}))).await;
-}
-
-/// Clicks `button` and waits until the next page holds `text` (a selector alone could match
-/// the page being left, which has a flash message too).
-async fn submit_until(b: &Browser, button: &str, text: &str) {
-    b.click(button).await;
-    for _ in 0..100 {
-        if b.source().await.contains(text) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("no '{text}' on {} within 10 s", b.path().await);
-}
-
 /// The text of the list's row for a case.
 async fn row(b: &Browser, reference: &str) -> String {
     b.text(&format!("#case-{reference}")).await
-}
-
-fn csrf_in(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field in the page");
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    rest[..rest.find('"').expect("end of the csrf value")].to_string()
-}
-
-/// A plain HTTP client signed in as a new user of `role`, and its CSRF token.
-async fn signed_in(t: &TestApp, name: &str, role: Role) -> (reqwest::Client, String) {
-    t.add_user(name, role, PASSWORD).await;
-    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let page = c.get(t.url("/login")).send().await.expect("login page").text().await.expect("body");
-    let token = csrf_in(&page);
-    let r = c
-        .post(t.url("/login"))
-        .form(&[("csrf", token.as_str()), ("username", name), ("password", PASSWORD), ("next", "/contacts")])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(r.status(), 303, "login must redirect");
-    let list = c.get(t.url("/contacts")).send().await.expect("contacts").text().await.expect("body");
-    (c, csrf_in(&list))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,23 +32,14 @@ async fn the_dpo_runs_requests_through_the_cockpit_in_the_browser() {
     let Some(driver) = start_driver().await else { return };
     let t = spawn_app(Backend::Sqlite).await;
     t.add_user("dora", Role::Dpo, PASSWORD).await;
-    let erika = new_contact(&t, "Erika", "Anfrage", "erika.anfrage@example.org").await;
-    let max = new_contact(&t, "Max", "Loeschwunsch", "max.loeschwunsch@example.org").await;
+    let erika = t.add_contact("Erika", "Anfrage", "erika.anfrage@example.org").await;
+    let max = t.add_contact("Max", "Loeschwunsch", "max.loeschwunsch@example.org").await;
     let today = t.app.clock.now().date();
     let b = Browser::open(&driver, &t.base).await;
-    let shot = |name: &'static str| {
-        let b = &b;
-        async move {
-            b.screenshot(name).await;
-            let _ = std::fs::copy(screenshot_dir().join(format!("{name}.png")), format!("/tmp/{name}.png"));
-        }
-    };
 
     // Signing in leads back to the cockpit; the privacy overview links it.
     b.goto("/privacy").await;
-    b.fill("#username", "dora").await;
-    b.fill("#password", PASSWORD).await;
-    b.submit("button[type=submit]", "#requests-card").await;
+    b.sign_in("dora", PASSWORD, "#requests-card").await;
     assert!(b.text("#requests-card").await.contains("Betroffenenanfragen"));
     b.click("#requests-card").await;
     b.find("#new-case-form").await;
@@ -123,17 +55,17 @@ async fn the_dpo_runs_requests_through_the_cockpit_in_the_browser() {
     assert_eq!(b.text("#contact_id-error").await, "Das ist keine Kontakt-ID.");
     assert_eq!(b.attribute("#contact_id", "aria-invalid").await.as_deref(), Some("true"));
     assert_eq!(b.attr("#kind", "value").await.as_deref(), Some("access"), "the typed values stay");
-    shot("dsr-form-invalid").await;
+    b.shot("dsr-form-invalid").await;
     assert!(all_cases(&t).await.is_empty(), "nothing was stored");
     // A date in the future is refused at the date.
     b.fill("#contact_id", &erika).await;
-    set_date(&b, "received_on", today + time::Duration::days(2)).await;
+    b.set_value("received_on", &(today + time::Duration::days(2)).to_string()).await;
     b.submit("#new-case-submit", "#received_on-error").await;
     assert!(b.text("#received_on-error").await.contains("nicht in der Zukunft"));
     assert!(all_cases(&t).await.is_empty(), "nothing was stored");
 
     // An access request by letter, identity not yet checked: opened, and listed with its deadline.
-    set_date(&b, "received_on", today).await;
+    b.set_value("received_on", &today.to_string()).await;
     b.choose("#received_via", "letter").await;
     b.submit("#new-case-submit", ".flash").await;
     assert_eq!(b.text(".flash").await, "Anfrage erfasst; die Frist läuft.");
@@ -153,7 +85,7 @@ async fn the_dpo_runs_requests_through_the_cockpit_in_the_browser() {
     b.goto("/privacy/requests").await;
     b.fill("#contact_id", &erika).await;
     b.choose("#kind", "objection").await;
-    set_date(&b, "received_on", today - time::Duration::days(40)).await;
+    b.set_value("received_on", &(today - time::Duration::days(40)).to_string()).await;
     b.choose("#received_via", "email").await;
     b.choose("#identity_check", "known_identity").await;
     b.fill("#identity_evidence", "erika.anfrage@example.org").await;
@@ -179,13 +111,13 @@ async fn the_dpo_runs_requests_through_the_cockpit_in_the_browser() {
     let second = source.find(&format!("id=\"case-{}\"", access.reference)).expect("row");
     assert!(first < second, "by deadline: the overdue case first");
     assert!(source.contains(&format!("href=\"/contacts/{erika}\"")), "the contact is linked");
-    shot("dsr-list").await;
+    b.shot("dsr-list").await;
 
     // The access request: identity checked, deadline extended, completed.
     b.click(&format!("#case-{} a.row-link", access.reference)).await;
     b.find("#verify-form").await;
     // A code by email to the address the contact is known by.
-    submit_until(&b, "#code-submit", "Code gesendet; er gilt 30 Minuten.").await;
+    b.click_until("#code-submit", "Code gesendet; er gilt 30 Minuten.").await;
     assert!(b.text("#case-status").await.contains("Eingegangen"), "sending a code checks nothing yet");
     b.choose("#identity_check", "known_identity").await;
     b.fill("#identity_evidence", "jemand@example.org").await;
@@ -195,23 +127,23 @@ async fn the_dpo_runs_requests_through_the_cockpit_in_the_browser() {
     b.choose("#identity_check", "manual").await;
     b.fill("#identity_evidence", "").await;
     b.fill("#identity_note", "Personalausweis am Empfang vorgelegt").await;
-    submit_until(&b, "#verify-submit", "Identitätsprüfung vermerkt.</div>").await;
+    b.click_until("#verify-submit", "Identitätsprüfung vermerkt.</div>").await;
     assert!(b.text("#case-identity").await.contains("Von Hand geprüft"));
     b.fill("#extend_reason", "Umfangreiche Datenbestände in drei Systemen").await;
-    submit_until(&b, "#extend-submit", "Frist verlängert.</div>").await;
+    b.click_until("#extend-submit", "Frist verlängert.</div>").await;
     let latest = obhut_core::dsr::latest_extension(today);
     assert!(b.text("#case-deadline").await.contains(&de(latest)), "the latest permitted deadline");
     assert!(b.text("#case-extension").await.contains("Umfangreiche Datenbestände"));
     assert!(b.text("#case-steps").await.contains(&format!("neue Frist {}", de(latest))));
     assert!(b.try_find("#extend-form").await.is_none(), "one extension only");
-    shot("dsr-case").await;
+    b.shot("dsr-case").await;
     b.choose("#close_status", "completed").await;
     b.fill("#close_reason", "Auskunft per Brief versandt").await;
-    submit_until(&b, "#close-submit", "Fall abgeschlossen.</div>").await;
+    b.click_until("#close-submit", "Fall abgeschlossen.</div>").await;
     assert!(b.text("#case-status").await.contains("Erledigt"));
     assert!(b.text("#case-closing").await.contains("Auskunft per Brief versandt"));
     assert!(b.try_find("#close-form").await.is_none() && b.try_find("#verify-form").await.is_none(), "no steps left");
-    shot("dsr-case-completed").await;
+    b.shot("dsr-case-completed").await;
     let done = service::get_case(&t.app, &Actor::cli(), &access.id).await.expect("case");
     assert_eq!((done.status.as_str(), done.identity_check.as_deref()), ("completed", Some("manual")));
 
@@ -232,16 +164,16 @@ async fn the_dpo_runs_requests_through_the_cockpit_in_the_browser() {
     b.submit("#new-case-submit", "#erase-form").await;
     assert!(b.text("#erase-warning").await.contains("endgültig gelöscht"));
     assert!(b.text("#erase-submit").await.contains("Jetzt löschen (Art. 17)"));
-    shot("dsr-erasure-case").await;
+    b.shot("dsr-erasure-case").await;
     b.submit("#erase-submit", "#erase_confirm-error").await;
     assert!(b.text("#erase_confirm-error").await.contains("bestätigen"));
     assert!(obhut_server::services::tombstones::erased_at(&t.app, &max).await.expect("erased?").is_none(), "not erased without the tick");
     b.click("#erase_confirm").await;
-    submit_until(&b, "#erase-submit", "Kontakt gelöscht (Art. 17 DSGVO); der Fall ist erledigt.</div>").await;
+    b.click_until("#erase-submit", "Kontakt gelöscht (Art. 17 DSGVO); der Fall ist erledigt.</div>").await;
     assert!(b.text("#case-status").await.contains("Erledigt"));
     assert!(b.text("#case-erased").await.starts_with("Gelöscht am"));
     assert!(obhut_server::services::tombstones::erased_at(&t.app, &max).await.expect("erased?").is_some());
-    shot("dsr-erasure-done").await;
+    b.shot("dsr-erasure-done").await;
 
     b.goto("/privacy/requests?show=all").await;
     b.find("#case-table").await;
@@ -253,7 +185,7 @@ async fn the_dpo_runs_requests_through_the_cockpit_in_the_browser() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_of_the_service_are_shown_on_the_page_and_change_nothing() {
     let t = spawn_app(Backend::Sqlite).await;
-    let id = new_contact(&t, "Rita", "Refus", "rita.refus@example.org").await;
+    let id = t.add_contact("Rita", "Refus", "rita.refus@example.org").await;
     let (c, csrf) = signed_in(&t, "dora", Role::Dpo).await;
     let new = |kind: &'static str| {
         vec![
@@ -267,72 +199,61 @@ async fn refusals_of_the_service_are_shown_on_the_page_and_change_nothing() {
             ("identity_note", String::new()),
         ]
     };
-    let r = c.post(t.url("/privacy/requests")).form(&new("erasure")).send().await.expect("post");
-    assert_eq!(r.status(), 303);
+    let (s, _, _) = send_form(&c, &t, "/privacy/requests", &new("erasure")).await;
+    assert_eq!(s, 303);
     let case = all_cases(&t).await.remove(0);
     // A second open request of the same kind: refused above the form.
-    let r = c.post(t.url("/privacy/requests")).form(&new("erasure")).send().await.expect("post");
-    assert_eq!(r.status(), 409);
-    let html = r.text().await.expect("body");
+    let (s, _, html) = send_form(&c, &t, "/privacy/requests", &new("erasure")).await;
+    assert_eq!(s, 409);
     assert!(html.contains(&format!("Für diesen Kontakt ist bereits eine Anfrage dieser Art offen: {}.", case.reference)), "{html}");
     assert_eq!(all_cases(&t).await.len(), 1);
 
     // Completing, or erasing, before the identity check: 409 on the page, nothing changed.
-    let page = format!("/privacy/requests/{}", case.id);
-    let r = c
-        .post(t.url(&format!("{page}/close")))
-        .form(&[("csrf", csrf.as_str()), ("close_status", "completed"), ("close_reason", "")])
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(r.status(), 409);
-    let html = r.text().await.expect("body");
+    let case_page = format!("/privacy/requests/{}", case.id);
+    let (s, _, html) =
+        send_form(&c, &t, &format!("{case_page}/close"), &[("csrf", csrf.as_str()), ("close_status", "completed"), ("close_reason", "")])
+            .await;
+    assert_eq!(s, 409);
     assert!(html.contains("id=\"case-refusal\"") && html.contains("Zuerst muss die Identität der anfragenden Person geprüft werden."));
-    let r = c
-        .post(t.url(&format!("{page}/erasure")))
-        .form(&[("csrf", csrf.as_str()), ("erase_reason", "Antrag"), ("erase_confirm", "on")])
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(r.status(), 409);
+    let (s, _, _) =
+        send_form(&c, &t, &format!("{case_page}/erasure"), &[("csrf", csrf.as_str()), ("erase_reason", "Antrag"), ("erase_confirm", "on")])
+            .await;
+    assert_eq!(s, 409);
     assert!(obhut_server::services::tombstones::erased_at(&t.app, &id).await.expect("erased?").is_none());
     // A rejection without its reason: at the field.
-    let r = c
-        .post(t.url(&format!("{page}/close")))
-        .form(&[("csrf", csrf.as_str()), ("close_status", "rejected"), ("close_reason", " ")])
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(r.status(), 422);
-    let html = r.text().await.expect("body");
+    let (s, _, html) =
+        send_form(&c, &t, &format!("{case_page}/close"), &[("csrf", csrf.as_str()), ("close_status", "rejected"), ("close_reason", " ")])
+            .await;
+    assert_eq!(s, 422);
     assert!(html.contains("id=\"close_reason-error\"") && html.contains("Beschwerderecht"));
     // An extension told before the receipt: at the field, in German dates.
-    let r = c
-        .post(t.url(&format!("{page}/extension")))
-        .form(&[("csrf", csrf.as_str()), ("extend_reason", "Viele Systeme"), ("informed_on", "2000-01-01"), ("new_due", "")])
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(r.status(), 422);
-    let html = r.text().await.expect("body");
+    let (s, _, html) = send_form(
+        &c,
+        &t,
+        &format!("{case_page}/extension"),
+        &[("csrf", csrf.as_str()), ("extend_reason", "Viele Systeme"), ("informed_on", "2000-01-01"), ("new_due", "")],
+    )
+    .await;
+    assert_eq!(s, 422);
     let received = de(t.app.clock.now().date());
     assert!(html.contains("id=\"informed_on-error\"") && html.contains(&format!("zwischen Eingang ({received})")), "{html}");
     let now = service::get_case(&t.app, &Actor::cli(), &case.id).await.expect("case");
     assert_eq!((now.status.as_str(), now.extended), ("received", false), "nothing changed");
 
     // Rejected with its reason: the page says the person was told of the right to complain.
-    let r = c
-        .post(t.url(&format!("{page}/close")))
-        .form(&[("csrf", csrf.as_str()), ("close_status", "rejected"), ("close_reason", "Identität nicht nachgewiesen")])
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(r.status(), 303);
-    let html = c.get(t.url(&page)).send().await.expect("get").text().await.expect("body");
+    let (s, _, _) = send_form(
+        &c,
+        &t,
+        &format!("{case_page}/close"),
+        &[("csrf", csrf.as_str()), ("close_status", "rejected"), ("close_reason", "Identität nicht nachgewiesen")],
+    )
+    .await;
+    assert_eq!(s, 303);
+    let (_, html) = page(&c, &t, &case_page).await;
     assert!(html.contains("Identität nicht nachgewiesen") && html.contains("Art. 77 DSGVO"));
     assert!(!html.contains("The person was told"), "no English on the German page");
     // The same page in English.
-    let r = c.get(t.url(&page)).header("accept-language", "en-GB,en;q=0.9").send().await.expect("get");
+    let r = c.get(t.url(&case_page)).header("accept-language", "en-GB,en;q=0.9").send().await.expect("get");
     let html = r.text().await.expect("body");
     for needle in
         ["Data subject requests", "Erasure (Art. 17 GDPR)", ">Rejected<", "Art. 77 GDPR", "Case closed", "Identität nicht nachgewiesen"]
@@ -343,50 +264,46 @@ async fn refusals_of_the_service_are_shown_on_the_page_and_change_nothing() {
     let input = service::NewCase { contact_id: id.clone(), kind: "access".into(), received_via: "email".into(), ..Default::default() };
     let access = service::open_case(&t.app, &Actor::cli(), &input).await.expect("open");
     service::verify_identity(&t.app, &Actor::cli(), &access.id, "manual", None, Some("Ausweis")).await.expect("verify");
-    let r = c
-        .post(t.url(&format!("/privacy/requests/{}/erasure", access.id)))
-        .form(&[("csrf", csrf.as_str()), ("erase_reason", "Antrag"), ("erase_confirm", "on")])
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(r.status(), 422);
-    let html = r.text().await.expect("body");
+    let (s, _, html) = send_form(
+        &c,
+        &t,
+        &format!("/privacy/requests/{}/erasure", access.id),
+        &[("csrf", csrf.as_str()), ("erase_reason", "Antrag"), ("erase_confirm", "on")],
+    )
+    .await;
+    assert_eq!(s, 422);
     assert!(html.contains("id=\"case-refusal\"") && !html.contains("id=\"erase-form\""), "{html}");
     assert!(obhut_server::services::tombstones::erased_at(&t.app, &id).await.expect("erased?").is_none());
     // A closed case: a second closing is refused on the page.
-    let r = c
-        .post(t.url(&format!("{page}/close")))
-        .form(&[("csrf", csrf.as_str()), ("close_status", "cancelled"), ("close_reason", "Versehen")])
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(r.status(), 409);
-    assert!(r.text().await.expect("body").contains(&format!("Der Fall {} ist bereits abgeschlossen (Abgelehnt).", case.reference)));
+    let (s, _, html) = send_form(
+        &c,
+        &t,
+        &format!("{case_page}/close"),
+        &[("csrf", csrf.as_str()), ("close_status", "cancelled"), ("close_reason", "Versehen")],
+    )
+    .await;
+    assert_eq!(s, 409);
+    assert!(html.contains(&format!("Der Fall {} ist bereits abgeschlossen (Abgelehnt).", case.reference)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_and_guests_get_the_standard_403_page() {
     let t = spawn_app(Backend::Sqlite).await;
-    let id = new_contact(&t, "Sven", "Staff", "sven.staff@example.org").await;
+    let id = t.add_contact("Sven", "Staff", "sven.staff@example.org").await;
     let input = service::NewCase { contact_id: id.clone(), kind: "access".into(), received_via: "email".into(), ..Default::default() };
     let case = service::open_case(&t.app, &Actor::cli(), &input).await.expect("open");
     for (name, role) in [("ulla", Role::User), ("gerd", Role::Guest)] {
         let (c, csrf) = signed_in(&t, name, role).await;
         for path in ["/privacy/requests".to_string(), format!("/privacy/requests/{}", case.id)] {
-            let r = c.get(t.url(&path)).send().await.expect("get");
-            assert_eq!(r.status(), 403, "{name} {path}");
-            let html = r.text().await.expect("body");
+            let (s, html) = page(&c, &t, &path).await;
+            assert_eq!(s, 403, "{name} {path}");
             assert!(html.contains("Keine Berechtigung"), "{html}");
             assert!(!html.contains(&case.reference), "nothing of the case is shown");
         }
-        let r = c
-            .post(t.url(&format!("/privacy/requests/{}/close", case.id)))
-            .form(&[("csrf", csrf.as_str()), ("close_status", "cancelled"), ("close_reason", "nein")])
-            .send()
-            .await
-            .expect("post");
-        assert_eq!(r.status(), 403);
-        let overview = c.get(t.url("/contacts")).send().await.expect("get").text().await.expect("body");
+        let form = [("csrf", csrf.as_str()), ("close_status", "cancelled"), ("close_reason", "nein")];
+        let (s, _, _) = send_form(&c, &t, &format!("/privacy/requests/{}/close", case.id), &form).await;
+        assert_eq!(s, 403);
+        let (_, overview) = page(&c, &t, "/contacts").await;
         assert!(!overview.contains("/privacy/requests"), "no link for {name}");
     }
     assert_eq!(service::get_case(&t.app, &Actor::cli(), &case.id).await.expect("case").status, "received");

@@ -6,15 +6,13 @@
 //! The expectations are one table, [`MATRIX`]: a new role is one row, a new kind one entry in
 //! [`KINDS`] and a column in each row.
 
-use crate::common::{spawn_app, Backend, TestApp};
+use crate::common::{csrf_in, page, spawn_app, web_client, Backend, TestApp, PASSWORD};
 use obhut_core::user::{Role, Scope};
 use obhut_server::{services, Actor};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
 crate::on_both_backends!(every_role_reaches_exactly_the_records_the_matrix_grants);
-
-const PASSWORD: &str = "Correct-Horse-Battery-9";
 
 /// The variants of each record, by what the gate decides them by:
 /// `S` alice's, standard, team nord, in the call centre's scope (tag `callcenter`);
@@ -105,23 +103,13 @@ struct World {
     seq: std::sync::atomic::AtomicUsize,
 }
 
-async fn call(t: &TestApp, method: reqwest::Method, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut rq = t.client.request(method, t.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        rq = rq.json(&b);
-    }
-    let r = rq.send().await.expect("send");
-    let status = r.status().as_u16();
-    (status, crate::common::json_body(r).await)
-}
-
 impl World {
     fn next(&self) -> usize {
         self.seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
-        let (s, v) = call(&self.t, reqwest::Method::POST, &self.admin, path, Some(body.clone())).await;
+        let (s, v) = self.t.api_post(&self.admin, path, body.clone()).await;
         assert_eq!(s, 201, "POST {path} {body}: {v}");
         v
     }
@@ -157,6 +145,19 @@ impl World {
         .expect("restrict");
     }
 
+    /// A deal or ticket is about `contact`, or else stands on the organization with the class
+    /// and team of its variant's access.
+    fn place(&self, body: &mut Value, contact: Option<&str>, access: &Value) {
+        match contact {
+            Some(c) => body["contact_id"] = json!(c),
+            None => {
+                body["organization_id"] = json!(self.org);
+                body["record_class"] = access["record_class"].clone();
+                body["team"] = access["team"].clone();
+            }
+        }
+    }
+
     /// A fresh record of `kind` in `variant`.
     async fn fixture(&self, kind: &str, variant: char) -> Fixture {
         let n = self.next();
@@ -166,7 +167,7 @@ impl World {
         let (id, name) = match kind {
             "contact" => {
                 let c = contact.clone().expect("contact");
-                let (_, v) = call(&self.t, reqwest::Method::GET, &self.admin, &format!("/api/v1/contacts/{c}"), None).await;
+                let (_, v) = self.t.api_get(&self.admin, &format!("/api/v1/contacts/{c}")).await;
                 (c, v["family_name"].as_str().expect("name").to_string())
             }
             "organization" => {
@@ -178,27 +179,13 @@ impl World {
             "deal" | "deal_own" => {
                 let name = format!("Matrixdeal{n}");
                 let mut body = json!({"title": name, "owner_id": acc["owner_id"]});
-                match &contact {
-                    Some(c) => body["contact_id"] = json!(c),
-                    None => {
-                        body["organization_id"] = json!(self.org);
-                        body["record_class"] = acc["record_class"].clone();
-                        body["team"] = acc["team"].clone();
-                    }
-                }
+                self.place(&mut body, contact.as_deref(), &acc);
                 (self.post("/api/v1/deals", body).await["id"].as_str().expect("id").to_string(), name)
             }
             "ticket" | "ticket_own" => {
                 let name = format!("Matrixticket{n}");
                 let mut body = json!({"title": name, "description": "Beschwerde über die Lieferung", "owner_id": acc["owner_id"]});
-                match &contact {
-                    Some(c) => body["contact_id"] = json!(c),
-                    None => {
-                        body["organization_id"] = json!(self.org);
-                        body["record_class"] = acc["record_class"].clone();
-                        body["team"] = acc["team"].clone();
-                    }
-                }
+                self.place(&mut body, contact.as_deref(), &acc);
                 (self.post("/api/v1/tickets", body).await["id"].as_str().expect("id").to_string(), name)
             }
             "activity" => {
@@ -238,13 +225,13 @@ async fn api_attempt(w: &World, token: &str, kind: &str, action: char, f: &Fixtu
     let p = plural(kind);
     let id = &f.id;
     let (status, body) = match action {
-        'r' => call(t, Method::GET, token, &format!("/api/v1/{p}/{id}"), None).await,
+        'r' => t.api_get(token, &format!("/api/v1/{p}/{id}")).await,
         'l' => {
             let path = match kind {
                 "activity" => format!("/api/v1/contacts/{}/activities?limit=200", f.contact.as_deref().unwrap_or_default()),
                 _ => format!("/api/v1/{p}?limit=200"),
             };
-            let (s, v) = call(t, Method::GET, token, &path, None).await;
+            let (s, v) = t.api_get(token, &path).await;
             if s == 403 {
                 return Ok(false);
             }
@@ -259,7 +246,7 @@ async fn api_attempt(w: &World, token: &str, kind: &str, action: char, f: &Fixtu
             return Ok(ids_in(&v).contains(id));
         }
         's' => {
-            let (s, v) = call(t, Method::GET, token, &format!("/api/v1/{p}?q={}", f.name), None).await;
+            let (s, v) = t.api_get(token, &format!("/api/v1/{p}?q={}", f.name)).await;
             if s == 403 {
                 return Ok(false);
             }
@@ -275,11 +262,11 @@ async fn api_attempt(w: &World, token: &str, kind: &str, action: char, f: &Fixtu
                 "deal" | "deal_own" => json!({"amount": "1200.00"}),
                 _ => json!({"priority": "high"}),
             };
-            call(t, Method::PATCH, token, &format!("/api/v1/{p}/{id}"), Some(patch)).await
+            t.api(Method::PATCH, token, &format!("/api/v1/{p}/{id}"), Some(patch)).await
         }
-        'd' => call(t, Method::DELETE, token, &format!("/api/v1/{p}/{id}"), None).await,
+        'd' => t.api(Method::DELETE, token, &format!("/api/v1/{p}/{id}"), None).await,
         'e' => {
-            let (s, v) = call(t, Method::GET, token, &format!("/api/v1/{p}/export?format=json"), None).await;
+            let (s, v) = t.api_get(token, &format!("/api/v1/{p}/export?format=json")).await;
             if s == 403 {
                 return Ok(false);
             }
@@ -309,16 +296,10 @@ struct Browser {
     csrf: String,
 }
 
-fn csrf_in(html: &str) -> Option<String> {
-    let at = html.find("name=\"csrf\" value=\"")?;
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    Some(rest[..rest.find('"')?].to_string())
-}
-
 async fn sign_in(t: &TestApp, user: &str) -> Browser {
-    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let page = client.get(t.url("/login")).send().await.expect("login page").text().await.expect("body");
-    let token = csrf_in(&page).expect("csrf on the login page");
+    let client = web_client();
+    let (_, login) = page(&client, t, "/login").await;
+    let token = csrf_in(&login);
     let r = client
         .post(t.url("/login"))
         .form(&[("csrf", token.as_str()), ("username", user), ("password", PASSWORD), ("next", "/settings")])
@@ -326,8 +307,8 @@ async fn sign_in(t: &TestApp, user: &str) -> Browser {
         .await
         .expect("login");
     assert_eq!(r.status().as_u16(), 303, "{user} signs in");
-    let settings = client.get(t.url("/settings")).send().await.expect("settings").text().await.expect("body");
-    Browser { client, csrf: csrf_in(&settings).expect("csrf on the settings page") }
+    let (_, settings) = page(&client, t, "/settings").await;
+    Browser { client, csrf: csrf_in(&settings) }
 }
 
 /// A form with the class, team and tags of a variant, so that an edit keeps them.
@@ -459,7 +440,7 @@ async fn setup(b: Backend) -> World {
     let users = services::users::list_users(&t.app, &Actor::cli()).await.expect("users");
     let id_of = |n: &str| users.iter().find(|u| u.username == n).map(|u| u.id.to_string()).expect("user");
     let (alice_id, bob_id) = (id_of("alice"), id_of("bob"));
-    let (s, org) = call(&t, reqwest::Method::POST, &admin, "/api/v1/organizations", Some(json!({"name": "Matrix Holding GmbH"}))).await;
+    let (s, org) = t.api_post(&admin, "/api/v1/organizations", json!({"name": "Matrix Holding GmbH"})).await;
     assert_eq!(s, 201, "{org}");
     let org = org["id"].as_str().expect("id").to_string();
     World { t, admin, bob_id, alice_id, org, seq: std::sync::atomic::AtomicUsize::new(0) }
@@ -532,11 +513,6 @@ fn verb(allowed: bool) -> &'static str {
 
 crate::on_both_backends!(ticket_and_activity_reads_are_read_events_and_a_restricted_contacts_records_answer_restricted);
 
-async fn events_for(w: &World, action: &str) -> Vec<obhut_store::audit::AuditEvent> {
-    let filter = obhut_store::audit::AuditFilter { action: Some(action.into()), ..Default::default() };
-    services::audit::search(&w.t.app, &Actor::cli(), &filter, services::Page::new(Some(200), None)).await.expect("search").0
-}
-
 async fn ticket_and_activity_reads_are_read_events_and_a_restricted_contacts_records_answer_restricted(b: Backend) {
     let w = setup(b).await;
     let staff = w.t.token("user").await;
@@ -544,44 +520,44 @@ async fn ticket_and_activity_reads_are_read_events_and_a_restricted_contacts_rec
     let activity = w.fixture("activity", 'S').await;
     let contact = ticket.contact.clone().expect("about a contact");
     // A ticket read under a declared purpose is logged with it, the contact as subject and the fields shown.
-    let (s, v) = call(&w.t, reqwest::Method::GET, &staff, &format!("/api/v1/tickets/{}?purpose=customer_service", ticket.id), None).await;
+    let (s, v) = w.t.api_get(&staff, &format!("/api/v1/tickets/{}?purpose=customer_service", ticket.id)).await;
     assert_eq!(s, 200, "{v}");
-    let reads = events_for(&w, "ticket.read").await;
+    let reads = w.t.audit_events("ticket.read").await;
     let read = reads.iter().find(|e| e.entry.record_id.as_deref() == Some(ticket.id.as_str())).expect("a ticket.read event");
     assert_eq!(read.entry.purpose.as_deref(), Some("customer_service"));
     assert_eq!(read.entry.subject_id.as_deref(), Some(contact.as_str()));
     assert_eq!(read.entry.fields, vec!["title".to_string(), "description".into()]);
     // A purpose the registry does not hold is refused, and the refusal logged.
-    let (s, v) = call(&w.t, reqwest::Method::GET, &staff, &format!("/api/v1/tickets/{}?purpose=gossip", ticket.id), None).await;
+    let (s, v) = w.t.api_get(&staff, &format!("/api/v1/tickets/{}?purpose=gossip", ticket.id)).await;
     assert_eq!(s, 422, "{v}");
-    assert_eq!(events_for(&w, "ticket.read_refused").await.len(), 1);
+    assert_eq!(w.t.audit_events("ticket.read_refused").await.len(), 1);
     // Every ticket a list hands out is a read too.
-    let before = events_for(&w, "ticket.read").await.len();
-    let (_, list) = call(&w.t, reqwest::Method::GET, &staff, "/api/v1/tickets?limit=200", None).await;
-    assert_eq!(events_for(&w, "ticket.read").await.len(), before + ids_in(&list).len());
+    let before = w.t.audit_events("ticket.read").await.len();
+    let (_, list) = w.t.api_get(&staff, "/api/v1/tickets?limit=200").await;
+    assert_eq!(w.t.audit_events("ticket.read").await.len(), before + ids_in(&list).len());
     // An activity read likewise, with the person it concerns.
-    let (s, _) = call(&w.t, reqwest::Method::GET, &staff, &format!("/api/v1/activities/{}", activity.id), None).await;
+    let (s, _) = w.t.api_get(&staff, &format!("/api/v1/activities/{}", activity.id)).await;
     assert_eq!(s, 200);
-    let reads = events_for(&w, "activity.read").await;
+    let reads = w.t.audit_events("activity.read").await;
     let read = reads.iter().find(|e| e.entry.record_id.as_deref() == Some(activity.id.as_str())).expect("an activity.read event");
     assert_eq!(read.entry.purpose.as_deref(), Some("contract"));
     assert_eq!(read.entry.subject_id, activity.contact);
     // Once processing of the contact is restricted, its records answer /problems/restricted to
     // staff, the refusal is logged with the person as subject; the DPO still reads them.
     w.restrict(&contact).await;
-    let (s, v) = call(&w.t, reqwest::Method::GET, &staff, &format!("/api/v1/tickets/{}", ticket.id), None).await;
+    let (s, v) = w.t.api_get(&staff, &format!("/api/v1/tickets/{}", ticket.id)).await;
     assert_eq!((s, v["type"].as_str()), (403, Some("/problems/restricted")), "{v}");
-    let refused = events_for(&w, "access.refused").await;
+    let refused = w.t.audit_events("access.refused").await;
     let logged = refused.iter().find(|e| e.entry.record_id.as_deref() == Some(ticket.id.as_str())).expect("refusal logged");
     assert_eq!(logged.entry.subject_id.as_deref(), Some(contact.as_str()));
     assert!(logged.entry.fields.contains(&"policy=restriction".to_string()), "{:?}", logged.entry.fields);
-    let (_, list) = call(&w.t, reqwest::Method::GET, &staff, "/api/v1/tickets?limit=200", None).await;
+    let (_, list) = w.t.api_get(&staff, "/api/v1/tickets?limit=200").await;
     assert!(!ids_in(&list).contains(&ticket.id), "a restricted contact's ticket leaves the list: {list}");
     assert_eq!(list["total"].as_i64(), Some(ids_in(&list).len() as i64), "the count leaves it out too");
     let dpo = w.t.token("dpo").await;
-    let (s, _) = call(&w.t, reqwest::Method::GET, &dpo, &format!("/api/v1/tickets/{}", ticket.id), None).await;
+    let (s, _) = w.t.api_get(&dpo, &format!("/api/v1/tickets/{}", ticket.id)).await;
     assert_eq!(s, 200, "the DPO reads a restricted contact's ticket");
     // A new record about a restricted contact is refused too.
-    let (s, v) = call(&w.t, reqwest::Method::POST, &staff, "/api/v1/tickets", Some(json!({"title": "Neu", "contact_id": contact}))).await;
+    let (s, v) = w.t.api_post(&staff, "/api/v1/tickets", json!({"title": "Neu", "contact_id": contact})).await;
     assert_eq!((s, v["type"].as_str()), (403, Some("/problems/restricted")), "{v}");
 }

@@ -5,16 +5,16 @@
 //! do any of it (refusals audited).
 
 use crate::browser::{start_driver, Browser};
-use crate::common::{contains, pg_available, pg_schema, screenshot_dir, spawn_app, test_config, Backend, TestApp};
+use crate::common::{
+    contains, csrf_in, signed_in_as, spawn_app, test_config, try_spawn_app_at, web_client, web_login, Backend, TestApp, PASSWORD,
+};
 use obhut_core::clock::ManualClock;
 use obhut_core::user::Role;
-use obhut_server::services::{self, users};
+use obhut_server::services::users;
 use obhut_server::Actor;
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 use time::macros::datetime;
-
-const PASSWORD: &str = "Correct-Horse-Battery-9";
 
 crate::on_both_backends!(
     a_disabled_users_token_and_session_answer_401_on_their_very_next_request,
@@ -27,57 +27,14 @@ crate::on_both_backends!(
     a_verified_token_kept_in_memory_yields_to_any_change_in_the_database,
 );
 
-async fn call(t: &TestApp, method: Method, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut r = t.client.request(method, t.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.expect("send");
-    (r.status().as_u16(), crate::common::json_body(r).await)
-}
-
-/// The value of `name="csrf"` in a page.
-fn csrf_in(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field in the page");
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    rest[..rest.find('"').expect("end of the csrf value")].to_string()
-}
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
-}
-
-/// Signs in through the form in a browser of its own; the answer to the login POST.
-async fn login(t: &TestApp, c: &reqwest::Client, name: &str, password: &str) -> reqwest::Response {
-    let page = c.get(t.url("/login")).send().await.expect("login page").text().await.expect("body");
-    let token = csrf_in(&page);
-    c.post(t.url("/login"))
-        .form(&[("csrf", token.as_str()), ("username", name), ("password", password), ("next", "/contacts")])
-        .send()
-        .await
-        .expect("login")
-}
-
-/// A browser signed in as `name`, with the CSRF token of its session.
-async fn signed_in(t: &TestApp, name: &str) -> (reqwest::Client, String) {
-    let c = browser();
-    let r = login(t, &c, name, PASSWORD).await;
-    assert_eq!(r.status(), 303, "login must redirect");
-    let list = c.get(t.url("/contacts")).send().await.expect("contacts");
-    assert_eq!(list.status(), 200);
-    let csrf = csrf_in(&list.text().await.expect("body"));
-    (c, csrf)
-}
-
 async fn status(c: &reqwest::Client, t: &TestApp, path: &str) -> u16 {
     c.get(t.url(path)).send().await.expect("get").status().as_u16()
 }
 
-/// The audit events of one action, or all of them for `""`.
-async fn events(t: &TestApp, action: &str) -> Vec<obhut_store::audit::AuditEvent> {
-    let action = Some(action.to_string()).filter(|a| !a.is_empty());
-    let filter = obhut_store::audit::AuditFilter { action, ..Default::default() };
-    services::audit::search(&t.app, &Actor::cli(), &filter, services::Page::new(Some(200), None)).await.expect("search").0
+/// Changes the own password through the settings form in `c`; the answer's status.
+async fn change_password(c: &reqwest::Client, t: &TestApp, csrf: &str, current: &str, new: &str) -> u16 {
+    let form = [("csrf", csrf), ("current_password", current), ("new_password", new), ("repeat_password", new)];
+    c.post(t.url("/settings/password")).form(&form).send().await.expect("change").status().as_u16()
 }
 
 async fn user_id(t: &TestApp, name: &str) -> String {
@@ -93,10 +50,10 @@ async fn other_process(t: &TestApp) -> obhut_server::App {
 async fn a_disabled_users_token_and_session_answer_401_on_their_very_next_request(b: Backend) {
     let t = spawn_app(b).await;
     let token = t.user_token("anna", Role::User).await;
-    let (c, _) = signed_in(&t, "anna").await;
+    let (c, _) = signed_in_as(&t, "anna").await;
     // Both work, several times (nothing is cached that could outlive the change).
     for _ in 0..3 {
-        assert_eq!(call(&t, Method::GET, &token, "/api/v1/me", None).await.0, 200);
+        assert_eq!(t.api_get(&token, "/api/v1/me").await.0, 200);
         assert_eq!(status(&c, &t, "/contacts").await, 200);
     }
 
@@ -105,17 +62,17 @@ async fn a_disabled_users_token_and_session_answer_401_on_their_very_next_reques
     let change = users::disable_user(&cli, &Actor::cli(), "anna").await.expect("disable");
     assert!(change.changed && change.user.disabled && change.user.disabled_at.is_some());
     assert_eq!((change.sessions_ended, change.tokens_revoked), (1, 1));
-    let (s, p) = call(&t, Method::GET, &token, "/api/v1/me", None).await;
+    let (s, p) = t.api_get(&token, "/api/v1/me").await;
     assert_eq!(s, 401, "{p}");
     let r = c.get(t.url("/contacts")).send().await.expect("get");
     assert_eq!(r.status(), 401, "the ended web session answers 401");
     assert!(r.text().await.expect("body").contains("form method=\"post\" action=\"/login\""), "with the sign-in form");
     // Signing in again is refused; disabling twice changes nothing.
-    assert_eq!(login(&t, &browser(), "anna", PASSWORD).await.status(), 200, "the form again, with the error");
+    assert_eq!(web_login(&t, &web_client(), "anna", PASSWORD).await.status(), 200, "the form again, with the error");
     let again = users::disable_user(&cli, &Actor::cli(), "anna").await.expect("disable again");
     assert!(!again.changed);
     let anna = user_id(&t, "anna").await;
-    let disabled = events(&t, "user.disable").await;
+    let disabled = t.audit_events("user.disable").await;
     assert_eq!(disabled.len(), 1, "{disabled:?}");
     assert_eq!(disabled[0].entry.record_id.as_deref(), Some(anna.as_str()));
     assert!(disabled[0].entry.fields.contains(&"tokens_revoked=1".to_string()), "{:?}", disabled[0].entry.fields);
@@ -126,36 +83,36 @@ async fn a_disabled_users_token_and_session_answer_401_on_their_very_next_reques
     // Enabled again: sign-in works, the revoked token stays revoked.
     let change = users::enable_user(&cli, &Actor::cli(), "anna").await.expect("enable");
     assert!(change.changed && !change.user.disabled && change.user.disabled_at.is_none());
-    assert_eq!(call(&t, Method::GET, &token, "/api/v1/me", None).await.0, 401);
-    let (c, _) = signed_in(&t, "anna").await;
+    assert_eq!(t.api_get(&token, "/api/v1/me").await.0, 401);
+    let (c, _) = signed_in_as(&t, "anna").await;
     assert_eq!(status(&c, &t, "/contacts").await, 200);
-    assert_eq!(events(&t, "user.enable").await[0].entry.record_id.as_deref(), Some(anna.as_str()));
+    assert_eq!(t.audit_events("user.enable").await[0].entry.record_id.as_deref(), Some(anna.as_str()));
 }
 
 async fn a_revoked_token_answers_401_at_once_and_the_trail_names_the_user(b: Backend) {
     let t = spawn_app(b).await;
     let admin = t.user_token("root", Role::Admin).await;
     t.add_user("anna", Role::User, PASSWORD).await;
-    let (s, created) = call(&t, Method::POST, &admin, "/api/v1/tokens", Some(json!({"user": "anna", "label": "Export"}))).await;
+    let (s, created) = t.api_post(&admin, "/api/v1/tokens", json!({"user": "anna", "label": "Export"})).await;
     assert_eq!(s, 201, "{created}");
     let secret = created["token"].as_str().expect("the secret, once").to_string();
     let id = created["id"].as_str().expect("id").to_string();
     assert!(created["expires_at"].is_string(), "a default expiry: {created}");
-    assert_eq!(call(&t, Method::GET, &secret, "/api/v1/me", None).await.0, 200);
+    assert_eq!(t.api_get(&secret, "/api/v1/me").await.0, 200);
 
-    let (s, list) = call(&t, Method::GET, &admin, "/api/v1/tokens?user=anna", None).await;
+    let (s, list) = t.api_get(&admin, "/api/v1/tokens?user=anna").await;
     assert_eq!(s, 200, "{list}");
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
     assert_eq!(list[0]["id"], id.as_str());
     assert_eq!((list[0]["label"].as_str(), list[0]["live"].as_bool()), (Some("Export"), Some(true)));
     assert!(!list.to_string().contains(&secret), "the list never holds a secret");
-    let (_, users_list) = call(&t, Method::GET, &admin, "/api/v1/users", None).await;
+    let (_, users_list) = t.api_get(&admin, "/api/v1/users").await;
     let anna = users_list.as_array().expect("users").iter().find(|u| u["username"] == "anna").expect("anna").clone();
     assert_eq!((anna["live_tokens"].as_i64(), anna["status"].as_str()), (Some(1), Some("active")), "{anna}");
 
     let r = t.client.delete(t.url(&format!("/api/v1/tokens/{id}"))).bearer_auth(&admin).send().await.expect("delete");
     assert_eq!(r.status(), 204);
-    assert_eq!(call(&t, Method::GET, &secret, "/api/v1/me", None).await.0, 401, "refused at once");
+    assert_eq!(t.api_get(&secret, "/api/v1/me").await.0, 401, "refused at once");
     let r = t.client.delete(t.url(&format!("/api/v1/tokens/{id}"))).bearer_auth(&admin).send().await.expect("delete");
     assert_eq!(r.status(), 204, "revoking twice changes nothing");
     for bad in ["not-an-id", &uuid::Uuid::now_v7().to_string()] {
@@ -163,10 +120,10 @@ async fn a_revoked_token_answers_401_at_once_and_the_trail_names_the_user(b: Bac
         assert_eq!(r.status(), 404, "{bad}");
         assert!(r.headers()["content-type"].to_str().unwrap_or("").starts_with("application/problem+json"));
     }
-    let (_, list) = call(&t, Method::GET, &admin, "/api/v1/tokens?user=anna", None).await;
+    let (_, list) = t.api_get(&admin, "/api/v1/tokens?user=anna").await;
     assert!(list[0]["revoked_at"].is_string() && list[0]["live"] == false, "{list}");
     assert!(list[0]["revoked_by"].as_str().unwrap_or("").contains(":user:"), "{list}");
-    let (s, p) = call(&t, Method::GET, &admin, "/api/v1/tokens?user=nobody", None).await;
+    let (s, p) = t.api_get(&admin, "/api/v1/tokens?user=nobody").await;
     assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("user")), "{p}");
 
     // Bad input names the field and creates nothing.
@@ -177,45 +134,28 @@ async fn a_revoked_token_answers_401_at_once_and_the_trail_names_the_user(b: Bac
         (json!({"user": "nobody"}), "user"),
         (json!({"user": "anna", "secret": "x"}), "secret"),
     ] {
-        let (s, p) = call(&t, Method::POST, &admin, "/api/v1/tokens", Some(body)).await;
+        let (s, p) = t.api_post(&admin, "/api/v1/tokens", body).await;
         assert!(s == 422 || s == 400, "{p}");
         assert_eq!(p["errors"][0]["field"], field, "{p}");
     }
-    let (_, list) = call(&t, Method::GET, &admin, "/api/v1/tokens?user=anna", None).await;
+    let (_, list) = t.api_get(&admin, "/api/v1/tokens?user=anna").await;
     assert_eq!(list.as_array().map(Vec::len), Some(1));
 
     let uid = user_id(&t, "anna").await;
     for action in ["token.create", "token.revoke"] {
-        let ev = events(&t, action).await;
+        let ev = t.audit_events(action).await;
         assert!(ev.iter().any(|e| e.entry.record_id.as_deref() == Some(uid.as_str())), "{action}: {ev:?}");
         assert!(!format!("{ev:?}").contains(&secret), "no token in the trail");
     }
-    assert_eq!(events(&t, "token.revoke").await.len(), 1, "the second revocation wrote nothing");
+    assert_eq!(t.audit_events("token.revoke").await.len(), 1, "the second revocation wrote nothing");
     t.app.store.checkpoint().await.ok();
     assert!(!contains(&t.raw_bytes().await, &secret), "the secret is not stored");
 }
 
-/// The app on a clock the test moves; `None` when PostgreSQL is asked for and unavailable.
+/// The app on a clock the test moves, without the daily retention sweep; `None` when
+/// PostgreSQL is asked for and unavailable.
 async fn spawn_at(b: Backend, clock: &ManualClock) -> Option<TestApp> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (pg_url, schema) = match b {
-        Backend::Sqlite => (None, None),
-        Backend::Postgres => {
-            if !pg_available().await {
-                return None;
-            }
-            let (u, s) = pg_schema().await;
-            (Some(u), Some(s))
-        }
-    };
-    let mut cfg = test_config(dir.path(), pg_url.clone());
-    cfg.retention_sweep = false;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    cfg.listen = addr;
-    let app = obhut_server::App::open_with_clock(cfg, std::sync::Arc::new(clock.clone())).await.expect("open");
-    tokio::spawn(obhut_server::server::serve(app.clone(), listener));
-    Some(TestApp { base: format!("http://{addr}"), app, client: browser(), dir, backend: b, pg_url, pg_schema: schema })
+    try_spawn_app_at(b, clock.clone(), |c| c.retention_sweep = false).await
 }
 
 /// The token's last use as stored, once the background write has landed (or `None`).
@@ -243,17 +183,17 @@ async fn tokens_expire_after_90_days_by_default_and_note_their_last_use(b: Backe
     let short = users::issue_token(&t.app, &Actor::cli(), "anna", None, Some(7)).await.expect("token");
     assert!(users::list_tokens(&t.app, &Actor::cli(), Some("anna")).await.expect("list").iter().all(|x| x.last_used_at.is_none()));
 
-    assert_eq!(call(&t, Method::GET, &default.token, "/api/v1/me", None).await.0, 200);
+    assert_eq!(t.api_get(&default.token, "/api/v1/me").await.0, 200);
     assert_eq!(last_used(&t, &default.id, start).await, Some(start), "the use is noted in the background");
     clock.advance(time::Duration::days(7));
-    assert_eq!(call(&t, Method::GET, &short.token, "/api/v1/me", None).await.0, 401, "expired at once");
+    assert_eq!(t.api_get(&short.token, "/api/v1/me").await.0, 401, "expired at once");
     clock.advance(time::Duration::days(82) + time::Duration::hours(23));
-    assert_eq!(call(&t, Method::GET, &default.token, "/api/v1/me", None).await.0, 200, "still live on day 89");
+    assert_eq!(t.api_get(&default.token, "/api/v1/me").await.0, 200, "still live on day 89");
     let day89 = t.app.now_ms();
     assert_eq!(last_used(&t, &default.id, day89).await, Some(day89));
     clock.advance(time::Duration::hours(1));
-    assert_eq!(call(&t, Method::GET, &default.token, "/api/v1/me", None).await.0, 401, "expired after 90 days");
-    assert_eq!(call(&t, Method::GET, &forever.token, "/api/v1/me", None).await.0, 200);
+    assert_eq!(t.api_get(&default.token, "/api/v1/me").await.0, 401, "expired after 90 days");
+    assert_eq!(t.api_get(&forever.token, "/api/v1/me").await.0, 200);
     let live = users::list_accounts(&t.app, &Actor::cli()).await.expect("accounts");
     assert_eq!(live.iter().find(|a| a.user.username == "anna").map(|a| a.live_tokens), Some(1), "only the one without expiry");
 }
@@ -262,7 +202,7 @@ async fn a_password_reset_forces_a_change_at_the_next_sign_in_and_revokes_tokens
     let t = spawn_app(b).await;
     let admin = t.user_token("root", Role::Admin).await;
     let token = t.user_token("anna", Role::User).await;
-    let (old, _) = signed_in(&t, "anna").await;
+    let (old, _) = signed_in_as(&t, "anna").await;
 
     // Bad input names the field and changes nothing.
     for (path, body, field) in [
@@ -270,23 +210,23 @@ async fn a_password_reset_forces_a_change_at_the_next_sign_in_and_revokes_tokens
         ("/api/v1/users/nobody/password", json!({"password": "Another-Long-Pass-7"}), "user"),
         ("/api/v1/users/anna/password", json!({"pasword": "Another-Long-Pass-7"}), "pasword"),
     ] {
-        let (s, p) = call(&t, Method::PUT, &admin, path, Some(body)).await;
+        let (s, p) = t.api(Method::PUT, &admin, path, Some(body)).await;
         assert!(s == 422 || s == 400, "{p}");
         assert_eq!(p["errors"][0]["field"], field, "{p}");
     }
-    assert_eq!(call(&t, Method::GET, &token, "/api/v1/me", None).await.0, 200, "nothing changed");
+    assert_eq!(t.api_get(&token, "/api/v1/me").await.0, 200, "nothing changed");
 
     let new_password = "Temporary-Pass-2026";
-    let (s, r) = call(&t, Method::PUT, &admin, "/api/v1/users/anna/password", Some(json!({"password": new_password}))).await;
+    let (s, r) = t.api(Method::PUT, &admin, "/api/v1/users/anna/password", Some(json!({"password": new_password}))).await;
     assert_eq!(s, 200, "{r}");
     assert_eq!((r["sessions_ended"].as_u64(), r["tokens_revoked"].as_u64()), (Some(1), Some(1)), "{r}");
     assert_eq!(r["user"]["status"], "must_change_password", "{r}");
-    assert_eq!(call(&t, Method::GET, &token, "/api/v1/me", None).await.0, 401, "the token is revoked");
+    assert_eq!(t.api_get(&token, "/api/v1/me").await.0, 401, "the token is revoked");
     assert_eq!(status(&old, &t, "/contacts").await, 401, "the old session ended");
 
     // The next sign-in leads to the password form, and nothing else opens until it is changed.
-    let c = browser();
-    let r = login(&t, &c, "anna", new_password).await;
+    let c = web_client();
+    let r = web_login(&t, &c, "anna", new_password).await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/settings#password");
     for path in ["/contacts", "/deals", "/privacy"] {
@@ -300,53 +240,31 @@ async fn a_password_reset_forces_a_change_at_the_next_sign_in_and_revokes_tokens
         c.post(t.url("/contacts")).form(&[("csrf", csrf.as_str()), ("family_name", "Vorbei"), ("kind", "b2c")]).send().await.expect("post");
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/settings#password", "no POST passes either");
-    let r = c
-        .post(t.url("/settings/password"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("current_password", new_password),
-            ("new_password", "Annas-Own-Password-1"),
-            ("repeat_password", "Annas-Own-Password-1"),
-        ])
-        .send()
-        .await
-        .expect("change");
-    assert_eq!(r.status(), 303);
+    assert_eq!(change_password(&c, &t, &csrf, new_password, "Annas-Own-Password-1").await, 303);
     assert_eq!(status(&c, &t, "/contacts").await, 200, "free again");
     let anna = users::list_users(&t.app, &Actor::cli()).await.expect("users").into_iter().find(|u| u.username == "anna").expect("anna");
     assert!(!anna.must_change_password);
 
-    let reset = events(&t, "user.password_reset").await;
+    let reset = t.audit_events("user.password_reset").await;
     assert_eq!(reset.len(), 1);
     assert_eq!(reset[0].entry.record_id, Some(anna.id.to_string()));
-    let trail = format!("{:?}", events(&t, "").await);
+    let trail = format!("{:?}", t.audit_events("").await);
     assert!(!trail.contains(new_password) && !trail.contains("Annas-Own-Password-1"), "no password in the trail");
     // An administrator resets no own password this way.
-    let (s, p) = call(&t, Method::PUT, &admin, "/api/v1/users/root/password", Some(json!({"password": "Another-Long-Pass-7"}))).await;
+    let (s, p) = t.api(Method::PUT, &admin, "/api/v1/users/root/password", Some(json!({"password": "Another-Long-Pass-7"}))).await;
     assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("user")), "{p}");
 }
 
 async fn the_own_password_change_revokes_the_users_tokens(b: Backend) {
     let t = spawn_app(b).await;
     let token = t.user_token("anna", Role::User).await;
-    let (c, csrf) = signed_in(&t, "anna").await;
-    let (other, _) = signed_in(&t, "anna").await;
-    let r = c
-        .post(t.url("/settings/password"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("current_password", PASSWORD),
-            ("new_password", "Annas-New-Password-2"),
-            ("repeat_password", "Annas-New-Password-2"),
-        ])
-        .send()
-        .await
-        .expect("change");
-    assert_eq!(r.status(), 303);
-    assert_eq!(call(&t, Method::GET, &token, "/api/v1/me", None).await.0, 401, "the token is revoked");
+    let (c, csrf) = signed_in_as(&t, "anna").await;
+    let (other, _) = signed_in_as(&t, "anna").await;
+    assert_eq!(change_password(&c, &t, &csrf, PASSWORD, "Annas-New-Password-2").await, 303);
+    assert_eq!(t.api_get(&token, "/api/v1/me").await.0, 401, "the token is revoked");
     assert_eq!(status(&other, &t, "/contacts").await, 401, "the other session ended");
     assert_eq!(status(&c, &t, "/contacts").await, 200, "this one goes on");
-    let changed = events(&t, "user.password_change").await;
+    let changed = t.audit_events("user.password_change").await;
     assert!(changed[0].entry.fields.contains(&"tokens_revoked=1".to_string()), "{:?}", changed[0].entry.fields);
 }
 
@@ -364,15 +282,15 @@ async fn only_administrators_offboard_and_refusals_are_audited(b: Backend) {
             (Method::GET, "/api/v1/tokens", None),
             (Method::POST, "/api/v1/tokens", Some(json!({"user": "anna"}))),
         ] {
-            let (s, p) = call(&t, method.clone(), token, path, body).await;
+            let (s, p) = t.api(method.clone(), token, path, body).await;
             assert_eq!(s, 403, "{method} {path}: {p}");
         }
     }
     let id = users::list_tokens(&t.app, &Actor::cli(), Some("anna")).await.expect("tokens")[0].id.clone();
     let r = t.client.delete(t.url(&format!("/api/v1/tokens/{id}"))).bearer_auth(&user).send().await.expect("delete");
     assert_eq!(r.status(), 403);
-    assert_eq!(call(&t, Method::GET, &anna, "/api/v1/me", None).await.0, 200, "nothing changed");
-    let refused = events(&t, "access.refused").await;
+    assert_eq!(t.api_get(&anna, "/api/v1/me").await.0, 200, "nothing changed");
+    let refused = t.audit_events("access.refused").await;
     for who in ["bernd", "dora"] {
         let uid = user_id(&t, who).await;
         let mine: Vec<_> = refused.iter().filter(|e| e.entry.actor == format!("api:user:{uid}") && e.entry.record_type == "user").collect();
@@ -380,20 +298,20 @@ async fn only_administrators_offboard_and_refusals_are_audited(b: Backend) {
         assert!(mine.iter().any(|e| e.entry.fields.contains(&"action=administer".to_string())), "{mine:?}");
     }
     // The web page: 403 for a user, and no link to it in their settings.
-    let (c, csrf) = signed_in(&t, "bernd").await;
+    let (c, csrf) = signed_in_as(&t, "bernd").await;
     assert_eq!(status(&c, &t, "/settings/users").await, 403);
     let settings = c.get(t.url("/settings")).send().await.expect("settings").text().await.expect("body");
     assert!(!settings.contains("href=\"/settings/users\""));
     let r = c.post(t.url("/settings/users/anna/disable")).form(&[("csrf", csrf.as_str())]).send().await.expect("post");
     assert_eq!(r.status(), 403);
-    assert_eq!(call(&t, Method::GET, &anna, "/api/v1/me", None).await.0, 200, "still nothing changed");
+    assert_eq!(t.api_get(&anna, "/api/v1/me").await.0, 200, "still nothing changed");
 }
 
 async fn the_settings_page_disables_resets_and_handles_tokens_without_javascript(b: Backend) {
     let t = spawn_app(b).await;
     t.add_user("root", Role::Admin, PASSWORD).await;
     let anna = t.user_token("anna", Role::User).await;
-    let (c, csrf) = signed_in(&t, "root").await;
+    let (c, csrf) = signed_in_as(&t, "root").await;
     let settings = c.get(t.url("/settings")).send().await.expect("settings").text().await.expect("body");
     assert!(settings.contains("href=\"/settings/users\""), "linked from the settings page");
     let page = c.get(t.url("/settings/users")).send().await.expect("page").text().await.expect("body");
@@ -414,7 +332,7 @@ async fn the_settings_page_disables_resets_and_handles_tokens_without_javascript
     let at = html.find("id=\"new-token\">").expect("the new token") + "id=\"new-token\">".len();
     let secret = html[at..at + html[at..].find('<').expect("end")].to_string();
     assert!(secret.starts_with("obh_"), "{secret}");
-    assert_eq!(call(&t, Method::GET, &secret, "/api/v1/me", None).await.0, 200);
+    assert_eq!(t.api_get(&secret, "/api/v1/me").await.0, 200);
     let page = c.get(t.url("/settings/users")).send().await.expect("page").text().await.expect("body");
     assert!(page.contains("Abgleich") && !page.contains(&secret), "listed, the secret not shown again");
     let r = c
@@ -436,7 +354,7 @@ async fn the_settings_page_disables_resets_and_handles_tokens_without_javascript
         .id;
     let r = c.post(t.url(&format!("/settings/tokens/{id}/revoke"))).form(&[("csrf", csrf.as_str())]).send().await.expect("revoke");
     assert_eq!(r.status(), 303);
-    assert_eq!(call(&t, Method::GET, &secret, "/api/v1/me", None).await.0, 401);
+    assert_eq!(t.api_get(&secret, "/api/v1/me").await.0, 401);
     let r = c.post(t.url(&format!("/settings/tokens/{id}/revoke"))).form(&[("csrf", "wrong")]).send().await.expect("revoke");
     assert_eq!(r.status(), 403, "the CSRF token is checked");
 
@@ -461,7 +379,7 @@ async fn the_settings_page_disables_resets_and_handles_tokens_without_javascript
         .await
         .expect("reset");
     assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().ok()), (303, Some("/settings/users?flash=password_reset")));
-    assert_eq!(call(&t, Method::GET, &anna, "/api/v1/me", None).await.0, 401);
+    assert_eq!(t.api_get(&anna, "/api/v1/me").await.0, 401);
     let page = c.get(t.url("/settings/users")).send().await.expect("page").text().await.expect("body");
     assert!(page.contains("account-must_change"), "the status shows the pending change");
 
@@ -473,7 +391,7 @@ async fn the_settings_page_disables_resets_and_handles_tokens_without_javascript
     assert!(page.contains("Konto deaktiviert"), "the flash");
     // The DPO's access page marks the disabled account and counts live tokens.
     let _dora = t.user_token("dora", Role::Dpo).await;
-    let (d, _) = signed_in(&t, "dora").await;
+    let (d, _) = signed_in_as(&t, "dora").await;
     let access = d.get(t.url("/privacy/users")).send().await.expect("page").text().await.expect("body");
     let row = &access[access.find("id=\"user-anna\"").expect("anna's row")..];
     let row = &row[..row.find("</tr>").expect("end of row")];
@@ -496,18 +414,9 @@ async fn an_administrator_offboards_in_the_browser() {
     t.add_user("anna", Role::User, PASSWORD).await;
     let _old = t.token("anna").await;
     let b = Browser::open(&driver, &t.base).await;
-    let shot = |name: &'static str| {
-        let b = &b;
-        async move {
-            b.screenshot(name).await;
-            let _ = std::fs::copy(screenshot_dir().join(format!("{name}.png")), format!("/tmp/{name}.png"));
-        }
-    };
 
     b.goto("/settings").await;
-    b.fill("#username", "root").await;
-    b.fill("#password", PASSWORD).await;
-    b.submit("button[type=submit]", "#accounts-link").await;
+    b.sign_in("root", PASSWORD, "#accounts-link").await;
     b.click("#accounts-link").await;
     b.find("#account-table").await;
     assert_eq!(b.path().await, "/settings/users");
@@ -518,7 +427,7 @@ async fn an_administrator_offboards_in_the_browser() {
     let secret = b.text("#new-token").await;
     assert!(secret.starts_with("obh_"), "{secret}");
     assert!(b.text("#token-table").await.contains("Newsletter-Export"));
-    shot("offboarding-token-created").await;
+    b.shot("offboarding-token-created").await;
 
     b.choose("#reset_user", "anna").await;
     b.fill("#reset_password", "Temporary-Pass-2026").await;
@@ -528,18 +437,16 @@ async fn an_administrator_offboards_in_the_browser() {
     assert!(b.try_find("#token-table").await.is_none(), "anna's tokens are revoked");
     b.submit("#account-anna button[type=submit]", ".flash").await;
     assert!(b.text("#account-anna").await.contains("deaktiviert"));
-    shot("offboarding-users").await;
+    b.shot("offboarding-users").await;
     b.submit("#account-anna button[type=submit]", ".flash").await;
     assert!(b.text("#account-anna").await.contains("muss Passwort ändern"), "enabled again, the change still pending");
 
     // Anna signs in with the password set for her and is led to change it.
     b.submit("form[action=\"/logout\"] button", "form[action=\"/login\"]").await;
     b.goto("/contacts").await;
-    b.fill("#username", "anna").await;
-    b.fill("#password", "Temporary-Pass-2026").await;
-    b.submit("button[type=submit]", "#must-change-password").await;
+    b.sign_in("anna", "Temporary-Pass-2026", "#must-change-password").await;
     assert_eq!(b.path().await, "/settings#password", "led to the password form");
-    shot("offboarding-must-change").await;
+    b.shot("offboarding-must-change").await;
     b.fill("#current_password", "Temporary-Pass-2026").await;
     b.fill("#new_password", "Annas-Own-Password-1").await;
     b.fill("#repeat_password", "Annas-Own-Password-1").await;
@@ -558,7 +465,7 @@ async fn a_verified_token_kept_in_memory_yields_to_any_change_in_the_database(b:
     let t = spawn_app(b).await;
     let token = t.user_token("vera", Role::User).await;
     for _ in 0..3 {
-        assert_eq!(call(&t, Method::GET, &token, "/api/v1/me", None).await.0, 200);
+        assert_eq!(t.api_get(&token, "/api/v1/me").await.0, 200);
     }
     let url = match &t.pg_url {
         Some(u) => u.clone(),
@@ -567,11 +474,11 @@ async fn a_verified_token_kept_in_memory_yields_to_any_change_in_the_database(b:
     let mut other = sqlx::AnyConnection::connect(&url).await.expect("a connection of its own");
     // A role change is seen at once (the guest may not create contacts any more).
     sqlx::query("UPDATE users SET role = 'guest' WHERE username = 'vera'").execute(&mut other).await.expect("update");
-    let (s, _) = call(&t, Method::POST, &token, "/api/v1/contacts", Some(json!({"family_name": "Nachher"}))).await;
+    let (s, _) = t.api_post(&token, "/api/v1/contacts", json!({"family_name": "Nachher"})).await;
     assert_eq!(s, 403, "the role changed behind the server's back counts on the next request");
     // A revocation too.
     sqlx::query("UPDATE api_tokens SET revoked_at = 1").execute(&mut other).await.expect("revoke");
-    assert_eq!(call(&t, Method::GET, &token, "/api/v1/me", None).await.0, 401);
+    assert_eq!(t.api_get(&token, "/api/v1/me").await.0, 401);
     // A token's last use decides nothing and leaves the counter alone.
     let epoch = |v: Option<(i64,)>| v.map_or(-1, |r| r.0);
     let before =

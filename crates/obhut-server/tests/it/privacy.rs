@@ -1,44 +1,13 @@
 //! The DPO's pages over plain HTTP: who sees them, the purpose form (versions, audit,
 //! refusals at the field), the controller's details, the Art. 30 downloads and the audit browser.
 
-use crate::common::{spawn_app, Backend, TestApp};
+use crate::common::{page, send_form, signed_in, spawn_app, Backend, TestApp, PASSWORD};
 use obhut_core::purpose::Purpose;
 use obhut_core::user::Role;
 use obhut_server::services::purposes;
 use obhut_server::Actor;
 
-const PASSWORD: &str = "Correct-Horse-Battery-9";
-
 crate::on_both_backends!(editing_a_purpose_through_the_form_saves_a_new_version_and_audits_it);
-
-/// The value of `name="csrf"` in a page.
-fn csrf_in(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a csrf field in the page");
-    let rest = &html[at + "name=\"csrf\" value=\"".len()..];
-    rest[..rest.find('"').expect("end of the csrf value")].to_string()
-}
-
-/// A browser of its own (cookie jar), signed in as a new user of `role`; and its CSRF token.
-async fn signed_in(t: &TestApp, name: &str, role: Role) -> (reqwest::Client, String) {
-    t.add_user(name, role, PASSWORD).await;
-    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let page = c.get(t.url("/login")).send().await.expect("login page").text().await.expect("body");
-    let token = csrf_in(&page);
-    let r = c
-        .post(t.url("/login"))
-        .form(&[("csrf", token.as_str()), ("username", name), ("password", PASSWORD), ("next", "/contacts")])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(r.status(), 303, "login must redirect");
-    let list = c.get(t.url("/contacts")).send().await.expect("contacts").text().await.expect("body");
-    (c, csrf_in(&list))
-}
-
-async fn get(c: &reqwest::Client, t: &TestApp, path: &str) -> (u16, String) {
-    let r = c.get(t.url(path)).send().await.expect("get");
-    (r.status().as_u16(), r.text().await.expect("body"))
-}
 
 async fn stored(t: &TestApp, key: &str) -> Purpose {
     purposes::get(&t.app, &Actor::cli(), key).await.expect("purpose")
@@ -99,7 +68,7 @@ async fn audit_count(t: &TestApp, action: &str) -> i64 {
 async fn the_administrator_sees_every_privacy_page_and_downloads_the_record() {
     let t = spawn_app(Backend::Sqlite).await;
     let (c, _) = signed_in(&t, "dora", Role::Admin).await;
-    let (s, html) = get(&c, &t, "/contacts").await;
+    let (s, html) = page(&c, &t, "/contacts").await;
     assert_eq!(s, 200);
     assert!(html.contains("href=\"/privacy\"") && html.contains(">Datenschutz<"), "the menu offers the privacy pages");
     for (path, expect) in [
@@ -112,15 +81,15 @@ async fn the_administrator_sees_every_privacy_page_and_downloads_the_record() {
         ("/privacy/ropa", "(f) Löschfrist"),
         ("/privacy/audit", "purpose.create"),
     ] {
-        let (s, html) = get(&c, &t, path).await;
+        let (s, html) = page(&c, &t, path).await;
         assert_eq!(s, 200, "{path}");
         assert!(html.contains(expect), "{path} lacks {expect}");
         assert!(html.contains("aria-current=\"page\">Datenschutz<"), "{path}: the menu entry is marked");
         assert!(!html.contains("style=") && !html.contains("<script"), "{path}: no inline code");
     }
-    let (s, _) = get(&c, &t, "/privacy/purposes/no_such_purpose").await;
+    let (s, _) = page(&c, &t, "/privacy/purposes/no_such_purpose").await;
     assert_eq!(s, 404);
-    let (s, html) = get(&c, &t, "/privacy/purposes").await;
+    let (s, html) = page(&c, &t, "/privacy/purposes").await;
     assert_eq!(s, 200);
     assert!(html.contains("Einwilligung") && html.contains("Art. 6 Abs. 1 lit. f DSGVO"), "basis with its letter");
 
@@ -144,7 +113,7 @@ async fn users_and_guests_get_403_pages_and_no_menu_entry() {
     let t = spawn_app(Backend::Sqlite).await;
     for (name, role) in [("ulla", Role::User), ("gerd", Role::Guest)] {
         let (c, csrf) = signed_in(&t, name, role).await;
-        let (_, home) = get(&c, &t, "/contacts").await;
+        let (_, home) = page(&c, &t, "/contacts").await;
         assert!(!home.contains("href=\"/privacy\""), "{name} sees no privacy menu");
         for path in [
             "/privacy",
@@ -158,7 +127,7 @@ async fn users_and_guests_get_403_pages_and_no_menu_entry() {
             "/privacy/ropa.json",
             "/privacy/audit",
         ] {
-            let (s, html) = get(&c, &t, path).await;
+            let (s, html) = page(&c, &t, path).await;
             assert_eq!(s, 403, "{name} {path}");
             assert!(html.contains("Keine Berechtigung"), "{name} {path}: the error page");
         }
@@ -199,7 +168,7 @@ async fn editing_a_purpose_through_the_form_saves_a_new_version_and_audits_it(b:
     );
     let history = purposes::history(&t.app, &Actor::cli(), "postal_marketing").await.expect("history");
     assert_eq!(history.iter().map(|h| h.version).collect::<Vec<_>>(), vec![1, 2]);
-    let (s, html) = get(&c, &t, "/privacy/purposes/postal_marketing?flash=saved").await;
+    let (s, html) = page(&c, &t, "/privacy/purposes/postal_marketing?flash=saved").await;
     assert_eq!(s, 200);
     let table = &html[html.find("id=\"purpose-history\"").expect("history table")..];
     assert_eq!(table.matches("<tr><td class=\"num\">").count(), 2, "two versions listed");
@@ -304,7 +273,7 @@ async fn the_controller_is_edited_audited_and_checked() {
     assert_eq!(saved.phone.as_deref(), Some("+49 561 123456"));
     assert_eq!(saved.general_measures, vec!["Encrypted at rest".to_string(), "Audit trail".to_string()]);
     assert_eq!(audit_count(&t, "controller.update").await, 1);
-    let (_, ropa) = get(&c, &t, "/privacy/ropa").await;
+    let (_, ropa) = page(&c, &t, "/privacy/ropa").await;
     assert!(ropa.contains("Dr. Petra Schutz") && ropa.contains("+49 561 123456"));
     let md = c.get(t.url("/privacy/ropa.md")).send().await.expect("get").text().await.expect("body");
     assert!(md.contains("- Phone: +49 561 123456"));
@@ -321,28 +290,28 @@ async fn the_audit_browser_filters_by_action_actor_and_day() {
     assert_eq!(r.status(), 303);
 
     let rows = |html: &str| html.matches("<td class=\"num muted\">").count();
-    let (s, html) = get(&c, &t, "/privacy/audit?action=purpose.create").await;
+    let (s, html) = page(&c, &t, "/privacy/audit?action=purpose.create").await;
     assert_eq!(s, 200);
     assert_eq!(rows(&html), 7, "the seeded purposes");
     assert!(!html.contains(">purpose.update</code>") && html.contains(">system<"));
     assert!(html.contains("id=\"chain-status\"") && html.contains("Protokoll unversehrt"));
 
-    let (_, html) = get(&c, &t, "/privacy/audit?action=purpose.update").await;
+    let (_, html) = page(&c, &t, "/privacy/audit?action=purpose.update").await;
     assert_eq!(rows(&html), 1);
     assert!(html.contains(">ui: dora<") && html.contains(">purpose.update</code>") && html.contains("Zweck geändert"));
 
-    let (_, html) = get(&c, &t, "/privacy/audit?actor=ui%3A+dora").await;
+    let (_, html) = page(&c, &t, "/privacy/audit?actor=ui%3A+dora").await;
     assert!(rows(&html) >= 1 && !html.contains(">system<"), "dora's events only");
-    let (_, html) = get(&c, &t, "/privacy/audit?actor=system&action=purpose.update").await;
+    let (_, html) = page(&c, &t, "/privacy/audit?actor=system&action=purpose.update").await;
     assert_eq!(rows(&html), 0);
     assert!(html.contains("Keine Ereignisse passen zum Filter."));
 
     let today = t.app.clock.now().date().to_string();
-    let (_, html) = get(&c, &t, &format!("/privacy/audit?action=purpose.update&from={today}&to={today}")).await;
+    let (_, html) = page(&c, &t, &format!("/privacy/audit?action=purpose.update&from={today}&to={today}")).await;
     assert_eq!(rows(&html), 1);
-    let (_, html) = get(&c, &t, "/privacy/audit?action=purpose.update&to=2000-01-01").await;
+    let (_, html) = page(&c, &t, "/privacy/audit?action=purpose.update&to=2000-01-01").await;
     assert_eq!(rows(&html), 0);
-    let (s, html) = get(&c, &t, "/privacy/audit?from=gestern").await;
+    let (s, html) = page(&c, &t, "/privacy/audit?from=gestern").await;
     assert_eq!(s, 422);
     assert!(html.contains("id=\"from-error\""));
 }
@@ -369,17 +338,17 @@ async fn the_gate_pages_are_for_administrators_only() {
         ("/privacy/users", "/privacy/users/dora/edit"),
         ("/privacy/users/dora/edit", "name=\"scope\""),
     ] {
-        let (s, html) = get(&c, &t, path).await;
+        let (s, html) = page(&c, &t, path).await;
         assert_eq!(s, 200, "{path}");
         assert!(html.contains(expect), "{path} lacks {expect}");
         assert!(!html.contains("style=") && !html.contains("<script"), "{path}: no inline code");
     }
-    let (_, html) = get(&c, &t, "/privacy/policies").await;
+    let (_, html) = page(&c, &t, "/privacy/policies").await;
     assert!(html.contains("Version 1 ist in Kraft.") && html.contains("class=\"code-area\""), "version and editor");
     assert!(html.contains("<details") && html.contains("entity User"), "the schema, collapsed");
     let html = c.get(t.url("/privacy/fields")).header("accept-language", "en").send().await.expect("get").text().await.expect("body");
     assert!(html.contains("Field catalog") && html.contains("Run lint"), "in English too");
-    let (s, _) = get(&c, &t, "/privacy/processors/nobody/edit").await;
+    let (s, _) = page(&c, &t, "/privacy/processors/nobody/edit").await;
     assert_eq!(s, 404);
 
     for (name, role) in [("ulla", Role::User), ("gerd", Role::Guest)] {
@@ -392,7 +361,7 @@ async fn the_gate_pages_are_for_administrators_only() {
             "/privacy/users",
             "/privacy/users/dora/edit",
         ] {
-            let (s, html) = get(&c, &t, path).await;
+            let (s, html) = page(&c, &t, path).await;
             assert_eq!(s, 403, "{name} {path}");
             assert!(html.contains("Keine Berechtigung"), "{name} {path}: the error page");
         }
@@ -418,14 +387,8 @@ async fn policies_are_validated_and_saved_through_the_form() {
 
     // Validate and save refuse the invalid set with the validator's message; nothing changes.
     for op in ["check", "save"] {
-        let r = c
-            .post(t.url("/privacy/policies"))
-            .form(&[("csrf", csrf.as_str()), ("op", op), ("source", bad.as_str())])
-            .send()
-            .await
-            .expect("post");
-        assert_eq!(r.status(), 422, "{op}");
-        let html = r.text().await.expect("body");
+        let (s, _, html) = send_form(&c, &t, "/privacy/policies", &[("csrf", csrf.as_str()), ("op", op), ("source", bad.as_str())]).await;
+        assert_eq!(s, 422, "{op}");
         let at = html.find("id=\"source-error\"").unwrap_or_else(|| panic!("{op}: no error at the field"));
         assert!(
             html[at..].contains("Die Richtlinien sind gegen das Schema ungültig:") && html[at..].contains("department"),
@@ -439,39 +402,28 @@ async fn policies_are_validated_and_saved_through_the_form() {
     }
     // Locking the administrators out is refused too, in the user's language.
     let lockout = source.replace("@id(\"admin\")\npermit", "@id(\"admin\")\nforbid");
-    let r = c
-        .post(t.url("/privacy/policies"))
-        .form(&[("csrf", csrf.as_str()), ("op", "save"), ("source", lockout.as_str())])
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(r.status(), 422);
-    assert!(r.text().await.expect("body").contains("id=\"source-error\">Diese Richtlinien würden Administratoren"));
+    let (s, _, html) =
+        send_form(&c, &t, "/privacy/policies", &[("csrf", csrf.as_str()), ("op", "save"), ("source", lockout.as_str())]).await;
+    assert_eq!(s, 422);
+    assert!(html.contains("id=\"source-error\">Diese Richtlinien würden Administratoren"));
     assert_eq!(policy_version(&t).await, 1);
     assert_eq!(audit_count(&t, "policy.update").await, 0);
 
     // A valid set: "validate" says so without saving, "save" saves version 2.
     let changed = format!("{source}\n// reviewed by the DPO\n");
-    let r = c
-        .post(t.url("/privacy/policies"))
-        .form(&[("csrf", csrf.as_str()), ("op", "check"), ("source", changed.as_str())])
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(r.status(), 200);
-    assert!(r.text().await.expect("body").contains("id=\"policy-valid\""));
+    let (s, _, html) =
+        send_form(&c, &t, "/privacy/policies", &[("csrf", csrf.as_str()), ("op", "check"), ("source", changed.as_str())]).await;
+    assert_eq!(s, 200);
+    assert!(html.contains("id=\"policy-valid\""));
     assert_eq!(policy_version(&t).await, 1);
-    let r = c
-        .post(t.url("/privacy/policies"))
-        .form(&[("csrf", csrf.as_str()), ("op", "save"), ("source", changed.replace('\n', "\r\n").as_str())])
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/privacy/policies?flash=saved");
+    let crlf = changed.replace('\n', "\r\n");
+    let (s, location, _) =
+        send_form(&c, &t, "/privacy/policies", &[("csrf", csrf.as_str()), ("op", "save"), ("source", crlf.as_str())]).await;
+    assert_eq!(s, 303);
+    assert_eq!(location, "/privacy/policies?flash=saved");
     assert_eq!(policy_version(&t).await, 2);
     assert_eq!(audit_count(&t, "policy.update").await, 1);
-    let (s, html) = get(&c, &t, "/privacy/policies?flash=saved").await;
+    let (s, html) = page(&c, &t, "/privacy/policies?flash=saved").await;
     assert_eq!(s, 200);
     assert!(html.contains("Gespeichert.") && html.contains("Version 2 ist in Kraft."));
     assert!(html.contains("// reviewed by the DPO") && html.contains("ui: dora"), "the new text, saved by dora");
@@ -522,7 +474,7 @@ async fn processors_are_created_and_edited_through_the_form() {
     let r = c.post(t.url("/privacy/processors/new")).form(&form).send().await.expect("post");
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/privacy/processors?flash=created");
-    let (s, html) = get(&c, &t, "/privacy/processors").await;
+    let (s, html) = page(&c, &t, "/privacy/processors").await;
     assert_eq!(s, 200);
     let row = &html[html.find("id=\"processor-callcenter_nord\"").expect("the new row")..];
     assert!(row.contains("Callcenter Nord GmbH") && row.contains("phone_marketing") && row.contains(">US<"));
@@ -533,7 +485,7 @@ async fn processors_are_created_and_edited_through_the_form() {
     assert!(r.text().await.expect("body").contains("id=\"key-error\""));
 
     // Edited: the window ended yesterday; the list marks it.
-    let (s, html) = get(&c, &t, "/privacy/processors/callcenter_nord/edit").await;
+    let (s, html) = page(&c, &t, "/privacy/processors/callcenter_nord/edit").await;
     assert_eq!(s, 200);
     assert!(html.contains("value=\"SCC of 2026-01-15\""));
     set(&mut form, "valid_until", &(today - time::Duration::days(1)).to_string());
@@ -542,7 +494,7 @@ async fn processors_are_created_and_edited_through_the_form() {
     let list = obhut_server::services::policies::list_processors(&t.app, &Actor::cli()).await.expect("list");
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].version, 2);
-    let (_, html) = get(&c, &t, "/privacy/processors").await;
+    let (_, html) = page(&c, &t, "/privacy/processors").await;
     assert!(html.contains("window-ended\">abgelaufen<"));
     assert_eq!(audit_count(&t, "processor.update").await, 1);
 }
@@ -551,7 +503,7 @@ async fn processors_are_created_and_edited_through_the_form() {
 async fn the_lint_runs_from_the_field_catalog() {
     let t = spawn_app(Backend::Sqlite).await;
     let (c, csrf) = signed_in(&t, "dora", Role::Admin).await;
-    let (s, html) = get(&c, &t, "/privacy/fields").await;
+    let (s, html) = page(&c, &t, "/privacy/fields").await;
     assert_eq!(s, 200);
     assert!(html.contains("newsletter") && !html.contains("id=\"lint-report\""));
     let r = c.post(t.url("/privacy/fields/lint")).form(&[("csrf", csrf.as_str())]).send().await.expect("post");
@@ -579,7 +531,7 @@ async fn the_lint_runs_from_the_field_catalog() {
     let mut contract = stored(&t, "contract").await;
     contract.data_categories.retain(|c| c != "user.demographic.date_of_birth");
     purposes::save(&t.app, &Actor::cli(), &contract).await.expect("save");
-    let (_, html) = get(&c, &t, "/privacy/fields").await;
+    let (_, html) = page(&c, &t, "/privacy/fields").await;
     assert!(html.contains("<tr class=\"unjustified\">") && html.contains("kein Zweck"), "the unjustified field in red");
     let r = c.post(t.url("/privacy/fields/lint")).form(&[("csrf", csrf.as_str())]).send().await.expect("post");
     let html = r.text().await.expect("body");
@@ -605,7 +557,7 @@ async fn a_users_access_is_set_through_the_form() {
     assert_eq!(hanna.role, Role::Hr);
     assert_eq!(hanna.scope.as_str(), "team");
     assert!(hanna.teams.contains(&"personal".to_string()) && hanna.teams.contains(&"nord".to_string()), "{:?}", hanna.teams);
-    let (_, html) = get(&c, &t, "/privacy/users").await;
+    let (_, html) = page(&c, &t, "/privacy/users").await;
     let row = &html[html.find("id=\"user-hanna\"").expect("hanna's row")..];
     assert!(row.contains("Personalabteilung") && row.contains("nord"));
     assert_eq!(audit_count(&t, "user.access").await, 1);
@@ -621,6 +573,6 @@ async fn a_users_access_is_set_through_the_form() {
     assert!(r.text().await.expect("body").contains("id=\"processor-error\""));
     let users = obhut_server::services::users::list_users(&t.app, &Actor::cli()).await.expect("users");
     assert_eq!(users.iter().find(|u| u.username == "hanna").map(|u| u.role), Some(Role::Hr));
-    let (s, _) = get(&c, &t, "/privacy/users/nobody/edit").await;
+    let (s, _) = page(&c, &t, "/privacy/users/nobody/edit").await;
     assert_eq!(s, 404);
 }

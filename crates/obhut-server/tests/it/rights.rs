@@ -17,45 +17,20 @@ crate::on_both_backends!(
     no_consent_mail_goes_to_a_restricted_contact_even_when_an_administrator_asks,
 );
 
-async fn send(t: &TestApp, method: reqwest::Method, token: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut r = t.client.request(method, t.url(path)).bearer_auth(token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    let r = r.send().await.expect("send");
-    let status = r.status().as_u16();
-    (status, crate::common::json_body(r).await)
-}
-
-async fn get(t: &TestApp, token: &str, path: &str) -> (u16, Value) {
-    send(t, reqwest::Method::GET, token, path, None).await
-}
-
-async fn contact(t: &TestApp, token: &str, body: Value) -> String {
-    let (s, v) = send(t, reqwest::Method::POST, token, "/api/v1/contacts", Some(body)).await;
-    assert_eq!(s, 201, "{v}");
-    v["id"].as_str().expect("id").to_string()
-}
-
 async fn restrict(t: &TestApp, token: &str, id: &str, body: Value) -> (u16, Value) {
-    send(t, reqwest::Method::PUT, token, &format!("/api/v1/contacts/{id}/restriction"), Some(body)).await
+    t.api(reqwest::Method::PUT, token, &format!("/api/v1/contacts/{id}/restriction"), Some(body)).await
 }
 
 fn field_of(v: &Value) -> String {
     v["errors"][0]["field"].as_str().unwrap_or_default().to_string()
 }
 
-async fn audit_count(t: &TestApp, action: &str) -> usize {
-    let filter = obhut_store::audit::AuditFilter { action: Some(action.into()), ..Default::default() };
-    services::audit::search(&t.app, &Actor::cli(), &filter, services::Page::new(Some(200), None)).await.expect("audit").0.len()
-}
-
 /// A contact with a newsletter consent whose address went to "Versanddienst GmbH" in an
 /// audience export: the disclosure log knows one recipient.
 async fn disclosed(t: &TestApp, staff: &str, admin: &str, family: &str, email: &str) -> String {
-    let id = contact(t, staff, json!({"given_name": "Rita", "family_name": family, "email": email})).await;
+    let id = t.api_contact(staff, json!({"given_name": "Rita", "family_name": family, "email": email})).await;
     let consent = json!({"purpose": "newsletter", "channel": "email", "kind": "given", "method": "paper", "recording_ref": "Scan 1"});
-    let (s, v) = send(t, reqwest::Method::POST, staff, &format!("/api/v1/contacts/{id}/consents"), Some(consent)).await;
+    let (s, v) = t.api_post(staff, &format!("/api/v1/contacts/{id}/consents"), consent).await;
     assert_eq!(s, 201, "{v}");
     let r = t
         .client
@@ -72,8 +47,8 @@ async fn a_restricted_contact_leaves_every_list_search_and_export_and_staff_are_
     let t = spawn_app(b).await;
     let anna = t.user_token("anna", Role::User).await;
     let dora = t.user_token("dora", Role::Dpo).await;
-    let kept = contact(&t, &anna, json!({"given_name": "Karl", "family_name": "Sichtbar", "email": "karl@example.org"})).await;
-    let hidden = contact(&t, &anna, json!({"given_name": "Rosa", "family_name": "Sperrig", "email": "rosa.sperrig@example.org"})).await;
+    let kept = t.api_contact(&anna, json!({"given_name": "Karl", "family_name": "Sichtbar", "email": "karl@example.org"})).await;
+    let hidden = t.api_contact(&anna, json!({"given_name": "Rosa", "family_name": "Sperrig", "email": "rosa.sperrig@example.org"})).await;
 
     // Staff may not restrict: it is a data subject right the DPO runs.
     let (s, _) = restrict(&t, &anna, &hidden, json!({"restricted": true, "reason": "Richtigkeit bestritten"})).await;
@@ -83,11 +58,11 @@ async fn a_restricted_contact_leaves_every_list_search_and_export_and_staff_are_
     assert_eq!(v["restricted"], true);
 
     // Lists, searches (name prefix and the email's blind index) and exports leave it out.
-    let (_, list) = get(&t, &anna, "/api/v1/contacts").await;
+    let (_, list) = t.api_get(&anna, "/api/v1/contacts").await;
     let ids: Vec<&str> = list["items"].as_array().expect("items").iter().filter_map(|c| c["id"].as_str()).collect();
     assert!(ids.contains(&kept.as_str()) && !ids.contains(&hidden.as_str()), "{list}");
     for q in ["Sperrig", "rosa.sperrig@example.org"] {
-        let (_, found) = get(&t, &anna, &format!("/api/v1/contacts?q={q}")).await;
+        let (_, found) = t.api_get(&anna, &format!("/api/v1/contacts?q={q}")).await;
         assert_eq!(found["items"].as_array().map(Vec::len), Some(0), "{q}: {found}");
     }
     let csv = t.client.get(t.url("/api/v1/contacts/export?format=csv")).bearer_auth(&anna).send().await.expect("export");
@@ -97,33 +72,18 @@ async fn a_restricted_contact_leaves_every_list_search_and_export_and_staff_are_
     assert!(!vcf.text().await.unwrap_or_default().contains("Sperrig"));
 
     // Any processing by staff is refused with a clear problem, and logged.
-    let (s, v) = get(&t, &anna, &format!("/api/v1/contacts/{hidden}")).await;
+    let (s, v) = t.api_get(&anna, &format!("/api/v1/contacts/{hidden}")).await;
     assert_eq!(s, 403, "{v}");
     assert_eq!(v["type"], "/problems/restricted");
-    let (s, _) = send(&t, reqwest::Method::PATCH, &anna, &format!("/api/v1/contacts/{hidden}"), Some(json!({"given_name": "Rosi"}))).await;
+    let (s, _) = t.api(reqwest::Method::PATCH, &anna, &format!("/api/v1/contacts/{hidden}"), Some(json!({"given_name": "Rosi"}))).await;
     assert_eq!(s, 403);
-    let (s, _) = send(
-        &t,
-        reqwest::Method::POST,
-        &anna,
-        "/api/v1/activities",
-        Some(json!({"kind": "call", "contact_id": hidden, "subject": "Rückruf"})),
-    )
-    .await;
+    let (s, _) = t.api_post(&anna, "/api/v1/activities", json!({"kind": "call", "contact_id": hidden, "subject": "Rückruf"})).await;
     assert_eq!(s, 403);
-    let (s, _) =
-        send(&t, reqwest::Method::POST, &anna, "/api/v1/tickets", Some(json!({"title": "Reklamation", "contact_id": hidden}))).await;
+    let (s, _) = t.api_post(&anna, "/api/v1/tickets", json!({"title": "Reklamation", "contact_id": hidden})).await;
     assert_eq!(s, 403);
-    let (s, _) = send(&t, reqwest::Method::POST, &anna, "/api/v1/deals", Some(json!({"title": "Fenster", "contact_id": hidden}))).await;
+    let (s, _) = t.api_post(&anna, "/api/v1/deals", json!({"title": "Fenster", "contact_id": hidden})).await;
     assert_eq!(s, 403);
-    let (s, _) = send(
-        &t,
-        reqwest::Method::POST,
-        &anna,
-        &format!("/api/v1/contacts/{hidden}/consents/request"),
-        Some(json!({"purpose": "newsletter"})),
-    )
-    .await;
+    let (s, _) = t.api_post(&anna, &format!("/api/v1/contacts/{hidden}/consents/request"), json!({"purpose": "newsletter"})).await;
     assert_eq!(s, 403);
     let filter = obhut_store::audit::AuditFilter { action: Some("access.refused".into()), ..Default::default() };
     let refused = services::audit::search(&t.app, &Actor::cli(), &filter, services::Page::new(Some(200), None)).await.expect("audit").0;
@@ -131,11 +91,11 @@ async fn a_restricted_contact_leaves_every_list_search_and_export_and_staff_are_
     assert!(restricted >= 6, "each refusal of a restricted contact is logged as access.refused: {restricted}");
 
     // The DPO still sees it, in the list too; nothing was changed by the refused attempts.
-    let (s, c) = get(&t, &dora, &format!("/api/v1/contacts/{hidden}")).await;
+    let (s, c) = t.api_get(&dora, &format!("/api/v1/contacts/{hidden}")).await;
     assert_eq!((s, c["given_name"].as_str()), (200, Some("Rosa")), "{c}");
-    let (_, list) = get(&t, &dora, "/api/v1/contacts?q=Sperrig").await;
+    let (_, list) = t.api_get(&dora, "/api/v1/contacts?q=Sperrig").await;
     assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list}");
-    let (_, r) = get(&t, &dora, &format!("/api/v1/contacts/{hidden}/restriction")).await;
+    let (_, r) = t.api_get(&dora, &format!("/api/v1/contacts/{hidden}/restriction")).await;
     assert_eq!(r["reason"], "Richtigkeit bestritten (Art. 18(1)(a))");
 }
 
@@ -143,7 +103,7 @@ async fn restricting_needs_a_reason_and_a_future_end_and_bad_input_changes_nothi
     let t = spawn_app(b).await;
     let anna = t.user_token("anna", Role::User).await;
     let chef = t.user_token("chef", Role::Admin).await;
-    let id = contact(&t, &anna, json!({"family_name": "Eingabe", "email": "eingabe@example.org"})).await;
+    let id = t.api_contact(&anna, json!({"family_name": "Eingabe", "email": "eingabe@example.org"})).await;
     let today = t.app.clock.now().date();
     for (body, field) in [
         (json!({"restricted": true}), "reason"),
@@ -157,9 +117,9 @@ async fn restricting_needs_a_reason_and_a_future_end_and_bad_input_changes_nothi
     }
     let (s, v) = restrict(&t, &chef, &id, json!({"restricted": true, "reason": "x", "colour": "red"})).await;
     assert_eq!(s, 400, "unknown fields are refused: {v}");
-    let (s, c) = get(&t, &anna, &format!("/api/v1/contacts/{id}")).await;
+    let (s, c) = t.api_get(&anna, &format!("/api/v1/contacts/{id}")).await;
     assert_eq!(s, 200, "still unrestricted: {c}");
-    assert_eq!(audit_count(&t, "contact.restrict").await, 0);
+    assert_eq!(t.audit_events("contact.restrict").await.len(), 0);
     // A restriction until a date keeps the date; a second restriction is a conflict.
     let until = (today + time::Duration::days(30)).to_string();
     let (s, v) = restrict(&t, &chef, &id, json!({"restricted": true, "reason": "Zwiebelgrund-4711", "until": until})).await;
@@ -177,7 +137,7 @@ async fn lifting_a_restriction_needs_the_day_the_person_was_told(b: Backend) {
     let t = spawn_app(b).await;
     let anna = t.user_token("anna", Role::User).await;
     let dora = t.user_token("dora", Role::Dpo).await;
-    let id = contact(&t, &anna, json!({"family_name": "Aufheber", "email": "aufheber@example.org"})).await;
+    let id = t.api_contact(&anna, json!({"family_name": "Aufheber", "email": "aufheber@example.org"})).await;
     let (s, _) = restrict(&t, &dora, &id, json!({"restricted": true, "reason": "Widerspruch wird geprüft"})).await;
     assert_eq!(s, 200);
     let today = t.app.clock.now().date();
@@ -194,12 +154,12 @@ async fn lifting_a_restriction_needs_the_day_the_person_was_told(b: Backend) {
     let (s, v) =
         restrict(&t, &dora, &id, json!({"restricted": false, "person_informed_on": today.to_string(), "informed_via": "fax"})).await;
     assert_eq!((s, field_of(&v).as_str()), (422, "informed_via"), "{v}");
-    let (s, _) = get(&t, &anna, &format!("/api/v1/contacts/{id}")).await;
+    let (s, _) = t.api_get(&anna, &format!("/api/v1/contacts/{id}")).await;
     assert_eq!(s, 403, "still restricted after refused liftings");
     let (s, v) =
         restrict(&t, &dora, &id, json!({"restricted": false, "person_informed_on": today.to_string(), "informed_via": "letter"})).await;
     assert_eq!((s, v["restricted"].as_bool()), (200, Some(false)), "{v}");
-    let (s, _) = get(&t, &anna, &format!("/api/v1/contacts/{id}")).await;
+    let (s, _) = t.api_get(&anna, &format!("/api/v1/contacts/{id}")).await;
     assert_eq!(s, 200);
     let filter = obhut_store::audit::AuditFilter { action: Some("contact.restrict_lift".into()), ..Default::default() };
     let ev = services::audit::search(&t.app, &Actor::cli(), &filter, services::Page::default()).await.expect("audit").0;
@@ -214,43 +174,41 @@ async fn a_restriction_through_its_case_completes_it_and_every_recipient_gets_a_
     let chef = t.user_token("chef", Role::Admin).await;
     let dora = t.user_token("dora", Role::Dpo).await;
     let id = disclosed(&t, &anna, &chef, "Fallbezug", "fall.bezug@example.org").await;
-    let (s, case) = send(
-        &t,
-        reqwest::Method::POST,
-        &dora,
-        "/api/v1/dsr/cases",
-        Some(json!({"contact_id": id, "kind": "restriction", "received_via": "email",
-            "identity_check": "known_identity", "identity_evidence": "fall.bezug@example.org"})),
-    )
-    .await;
+    let (s, case) = t
+        .api_post(
+            &dora,
+            "/api/v1/dsr/cases",
+            json!({"contact_id": id, "kind": "restriction", "received_via": "email",
+            "identity_check": "known_identity", "identity_evidence": "fall.bezug@example.org"}),
+        )
+        .await;
     assert_eq!(s, 201, "{case}");
     let reference = case["reference"].as_str().expect("reference").to_string();
     let (s, v) = restrict(&t, &dora, &id, json!({"restricted": true, "reason": "Richtigkeit bestritten", "case_id": reference})).await;
     assert_eq!((s, v["recipient_notices"].as_u64()), (200, Some(1)), "{v}");
-    let (_, c) = get(&t, &dora, &format!("/api/v1/dsr/cases/{reference}")).await;
+    let (_, c) = t.api_get(&dora, &format!("/api/v1/dsr/cases/{reference}")).await;
     assert_eq!(c["status"], "completed", "{c}");
 
-    let (s, list) = get(&t, &dora, "/api/v1/dsr/notifications?open=true").await;
+    let (s, list) = t.api_get(&dora, "/api/v1/dsr/notifications?open=true").await;
     assert_eq!(s, 200);
     let tasks = list.as_array().expect("list");
     assert_eq!(tasks.len(), 1, "{list}");
     assert_eq!((tasks[0]["recipient"].as_str(), tasks[0]["event"].as_str()), (Some("Versanddienst GmbH"), Some("restriction")));
     assert_eq!(tasks[0]["case_id"], c["id"]);
     let nid = tasks[0]["id"].as_str().expect("id").to_string();
-    let (s, _) = get(&t, &anna, "/api/v1/dsr/notifications").await;
+    let (s, _) = t.api_get(&anna, "/api/v1/dsr/notifications").await;
     assert_eq!(s, 403);
     let done = format!("/api/v1/dsr/notifications/{nid}/done");
-    let (s, v) = send(&t, reqwest::Method::POST, &dora, &done, Some(json!({"note": " "}))).await;
+    let (s, v) = t.api_post(&dora, &done, json!({"note": " "})).await;
     assert_eq!((s, field_of(&v).as_str()), (422, "note"), "{v}");
-    let (s, v) =
-        send(&t, reqwest::Method::POST, &dora, &done, Some(json!({"note": "Mail an datenschutz@versand.example am 23.11."}))).await;
+    let (s, v) = t.api_post(&dora, &done, json!({"note": "Mail an datenschutz@versand.example am 23.11."})).await;
     assert_eq!((s, v["done"].as_bool()), (200, Some(true)), "{v}");
-    let (s, _) = send(&t, reqwest::Method::POST, &dora, &done, Some(json!({"note": "noch einmal"}))).await;
+    let (s, _) = t.api_post(&dora, &done, json!({"note": "noch einmal"})).await;
     assert_eq!(s, 409);
-    let (_, open) = get(&t, &dora, "/api/v1/dsr/notifications?open=true").await;
+    let (_, open) = t.api_get(&dora, "/api/v1/dsr/notifications?open=true").await;
     assert_eq!(open.as_array().map(Vec::len), Some(0));
-    assert_eq!(audit_count(&t, "recipient_notice.done").await, 1);
-    assert_eq!(audit_count(&t, "recipient_notice.create").await, 1);
+    assert_eq!(t.audit_events("recipient_notice.done").await.len(), 1);
+    assert_eq!(t.audit_events("recipient_notice.create").await.len(), 1);
 }
 
 async fn erasure_creates_tasks_for_the_recipients_before_the_data_goes(b: Backend) {
@@ -258,17 +216,15 @@ async fn erasure_creates_tasks_for_the_recipients_before_the_data_goes(b: Backen
     let anna = t.user_token("anna", Role::User).await;
     let chef = t.user_token("chef", Role::Admin).await;
     let id = disclosed(&t, &anna, &chef, "Weg", "weg@example.org").await;
-    let (s, v) =
-        send(&t, reqwest::Method::POST, &chef, &format!("/api/v1/contacts/{id}/erasure"), Some(json!({"reason": "Antrag Art. 17"}))).await;
+    let (s, v) = t.api_post(&chef, &format!("/api/v1/contacts/{id}/erasure"), json!({"reason": "Antrag Art. 17"})).await;
     assert_eq!((s, v["recipient_notices"].as_u64()), (200, Some(1)), "{v}");
-    let (_, list) = get(&t, &chef, &format!("/api/v1/dsr/notifications?contact_id={id}")).await;
+    let (_, list) = t.api_get(&chef, &format!("/api/v1/dsr/notifications?contact_id={id}")).await;
     let tasks = list.as_array().expect("list");
     assert_eq!(tasks.len(), 1, "{list}");
     assert_eq!((tasks[0]["recipient"].as_str(), tasks[0]["event"].as_str()), (Some("Versanddienst GmbH"), Some("erasure")));
     // A contact without recipients makes no task.
-    let quiet = contact(&t, &anna, json!({"family_name": "Leise"})).await;
-    let (s, v) =
-        send(&t, reqwest::Method::POST, &chef, &format!("/api/v1/contacts/{quiet}/erasure"), Some(json!({"reason": "Antrag"}))).await;
+    let quiet = t.api_contact(&anna, json!({"family_name": "Leise"})).await;
+    let (s, v) = t.api_post(&chef, &format!("/api/v1/contacts/{quiet}/erasure"), json!({"reason": "Antrag"})).await;
     assert_eq!((s, v["recipient_notices"].as_u64()), (200, Some(0)), "{v}");
 }
 
@@ -278,44 +234,37 @@ async fn rectification_through_the_case_corrects_audits_and_tells_the_recipients
     let chef = t.user_token("chef", Role::Admin).await;
     let dora = t.user_token("dora", Role::Dpo).await;
     let id = disclosed(&t, &anna, &chef, "Mueller", "mueller@example.org").await;
-    let (s, case) = send(
-        &t,
-        reqwest::Method::POST,
-        &dora,
-        "/api/v1/dsr/cases",
-        Some(json!({"contact_id": id, "kind": "rectification", "received_via": "letter"})),
-    )
-    .await;
+    let (s, case) =
+        t.api_post(&dora, "/api/v1/dsr/cases", json!({"contact_id": id, "kind": "rectification", "received_via": "letter"})).await;
     assert_eq!(s, 201, "{case}");
     let cid = case["id"].as_str().expect("id").to_string();
     let path = format!("/api/v1/dsr/cases/{cid}/rectification");
     // Not before the identity is checked.
-    let (s, _) = send(&t, reqwest::Method::POST, &dora, &path, Some(json!({"family_name": "Müller"}))).await;
+    let (s, _) = t.api_post(&dora, &path, json!({"family_name": "Müller"})).await;
     assert_eq!(s, 409);
-    let (s, _) = send(
-        &t,
-        reqwest::Method::POST,
-        &dora,
-        &format!("/api/v1/dsr/cases/{cid}/identity"),
-        Some(json!({"identity_check": "manual", "identity_note": "Ausweis vorgelegt"})),
-    )
-    .await;
+    let (s, _) = t
+        .api_post(
+            &dora,
+            &format!("/api/v1/dsr/cases/{cid}/identity"),
+            json!({"identity_check": "manual", "identity_note": "Ausweis vorgelegt"}),
+        )
+        .await;
     assert_eq!(s, 200);
     // Staff may not; bad input names the field and changes nothing.
-    let (s, _) = send(&t, reqwest::Method::POST, &anna, &path, Some(json!({"family_name": "Müller"}))).await;
+    let (s, _) = t.api_post(&anna, &path, json!({"family_name": "Müller"})).await;
     assert_eq!(s, 403);
-    let (s, v) = send(&t, reqwest::Method::POST, &dora, &path, Some(json!({"family_name": "Müller", "email": "kaputt"}))).await;
+    let (s, v) = t.api_post(&dora, &path, json!({"family_name": "Müller", "email": "kaputt"})).await;
     assert_eq!(s, 422, "{v}");
     assert!(v["errors"].as_array().expect("errors").iter().any(|e| e["field"].as_str().unwrap_or_default().starts_with("email")), "{v}");
-    let (s, v) = send(&t, reqwest::Method::POST, &dora, &path, Some(json!({}))).await;
+    let (s, v) = t.api_post(&dora, &path, json!({})).await;
     assert_eq!(s, 422, "{v}");
-    let (_, c) = get(&t, &anna, &format!("/api/v1/contacts/{id}")).await;
+    let (_, c) = t.api_get(&anna, &format!("/api/v1/contacts/{id}")).await;
     assert_eq!(c["family_name"], "Mueller");
 
-    let (s, v) = send(&t, reqwest::Method::POST, &dora, &path, Some(json!({"family_name": "Müller"}))).await;
+    let (s, v) = t.api_post(&dora, &path, json!({"family_name": "Müller"})).await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["rectified_fields"], json!(["family_name"]));
-    let (_, c) = get(&t, &anna, &format!("/api/v1/contacts/{id}")).await;
+    let (_, c) = t.api_get(&anna, &format!("/api/v1/contacts/{id}")).await;
     assert_eq!(c["family_name"], "Müller");
     // Audited with the values before and after (sealed under the contact's key).
     let report = services::dsr_report::access_report(&t.app, &Actor::cli(), &id).await.expect("report");
@@ -326,14 +275,13 @@ async fn rectification_through_the_case_corrects_audits_and_tells_the_recipients
         .and_then(|e| e.detail.clone())
         .expect("the update with its detail");
     assert_eq!((change["before"]["family_name"].as_str(), change["after"]["family_name"].as_str()), (Some("Mueller"), Some("Müller")));
-    assert_eq!(audit_count(&t, "dsr.rectify").await, 1);
-    let (_, list) = get(&t, &dora, &format!("/api/v1/dsr/notifications?case_id={cid}")).await;
+    assert_eq!(t.audit_events("dsr.rectify").await.len(), 1);
+    let (_, list) = t.api_get(&dora, &format!("/api/v1/dsr/notifications?case_id={cid}")).await;
     assert_eq!(list[0]["event"], "rectification", "{list}");
     assert_eq!(list[0]["recipient"], "Versanddienst GmbH");
-    let (s, v) =
-        send(&t, reqwest::Method::POST, &dora, &format!("/api/v1/dsr/cases/{cid}/close"), Some(json!({"status": "completed"}))).await;
+    let (s, v) = t.api_post(&dora, &format!("/api/v1/dsr/cases/{cid}/close"), json!({"status": "completed"})).await;
     assert_eq!((s, v["status"].as_str()), (200, Some("completed")), "{v}");
-    let (s, _) = send(&t, reqwest::Method::POST, &dora, &path, Some(json!({"family_name": "Meier"}))).await;
+    let (s, _) = t.api_post(&dora, &path, json!({"family_name": "Meier"})).await;
     assert_eq!(s, 409, "a closed case corrects nothing");
 }
 
@@ -342,12 +290,10 @@ async fn no_consent_mail_goes_to_a_restricted_contact_even_when_an_administrator
     let anna = t.user_token("anna", Role::User).await;
     let dora = t.user_token("dora", Role::Dpo).await;
     let chef = t.user_token("chef", Role::Admin).await;
-    let id = contact(&t, &anna, json!({"family_name": "Stumm", "email": "stumm@example.org"})).await;
+    let id = t.api_contact(&anna, json!({"family_name": "Stumm", "email": "stumm@example.org"})).await;
     let (s, _) = restrict(&t, &dora, &id, json!({"restricted": true, "reason": "Widerspruch wird geprüft"})).await;
     assert_eq!(s, 200);
-    let (s, v) =
-        send(&t, reqwest::Method::POST, &chef, &format!("/api/v1/contacts/{id}/consents/request"), Some(json!({"purpose": "newsletter"})))
-            .await;
+    let (s, v) = t.api_post(&chef, &format!("/api/v1/contacts/{id}/consents/request"), json!({"purpose": "newsletter"})).await;
     assert_eq!((s, v["type"].as_str()), (403, Some("/problems/restricted")), "{v}");
     // A mail queued for it (before the restriction) waits; one about its own request goes out.
     let mail = obhut_store::consent::Mail {

@@ -2,7 +2,7 @@
 //! names, the serve loop's timeouts and connection limit, the metrics token, and imports
 //! refused before their body is read.
 
-use crate::common::{pg_schema, test_config, Backend};
+use crate::common::{database_url, serve_config, test_config, Backend, PASSWORD};
 use obhut_core::clock::ManualClock;
 use obhut_core::user::Role;
 use obhut_server::{services, Actor, App, Config};
@@ -17,22 +17,11 @@ crate::on_both_backends!(
     a_guest_import_is_refused_before_its_body_is_read,
 );
 
-const PASSWORD: &str = "Correct-Horse-Battery-9";
-
 /// A server on `clock` with its data in `dir`; on PostgreSQL a schema of its own.
 async fn serve(b: Backend, dir: &std::path::Path, clock: &ManualClock, configure: impl FnOnce(&mut Config)) -> (App, std::net::SocketAddr) {
-    let pg = match b {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(pg_schema().await.0),
-    };
-    let mut cfg = test_config(dir, pg);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    cfg.listen = addr;
+    let mut cfg = test_config(dir, database_url(b).await);
     configure(&mut cfg);
-    let app = App::open_with_clock(cfg, std::sync::Arc::new(clock.clone())).await.expect("open");
-    tokio::spawn(obhut_server::server::serve(app.clone(), listener));
-    (app, addr)
+    serve_config(cfg, clock.clone()).await
 }
 
 fn clock() -> ManualClock {

@@ -2,7 +2,7 @@
 //! network, kept in the database (a restart keeps it), sparing a device that signed in before,
 //! honouring forwarding headers only from trusted proxies, and audited once per minute.
 
-use crate::common::{pg_schema, test_config, Backend};
+use crate::common::{csrf_in, database_url, serve_config, test_config, web_client, Backend, PASSWORD};
 use obhut_core::clock::ManualClock;
 use obhut_core::user::Role;
 use obhut_server::{services, Actor, App, Config};
@@ -16,28 +16,17 @@ crate::on_both_backends!(
     forwarding_headers_count_only_from_a_trusted_proxy,
 );
 
-const PASSWORD: &str = "Correct-Horse-Battery-9";
-
 /// A server on `clock` over the database in `dir` (SQLite) or at `pg_url`.
 async fn serve(dir: &std::path::Path, pg_url: Option<String>, clock: &ManualClock, configure: impl FnOnce(&mut Config)) -> (App, String) {
     let mut cfg = test_config(dir, pg_url);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    cfg.listen = addr;
     configure(&mut cfg);
-    let app = App::open_with_clock(cfg, std::sync::Arc::new(clock.clone())).await.expect("open");
-    tokio::spawn(obhut_server::server::serve(app.clone(), listener));
+    let (app, addr) = serve_config(cfg, clock.clone()).await;
     (app, format!("http://{addr}"))
 }
 
 /// A database for the test: a temporary directory, and on PostgreSQL a schema of its own.
 async fn database(b: Backend) -> (tempfile::TempDir, Option<String>) {
-    let dir = tempfile::tempdir().expect("dir");
-    let pg = match b {
-        Backend::Sqlite => None,
-        Backend::Postgres => Some(pg_schema().await.0),
-    };
-    (dir, pg)
+    (tempfile::tempdir().expect("dir"), database_url(b).await)
 }
 
 /// A browser of its own: a cookie jar, and the CSRF token of the sign-in form.
@@ -49,10 +38,9 @@ struct Browser {
 
 impl Browser {
     async fn new(base: &str) -> Self {
-        let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let client = web_client();
         let page = client.get(format!("{base}/login")).send().await.expect("login page").text().await.expect("body");
-        let at = page.find("name=\"csrf\" value=\"").expect("csrf field") + "name=\"csrf\" value=\"".len();
-        let csrf = page[at..].split('"').next().expect("csrf").to_string();
+        let csrf = csrf_in(&page);
         Browser { client, base: base.to_string(), csrf }
     }
 
