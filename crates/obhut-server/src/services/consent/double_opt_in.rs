@@ -368,3 +368,30 @@ pub(super) async fn bind_item(
     }
     Ok(changed)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::confirmation_mail;
+
+    #[test]
+    fn the_confirmation_mail_names_the_purpose_once_in_either_language() {
+        let expires = 1_790_000_000_000;
+        let Ok((subject, text, html)) =
+            confirmation_mail("de", "Newsletter per E-Mail", Some("Monatlich <b>Neues</b>"), "https://x/c?t=1&u=2", "https://x/u", expires)
+        else {
+            panic!("the German mail did not render");
+        };
+        assert_eq!(subject, "Bitte bestätigen: Newsletter per E-Mail");
+        assert_eq!(text.matches("per E-Mail").count(), 1, "{text}");
+        assert!(text.contains("https://x/c?t=1&u=2") && text.contains("Monatlich <b>Neues</b>"), "{text}");
+        // The HTML part escapes what the registry and the link hold.
+        assert!(html.contains("Monatlich &#60;b&#62;Neues&#60;/b&#62;") || html.contains("Monatlich &lt;b&gt;Neues&lt;/b&gt;"), "{html}");
+        assert!(html.contains("https://x/c?t=1&#38;u=2") || html.contains("https://x/c?t=1&amp;u=2"), "{html}");
+        let Ok((subject, text, _)) = confirmation_mail("en", "Newsletter by email", None, "https://x/c", "https://x/u", expires) else {
+            panic!("the English mail did not render");
+        };
+        assert_eq!(subject, "Please confirm: Newsletter by email");
+        assert_eq!(text.matches("by email").count(), 1, "{text}");
+        assert!(text.contains("To refuse for good: https://x/u"), "{text}");
+    }
+}
