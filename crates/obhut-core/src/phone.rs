@@ -35,6 +35,16 @@ impl PhoneNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// As people in `home` (an ISO 3166 region such as `DE`) write it: the national form for
+    /// a number of that region (`030 1234567`), the international form for any other
+    /// (`+33 1 23 45 67 89`).
+    pub fn display_in(&self, home: &str) -> String {
+        match phonenumber::parse(None, &self.0) {
+            Ok(p) if p.country().id().is_some_and(|id| id.as_ref() == home) => p.format().mode(phonenumber::Mode::National).to_string(),
+            Ok(p) => p.format().mode(phonenumber::Mode::International).to_string(),
+            Err(_) => self.0.clone(),
+        }
+    }
     /// Readable international form, e.g. `+49 30 1234567`.
     pub fn display_international(&self) -> String {
         match phonenumber::parse(None, &self.0) {

@@ -109,9 +109,33 @@ pub fn rfc3339(ms: i64) -> String {
     obhut_core::clock::from_millis(ms).format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
+/// The region whose numbers are shown in national form: Obhut serves firms in Germany first,
+/// so a German number reads `0171 2641999` and a French one `+33 1 23 45 67 89`.
+pub const HOME_REGION: &str = "DE";
+
+/// A phone number on a page: E.164 for the `tel:` link, the readable form for the eye.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShownPhone {
+    pub e164: String,
+    pub shown: String,
+}
+
+/// A stored phone number as a page shows it.
+pub fn phone(p: &obhut_core::phone::PhoneNumber) -> ShownPhone {
+    ShownPhone { e164: p.as_str().to_string(), shown: p.display_in(HOME_REGION) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_numbers_read_as_at_home_and_link_in_e164() {
+        let shown = |raw: &str| obhut_core::phone::PhoneNumber::parse(raw).map(|p| phone(&p)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(shown("+491712641999"), ShownPhone { e164: "+491712641999".into(), shown: "0171 2641999".into() });
+        assert_eq!(shown("030 1234567").shown, "030 1234567");
+        assert_eq!(shown("+33 1 23 45 67 89"), ShownPhone { e164: "+33123456789".into(), shown: "+33 1 23 45 67 89".into() });
+    }
 
     fn ms(s: &str) -> i64 {
         let t = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).unwrap();

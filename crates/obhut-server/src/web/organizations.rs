@@ -6,6 +6,7 @@ use super::failure::{OrFail, PageResult};
 use super::page::{list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, PAGE_SIZE};
 use super::session::{Posted, Web};
 use crate::error::ServiceError;
+use crate::fmt;
 use crate::services::organizations as service;
 use crate::services::{self, Page};
 use askama::Template;
@@ -231,7 +232,7 @@ struct OrganizationView {
     industry: Option<String>,
     vat_id: Option<String>,
     email: Option<String>,
-    phone: Option<String>,
+    phone: Option<fmt::ShownPhone>,
     address: Vec<String>,
     tags: Vec<String>,
     notes: Option<String>,
@@ -243,7 +244,7 @@ struct MemberRow {
     name: String,
     job_title: Option<String>,
     email: Option<String>,
-    phone: Option<String>,
+    phone: Option<fmt::ShownPhone>,
 }
 
 #[derive(Template)]
@@ -271,7 +272,7 @@ fn view(o: &OrganizationRecord) -> OrganizationView {
         industry: d.industry.clone(),
         vat_id: d.vat_id.clone(),
         email: d.sealed.email.as_ref().map(|e| e.to_string()),
-        phone: d.sealed.phone.as_ref().map(|p| p.to_string()),
+        phone: d.sealed.phone.as_ref().map(fmt::phone),
         address: [d.sealed.street.clone(), Some(city).filter(|c| !c.is_empty()), d.country.clone()].into_iter().flatten().collect(),
         tags: d.tags.clone(),
         notes: d.sealed.notes.clone(),
@@ -297,7 +298,7 @@ async fn organization_page_with(web: &Web, id: &str, typed: Option<(ActivityForm
                         name: c.personal.display_name(),
                         job_title: c.personal.job_title.clone(),
                         email: c.personal.primary_email().map(|e| e.to_string()),
-                        phone: c.personal.primary_phone().map(|p| p.to_string()),
+                        phone: c.personal.primary_phone().map(fmt::phone),
                     })
                     .collect(),
                 l.total,

@@ -9,6 +9,7 @@ mod browser;
 mod common;
 mod consent;
 mod consent_ui;
+mod contacts_ui;
 mod dsr;
 mod dsr_report;
 mod dsr_ui;
