@@ -205,6 +205,7 @@ action-reset = Zurücksetzen
 flash-created = Angelegt.
 flash-saved = Gespeichert.
 flash-deleted = Gelöscht.
+flash-not_moved = Nichts verschoben: der Deal steht schon in dieser Phase.
 flash-moved = Deal verschoben.
 flash-activity = Aktivität hinzugefügt.
 flash-password = Ihr Passwort wurde geändert. Andere Sitzungen wurden beendet und Ihre API-Tokens widerrufen.

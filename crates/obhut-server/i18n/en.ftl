@@ -205,6 +205,7 @@ action-reset = Reset
 flash-created = Created.
 flash-saved = Saved.
 flash-deleted = Deleted.
+flash-not_moved = Nothing moved: the deal is in that stage already.
 flash-moved = Deal moved.
 flash-activity = Activity added.
 flash-password = Your password was changed. Your other sessions were ended and your API tokens revoked.

@@ -113,6 +113,14 @@ pub struct MoveForm {
 /// `POST /deals/{id}/stage`: moves a card to another column.
 pub async fn move_deal(Path(id): Path<String>, Posted { web, form }: Posted<MoveForm>) -> Response {
     let Ok(id) = DealId::parse(&id) else { return web.not_found() };
+    // A move to the column the card stands in changes nothing, and says so.
+    match service::get(&web.app, web.actor(), id).await {
+        Ok(d) if d.draft.stage_id.is_some_and(|s| s.to_string() == form.stage_id.trim()) => {
+            return see_other(&format!("/deals?flash=not_moved#deal-{id}"));
+        }
+        Ok(_) => {}
+        Err(e) => return web.fail(e),
+    }
     let patch = DealInput { stage_id: Some(form.stage_id), ..Default::default() };
     match service::update(&web.app, web.actor(), id, patch, form.version.trim().parse().ok()).await {
         Ok(d) => see_other(&format!("/deals?flash=moved#deal-{}", d.id)),

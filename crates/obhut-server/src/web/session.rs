@@ -83,6 +83,7 @@ pub fn flash_from(parts: &Parts) -> Option<&'static str> {
         ("saved", "flash.saved"),
         ("deleted", "flash.deleted"),
         ("moved", "flash.moved"),
+        ("not_moved", "flash.not_moved"),
         ("activity", "flash.activity"),
         ("password", "flash.password"),
         ("language", "flash.language"),

@@ -10,6 +10,7 @@ mod common;
 mod consent;
 mod consent_ui;
 mod contacts_ui;
+mod deals_ui;
 mod dsr;
 mod dsr_report;
 mod dsr_ui;
