@@ -61,6 +61,8 @@ struct ContactListPage {
     pager: Pager,
     truncated: bool,
     filtered: bool,
+    /// What an empty result was asked for, in words: the search and each filter.
+    searched: String,
 }
 
 fn kind_options(tr: Tr) -> Vec<Opt> {
@@ -100,6 +102,17 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> PageRe
     let pager = Pager::new(&base, page, rows.len(), list.total);
     let sorts = ["newest", "oldest", "updated", "name"].iter().map(|s| Opt::new(*s, tr.v("sort", s))).collect();
     let filtered = non_empty(&q.q).is_some() || filter.kind.is_some() || filter.tag.is_some();
+    let mut asked = Vec::new();
+    if let Some(text) = non_empty(&q.q) {
+        asked.push(tr.f("contacts.quoted", text));
+    }
+    if let Some(kind) = non_empty(&q.kind) {
+        asked.push(format!("{}: {}", tr.t("contacts.kind"), tr.v("contact_kind", kind)));
+    }
+    if let Some(tag) = non_empty(&q.tag) {
+        asked.push(format!("{}: {tag}", tr.t("contacts.tag")));
+    }
+    let searched = tr.f("contacts.no_hits_for", asked.join(" · "));
     Ok(render(&ContactListPage {
         ctx: web.ctx("contacts"),
         q: q.q,
@@ -112,6 +125,7 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> PageRe
         pager,
         truncated: list.truncated,
         filtered,
+        searched,
     }))
 }
 

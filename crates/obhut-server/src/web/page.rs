@@ -116,6 +116,17 @@ pub struct Pager {
     pub to: i64,
     pub prev: Option<String>,
     pub next: Option<String>,
+    /// The numbered links: the first and last page and two on each side of this one; `None`
+    /// stands for the gap between.
+    pub links: Vec<Option<PageLink>>,
+}
+
+/// One numbered link of the pager.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageLink {
+    pub number: i64,
+    pub href: String,
+    pub current: bool,
 }
 
 pub const PAGE_SIZE: i64 = 50;
@@ -134,7 +145,26 @@ impl Pager {
             to,
             prev: (page > 1).then(|| format!("{base}page={}", page - 1)),
             next: (page < pages).then(|| format!("{base}page={}", page + 1)),
+            links: Self::links(base, page, pages),
         }
+    }
+
+    fn links(base: &str, page: i64, pages: i64) -> Vec<Option<PageLink>> {
+        if pages <= 1 {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut last = 0;
+        for n in 1..=pages {
+            if n == 1 || n == pages || (n - page).abs() <= 2 {
+                if n > last + 1 {
+                    out.push(None);
+                }
+                out.push(Some(PageLink { number: n, href: format!("{base}page={n}"), current: n == page }));
+                last = n;
+            }
+        }
+        out
     }
 }
 
@@ -292,6 +322,18 @@ pub fn display_name(c: &ContactRecord, tr: Tr) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_pager_numbers_the_first_last_and_nearby_pages() {
+        let p = Pager::new("/contacts?", 7, 50, 2002);
+        assert_eq!((p.pages, p.from, p.to), (41, 301, 350));
+        let numbers: Vec<Option<i64>> = p.links.iter().map(|l| l.as_ref().map(|l| l.number)).collect();
+        assert_eq!(numbers, vec![Some(1), None, Some(5), Some(6), Some(7), Some(8), Some(9), None, Some(41)]);
+        assert!(p.links.iter().flatten().any(|l| l.current && l.number == 7 && l.href == "/contacts?page=7"));
+        let near: Vec<Option<i64>> = Pager::new("/x?", 2, 50, 200).links.iter().map(|l| l.as_ref().map(|l| l.number)).collect();
+        assert_eq!(near, vec![Some(1), Some(2), Some(3), Some(4)]);
+        assert!(Pager::new("/x?", 1, 3, 3).links.is_empty());
+    }
+
     use super::*;
 
     #[test]

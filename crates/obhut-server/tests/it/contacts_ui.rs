@@ -23,3 +23,41 @@ async fn phone_numbers_read_as_at_home_and_dial_in_e164(b: Backend) {
         assert!(record.contains(shown), "{shown} not on the record page");
     }
 }
+
+crate::on_both_backends!(an_empty_search_says_what_was_searched_and_what_can_be);
+
+async fn an_empty_search_says_what_was_searched_and_what_can_be(b: Backend) {
+    let t = spawn_app(b).await;
+    let (c, _) = signed_in(&t, "sina", Role::Admin).await;
+    t.add_contact("Jana", "Berger", "jana@example.org").await;
+    let (status, html) = page(&c, &t, "/contacts?q=Berlin&kind=b2c&tag=vip").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Keine Kontakte für „Berlin“ · Art: Privatkunde (B2C) · Schlagwort: vip."), "{html}");
+    assert!(html.contains("Anschriften und Notizen sind verschlüsselt"), "the page does not say what can be searched");
+    let (_, found) = page(&c, &t, "/contacts?q=Ber").await;
+    assert!(found.contains("Berger") && !found.contains("Keine Kontakte"), "a name prefix finds the contact");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_contact_list_pages_by_number_and_explains_an_empty_search_in_the_browser() {
+    let Some(driver) = crate::browser::start_driver().await else { return };
+    let t = spawn_app(Backend::Sqlite).await;
+    t.add_user("paula", Role::Admin, crate::common::PASSWORD).await;
+    for i in 0..120 {
+        t.add_contact("Kim", &format!("Seitenweise{i:03}"), &format!("kim{i}@example.org")).await;
+    }
+    let b = crate::browser::Browser::open(&driver, &t.base).await;
+    b.goto("/contacts?page=2").await;
+    b.sign_in("paula", crate::common::PASSWORD, "#contact-table").await;
+    b.goto("/contacts?page=2").await;
+    b.find("#contact-table").await;
+    assert_eq!(b.text(".pager [aria-current=page]").await, "2");
+    let href = |css: &'static str| async { b.attr(css, "href").await.unwrap_or_default() };
+    assert!(href(".pager a[rel=next]").await.ends_with("/contacts?page=3"));
+    assert!(href(".pager a[aria-label=\"Seite 1\"]").await.ends_with("/contacts?page=1"));
+    assert!(href(".pager a[aria-label=\"Seite 3\"]").await.ends_with("/contacts?page=3"));
+    b.screenshot("contacts-pager").await;
+    b.goto("/contacts?q=Berlin").await;
+    assert!(b.text(".empty").await.contains("Keine Kontakte für „Berlin“."));
+    b.screenshot("contacts-empty-search").await;
+}
