@@ -109,7 +109,6 @@ impl Opt {
 /// Paging links for a list of `total` rows, `PAGE_SIZE` at a time.
 #[derive(Debug)]
 pub struct Pager {
-    pub page: i64,
     pub pages: i64,
     pub total: i64,
     pub from: i64,
@@ -138,7 +137,6 @@ impl Pager {
         let from = if shown == 0 { 0 } else { (page - 1) * PAGE_SIZE + 1 };
         let to = (page - 1) * PAGE_SIZE + shown as i64;
         Self {
-            page,
             pages,
             total,
             from,
