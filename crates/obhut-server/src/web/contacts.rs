@@ -491,12 +491,51 @@ struct RestrictedBanner {
     reason: Option<String>,
 }
 
-/// One line of "who accessed this record and why".
+/// One line of "who accessed this record and why": a reader's same access on one day,
+/// counted, with the time of the latest.
 struct AccessRow {
     at: String,
     actor: String,
     action: String,
     purpose: String,
+    count: usize,
+}
+
+/// How many audit events of a contact the page groups, and how many groups it shows.
+const ACCESS_EVENTS: i64 = 500;
+const ACCESS_ROWS: usize = 20;
+
+/// Groups the events (newest first) by day, actor, action and purpose; purposes by their
+/// name in the user's language.
+fn access_rows(tr: Tr, events: Vec<obhut_store::audit::AuditEvent>, purposes: &[obhut_core::purpose::Purpose]) -> Vec<AccessRow> {
+    let mut rows: Vec<(time::Date, String, String, String, AccessRow)> = Vec::new();
+    for e in events {
+        let day = fmt::local(e.at).date();
+        let purpose = e.entry.purpose.unwrap_or_default();
+        if let Some(r) =
+            rows.iter_mut().find(|(d, a, act, p, _)| *d == day && *a == e.entry.actor && *act == e.entry.action && *p == purpose)
+        {
+            r.4.count += 1;
+            continue;
+        }
+        if rows.len() == ACCESS_ROWS {
+            continue;
+        }
+        let shown = purposes
+            .iter()
+            .find(|p| p.key == purpose)
+            .map(|p| if tr.lang == crate::i18n::Lang::En { p.name_en.clone() } else { p.name_de.clone() })
+            .unwrap_or_else(|| purpose.clone());
+        let row = AccessRow {
+            at: fmt::datetime(tr.lang, e.at),
+            actor: e.entry.actor.clone(),
+            action: tr.v("audit", &e.entry.action),
+            purpose: shown,
+            count: 1,
+        };
+        rows.push((day, e.entry.actor, e.entry.action, purpose, row));
+    }
+    rows.into_iter().map(|(.., r)| r).collect()
 }
 
 async fn contact_view(web: &Web, c: &ContactRecord) -> ContactView {
@@ -578,16 +617,9 @@ pub(super) async fn contact_page_typed(web: &Web, id: &str, typed: Option<(Activ
     let access = if !super::common::may_read(web, crate::gate::Resource::Contact) {
         Vec::new()
     } else {
-        match services::audit::for_subject(&web.app, web.actor(), &c.id.to_string(), 20).await {
-            Ok(events) => events
-                .into_iter()
-                .map(|e| AccessRow {
-                    at: fmt::datetime(web.tr().lang, e.at),
-                    actor: e.entry.actor,
-                    action: web.tr().v("audit", &e.entry.action),
-                    purpose: e.entry.purpose.unwrap_or_default(),
-                })
-                .collect(),
+        let registry = services::purposes::registry(&web.app).await.unwrap_or_default();
+        match services::audit::for_subject(&web.app, web.actor(), &c.id.to_string(), ACCESS_EVENTS).await {
+            Ok(events) => access_rows(web.tr(), events, &registry),
             Err(e) => return web.fail(e),
         }
     };

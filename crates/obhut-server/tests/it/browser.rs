@@ -607,12 +607,15 @@ async fn a_user_works_through_contacts_organizations_deals_and_tickets_in_the_br
     b.fill("#body", "Wünscht ein Angebot bis Freitag.").await;
     b.submit(".activity-form button[type=submit]", ".timeline-item").await;
     assert!(b.text(".timeline").await.contains("Rückruf wegen Angebot"));
-    // Who accessed the record and why: the page's own read, under the default purpose.
+    // Who accessed the record and why: the page's own read, under the default purpose (by
+    // its name in the user's language).
     let access = b.text("#access-log").await;
     assert!(
-        access.contains("gelesen") && access.contains("contract") && access.contains("angelegt") && access.contains("ui: anna"),
+        access.contains("gelesen") && access.contains("Vertragsdurchführung") && access.contains("angelegt") && access.contains("ui: anna"),
         "{access}"
     );
+    // Actions by their label, not their audit code.
+    assert!(access.contains("Aktivität gelesen") && !access.contains("activity.read"), "{access}");
     b.screenshot("05-contact-page").await;
 
     // The search box finds her, by name and by email.

@@ -61,3 +61,21 @@ async fn the_contact_list_pages_by_number_and_explains_an_empty_search_in_the_br
     assert!(b.text(".empty").await.contains("Keine Kontakte für „Berlin“."));
     b.screenshot("contacts-empty-search").await;
 }
+
+crate::on_both_backends!(the_access_history_counts_a_readers_day_in_one_row_and_names_purposes);
+
+async fn the_access_history_counts_a_readers_day_in_one_row_and_names_purposes(b: Backend) {
+    let t = spawn_app(b).await;
+    let (c, _) = signed_in(&t, "sina", Role::Admin).await;
+    let id = t.add_contact("Jana", "Oft", "oft@example.org").await;
+    for _ in 0..4 {
+        assert_eq!(page(&c, &t, &format!("/contacts/{id}")).await.0, 200);
+    }
+    let (_, html) = page(&c, &t, &format!("/contacts/{id}")).await;
+    let start = html.find("id=\"access-log\"").unwrap_or_else(|| panic!("no access log: {html}"));
+    let log = &html[start..start + html[start..].find("</table>").unwrap_or(0)];
+    let reads: Vec<&str> = log.split("<tr>").filter(|row| row.contains("gelesen")).collect();
+    assert_eq!(reads.len(), 1, "one row for one reader's reads of the day: {log}");
+    assert!(reads[0].contains("-mal an diesem Tag") && reads[0].contains("ui: sina"), "{log}");
+    assert!(reads[0].contains("Vertragsdurchführung") && !reads[0].contains(">contract<"), "the purpose by its name: {log}");
+}
