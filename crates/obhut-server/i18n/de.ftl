@@ -234,6 +234,11 @@ record-ticket = Ticket
 record-activity = Aktivität
 record-stage = Phase
 record-user = Benutzer
+record-pipeline = Pipeline
+record-audit = Protokoll
+record-purpose = Zweck
+record-policy = Richtlinie
+record-processor = Auftragsverarbeiter
 record-record = Datensatz
 
 login-title = Anmelden
@@ -1541,3 +1546,17 @@ val-own_account = Ihr eigenes Konto können Sie nicht deaktivieren.
 val-own_password = Ihr eigenes Passwort ändern Sie in Ihren Einstellungen, mit dem aktuellen Passwort.
 val-no_user = Diesen Benutzer gibt es nicht.
 val-user_disabled = Das Konto ist deaktiviert; aktivieren Sie es zuerst.
+
+# Refusals of the gate (the 403 page).
+refusal-record = Die Rolle { $role } darf Datensätze der Art { $kind }{ $class } nicht { $action }: { $why }.
+refusal-class = { " " }der Klasse „{ $class }“
+refusal-field = Die Rolle { $role } darf das Feld { $field } dieses Kontakts nicht schreiben.
+refusal-no_policy = keine Richtlinie erlaubt es
+refusal-by_policy = abgelehnt durch die Richtlinie { $policy }
+gate_action-read = lesen
+gate_action-create = anlegen
+gate_action-update = ändern
+gate_action-delete = löschen
+gate_action-export = exportieren
+gate_action-import = importieren
+gate_action-administer = verwalten

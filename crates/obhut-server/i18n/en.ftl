@@ -234,6 +234,11 @@ record-ticket = ticket
 record-activity = activity
 record-stage = stage
 record-user = user
+record-pipeline = pipeline
+record-audit = audit trail
+record-purpose = purpose
+record-policy = policy
+record-processor = processor
 record-record = record
 
 login-title = Sign in
@@ -1541,3 +1546,17 @@ val-own_account = You cannot disable your own account.
 val-own_password = Change your own password in your settings, with your current password.
 val-no_user = There is no such user.
 val-user_disabled = The account is disabled; enable it first.
+
+# Refusals of the gate (the 403 page).
+refusal-record = The role { $role } may not { $action } records of the kind { $kind }{ $class }: { $why }.
+refusal-class = { " " }of the class “{ $class }”
+refusal-field = The role { $role } may not write the field { $field } of this contact.
+refusal-no_policy = no policy permits it
+refusal-by_policy = refused by the policy { $policy }
+gate_action-read = read
+gate_action-create = create
+gate_action-update = change
+gate_action-delete = delete
+gate_action-export = export
+gate_action-import = import
+gate_action-administer = administer

@@ -212,12 +212,50 @@ pub fn message(lang: Lang, msg: &str) -> String {
     if lang == Lang::En {
         return msg.to_string();
     }
+    if let Some(refusal) = refusal(lang, msg) {
+        return refusal;
+    }
     let key = message_key(msg);
     match key {
         Some(("val.max_chars", n)) => fill(lang, "val.max_chars", [("n", FluentValue::from(n))]),
         Some((k, _)) => t(lang, k).to_string(),
         None => msg.to_string(),
     }
+}
+
+/// The gate's refusals ("the role guest may not create contact records: no policy permits
+/// it") in the user's language, with the role, action and record kind by their labels.
+fn refusal(lang: Lang, msg: &str) -> Option<String> {
+    let label = |prefix: &str, v: &str| match format(lang, &format!("{prefix}.{v}"), None) {
+        Some(s) => s.into_owned(),
+        None => v.to_string(),
+    };
+    let rest = msg.strip_prefix("the role ")?;
+    let (role, rest) = rest.split_once(" may not ")?;
+    if let Some(field) = rest.strip_prefix("write the field ").and_then(|r| r.strip_suffix(" of this contact")) {
+        return Some(fill(lang, "refusal.field", [("role", label("role", role).into()), ("field", field.to_string().into())]));
+    }
+    let (action, rest) = rest.split_once(' ')?;
+    let (kind, rest) = rest.split_once(" records")?;
+    let (class, why) = rest.split_once(": ")?;
+    let class =
+        class.strip_prefix(" of the class ").map(|c| fill(lang, "refusal.class", [("class", c.to_string().into())])).unwrap_or_default();
+    let why = match why.strip_prefix("refused by the policy ") {
+        Some(p) => fill(lang, "refusal.by_policy", [("policy", p.to_string().into())]),
+        None if why == "no policy permits it" => t(lang, "refusal.no_policy").to_string(),
+        None => why.to_string(),
+    };
+    Some(fill(
+        lang,
+        "refusal.record",
+        [
+            ("role", label("role", role).into()),
+            ("action", label("gate_action", action).into()),
+            ("kind", label("record", kind).into()),
+            ("class", class.into()),
+            ("why", why.into()),
+        ],
+    ))
 }
 
 fn message_key(msg: &str) -> Option<(&'static str, &str)> {
@@ -345,7 +383,7 @@ mod tests {
                 let pattern = message.value().unwrap_or_else(|| panic!("{}: {key} has no value", lang.code()));
                 let mut errors = Vec::new();
                 let mut args = FluentArgs::new();
-                for name in ["n", "page", "pages", "due", "told", "received", "case", "status"] {
+                for name in ["n", "page", "pages", "due", "told", "received", "case", "status", "role", "kind", "class", "action", "why", "field", "policy"] {
                     args.set(name, 2);
                 }
                 let text = bundle.format_pattern(pattern, Some(&args), &mut errors);
@@ -440,6 +478,24 @@ mod tests {
         assert_eq!(negotiate(Some("de;q=0, en")), Lang::En);
         assert_eq!(negotiate(Some("EN-gb")), Lang::En);
         assert_eq!(negotiate(Some("*")), Lang::De);
+    }
+
+    #[test]
+    fn the_gates_refusals_are_said_in_german() {
+        assert_eq!(
+            message(Lang::De, "the role guest may not create contact records: no policy permits it"),
+            "Die Rolle Gast darf Datensätze der Art Kontakt nicht anlegen: keine Richtlinie erlaubt es."
+        );
+        assert_eq!(
+            message(Lang::De, "the role user may not read contact records of the class hr: refused by the policy hr-only"),
+            "Die Rolle Benutzer darf Datensätze der Art Kontakt der Klasse „hr“ nicht lesen: abgelehnt durch die Richtlinie hr-only."
+        );
+        assert_eq!(
+            message(Lang::De, "the role user may not write the field birthday of this contact"),
+            "Die Rolle Benutzer darf das Feld birthday dieses Kontakts nicht schreiben."
+        );
+        let english = "the role guest may not create contact records: no policy permits it";
+        assert_eq!(message(Lang::En, english), english);
     }
 
     #[test]

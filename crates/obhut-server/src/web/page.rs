@@ -234,7 +234,7 @@ pub(super) fn service_error_page(ctx: Ctx, e: ServiceError) -> Response {
             error_page(ctx, StatusCode::NOT_FOUND, "error.not_found", Some(tr.f("error.not_found_detail", tr.v("record", what))))
         }
         ServiceError::Gone(_) => error_page(ctx, StatusCode::GONE, "error.gone", Some(tr.t("error.gone_detail").to_string())),
-        ServiceError::Forbidden(msg) => error_page(ctx, StatusCode::FORBIDDEN, "error.forbidden", Some(msg)),
+        ServiceError::Forbidden(msg) => error_page(ctx, StatusCode::FORBIDDEN, "error.forbidden", Some(tr.message(&msg))),
         ServiceError::Restricted(_) => {
             error_page(ctx, StatusCode::FORBIDDEN, "rights.restricted_title", Some(tr.t("rights.restricted_detail").to_string()))
         }

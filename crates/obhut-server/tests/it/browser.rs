@@ -150,7 +150,7 @@ async fn unknown_records_get_a_404_page_and_guests_a_403_page() {
     let r = t.client.post(t.url("/contacts")).form(&[("csrf", token.as_str()), ("family_name", "Gast")]).send().await.expect("post");
     assert_eq!(r.status(), 403);
     let html = r.text().await.expect("body");
-    assert!(html.contains("Keine Berechtigung") && html.contains("guest"), "{html}");
+    assert!(html.contains("Keine Berechtigung") && html.contains("Die Rolle Gast darf Datensätze der Art Kontakt nicht anlegen"), "{html}");
     let list = t.client.get(t.url("/contacts")).send().await.expect("list").text().await.expect("body");
     assert!(!list.contains("href=\"/contacts/new\""), "guests do not see the create button");
 }
