@@ -383,7 +383,10 @@ mod tests {
                 let pattern = message.value().unwrap_or_else(|| panic!("{}: {key} has no value", lang.code()));
                 let mut errors = Vec::new();
                 let mut args = FluentArgs::new();
-                for name in ["n", "page", "pages", "due", "told", "received", "case", "status", "role", "kind", "class", "action", "why", "field", "policy"] {
+                for name in [
+                    "n", "page", "pages", "due", "told", "received", "case", "status", "role", "kind", "class", "action", "why", "field",
+                    "policy",
+                ] {
                     args.set(name, 2);
                 }
                 let text = bundle.format_pattern(pattern, Some(&args), &mut errors);

@@ -165,6 +165,32 @@ pub async fn find_activity(conn: &mut Conn, crypto: &Crypto, id: ActivityId) -> 
     Ok(open_rows(conn, crypto, rows).await?.into_iter().next())
 }
 
+/// Rewrites an activity's kind, time and text; the text is sealed again under the key it
+/// was sealed with (its contact's, else its organization's). False when there is no such activity.
+pub async fn update_activity(
+    conn: &mut Conn,
+    crypto: &Crypto,
+    id: ActivityId,
+    kind: ActivityKind,
+    occurred_at: i64,
+    text: &ActivityText,
+) -> Result<bool> {
+    let sid = id.to_string();
+    let found: Option<(String,)> =
+        sqlx::query_as("SELECT key_subject FROM activities WHERE id = $1").bind(&sid).fetch_optional(&mut *conn).await?;
+    let Some((key_subject,)) = found else { return Ok(false) };
+    let key = subject_key(conn, crypto, &key_subject).await?;
+    let n = sqlx::query("UPDATE activities SET kind = $1, occurred_at = $2, sealed = $3 WHERE id = $4")
+        .bind(kind.as_str())
+        .bind(occurred_at)
+        .bind(key.seal_json(&aad(&sid), text))
+        .bind(&sid)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
 pub async fn delete_activity(conn: &mut Conn, id: ActivityId) -> Result<bool> {
     Ok(sqlx::query("DELETE FROM activities WHERE id = $1").bind(id.to_string()).execute(&mut *conn).await?.rows_affected() == 1)
 }

@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<App> {
-    OpenApiRouter::new().routes(routes!(create_activity)).routes(routes!(get_activity, delete_activity))
+    OpenApiRouter::new().routes(routes!(create_activity)).routes(routes!(get_activity, update_activity, delete_activity))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -83,6 +83,22 @@ pub async fn get_activity(
 ) -> Result<Json<ActivityOut>, Problem> {
     let purpose = q.purpose.as_deref().unwrap_or(services::contacts::DEFAULT_READ_PURPOSE);
     let r = services::activities::get_for(&app, &actor, parse_id(&id, ActivityId::parse)?, purpose).await?;
+    Ok(Json(ActivityOut::from(&r)))
+}
+
+/// Change an activity's kind, subject, text or time; what the body leaves out stays. The
+/// activity stays filed where it is (a body naming another contact, organization or deal is
+/// refused). The values before and after are kept in the audit trail, sealed.
+#[utoipa::path(patch, path = "/activities/{id}", tag = "activities", params(("id" = String, Path, description = "activity id")), request_body = ActivityInput,
+    responses((status = 200, body = ActivityOut), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn update_activity(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ActivityInput>,
+) -> Result<Json<ActivityOut>, Problem> {
+    let r = services::activities::update(&app, &actor, parse_id(&id, ActivityId::parse)?, &input).await?;
     Ok(Json(ActivityOut::from(&r)))
 }
 

@@ -140,6 +140,68 @@ pub async fn get_for(app: &App, actor: &Actor, id: ActivityId, purpose: &str) ->
     Ok(r)
 }
 
+/// Changes an activity's kind, subject, text or time; what the patch leaves out stays. The
+/// activity stays where it is filed. The values before and after travel in the audit entry,
+/// sealed under the contact's key, so an erasure makes them unreadable with the rest.
+pub async fn update(app: &App, actor: &Actor, id: ActivityId, patch: &ActivityInput) -> ServiceResult<ActivityRecord> {
+    let current = load(app, id).await?;
+    access::authorize(app, actor, Action::Update, Resource::Activity, &current.facts, "", &id.to_string()).await?;
+    let links = [patch.contact_id.as_deref(), patch.organization_id.as_deref(), patch.deal_id.as_deref()];
+    if links.iter().any(|l| l.is_some_and(|v| !v.trim().is_empty())) {
+        return Err(ServiceError::field("contact_id", "an activity stays where it is filed; record a new one elsewhere"));
+    }
+    let occurred = obhut_core::clock::from_millis(current.occurred_at);
+    let merged = ActivityInput {
+        kind: patch.kind.clone().or_else(|| Some(current.kind.as_str().to_string())),
+        subject: patch.subject.clone().or_else(|| Some(current.text.subject.clone())),
+        body: patch.body.clone().or_else(|| current.text.body.clone()),
+        occurred_at: patch.occurred_at.clone().or_else(|| occurred.format(&time::format_description::well_known::Rfc3339).ok()),
+        contact_id: current.contact_id.map(|c| c.to_string()),
+        organization_id: current.organization_id.map(|o| o.to_string()),
+        deal_id: current.deal_id.map(|d| d.to_string()),
+    };
+    let d = merged.validate()?;
+    let occurred_at = d.occurred_at.map(to_millis).unwrap_or(current.occurred_at);
+    let mut fields = Vec::new();
+    if d.kind != current.kind {
+        fields.push("kind".to_string());
+    }
+    if d.text.subject != current.text.subject {
+        fields.push("subject".to_string());
+    }
+    if d.text.body != current.text.body {
+        fields.push("body".to_string());
+    }
+    if occurred_at != current.occurred_at {
+        fields.push("occurred_at".to_string());
+    }
+    if fields.is_empty() {
+        return Ok(current);
+    }
+    let now = app.now_ms();
+    let mut w = app.audited(now).await?;
+    let crypto = &app.store.crypto;
+    if !repo::update_activity(&mut w.tx, crypto, id, d.kind, occurred_at, &d.text).await? {
+        return Err(ServiceError::NotFound("activity"));
+    }
+    let subject = current.facts.subject.map(|c| c.to_string());
+    let mut entry = audit_entry(actor, "activity.update", "activity", id, subject.clone(), fields);
+    if let Some(sid) = &subject {
+        if let Some(key) = obhut_store::consent::contact_key(&mut w.tx, crypto, sid).await? {
+            let side = |kind: &str, text: &obhut_core::activity::ActivityText, at: i64| serde_json::json!({ "kind": kind, "subject": text.subject, "body": text.body, "occurred_at": at });
+            let detail = serde_json::json!({
+                "before": side(current.kind.as_str(), &current.text, current.occurred_at),
+                "after": side(d.kind.as_str(), &d.text, occurred_at),
+            });
+            entry.detail = Some(obhut_store::audit::seal_detail(&key, sid, &detail));
+        }
+    }
+    w.record(&[entry]);
+    let r = repo::find_activity(&mut w.tx, crypto, id).await?.ok_or(ServiceError::NotFound("activity"))?;
+    w.commit(app).await?;
+    Ok(r)
+}
+
 pub async fn delete(app: &App, actor: &Actor, id: ActivityId) -> ServiceResult<()> {
     let current = load(app, id).await?;
     access::authorize(app, actor, Action::Delete, Resource::Activity, &current.facts, "", &id.to_string()).await?;

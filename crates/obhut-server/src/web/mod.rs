@@ -5,6 +5,7 @@
 //! is the services' business (a guest only sees fewer buttons, for convenience). Error pages
 //! never echo personal data, and nothing here logs any.
 
+mod activities;
 mod auth;
 mod catalog;
 mod common;
@@ -81,6 +82,7 @@ pub fn router() -> Router<App> {
         .route("/contacts/{id}/erase", get(erasure::erase_confirm).post(erasure::erase))
         .route("/contacts/{id}/rectify", get(rights::rectify))
         .route("/activities/{id}/delete", post(common::delete_activity))
+        .route("/activities/{id}/edit", get(activities::edit_page).post(activities::update))
         .route("/organizations", get(organizations::organization_list).post(organizations::create_organization))
         .route("/organizations/new", get(organizations::new_organization_page))
         .route("/organizations/{id}", get(organizations::organization_page))
