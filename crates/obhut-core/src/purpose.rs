@@ -189,6 +189,12 @@ pub struct Controller {
     pub dpo_email: String,
     /// Measures that apply to every purpose (Art. 30(1)(g), Art. 32(1)).
     pub general_measures: Vec<String>,
+    /// The controller's privacy notice (Art. 13) on the web, linked from the public pages.
+    #[serde(default)]
+    pub privacy_notice_url: Option<String>,
+    /// The imprint (Impressum, § 5 DDG), linked from the public pages.
+    #[serde(default)]
+    pub imprint_url: Option<String>,
 }
 
 impl Controller {
@@ -214,6 +220,14 @@ impl Controller {
         if crate::email::EmailAddress::parse(&self.dpo_email).is_err() {
             return Err("dpo_email: give a valid email address of the data protection officer".into());
         }
+        for (field, url) in [("privacy_notice_url", &self.privacy_notice_url), ("imprint_url", &self.imprint_url)] {
+            if url
+                .as_deref()
+                .is_some_and(|u| !u.starts_with("https://") || u.len() > 500 || u.chars().any(|c| c.is_whitespace() || c.is_control()))
+            {
+                return Err(format!("{field}: give a web address starting with https://"));
+            }
+        }
         Ok(())
     }
 }
@@ -237,6 +251,8 @@ impl Default for Controller {
                 "Transport encryption (TLS) in front of the server; the server listens on localhost unless configured otherwise".into(),
                 "Backups encrypted; erasure reaches backups by destroying the subject's key".into(),
             ],
+            privacy_notice_url: None,
+            imprint_url: None,
         }
     }
 }
@@ -546,6 +562,25 @@ mod tests {
             assert!(b.article().contains(&format!("({})", b.letter())));
         }
         assert_eq!(LegalBasis::parse(""), None);
+    }
+
+    #[test]
+    fn the_controllers_legal_pages_are_https_addresses() {
+        let ok = Controller {
+            name: "Q".into(),
+            address: "A".into(),
+            email: "a@example.org".into(),
+            dpo_name: "D".into(),
+            dpo_email: "d@example.org".into(),
+            privacy_notice_url: Some("https://example.org/datenschutz".into()),
+            imprint_url: Some("https://example.org/impressum".into()),
+            ..Controller::default()
+        };
+        assert_eq!(ok.check(), Ok(()));
+        let plain = Controller { imprint_url: Some("http://example.org/impressum".into()), ..ok.clone() };
+        assert!(plain.check().is_err_and(|e| e.starts_with("imprint_url")));
+        let spaced = Controller { privacy_notice_url: Some("https://example.org/a b".into()), ..ok };
+        assert!(spaced.check().is_err_and(|e| e.starts_with("privacy_notice_url")));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 #[template(path = "consent/public.html")]
 struct PublicPage {
     ctx: Ctx,
-    controller: String,
+    controller: PublicController,
     heading: String,
     message: Option<String>,
     ok: bool,
@@ -37,16 +37,26 @@ fn browser(headers: &HeaderMap) -> Lang {
     crate::i18n::negotiate(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()))
 }
 
-async fn controller_name(app: &App) -> String {
-    match app.conn().await {
-        // The placeholder of a new installation is not shown to the public.
-        Ok(mut c) => obhut_store::purposes::controller(&mut c)
-            .await
-            .map(|c| c.name)
-            .ok()
-            .filter(|n| !obhut_core::purpose::Controller::is_placeholder(n))
-            .unwrap_or_default(),
-        Err(_) => String::new(),
+/// The controller as the public pages show it: its name ("Obhut" while the registry holds
+/// the placeholder of a new installation) and the links to its privacy notice and imprint.
+struct PublicController {
+    name: String,
+    privacy_notice_url: Option<String>,
+    imprint_url: Option<String>,
+}
+
+async fn public_controller(app: &App) -> PublicController {
+    let stored = match app.conn().await {
+        Ok(mut c) => obhut_store::purposes::controller(&mut c).await.ok(),
+        Err(_) => None,
+    };
+    match stored {
+        Some(c) => PublicController {
+            name: if obhut_core::purpose::Controller::is_placeholder(&c.name) { "Obhut".into() } else { c.name },
+            privacy_notice_url: c.privacy_notice_url,
+            imprint_url: c.imprint_url,
+        },
+        None => PublicController { name: "Obhut".into(), privacy_notice_url: None, imprint_url: None },
     }
 }
 
@@ -63,12 +73,12 @@ async fn page(
         Some((a, l, b, o)) => (Some(a), Some(l), b, o),
         None => (None, None, String::new(), false),
     };
-    let controller = controller_name(app).await;
+    let controller = public_controller(app).await;
     render_status(
         status,
         &PublicPage {
             ctx: Ctx::anonymous(lang, String::new(), None),
-            controller: if controller.is_empty() { "Obhut".into() } else { controller },
+            controller,
             heading: tr.t(heading_key).to_string(),
             ok: message.as_ref().is_some_and(|m| m.1),
             message: message.map(|m| m.0),
@@ -206,7 +216,7 @@ pub async fn unsubscribe(State(app): State<App>, Path(token): Path<String>, ext:
 #[template(path = "consent/public_subscribe.html")]
 struct SubscribePage {
     ctx: Ctx,
-    controller: String,
+    controller: PublicController,
     purpose: String,
     purpose_name: String,
     notice: Option<String>,
@@ -241,10 +251,10 @@ impl SubscribePage {
                 .or_else(|| obhut_core::consent::default_notice(&p.key, obhut_core::consent::Channel::Email, lang.code())),
             Err(_) => None,
         };
-        let controller = controller_name(app).await;
+        let controller = public_controller(app).await;
         Some(Self {
             ctx: Ctx::anonymous(lang, String::new(), None),
-            controller: if controller.is_empty() { "Obhut".into() } else { controller },
+            controller,
             purpose: p.key.clone(),
             purpose_name: if lang == Lang::En { p.name_en.clone() } else { p.name_de.clone() },
             notice,

@@ -133,10 +133,23 @@ pub struct ControllerForm {
     dpo_name: String,
     dpo_email: String,
     general_measures: String,
+    privacy_notice_url: String,
+    imprint_url: String,
 }
 
-pub(super) const CONTROLLER_FIELDS: &[&str] =
-    &["name", "address", "email", "phone", "representative", "joint_controllers", "dpo_name", "dpo_email", "general_measures"];
+pub(super) const CONTROLLER_FIELDS: &[&str] = &[
+    "name",
+    "address",
+    "email",
+    "phone",
+    "representative",
+    "joint_controllers",
+    "dpo_name",
+    "dpo_email",
+    "general_measures",
+    "privacy_notice_url",
+    "imprint_url",
+];
 
 impl ControllerForm {
     fn from_controller(c: &Controller) -> Self {
@@ -150,6 +163,8 @@ impl ControllerForm {
             dpo_name: c.dpo_name.clone(),
             dpo_email: c.dpo_email.clone(),
             general_measures: c.general_measures.join("\n"),
+            privacy_notice_url: c.privacy_notice_url.clone().unwrap_or_default(),
+            imprint_url: c.imprint_url.clone().unwrap_or_default(),
         }
     }
 
@@ -164,6 +179,8 @@ impl ControllerForm {
             dpo_name: self.dpo_name.trim().to_string(),
             dpo_email: self.dpo_email.trim().to_string(),
             general_measures: lines(&self.general_measures),
+            privacy_notice_url: non_empty(&self.privacy_notice_url).map(String::from),
+            imprint_url: non_empty(&self.imprint_url).map(String::from),
         }
     }
 }

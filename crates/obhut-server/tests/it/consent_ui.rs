@@ -186,6 +186,8 @@ async fn the_dpo_page_shows_statistics_the_outbox_notices_and_the_review_queue()
         dpo_name: "Dora Schutz".into(),
         dpo_email: "dsb@quellwerk.example".into(),
         general_measures: vec![],
+        privacy_notice_url: Some("https://quellwerk.example/datenschutz".into()),
+        imprint_url: Some("https://quellwerk.example/impressum".into()),
     };
     obhut_server::services::purposes::save_controller(&t.app, &Actor::cli(), &controller).await.expect("controller");
     // A consent on paper, and a double opt-in mail sent through the form.
@@ -252,4 +254,45 @@ async fn the_dpo_page_shows_statistics_the_outbox_notices_and_the_review_queue()
     assert!(html.contains("id=\"review-run\"") && html.contains("1 Einwilligungen ausgelaufen"));
     assert!(html.contains("id=\"review-empty\""), "nothing is due any more");
     assert_eq!(newsletter_by_email(&t, &id).await, (false, Reason::NoConsent));
+}
+
+crate::on_both_backends!(the_sign_up_page_marks_what_is_required_and_links_the_legal_pages);
+
+async fn the_sign_up_page_marks_what_is_required_and_links_the_legal_pages(b: Backend) {
+    let t = spawn_app(b).await;
+    let anonymous = reqwest::Client::new();
+    let (status, before) = page(&anonymous, &t, "/consent/subscribe?purpose=newsletter").await;
+    assert_eq!(status, 200);
+    assert!(before.contains("(Pflichtfeld)") && before.contains("Vorname oder Nachname: eines von beiden ist erforderlich."), "{before}");
+    assert!(!before.contains("id=\"legal-links\""), "no links while none are set");
+
+    // The DPO sets the addresses in the controller's details; a plain http address is refused at its field.
+    let (c, csrf) = signed_in(&t, "dora", Role::Admin).await;
+    let current = obhut_server::services::purposes::controller(&t.app, &Actor::cli()).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut form = vec![
+        ("csrf", csrf.clone()),
+        ("name", "Quellwerk GmbH".to_string()),
+        ("address", "Industriestraße 12, 34117 Kassel".to_string()),
+        ("email", "datenschutz@quellwerk.example".to_string()),
+        ("dpo_name", "Dora Schutz".to_string()),
+        ("dpo_email", "dsb@quellwerk.example".to_string()),
+        ("general_measures", current.general_measures.join("\n")),
+        ("privacy_notice_url", "https://quellwerk.example/datenschutz".to_string()),
+        ("imprint_url", "http://quellwerk.example/impressum".to_string()),
+    ];
+    let (status, _, html) = send_form(&c, &t, "/privacy/controller", &form).await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("mit https:// beginnt"), "{html}");
+    form.pop();
+    form.push(("imprint_url", "https://quellwerk.example/impressum".to_string()));
+    let (status, location, _) = send_form(&c, &t, "/privacy/controller", &form).await;
+    assert_eq!((status, location.as_str()), (303, "/privacy/controller?flash=saved"));
+
+    let (_, after) = page(&anonymous, &t, "/consent/subscribe?purpose=newsletter").await;
+    assert!(after.contains("Quellwerk GmbH"), "{after}");
+    assert!(
+        after.contains(r#"<a href="https://quellwerk.example/datenschutz" rel="noopener">Datenschutzhinweise</a>"#)
+            && after.contains(r#"<a href="https://quellwerk.example/impressum" rel="noopener">Impressum</a>"#),
+        "{after}"
+    );
 }
