@@ -124,3 +124,14 @@ pub(crate) fn require_open(c: &Case) -> ServiceResult<CaseStatus> {
     }
     Ok(s)
 }
+
+/// Completes the case a change answered (an erasure, a restriction), in the same audited
+/// write as the change.
+pub(crate) async fn complete(app: &App, w: &mut crate::app::AuditedWrite, actor: &Actor, c: &mut Case, now: i64) -> ServiceResult<()> {
+    c.status = CaseStatus::Completed.as_str().into();
+    c.closed_at = Some(now);
+    c.updated_at = now;
+    obhut_store::dsr::update(&mut w.tx, &app.store.crypto, c).await?;
+    w.record(&[case_audit(actor, "dsr.close", c, &["status"])]);
+    Ok(())
+}

@@ -12,7 +12,7 @@ use obhut_core::dsr::{CaseKind, CaseStatus};
 use obhut_core::ids::ContactId;
 use serde::Serialize;
 
-use super::cases::{authorize, case_audit, load_case, require_open};
+use super::cases::{authorize, case_audit, complete, load_case, require_open};
 use super::recipients::notify_recipients;
 use super::tombstones::{append_journal, gone};
 
@@ -128,11 +128,7 @@ pub async fn erase(app: &App, actor: &Actor, contact_id: &str, reason: &str, cas
     .await?
     .ok_or(ServiceError::NotFound("contact"))?;
     if let Some(c) = case.as_mut() {
-        c.status = CaseStatus::Completed.as_str().into();
-        c.closed_at = Some(now);
-        c.updated_at = now;
-        obhut_store::dsr::update(&mut w.tx, &app.store.crypto, c).await?;
-        w.record(&[case_audit(actor, "dsr.close", c, &["status"])]);
+        complete(app, &mut w, actor, c, now).await?;
     }
     let mut entry = audit_entry(actor, "contact.erase", "contact", &sid, Some(sid.clone()), vec!["*".into()]);
     entry.purpose = Some("data_subject_rights".into());

@@ -13,7 +13,7 @@ use obhut_store::dsr::Case;
 use serde::Serialize;
 use time::Date;
 
-use super::cases::{authorize, case_audit, load_case, parse_date, require_open, today};
+use super::cases::{authorize, complete, load_case, parse_date, require_open, today};
 use super::recipients::notify_recipients;
 
 /// A contact's restriction as the API, the CLI and the UI show it.
@@ -156,11 +156,7 @@ pub async fn restrict(
     let created = restrict_within(app, &mut w.tx, actor, id, &reason, until, case.as_ref().map(|c| c.id.as_str()), now).await?;
     // A restriction that answers a request completes its case.
     if let Some(c) = case.as_mut() {
-        c.status = CaseStatus::Completed.as_str().into();
-        c.closed_at = Some(now);
-        c.updated_at = now;
-        obhut_store::dsr::update(&mut w.tx, &app.store.crypto, c).await?;
-        w.record(&[case_audit(actor, "dsr.close", c, &["status"])]);
+        complete(app, &mut w, actor, c, now).await?;
     }
     let r = obhut_store::restriction::find(&mut w.tx, &app.store.crypto, &sid).await?;
     w.commit(app).await?;

@@ -502,7 +502,7 @@ struct AccessRow {
 }
 
 /// How many audit events of a contact the page groups, and how many groups it shows.
-const ACCESS_EVENTS: i64 = 500;
+const ACCESS_EVENTS: i64 = 200;
 const ACCESS_ROWS: usize = 20;
 
 /// Groups the events (newest first) by day, actor, action and purpose; purposes by their
