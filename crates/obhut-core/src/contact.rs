@@ -178,6 +178,20 @@ impl ContactPersonal {
     pub fn sort_name(&self) -> String {
         crate::search::fold(&format!("{} {}", self.family_name.as_deref().unwrap_or(""), self.given_name.as_deref().unwrap_or("")))
     }
+    /// The key lists sort by across pages: the family name's letters (a-z, folded: "Müller"
+    /// is "mueller"), a space, the given name's; its first four characters make the stored
+    /// sort bucket.
+    pub fn sort_key(&self) -> String {
+        let letters = |s: &Option<String>| -> String {
+            crate::search::fold(s.as_deref().unwrap_or("")).chars().filter(char::is_ascii_lowercase).collect()
+        };
+        let (f, g) = (letters(&self.family_name), letters(&self.given_name));
+        match (f.is_empty(), g.is_empty()) {
+            (false, false) => format!("{f} {g}"),
+            (true, _) => g,
+            (false, true) => f,
+        }
+    }
     pub fn primary_email(&self) -> Option<&EmailAddress> {
         self.emails.first().map(|e| &e.address)
     }

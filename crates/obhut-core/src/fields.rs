@@ -42,6 +42,8 @@ pub const CATALOG: &[FieldDef] = &[
     f("activity", "body", "user.content", false),
     f("ticket", "subject", "user.content", false),
     f("ticket", "description", "user.content", false),
+    f("task", "title", "user.content", false),
+    f("task", "notes", "user.content", false),
 ];
 
 /// The catalog's entries for one record type.

@@ -4,6 +4,23 @@
 //! once, through the `parse`/`validate` functions; the rest of the house trusts these types.
 //! This crate does no I/O, no async and no SQL, so its rules are tested in plain unit tests.
 
+/// A closed set of values spoken as snake_case strings (`as_str`, `parse` naming the choices).
+macro_rules! str_enum {
+    ($(#[$m:meta])* $name:ident { $($v:ident = $s:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($v),* }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v),*];
+            pub fn as_str(self) -> &'static str { match self { $($name::$v => $s),* } }
+            pub fn parse(s: &str) -> Result<Self, String> {
+                match s.trim() { $($s => Ok($name::$v),)* _ => Err(format!("must be one of {}", [$($s),*].join(", "))) }
+            }
+        }
+    };
+}
+
 pub mod activity;
 pub mod clock;
 pub mod consent;
@@ -22,6 +39,7 @@ pub mod processor;
 pub mod purpose;
 pub mod retention;
 pub mod search;
+pub mod task;
 pub mod text;
 pub mod ticket;
 pub mod user;

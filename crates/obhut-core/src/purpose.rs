@@ -295,6 +295,9 @@ fn p(
     }
 }
 
+/// The purpose under which the DPO and administrators read what a data subject request needs.
+pub const DATA_SUBJECT_RIGHTS: &str = "data_subject_rights";
+
 /// The registry a new installation starts with: what a German company's CRM typically does.
 pub fn default_purposes(today: &str) -> Vec<Purpose> {
     let mut v = vec![
@@ -390,6 +393,18 @@ pub fn default_purposes(today: &str) -> Vec<Purpose> {
             &["prospect"],
             &["user.name", "user.contact.email", "user.contact.phone_number", "user.contact.organization", "user.job_title"],
             ("2 years after the last contact without a business relationship", Some(2 * 365)),
+        ),
+        p(
+            DATA_SUBJECT_RIGHTS,
+            "Bearbeitung von Betroffenenrechten",
+            "Handling data subject rights",
+            "Finding the person a request is about and answering access, rectification, erasure, restriction, portability and objection requests in time.",
+            "dpv:LegalCompliance",
+            LegalBasis::LegalObligation,
+            "Art. 6(1)(c) GDPR with Art. 12 to 22 GDPR; the case file kept to prove the answer (Art. 5(2), 24)",
+            &["customer", "prospect", "employee", "applicant"],
+            &["user.name", "user.contact.email", "user.contact.phone_number", "user.contact.address"],
+            ("The case file 3 years after the request was answered (regular limitation period, §§ 195, 199 BGB)", Some(3 * 365)),
         ),
     ];
     for x in &mut v {
@@ -534,11 +549,12 @@ mod tests {
     #[test]
     fn the_default_registry_is_complete_and_every_entry_checks() {
         let v = default_purposes("2026-11-23");
-        assert_eq!(v.len(), 7);
+        assert_eq!(v.len(), 8);
         for p in &v {
             p.check().unwrap_or_else(|e| unreachable!("{}: {e}", p.key));
         }
         assert!(v.iter().any(|p| p.key == "newsletter" && p.legal_basis == LegalBasis::Consent));
+        assert!(v.iter().any(|p| p.key == DATA_SUBJECT_RIGHTS && p.legal_basis == LegalBasis::LegalObligation));
     }
 
     #[test]

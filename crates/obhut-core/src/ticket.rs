@@ -5,22 +5,6 @@ use crate::text::{optional_text, required_text};
 use crate::validation::ValidationErrors;
 use serde::{Deserialize, Serialize};
 
-macro_rules! str_enum {
-    ($(#[$m:meta])* $name:ident { $($v:ident = $s:literal),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($v),* }
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v),*];
-            pub fn as_str(self) -> &'static str { match self { $($name::$v => $s),* } }
-            pub fn parse(s: &str) -> Result<Self, String> {
-                match s.trim() { $($s => Ok($name::$v),)* _ => Err(format!("must be one of {}", [$($s),*].join(", "))) }
-            }
-        }
-    };
-}
-
 str_enum!(/// Whether a ticket is a service case or a complaint.
     TicketKind { Service = "service", Complaint = "complaint" });
 str_enum!(/// Where a ticket stands.

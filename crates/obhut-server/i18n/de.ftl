@@ -260,6 +260,9 @@ setup-invalid_detail = Der Einrichtungslink ist ungültig, abgelaufen oder wurde
 
 settings-title = Einstellungen
 settings-signed_in_as = Angemeldet als
+settings-reminders = Erinnerungen
+settings-reminder_mail = E-Mail-Adresse für Erinnerungen
+settings-reminder_hint = Ihre dienstliche Adresse. Erinnerungen an fällige Aufgaben nennen nur die Nummer der Aufgabe und einen Link, keine Namen.
 settings-language = Sprache
 settings-language_label = Sprache der Oberfläche
 settings-language_browser = Wie im Browser eingestellt
@@ -523,6 +526,12 @@ audit-contact-import = importiert
 audit-activity-create = Aktivität angelegt
 audit-activity-delete = Aktivität gelöscht
 audit-ticket-create = Ticket angelegt
+audit-task-create = Aufgabe angelegt
+audit-task-read = Aufgabe gelesen
+audit-task-update = Aufgabe geändert
+audit-task-done = Aufgabe erledigt
+audit-task-reopen = Aufgabe wieder geöffnet
+audit-task-delete = Aufgabe gelöscht
 audit-deal-create = Deal angelegt
 audit-contact-delete = gelöscht
 audit-contact-export = exportiert
@@ -581,6 +590,7 @@ sort-newest = Neueste zuerst
 sort-oldest = Älteste zuerst
 sort-updated = Zuletzt geändert
 sort-name = Name
+sort-name_desc = Name (Z–A)
 
 origin-ui = Weboberfläche
 origin-api = API
@@ -1064,6 +1074,8 @@ audit-policy-create = Richtlinien angelegt
 audit-policy-update = Richtlinien geändert
 audit-processor-create = Auftragsverarbeiter angelegt
 audit-processor-update = Auftragsverarbeiter geändert
+audit-user-mail = Adresse für Erinnerungen geändert
+audit-task-remind = Erinnerung verschickt
 audit-user-access = Zugriff geändert
 privacy-policies_invalid = Die Richtlinien sind gegen das Schema ungültig: { $n }
 privacy-policies_lockout = Diese Richtlinien würden Administratoren das Bearbeiten der Richtlinien verwehren: Behalten Sie eine Erlaubnis für sie.
@@ -1220,6 +1232,9 @@ dsr_report-stage = Phase
 dsr_report-amount = Betrag
 dsr_report-expected_close = Erwarteter Abschluss
 dsr_report-section_tickets = Anfragen und Beschwerden
+dsr_report-task_kind = Art der Aufgabe
+dsr_report-task_due = Fällig am
+dsr_report-section_tasks = Aufgaben und Wiedervorlagen
 dsr_report-ticket_kind = Art
 dsr_report-section_audit = Verarbeitungsprotokoll
 dsr_report-audit_intro = Jeder Zugriff auf Ihre Daten und jede Änderung wird manipulationssicher protokolliert: wann, durch wen (Mitarbeitende nennen wir nach Rolle, nicht nach Namen), was und zu welchem Zweck; bei Änderungen mit dem Wert vorher und nachher.
@@ -1572,3 +1587,110 @@ gate_action-delete = löschen
 gate_action-export = exportieren
 gate_action-import = importieren
 gate_action-administer = verwalten
+
+# Aufgaben und Wiedervorlagen
+nav-my_day = Mein Tag
+nav-tasks = Aufgaben
+flash-task_done = Aufgabe erledigt.
+flash-task_reopened = Aufgabe wieder geöffnet.
+task-no_due = ohne Fälligkeit
+task-reminder_subject = Erinnerung: { $kind } A-{ $number }, fällig { $due }
+task-reminder_text = Guten Tag,
+
+    die Aufgabe A-{ $number } ({ $kind }) an einem Datensatz der Art „{ $record }“ ist fällig: { $due }.
+
+    Öffnen: { $link }
+
+    Diese Mail nennt mit Absicht keine Namen oder Inhalte; sie stehen nur in Obhut.
+task_kind-todo = Aufgabe
+task_kind-follow_up = Wiedervorlage
+task_kind-call = Anruf
+task_priority-low = Niedrig
+task_priority-normal = Normal
+task_priority-high = Hoch
+task_on-contact = Kontakt
+task_on-organization = Organisation
+task_on-deal = Deal
+task_on-ticket = Ticket
+task_view-open = Meine offenen
+task_view-overdue = Überfällig
+task_view-today = Heute
+task_view-week = Diese Woche
+task_view-done = Erledigt
+task_view-team = Alle offenen
+tasks-title = Aufgaben
+tasks-views = Ansichten der Aufgaben
+tasks-kind = Art
+tasks-empty = Keine Aufgaben in dieser Ansicht.
+tasks-empty_hint = Aufgaben und Wiedervorlagen legen Sie auf der Seite eines Kontakts, einer Organisation, eines Deals oder eines Tickets an.
+tasks-count = { $n ->
+        [one] eine Aufgabe
+       *[other] { $n } Aufgaben
+    }
+tasks-edit_heading = Aufgabe A-{ $n }
+tasks-ref = A-{ $n }
+tasks-new = Neue Aufgabe
+tasks-assignee_me = (ich)
+tasks-on = Zu
+tasks-state_done = Erledigt
+tasks-state_open = Offen
+tasks-due_on = Fällig am
+tasks-reopen = Wieder öffnen
+tasks-mark_done = Erledigt
+tasks-task_title = Was ist zu tun?
+tasks-priority = Priorität
+tasks-remind_at = Erinnern am
+tasks-remind_hint = Per E-Mail an die zuständige Person (Adresse unter Einstellungen); die Mail nennt keine Namen.
+tasks-assignee = Zuständig
+tasks-notes = Notizen
+tasks-delete = Aufgabe löschen
+tasks-add = Hinzufügen
+tasks-none_open = Keine offenen Aufgaben.
+tasks-overdue_since = überfällig seit
+my_day-title = Mein Tag
+my_day-all_tasks = Alle Aufgaben
+my_day-tasks = Meine Aufgaben
+my_day-nothing = Nichts.
+my_day-show_all = Alle { $n } zeigen
+my_day-privacy = Datenschutz: zu tun
+my_day-requests_open = { $n ->
+        [one] eine offene Betroffenenanfrage
+       *[other] { $n } offene Betroffenenanfragen
+    }
+my_day-requests_overdue = { $n ->
+        [one] eine Anfrage über der Frist
+       *[other] { $n } Anfragen über der Frist
+    }
+my_day-requests_due_soon = { $n ->
+        [one] eine Anfrage in den nächsten 7 Tagen fällig
+       *[other] { $n } Anfragen in den nächsten 7 Tagen fällig
+    }
+my_day-deals = Meine offenen Deals
+my_day-weighted = Gewichtete Summe
+my_day-no_deals = Keine offenen Deals.
+my_day-closes = Abschluss
+my_day-to_pipeline = Zur Pipeline
+my_day-tickets = Meine offenen Tickets
+my_day-no_tickets = Keine offenen Tickets.
+my_day-recent = Zuletzt geöffnet
+my_day-no_recent = Noch nichts geöffnet.
+picker-search_label = Suchen nach Name, E-Mail oder Telefon
+picker-placeholder = Name, E-Mail oder Telefon …
+picker-search = Suchen
+picker-none_found = Nichts gefunden. Gesucht wird nach Namensanfängen, ganzen E-Mail-Adressen, Telefonnummern und Firmennamen.
+picker-choose = Treffer stehen in der Auswahl oben.
+dsr_ui-contact_gone = gelöscht oder nicht lesbar
+deals-owner = Zuständig
+deals-total = { $n ->
+        [one] ein Deal
+       *[other] { $n } Deals
+    }
+deals-list_view = Liste
+deals-board_view = Pipeline
+deals-open_pipeline = Offene Pipeline
+deals-weighted_short = gewichtet
+deals-drag_hint = Karten lassen sich mit der Maus in eine andere Phase ziehen; ohne JavaScript verschiebt das Auswahlfeld auf der Karte.
+deals-days_in_stage = { $n ->
+        [one] seit 1 Tag in der Phase
+       *[other] seit { $n } Tagen in der Phase
+    }

@@ -260,6 +260,9 @@ setup-invalid_detail = The setup link is invalid, expired or already used. Resta
 
 settings-title = Settings
 settings-signed_in_as = Signed in as
+settings-reminders = Reminders
+settings-reminder_mail = Address for reminders
+settings-reminder_hint = Your work address. Reminders of due tasks name only the task number and a link, no names.
 settings-language = Language
 settings-language_label = Language of the interface
 settings-language_browser = As set in the browser
@@ -523,6 +526,12 @@ audit-contact-import = imported
 audit-activity-create = activity added
 audit-activity-delete = activity deleted
 audit-ticket-create = ticket opened
+audit-task-create = task created
+audit-task-read = task read
+audit-task-update = task changed
+audit-task-done = task done
+audit-task-reopen = task reopened
+audit-task-delete = task deleted
 audit-deal-create = deal opened
 audit-contact-delete = deleted
 audit-contact-export = exported
@@ -581,6 +590,7 @@ sort-newest = Newest first
 sort-oldest = Oldest first
 sort-updated = Recently changed
 sort-name = Name
+sort-name_desc = Name (Z–A)
 
 origin-ui = Web interface
 origin-api = API
@@ -1064,6 +1074,8 @@ audit-policy-create = policies created
 audit-policy-update = policies changed
 audit-processor-create = processor created
 audit-processor-update = processor changed
+audit-user-mail = reminder address changed
+audit-task-remind = reminder sent
 audit-user-access = access changed
 privacy-policies_invalid = The policies do not validate against the schema: { $n }
 privacy-policies_lockout = These policies would keep administrators from editing the policies: keep a permit for them.
@@ -1220,6 +1232,9 @@ dsr_report-stage = Stage
 dsr_report-amount = Amount
 dsr_report-expected_close = Expected close
 dsr_report-section_tickets = Requests and complaints
+dsr_report-task_kind = Kind of task
+dsr_report-task_due = Due on
+dsr_report-section_tasks = Tasks and follow-ups
 dsr_report-ticket_kind = Kind
 dsr_report-section_audit = Processing log
 dsr_report-audit_intro = Every access to your data and every change is logged in a tamper-evident way: when, by whom (staff are named by role, not by name), what and for which purpose; changes with the value before and after.
@@ -1572,3 +1587,110 @@ gate_action-delete = delete
 gate_action-export = export
 gate_action-import = import
 gate_action-administer = administer
+
+# Tasks and follow-ups
+nav-my_day = My day
+nav-tasks = Tasks
+flash-task_done = Task done.
+flash-task_reopened = Task reopened.
+task-no_due = no due date
+task-reminder_subject = Reminder: { $kind } T-{ $number }, due { $due }
+task-reminder_text = Hello,
+
+    task T-{ $number } ({ $kind }) on a record of the kind "{ $record }" is due: { $due }.
+
+    Open: { $link }
+
+    This mail names no one and quotes nothing on purpose; that stays in Obhut.
+task_kind-todo = To-do
+task_kind-follow_up = Follow-up
+task_kind-call = Call
+task_priority-low = Low
+task_priority-normal = Normal
+task_priority-high = High
+task_on-contact = Contact
+task_on-organization = Organization
+task_on-deal = Deal
+task_on-ticket = Ticket
+task_view-open = My open
+task_view-overdue = Overdue
+task_view-today = Today
+task_view-week = This week
+task_view-done = Done
+task_view-team = All open
+tasks-title = Tasks
+tasks-views = Task views
+tasks-kind = Kind
+tasks-empty = No tasks in this view.
+tasks-empty_hint = Tasks and follow-ups are added on the page of a contact, an organization, a deal or a ticket.
+tasks-count = { $n ->
+        [one] one task
+       *[other] { $n } tasks
+    }
+tasks-edit_heading = Task T-{ $n }
+tasks-ref = T-{ $n }
+tasks-new = New task
+tasks-assignee_me = (me)
+tasks-on = On
+tasks-state_done = Done
+tasks-state_open = Open
+tasks-due_on = Due on
+tasks-reopen = Reopen
+tasks-mark_done = Done
+tasks-task_title = What is to be done?
+tasks-priority = Priority
+tasks-remind_at = Remind at
+tasks-remind_hint = By mail to the assignee (address under Settings); the mail names no one.
+tasks-assignee = Assignee
+tasks-notes = Notes
+tasks-delete = Delete task
+tasks-add = Add
+tasks-none_open = No open tasks.
+tasks-overdue_since = overdue since
+my_day-title = My day
+my_day-all_tasks = All tasks
+my_day-tasks = My tasks
+my_day-nothing = Nothing.
+my_day-show_all = Show all { $n }
+my_day-privacy = Data protection: to do
+my_day-requests_open = { $n ->
+        [one] one open data subject request
+       *[other] { $n } open data subject requests
+    }
+my_day-requests_overdue = { $n ->
+        [one] one request past its deadline
+       *[other] { $n } requests past their deadline
+    }
+my_day-requests_due_soon = { $n ->
+        [one] one request due within 7 days
+       *[other] { $n } requests due within 7 days
+    }
+my_day-deals = My open deals
+my_day-weighted = Weighted total
+my_day-no_deals = No open deals.
+my_day-closes = closes
+my_day-to_pipeline = To the pipeline
+my_day-tickets = My open tickets
+my_day-no_tickets = No open tickets.
+my_day-recent = Opened recently
+my_day-no_recent = Nothing opened yet.
+picker-search_label = Search by name, email or phone
+picker-placeholder = Name, email or phone …
+picker-search = Search
+picker-none_found = Nothing found. The search finds beginnings of names, whole email addresses, phone numbers and company names.
+picker-choose = The matches are in the list above.
+dsr_ui-contact_gone = erased or not readable
+deals-owner = Owner
+deals-total = { $n ->
+        [one] one deal
+       *[other] { $n } deals
+    }
+deals-list_view = List
+deals-board_view = Pipeline
+deals-open_pipeline = Open pipeline
+deals-weighted_short = weighted
+deals-drag_hint = Drag a card into another stage; without JavaScript the select on the card moves it.
+deals-days_in_stage = { $n ->
+        [one] 1 day in this stage
+       *[other] { $n } days in this stage
+    }

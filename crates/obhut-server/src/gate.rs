@@ -108,6 +108,8 @@ pub enum Resource {
     Activity,
     Deal,
     Ticket,
+    /// Tasks and follow-ups, decided like the record they are on.
+    Task,
     Pipeline,
     User,
     /// The audit trail and its verification.
@@ -128,6 +130,7 @@ impl Resource {
             Self::Activity => "activity",
             Self::Deal => "deal",
             Self::Ticket => "ticket",
+            Self::Task => "task",
             Self::Pipeline => "pipeline",
             Self::User => "user",
             Self::Audit => "audit",
@@ -139,16 +142,17 @@ impl Resource {
     /// Records of the CRM carry a class; the installation's settings are of the class "settings".
     fn default_class(self) -> &'static str {
         match self {
-            Self::Contact | Self::Organization | Self::Activity | Self::Deal | Self::Ticket => "standard",
+            Self::Contact | Self::Organization | Self::Activity | Self::Deal | Self::Ticket | Self::Task => "standard",
             _ => "settings",
         }
     }
-    pub const ALL: [Resource; 11] = [
+    pub const ALL: [Resource; 12] = [
         Self::Contact,
         Self::Organization,
         Self::Activity,
         Self::Deal,
         Self::Ticket,
+        Self::Task,
         Self::Pipeline,
         Self::User,
         Self::Audit,

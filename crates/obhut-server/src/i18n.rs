@@ -385,7 +385,7 @@ mod tests {
                 let mut args = FluentArgs::new();
                 for name in [
                     "n", "page", "pages", "due", "told", "received", "case", "status", "role", "kind", "class", "action", "why", "field",
-                    "policy",
+                    "policy", "number", "record", "link",
                 ] {
                     args.set(name, 2);
                 }

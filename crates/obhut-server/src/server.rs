@@ -324,12 +324,19 @@ async fn housekeeping(app: App) {
         }
         if n.is_multiple_of(12) {
             // Each minute: the failed sign-ins of closed minutes into the audit chain, old
-            // throttle counts out, and the file transport's mails past their time removed.
+            // throttle counts out, due task reminders queued, and the file transport's mails
+            // past their time removed.
             if let Err(e) = crate::throttle::audit_closed_minutes(&app).await {
                 tracing::warn!(error = %e, "auditing failed sign-ins");
             }
             if let Err(e) = crate::throttle::upkeep(&app).await {
                 tracing::warn!(error = %e, "forgetting old sign-in failures");
+            }
+            // Task reminders that are due: one mail each to the assignee, through the outbox.
+            match crate::services::tasks::send_reminders(&app).await {
+                Ok(r) if r.sent + r.unaddressed == 0 => {}
+                Ok(r) => tracing::info!(sent = r.sent, unaddressed = r.unaddressed, "task reminders"),
+                Err(e) => tracing::warn!(error = %e, "sending task reminders"),
             }
             match crate::services::mail::remove_delivered_files(&app).await {
                 Ok(0) => {}

@@ -45,6 +45,16 @@ impl App {
         crate::services::policies::seed_defaults(&app, &mut tx).await.map_err(|e| anyhow::anyhow!("seeding the policies: {e}"))?;
         crate::services::retention::seed_defaults(&app, &mut tx).await.map_err(|e| anyhow::anyhow!("seeding the retention rules: {e}"))?;
         tx.commit().await?;
+        // Contacts stored before lists sorted by name across pages get their sort bucket.
+        loop {
+            let mut tx = app.store.begin().await?;
+            let batch = obhut_store::contact_sort::unsorted_contacts(&mut tx, &app.store.crypto, 5_000).await?;
+            if batch.is_empty() {
+                break;
+            }
+            obhut_store::contact_sort::set_sort_buckets(&mut tx, &app.store.crypto, &batch).await?;
+            tx.commit().await?;
+        }
         crate::services::policies::load(&app).await.map_err(|e| anyhow::anyhow!("loading the policies: {e}"))?;
         crate::services::purposes::registry(&app).await.map_err(|e| anyhow::anyhow!("reading the purpose registry: {e}"))?;
         Ok(app)

@@ -206,6 +206,8 @@ pub struct SealedContact {
     wrapped_key: Vec<u8>,
     sealed: Vec<u8>,
     pub tokens: Vec<BlindToken>,
+    /// See [`Crypto::sort_bucket`].
+    sort_bucket: String,
 }
 
 /// Seals a contact's personal fields under a fresh key. `tokens` may be given when the caller
@@ -225,6 +227,7 @@ pub fn seal_contact(crypto: &Crypto, id: ContactId, draft: &ContactDraft, tokens
         wrapped_key: crypto.wrap(&sid, &key),
         sealed: key.seal_json(&aad(&sid), &draft.personal),
         tokens: tokens.unwrap_or_else(|| blind_tokens(crypto, &draft.personal)),
+        sort_bucket: crypto.sort_bucket(&draft.personal.sort_key()),
     }
 }
 
@@ -248,7 +251,7 @@ impl SealedContact {
     }
 }
 
-const CONTACT_COLS: usize = 18;
+const CONTACT_COLS: usize = 19;
 
 /// Inserts contacts with their blind indexes, many rows per statement (the API inserts a batch
 /// of one). Runs inside the caller's transaction.
@@ -276,7 +279,7 @@ pub async fn insert_sealed(
     while !batch.is_empty() {
         let chunk: Vec<SealedContact> = batch.drain(..per.min(batch.len())).collect();
         let sql = format!(
-            "INSERT INTO contacts (id, kind, organization_id, owner_id, language, tags, wrapped_key, sealed, index_tokens, origin_source, origin_detail, import_run_id, created_by, created_at, updated_at, version, record_class, team) VALUES {}",
+            "INSERT INTO contacts (id, kind, organization_id, owner_id, language, tags, wrapped_key, sealed, index_tokens, origin_source, origin_detail, import_run_id, created_by, created_at, updated_at, version, record_class, team, sort_bucket) VALUES {}",
             values_placeholders(conn, chunk.len(), CONTACT_COLS)
         );
         let mut q = sqlx::query(&sql);
@@ -299,7 +302,8 @@ pub async fn insert_sealed(
                 .bind(now)
                 .bind(1i64)
                 .bind(c.record_class.as_str())
-                .bind(c.team);
+                .bind(c.team)
+                .bind(c.sort_bucket);
         }
         q.execute(&mut *conn).await?;
     }
@@ -349,7 +353,7 @@ async fn insert_tag_rows(conn: &mut Conn, rows: &[(String, String)]) -> Result<(
 
 /// A stored contact row, still sealed.
 #[derive(sqlx::FromRow)]
-struct Row {
+pub(crate) struct Row {
     id: String,
     kind: String,
     organization_id: Option<String>,
@@ -371,9 +375,9 @@ struct Row {
     restricted_at: Option<i64>,
     restricted_until: Option<String>,
 }
-const SELECT: &str = "SELECT c.id, c.kind, c.organization_id, c.owner_id, c.language, c.tags, c.wrapped_key, c.sealed, c.origin_source, c.origin_detail, c.import_run_id, c.created_by, c.created_at, c.updated_at, c.version, c.record_class, c.team, o.name AS org_name, c.restricted_at, c.restricted_until FROM contacts c LEFT JOIN organizations o ON o.id = c.organization_id";
+pub(crate) const SELECT: &str = "SELECT c.id, c.kind, c.organization_id, c.owner_id, c.language, c.tags, c.wrapped_key, c.sealed, c.origin_source, c.origin_detail, c.import_run_id, c.created_by, c.created_at, c.updated_at, c.version, c.record_class, c.team, o.name AS org_name, c.restricted_at, c.restricted_until FROM contacts c LEFT JOIN organizations o ON o.id = c.organization_id";
 
-fn open_row(crypto: &Crypto, r: Row) -> Result<ContactRecord> {
+pub(crate) fn open_row(crypto: &Crypto, r: Row) -> Result<ContactRecord> {
     let key = crypto.unwrap_key(&r.id, &r.wrapped_key)?;
     let personal: ContactPersonal = key.open_json(&aad(&r.id), &r.sealed)?;
     Ok(ContactRecord {
@@ -489,7 +493,7 @@ pub async fn update_contact(
     let tokens = blind_tokens(crypto, &draft.personal);
     let n = sqlx::query(
         "UPDATE contacts SET kind = $1, organization_id = $2, owner_id = $3, language = $4, tags = $5, sealed = $6, index_tokens = $7, \
-         updated_at = $8, version = version + 1, record_class = $11, team = $12 WHERE id = $9 AND version = $10",
+         updated_at = $8, version = version + 1, record_class = $11, team = $12, sort_bucket = $13 WHERE id = $9 AND version = $10",
     )
     .bind(draft.kind.as_str())
     .bind(id_str(&draft.organization_id))
@@ -503,6 +507,7 @@ pub async fn update_contact(
     .bind(expected_version)
     .bind(draft.record_class.as_str())
     .bind(draft.team.clone())
+    .bind(crypto.sort_bucket(&draft.personal.sort_key()))
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -527,6 +532,8 @@ pub async fn delete_contact(conn: &mut Conn, id: ContactId) -> Result<bool> {
     let Some((tokens,)) = stored else { return Ok(false) };
     delete_index_rows(conn, id, &decode_tokens(&tokens)?).await?;
     sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
+    crate::tasks::delete_of_subject(conn, &sid).await?;
+    crate::tasks::forget_views_of(conn, &sid).await?;
     sqlx::query("DELETE FROM activities WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM tickets WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
     sqlx::query("UPDATE deals SET contact_id = NULL WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;

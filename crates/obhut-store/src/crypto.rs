@@ -103,7 +103,13 @@ pub struct Crypto {
     checkpoint_mac: Hmac<Sha256>,
     /// The installation's own data key (erasure records, backups).
     data: XChaCha20Poly1305,
+    /// Every sort bucket with the letters it stands for (see [`Crypto::sort_bucket`]), built
+    /// on first use.
+    sort_table: std::sync::OnceLock<Vec<(u64, [u8; SORT_PREFIX])>>,
 }
+
+/// How many leading letters of a name's sort key its sort bucket stands for.
+pub const SORT_PREFIX: usize = 4;
 
 impl std::fmt::Debug for Crypto {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -134,7 +140,49 @@ impl Crypto {
             blind_mac,
             checkpoint_mac,
             data: XChaCha20Poly1305::new(data.as_ref().into()),
+            sort_table: std::sync::OnceLock::new(),
         }
+    }
+
+    fn sort_token(&self, prefix: &str) -> u64 {
+        let t = self.blind("s", prefix);
+        u64::from_be_bytes([t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]])
+    }
+
+    /// The stored sort bucket of a name's sort key (letters a-z and spaces): a keyed hash of
+    /// its first [`SORT_PREFIX`] characters, so the database learns which names share their
+    /// beginning (what the blind name index tells already) and nothing of their order or letters.
+    pub fn sort_bucket(&self, sort_key: &str) -> String {
+        let prefix: String = sort_key.chars().filter(|c| c.is_ascii_lowercase() || *c == ' ').take(SORT_PREFIX).collect();
+        format!("{:016x}", self.sort_token(&prefix))
+    }
+
+    /// The letters a stored sort bucket stands for: looked up in the table of every prefix of
+    /// up to four characters of a-z and space (551,881 of them), which only the holder of the
+    /// key can build.
+    pub fn sort_prefix(&self, bucket: &str) -> Option<String> {
+        let token = u64::from_str_radix(bucket, 16).ok()?;
+        let table = self.sort_table.get_or_init(|| {
+            let mut t = Vec::with_capacity(551_881);
+            let mut p = [0u8; SORT_PREFIX];
+            fn walk(c: &Crypto, t: &mut Vec<(u64, [u8; SORT_PREFIX])>, p: &mut [u8; SORT_PREFIX], len: usize) {
+                let s: String = p[..len].iter().map(|&b| b as char).collect();
+                t.push((c.sort_token(&s), *p));
+                if len == SORT_PREFIX {
+                    return;
+                }
+                for b in std::iter::once(b' ').chain(b'a'..=b'z') {
+                    p[len] = b;
+                    walk(c, t, p, len + 1);
+                    p[len] = 0;
+                }
+            }
+            walk(self, &mut t, &mut p, 0);
+            t.sort_unstable();
+            t
+        });
+        let i = table.binary_search_by_key(&token, |e| e.0).ok()?;
+        Some(table[i].1.iter().take_while(|&&b| b != 0).map(|&b| b as char).collect())
     }
 
     pub fn new_subject_key(&self) -> SubjectKey {

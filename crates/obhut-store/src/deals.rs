@@ -97,6 +97,8 @@ pub struct DealRecord {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    /// When it entered its current stage.
+    pub stage_entered_at: i64,
     /// What the gate decides the deal by (its contact's class, team, tags and restriction).
     pub facts: RecordFacts,
 }
@@ -117,6 +119,7 @@ struct Row {
     version: i64,
     record_class: String,
     team: Option<String>,
+    stage_entered_at: Option<i64>,
     #[sqlx(flatten)]
     facts: FactsRow,
 }
@@ -124,7 +127,7 @@ struct Row {
 static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "SELECT d.id, d.title, d.stage_id, d.organization_id, d.contact_id, d.amount_cents, d.currency, d.expected_close_on, d.owner_id, \
-         d.created_at, d.updated_at, d.version, d.record_class, d.team, {} FROM {DEAL_FROM}",
+         d.created_at, d.updated_at, d.version, d.record_class, d.team, d.stage_entered_at, {} FROM {DEAL_FROM}",
         DEAL.select()
     )
 });
@@ -152,6 +155,7 @@ fn from_row(r: Row) -> Result<DealRecord> {
             team: r.team,
         },
         created_at: r.created_at,
+        stage_entered_at: r.stage_entered_at.unwrap_or(r.updated_at),
         updated_at: r.updated_at,
         version: r.version,
     })
@@ -160,7 +164,7 @@ fn from_row(r: Row) -> Result<DealRecord> {
 pub async fn insert_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: StageId, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO deals (id, title, stage_id, organization_id, contact_id, amount_cents, currency, expected_close_on, owner_id, record_class, team, \
-         created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 1)",
+         created_at, updated_at, version, stage_entered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 1, $12)",
     )
     .bind(id.to_string())
     .bind(&d.title)
@@ -182,7 +186,8 @@ pub async fn insert_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: Stag
 pub async fn update_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: StageId, expected_version: i64, now: i64) -> Result<i64> {
     let n = sqlx::query(
         "UPDATE deals SET title = $1, stage_id = $2, organization_id = $3, contact_id = $4, amount_cents = $5, currency = $6, expected_close_on = $7, \
-         owner_id = $8, record_class = $9, team = $10, updated_at = $11, version = version + 1 WHERE id = $12 AND version = $13",
+         owner_id = $8, record_class = $9, team = $10, updated_at = $11, version = version + 1, \
+         stage_entered_at = CASE WHEN stage_id = $2 THEN stage_entered_at ELSE $11 END WHERE id = $12 AND version = $13",
     )
     .bind(&d.title)
     .bind(stage.to_string())
@@ -224,6 +229,10 @@ pub struct DealFilter {
     pub owner_id: Option<UserId>,
     /// Only deals whose title contains this (case-insensitive).
     pub q: Option<String>,
+    /// Only deals in a stage that is neither won nor lost.
+    pub open_only: bool,
+    /// By expected close day (undated last) instead of most recently changed first.
+    pub by_close: bool,
     /// Set by the gate, not by callers: what the actor may reach at all.
     pub reach: Reach,
 }
@@ -240,9 +249,58 @@ pub async fn list_deals(conn: &mut Conn, f: &DealFilter, limit: i64, offset: i64
         args.push(format!("%{}%", crate::db::like_escape(&q.to_lowercase())));
         conds.push(format!("LOWER(d.title) LIKE ${} ESCAPE '\\'", args.len()));
     }
+    if f.open_only {
+        conds.push("d.stage_id IN (SELECT id FROM pipeline_stages WHERE outcome = 'open')".into());
+    }
     conds.extend(DEAL.conditions(&f.reach, &mut args));
     let wh = where_sql(&conds);
-    let sql = format!("{}{wh} ORDER BY d.updated_at DESC, d.id DESC LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
+    let order = if f.by_close {
+        "CASE WHEN d.expected_close_on IS NULL THEN 1 ELSE 0 END, d.expected_close_on, d.updated_at DESC, d.id"
+    } else {
+        "d.updated_at DESC, d.id DESC"
+    };
+    let sql = format!("{}{wh} ORDER BY {order} LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
     let (rows, total) = crate::db::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM {DEAL_FROM}{wh}"), &args).await?;
     Ok((rows.into_iter().map(from_row).collect::<Result<Vec<_>>>()?, total))
+}
+
+/// The value of the deals in one stage and currency: how many, their amount and the amount
+/// weighted by the stage's probability (in cents).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageValue {
+    pub stage_id: StageId,
+    pub currency: String,
+    pub deals: i64,
+    pub amount_cents: i64,
+    pub weighted_cents: i64,
+}
+
+/// The pipeline's value per stage and currency, for the deals the filter (and its reach) lets in.
+pub async fn forecast(conn: &mut Conn, f: &DealFilter) -> Result<Vec<StageValue>> {
+    let (mut conds, mut args) = crate::db::conditions(vec![
+        ("d.organization_id", f.organization_id.map(|x| x.to_string())),
+        ("d.contact_id", f.contact_id.map(|x| x.to_string())),
+        ("d.owner_id", f.owner_id.map(|x| x.to_string())),
+    ]);
+    if f.open_only {
+        conds.push("s.outcome = 'open'".into());
+    }
+    conds.extend(DEAL.conditions(&f.reach, &mut args));
+    let sql = format!(
+        "SELECT s.id, d.currency, COUNT(*), CAST(COALESCE(SUM(d.amount_cents), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(d.amount_cents * s.probability), 0) / 100 AS BIGINT) \
+         FROM {DEAL_FROM} JOIN pipeline_stages s ON s.id = d.stage_id{} GROUP BY s.id, d.currency",
+        where_sql(&conds)
+    );
+    let mut q = sqlx::query_as::<_, (String, String, i64, i64, i64)>(&sql);
+    for a in &args {
+        q = q.bind(a.clone());
+    }
+    q.fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(s, currency, deals, amount_cents, weighted_cents)| {
+            Ok(StageValue { stage_id: StageId(parse_uuid(&s)?), currency, deals, amount_cents, weighted_cents })
+        })
+        .collect()
 }

@@ -1,6 +1,6 @@
 //! Erasure (Art. 17 GDPR) by crypto-shredding: the contact's row holds its only copy of the
 //! subject key (wrapped by the master key). Deleting the row with its blind indexes, tags,
-//! activities, tickets, pending consent tokens and queued mails destroys the key, so what the
+//! activities, tickets, tasks, pending consent tokens and queued mails destroys the key, so what the
 //! audit trail sealed under it stays in the chain but can no longer be read. With SQLite's
 //! `secure_delete` the freed pages are overwritten, and a checkpoint empties the WAL.
 //!

@@ -9,6 +9,7 @@
 pub mod activities;
 pub mod audit;
 pub mod consent;
+pub mod contact_sort;
 pub mod contacts;
 pub mod crypto;
 pub mod db;
@@ -28,6 +29,7 @@ pub mod recipient_notices;
 pub mod restriction;
 pub mod retention;
 pub mod store;
+pub mod tasks;
 pub mod throttle;
 pub mod tickets;
 pub mod users;

@@ -207,6 +207,20 @@ pub(crate) const ACTIVITY_FROM: &str = "activities a LEFT JOIN contacts c ON c.i
      LEFT JOIN deals d ON d.id = a.deal_id LEFT JOIN contacts dc ON dc.id = d.contact_id \
      LEFT JOIN organizations o ON o.id = a.organization_id";
 
+/// Tasks (`k`) are decided exactly like the record they are on: a deal (`d`), a ticket (`t`),
+/// a contact or an organization (`o`), with the contact that record is about (`c`).
+pub(crate) const TASK: FactColumns = FactColumns {
+    class: "COALESCE(c.record_class, d.record_class, t.record_class, o.record_class, 'standard')",
+    owner: "CASE WHEN d.id IS NOT NULL THEN COALESCE(d.owner_id, c.owner_id) WHEN t.id IS NOT NULL THEN COALESCE(t.owner_id, c.owner_id) \
+            WHEN c.id IS NOT NULL THEN c.owner_id ELSE o.owner_id END",
+    team: "CASE WHEN c.id IS NOT NULL THEN c.team WHEN d.id IS NOT NULL THEN d.team WHEN t.id IS NOT NULL THEN t.team ELSE o.team END",
+    tags: "c.tags",
+    subject: "c.id",
+    restricted: "c.restricted_at",
+};
+pub(crate) const TASK_FROM: &str = "tasks k LEFT JOIN deals d ON d.id = k.deal_id LEFT JOIN tickets t ON t.id = k.ticket_id \
+     LEFT JOIN organizations o ON o.id = k.organization_id LEFT JOIN contacts c ON c.id = COALESCE(k.contact_id, d.contact_id, t.contact_id)";
+
 /// Organizations (`o`) decide by themselves; they are not about a person.
 pub(crate) const ORGANIZATION: FactColumns =
     FactColumns { class: "o.record_class", owner: "o.owner_id", team: "o.team", tags: "o.tags", subject: "NULL", restricted: "NULL" };

@@ -68,6 +68,8 @@ pub enum ContactSort {
     Changed,
     #[schema(rename = "name")]
     Name,
+    #[schema(rename = "-name")]
+    NameDesc,
 }
 
 /// The formats of a contact export.
@@ -88,7 +90,7 @@ pub struct ContactQuery {
     /// 1–200, default 50.
     pub limit: Option<i64>,
     pub offset: Option<i64>,
-    /// `-created_at` (default), `created_at`, `-updated_at`, or `name` (within the page or search result).
+    /// `-created_at` (default), `created_at`, `-updated_at`, `name` or `-name` (family name, then given name, across all pages).
     #[param(value_type = Option<ContactSort>, inline)]
     pub sort: Option<String>,
     #[param(value_type = Option<ContactKind>)]

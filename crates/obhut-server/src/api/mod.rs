@@ -24,6 +24,7 @@ pub mod restriction;
 pub mod retention;
 mod routes;
 pub mod stages;
+pub mod tasks;
 pub mod tickets;
 pub mod users;
 

@@ -6,7 +6,7 @@ use super::*;
 use obhut_core::purpose::default_purposes;
 
 const TODAY: i64 = 20_000;
-const CRM: [Resource; 5] = [Resource::Contact, Resource::Organization, Resource::Activity, Resource::Deal, Resource::Ticket];
+const CRM: [Resource; 6] = [Resource::Contact, Resource::Organization, Resource::Activity, Resource::Deal, Resource::Ticket, Resource::Task];
 
 fn gate() -> Gate {
     let g = Gate::new();
@@ -72,7 +72,7 @@ fn the_record_matrix_holds() {
             }
         }
     }
-    assert_eq!(checked, 6 * (5 * 2 + 6) * 7);
+    assert_eq!(checked, 6 * (6 * 2 + 6) * 7);
 }
 
 /// Which fields each role may read or write, by record class (processor: under the purpose

@@ -410,7 +410,8 @@ pub async fn delete(app: &App, actor: &Actor, id: ContactId) -> ServiceResult<()
     Ok(())
 }
 
-/// How a contact list is ordered. `Name` sorts within the decrypted page or search result.
+/// How a contact list is ordered. By name, a list sorts across all its pages; a search
+/// result (at most the candidates it decrypts) is sorted as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
     #[default]
@@ -418,6 +419,7 @@ pub enum Sort {
     Oldest,
     RecentlyUpdated,
     Name,
+    NameDesc,
 }
 
 impl Sort {
@@ -427,7 +429,8 @@ impl Sort {
             "created_at" | "oldest" => Ok(Self::Oldest),
             "-updated_at" | "updated" => Ok(Self::RecentlyUpdated),
             "name" => Ok(Self::Name),
-            _ => Err("must be one of -created_at, created_at, -updated_at, name".into()),
+            "-name" | "name_desc" => Ok(Self::NameDesc),
+            _ => Err("must be one of -created_at, created_at, -updated_at, name, -name".into()),
         }
     }
 }
@@ -533,11 +536,13 @@ async fn search(
             Sort::RecentlyUpdated => ContactOrder::UpdatedDesc,
             _ => ContactOrder::CreatedDesc,
         };
-        let (items, total) = repo::list_contacts(&mut conn, crypto, filter, order, page.limit, page.offset).await?;
-        let mut items = permitted(app, actor, Action::Read, purpose, items);
-        if sort == Sort::Name {
-            items.sort_by_cached_key(|c| c.personal.sort_name());
-        }
+        let (items, total) = match sort {
+            Sort::Name | Sort::NameDesc => {
+                obhut_store::contact_sort::list_contacts_by_name(&mut conn, crypto, filter, sort == Sort::NameDesc, page.limit, page.offset).await?
+            }
+            _ => repo::list_contacts(&mut conn, crypto, filter, order, page.limit, page.offset).await?,
+        };
+        let items = permitted(app, actor, Action::Read, purpose, items);
         return Ok(ContactList { items, total, truncated: false });
     };
     let mut truncated = false;
@@ -574,7 +579,7 @@ async fn search(
                 .filter(|c| org_hits.contains(&c.id.to_string()) || repo::name_matches(&c.personal, &words))
                 .filter(|c| matches_filter(c, filter))
                 .collect();
-            hits.sort_by_cached_key(|c| c.personal.sort_name());
+            hits.sort_by_cached_key(|c| (c.personal.sort_key(), c.id.0));
             let total = hits.len() as i64;
             let items = hits.into_iter().skip(page.offset as usize).take(page.limit as usize).collect();
             return Ok(ContactList { items, total, truncated });
@@ -585,7 +590,7 @@ async fn search(
             .into_iter()
             .filter(|c| matches_filter(c, filter))
             .collect();
-    hits.sort_by_cached_key(|c| c.personal.sort_name());
+    hits.sort_by_cached_key(|c| (c.personal.sort_key(), c.id.0));
     let total = hits.len() as i64;
     let items = hits.into_iter().skip(page.offset as usize).take(page.limit as usize).collect();
     Ok(ContactList { items, total, truncated })

@@ -168,6 +168,16 @@ pub async fn list_for(app: &App, actor: &Actor, action: Action, filter: &DealFil
     Ok((access::permitted(app, actor, action, Resource::Deal, "", items, |d| &d.facts), total))
 }
 
+/// The pipeline's value per stage and currency over the deals the actor may reach (the
+/// database's filter by reach; titles and amounts are business data: no read event).
+pub async fn forecast(app: &App, actor: &Actor, filter: &DealFilter) -> ServiceResult<Vec<repo::StageValue>> {
+    app.authorize(actor, Action::Read, Resource::Deal).await?;
+    let mut filter = filter.clone();
+    filter.reach = access::reach(app, actor, Action::Read, Resource::Deal, "");
+    let mut conn = app.conn().await?;
+    Ok(repo::forecast(&mut conn, &filter).await?)
+}
+
 /// Every deal the actor may export, for a file in `format` (a bulk disclosure: audited before
 /// and after).
 pub async fn export(app: &App, actor: &Actor, format: &str) -> ServiceResult<Vec<DealRecord>> {

@@ -45,7 +45,7 @@ fn check_reason(reason: &str) -> ServiceResult<&str> {
     Ok(r)
 }
 
-/// Erases a contact (Art. 17): its record, activities, tickets, tags, blind indexes, pending
+/// Erases a contact (Art. 17): its record, activities, tickets, tasks, tags, blind indexes, pending
 /// consent tokens and queued or delivered mails are deleted and its key destroyed, so that
 /// the audit trail's sealed values about it can no longer be read while the chain verifies.
 /// The consent proof (sealed under its own key, § 7a UWG) and an objector's blind index on

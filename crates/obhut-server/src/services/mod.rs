@@ -25,6 +25,7 @@ pub mod recipients;
 pub mod restriction;
 pub mod retention;
 pub mod rights;
+pub mod tasks;
 pub mod tickets;
 pub mod tombstones;
 pub mod users;

@@ -8,16 +8,27 @@ use obhut_core::processor::Processor;
 
 /// Saves the default policies as version 1 on a new installation, inside the caller's
 /// transaction (which holds the chain head).
+/// An installation still on the defaults of an earlier release (never edited) moves to the
+/// current defaults, as a new version saved by the system: a record kind added since (tasks)
+/// would otherwise be refused to everyone but administrators. Edited policies stay as saved.
 pub async fn seed_defaults(app: &App, tx: &mut obhut_store::Conn) -> ServiceResult<()> {
-    if obhut_store::policies::current_policies(tx).await?.is_some() {
-        return Ok(());
-    }
+    let action = match obhut_store::policies::current_policies(tx).await? {
+        None => "policy.create",
+        Some((_, source)) if earlier_defaults().contains(&source) => "policy.update",
+        Some(_) => return Ok(()),
+    };
     let now = app.now_ms();
     let system = Actor::system();
     let version = obhut_store::policies::save_policies(tx, DEFAULT_POLICIES, now, &system.audit_name()).await?;
-    let event = audit_entry(&system, "policy.create", "policy", version, None, vec![format!("version={version}")]);
+    let event = audit_entry(&system, action, "policy", version, None, vec![format!("version={version}")]);
     obhut_store::audit::append(tx, &app.store.crypto, now, &[event]).await?;
     Ok(())
+}
+
+/// The default policies of earlier releases: before tasks, the CRM's record kinds were
+/// contacts, organizations, activities, deals and tickets.
+pub fn earlier_defaults() -> [String; 1] {
+    [DEFAULT_POLICIES.replace(" || resource.kind == \"task\"", "")]
 }
 
 /// Puts the saved policies in force (at start, and after another process saved new ones).

@@ -39,8 +39,12 @@ pub async fn seed_defaults(app: &App, tx: &mut obhut_store::Conn) -> ServiceResu
         default_purposes(&today)
     } else {
         // Installations from before the consent ledger get the newsletter purpose its default
-        // notices and audiences speak of; everything else they have is theirs to keep.
-        default_purposes(&today).into_iter().filter(|p| p.key == NEWSLETTER && !stored.iter().any(|s| s.key == NEWSLETTER)).collect()
+        // notices and audiences speak of, and those from before the record pickers the purpose
+        // data subject requests read under; everything else they have is theirs to keep.
+        default_purposes(&today)
+            .into_iter()
+            .filter(|p| [NEWSLETTER, obhut_core::purpose::DATA_SUBJECT_RIGHTS].contains(&p.key.as_str()) && !stored.iter().any(|s| s.key == p.key))
+            .collect()
     };
     if purposes.is_empty() {
         return Ok(0);

@@ -63,6 +63,14 @@ async fn load(app: &App, id: TicketId) -> ServiceResult<TicketRecord> {
     repo::read_ticket(&app.store, id).await?.ok_or(ServiceError::NotFound("ticket"))
 }
 
+/// A ticket a new record is linked to: it exists and the actor may read it (no read event:
+/// nothing of it is handed out).
+pub(crate) async fn linkable(app: &App, actor: &Actor, id: TicketId, field: &str) -> ServiceResult<TicketRecord> {
+    let r = repo::read_ticket(&app.store, id).await?.ok_or_else(|| ServiceError::field(field, "no ticket with this id"))?;
+    access::authorize(app, actor, Action::Read, Resource::Ticket, &r.facts, "", &id.to_string()).await?;
+    Ok(r)
+}
+
 /// One ticket, decided by the ticket itself (its owner, its contact's class, team, tags and
 /// restriction) and read for the default purpose; the read is logged.
 pub async fn get(app: &App, actor: &Actor, id: TicketId) -> ServiceResult<TicketRecord> {

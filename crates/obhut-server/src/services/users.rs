@@ -283,7 +283,7 @@ pub async fn reset_password(app: &App, actor: &Actor, username: &str, password: 
 
 /// The actor a user acts as: role, scope and teams, and for a processor user the grant of
 /// their processor (unknown processor: no grant, and the gate refuses everything).
-async fn actor_of(app: &App, u: &UserRecord, channel: Channel) -> ServiceResult<Actor> {
+pub(crate) async fn actor_of(app: &App, u: &UserRecord, channel: Channel) -> ServiceResult<Actor> {
     let mut a = Actor::new(Some(u.id), &u.username, u.role, channel);
     a.scope = u.scope;
     a.teams = u.teams.clone();

@@ -180,11 +180,18 @@ struct SettingsPage {
     must_change_password: bool,
     /// The link to the staff accounts (shown to those the gate lets administer them).
     accounts: bool,
+    /// The work address task reminders go to.
+    reminder_mail: String,
 }
 
-fn settings(web: &Web, errs: Errs) -> SettingsPage {
+async fn settings(web: &Web, errs: Errs, typed_mail: Option<String>) -> SettingsPage {
     let tr = web.tr();
+    let reminder_mail = match typed_mail {
+        Some(m) => m,
+        None => crate::services::tasks::own_mail(&web.app, web.actor()).await.ok().flatten().unwrap_or_default(),
+    };
     SettingsPage {
+        reminder_mail,
         must_change_password: web.session.must_change_password,
         accounts: users::may_administer_accounts(&web.app, web.actor()),
         ctx: web.ctx("settings"),
@@ -198,7 +205,25 @@ fn settings(web: &Web, errs: Errs) -> SettingsPage {
 
 /// `GET /settings`.
 pub async fn settings_page(web: Web) -> Response {
-    render(&settings(&web, Errs::none()))
+    render(&settings(&web, Errs::none(), None).await)
+}
+
+#[derive(Deserialize)]
+pub struct ReminderMailForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// `POST /settings/reminders`: the work address task reminders go to (empty: none).
+pub async fn set_reminder_mail(Posted { web, form }: Posted<ReminderMailForm>) -> Response {
+    match crate::services::tasks::set_own_mail(&web.app, web.actor(), Some(form.email.as_str())).await {
+        Ok(_) => see_other("/settings?flash=saved"),
+        Err(ServiceError::Validation(v)) => {
+            let errs = Errs::from_validation(web.tr(), &v, &[], &["email"]);
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &settings(&web, errs, Some(form.email)).await)
+        }
+        Err(e) => web.fail(e),
+    }
 }
 
 #[derive(Deserialize)]
@@ -213,7 +238,7 @@ pub async fn set_language(Posted { web, form }: Posted<LanguageForm>) -> Respons
         Ok(()) => see_other("/settings?flash=language"),
         Err(ServiceError::Validation(v)) => {
             let errs = Errs::from_validation(web.tr(), &v, &[], &["language"]);
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &settings(&web, errs))
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &settings(&web, errs, None).await)
         }
         Err(e) => web.fail(e),
     }
@@ -235,13 +260,13 @@ pub async fn change_password(Posted { web, form }: Posted<PasswordForm>) -> Resp
     let mut errs = Errs::none();
     if form.new_password != form.repeat_password {
         errs.add("repeat_password", tr.t("val.password_repeat"));
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &settings(&web, errs));
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &settings(&web, errs, None).await);
     }
     match users::change_password(&web.app, web.actor(), &form.current_password, &form.new_password, Some(&web.sid)).await {
         Ok(()) => see_other("/settings?flash=password"),
         Err(ServiceError::Validation(v)) => {
             let errs = Errs::from_validation(tr, &v, &[], &["current_password", "new_password"]);
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &settings(&web, errs))
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &settings(&web, errs, None).await)
         }
         Err(e) => web.fail(e),
     }

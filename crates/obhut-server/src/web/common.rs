@@ -12,7 +12,6 @@ use axum::response::Response;
 use obhut_core::activity::{ActivityInput, ActivityKind};
 use obhut_core::ids::{ActivityId, ContactId, OrganizationId, StageId};
 use obhut_store::activities::{ActivityOwner, ActivityRecord};
-use obhut_store::contacts::ContactFilter;
 use obhut_store::deals::{DealRecord, StageRecord};
 use obhut_store::tickets::TicketRecord;
 use serde::Deserialize;
@@ -36,6 +35,8 @@ pub async fn organization_names(web: &Web, ids: Vec<OrganizationId>) -> HashMap<
 pub const SALES_PURPOSE: &str = "contract";
 /// The purpose the service desk (tickets) reads contacts under.
 pub const SERVICE_PURPOSE: &str = "customer_service";
+/// The purpose the data subject request screens read contacts under.
+pub const RIGHTS_PURPOSE: &str = obhut_core::purpose::DATA_SUBJECT_RIGHTS;
 
 /// Display names of contacts by id, read through the service under the screen's purpose
 /// (each screen declares its own: the sales screens `contract`, the service desk `customer_service`).
@@ -52,48 +53,6 @@ pub async fn contact_names(web: &Web, ids: Vec<ContactId>, purpose: &str) -> Has
     out
 }
 
-/// The organizations for a select (the first 200 by name), with `current` kept in.
-pub async fn organization_options(web: &Web, current: &str) -> Vec<Opt> {
-    let mut opts: Vec<Opt> = match services::organizations::list(&web.app, web.actor(), None, Page::new(Some(200), None)).await {
-        Ok((list, _)) => list.into_iter().map(|o| Opt::new(o.id.to_string(), o.draft.name)).collect(),
-        Err(_) => Vec::new(),
-    };
-    if let Some(id) = non_empty(current).and_then(|c| OrganizationId::parse(c).ok()) {
-        if !opts.iter().any(|o| o.value == id.to_string()) {
-            if let Some(name) = organization_names(web, vec![id]).await.remove(&id) {
-                opts.insert(0, Opt::new(id.to_string(), name));
-            }
-        }
-    }
-    opts
-}
-
-/// The contacts for a select (the newest 200, sorted by name), with `current` kept in, read
-/// under the screen's purpose.
-pub async fn contact_options(web: &Web, current: &str, purpose: &str) -> Vec<Opt> {
-    let list = services::contacts::list_for(
-        &web.app,
-        web.actor(),
-        None,
-        &ContactFilter::default(),
-        services::contacts::Sort::Name,
-        Page::new(Some(200), None),
-        purpose,
-    )
-    .await;
-    let mut opts: Vec<Opt> = match list {
-        Ok(l) => l.items.into_iter().map(|c| Opt::new(c.id.to_string(), c.personal.display_name())).collect(),
-        Err(_) => Vec::new(),
-    };
-    if let Some(id) = non_empty(current).and_then(|c| ContactId::parse(c).ok()) {
-        if !opts.iter().any(|o| o.value == id.to_string()) {
-            if let Some(name) = contact_names(web, vec![id], purpose).await.remove(&id) {
-                opts.insert(0, Opt::new(id.to_string(), name));
-            }
-        }
-    }
-    opts
-}
 
 pub fn stage_names(stages: &[StageRecord]) -> HashMap<StageId, String> {
     stages.iter().map(|s| (s.id, s.name.clone())).collect()

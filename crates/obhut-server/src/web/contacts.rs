@@ -1,7 +1,7 @@
 //! Contacts: the list with search and filters, the contact page with its timeline, tickets
 //! and deals, and the create / edit / delete forms.
 
-use super::common::{organization_names, organization_options, with_flash, ActivityForm, DealRow, TicketRow, Timeline};
+use super::common::{organization_names, with_flash, ActivityForm, DealRow, TicketRow, Timeline};
 use super::consent_section::{ConsentSection, Typed};
 use super::failure::{OrFail, PageResult};
 use super::page::{
@@ -63,6 +63,10 @@ struct ContactListPage {
     filtered: bool,
     /// What an empty result was asked for, in words: the search and each filter.
     searched: String,
+    /// The name column's header: the link that sorts by name (A–Z, or Z–A when already so),
+    /// and its `aria-sort`.
+    name_sort_href: String,
+    name_aria_sort: &'static str,
 }
 
 fn kind_options(tr: Tr) -> Vec<Opt> {
@@ -100,7 +104,7 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> PageRe
         .collect();
     let base = list_url("/contacts", &[("q", &q.q), ("kind", &q.kind), ("tag", &q.tag), ("sort", &q.sort)]);
     let pager = Pager::new(&base, page, rows.len(), list.total);
-    let sorts = ["newest", "oldest", "updated", "name"].iter().map(|s| Opt::new(*s, tr.v("sort", s))).collect();
+    let sorts = ["newest", "oldest", "updated", "name", "name_desc"].iter().map(|s| Opt::new(*s, tr.v("sort", s))).collect();
     let filtered = non_empty(&q.q).is_some() || filter.kind.is_some() || filter.tag.is_some();
     let mut asked = Vec::new();
     if let Some(text) = non_empty(&q.q) {
@@ -113,7 +117,15 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> PageRe
         asked.push(format!("{}: {tag}", tr.t("contacts.tag")));
     }
     let searched = tr.f("contacts.no_hits_for", asked.join(" · "));
+    let (next_sort, name_aria_sort) = match sort {
+        Sort::Name => ("name_desc", "ascending"),
+        Sort::NameDesc => ("name", "descending"),
+        _ => ("name", "none"),
+    };
+    let name_sort_href = list_url("/contacts", &[("q", &q.q), ("kind", &q.kind), ("tag", &q.tag), ("sort", next_sort)]);
     Ok(render(&ContactListPage {
+        name_sort_href,
+        name_aria_sort,
         ctx: web.ctx("contacts"),
         q: q.q,
         kind: q.kind,
@@ -156,6 +168,9 @@ pub struct ContactForm {
     team: String,
     version: String,
     create_anyway: Option<String>,
+    /// The organization picker's search, and whether it was asked for (then nothing is saved).
+    organization_id_q: String,
+    pick: String,
 }
 
 /// The form's fields in the order it shows them.
@@ -212,6 +227,8 @@ impl ContactForm {
             team: o(&c.team),
             version: c.version.to_string(),
             create_anyway: None,
+            organization_id_q: String::new(),
+            pick: String::new(),
         }
     }
 
@@ -314,7 +331,7 @@ struct ContactFormPage {
     form: ContactForm,
     errs: Errs,
     kinds: Vec<Opt>,
-    organizations: Vec<Opt>,
+    organization: super::picker::Picker,
     languages: Vec<Opt>,
     classes: Vec<Opt>,
     duplicates: Vec<Duplicate>,
@@ -342,7 +359,7 @@ async fn form_page(
         action,
         cancel,
         is_new: existing.is_none(),
-        organizations: organization_options(web, &form.organization_id).await,
+        organization: super::picker::Picker::organization(web, "organization_id", &form.organization_id, &form.organization_id_q).await,
         form,
         errs,
         kinds: kind_options(tr),
@@ -372,6 +389,9 @@ pub async fn new_contact_page(web: Web, Query(q): Query<NewContactQuery>) -> Res
 /// "create anyway" is ticked.
 pub async fn create_contact(Posted { web, form }: Posted<ContactForm>) -> Response {
     let tr = web.tr();
+    if !form.pick.is_empty() {
+        return render(&form_page(&web, None, form, Errs::none(), Vec::new()).await);
+    }
     let (input, remap) = form.to_input(None);
     if form.create_anyway.is_none() {
         match service::duplicates_of(&web.app, web.actor(), &input, None).await {
@@ -426,6 +446,9 @@ pub async fn update_contact(Path(id): Path<String>, Posted { web, form }: Posted
         Ok(c) => c,
         Err(r) => return r,
     };
+    if !form.pick.is_empty() {
+        return render(&form_page(&web, Some(&current), form, Errs::none(), Vec::new()).await);
+    }
     let (input, remap) = form.to_input(Some(&current));
     match service::update(&web.app, web.actor(), current.id, input, form.version.trim().parse().ok()).await {
         Ok(c) => see_other(&format!("/contacts/{}?flash=saved", c.id)),
@@ -471,6 +494,7 @@ struct ContactPage {
     ctx: Ctx,
     c: ContactView,
     timeline: Timeline,
+    tasks: super::tasks::TaskSection,
     tickets: Vec<TicketRow>,
     deals: Vec<DealRow>,
     access: Vec<AccessRow>,
@@ -606,6 +630,10 @@ pub(super) async fn contact_page_typed(web: &Web, id: &str, typed: Option<(Activ
         Ok(t) => t,
         Err(r) => return r,
     };
+    let tasks = match super::tasks::TaskSection::of(web, obhut_core::task::TaskOn::Contact(c.id)).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
     let tickets = match super::common::ticket_section(web, TicketFilter { contact_id: Some(c.id), ..Default::default() }).await {
         Ok(rows) => rows,
         Err(r) => return r,
@@ -649,6 +677,7 @@ pub(super) async fn contact_page_typed(web: &Web, id: &str, typed: Option<(Activ
             ctx: web.ctx("contacts"),
             c: view,
             timeline,
+            tasks,
             tickets,
             deals,
             access,
@@ -663,7 +692,11 @@ pub(super) async fn contact_page_typed(web: &Web, id: &str, typed: Option<(Activ
 
 /// `GET /contacts/{id}`.
 pub async fn contact_page(web: Web, Path(id): Path<String>) -> Response {
-    contact_page_typed(&web, &id, None, Typed::Nothing).await
+    let page = contact_page_typed(&web, &id, None, Typed::Nothing).await;
+    if page.status().is_success() {
+        services::tasks::note_view(&web.app, web.actor(), "contact", id);
+    }
+    page
 }
 
 /// `POST /contacts/{id}/activities`.

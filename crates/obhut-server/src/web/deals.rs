@@ -1,7 +1,7 @@
 //! Deals: the pipeline board, the deal page, the deal forms, and the stage settings.
 
 use super::common::{
-    add_activity, contact_names, contact_options, organization_names, organization_options, with_flash, ActivityForm, Timeline,
+    add_activity, contact_names, organization_names, with_flash, ActivityForm, Timeline,
 };
 use super::page::{non_empty, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt};
 use super::session::{Posted, Web};
@@ -9,7 +9,6 @@ use crate::error::ServiceError;
 use crate::fmt;
 use crate::i18n::Tr;
 use crate::services::deals as service;
-use crate::services::Page;
 use askama::Template;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
@@ -18,115 +17,17 @@ use obhut_core::deal::{DealInput, StageInput, StageOutcome};
 use obhut_core::ids::{DealId, StageId};
 use obhut_core::ValidationErrors;
 use obhut_store::activities::ActivityOwner;
-use obhut_store::deals::{DealFilter, DealRecord, StageRecord};
+use obhut_store::deals::{DealRecord, StageRecord};
 use serde::Deserialize;
 
-#[derive(Debug)]
-struct Card {
-    id: String,
-    title: String,
-    organization: Option<String>,
-    amount: Option<String>,
-    version: i64,
-    stage_id: String,
-}
-
-#[derive(Debug)]
-struct Column {
-    id: String,
-    name: String,
-    outcome: &'static str,
-    probability: i64,
-    sum: Option<String>,
-    cards: Vec<Card>,
-}
-
-#[derive(Template)]
-#[template(path = "deals/board.html")]
-struct BoardPage {
-    ctx: Ctx,
-    columns: Vec<Column>,
-    stages: Vec<Opt>,
-}
-
-async fn load_stages(web: &Web) -> Result<Vec<StageRecord>, Response> {
+pub(super) async fn load_stages(web: &Web) -> Result<Vec<StageRecord>, Response> {
     service::stages(&web.app, web.actor()).await.map_err(|e| web.fail(e))
 }
 
-fn stage_options(stages: &[StageRecord]) -> Vec<Opt> {
+pub(super) fn stage_options(stages: &[StageRecord]) -> Vec<Opt> {
     stages.iter().map(|s| Opt::new(s.id.to_string(), s.name.clone())).collect()
 }
 
-/// `GET /deals`: one column per stage, up to 200 cards each.
-pub async fn pipeline_board(web: Web) -> Response {
-    let tr = web.tr();
-    let stages = match load_stages(&web).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let mut per_stage: Vec<(StageRecord, Vec<DealRecord>)> = Vec::new();
-    for s in stages.iter().cloned() {
-        match service::list(&web.app, web.actor(), &DealFilter { stage_id: Some(s.id), ..Default::default() }, Page::new(Some(200), None))
-            .await
-        {
-            Ok((deals, _)) => per_stage.push((s, deals)),
-            Err(e) => return web.fail(e),
-        }
-    }
-    let orgs =
-        organization_names(&web, per_stage.iter().flat_map(|(_, d)| d.iter().filter_map(|d| d.draft.organization_id)).collect()).await;
-    let columns = per_stage
-        .into_iter()
-        .map(|(s, deals)| {
-            // The sum counts euro amounts only; other currencies are not converted.
-            let euros: Vec<i64> = deals.iter().filter(|d| d.draft.currency == "EUR").filter_map(|d| d.draft.amount_cents).collect();
-            Column {
-                id: s.id.to_string(),
-                name: s.name.clone(),
-                outcome: s.outcome.as_str(),
-                probability: s.probability,
-                sum: (!euros.is_empty()).then(|| fmt::amount(tr.lang, euros.iter().sum(), "EUR")),
-                cards: deals
-                    .into_iter()
-                    .map(|d| Card {
-                        id: d.id.to_string(),
-                        title: d.draft.title.clone(),
-                        organization: d.draft.organization_id.and_then(|o| orgs.get(&o).cloned()),
-                        amount: d.draft.amount_cents.map(|c| fmt::amount(tr.lang, c, &d.draft.currency)),
-                        version: d.version,
-                        stage_id: s.id.to_string(),
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    render(&BoardPage { ctx: web.ctx("deals"), columns, stages: stage_options(&stages) })
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct MoveForm {
-    stage_id: String,
-    version: String,
-}
-
-/// `POST /deals/{id}/stage`: moves a card to another column.
-pub async fn move_deal(Path(id): Path<String>, Posted { web, form }: Posted<MoveForm>) -> Response {
-    let Ok(id) = DealId::parse(&id) else { return web.not_found() };
-    // A move to the column the card stands in changes nothing, and says so.
-    match service::get(&web.app, web.actor(), id).await {
-        Ok(d) if d.draft.stage_id.is_some_and(|s| s.to_string() == form.stage_id.trim()) => {
-            return see_other(&format!("/deals?flash=not_moved#deal-{id}"));
-        }
-        Ok(_) => {}
-        Err(e) => return web.fail(e),
-    }
-    let patch = DealInput { stage_id: Some(form.stage_id), ..Default::default() };
-    match service::update(&web.app, web.actor(), id, patch, form.version.trim().parse().ok()).await {
-        Ok(d) => see_other(&format!("/deals?flash=moved#deal-{}", d.id)),
-        Err(e) => web.fail(e),
-    }
-}
 
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
@@ -141,6 +42,10 @@ pub struct DealForm {
     record_class: String,
     team: String,
     version: String,
+    /// The pickers' searches, and which one was asked for (then nothing is saved).
+    organization_id_q: String,
+    contact_id_q: String,
+    pick: String,
 }
 
 const DEAL_FIELDS: &[&str] =
@@ -160,6 +65,7 @@ impl DealForm {
             record_class: x.record_class.as_str().into(),
             team: x.team.clone().unwrap_or_default(),
             version: d.version.to_string(),
+            ..Default::default()
         }
     }
 
@@ -190,8 +96,8 @@ struct DealFormPage {
     form: DealForm,
     errs: Errs,
     stages: Vec<Opt>,
-    organizations: Vec<Opt>,
-    contacts: Vec<Opt>,
+    organization: super::picker::Picker,
+    contact: super::picker::Picker,
     classes: Vec<Opt>,
 }
 
@@ -208,8 +114,8 @@ async fn form_page(web: &Web, existing: Option<&DealRecord>, form: DealForm, err
         action,
         cancel,
         stages: stage_options(&stages),
-        organizations: organization_options(web, &form.organization_id).await,
-        contacts: contact_options(web, &form.contact_id, super::common::SALES_PURPOSE).await,
+        organization: super::picker::Picker::organization(web, "organization_id", &form.organization_id, &form.organization_id_q).await,
+        contact: super::picker::Picker::contact(web, "contact_id", &form.contact_id, &form.contact_id_q, super::common::SALES_PURPOSE).await,
         classes: super::common::class_options(tr),
         form,
         errs,
@@ -239,6 +145,9 @@ pub async fn new_deal_page(web: Web, Query(q): Query<NewDealQuery>) -> Response 
 
 /// `POST /deals`.
 pub async fn create_deal(Posted { web, form }: Posted<DealForm>) -> Response {
+    if !form.pick.is_empty() {
+        return show_form(&web, None, form, Errs::none()).await;
+    }
     match service::create(&web.app, web.actor(), &form.to_input()).await {
         Ok(d) => see_other(&format!("/deals/{}?flash=created", d.id)),
         Err(ServiceError::Validation(v)) => {
@@ -268,6 +177,9 @@ pub async fn update_deal(Path(id): Path<String>, Posted { web, form }: Posted<De
         Ok(d) => d,
         Err(r) => return r,
     };
+    if !form.pick.is_empty() {
+        return show_form(&web, Some(&current), form, Errs::none()).await;
+    }
     match service::update(&web.app, web.actor(), current.id, form.to_input(), form.version.trim().parse().ok()).await {
         Ok(d) => see_other(&format!("/deals/{}?flash=saved", d.id)),
         Err(ServiceError::Validation(v)) => {
@@ -302,6 +214,7 @@ struct DealPage {
     d: DealView,
     stages: Vec<Opt>,
     timeline: Timeline,
+    tasks: super::tasks::TaskSection,
 }
 
 async fn deal_page_with(web: &Web, id: &str, typed: Option<(ActivityForm, Errs)>) -> Response {
@@ -344,12 +257,20 @@ async fn deal_page_with(web: &Web, id: &str, typed: Option<(ActivityForm, Errs)>
         updated: fmt::datetime(tr.lang, d.updated_at),
         version: d.version,
     };
-    render_status(status, &DealPage { ctx: web.ctx("deals"), d: view, stages: stage_options(&stages), timeline })
+    let tasks = match super::tasks::TaskSection::of(web, obhut_core::task::TaskOn::Deal(d.id)).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    render_status(status, &DealPage { ctx: web.ctx("deals"), d: view, stages: stage_options(&stages), timeline, tasks })
 }
 
 /// `GET /deals/{id}`.
 pub async fn deal_page(web: Web, Path(id): Path<String>) -> Response {
-    deal_page_with(&web, &id, None).await
+    let page = deal_page_with(&web, &id, None).await;
+    if page.status().is_success() {
+        crate::services::tasks::note_view(&web.app, web.actor(), "deal", id);
+    }
+    page
 }
 
 /// `POST /deals/{id}/activities`.

@@ -18,8 +18,11 @@ mod deals;
 mod dsr_report;
 mod erasure;
 mod failure;
+mod my_day;
 mod organizations;
 mod page;
+mod pipeline;
+pub(crate) mod picker;
 mod policies;
 mod privacy;
 mod privacy_requests;
@@ -30,13 +33,14 @@ mod restriction;
 mod retention;
 mod rights;
 mod session;
+mod tasks;
 mod tickets;
 mod user_access;
 mod users;
 
 use crate::app::App;
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
@@ -46,8 +50,16 @@ pub use session::{sanitize_next, Posted, Web};
 
 pub fn router() -> Router<App> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/contacts") }))
+        .route("/", get(my_day::my_day))
+        .route("/pick/contacts", get(picker::pick_contacts))
+        .route("/pick/organizations", get(picker::pick_organizations))
+        .route("/tasks", get(tasks::task_list).post(tasks::create_task))
+        .route("/tasks/new", get(tasks::new_task_page))
+        .route("/tasks/{id}", get(tasks::task_page).post(tasks::update_task))
+        .route("/tasks/{id}/done", post(tasks::set_done))
+        .route("/tasks/{id}/delete", post(tasks::delete_task))
         .route("/static/app.css", get(stylesheet))
+        .route("/static/app.js", get(script))
         .route("/static/favicon.svg", get(favicon))
         .route("/consent/confirm/{token}", get(consent_public::confirm_page).post(consent_public::confirm))
         .route("/consent/subscribe", get(consent_public::subscribe_page).post(consent_public::subscribe))
@@ -57,6 +69,7 @@ pub fn router() -> Router<App> {
         .route("/setup", get(auth::setup_page).post(auth::setup))
         .route("/settings", get(auth::settings_page))
         .route("/settings/language", post(auth::set_language))
+        .route("/settings/reminders", post(auth::set_reminder_mail))
         .route("/settings/password", post(auth::change_password))
         .route("/settings/users", get(users::accounts_page))
         .route("/settings/users/password", post(users::reset_password))
@@ -89,7 +102,7 @@ pub fn router() -> Router<App> {
         .route("/organizations/{id}/edit", get(organizations::edit_organization_page).post(organizations::update_organization))
         .route("/organizations/{id}/delete", get(organizations::delete_organization_page).post(organizations::delete_organization))
         .route("/organizations/{id}/activities", post(organizations::add_organization_activity))
-        .route("/deals", get(deals::pipeline_board).post(deals::create_deal))
+        .route("/deals", get(pipeline::pipeline_board).post(deals::create_deal))
         .route("/deals/new", get(deals::new_deal_page))
         .route("/deals/stages", get(deals::stages_page).post(deals::create_stage))
         .route("/deals/stages/{id}", post(deals::update_stage))
@@ -97,7 +110,7 @@ pub fn router() -> Router<App> {
         .route("/deals/{id}", get(deals::deal_page))
         .route("/deals/{id}/edit", get(deals::edit_deal_page).post(deals::update_deal))
         .route("/deals/{id}/delete", get(deals::delete_deal_page).post(deals::delete_deal))
-        .route("/deals/{id}/stage", post(deals::move_deal))
+        .route("/deals/{id}/stage", post(pipeline::move_deal))
         .route("/deals/{id}/activities", post(deals::add_deal_activity))
         .route("/tickets", get(tickets::ticket_list).post(tickets::create_ticket))
         .route("/tickets/new", get(tickets::new_ticket_page))
@@ -157,6 +170,10 @@ async fn page_not_found(axum::extract::State(app): axum::extract::State<App>, re
 
 async fn stylesheet() -> Response {
     static_asset("text/css; charset=utf-8", include_str!("../../static/app.css"))
+}
+
+async fn script() -> Response {
+    static_asset("text/javascript; charset=utf-8", include_str!("../../static/app.js"))
 }
 
 async fn favicon() -> Response {

@@ -257,6 +257,7 @@ struct OrganizationPage {
     timeline: Timeline,
     deals: Vec<DealRow>,
     tickets: Vec<TicketRow>,
+    tasks: super::tasks::TaskSection,
 }
 
 fn view(o: &OrganizationRecord) -> OrganizationView {
@@ -317,15 +318,23 @@ async fn organization_page_with(web: &Web, id: &str, typed: Option<(ActivityForm
         Ok(rows) => rows,
         Err(r) => return r,
     };
+    let tasks = match super::tasks::TaskSection::of(web, obhut_core::task::TaskOn::Organization(o.id)).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
     render_status(
         status,
-        &OrganizationPage { ctx: web.ctx("organizations"), o: view(&o), members, members_total, timeline, deals, tickets },
+        &OrganizationPage { ctx: web.ctx("organizations"), o: view(&o), members, members_total, timeline, deals, tickets, tasks },
     )
 }
 
 /// `GET /organizations/{id}`.
 pub async fn organization_page(web: Web, Path(id): Path<String>) -> Response {
-    organization_page_with(&web, &id, None).await
+    let page = organization_page_with(&web, &id, None).await;
+    if page.status().is_success() {
+        crate::services::tasks::note_view(&web.app, web.actor(), "organization", id);
+    }
+    page
 }
 
 /// `POST /organizations/{id}/activities`.

@@ -93,6 +93,8 @@ struct DueRow {
 struct HoldRow {
     id: String,
     contact_id: String,
+    /// Read through the gate under the rights purpose (`None`: not readable).
+    contact_name: Option<String>,
     reason: String,
     until: String,
     placed: String,
@@ -122,6 +124,9 @@ pub struct HoldForm {
     contact_id: String,
     reason: String,
     until: String,
+    /// The contact picker's search, and whether it was asked for (then nothing is placed).
+    contact_id_q: String,
+    pick: String,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -149,6 +154,7 @@ struct RetentionPage {
     due_days: i64,
     holds: Vec<HoldRow>,
     hold_form: HoldForm,
+    hold_contact: crate::web::picker::Picker,
     run_form: RunForm,
     errs: Errs,
     refusal: Option<String>,
@@ -204,7 +210,13 @@ async fn show(web: &Web, extra: Extra, status: StatusCode) -> PageResult {
     let (due, due_total) = service::due_next(&web.app, web.actor(), DUE_DAYS, DUE_LIMIT).await.or_fail(web)?;
     let holds = service::holds(&web.app, web.actor(), None).await.or_fail(web)?;
     let defaults = obhut_core::retention::default_rules();
+    let ids = holds.iter().filter_map(|h| obhut_core::ids::ContactId::parse(&h.contact_id).ok()).collect();
+    let names = crate::web::common::contact_names(web, ids, crate::web::common::RIGHTS_PURPOSE).await;
+    let hf = &extra.hold_form;
+    let hold_contact =
+        crate::web::picker::Picker::contact(web, "contact_id", &hf.contact_id, &hf.contact_id_q, crate::web::common::RIGHTS_PURPOSE).await;
     let page = RetentionPage {
+        hold_contact,
         ctx: web.ctx("privacy"),
         rules: rules
             .iter()
@@ -244,6 +256,7 @@ async fn show(web: &Web, extra: Extra, status: StatusCode) -> PageResult {
                 until: h.until.as_deref().map(|u| show_date(tr, u)).unwrap_or_else(|| tr.t("retention.open_ended").to_string()),
                 placed: fmt::date(tr.lang, obhut_core::clock::from_millis(h.placed_at).date()),
                 id: h.id,
+                contact_name: obhut_core::ids::ContactId::parse(&h.contact_id).ok().and_then(|c| names.get(&c).cloned()),
                 contact_id: h.contact_id,
                 reason: h.reason,
             })
@@ -328,6 +341,11 @@ pub async fn run(Posted { web, form }: Posted<RunForm>) -> PageResult {
 /// `POST /privacy/retention/holds`: places a legal hold.
 pub async fn place_hold(Posted { web, form }: Posted<HoldForm>) -> PageResult {
     let tr = web.tr();
+    if !form.pick.is_empty() {
+        let mut extra = blank(&web);
+        extra.hold_form = form;
+        return show(&web, extra, StatusCode::OK).await;
+    }
     let until = Some(form.until.as_str()).filter(|u| !u.trim().is_empty());
     match service::place_hold(&web.app, web.actor(), &form.contact_id, &form.reason, until).await {
         Ok(_) => Ok(see_other("/privacy/retention?flash=hold_placed#holds")),

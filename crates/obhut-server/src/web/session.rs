@@ -85,6 +85,8 @@ pub fn flash_from(parts: &Parts) -> Option<&'static str> {
         ("moved", "flash.moved"),
         ("not_moved", "flash.not_moved"),
         ("activity", "flash.activity"),
+        ("task_done", "flash.task_done"),
+        ("task_reopened", "flash.task_reopened"),
         ("password", "flash.password"),
         ("language", "flash.language"),
         ("logged_out", "flash.logged_out"),

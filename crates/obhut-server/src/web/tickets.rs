@@ -1,6 +1,6 @@
 //! Tickets: the list by status, the ticket page, and the create / edit / delete forms.
 
-use super::common::{contact_names, contact_options, organization_names, organization_options, ticket_rows, TicketRow};
+use super::common::{contact_names, organization_names, ticket_rows, TicketRow};
 use super::failure::{OrFail, PageResult};
 use super::page::{list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, PAGE_SIZE};
 use super::session::{Posted, Web};
@@ -83,6 +83,10 @@ pub struct TicketForm {
     record_class: String,
     team: String,
     version: String,
+    /// The pickers' searches, and which one was asked for (then nothing is saved).
+    organization_id_q: String,
+    contact_id_q: String,
+    pick: String,
 }
 
 const TICKET_FIELDS: &[&str] =
@@ -102,6 +106,7 @@ impl TicketForm {
             record_class: d.record_class.as_str().into(),
             team: d.team.clone().unwrap_or_default(),
             version: t.version.to_string(),
+            ..Default::default()
         }
     }
 
@@ -135,8 +140,8 @@ struct TicketFormPage {
     kinds: Vec<Opt>,
     statuses: Vec<Opt>,
     priorities: Vec<Opt>,
-    contacts: Vec<Opt>,
-    organizations: Vec<Opt>,
+    contact: super::picker::Picker,
+    organization: super::picker::Picker,
     classes: Vec<Opt>,
 }
 
@@ -152,8 +157,8 @@ async fn show_form(web: &Web, existing: Option<&TicketRecord>, form: TicketForm,
         heading,
         action,
         cancel,
-        contacts: contact_options(web, &form.contact_id, super::common::SERVICE_PURPOSE).await,
-        organizations: organization_options(web, &form.organization_id).await,
+        contact: super::picker::Picker::contact(web, "contact_id", &form.contact_id, &form.contact_id_q, super::common::SERVICE_PURPOSE).await,
+        organization: super::picker::Picker::organization(web, "organization_id", &form.organization_id, &form.organization_id_q).await,
         form,
         errs,
         kinds: kind_options(tr),
@@ -188,6 +193,9 @@ pub async fn new_ticket_page(web: Web, Query(q): Query<NewTicketQuery>) -> Respo
 
 /// `POST /tickets`.
 pub async fn create_ticket(Posted { web, form }: Posted<TicketForm>) -> Response {
+    if !form.pick.is_empty() {
+        return show_form(&web, None, form, Errs::none()).await;
+    }
     match service::create(&web.app, web.actor(), &form.to_input()).await {
         Ok(t) => see_other(&format!("/tickets/{}?flash=created", t.id)),
         Err(ServiceError::Validation(v)) => {
@@ -217,6 +225,9 @@ pub async fn update_ticket(Path(id): Path<String>, Posted { web, form }: Posted<
         Ok(t) => t,
         Err(r) => return r,
     };
+    if !form.pick.is_empty() {
+        return show_form(&web, Some(&current), form, Errs::none()).await;
+    }
     match service::update(&web.app, web.actor(), current.id, form.to_input(), form.version.trim().parse().ok()).await {
         Ok(t) => see_other(&format!("/tickets/{}?flash=saved", t.id)),
         Err(ServiceError::Validation(v)) => {
@@ -251,6 +262,7 @@ struct TicketPage {
     ctx: Ctx,
     t: TicketView,
     statuses: Vec<Opt>,
+    tasks: super::tasks::TaskSection,
 }
 
 /// `GET /tickets/{id}`.
@@ -285,7 +297,16 @@ pub async fn ticket_page(web: Web, Path(id): Path<String>) -> Response {
         updated: fmt::datetime(tr.lang, t.updated_at),
         version: t.version,
     };
-    render(&TicketPage { ctx: web.ctx("tickets"), t: view, statuses: status_options(tr) })
+    let tasks = match super::tasks::TaskSection::of(&web, obhut_core::task::TaskOn::Ticket(t.id)).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    services_note_view(&web, &id);
+    render(&TicketPage { ctx: web.ctx("tickets"), t: view, statuses: status_options(tr), tasks })
+}
+
+fn services_note_view(web: &Web, id: &str) {
+    crate::services::tasks::note_view(&web.app, web.actor(), "ticket", id.to_string());
 }
 
 #[derive(Debug, Default, Deserialize)]

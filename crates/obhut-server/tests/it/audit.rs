@@ -208,10 +208,10 @@ async fn the_purpose_registry_is_seeded_versioned_audited_and_exported(b: Backen
     use obhut_server::services::purposes::{self, RopaFormat};
     let t = spawn_app(b).await;
     let all = purposes::list(&t.app, &Actor::cli()).await.expect("list");
-    assert_eq!(all.len(), 7);
+    assert_eq!(all.len(), 8);
     let json: serde_json::Value =
         serde_json::from_str(&purposes::ropa(&t.app, &Actor::cli(), RopaFormat::Json).await.expect("ropa")).expect("json");
-    assert_eq!(json["processing_activities"].as_array().map(Vec::len), Some(7));
+    assert_eq!(json["processing_activities"].as_array().map(Vec::len), Some(8));
     let newsletter =
         json["processing_activities"].as_array().into_iter().flatten().find(|p| p["purpose"]["key"] == "newsletter").expect("newsletter");
     assert_eq!(newsletter["legal_basis"]["dpv_gdpr"], "eu-gdpr:A6-1-a");

@@ -398,6 +398,11 @@ pub async fn send_form<F: serde::Serialize + ?Sized>(c: &reqwest::Client, t: &Te
     (status, location, r.text().await.unwrap_or_else(|e| panic!("body: {e}")))
 }
 
+/// No inline styles or scripts (the CSP forbids them): the one script is the app's own file.
+pub fn no_inline_code(html: &str) -> bool {
+    !html.contains("style=") && !html.contains("<style") && html.matches("<script").count() == html.matches("<script src=\"/static/app.js\" defer></script>").count()
+}
+
 pub fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }

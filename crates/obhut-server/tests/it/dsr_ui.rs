@@ -49,16 +49,21 @@ async fn the_dpo_runs_requests_through_the_cockpit_in_the_browser() {
     assert_eq!(b.attr("#received_on", "value").await.as_deref(), Some(today.to_string().as_str()), "received today by default");
 
     // A bad submission: the problem stands at its field, nothing is stored.
-    b.fill("#contact_id", "kein-kontakt").await;
+    // A search that finds no one says so, and what the search can find.
+    b.fill("#contact_id_q", "Niemand").await;
+    b.click("button[name=pick][value=contact_id]").await;
+    b.wait_for_text("Nichts gefunden").await;
     b.choose("#kind", "access").await;
     b.submit("#new-case-submit", "#contact_id-error").await;
-    assert_eq!(b.text("#contact_id-error").await, "Das ist keine Kontakt-ID.");
+    assert!(!b.text("#contact_id-error").await.is_empty(), "without a contact the case is not opened");
     assert_eq!(b.attribute("#contact_id", "aria-invalid").await.as_deref(), Some("true"));
     assert_eq!(b.attr("#kind", "value").await.as_deref(), Some("access"), "the typed values stay");
     b.shot("dsr-form-invalid").await;
     assert!(all_cases(&t).await.is_empty(), "nothing was stored");
-    // A date in the future is refused at the date.
-    b.fill("#contact_id", &erika).await;
+    // A date in the future is refused at the date. The contact is found by name (the
+    // matches are logged reads under the rights purpose).
+    b.pick("contact_id", "Erika Anfrage", &erika).await;
+    b.shot("dsr-form-picker").await;
     b.set_value("received_on", &(today + time::Duration::days(2)).to_string()).await;
     b.submit("#new-case-submit", "#received_on-error").await;
     assert!(b.text("#received_on-error").await.contains("nicht in der Zukunft"));
@@ -83,7 +88,7 @@ async fn the_dpo_runs_requests_through_the_cockpit_in_the_browser() {
 
     // An objection received 40 days ago: overdue, in red and in words.
     b.goto("/privacy/requests").await;
-    b.fill("#contact_id", &erika).await;
+    b.pick("contact_id", "erika.anfrage@example.org", &erika).await;
     b.choose("#kind", "objection").await;
     b.set_value("received_on", &(today - time::Duration::days(40)).to_string()).await;
     b.choose("#received_via", "email").await;
@@ -157,7 +162,7 @@ async fn the_dpo_runs_requests_through_the_cockpit_in_the_browser() {
 
     // An erasure request whose identity is checked: erased from its case page after the tick.
     b.goto("/privacy/requests").await;
-    b.fill("#contact_id", &max).await;
+    b.pick("contact_id", "Max", &max).await;
     b.choose("#kind", "erasure").await;
     b.choose("#identity_check", "known_identity").await;
     b.fill("#identity_evidence", "max.loeschwunsch@example.org").await;

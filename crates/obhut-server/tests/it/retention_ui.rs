@@ -33,7 +33,7 @@ async fn the_dpo_sees_what_is_due_holds_data_and_dry_runs_the_sweep_in_the_brows
     assert!(b.text("#holds-empty").await.contains("Keine Löschsperre"));
 
     // A hold without a reason: refused at its field, nothing stored.
-    b.fill("#contact_id", &kept).await;
+    b.pick("contact_id", "Rolf Prozess", &kept).await;
     b.submit("#hold-submit", "#reason-error").await;
     assert!(b.text("#reason-error").await.contains("Grund"));
     assert!(service::holds(&t.app, &Actor::cli(), None).await.expect("holds").is_empty());

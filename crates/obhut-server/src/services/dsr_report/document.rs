@@ -536,6 +536,26 @@ pub fn document(report: &AccessReport, lang: Lang) -> Document {
         blocks.push(none_text(tr));
     }
     sections.push(Section { heading: tr.t("dsr_report.section_tickets").into(), blocks });
+    let mut blocks: Vec<Block> = r
+        .tasks
+        .iter()
+        .map(|t| {
+            let mut fields = vec![f(tr.t("dsr_report.task_kind"), tr.v("task_kind", &t.kind))];
+            if let Some(n) = &t.notes {
+                fields.push(f(tr.t("dsr_report.body"), n.clone()));
+            }
+            if let Some(d) = &t.due_on {
+                fields.push(f(tr.t("dsr_report.task_due"), day(tr, d)));
+            }
+            fields.push(f(tr.t("dsr_report.status"), tr.t(if t.done { "tasks.state_done" } else { "tasks.state_open" }).to_string()));
+            fields.push(f(tr.t("dsr_report.created_at"), when(tr, &t.created_at)));
+            Block::Entry(Entry { title: format!("{} {}", tr.f("tasks.ref", t.number), t.title), fields })
+        })
+        .collect();
+    if blocks.is_empty() {
+        blocks.push(none_text(tr));
+    }
+    sections.push(Section { heading: tr.t("dsr_report.section_tasks").into(), blocks });
 
     // The trail: who did what, when, why.
     let mut blocks = vec![Block::Text(tr.t("dsr_report.audit_intro").into())];

@@ -123,6 +123,7 @@ pub(super) struct Holdings {
     pub(super) activities: Vec<ActivityRecord>,
     pub(super) deals: Vec<DealRecord>,
     pub(super) tickets: Vec<TicketRecord>,
+    pub(super) tasks: Vec<obhut_store::tasks::TaskRecord>,
     pub(super) stages: HashMap<String, String>,
     pub(super) roles: HashMap<String, String>,
 }
@@ -131,6 +132,7 @@ pub(super) async fn holdings(app: &App, actor: &Actor, record: &ContactRecord) -
     app.authorize(actor, Action::Read, Resource::Activity).await?;
     app.authorize(actor, Action::Read, Resource::Deal).await?;
     app.authorize(actor, Action::Read, Resource::Ticket).await?;
+    app.authorize(actor, Action::Read, Resource::Task).await?;
     let crypto = &app.store.crypto;
     let cid = record.id;
     let mut conn = app.conn().await?;
@@ -144,10 +146,14 @@ pub(super) async fn holdings(app: &App, actor: &Actor, record: &ContactRecord) -
     let mut tickets: Vec<TicketRecord> =
         all_pages!(offset => obhut_store::tickets::list_tickets(&mut conn, crypto, &ticket_filter, 1000, offset).await?.0);
     tickets.sort_by_key(|t| (t.created_at, t.number));
+    // Tasks about the person: on the contact itself and on its deals and tickets.
+    let task_filter = obhut_store::tasks::TaskFilter { contact_id: Some(cid), ..Default::default() };
+    let tasks: Vec<obhut_store::tasks::TaskRecord> =
+        all_pages!(offset => obhut_store::tasks::list_tasks(&mut conn, crypto, &task_filter, 1000, offset).await?.0);
     let stages = obhut_store::deals::list_stages(&mut conn).await?.into_iter().map(|s| (s.id.to_string(), s.name)).collect();
     let roles =
         obhut_store::users::list_users(&mut conn).await?.into_iter().map(|u| (u.id.to_string(), u.role.as_str().to_string())).collect();
-    Ok(Holdings { activities, deals, tickets, stages, roles })
+    Ok(Holdings { activities, deals, tickets, tasks, stages, roles })
 }
 
 /// The Art. 15 report for one contact (DPO or administrator). Audited as `dsr.access_report`
@@ -241,6 +247,21 @@ pub async fn access_report(app: &App, actor: &Actor, contact_id: &str) -> Servic
             updated_at: rfc(t.updated_at),
         })
         .collect();
+    let mut tasks: Vec<TaskEntry> = h
+        .tasks
+        .iter()
+        .map(|t| TaskEntry {
+            id: t.id.to_string(),
+            number: t.number,
+            kind: t.draft.kind.as_str().into(),
+            title: t.draft.text.title.clone(),
+            notes: t.draft.text.notes.clone(),
+            due_on: t.draft.due_on.map(|x| x.to_string()),
+            done: t.draft.done,
+            created_at: rfc(t.created_at),
+        })
+        .collect();
+    tasks.sort_by_key(|t| t.number);
     let audit_trail: Vec<AuditEntry> = events
         .iter()
         .map(|e| AuditEntry {
@@ -319,6 +340,12 @@ pub async fn access_report(app: &App, actor: &Actor, contact_id: &str) -> Servic
         hold("user.content", "ticket.subject".into());
         if h.tickets.iter().any(|t| t.draft.text.description.is_some()) {
             hold("user.content", "ticket.description".into());
+        }
+    }
+    if !h.tasks.is_empty() {
+        hold("user.content", "task.title".into());
+        if h.tasks.iter().any(|t| t.draft.text.notes.is_some()) {
+            hold("user.content", "task.notes".into());
         }
     }
     let consent_purposes: Vec<String> = {
@@ -408,6 +435,7 @@ pub async fn access_report(app: &App, actor: &Actor, contact_id: &str) -> Servic
         activities,
         deals,
         tickets,
+        tasks,
         consents,
         audit_trail,
         purposes,
@@ -429,6 +457,7 @@ pub async fn access_report(app: &App, actor: &Actor, contact_id: &str) -> Servic
         format!("activities={}", report.activities.len()),
         format!("deals={}", report.deals.len()),
         format!("tickets={}", report.tickets.len()),
+        format!("tasks={}", report.tasks.len()),
         format!("audit_events={}", report.audit_trail.len()),
         format!("recipients={}", report.recipients.len()),
     ];

@@ -17,6 +17,8 @@ pub struct AccessReport {
     pub activities: Vec<ActivityEntry>,
     pub deals: Vec<DealEntry>,
     pub tickets: Vec<TicketEntry>,
+    /// Tasks and follow-ups staff keep about the person (on the contact, its deals or tickets).
+    pub tasks: Vec<TaskEntry>,
     /// The consent ledger with the derived states and permissions.
     pub consents: crate::services::consent::Overview,
     /// Every event about the subject, oldest first, with the values of changes where the
@@ -127,6 +129,18 @@ pub struct TicketEntry {
     pub description: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+#[derive(Clone, Serialize)]
+pub struct TaskEntry {
+    pub id: String,
+    pub number: i64,
+    pub kind: String,
+    pub title: String,
+    pub notes: Option<String>,
+    pub due_on: Option<String>,
+    pub done: bool,
+    pub created_at: String,
 }
 
 /// Who acted, as the person is told it: staff by role and surface, not by name (employees

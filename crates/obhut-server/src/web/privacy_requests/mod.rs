@@ -52,6 +52,9 @@ pub(super) struct CaseRow {
     reference: String,
     kind: String,
     contact_id: String,
+    /// The person's name, read through the gate under the rights purpose (`None`: erased or
+    /// not readable).
+    contact_name: Option<String>,
     received: String,
     via: String,
     due: String,
@@ -69,6 +72,7 @@ impl CaseRow {
             reference: c.reference.clone(),
             kind: kind_with_article(tr, &c.kind),
             contact_id: c.contact_id.clone(),
+            contact_name: None,
             received: show_date(tr, &c.received_on),
             via: tr.v("dsr_ui.via", &c.received_via),
             due: show_date(tr, &c.due_on),
@@ -92,6 +96,9 @@ pub struct NewForm {
     identity_check: String,
     identity_evidence: String,
     identity_note: String,
+    /// The contact picker's search, and whether it was asked for (then nothing is opened).
+    contact_id_q: String,
+    pick: String,
 }
 
 impl NewForm {
@@ -127,6 +134,7 @@ pub(super) struct ListPage {
     show_all: bool,
     overdue: usize,
     form: NewForm,
+    contact: crate::web::picker::Picker,
     errs: Errs,
     /// A refusal of the whole form (a case of this kind already open, an erased contact).
     refusal: Option<String>,
@@ -145,13 +153,21 @@ pub(super) async fn show_list(
 ) -> PageResult {
     let tr = web.tr();
     let cases = service::list_cases(&web.app, web.actor(), !show_all, LIST_LIMIT).await.or_fail(web)?;
-    let rows: Vec<CaseRow> = cases.iter().map(|c| CaseRow::new(tr, c)).collect();
+    let mut rows: Vec<CaseRow> = cases.iter().map(|c| CaseRow::new(tr, c)).collect();
+    let ids = rows.iter().filter_map(|r| obhut_core::ids::ContactId::parse(&r.contact_id).ok()).collect();
+    let names = crate::web::common::contact_names(web, ids, crate::web::common::RIGHTS_PURPOSE).await;
+    for r in &mut rows {
+        r.contact_name = obhut_core::ids::ContactId::parse(&r.contact_id).ok().and_then(|c| names.get(&c).cloned());
+    }
     let overdue = rows.iter().filter(|r| r.overdue).count();
+    let contact =
+        crate::web::picker::Picker::contact(web, "contact_id", &form.contact_id, &form.contact_id_q, crate::web::common::RIGHTS_PURPOSE).await;
     let page = ListPage {
         ctx: web.ctx("privacy"),
         rows,
         show_all,
         overdue,
+        contact,
         form,
         errs,
         refusal,
@@ -177,6 +193,9 @@ pub async fn request_list(web: Web, Query(q): Query<ListQuery>) -> PageResult {
 /// `POST /privacy/requests`: opens a case; on bad input the form again, nothing stored.
 pub async fn open_request(Posted { web, form }: Posted<NewForm>) -> PageResult {
     let tr = web.tr();
+    if !form.pick.is_empty() {
+        return show_list(&web, false, form, Errs::none(), None, StatusCode::OK).await;
+    }
     match service::open_case(&web.app, web.actor(), &form.input()).await {
         Ok(c) => Ok(see_other(&format!("/privacy/requests/{}?flash=dsr_opened", c.id))),
         Err(ServiceError::Validation(v)) => {
