@@ -163,5 +163,11 @@ async fn a_sales_persons_morning_in_the_browser() {
     b.shot("tasks-06-my-day-en").await;
     assert_eq!(b.overflow_at(390).await, 0);
     b.shot_at("tasks-07-my-day-en-390", 390).await;
+    // Every page of the day fits a phone's width: no horizontal scrolling of the page itself.
+    for path in ["/contacts", "/contacts?sort=name", "/tasks", "/deals", "/deals?view=list", "/tickets", "/organizations", "/settings", &format!("/contacts/{contact}")] {
+        b.goto(path).await;
+        b.find("main").await;
+        assert_eq!(b.overflow_at(390).await, 0, "{path} overflows at 390 px");
+    }
     b.close().await;
 }
