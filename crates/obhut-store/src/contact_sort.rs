@@ -12,6 +12,8 @@ use crate::contacts::{filter_sql, open_row, ContactFilter, ContactRecord, Row, S
 use crate::crypto::Crypto;
 use crate::db::Conn;
 use crate::error::Result;
+use crate::store::SortCounts;
+
 
 /// One page of contacts by name (family name, then given name, by their letters a-z), across
 /// all pages, and the total. The database groups the contacts by their sort bucket (a keyed
@@ -21,6 +23,7 @@ use crate::error::Result;
 pub async fn list_contacts_by_name(
     conn: &mut Conn,
     crypto: &Crypto,
+    counts: &SortCounts,
     f: &ContactFilter,
     descending: bool,
     limit: i64,
@@ -30,16 +33,32 @@ pub async fn list_contacts_by_name(
     let mut args = Vec::new();
     let wh = filter_sql(f, &mut args);
     let count_sql = format!("SELECT c.sort_bucket, COUNT(*) FROM contacts c{wh} GROUP BY c.sort_bucket");
-    let mut q = sqlx::query_as::<_, (Option<String>, i64)>(&count_sql);
-    for a in &args {
-        q = q.bind(a.clone());
-    }
-    let mut buckets: Vec<(String, Option<String>, i64)> = q
-        .fetch_all(&mut *conn)
-        .await?
-        .into_iter()
-        .map(|(b, n)| (b.as_deref().and_then(|b| crypto.sort_prefix(b)).unwrap_or_default(), b, n))
-        .collect();
+    let key = format!("{count_sql}\u{0}{}", args.join("\u{0}"));
+    let (epoch,): (i64,) = sqlx::query_as("SELECT value FROM counters WHERE name = 'contacts_epoch'").fetch_one(&mut *conn).await?;
+    let cached = counts.0.lock().ok().and_then(|m| m.get(&key).filter(|(e, _)| *e == epoch).map(|(_, b)| b.clone()));
+    let mut buckets: Vec<(String, Option<String>, i64)> = match cached {
+        Some(b) => b.as_ref().clone(),
+        None => {
+            let mut q = sqlx::query_as::<_, (Option<String>, i64)>(&count_sql);
+            for a in &args {
+                q = q.bind(a.clone());
+            }
+            let mut b: Vec<(String, Option<String>, i64)> = q
+                .fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .map(|(b, n)| (b.as_deref().and_then(|b| crypto.sort_prefix(b)).unwrap_or_default(), b, n))
+                .collect();
+            b.sort_by(|x, y| x.0.cmp(&y.0));
+            if let Ok(mut m) = counts.0.lock() {
+                if m.len() > 1000 {
+                    m.clear();
+                }
+                m.insert(key, (epoch, std::sync::Arc::new(b.clone())));
+            }
+            b
+        }
+    };
     buckets.sort_by(|a, b| a.0.cmp(&b.0));
     if descending {
         buckets.reverse();

@@ -28,6 +28,12 @@ pub struct StoreOptions {
     pub max_connections: u32,
 }
 
+/// The bucket counts of the filters asked for lately, each with the `contacts_epoch` it was
+/// counted at (kept until a contact changes): the letters each bucket stands for, the bucket
+/// and how many contacts it holds, in order. Counts and keyed hashes only, no names.
+#[derive(Default)]
+pub struct SortCounts(pub(crate) std::sync::Mutex<std::collections::HashMap<String, (i64, std::sync::Arc<Vec<(String, Option<String>, i64)>>)>>);
+
 /// The opened store: the pool, which backend it is, and the keys.
 #[derive(Clone)]
 pub struct Store {
@@ -36,6 +42,8 @@ pub struct Store {
     pub crypto: Arc<Crypto>,
     /// Synchronous point reads (SQLite files only): see [`fastread`].
     pub readers: Option<Arc<fastread::SqliteReaders>>,
+    /// The name order's bucket counts per filter, see [`crate::contact_sort`].
+    pub sort_counts: Arc<SortCounts>,
 }
 
 impl std::fmt::Debug for Store {
@@ -130,7 +138,7 @@ impl Store {
             }
         }
         let readers = fastread::sqlite_file(&url).map(|p| Arc::new(fastread::SqliteReaders::new(&p)));
-        Ok(Self { pool, backend, crypto, readers })
+        Ok(Self { pool, backend, crypto, readers, sort_counts: Arc::default() })
     }
 
     /// Applies every pending migration of this backend; returns how many ran.

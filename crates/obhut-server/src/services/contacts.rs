@@ -538,7 +538,7 @@ async fn search(
         };
         let (items, total) = match sort {
             Sort::Name | Sort::NameDesc => {
-                obhut_store::contact_sort::list_contacts_by_name(&mut conn, crypto, filter, sort == Sort::NameDesc, page.limit, page.offset).await?
+                obhut_store::contact_sort::list_contacts_by_name(&mut conn, crypto, &app.store.sort_counts, filter, sort == Sort::NameDesc, page.limit, page.offset).await?
             }
             _ => repo::list_contacts(&mut conn, crypto, filter, order, page.limit, page.offset).await?,
         };

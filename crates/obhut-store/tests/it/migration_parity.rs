@@ -88,6 +88,20 @@ const ALLOWED: &[Allowed] = &[
         reason: TRIGGERS,
     },
     Allowed { file: "0015_auth_epoch.sql", tree: Tree::Postgres, statement: "create trigger processors_auth_epoch", reason: TRIGGERS },
+    Allowed { file: "0019_contact_sort_counts.sql", tree: Tree::Sqlite, statement: "create trigger contacts_epoch_insert", reason: TRIGGERS },
+    Allowed { file: "0019_contact_sort_counts.sql", tree: Tree::Sqlite, statement: "create trigger contacts_epoch_delete", reason: TRIGGERS },
+    Allowed { file: "0019_contact_sort_counts.sql", tree: Tree::Sqlite, statement: "create trigger contacts_epoch_update", reason: TRIGGERS },
+    Allowed { file: "0019_contact_sort_counts.sql", tree: Tree::Sqlite, statement: "create trigger contact_tags_epoch_insert", reason: TRIGGERS },
+    Allowed { file: "0019_contact_sort_counts.sql", tree: Tree::Sqlite, statement: "create trigger contact_tags_epoch_delete", reason: TRIGGERS },
+    Allowed {
+        file: "0019_contact_sort_counts.sql",
+        tree: Tree::Postgres,
+        statement: "create function obhut_bump_contacts_epoch",
+        reason: "the body the SQLite triggers carry inline; SQLite has no stored functions",
+    },
+    Allowed { file: "0019_contact_sort_counts.sql", tree: Tree::Postgres, statement: "create trigger contacts_epoch", reason: TRIGGERS },
+    Allowed { file: "0019_contact_sort_counts.sql", tree: Tree::Postgres, statement: "create trigger contacts_epoch_update", reason: TRIGGERS },
+    Allowed { file: "0019_contact_sort_counts.sql", tree: Tree::Postgres, statement: "create trigger contact_tags_epoch", reason: TRIGGERS },
 ];
 
 // ---------------------------------------------------------------------------------------------
