@@ -28,11 +28,21 @@ pub struct StoreOptions {
     pub max_connections: u32,
 }
 
-/// The bucket counts of the filters asked for lately, each with the `contacts_epoch` it was
-/// counted at (kept until a contact changes): the letters each bucket stands for, the bucket
-/// and how many contacts it holds, in order. Counts and keyed hashes only, no names.
+/// What the name order keeps in memory until a contact changes (the `contacts_epoch` it was
+/// made at): per filter, the buckets in order with their counts (the letters each stands for,
+/// the keyed hash, how many); per filter and bucket, its contacts' sort keys and ids in order.
+/// The sort keys are decrypted name letters: they stay in this process's memory, are never
+/// written, and go with the next change of any contact (an erasure among them).
 #[derive(Default)]
-pub struct SortCounts(pub(crate) std::sync::Mutex<std::collections::HashMap<String, (i64, std::sync::Arc<Vec<(String, Option<String>, i64)>>)>>);
+pub struct SortCache {
+    pub(crate) epoch: i64,
+    pub(crate) counts: std::collections::HashMap<String, std::sync::Arc<Vec<(String, Option<String>, i64)>>>,
+    pub(crate) orders: std::collections::HashMap<String, std::sync::Arc<Vec<(String, String)>>>,
+    pub(crate) order_rows: usize,
+}
+
+#[derive(Default)]
+pub struct SortCounts(pub(crate) std::sync::Mutex<SortCache>);
 
 /// The opened store: the pool, which backend it is, and the keys.
 #[derive(Clone)]

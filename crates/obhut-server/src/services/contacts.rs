@@ -462,11 +462,31 @@ pub async fn list_for(
     page: Page,
     purpose: &str,
 ) -> ServiceResult<ContactList> {
+    list_capped(app, actor, q, filter, sort, page, purpose, repo::SEARCH_CANDIDATE_LIMIT).await
+}
+
+/// How many candidates of a name search a record picker opens: it shows the first matches by
+/// name among them and asks for more letters when there are more (`truncated`).
+pub const PICKER_CANDIDATES: i64 = 250;
+
+/// [`list_for`] opening at most `candidates` contacts of a name search (a picker's type-ahead
+/// wants a few matches at once, not the whole result).
+#[allow(clippy::too_many_arguments)]
+pub async fn list_capped(
+    app: &App,
+    actor: &Actor,
+    q: Option<&str>,
+    filter: &ContactFilter,
+    sort: Sort,
+    page: Page,
+    purpose: &str,
+    candidates: i64,
+) -> ServiceResult<ContactList> {
     app.authorize_for(actor, Action::Read, Resource::Contact, purpose).await?;
     check_purpose(app, actor, purpose, None).await?;
     let mut filter = filter.clone();
     filter.reach = reach(app, actor, purpose);
-    let mut list = search(app, actor, q, &filter, sort, page, purpose).await?;
+    let mut list = search(app, actor, q, &filter, sort, page, purpose, candidates).await?;
     let mut shaped = Vec::with_capacity(list.items.len());
     for c in list.items {
         shaped.push(shape(app, actor, c, purpose).await?);
@@ -515,6 +535,7 @@ pub(crate) fn permitted(app: &App, actor: &Actor, action: Action, purpose: &str,
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn search(
     app: &App,
     actor: &Actor,
@@ -523,6 +544,7 @@ async fn search(
     sort: Sort,
     page: Page,
     purpose: &str,
+    candidates: i64,
 ) -> ServiceResult<ContactList> {
     let mut conn = app.conn().await?;
     let crypto = &app.store.crypto;
@@ -555,8 +577,8 @@ async fn search(
                 let Some(len) = lookup_length(w) else { continue };
                 let prefix: String = w.chars().take(len).collect();
                 let Some(kind) = BlindKind::name(len) else { continue };
-                let ids = repo::ids_by_token(&mut conn, &BlindToken::new(crypto, kind, &prefix), repo::SEARCH_CANDIDATE_LIMIT + 1).await?;
-                if ids.len() as i64 > repo::SEARCH_CANDIDATE_LIMIT {
+                let ids = repo::ids_by_token(&mut conn, &BlindToken::new(crypto, kind, &prefix), candidates + 1).await?;
+                if ids.len() as i64 > candidates {
                     truncated = true;
                 }
                 let ids: std::collections::HashSet<String> = ids.into_iter().collect();
@@ -568,7 +590,7 @@ async fn search(
             let mut ids: Vec<String> = set.unwrap_or_default().into_iter().collect();
             // The organization name may match as well ("Müller GmbH").
             let orgs = repo::organization_ids_matching(&mut conn, q, 200).await?;
-            let by_org = repo::contact_ids_of_organizations(&mut conn, &orgs, repo::SEARCH_CANDIDATE_LIMIT).await?;
+            let by_org = repo::contact_ids_of_organizations(&mut conn, &orgs, candidates).await?;
             let org_hits: std::collections::HashSet<String> = by_org.iter().cloned().collect();
             ids.extend(by_org);
             ids.sort();

@@ -45,7 +45,8 @@ pub struct Match {
 async fn contact_matches(web: &Web, q: &str, purpose: &str) -> Vec<Match> {
     let page = Page::new(Some(MATCHES), None);
     let sort = services::contacts::Sort::Name;
-    match services::contacts::list_for(&web.app, web.actor(), Some(q), &ContactFilter::default(), sort, page, purpose).await {
+    let cap = services::contacts::PICKER_CANDIDATES;
+    match services::contacts::list_capped(&web.app, web.actor(), Some(q), &ContactFilter::default(), sort, page, purpose, cap).await {
         Ok(l) => l
             .items
             .into_iter()
