@@ -48,6 +48,20 @@ pub async fn subject_key(conn: &mut Conn, crypto: &Crypto, subject: &str) -> Res
     Ok(crypto.unwrap_key(subject, &r.ok_or(StoreError::NotFound("contact or organization"))?.0)?)
 }
 
+/// Subject keys unwrapped once per subject, for a batch of rows sealed under them.
+#[derive(Default)]
+pub(crate) struct KeyRing(std::collections::HashMap<String, crate::crypto::SubjectKey>);
+
+impl KeyRing {
+    pub(crate) async fn key(&mut self, conn: &mut Conn, crypto: &Crypto, subject: &str) -> Result<&crate::crypto::SubjectKey> {
+        if !self.0.contains_key(subject) {
+            let k = subject_key(conn, crypto, subject).await?;
+            self.0.insert(subject.to_string(), k);
+        }
+        self.0.get(subject).ok_or(StoreError::NotFound("subject key"))
+    }
+}
+
 pub async fn insert_activities(conn: &mut Conn, crypto: &Crypto, batch: &[NewActivity<'_>], now: i64, created_by: &str) -> Result<()> {
     let mut keys: std::collections::HashMap<String, crate::crypto::SubjectKey> = std::collections::HashMap::new();
     for chunk in batch.chunks(crate::db::rows_per_insert(10)) {
@@ -105,14 +119,10 @@ static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 
 async fn open_rows(conn: &mut Conn, crypto: &Crypto, rows: Vec<Row>) -> Result<Vec<ActivityRecord>> {
-    let mut keys: std::collections::HashMap<String, crate::crypto::SubjectKey> = std::collections::HashMap::new();
+    let mut keys = KeyRing::default();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        if !keys.contains_key(&r.key_subject) {
-            let k = subject_key(conn, crypto, &r.key_subject).await?;
-            keys.insert(r.key_subject.clone(), k);
-        }
-        let key = keys.get(&r.key_subject).ok_or(StoreError::NotFound("subject key"))?;
+        let key = keys.key(conn, crypto, &r.key_subject).await?;
         out.push(ActivityRecord {
             id: ActivityId(parse_uuid(&r.id)?),
             kind: ActivityKind::parse(&r.kind).map_err(StoreError::Corrupt)?,

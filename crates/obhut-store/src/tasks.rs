@@ -30,13 +30,13 @@ fn aad(id: &str) -> Vec<u8> {
 }
 
 fn day_of(d: time::Date) -> i64 {
-    (d - time::Date::from_calendar_date(1970, time::Month::January, 1).unwrap_or(time::Date::MIN)).whole_days()
+    obhut_core::processor::epoch_day(d)
 }
 
 fn date_of(days: i64) -> Result<time::Date> {
-    time::Date::from_calendar_date(1970, time::Month::January, 1)
+    i32::try_from(days + 2_440_588)
         .ok()
-        .and_then(|e| e.checked_add(time::Duration::days(days)))
+        .and_then(|j| time::Date::from_julian_day(j).ok())
         .ok_or_else(|| StoreError::Corrupt(format!("task due day {days}")))
 }
 
@@ -214,14 +214,11 @@ fn open_row(key: &crate::crypto::SubjectKey, r: Row) -> Result<TaskRecord> {
 }
 
 async fn open_rows(conn: &mut Conn, crypto: &Crypto, rows: Vec<Row>) -> Result<Vec<TaskRecord>> {
-    let mut keys: std::collections::HashMap<String, crate::crypto::SubjectKey> = std::collections::HashMap::new();
+    let mut keys = crate::activities::KeyRing::default();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        if !keys.contains_key(&r.key_subject) {
-            let k = crate::activities::subject_key(conn, crypto, &r.key_subject).await?;
-            keys.insert(r.key_subject.clone(), k);
-        }
-        let key = keys.get(&r.key_subject).ok_or(StoreError::NotFound("subject key"))?;
+        let subject = r.key_subject.clone();
+        let key = keys.key(conn, crypto, &subject).await?;
         out.push(open_row(key, r)?);
     }
     Ok(out)

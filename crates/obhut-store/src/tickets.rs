@@ -126,14 +126,11 @@ static COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| format!("SELECT {} FROM {TICKET_FROM}", *COLUMNS));
 
 async fn open_rows(conn: &mut Conn, crypto: &Crypto, rows: Vec<Row>) -> Result<Vec<TicketRecord>> {
-    let mut keys: std::collections::HashMap<String, crate::crypto::SubjectKey> = std::collections::HashMap::new();
+    let mut keys = crate::activities::KeyRing::default();
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        if !keys.contains_key(&r.key_subject) {
-            let k = crate::activities::subject_key(conn, crypto, &r.key_subject).await?;
-            keys.insert(r.key_subject.clone(), k);
-        }
-        let key = keys.get(&r.key_subject).ok_or(StoreError::NotFound("subject key"))?;
+        let subject = r.key_subject.clone();
+        let key = keys.key(conn, crypto, &subject).await?;
         out.push(open_row(key, r)?);
     }
     Ok(out)

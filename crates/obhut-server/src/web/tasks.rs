@@ -276,6 +276,16 @@ impl TaskForm {
         }
     }
 
+    /// The record the form names (the first link that parses).
+    fn on(&self) -> Option<TaskOn> {
+        let id = |s: &String| non_empty(s).and_then(|s| uuid::Uuid::parse_str(s).ok());
+        id(&self.contact_id)
+            .map(|u| TaskOn::Contact(ContactId(u)))
+            .or_else(|| id(&self.organization_id).map(|u| TaskOn::Organization(OrganizationId(u))))
+            .or_else(|| id(&self.deal_id).map(|u| TaskOn::Deal(obhut_core::ids::DealId(u))))
+            .or_else(|| id(&self.ticket_id).map(|u| TaskOn::Ticket(obhut_core::ids::TicketId(u))))
+    }
+
     fn to_input(&self, links: bool) -> TaskInput {
         let v = |s: &String| Some(s.clone());
         let link = |s: &String| if links { non_empty(s).map(String::from) } else { None };
@@ -318,7 +328,7 @@ struct TaskFormPage {
 async fn show_form(web: &Web, existing: Option<TaskRecord>, form: TaskForm, errs: Errs) -> Response {
     let tr = web.tr();
     let status = if errs.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let on_of_form = TaskInput { title: Some("-".into()), ..form.to_input(true) }.validate().ok().map(|d| d.on);
+    let on_of_form = form.on();
     let on = match existing.as_ref().map(|t| t.draft.on).or(on_of_form) {
         Some(on) => record_labels(web, &[on]).await.remove(&on),
         None => None,
