@@ -55,6 +55,8 @@ id_type!(/// A deal (opportunity).
     DealId);
 id_type!(/// A service ticket or complaint.
     TicketId);
+id_type!(/// A message on a ticket: a reply, a customer's answer or an internal comment.
+    TicketMessageId);
 id_type!(/// A task or follow-up.
     TaskId);
 id_type!(/// A staff user account.

@@ -137,6 +137,123 @@ impl TicketInput {
     }
 }
 
+str_enum!(/// What a message on a ticket is: a reply mailed to the customer, the customer's answer
+    /// taken in from the support mailbox, or a comment only staff see.
+    MessageKind { Reply = "reply", Inbound = "inbound", Comment = "comment" });
+
+/// The sealed part of a ticket message (under the same key as the ticket's text).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct MessageText {
+    pub body: String,
+    /// A reply: the address it went to; an answer: the address it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// An answer: the sender's display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// An answer: the names of attachments, which are not taken in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
+    /// The mail's Message-ID (a reply's, or the answer's), to thread the next reply on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+}
+
+impl std::fmt::Debug for MessageText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MessageText(<redacted>)")
+    }
+}
+
+/// The longest message body taken (a reply, a comment, or an answer, which is cut there).
+pub const MESSAGE_MAX: usize = 50_000;
+
+/// A reply or a comment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageInput {
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+impl MessageInput {
+    pub fn validate(&self) -> Result<String, ValidationErrors> {
+        let mut e = ValidationErrors::new();
+        let body = optional_text(&mut e, "body", self.body.as_deref(), MESSAGE_MAX, true);
+        if body.is_none() && e.is_empty() {
+            e.add("body", "is required");
+        }
+        e.into_result(body.unwrap_or_default())
+    }
+}
+
+/// Hours until the next answer to the customer is due, per priority (the service level).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sla {
+    pub urgent: i64,
+    pub high: i64,
+    pub normal: i64,
+    pub low: i64,
+}
+
+impl Default for Sla {
+    fn default() -> Self {
+        Self { urgent: 4, high: 24, normal: 72, low: 168 }
+    }
+}
+
+impl Sla {
+    pub fn hours(&self, p: TicketPriority) -> i64 {
+        match p {
+            TicketPriority::Urgent => self.urgent,
+            TicketPriority::High => self.high,
+            TicketPriority::Normal => self.normal,
+            TicketPriority::Low => self.low,
+        }
+    }
+
+    /// When an answer is due for a ticket of priority `p` that needs one from `from` (ms).
+    pub fn due(&self, p: TicketPriority, from: i64) -> i64 {
+        from + self.hours(p) * 3_600_000
+    }
+
+    /// `urgent=4,high=24,normal=72,low=168` (any subset; the rest keep their defaults).
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let mut sla = Self::default();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').ok_or_else(|| format!("'{part}' is not priority=hours"))?;
+            let p = TicketPriority::parse(k.trim())?;
+            let h: i64 = v.trim().parse().map_err(|_| format!("'{}' is not a number of hours", v.trim()))?;
+            if !(1..=24 * 365).contains(&h) {
+                return Err(format!("{h} hours for {} is outside 1 to 8760", p.as_str()));
+            }
+            match p {
+                TicketPriority::Urgent => sla.urgent = h,
+                TicketPriority::High => sla.high = h,
+                TicketPriority::Normal => sla.normal = h,
+                TicketPriority::Low => sla.low = h,
+            }
+        }
+        Ok(sla)
+    }
+}
+
+/// Whether a ticket in `status` still owes the customer an answer (an SLA clock runs).
+pub fn awaits_answer(status: TicketStatus) -> bool {
+    matches!(status, TicketStatus::Open | TicketStatus::InProgress)
+}
+
+/// The ticket number a mail's subject names ("[Ticket #42]", as replies carry it).
+pub fn number_in_subject(subject: &str) -> Option<i64> {
+    let start = subject.find("[Ticket #")? + "[Ticket #".len();
+    let rest = &subject[start..];
+    let end = rest.find(']')?;
+    rest[..end].trim().parse().ok().filter(|n: &i64| *n > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +270,27 @@ mod tests {
         .err()
         .unwrap_or_default();
         assert_eq!(e.first_for("status"), Some("must be one of open, in_progress, waiting, resolved, closed"));
+    }
+
+    #[test]
+    fn sla_parses_and_names_what_is_wrong() {
+        assert_eq!(Sla::parse("urgent=2, low=100").map(|s| (s.urgent, s.high, s.low)), Ok((2, 24, 100)));
+        assert_eq!(Sla::default().due(TicketPriority::High, 1000), 1000 + 24 * 3_600_000);
+        assert!(Sla::parse("soon=2").unwrap_err().contains("must be one of"));
+        assert_eq!(Sla::parse("high=x").unwrap_err(), "'x' is not a number of hours");
+        assert!(Sla::parse("high=0").is_err());
+    }
+
+    #[test]
+    fn ticket_number_is_read_from_a_reply_subject() {
+        assert_eq!(number_in_subject("AW: Re: Drucker defekt [Ticket #42]"), Some(42));
+        assert_eq!(number_in_subject("[Ticket #x]"), None);
+        assert_eq!(number_in_subject("Ticket 42"), None);
+    }
+
+    #[test]
+    fn empty_message_is_refused() {
+        assert_eq!(MessageInput { body: Some("  ".into()) }.validate().err().unwrap_or_default().first_for("body"), Some("is required"));
+        assert_eq!(MessageInput { body: Some(" Hallo ".into()) }.validate().ok().as_deref(), Some("Hallo"));
     }
 }

@@ -1694,3 +1694,29 @@ deals-days_in_stage = { $n ->
         [one] seit 1 Tag in der Phase
        *[other] seit { $n } Tagen in der Phase
     }
+
+tickets-due = Antwort fällig
+tickets-answer_due = Antwort fällig bis
+tickets-no_answer_owed = keine Antwort offen
+tickets-owner = Zuständig
+tickets-mine = Meine
+tickets-search = Suche
+tickets-search_hint = Ticketnummer (#42) oder Name, E-Mail oder Nummer des Kontakts
+tickets-empty_search = Keine Tickets zu „{ $n }“.
+tickets-conversation = Verlauf
+tickets-no_messages = Noch keine Nachrichten.
+tickets-message = Nachricht
+tickets-reply_hint = „Antwort senden“ schickt die Nachricht per E-Mail an den Kontakt; seine Antwort erscheint hier. Eine interne Notiz sehen nur Mitarbeitende.
+tickets-no_reply_hint = Das Ticket gehört zu keinem Kontakt: hier gehen nur interne Notizen.
+tickets-send_reply = Antwort senden
+tickets-add_comment = Als interne Notiz speichern
+tickets-attachments_not_taken = Anhänge (nicht übernommen):
+tickets-former_user = ehemaliger Benutzer
+tickets-mail_re = AW
+ticket_message-reply = Antwort
+ticket_message-inbound = Kunde
+ticket_message-comment = Interne Notiz
+val-ticket_no_contact = das Ticket gehört zu keinem Kontakt, es gibt niemanden, dem geantwortet werden kann
+val-ticket_no_email = der Kontakt hat keine E-Mail-Adresse
+flash-replied = Antwort gesendet (sie geht über den Postausgang hinaus).
+flash-commented = Notiz gespeichert.

@@ -1694,3 +1694,29 @@ deals-days_in_stage = { $n ->
         [one] 1 day in this stage
        *[other] { $n } days in this stage
     }
+
+tickets-due = Answer due
+tickets-answer_due = Answer due by
+tickets-no_answer_owed = no answer owed
+tickets-owner = Assignee
+tickets-mine = Mine
+tickets-search = Search
+tickets-search_hint = Ticket number (#42) or the contact's name, email or number
+tickets-empty_search = No tickets for “{ $n }”.
+tickets-conversation = Conversation
+tickets-no_messages = No messages yet.
+tickets-message = Message
+tickets-reply_hint = “Send reply” mails the message to the contact; their answer appears here. Only staff see an internal note.
+tickets-no_reply_hint = The ticket belongs to no contact: only internal notes here.
+tickets-send_reply = Send reply
+tickets-add_comment = Save as internal note
+tickets-attachments_not_taken = Attachments (not taken in):
+tickets-former_user = former user
+tickets-mail_re = Re
+ticket_message-reply = Reply
+ticket_message-inbound = Customer
+ticket_message-comment = Internal note
+val-ticket_no_contact = the ticket is about no contact, so there is nobody to write to
+val-ticket_no_email = the contact has no email address to write to
+flash-replied = Reply sent (it goes out through the outbox).
+flash-commented = Note saved.

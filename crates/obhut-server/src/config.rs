@@ -69,6 +69,14 @@ pub struct Config {
     pub consent_review_months: i64,
     /// Postal advertising needs consent too (instead of legitimate interest until objection).
     pub post_requires_consent: bool,
+    /// The support mailbox the customers' answers to tickets are fetched from:
+    /// `imap://user:password@host:143/INBOX` or `imaps://…:993/…` (the path names the
+    /// folder, INBOX by default). None: answers are not fetched.
+    pub imap_url: Option<String>,
+    /// The address replies to tickets name as Reply-To (the support mailbox's address).
+    pub support_address: Option<String>,
+    /// Hours until a ticket's next answer is due, per priority.
+    pub ticket_sla: obhut_core::ticket::Sla,
 }
 
 impl Default for Config {
@@ -101,6 +109,9 @@ impl Default for Config {
             consent_requests_per_day: 3,
             consent_review_months: 24,
             post_requires_consent: false,
+            imap_url: None,
+            support_address: None,
+            ticket_sla: obhut_core::ticket::Sla::default(),
         }
     }
 }
@@ -113,6 +124,7 @@ impl std::fmt::Debug for Config {
             .field("database_url", &self.database_url.as_deref().map(obhut_store::redact_url))
             .field("public_url", &self.public_url)
             .field("smtp_url", &self.smtp_url.as_deref().map(obhut_store::redact_url))
+            .field("imap_url", &self.imap_url.as_deref().map(obhut_store::redact_url))
             .field("trusted_proxies", &self.trusted_proxies)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "***"))
             .field("metrics_listen", &self.metrics_listen)
@@ -184,6 +196,21 @@ impl Config {
         }
         if let Some(v) = get("OBHUT_MAIL_FROM").filter(|v| !v.is_empty()) {
             self.mail_from = Some(v);
+        }
+        if let Some(v) = get("OBHUT_IMAP_URL").filter(|v| !v.is_empty()) {
+            if !(v.starts_with("imap://") || v.starts_with("imaps://")) {
+                return Err(bad("OBHUT_IMAP_URL", format!("'{}' is not an imap:// or imaps:// URL", obhut_store::redact_url(&v))));
+            }
+            self.imap_url = Some(v);
+        }
+        if let Some(v) = get("OBHUT_SUPPORT_ADDRESS").filter(|v| !v.is_empty()) {
+            if obhut_core::email::EmailAddress::parse(&v).is_err() {
+                return Err(bad("OBHUT_SUPPORT_ADDRESS", format!("'{v}' is not an email address")));
+            }
+            self.support_address = Some(v);
+        }
+        if let Some(v) = get("OBHUT_TICKET_SLA_HOURS") {
+            self.ticket_sla = obhut_core::ticket::Sla::parse(&v).map_err(|m| bad("OBHUT_TICKET_SLA_HOURS", m))?;
         }
         let number = |name: &str, min: i64| -> Result<Option<i64>, ConfigError> {
             match get(name) {

@@ -280,6 +280,8 @@ fn message_key(msg: &str) -> Option<(&'static str, &str)> {
         ("must be a three-letter currency code such as EUR", "val.currency"),
         ("a deal belongs to an organization or a contact", "val.deal_link"),
         ("a ticket belongs to a contact or an organization", "val.ticket_link"),
+        ("the ticket is about no contact, so there is nobody to write to", "val.ticket_no_contact"),
+        ("the contact has no email address to write to", "val.ticket_no_email"),
         ("an activity belongs to a contact, an organization or a deal", "val.activity_link"),
         ("no organization with this id", "val.no_organization"),
         ("no contact with this id", "val.no_contact"),

@@ -338,6 +338,19 @@ async fn housekeeping(app: App) {
                 Ok(r) => tracing::info!(sent = r.sent, unaddressed = r.unaddressed, "task reminders"),
                 Err(e) => tracing::warn!(error = %e, "sending task reminders"),
             }
+            // The customers' answers to tickets, from the support mailbox (OBHUT_IMAP_URL).
+            match crate::services::support_mailbox::fetch(&app).await {
+                Ok(None) => {}
+                Ok(Some(f)) if f == Default::default() => {}
+                Ok(Some(f)) => tracing::info!(
+                    recorded = f.recorded,
+                    duplicates = f.duplicates,
+                    unmatched = f.unmatched,
+                    failed = f.failed,
+                    "support mailbox"
+                ),
+                Err(e) => tracing::warn!(error = %e, "fetching the support mailbox"),
+            }
             match crate::services::mail::remove_delivered_files(&app).await {
                 Ok(0) => {}
                 Ok(k) => tracing::info!(removed = k, "delivered mail files removed from the outbox"),

@@ -534,6 +534,7 @@ pub async fn delete_contact(conn: &mut Conn, id: ContactId) -> Result<bool> {
     sqlx::query("DELETE FROM contact_tags WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
     crate::tasks::delete_of_subject(conn, &sid).await?;
     crate::tasks::forget_views_of(conn, &sid).await?;
+    crate::ticket_messages::delete_of_subject(conn, &sid).await?;
     sqlx::query("DELETE FROM activities WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
     sqlx::query("DELETE FROM tickets WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;
     sqlx::query("UPDATE deals SET contact_id = NULL WHERE contact_id = $1").bind(&sid).execute(&mut *conn).await?;

@@ -31,6 +31,7 @@ pub mod retention;
 pub mod store;
 pub mod tasks;
 pub mod throttle;
+pub mod ticket_messages;
 pub mod tickets;
 pub mod users;
 

@@ -16,6 +16,8 @@ pub struct TicketRecord {
     pub created_at: i64,
     pub updated_at: i64,
     pub version: i64,
+    /// When the next answer to the customer is due (ms), while one is owed.
+    pub due_at: Option<i64>,
     /// What the gate decides the ticket by (its contact's class, team, tags and restriction).
     pub facts: RecordFacts,
 }
@@ -31,14 +33,14 @@ fn key_subject(d: &TicketDraft) -> Result<String> {
         .ok_or_else(|| StoreError::Invalid("a ticket belongs to a contact or an organization".into()))
 }
 
-pub async fn insert_ticket(conn: &mut Conn, crypto: &Crypto, id: TicketId, d: &TicketDraft, now: i64) -> Result<i64> {
+pub async fn insert_ticket(conn: &mut Conn, crypto: &Crypto, id: TicketId, d: &TicketDraft, due_at: Option<i64>, now: i64) -> Result<i64> {
     let subject = key_subject(d)?;
     let key = crate::activities::subject_key(conn, crypto, &subject).await?;
     let number = crate::store::Store::next_counter(conn, "ticket_number").await?;
     let sid = id.to_string();
     sqlx::query(
         "INSERT INTO tickets (id, number, kind, status, priority, contact_id, organization_id, owner_id, record_class, team, key_subject, sealed, \
-         created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1)",
+         created_at, updated_at, version, due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, 1, $14)",
     )
     .bind(&sid)
     .bind(number)
@@ -53,6 +55,7 @@ pub async fn insert_ticket(conn: &mut Conn, crypto: &Crypto, id: TicketId, d: &T
     .bind(subject)
     .bind(key.seal_json(&aad(&sid), &d.text))
     .bind(now)
+    .bind(due_at)
     .execute(&mut *conn)
     .await?;
     Ok(number)
@@ -63,6 +66,7 @@ pub async fn update_ticket(
     crypto: &Crypto,
     id: TicketId,
     d: &TicketDraft,
+    due_at: Option<i64>,
     expected_version: i64,
     now: i64,
 ) -> Result<i64> {
@@ -71,7 +75,7 @@ pub async fn update_ticket(
     let sid = id.to_string();
     let n = sqlx::query(
         "UPDATE tickets SET kind = $1, status = $2, priority = $3, contact_id = $4, organization_id = $5, owner_id = $6, key_subject = $7, sealed = $8, \
-         record_class = $9, team = $10, updated_at = $11, version = version + 1 WHERE id = $12 AND version = $13",
+         record_class = $9, team = $10, updated_at = $11, due_at = $14, version = version + 1 WHERE id = $12 AND version = $13",
     )
     .bind(d.kind.as_str())
     .bind(d.status.as_str())
@@ -79,20 +83,40 @@ pub async fn update_ticket(
     .bind(id_str(&d.contact_id))
     .bind(id_str(&d.organization_id))
     .bind(id_str(&d.owner_id))
-    .bind(subject)
+    .bind(&subject)
     .bind(key.seal_json(&aad(&sid), &d.text))
     .bind(d.record_class.as_str())
     .bind(d.team.clone())
     .bind(now)
     .bind(&sid)
     .bind(expected_version)
+    .bind(due_at)
     .execute(&mut *conn)
     .await?
     .rows_affected();
     if n == 0 {
         return Err(StoreError::Conflict { expected: expected_version });
     }
+    crate::ticket_messages::reseal(conn, crypto, id, &subject).await?;
     Ok(expected_version + 1)
+}
+
+/// A ticket's status and due time moved by its conversation (a reply, the customer's answer).
+pub async fn set_flow(conn: &mut Conn, id: TicketId, status: TicketStatus, due_at: Option<i64>, now: i64) -> Result<()> {
+    sqlx::query("UPDATE tickets SET status = $1, due_at = $2, updated_at = $3, version = version + 1 WHERE id = $4")
+        .bind(status.as_str())
+        .bind(due_at)
+        .bind(now)
+        .bind(id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The ticket with this number.
+pub async fn id_by_number(conn: &mut Conn, number: i64) -> Result<Option<TicketId>> {
+    let id: Option<(String,)> = sqlx::query_as("SELECT id FROM tickets WHERE number = $1").bind(number).fetch_optional(&mut *conn).await?;
+    id.map(|(i,)| parse_uuid(&i).map(TicketId)).transpose()
 }
 
 #[derive(sqlx::FromRow)]
@@ -112,6 +136,7 @@ struct Row {
     version: i64,
     record_class: String,
     team: Option<String>,
+    due_at: Option<i64>,
     #[sqlx(flatten)]
     facts: FactsRow,
 }
@@ -119,7 +144,7 @@ struct Row {
 static COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "t.id, t.number, t.kind, t.status, t.priority, t.contact_id, t.organization_id, t.owner_id, t.key_subject, t.sealed, \
-         t.created_at, t.updated_at, t.version, t.record_class, t.team, {}",
+         t.created_at, t.updated_at, t.version, t.record_class, t.team, t.due_at, {}",
         TICKET.select()
     )
 });
@@ -156,6 +181,7 @@ fn open_row(key: &crate::crypto::SubjectKey, r: Row) -> Result<TicketRecord> {
         created_at: r.created_at,
         updated_at: r.updated_at,
         version: r.version,
+        due_at: r.due_at,
     })
 }
 
@@ -194,16 +220,17 @@ pub async fn read_ticket(store: &crate::store::Store, id: TicketId) -> Result<Op
                     version: r.get(12)?,
                     record_class: r.get(13)?,
                     team: r.get(14)?,
+                    due_at: r.get(15)?,
                     facts: FactsRow {
-                        f_class: r.get(15)?,
-                        f_owner: r.get(16)?,
-                        f_team: r.get(17)?,
-                        f_tags: r.get(18)?,
-                        f_subject: r.get(19)?,
-                        f_restricted: r.get(20)?,
+                        f_class: r.get(16)?,
+                        f_owner: r.get(17)?,
+                        f_team: r.get(18)?,
+                        f_tags: r.get(19)?,
+                        f_subject: r.get(20)?,
+                        f_restricted: r.get(21)?,
                     },
                 };
-                Ok((row, r.get::<_, Option<Vec<u8>>>(21)?))
+                Ok((row, r.get::<_, Option<Vec<u8>>>(22)?))
             })
             .optional()
     })?;
@@ -230,6 +257,12 @@ pub struct TicketFilter {
     pub owner_id: Option<UserId>,
     /// Only tickets not resolved or closed.
     pub open_only: bool,
+    /// Only the ticket with this number.
+    pub number: Option<i64>,
+    /// Only tickets about one of these contacts (a search by the person, resolved by the gate first).
+    pub contact_ids: Option<Vec<ContactId>>,
+    /// Most urgent first (the due time, tickets owing no answer last) instead of last changed first.
+    pub by_due: bool,
     /// Set by the gate, not by callers: what the actor may reach at all.
     pub reach: Reach,
 }
@@ -246,9 +279,21 @@ pub async fn list_tickets(conn: &mut Conn, crypto: &Crypto, f: &TicketFilter, li
     if f.open_only {
         conds.push("t.status NOT IN ('resolved', 'closed')".into());
     }
+    if let Some(n) = f.number {
+        conds.push(format!("t.number = {n}"));
+    }
+    if let Some(ids) = &f.contact_ids {
+        if ids.is_empty() {
+            conds.push("1 = 0".into());
+        } else {
+            let list = ids.iter().map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", ");
+            conds.push(format!("t.contact_id IN ({list})"));
+        }
+    }
     conds.extend(TICKET.conditions(&f.reach, &mut args));
     let wh = where_sql(&conds);
-    let sql = format!("{}{wh} ORDER BY t.updated_at DESC, t.id DESC LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
+    let order = if f.by_due { "CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.updated_at DESC, t.id" } else { "t.updated_at DESC, t.id DESC" };
+    let sql = format!("{}{wh} ORDER BY {order} LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
     let (rows, total) = crate::db::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM {TICKET_FROM}{wh}"), &args).await?;
     Ok((open_rows(conn, crypto, rows).await?, total))
 }

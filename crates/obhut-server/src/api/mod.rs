@@ -25,6 +25,7 @@ pub mod retention;
 mod routes;
 pub mod stages;
 pub mod tasks;
+pub mod ticket_messages;
 pub mod tickets;
 pub mod users;
 

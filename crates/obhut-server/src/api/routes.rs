@@ -3,7 +3,7 @@
 
 use super::{
     activities, audit, consent, contacts, deals, dsr, dsr_report, organizations, policies, privacy, processors, purposes, restriction,
-    retention, stages, tasks, tickets, users,
+    retention, stages, tasks, ticket_messages, tickets, users,
 };
 use crate::app::App;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,6 +23,7 @@ pub(crate) fn v1() -> OpenApiRouter<App> {
         .merge(deals::router())
         .merge(stages::router())
         .merge(tickets::router())
+        .merge(ticket_messages::router())
         .merge(tasks::router())
         .merge(audit::router())
         .merge(purposes::router())

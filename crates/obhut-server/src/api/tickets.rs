@@ -52,6 +52,10 @@ pub struct TicketOut {
     /// RFC 3339.
     pub updated_at: String,
     pub version: i64,
+    /// RFC 3339: when the next answer to the customer is due by the priority's SLA; null
+    /// while none is owed (waiting for the customer, resolved, closed).
+    #[schema(required = true)]
+    pub due_at: Option<String>,
 }
 
 impl From<&TicketRecord> for TicketOut {
@@ -73,6 +77,7 @@ impl From<&TicketRecord> for TicketOut {
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
             version: r.version,
+            due_at: r.due_at.map(rfc3339),
         }
     }
 }
@@ -96,6 +101,10 @@ pub struct TicketQuery {
     pub owner_id: Option<String>,
     /// Only tickets that are not resolved or closed.
     pub open: Option<bool>,
+    /// Only the ticket with this number.
+    pub number: Option<i64>,
+    /// `due`: the most urgent answer first (tickets owing none last); default: last changed first.
+    pub sort: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -121,6 +130,12 @@ pub async fn list_tickets(
             .map_err(|m| bad_request("organization_id", m))?,
         owner_id: q.owner_id.as_deref().map(UserId::parse).transpose().map_err(|m| bad_request("owner_id", m))?,
         open_only: q.open.unwrap_or(false),
+        number: q.number,
+        by_due: match q.sort.as_deref() {
+            None | Some("updated") => false,
+            Some("due") => true,
+            Some(_) => return Err(bad_request("sort", "must be due or updated")),
+        },
         ..Default::default()
     };
     let (items, total) = services::tickets::list(&app, &actor, &f, Page::new(q.limit, q.offset)).await?;

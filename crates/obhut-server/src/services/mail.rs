@@ -91,8 +91,26 @@ pub async fn sender(app: &App) -> String {
     format!("Obhut <noreply@{domain}>")
 }
 
+/// How a mail written by a person sits in a conversation: where answers go and what it answers.
+#[derive(Default)]
+pub struct Thread<'a> {
+    /// Reply-To: the support mailbox whose answers are fetched.
+    pub reply_to: Option<&'a str>,
+    /// The Message-IDs this mail answers, oldest first (References; the last is In-Reply-To).
+    pub references: Vec<String>,
+}
+
 /// Builds the message; returns its Message-ID and the queued form.
 pub fn compose(from: &str, id: &str, m: &Compose<'_>) -> ServiceResult<(String, Mail)> {
+    build(from, id, m, None)
+}
+
+/// [`compose`] for a mail a person wrote (no `Auto-Submitted`), threaded as `t` says.
+pub fn compose_reply(from: &str, id: &str, m: &Compose<'_>, t: &Thread<'_>) -> ServiceResult<(String, Mail)> {
+    build(from, id, m, Some(t))
+}
+
+fn build(from: &str, id: &str, m: &Compose<'_>, thread: Option<&Thread<'_>>) -> ServiceResult<(String, Mail)> {
     let from: Mailbox =
         from.parse().map_err(|e| ServiceError::field("mail_from", format!("the sender '{from}' is not an address: {e}")))?;
     let to_addr = m.to.parse().map_err(|_| ServiceError::field("address", "not an email address"))?;
@@ -104,8 +122,18 @@ pub fn compose(from: &str, id: &str, m: &Compose<'_>) -> ServiceResult<(String, 
         .to(to)
         .subject(m.subject)
         .message_id(Some(message_id.clone()))
-        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Content-Language"), m.language.to_string()))
-        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".into()));
+        .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Content-Language"), m.language.to_string()));
+    match thread {
+        None => b = b.raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".into())),
+        Some(t) => {
+            if let Some(r) = t.reply_to {
+                b = b.reply_to(r.parse().map_err(|_| ServiceError::field("support_address", format!("'{r}' is not an address")))?);
+            }
+            if let Some(last) = t.references.last() {
+                b = b.in_reply_to(last.clone()).references(t.references.join(" "));
+            }
+        }
+    }
     if let Some(u) = m.unsubscribe {
         b = b
             .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("List-Unsubscribe"), format!("<{u}>")))

@@ -44,7 +44,8 @@ pub async fn create(app: &App, actor: &Actor, input: &TicketInput) -> ServiceRes
     access::authorize(app, actor, Action::Create, Resource::Ticket, &facts, "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut w = app.audited(now).await?;
-    repo::insert_ticket(&mut w.tx, &app.store.crypto, id, &d, now).await?;
+    let due = super::ticket_conversation::due_after_change(app, None, &d, now);
+    repo::insert_ticket(&mut w.tx, &app.store.crypto, id, &d, due, now).await?;
     w.record(&[audit_entry(
         actor,
         "ticket.create",
@@ -101,7 +102,8 @@ pub async fn update(
     access::authorize(app, actor, Action::Update, Resource::Ticket, &facts, "", &id.to_string()).await?;
     let now = app.now_ms();
     let mut w = app.audited(now).await?;
-    repo::update_ticket(&mut w.tx, &app.store.crypto, id, &d, expected_version.unwrap_or(current.version), now).await?;
+    let due = super::ticket_conversation::due_after_change(app, Some(&current), &d, now);
+    repo::update_ticket(&mut w.tx, &app.store.crypto, id, &d, due, expected_version.unwrap_or(current.version), now).await?;
     w.record(&[audit_entry(actor, "ticket.update", "ticket", id, d.contact_id.map(|c| c.to_string()), vec![])]);
     let r = repo::find_ticket(&mut w.tx, &app.store.crypto, id).await?.ok_or(ServiceError::NotFound("ticket"))?;
     w.commit(app).await?;

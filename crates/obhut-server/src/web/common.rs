@@ -201,10 +201,14 @@ pub struct TicketRow {
     pub kind_label: String,
     pub about: Option<(String, String)>,
     pub updated: String,
+    /// When the next answer is due, while one is owed, and whether that time has passed.
+    pub due: Option<String>,
+    pub overdue: bool,
 }
 
 pub async fn ticket_rows(web: &Web, list: Vec<TicketRecord>) -> Vec<TicketRow> {
     let tr = web.tr();
+    let now = web.app.now_ms();
     let contacts = contact_names(web, list.iter().filter_map(|t| t.draft.contact_id).collect(), SERVICE_PURPOSE).await;
     let orgs = organization_names(web, list.iter().filter_map(|t| t.draft.organization_id).collect()).await;
     list.into_iter()
@@ -226,6 +230,8 @@ pub async fn ticket_rows(web: &Web, list: Vec<TicketRecord>) -> Vec<TicketRow> {
                 kind_label: tr.v("ticket_kind", d.kind.as_str()),
                 about,
                 updated: fmt::datetime(tr.lang, t.updated_at),
+                due: t.due_at.map(|d| fmt::datetime(tr.lang, d)),
+                overdue: t.due_at.is_some_and(|d| d < now),
             }
         })
         .collect()

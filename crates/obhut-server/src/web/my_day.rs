@@ -39,6 +39,8 @@ pub struct TicketLine {
     pub priority: &'static str,
     pub priority_label: String,
     pub status_label: String,
+    pub due: Option<String>,
+    pub overdue: bool,
 }
 
 pub struct Recent {
@@ -123,7 +125,9 @@ pub async fn my_day(web: Web) -> Response {
     }
     let (mut tickets, mut tickets_total) = (None, 0);
     if may_read(&web, Resource::Ticket) {
-        let filter = TicketFilter { owner_id: me, open_only: true, ..Default::default() };
+        // Mine and still open, the most urgent answer first.
+        let filter = TicketFilter { owner_id: me, open_only: true, by_due: true, ..Default::default() };
+        let now = app.now_ms();
         match services::tickets::list(app, actor, &filter, Page::new(Some(SHOWN), None)).await {
             Ok((list, total)) => {
                 tickets_total = total;
@@ -136,6 +140,8 @@ pub async fn my_day(web: Web) -> Response {
                             priority: t.draft.priority.as_str(),
                             priority_label: tr.v("ticket_priority", t.draft.priority.as_str()),
                             status_label: tr.v("ticket_status", t.draft.status.as_str()),
+                            due: t.due_at.map(|d| fmt::datetime(tr.lang, d)),
+                            overdue: t.due_at.is_some_and(|d| d < now),
                         })
                         .collect(),
                 );

@@ -86,6 +86,8 @@ pub fn flash_from(parts: &Parts) -> Option<&'static str> {
         ("not_moved", "flash.not_moved"),
         ("activity", "flash.activity"),
         ("task_done", "flash.task_done"),
+        ("replied", "flash.replied"),
+        ("commented", "flash.commented"),
         ("task_reopened", "flash.task_reopened"),
         ("password", "flash.password"),
         ("language", "flash.language"),

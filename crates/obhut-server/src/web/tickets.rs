@@ -23,6 +23,10 @@ use serde::Deserialize;
 pub struct TicketListQuery {
     status: String,
     kind: String,
+    /// A ticket number ("42" or "#42"), else a contact's name, email or number.
+    q: String,
+    /// "me": only the tickets assigned to the signed-in user.
+    owner: String,
     page: Option<String>,
 }
 
@@ -32,10 +36,33 @@ struct TicketListPage {
     ctx: Ctx,
     status: String,
     kind: String,
+    q: String,
+    owner: String,
     statuses: Vec<Opt>,
     kinds: Vec<Opt>,
     rows: Vec<TicketRow>,
     pager: Pager,
+}
+
+/// A ticket search: "#42" or "42" is a number; anything else finds the contacts by name,
+/// email or number through the gated contact search (read for customer service, logged).
+async fn search_filter(web: &Web, q: &str, filter: &mut TicketFilter) -> Result<(), ServiceError> {
+    let q = q.trim();
+    if q.is_empty() {
+        return Ok(());
+    }
+    if let Ok(n) = q.trim_start_matches('#').parse::<i64>() {
+        filter.number = Some(n);
+        return Ok(());
+    }
+    let page = Page::new(Some(100), None);
+    let cap = crate::services::contacts::PICKER_CANDIDATES;
+    let sort = crate::services::contacts::Sort::Name;
+    let none = obhut_store::contacts::ContactFilter::default();
+    let found = crate::services::contacts::list_capped(&web.app, web.actor(), Some(q), &none, sort, page, super::common::SERVICE_PURPOSE, cap)
+        .await?;
+    filter.contact_ids = Some(found.items.iter().map(|c| c.id).collect());
+    Ok(())
 }
 
 fn status_options(tr: Tr) -> Vec<Opt> {
@@ -54,20 +81,35 @@ fn kind_options(tr: Tr) -> Vec<Opt> {
 pub async fn ticket_list(web: Web, Query(q): Query<TicketListQuery>) -> PageResult {
     let tr = web.tr();
     let status = non_empty(&q.status).and_then(|s| TicketStatus::parse(s).ok());
-    let filter = TicketFilter {
+    let open_only = status.is_none() && q.status != "all";
+    let mut filter = TicketFilter {
         status,
         kind: non_empty(&q.kind).and_then(|k| TicketKind::parse(k).ok()),
-        open_only: status.is_none() && q.status != "all",
+        open_only,
+        owner_id: if q.owner == "me" { web.actor().user_id } else { None },
+        // What is still to be answered comes most urgent first; everything else by last change.
+        by_due: open_only,
         ..Default::default()
     };
+    search_filter(&web, &q.q, &mut filter).await.or_fail(&web)?;
     let page = page_number(q.page.as_deref());
     let (list, total) =
         service::list(&web.app, web.actor(), &filter, Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE))).await.or_fail(&web)?;
     let rows = ticket_rows(&web, list).await;
-    let pager = Pager::new(&list_url("/tickets", &[("status", &q.status), ("kind", &q.kind)]), page, rows.len(), total);
+    let pager = Pager::new(&list_url("/tickets", &[("status", &q.status), ("kind", &q.kind), ("q", &q.q), ("owner", &q.owner)]), page, rows.len(), total);
     let mut statuses = vec![Opt::new("", tr.t("tickets.filter_open")), Opt::new("all", tr.t("tickets.filter_all"))];
     statuses.extend(status_options(tr));
-    Ok(render(&TicketListPage { ctx: web.ctx("tickets"), status: q.status, kind: q.kind, statuses, kinds: kind_options(tr), rows, pager }))
+    Ok(render(&TicketListPage {
+        ctx: web.ctx("tickets"),
+        status: q.status,
+        kind: q.kind,
+        q: q.q,
+        owner: q.owner,
+        statuses,
+        kinds: kind_options(tr),
+        rows,
+        pager,
+    }))
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -254,6 +296,10 @@ struct TicketView {
     created: String,
     updated: String,
     version: i64,
+    owner: Option<String>,
+    team: Option<String>,
+    due: Option<String>,
+    overdue: bool,
 }
 
 #[derive(Template)]
@@ -263,14 +309,32 @@ struct TicketPage {
     t: TicketView,
     statuses: Vec<Opt>,
     tasks: super::tasks::TaskSection,
+    messages: Vec<super::ticket_conversation::MessageView>,
+    form: super::ticket_conversation::MessageForm,
+    errs: Errs,
+    /// Whether the reply form is offered (the ticket is about a contact).
+    can_reply: bool,
 }
 
 /// `GET /tickets/{id}`.
 pub async fn ticket_page(web: Web, Path(id): Path<String>) -> Response {
+    show(&web, &id, Default::default(), Errs::none()).await
+}
+
+/// The ticket page with its conversation; `form` and `errs` hold a reply or comment that was refused.
+pub async fn show(web: &Web, id: &str, form: super::ticket_conversation::MessageForm, errs: Errs) -> Response {
     let tr = web.tr();
-    let t = match load(&web, &id).await {
+    let t = match load(&web, id).await {
         Ok(t) => t,
         Err(r) => return r,
+    };
+    let messages = match crate::services::ticket_conversation::messages(&web.app, web.actor(), t.id, super::common::SERVICE_PURPOSE).await {
+        Ok(list) => super::ticket_conversation::views(&web, list).await,
+        Err(e) => return web.fail(e),
+    };
+    let owner = match t.draft.owner_id {
+        Some(u) => crate::services::tasks::assignees(&web.app, web.actor()).await.unwrap_or_default().into_iter().find(|(id, _)| *id == u).map(|(_, n)| n),
+        None => None,
     };
     let d = &t.draft;
     let contact = match d.contact_id {
@@ -296,13 +360,22 @@ pub async fn ticket_page(web: Web, Path(id): Path<String>) -> Response {
         created: fmt::datetime(tr.lang, t.created_at),
         updated: fmt::datetime(tr.lang, t.updated_at),
         version: t.version,
+        owner,
+        team: d.team.clone(),
+        due: t.due_at.map(|x| fmt::datetime(tr.lang, x)),
+        overdue: t.due_at.is_some_and(|x| x < web.app.now_ms()),
     };
     let tasks = match super::tasks::TaskSection::of(&web, obhut_core::task::TaskOn::Ticket(t.id)).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    services_note_view(&web, &id);
-    render(&TicketPage { ctx: web.ctx("tickets"), t: view, statuses: status_options(tr), tasks })
+    services_note_view(&web, id);
+    let status = if errs.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let can_reply = d.contact_id.is_some();
+    render_status(
+        status,
+        &TicketPage { ctx: web.ctx("tickets"), t: view, statuses: status_options(tr), tasks, messages, form, errs, can_reply },
+    )
 }
 
 fn services_note_view(web: &Web, id: &str) {

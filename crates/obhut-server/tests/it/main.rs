@@ -30,3 +30,4 @@ mod security;
 mod tasks;
 mod tasks_ui;
 mod throttle;
+mod tickets;

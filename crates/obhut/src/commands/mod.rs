@@ -14,6 +14,7 @@ mod demo;
 mod dsr;
 mod export;
 mod import;
+mod mailbox;
 mod migrate;
 mod outbox;
 mod policy;
@@ -74,6 +75,9 @@ pub enum Command {
     /// Outgoing mail: the queue and its delivery.
     #[command(subcommand)]
     Outbox(outbox::OutboxCmd),
+    /// Incoming mail: the customers' answers to tickets from the support mailbox.
+    #[command(subcommand)]
+    Mailbox(mailbox::MailboxCmd),
     /// Data subject rights (Art. 15–21 GDPR): erasure and the other requests.
     #[command(subcommand)]
     Dsr(dsr::DsrCmd),
@@ -106,6 +110,7 @@ impl Command {
             Self::Consent(cmd) => consent::run(g, cmd).await,
             Self::Audience(cmd) => audience::run(g, cmd).await,
             Self::Outbox(cmd) => outbox::run(g, cmd).await,
+            Self::Mailbox(cmd) => mailbox::run(g, cmd).await,
             Self::Dsr(cmd) => dsr::run(g, cmd).await,
             Self::Retention(cmd) => retention::run(g, cmd).await,
             Self::Backup(args) => backup::run(g, args).await,

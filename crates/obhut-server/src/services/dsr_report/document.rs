@@ -529,6 +529,9 @@ pub fn document(report: &AccessReport, lang: Lang) -> Document {
                 fields.push(f(tr.t("dsr_report.body"), d.clone()));
             }
             fields.push(f(tr.t("dsr_report.created_at"), when(tr, &t.created_at)));
+            for m in &t.messages {
+                fields.push(f(&format!("{} · {}", tr.v("ticket_message", &m.kind), when(tr, &m.created_at)), m.body.clone()));
+            }
             Block::Entry(Entry { title: format!("#{} {}", t.number, t.title), fields })
         })
         .collect();

@@ -123,6 +123,8 @@ pub(super) struct Holdings {
     pub(super) activities: Vec<ActivityRecord>,
     pub(super) deals: Vec<DealRecord>,
     pub(super) tickets: Vec<TicketRecord>,
+    /// Each ticket's conversation, oldest first.
+    pub(super) ticket_messages: HashMap<obhut_core::ids::TicketId, Vec<obhut_store::ticket_messages::MessageRecord>>,
     pub(super) tasks: Vec<obhut_store::tasks::TaskRecord>,
     pub(super) stages: HashMap<String, String>,
     pub(super) roles: HashMap<String, String>,
@@ -146,6 +148,10 @@ pub(super) async fn holdings(app: &App, actor: &Actor, record: &ContactRecord) -
     let mut tickets: Vec<TicketRecord> =
         all_pages!(offset => obhut_store::tickets::list_tickets(&mut conn, crypto, &ticket_filter, 1000, offset).await?.0);
     tickets.sort_by_key(|t| (t.created_at, t.number));
+    let mut ticket_messages = HashMap::new();
+    for t in &tickets {
+        ticket_messages.insert(t.id, obhut_store::ticket_messages::list(&mut conn, crypto, t.id).await?);
+    }
     // Tasks about the person: on the contact itself and on its deals and tickets.
     let task_filter = obhut_store::tasks::TaskFilter { contact_id: Some(cid), ..Default::default() };
     let tasks: Vec<obhut_store::tasks::TaskRecord> =
@@ -153,7 +159,7 @@ pub(super) async fn holdings(app: &App, actor: &Actor, record: &ContactRecord) -
     let stages = obhut_store::deals::list_stages(&mut conn).await?.into_iter().map(|s| (s.id.to_string(), s.name)).collect();
     let roles =
         obhut_store::users::list_users(&mut conn).await?.into_iter().map(|u| (u.id.to_string(), u.role.as_str().to_string())).collect();
-    Ok(Holdings { activities, deals, tickets, tasks, stages, roles })
+    Ok(Holdings { activities, deals, tickets, ticket_messages, tasks, stages, roles })
 }
 
 /// The Art. 15 report for one contact (DPO or administrator). Audited as `dsr.access_report`
@@ -245,6 +251,20 @@ pub async fn access_report(app: &App, actor: &Actor, contact_id: &str) -> Servic
             description: t.draft.text.description.clone(),
             created_at: rfc(t.created_at),
             updated_at: rfc(t.updated_at),
+            messages: h
+                .ticket_messages
+                .get(&t.id)
+                .map(|list| {
+                    list.iter()
+                        .map(|m| super::model::TicketMessageEntry {
+                            kind: m.kind.as_str().into(),
+                            body: m.text.body.clone(),
+                            address: m.text.address.clone(),
+                            created_at: rfc(m.created_at),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
         .collect();
     let mut tasks: Vec<TaskEntry> = h
@@ -340,6 +360,9 @@ pub async fn access_report(app: &App, actor: &Actor, contact_id: &str) -> Servic
         hold("user.content", "ticket.subject".into());
         if h.tickets.iter().any(|t| t.draft.text.description.is_some()) {
             hold("user.content", "ticket.description".into());
+        }
+        if h.ticket_messages.values().any(|m| !m.is_empty()) {
+            hold("user.content", "ticket.messages".into());
         }
     }
     if !h.tasks.is_empty() {

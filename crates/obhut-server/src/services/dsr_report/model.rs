@@ -129,6 +129,18 @@ pub struct TicketEntry {
     pub description: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The conversation: replies to the person, their answers, and staff's internal comments.
+    pub messages: Vec<TicketMessageEntry>,
+}
+
+#[derive(Clone, Serialize)]
+pub struct TicketMessageEntry {
+    /// reply, inbound or comment.
+    pub kind: String,
+    pub body: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    pub created_at: String,
 }
 
 #[derive(Clone, Serialize)]
