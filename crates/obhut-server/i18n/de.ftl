@@ -1720,3 +1720,4 @@ val-ticket_no_contact = das Ticket gehört zu keinem Kontakt, es gibt niemanden,
 val-ticket_no_email = der Kontakt hat keine E-Mail-Adresse
 flash-replied = Antwort gesendet (sie geht über den Postausgang hinaus).
 flash-commented = Notiz gespeichert.
+tickets-nobody = niemand

@@ -1720,3 +1720,4 @@ val-ticket_no_contact = the ticket is about no contact, so there is nobody to wr
 val-ticket_no_email = the contact has no email address to write to
 flash-replied = Reply sent (it goes out through the outbox).
 flash-commented = Note saved.
+tickets-nobody = nobody

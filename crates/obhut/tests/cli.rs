@@ -548,3 +548,31 @@ fn offboarding_from_the_command_line_takes_effect_in_a_running_server() {
     }
     assert!(!trail.contains("Another-Long-Pass-7") && !trail.contains(&token), "no password or token in the trail");
 }
+
+#[test]
+fn the_mailbox_fetch_says_what_is_missing_and_what_is_wrong() {
+    let dir = tempfile::tempdir().expect("dir");
+    let o = obhut(dir.path(), &["mailbox", "fetch"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("no support mailbox is set: OBHUT_IMAP_URL="), "{}", text(&o));
+    // A mailbox nobody answers at: the error names the server, never the password.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let o = Command::new(env!("CARGO_BIN_EXE_obhut"))
+        .args(["mailbox", "fetch", "--data-dir"])
+        .arg(dir.path())
+        .env_remove("OBHUT_DATABASE_URL")
+        .env("OBHUT_IMAP_URL", format!("imap://support:geheim@127.0.0.1:{port}/INBOX"))
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(1));
+    let said = text(&o);
+    assert!(said.contains(&format!("connecting to 127.0.0.1:{port}")), "{said}");
+    assert!(!said.contains("geheim"), "{said}");
+    let o = Command::new(env!("CARGO_BIN_EXE_obhut"))
+        .args(["mailbox", "fetch", "--data-dir"])
+        .arg(dir.path())
+        .env("OBHUT_IMAP_URL", "pop3://x@host")
+        .output()
+        .expect("run");
+    assert!(text(&o).contains("OBHUT_IMAP_URL") && text(&o).contains("imap:// or imaps://"), "{}", text(&o));
+}

@@ -117,7 +117,7 @@ pub fn router() -> Router<App> {
         .route("/tickets/new", get(tickets::new_ticket_page))
         .route("/tickets/{id}", get(tickets::ticket_page))
         .route("/tickets/{id}/status", post(tickets::set_ticket_status))
-        .route("/tickets/{id}/messages", post(ticket_conversation::post_message))
+        .route("/tickets/{id}/messages", post(tickets::post_message))
         .route("/tickets/{id}/edit", get(tickets::edit_ticket_page).post(tickets::update_ticket))
         .route("/tickets/{id}/delete", get(tickets::delete_ticket_page).post(tickets::delete_ticket))
         .route("/privacy", get(privacy::privacy_overview))

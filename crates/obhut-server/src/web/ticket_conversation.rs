@@ -1,15 +1,9 @@
-//! The conversation on the ticket page: the messages, a reply to the customer (mailed through
-//! the outbox) and an internal comment.
+//! The conversation on the ticket page: the messages as shown, and what the reply and comment
+//! form holds (the form is posted to `web::tickets::post_message`).
 
-use super::page::see_other;
-use super::session::{Posted, Web};
-use crate::error::ServiceError;
+use super::session::Web;
 use crate::fmt;
-use crate::services::ticket_conversation as service;
-use axum::extract::Path;
-use axum::response::Response;
-use obhut_core::ids::TicketId;
-use obhut_core::ticket::{MessageInput, MessageKind};
+use obhut_core::ticket::MessageKind;
 use obhut_store::ticket_messages::MessageRecord;
 use serde::Deserialize;
 
@@ -58,24 +52,4 @@ pub async fn views(web: &Web, list: Vec<MessageRecord>) -> Vec<MessageView> {
             }
         })
         .collect()
-}
-
-/// `POST /tickets/{id}/messages`: a reply to the customer (`kind=reply`) or an internal
-/// comment (`kind=comment`). A refusal shows the page again with the text kept.
-pub async fn post_message(Path(id): Path<String>, Posted { web, form }: Posted<MessageForm>) -> Response {
-    let Ok(tid) = TicketId::parse(&id) else { return web.not_found() };
-    let input = MessageInput { body: Some(form.body.clone()) };
-    let done = match form.kind.as_str() {
-        "reply" => service::reply(&web.app, web.actor(), tid, &input).await.map(|_| "replied"),
-        "comment" => service::comment(&web.app, web.actor(), tid, &input).await.map(|_| "commented"),
-        _ => Err(ServiceError::field("kind", "must be one of reply, comment")),
-    };
-    match done {
-        Ok(flash) => see_other(&format!("/tickets/{tid}?flash={flash}#conversation")),
-        Err(ServiceError::Validation(v)) => {
-            let errs = super::page::Errs::from_validation(web.tr(), &v, &[], &["body"]);
-            super::tickets::show(&web, &id, form, errs).await
-        }
-        Err(e) => web.fail(e),
-    }
 }

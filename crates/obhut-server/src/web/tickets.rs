@@ -124,6 +124,8 @@ pub struct TicketForm {
     organization_id: String,
     record_class: String,
     team: String,
+    /// The assignee (a user id; empty: nobody).
+    owner_id: String,
     version: String,
     /// The pickers' searches, and which one was asked for (then nothing is saved).
     organization_id_q: String,
@@ -132,7 +134,7 @@ pub struct TicketForm {
 }
 
 const TICKET_FIELDS: &[&str] =
-    &["title", "description", "kind", "status", "priority", "contact_id", "organization_id", "record_class", "team"];
+    &["title", "description", "kind", "status", "priority", "owner_id", "contact_id", "organization_id", "record_class", "team"];
 
 impl TicketForm {
     fn from_record(t: &TicketRecord) -> Self {
@@ -147,6 +149,7 @@ impl TicketForm {
             organization_id: d.organization_id.map(|o| o.to_string()).unwrap_or_default(),
             record_class: d.record_class.as_str().into(),
             team: d.team.clone().unwrap_or_default(),
+            owner_id: d.owner_id.map(|u| u.to_string()).unwrap_or_default(),
             version: t.version.to_string(),
             ..Default::default()
         }
@@ -163,7 +166,7 @@ impl TicketForm {
             priority: choice(&self.priority),
             contact_id: v(&self.contact_id),
             organization_id: v(&self.organization_id),
-            owner_id: None,
+            owner_id: Some(self.owner_id.clone()),
             record_class: non_empty(&self.record_class).map(String::from),
             team: Some(self.team.clone()),
         }
@@ -182,6 +185,7 @@ struct TicketFormPage {
     kinds: Vec<Opt>,
     statuses: Vec<Opt>,
     priorities: Vec<Opt>,
+    owners: Vec<Opt>,
     contact: super::picker::Picker,
     organization: super::picker::Picker,
     classes: Vec<Opt>,
@@ -206,6 +210,12 @@ async fn show_form(web: &Web, existing: Option<&TicketRecord>, form: TicketForm,
         kinds: kind_options(tr),
         statuses: status_options(tr),
         priorities: priority_options(tr),
+        owners: crate::services::tasks::assignees(&web.app, web.actor())
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(id, name)| Opt::new(id.to_string(), name))
+            .collect(),
         classes: super::common::class_options(tr),
     };
     render_status(status, &page)
@@ -228,6 +238,7 @@ pub async fn new_ticket_page(web: Web, Query(q): Query<NewTicketQuery>) -> Respo
         kind: kind.into(),
         status: "open".into(),
         priority: "normal".into(),
+        owner_id: web.actor().user_id.map(|u| u.to_string()).unwrap_or_default(),
         ..Default::default()
     };
     show_form(&web, None, form, Errs::none()).await
@@ -420,6 +431,26 @@ pub async fn delete_ticket(Path(id): Path<String>, Posted { web, .. }: Posted<su
     let Ok(id) = TicketId::parse(&id) else { return web.not_found() };
     match service::delete(&web.app, web.actor(), id).await {
         Ok(()) => see_other("/tickets?flash=deleted"),
+        Err(e) => web.fail(e),
+    }
+}
+
+/// `POST /tickets/{id}/messages`: a reply to the customer (`kind=reply`) or an internal
+/// comment (`kind=comment`). A refusal shows the page again with the text kept.
+pub async fn post_message(Path(id): Path<String>, Posted { web, form }: Posted<super::ticket_conversation::MessageForm>) -> Response {
+    let Ok(tid) = TicketId::parse(&id) else { return web.not_found() };
+    let input = obhut_core::ticket::MessageInput { body: Some(form.body.clone()) };
+    let done = match form.kind.as_str() {
+        "reply" => crate::services::ticket_conversation::reply(&web.app, web.actor(), tid, &input).await.map(|_| "replied"),
+        "comment" => crate::services::ticket_conversation::comment(&web.app, web.actor(), tid, &input).await.map(|_| "commented"),
+        _ => Err(ServiceError::field("kind", "must be one of reply, comment")),
+    };
+    match done {
+        Ok(flash) => see_other(&format!("/tickets/{tid}?flash={flash}#conversation")),
+        Err(ServiceError::Validation(v)) => {
+            let errs = super::page::Errs::from_validation(web.tr(), &v, &[], &["body"]);
+            show(&web, &id, form, errs).await
+        }
         Err(e) => web.fail(e),
     }
 }
