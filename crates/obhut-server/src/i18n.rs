@@ -282,6 +282,8 @@ fn message_key(msg: &str) -> Option<(&'static str, &str)> {
         ("a ticket belongs to a contact or an organization", "val.ticket_link"),
         ("the ticket is about no contact, so there is nobody to write to", "val.ticket_no_contact"),
         ("the contact has no email address to write to", "val.ticket_no_email"),
+        ("choose at least one contact", "val.bulk_none"),
+        ("choose a user", "val.choose_user"),
         ("an activity belongs to a contact, an organization or a deal", "val.activity_link"),
         ("no organization with this id", "val.no_organization"),
         ("no contact with this id", "val.no_contact"),

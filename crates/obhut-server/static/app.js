@@ -87,4 +87,26 @@
       });
     });
   });
+
+  // Bulk actions: "select all on this page" and the count of ticked rows (the checkboxes and
+  // the form work without this).
+  document.addEventListener("DOMContentLoaded", function () {
+    var all = document.getElementById("pick-all");
+    var count = document.getElementById("bulk-count");
+    var picks = document.querySelectorAll("input.pick");
+    if (!all || !picks.length) { return; }
+    all.hidden = false;
+    function update() {
+      var n = Array.prototype.filter.call(picks, function (p) { return p.checked; }).length;
+      if (count) { count.textContent = n ? String(n) : ""; }
+      all.checked = n === picks.length;
+      all.indeterminate = n > 0 && n < picks.length;
+    }
+    all.addEventListener("change", function () {
+      Array.prototype.forEach.call(picks, function (p) { p.checked = all.checked; });
+      update();
+    });
+    Array.prototype.forEach.call(picks, function (p) { p.addEventListener("change", update); });
+    update();
+  });
 })();

@@ -621,6 +621,8 @@ pub struct ContactFilter {
     pub owner_id: Option<UserId>,
     pub tag: Option<String>,
     pub language: Option<String>,
+    /// Only these contacts (a selection in a list).
+    pub ids: Option<Vec<ContactId>>,
     /// Set by the gate, not by callers: what the actor may reach at all.
     pub reach: Reach,
 }
@@ -668,6 +670,11 @@ pub(crate) fn filter_sql(f: &ContactFilter, args: &mut Vec<String>) -> String {
     }
     if let Some(t) = &f.tag {
         push("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)", t.clone(), args);
+    }
+    if let Some(ids) = &f.ids {
+        // Typed ids: their text is a UUID's, nothing else.
+        let list: Vec<String> = ids.iter().map(|i| format!("'{i}'")).collect();
+        w.push(if list.is_empty() { "1 = 0".into() } else { format!("c.id IN ({})", list.join(", ")) });
     }
     w.extend(crate::reach::CONTACT.conditions(&f.reach, args));
     if w.is_empty() {

@@ -123,6 +123,7 @@ impl ContactQuery {
                 .map_err(|m| bad_request("owner_id", m))?,
             tag: self.tag.as_deref().filter(|s| !s.is_empty()).map(|t| t.trim().to_lowercase()),
             language: self.language.as_deref().filter(|s| !s.is_empty()).map(str::to_string),
+            ids: None,
             reach: Default::default(),
         })
     }

@@ -5,6 +5,7 @@ pub mod access;
 pub mod activities;
 pub mod audit;
 pub mod backup;
+pub mod bulk;
 pub mod cases;
 pub mod consent;
 pub mod contact_view;

@@ -311,3 +311,13 @@ mod tests {
         assert_eq!(with_flash("/deals?x=1#d", "moved"), "/deals?x=1&flash=moved#d");
     }
 }
+
+/// The staff a record can be given to, as options (id, user name).
+pub async fn assignee_options(web: &Web) -> Vec<super::page::Opt> {
+    crate::services::tasks::assignees(&web.app, web.actor())
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(id, name)| super::page::Opt::new(id.to_string(), name))
+        .collect()
+}

@@ -67,6 +67,9 @@ struct ContactListPage {
     /// and its `aria-sort`.
     name_sort_href: String,
     name_aria_sort: &'static str,
+    /// The bulk actions: who contacts can be given to, and this list's address to come back to.
+    owners: Vec<Opt>,
+    back: String,
 }
 
 fn kind_options(tr: Tr) -> Vec<Opt> {
@@ -123,6 +126,7 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> PageRe
         _ => ("name", "none"),
     };
     let name_sort_href = list_url("/contacts", &[("q", &q.q), ("kind", &q.kind), ("tag", &q.tag), ("sort", next_sort)]);
+    let q_back = (q.q.clone(), q.kind.clone(), q.tag.clone(), q.sort.clone());
     Ok(render(&ContactListPage {
         name_sort_href,
         name_aria_sort,
@@ -138,6 +142,8 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> PageRe
         truncated: list.truncated,
         filtered,
         searched,
+        owners: super::common::assignee_options(&web).await,
+        back: list_url("/contacts", &[("q", &q_back.0), ("kind", &q_back.1), ("tag", &q_back.2), ("sort", &q_back.3), ("page", &page.to_string())]),
     }))
 }
 

@@ -9,6 +9,7 @@ mod activities;
 mod auth;
 mod catalog;
 mod common;
+mod contact_bulk;
 mod consent;
 mod consent_labels;
 mod consent_public;
@@ -117,6 +118,7 @@ pub fn router() -> Router<App> {
         .route("/tickets/new", get(tickets::new_ticket_page))
         .route("/tickets/{id}", get(tickets::ticket_page))
         .route("/tickets/{id}/status", post(tickets::set_ticket_status))
+        .route("/contacts/bulk", post(contact_bulk::bulk))
         .route("/tickets/{id}/messages", post(tickets::post_message))
         .route("/tickets/{id}/edit", get(tickets::edit_ticket_page).post(tickets::update_ticket))
         .route("/tickets/{id}/delete", get(tickets::delete_ticket_page).post(tickets::delete_ticket))

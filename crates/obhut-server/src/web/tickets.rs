@@ -210,12 +210,7 @@ async fn show_form(web: &Web, existing: Option<&TicketRecord>, form: TicketForm,
         kinds: kind_options(tr),
         statuses: status_options(tr),
         priorities: priority_options(tr),
-        owners: crate::services::tasks::assignees(&web.app, web.actor())
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(id, name)| Opt::new(id.to_string(), name))
-            .collect(),
+        owners: super::common::assignee_options(web).await,
         classes: super::common::class_options(tr),
     };
     render_status(status, &page)

@@ -7,6 +7,7 @@ mod activities;
 mod api;
 mod audit;
 mod browser;
+mod bulk;
 mod common;
 mod consent;
 mod consent_ui;
