@@ -1754,3 +1754,12 @@ bulk-export_done = { $n } Kontakte exportiert.
 bulk-erase_done = { $n } Kontakte gelöscht oder wegen einer Aufbewahrungspflicht gesperrt.
 val-bulk_none = wählen Sie mindestens einen Kontakt aus
 val-choose_user = wählen Sie einen Benutzer
+
+deals-mine = Meine
+views-label = Ansichten
+views-save = Aktuelle Ansicht speichern
+views-name = Name der Ansicht
+views-delete = Ansicht „{ $n }“ löschen
+flash-view_saved = Ansicht gespeichert.
+flash-view_deleted = Ansicht gelöscht.
+val-view_exists = eine Ansicht mit diesem Namen gibt es schon

@@ -1754,3 +1754,12 @@ bulk-export_done = { $n } contacts exported.
 bulk-erase_done = { $n } contacts erased or, where a retention duty applies, restricted.
 val-bulk_none = choose at least one contact
 val-choose_user = choose a user
+
+deals-mine = Mine
+views-label = Views
+views-save = Save the current view
+views-name = Name of the view
+views-delete = Delete the view “{ $n }”
+flash-view_saved = View saved.
+flash-view_deleted = View deleted.
+val-view_exists = a view with this name exists

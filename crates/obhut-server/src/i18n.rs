@@ -284,6 +284,7 @@ fn message_key(msg: &str) -> Option<(&'static str, &str)> {
         ("the contact has no email address to write to", "val.ticket_no_email"),
         ("choose at least one contact", "val.bulk_none"),
         ("choose a user", "val.choose_user"),
+        ("a view with this name exists", "val.view_exists"),
         ("an activity belongs to a contact, an organization or a deal", "val.activity_link"),
         ("no organization with this id", "val.no_organization"),
         ("no contact with this id", "val.no_contact"),

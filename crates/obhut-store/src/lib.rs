@@ -28,6 +28,7 @@ pub mod reach;
 pub mod recipient_notices;
 pub mod restriction;
 pub mod retention;
+pub mod saved_views;
 pub mod store;
 pub mod tasks;
 pub mod throttle;

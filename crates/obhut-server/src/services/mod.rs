@@ -32,6 +32,7 @@ pub mod ticket_conversation;
 pub mod tickets;
 pub mod tombstones;
 pub mod users;
+pub mod views;
 
 use crate::gate::Actor;
 use obhut_store::audit::AuditEntry;

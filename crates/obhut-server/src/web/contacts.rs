@@ -14,7 +14,7 @@ use crate::i18n::Tr;
 use crate::services::contacts::{self as service, Sort};
 use crate::services::{self, Page};
 use askama::Template;
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, RawQuery};
 use axum::http::StatusCode;
 use axum::response::Response;
 use obhut_core::contact::{AddressInput, ContactInput, ContactKind, EmailInput, PhoneInput, LANGUAGES};
@@ -70,6 +70,7 @@ struct ContactListPage {
     /// The bulk actions: who contacts can be given to, and this list's address to come back to.
     owners: Vec<Opt>,
     back: String,
+    views: super::views::ViewStrip,
 }
 
 fn kind_options(tr: Tr) -> Vec<Opt> {
@@ -77,7 +78,7 @@ fn kind_options(tr: Tr) -> Vec<Opt> {
 }
 
 /// `GET /contacts`: newest first, or the hits of a search (`q`), with filters and paging.
-pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> PageResult {
+pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let tr = web.tr();
     let filter = ContactFilter {
         kind: non_empty(&q.kind).and_then(|k| ContactKind::parse(k).ok()),
@@ -143,6 +144,7 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>) -> PageRe
         filtered,
         searched,
         owners: super::common::assignee_options(&web).await,
+        views: super::views::strip(&web, "contacts", raw.as_deref()).await,
         back: list_url("/contacts", &[("q", &q_back.0), ("kind", &q_back.1), ("tag", &q_back.2), ("sort", &q_back.3), ("page", &page.to_string())]),
     }))
 }

@@ -39,6 +39,7 @@ mod ticket_conversation;
 mod tickets;
 mod user_access;
 mod users;
+mod views;
 
 use crate::app::App;
 use axum::http::{header, StatusCode};
@@ -119,6 +120,8 @@ pub fn router() -> Router<App> {
         .route("/tickets/{id}", get(tickets::ticket_page))
         .route("/tickets/{id}/status", post(tickets::set_ticket_status))
         .route("/contacts/bulk", post(contact_bulk::bulk))
+        .route("/views", post(views::save_view))
+        .route("/views/{id}/delete", post(views::delete_view))
         .route("/tickets/{id}/messages", post(tickets::post_message))
         .route("/tickets/{id}/edit", get(tickets::edit_ticket_page).post(tickets::update_ticket))
         .route("/tickets/{id}/delete", get(tickets::delete_ticket_page).post(tickets::delete_ticket))

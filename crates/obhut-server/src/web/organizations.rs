@@ -10,7 +10,7 @@ use crate::fmt;
 use crate::services::organizations as service;
 use crate::services::{self, Page};
 use askama::Template;
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, RawQuery};
 use axum::http::StatusCode;
 use axum::response::Response;
 use obhut_core::ids::OrganizationId;
@@ -46,10 +46,11 @@ struct OrganizationListPage {
     q: String,
     rows: Vec<OrganizationRow>,
     pager: Pager,
+    views: super::views::ViewStrip,
 }
 
 /// `GET /organizations`: by name, optionally those whose name contains `q`.
-pub async fn organization_list(web: Web, Query(q): Query<OrganizationListQuery>) -> PageResult {
+pub async fn organization_list(web: Web, Query(q): Query<OrganizationListQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let page = page_number(q.page.as_deref());
     let (list, total) = service::list(&web.app, web.actor(), non_empty(&q.q), Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE)))
         .await
@@ -69,7 +70,8 @@ pub async fn organization_list(web: Web, Query(q): Query<OrganizationListQuery>)
         })
         .collect();
     let pager = Pager::new(&list_url("/organizations", &[("q", &q.q)]), page, rows.len(), total);
-    Ok(render(&OrganizationListPage { ctx: web.ctx("organizations"), q: q.q, rows, pager }))
+    let views = super::views::strip(&web, "organizations", raw.as_deref()).await;
+    Ok(render(&OrganizationListPage { ctx: web.ctx("organizations"), q: q.q, rows, pager, views }))
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

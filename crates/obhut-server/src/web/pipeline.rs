@@ -4,13 +4,13 @@
 
 use super::common::{contact_names, organization_names, stage_names, SALES_PURPOSE};
 use super::deals::{load_stages, stage_options};
-use super::page::{list_url, page_number, render, see_other, Ctx, Opt, Pager, PAGE_SIZE};
+use super::page::{list_url, non_empty, page_number, render, see_other, Ctx, Opt, Pager, PAGE_SIZE};
 use super::session::{Posted, Web};
 use crate::fmt;
 use crate::services::deals as service;
 use crate::services::Page;
 use askama::Template;
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, RawQuery};
 use axum::response::Response;
 use obhut_core::deal::DealInput;
 use obhut_core::ids::{DealId, StageId, UserId};
@@ -55,6 +55,8 @@ struct BoardPage {
     /// The open pipeline weighted by each stage's probability, per currency.
     weighted_total: Vec<String>,
     open_total: Vec<String>,
+    owner: String,
+    views: super::views::ViewStrip,
 }
 
 #[derive(Template)]
@@ -66,6 +68,10 @@ struct ListPage {
     pager: Pager,
     total: i64,
     weighted_total: Vec<String>,
+    owner: String,
+    stage: String,
+    stage_opts: Vec<Opt>,
+    views: super::views::ViewStrip,
 }
 
 /// Per currency, formatted: the sums of `values` (currency, cents).
@@ -109,13 +115,15 @@ async fn cards(web: &Web, deals: Vec<DealRecord>) -> Vec<Card> {
 
 /// `GET /deals`: one column per stage (up to 200 cards each, with the stage's count, sum and
 /// weighted sum), or `?view=list`: every deal in a table, paged.
-pub async fn pipeline_board(web: Web, Query(q): Query<BoardQuery>) -> Response {
+pub async fn pipeline_board(web: Web, Query(q): Query<BoardQuery>, RawQuery(raw): RawQuery) -> Response {
     let tr = web.tr();
+    let mine = DealFilter { owner_id: if q.owner == "me" { web.actor().user_id } else { None }, ..Default::default() };
+    let views = super::views::strip(&web, "deals", raw.as_deref()).await;
     let stages = match load_stages(&web).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let forecast = match service::forecast(&web.app, web.actor(), &DealFilter::default()).await {
+    let forecast = match service::forecast(&web.app, web.actor(), &mine).await {
         Ok(f) => f,
         Err(e) => return web.fail(e),
     };
@@ -123,13 +131,13 @@ pub async fn pipeline_board(web: Web, Query(q): Query<BoardQuery>) -> Response {
     let weighted_total =
         per_currency(tr.lang, forecast.iter().filter(|v| open.contains(&v.stage_id)).map(|v| (v.currency.clone(), v.weighted_cents)));
     if q.view == "list" {
-        return list_view(&web, &stages, q.page.as_deref(), weighted_total).await;
+        return list_view(&web, &stages, &q, weighted_total, views).await;
     }
     let open_total =
         per_currency(tr.lang, forecast.iter().filter(|v| open.contains(&v.stage_id)).map(|v| (v.currency.clone(), v.amount_cents)));
     let mut columns = Vec::new();
     for s in stages.iter() {
-        let list = service::list(&web.app, web.actor(), &DealFilter { stage_id: Some(s.id), ..Default::default() }, Page::new(Some(200), None)).await;
+        let list = service::list(&web.app, web.actor(), &DealFilter { stage_id: Some(s.id), ..mine.clone() }, Page::new(Some(200), None)).await;
         let (deals, count) = match list {
             Ok(x) => x,
             Err(e) => return web.fail(e),
@@ -148,26 +156,47 @@ pub async fn pipeline_board(web: Web, Query(q): Query<BoardQuery>) -> Response {
             cards: cards(&web, deals).await,
         });
     }
-    render(&BoardPage { ctx: web.ctx("deals"), columns, stages: stage_options(&stages), weighted_total, open_total })
+    render(&BoardPage { ctx: web.ctx("deals"), columns, stages: stage_options(&stages), weighted_total, open_total, owner: q.owner, views })
 }
 
-async fn list_view(web: &Web, stages: &[StageRecord], page: Option<&str>, weighted_total: Vec<String>) -> Response {
-    let page = page_number(page);
-    let filter = DealFilter { by_close: true, ..Default::default() };
+async fn list_view(web: &Web, stages: &[StageRecord], q: &BoardQuery, weighted_total: Vec<String>, views: super::views::ViewStrip) -> Response {
+    let page = page_number(q.page.as_deref());
+    let filter = DealFilter {
+        by_close: true,
+        owner_id: if q.owner == "me" { web.actor().user_id } else { None },
+        stage_id: non_empty(&q.stage).and_then(|s| StageId::parse(s).ok()),
+        ..Default::default()
+    };
     let (deals, total) = match service::list(&web.app, web.actor(), &filter, Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE))).await {
         Ok(x) => x,
         Err(e) => return web.fail(e),
     };
     let rows = cards(web, deals).await;
-    let pager = Pager::new(&list_url("/deals", &[("view", "list")]), page, rows.len(), total);
+    let pager = Pager::new(&list_url("/deals", &[("view", "list"), ("owner", &q.owner), ("stage", &q.stage)]), page, rows.len(), total);
+    let stage_opts = stage_options(stages);
     let stages = stage_names(stages).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-    render(&ListPage { ctx: web.ctx("deals"), rows, stages, pager, total, weighted_total })
+    render(&ListPage {
+        ctx: web.ctx("deals"),
+        rows,
+        stages,
+        pager,
+        total,
+        weighted_total,
+        owner: q.owner.clone(),
+        stage: q.stage.clone(),
+        stage_opts,
+        views,
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct BoardQuery {
     view: String,
+    /// "me": only my deals.
+    owner: String,
+    /// The list view: only deals in this stage.
+    stage: String,
     page: Option<String>,
 }
 

@@ -87,6 +87,8 @@ pub fn flash_from(parts: &Parts) -> Option<&'static str> {
         ("activity", "flash.activity"),
         ("task_done", "flash.task_done"),
         ("replied", "flash.replied"),
+        ("view_saved", "flash.view_saved"),
+        ("view_deleted", "flash.view_deleted"),
         ("commented", "flash.commented"),
         ("task_reopened", "flash.task_reopened"),
         ("password", "flash.password"),

@@ -10,7 +10,7 @@ use crate::i18n::Tr;
 use crate::services::tickets as service;
 use crate::services::Page;
 use askama::Template;
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, RawQuery};
 use axum::http::StatusCode;
 use axum::response::Response;
 use obhut_core::ids::TicketId;
@@ -42,6 +42,7 @@ struct TicketListPage {
     kinds: Vec<Opt>,
     rows: Vec<TicketRow>,
     pager: Pager,
+    views: super::views::ViewStrip,
 }
 
 /// A ticket search: "#42" or "42" is a number; anything else finds the contacts by name,
@@ -78,7 +79,7 @@ fn kind_options(tr: Tr) -> Vec<Opt> {
 }
 
 /// `GET /tickets`: the open ones (not resolved or closed) unless `status` says otherwise.
-pub async fn ticket_list(web: Web, Query(q): Query<TicketListQuery>) -> PageResult {
+pub async fn ticket_list(web: Web, Query(q): Query<TicketListQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let tr = web.tr();
     let status = non_empty(&q.status).and_then(|s| TicketStatus::parse(s).ok());
     let open_only = status.is_none() && q.status != "all";
@@ -109,6 +110,7 @@ pub async fn ticket_list(web: Web, Query(q): Query<TicketListQuery>) -> PageResu
         kinds: kind_options(tr),
         rows,
         pager,
+        views: super::views::strip(&web, "tickets", raw.as_deref()).await,
     }))
 }
 

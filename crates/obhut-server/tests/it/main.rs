@@ -34,3 +34,4 @@ mod tasks_ui;
 mod throttle;
 mod tickets;
 mod tickets_ui;
+mod views;
