@@ -108,6 +108,32 @@ pub struct DealInput {
     /// The team the record belongs to where it is about no contact; an empty string clears it.
     #[serde(default)]
     pub team: Option<String>,
+    /// Why a won or lost deal went that way: won price, product, relationship, service, other;
+    /// lost price, competitor, no_budget, no_decision, timing, requirements, other. An empty
+    /// string clears it; a deal in an open stage has none.
+    #[serde(default)]
+    pub close_reason: Option<String>,
+}
+
+/// The reasons a deal is won.
+pub const WON_REASONS: &[&str] = &["price", "product", "relationship", "service", "other"];
+/// The reasons a deal is lost.
+pub const LOST_REASONS: &[&str] = &["price", "competitor", "no_budget", "no_decision", "timing", "requirements", "other"];
+
+/// Checks a close reason against the outcome of the stage the deal is in (`None` for an open
+/// stage: a reason there is refused).
+pub fn check_close_reason(reason: Option<&str>, outcome: StageOutcome) -> Result<(), String> {
+    let Some(r) = reason else { return Ok(()) };
+    let list = match outcome {
+        StageOutcome::Won => WON_REASONS,
+        StageOutcome::Lost => LOST_REASONS,
+        StageOutcome::Open => return Err("only a won or lost deal has a reason".into()),
+    };
+    if list.contains(&r) {
+        Ok(())
+    } else {
+        Err(format!("must be one of {}", list.join(", ")))
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,6 +148,7 @@ pub struct DealDraft {
     pub owner_id: Option<UserId>,
     pub record_class: crate::contact::RecordClass,
     pub team: Option<String>,
+    pub close_reason: Option<String>,
 }
 
 /// Reads "12500", "12500.5", "12.500,50" (German) or "12,500.50" into cents.
@@ -149,7 +176,7 @@ impl DealInput {
         macro_rules! take {
             ($($f:ident),*) => { $( if patch.$f.is_some() { self.$f = patch.$f; } )* };
         }
-        take!(title, stage_id, organization_id, contact_id, amount, currency, expected_close_on, owner_id, record_class, team);
+        take!(title, stage_id, organization_id, contact_id, amount, currency, expected_close_on, owner_id, record_class, team, close_reason);
         self
     }
 
@@ -165,6 +192,7 @@ impl DealInput {
             owner_id: d.owner_id.map(|s| s.to_string()),
             record_class: Some(d.record_class.as_str().into()),
             team: d.team.clone(),
+            close_reason: d.close_reason.clone(),
         }
     }
 
@@ -192,7 +220,12 @@ impl DealInput {
             e.add("organization_id", "a deal belongs to an organization or a contact");
         }
         let (record_class, team) = crate::contact::class_and_team(&mut e, self.record_class.as_deref(), self.team.as_deref());
+        let close_reason = self.close_reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+        if close_reason.as_deref().is_some_and(|r| !WON_REASONS.contains(&r) && !LOST_REASONS.contains(&r)) {
+            e.add("close_reason", format!("must be one of {}", LOST_REASONS.iter().chain(WON_REASONS.iter().skip(1)).copied().collect::<Vec<_>>().join(", ")));
+        }
         e.into_result(DealDraft {
+            close_reason,
             title,
             stage_id,
             organization_id,

@@ -1763,3 +1763,17 @@ views-delete = Ansicht „{ $n }“ löschen
 flash-view_saved = Ansicht gespeichert.
 flash-view_deleted = Ansicht gelöscht.
 val-view_exists = eine Ansicht mit diesem Namen gibt es schon
+
+deals-close_reason = Grund
+deals-give_reason = Grund angeben
+close_reason-price = Preis
+close_reason-product = Produkt / Leistung
+close_reason-relationship = Kundenbeziehung
+close_reason-service = Service
+close_reason-competitor = Wettbewerber
+close_reason-no_budget = Kein Budget
+close_reason-no_decision = Keine Entscheidung
+close_reason-timing = Zeitpunkt
+close_reason-requirements = Anforderungen nicht erfüllt
+close_reason-other = Sonstiges
+val-reason_open = nur ein gewonnener oder verlorener Deal hat einen Grund

@@ -1763,3 +1763,17 @@ views-delete = Delete the view “{ $n }”
 flash-view_saved = View saved.
 flash-view_deleted = View deleted.
 val-view_exists = a view with this name exists
+
+deals-close_reason = Reason
+deals-give_reason = Give the reason
+close_reason-price = Price
+close_reason-product = Product / offer
+close_reason-relationship = Relationship
+close_reason-service = Service
+close_reason-competitor = Competitor
+close_reason-no_budget = No budget
+close_reason-no_decision = No decision
+close_reason-timing = Timing
+close_reason-requirements = Requirements not met
+close_reason-other = Other
+val-reason_open = only a won or lost deal has a reason

@@ -285,6 +285,7 @@ fn message_key(msg: &str) -> Option<(&'static str, &str)> {
         ("choose at least one contact", "val.bulk_none"),
         ("choose a user", "val.choose_user"),
         ("a view with this name exists", "val.view_exists"),
+        ("only a won or lost deal has a reason", "val.reason_open"),
         ("an activity belongs to a contact, an organization or a deal", "val.activity_link"),
         ("no organization with this id", "val.no_organization"),
         ("no contact with this id", "val.no_contact"),

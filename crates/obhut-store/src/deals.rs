@@ -120,6 +120,7 @@ struct Row {
     record_class: String,
     team: Option<String>,
     stage_entered_at: Option<i64>,
+    close_reason: Option<String>,
     #[sqlx(flatten)]
     facts: FactsRow,
 }
@@ -127,7 +128,7 @@ struct Row {
 static SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "SELECT d.id, d.title, d.stage_id, d.organization_id, d.contact_id, d.amount_cents, d.currency, d.expected_close_on, d.owner_id, \
-         d.created_at, d.updated_at, d.version, d.record_class, d.team, d.stage_entered_at, {} FROM {DEAL_FROM}",
+         d.created_at, d.updated_at, d.version, d.record_class, d.team, d.stage_entered_at, d.close_reason, {} FROM {DEAL_FROM}",
         DEAL.select()
     )
 });
@@ -153,6 +154,7 @@ fn from_row(r: Row) -> Result<DealRecord> {
             owner_id: r.owner_id.as_deref().map(parse_uuid).transpose()?.map(UserId),
             record_class: RecordClass::parse(&r.record_class).map_err(StoreError::Corrupt)?,
             team: r.team,
+            close_reason: r.close_reason,
         },
         created_at: r.created_at,
         stage_entered_at: r.stage_entered_at.unwrap_or(r.updated_at),
@@ -164,7 +166,7 @@ fn from_row(r: Row) -> Result<DealRecord> {
 pub async fn insert_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: StageId, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO deals (id, title, stage_id, organization_id, contact_id, amount_cents, currency, expected_close_on, owner_id, record_class, team, \
-         created_at, updated_at, version, stage_entered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 1, $12)",
+         created_at, updated_at, version, stage_entered_at, close_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, 1, $12, $13)",
     )
     .bind(id.to_string())
     .bind(&d.title)
@@ -178,6 +180,7 @@ pub async fn insert_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: Stag
     .bind(d.record_class.as_str())
     .bind(d.team.clone())
     .bind(now)
+    .bind(d.close_reason.clone())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -186,7 +189,7 @@ pub async fn insert_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: Stag
 pub async fn update_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: StageId, expected_version: i64, now: i64) -> Result<i64> {
     let n = sqlx::query(
         "UPDATE deals SET title = $1, stage_id = $2, organization_id = $3, contact_id = $4, amount_cents = $5, currency = $6, expected_close_on = $7, \
-         owner_id = $8, record_class = $9, team = $10, updated_at = $11, version = version + 1, \
+         owner_id = $8, record_class = $9, team = $10, updated_at = $11, version = version + 1, close_reason = $14, \
          stage_entered_at = CASE WHEN stage_id = $2 THEN stage_entered_at ELSE $11 END WHERE id = $12 AND version = $13",
     )
     .bind(&d.title)
@@ -202,6 +205,7 @@ pub async fn update_deal(conn: &mut Conn, id: DealId, d: &DealDraft, stage: Stag
     .bind(now)
     .bind(id.to_string())
     .bind(expected_version)
+    .bind(d.close_reason.clone())
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -303,4 +307,22 @@ pub async fn forecast(conn: &mut Conn, f: &DealFilter) -> Result<Vec<StageValue>
             Ok(StageValue { stage_id: StageId(parse_uuid(&s)?), currency, deals, amount_cents, weighted_cents })
         })
         .collect()
+}
+
+/// How many won and lost deals name each reason: (outcome, reason, count), most first.
+pub async fn close_reasons(conn: &mut Conn, f: &DealFilter) -> Result<Vec<(String, String, i64)>> {
+    let (mut conds, mut args) = crate::db::conditions(vec![("d.owner_id", f.owner_id.map(|x| x.to_string()))]);
+    conds.push("s.outcome <> 'open'".into());
+    conds.push("d.close_reason IS NOT NULL".into());
+    conds.extend(DEAL.conditions(&f.reach, &mut args));
+    let sql = format!(
+        "SELECT s.outcome, d.close_reason, COUNT(*) FROM {DEAL_FROM} JOIN pipeline_stages s ON s.id = d.stage_id{} \
+         GROUP BY s.outcome, d.close_reason ORDER BY s.outcome DESC, COUNT(*) DESC, d.close_reason",
+        where_sql(&conds)
+    );
+    let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
+    for a in &args {
+        q = q.bind(a.clone());
+    }
+    Ok(q.fetch_all(&mut *conn).await?)
 }

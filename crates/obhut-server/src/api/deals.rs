@@ -52,6 +52,9 @@ pub struct DealOut {
     pub record_class: String,
     #[schema(required = true)]
     pub team: Option<String>,
+    /// Why a won or lost deal went that way (a code); null in an open stage or when not given.
+    #[schema(required = true)]
+    pub close_reason: Option<String>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -74,6 +77,7 @@ impl From<&DealRecord> for DealOut {
             owner_id: d.owner_id,
             record_class: d.record_class.as_str().into(),
             team: d.team.clone(),
+            close_reason: d.close_reason.clone(),
             created_at: rfc3339(r.created_at),
             updated_at: rfc3339(r.updated_at),
             version: r.version,

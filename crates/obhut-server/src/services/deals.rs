@@ -56,13 +56,28 @@ pub async fn delete_stage(app: &App, actor: &Actor, id: StageId) -> ServiceResul
     Ok(())
 }
 
-async fn resolve_stage(app: &App, stage: Option<StageId>) -> ServiceResult<StageId> {
+async fn resolve_stage(app: &App, stage: Option<StageId>) -> ServiceResult<(StageId, obhut_core::deal::StageOutcome)> {
     let mut conn = app.conn().await?;
     let all = repo::list_stages(&mut conn).await?;
-    match stage {
-        Some(s) if all.iter().any(|x| x.id == s) => Ok(s),
-        Some(_) => Err(ServiceError::field("stage_id", "no pipeline stage with this id")),
-        None => all.first().map(|s| s.id).ok_or_else(|| ServiceError::field("stage_id", "the pipeline has no stages")),
+    let found = match stage {
+        Some(s) => all.iter().find(|x| x.id == s).ok_or_else(|| ServiceError::field("stage_id", "no pipeline stage with this id"))?,
+        None => all.first().ok_or_else(|| ServiceError::field("stage_id", "the pipeline has no stages"))?,
+    };
+    Ok((found.id, found.outcome))
+}
+
+/// The close reason a deal keeps in a stage of `outcome`: none in an open stage (one given
+/// there is refused), one that fits a won or lost stage (one carried over from the other
+/// outcome is dropped; one given that does not fit is refused).
+fn close_reason_for(d: &mut obhut_core::deal::DealDraft, outcome: obhut_core::deal::StageOutcome, given: bool) -> ServiceResult<()> {
+    let fits = obhut_core::deal::check_close_reason(d.close_reason.as_deref(), outcome);
+    match fits {
+        Ok(()) => Ok(()),
+        Err(_) if !given => {
+            d.close_reason = None;
+            Ok(())
+        }
+        Err(m) => Err(ServiceError::field("close_reason", m)),
     }
 }
 
@@ -87,7 +102,8 @@ pub async fn create(app: &App, actor: &Actor, input: &DealInput) -> ServiceResul
     let id = DealId::new();
     let facts = placement::placement_facts(app, actor, placement(&d), None, "link_deal").await?;
     access::authorize(app, actor, Action::Create, Resource::Deal, &facts, "", &id.to_string()).await?;
-    let stage = resolve_stage(app, d.stage_id).await?;
+    let (stage, outcome) = resolve_stage(app, d.stage_id).await?;
+    close_reason_for(&mut d, outcome, true)?;
     let now = app.now_ms();
     let mut w = app.audited(now).await?;
     repo::insert_deal(&mut w.tx, id, &d, stage, now).await?;
@@ -124,11 +140,13 @@ pub async fn get(app: &App, actor: &Actor, id: DealId) -> ServiceResult<DealReco
 pub async fn update(app: &App, actor: &Actor, id: DealId, patch: DealInput, expected_version: Option<i64>) -> ServiceResult<DealRecord> {
     let current = load(app, id).await?;
     access::authorize(app, actor, Action::Update, Resource::Deal, &current.facts, "", &id.to_string()).await?;
-    let d = DealInput::from_draft(&current.draft).merge(patch).validate()?;
+    let given = patch.close_reason.as_deref().is_some_and(|r| !r.trim().is_empty());
+    let mut d = DealInput::from_draft(&current.draft).merge(patch).validate()?;
     // Moving a deal (another contact, owner, class or team) must land where the actor may work too.
     let facts = placement::placement_facts(app, actor, placement(&d), Some(placement(&current.draft)), "link_deal").await?;
     access::authorize(app, actor, Action::Update, Resource::Deal, &facts, "", &id.to_string()).await?;
-    let stage = resolve_stage(app, d.stage_id).await?;
+    let (stage, outcome) = resolve_stage(app, d.stage_id).await?;
+    close_reason_for(&mut d, outcome, given)?;
     let now = app.now_ms();
     let mut w = app.audited(now).await?;
     repo::update_deal(&mut w.tx, id, &d, stage, expected_version.unwrap_or(current.version), now).await?;
@@ -176,6 +194,15 @@ pub async fn forecast(app: &App, actor: &Actor, filter: &DealFilter) -> ServiceR
     filter.reach = access::reach(app, actor, Action::Read, Resource::Deal, "");
     let mut conn = app.conn().await?;
     Ok(repo::forecast(&mut conn, &filter).await?)
+}
+
+/// Why the won and lost deals the actor may see went that way: (outcome, reason, count).
+pub async fn close_reasons(app: &App, actor: &Actor, filter: &DealFilter) -> ServiceResult<Vec<(String, String, i64)>> {
+    app.authorize(actor, Action::Read, Resource::Deal).await?;
+    let mut filter = filter.clone();
+    filter.reach = access::reach(app, actor, Action::Read, Resource::Deal, "");
+    let mut conn = app.conn().await?;
+    Ok(repo::close_reasons(&mut conn, &filter).await?)
 }
 
 /// Every deal the actor may export, for a file in `format` (a bulk disclosure: audited before

@@ -41,6 +41,7 @@ pub struct DealForm {
     expected_close_on: String,
     record_class: String,
     team: String,
+    close_reason: String,
     version: String,
     /// The pickers' searches, and which one was asked for (then nothing is saved).
     organization_id_q: String,
@@ -49,7 +50,7 @@ pub struct DealForm {
 }
 
 const DEAL_FIELDS: &[&str] =
-    &["title", "stage_id", "organization_id", "contact_id", "amount", "currency", "expected_close_on", "record_class", "team"];
+    &["title", "stage_id", "close_reason", "organization_id", "contact_id", "amount", "currency", "expected_close_on", "record_class", "team"];
 
 impl DealForm {
     fn from_record(d: &DealRecord) -> Self {
@@ -64,6 +65,7 @@ impl DealForm {
             expected_close_on: x.expected_close_on.map(|d| d.to_string()).unwrap_or_default(),
             record_class: x.record_class.as_str().into(),
             team: x.team.clone().unwrap_or_default(),
+            close_reason: x.close_reason.clone().unwrap_or_default(),
             version: d.version.to_string(),
             ..Default::default()
         }
@@ -82,6 +84,7 @@ impl DealForm {
             owner_id: None,
             record_class: non_empty(&self.record_class).map(String::from),
             team: Some(self.team.clone()),
+            close_reason: Some(self.close_reason.clone()),
         }
     }
 }
@@ -96,9 +99,17 @@ struct DealFormPage {
     form: DealForm,
     errs: Errs,
     stages: Vec<Opt>,
+    reasons: Vec<Opt>,
     organization: super::picker::Picker,
     contact: super::picker::Picker,
     classes: Vec<Opt>,
+}
+
+/// Every close reason, won and lost (the server checks it against the stage's outcome).
+pub(super) fn reason_options(tr: crate::i18n::Tr) -> Vec<Opt> {
+    let mut codes: Vec<&str> = obhut_core::deal::WON_REASONS.to_vec();
+    codes.extend(obhut_core::deal::LOST_REASONS.iter().filter(|r| !obhut_core::deal::WON_REASONS.contains(r)));
+    codes.into_iter().map(|c| Opt::new(c, tr.v("close_reason", c))).collect()
 }
 
 async fn form_page(web: &Web, existing: Option<&DealRecord>, form: DealForm, errs: Errs) -> Result<DealFormPage, Response> {
@@ -114,6 +125,7 @@ async fn form_page(web: &Web, existing: Option<&DealRecord>, form: DealForm, err
         action,
         cancel,
         stages: stage_options(&stages),
+        reasons: reason_options(tr),
         organization: super::picker::Picker::organization(web, "organization_id", &form.organization_id, &form.organization_id_q).await,
         contact: super::picker::Picker::contact(web, "contact_id", &form.contact_id, &form.contact_id_q, super::common::SALES_PURPOSE).await,
         classes: super::common::class_options(tr),

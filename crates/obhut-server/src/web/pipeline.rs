@@ -32,6 +32,8 @@ struct Card {
     days_in_stage: i64,
     version: i64,
     stage_id: String,
+    /// Why a won or lost deal went that way, in words.
+    reason: Option<String>,
 }
 
 #[derive(Debug)]
@@ -57,6 +59,8 @@ struct BoardPage {
     open_total: Vec<String>,
     owner: String,
     views: super::views::ViewStrip,
+    /// "Gewonnen: Preis 2 · …", "Verloren: …": the reasons of the closed deals.
+    reasons: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -109,6 +113,7 @@ async fn cards(web: &Web, deals: Vec<DealRecord>) -> Vec<Card> {
             days_in_stage: ((now - d.stage_entered_at) / 86_400_000).max(0),
             version: d.version,
             stage_id: d.draft.stage_id.map(|s| s.to_string()).unwrap_or_default(),
+            reason: d.draft.close_reason.as_deref().map(|r| tr.v("close_reason", r)),
         })
         .collect()
 }
@@ -156,7 +161,23 @@ pub async fn pipeline_board(web: Web, Query(q): Query<BoardQuery>, RawQuery(raw)
             cards: cards(&web, deals).await,
         });
     }
-    render(&BoardPage { ctx: web.ctx("deals"), columns, stages: stage_options(&stages), weighted_total, open_total, owner: q.owner, views })
+    let reasons = reason_summary(&web, &mine).await;
+    render(&BoardPage { ctx: web.ctx("deals"), columns, stages: stage_options(&stages), weighted_total, open_total, owner: q.owner, views, reasons })
+}
+
+/// The reasons of the won and lost deals, per outcome, most frequent first.
+async fn reason_summary(web: &Web, filter: &DealFilter) -> Vec<(String, String)> {
+    let tr = web.tr();
+    let counts = service::close_reasons(&web.app, web.actor(), filter).await.unwrap_or_default();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for outcome in ["won", "lost"] {
+        let parts: Vec<String> =
+            counts.iter().filter(|(o, _, _)| o == outcome).map(|(_, r, n)| format!("{} {n}", tr.v("close_reason", r))).collect();
+        if !parts.is_empty() {
+            out.push((tr.v("outcome", outcome), parts.join(" · ")));
+        }
+    }
+    out
 }
 
 async fn list_view(web: &Web, stages: &[StageRecord], q: &BoardQuery, weighted_total: Vec<String>, views: super::views::ViewStrip) -> Response {
