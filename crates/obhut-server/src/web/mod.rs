@@ -10,6 +10,7 @@ mod auth;
 mod catalog;
 mod common;
 mod contact_bulk;
+mod contact_files;
 mod consent;
 mod consent_labels;
 mod consent_public;
@@ -120,6 +121,9 @@ pub fn router() -> Router<App> {
         .route("/tickets/{id}", get(tickets::ticket_page))
         .route("/tickets/{id}/status", post(tickets::set_ticket_status))
         .route("/contacts/bulk", post(contact_bulk::bulk))
+        .route("/contacts/files", get(contact_files::files_page))
+        .route("/contacts/import", post(contact_files::upload).layer(axum::extract::DefaultBodyLimit::max(contact_files::MAX_UPLOAD)))
+        .route("/contacts/export", post(contact_files::export))
         .route("/views", post(views::save_view))
         .route("/views/{id}/delete", post(views::delete_view))
         .route("/tickets/{id}/messages", post(tickets::post_message))

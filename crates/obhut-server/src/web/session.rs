@@ -165,6 +165,11 @@ pub struct Web {
 }
 
 impl Web {
+    /// Whether `submitted` is this session's CSRF token (for forms not read by [`Posted`]).
+    pub fn csrf_ok(&self, submitted: &str) -> bool {
+        constant_time_eq(submitted, &self.session.csrf)
+    }
+
     pub fn tr(&self) -> Tr {
         Tr::new(self.lang)
     }

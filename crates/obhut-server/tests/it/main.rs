@@ -16,6 +16,7 @@ mod deals_ui;
 mod dsr;
 mod dsr_report;
 mod dsr_ui;
+mod files;
 mod gate;
 mod imports;
 mod layers;
