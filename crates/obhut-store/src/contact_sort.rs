@@ -110,8 +110,14 @@ pub async fn list_contacts_by_name(
         for a in &args {
             q = q.bind(a.clone());
         }
-        for r in q.fetch_all(&mut *conn).await? {
-            let c = open_row(crypto, r)?;
+        let rows = q.fetch_all(&mut *conn).await?;
+        // Opening (a key unwrap and a decryption each) is the cost of a bucket not known yet:
+        // spread over the cores.
+        let opened_rows: Vec<ContactRecord> = {
+            use rayon::prelude::*;
+            rows.into_par_iter().map(|r| open_row(crypto, r)).collect::<Result<Vec<_>>>()?
+        };
+        for c in opened_rows {
             let key = c.personal.sort_key();
             // The row's bucket, as stored (a row without one was asked for as the NULL bucket).
             let bucket = Some(crypto.sort_bucket(&key));
