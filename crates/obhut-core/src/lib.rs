@@ -37,6 +37,7 @@ pub mod organization;
 pub mod phone;
 pub mod processor;
 pub mod purpose;
+mod purpose_texts;
 pub mod retention;
 pub mod search;
 pub mod task;

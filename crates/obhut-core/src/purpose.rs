@@ -112,7 +112,11 @@ pub struct Purpose {
     pub key: String,
     pub name_de: String,
     pub name_en: String,
+    /// What the processing is, in English (the Art. 30 record's and the UI's text in English).
     pub description: String,
+    /// The same in German (empty: the English text is shown).
+    #[serde(default)]
+    pub description_de: String,
     /// The DPV purpose concept, e.g. `dpv:DirectMarketing`.
     pub dpv_purpose: String,
     pub legal_basis: LegalBasis,
@@ -129,9 +133,15 @@ pub struct Purpose {
     pub transfers: Vec<Transfer>,
     /// The time limit for erasure: start point and period, in words and in days.
     pub retention_rule: String,
+    /// The time limit in German (empty: the English text is shown).
+    #[serde(default)]
+    pub retention_rule_de: String,
     pub retention_days: Option<u32>,
     /// Technical and organisational measures (Art. 32(1)) that apply beyond the general ones.
     pub measures: Vec<String>,
+    /// The measures in German (empty: the English ones are shown).
+    #[serde(default)]
+    pub measures_de: Vec<String>,
     pub dpia_required: bool,
     /// Purposes data collected for this one may also serve (Art. 6(4) compatibility).
     pub compatible_with: Vec<String>,
@@ -144,6 +154,38 @@ pub struct Purpose {
 }
 
 impl Purpose {
+    /// The description in `lang` ("de" or "en"), the English where no German is given.
+    pub fn description_in(&self, lang: &str) -> &str {
+        if lang == "de" && !self.description_de.trim().is_empty() { &self.description_de } else { &self.description }
+    }
+
+    /// The retention rule in `lang`, the English where no German is given.
+    pub fn retention_rule_in(&self, lang: &str) -> &str {
+        if lang == "de" && !self.retention_rule_de.trim().is_empty() { &self.retention_rule_de } else { &self.retention_rule }
+    }
+
+    /// The measures in `lang`, the English where no German are given.
+    pub fn measures_in(&self, lang: &str) -> &[String] {
+        if lang == "de" && !self.measures_de.is_empty() { &self.measures_de } else { &self.measures }
+    }
+
+    /// Gives a purpose whose English texts are still the defaults the default German ones
+    /// (an installation from before there were German texts); texts written by a DPO stay.
+    pub fn with_default_texts(mut self) -> Self {
+        if let Some((_, d, r)) = crate::purpose_texts::DEFAULT_DE.iter().find(|(k, _, _)| *k == self.key) {
+            let default = default_purposes("").into_iter().find(|p| p.key == self.key);
+            if let Some(def) = default {
+                if self.description_de.is_empty() && self.description == def.description {
+                    self.description_de = (*d).to_string();
+                }
+                if self.retention_rule_de.is_empty() && self.retention_rule == def.retention_rule {
+                    self.retention_rule_de = (*r).to_string();
+                }
+            }
+        }
+        self
+    }
+
     /// What the registry refuses: a purpose without legal basis reference, subjects or data.
     pub fn check(&self) -> Result<(), String> {
         let key_ok = !self.key.is_empty()
@@ -187,8 +229,11 @@ pub struct Controller {
     pub joint_controllers: Vec<String>,
     pub dpo_name: String,
     pub dpo_email: String,
-    /// Measures that apply to every purpose (Art. 30(1)(g), Art. 32(1)).
+    /// Measures that apply to every purpose (Art. 30(1)(g), Art. 32(1)), in English.
     pub general_measures: Vec<String>,
+    /// The same in German (empty: the English ones are shown).
+    #[serde(default)]
+    pub general_measures_de: Vec<String>,
     /// The controller's privacy notice (Art. 13) on the web, linked from the public pages.
     #[serde(default)]
     pub privacy_notice_url: Option<String>,
@@ -198,6 +243,21 @@ pub struct Controller {
 }
 
 impl Controller {
+    /// The general measures in `lang`, the English where no German are given (and the default
+    /// German where the English are still the defaults).
+    pub fn general_measures_in(&self, lang: &str) -> Vec<String> {
+        if lang != "de" {
+            return self.general_measures.clone();
+        }
+        if !self.general_measures_de.is_empty() {
+            return self.general_measures_de.clone();
+        }
+        if self.general_measures == Controller::default().general_measures {
+            return crate::purpose_texts::GENERAL_MEASURES_DE.iter().map(|m| m.to_string()).collect();
+        }
+        self.general_measures.clone()
+    }
+
     /// Whether a value is still the placeholder of a new installation ("(to be completed…)").
     pub fn is_placeholder(value: &str) -> bool {
         value.trim().starts_with("(to be completed")
@@ -253,6 +313,7 @@ impl Default for Controller {
             ],
             privacy_notice_url: None,
             imprint_url: None,
+            general_measures_de: vec![],
         }
     }
 }
@@ -285,8 +346,11 @@ fn p(
         recipients: vec![Recipient { name: "Sales and service staff".into(), kind: "internal".into(), country: "DE".into() }],
         transfers: vec![],
         retention_rule: retention.0.into(),
+        retention_rule_de: String::new(),
         retention_days: retention.1,
         measures: vec![],
+        measures_de: vec![],
+        description_de: String::new(),
         dpia_required: false,
         compatible_with: vec![],
         active: true,
@@ -412,6 +476,12 @@ pub fn default_purposes(today: &str) -> Vec<Purpose> {
         x.measures = vec!["Access limited to the roles that need this purpose".into()];
     }
     // Data collected to perform the contract may serve its service and its retention.
+    for p in &mut v {
+        if let Some((_, d, r)) = crate::purpose_texts::DEFAULT_DE.iter().find(|(k, _, _)| *k == p.key) {
+            p.description_de = (*d).to_string();
+            p.retention_rule_de = (*r).to_string();
+        }
+    }
     v[0].compatible_with = vec!["customer_service".into(), "accounting_retention".into()];
     v[1].compatible_with = vec!["contract".into()];
     v[3].recipients.push(Recipient {
@@ -429,15 +499,17 @@ pub fn ropa_json(controller: &Controller, purposes: &[Purpose], generated_at: &s
         .filter(|p| p.active)
         .map(|p| {
             serde_json::json!({
-                "purpose": {"key": p.key, "name_de": p.name_de, "name_en": p.name_en, "description": p.description, "dpv": p.dpv_purpose},
+                "purpose": {"key": p.key, "name_de": p.name_de, "name_en": p.name_en, "description": p.description,
+                    "description_de": p.description_in("de"), "dpv": p.dpv_purpose},
                 "legal_basis": {"key": p.legal_basis, "article": p.legal_basis.article(), "dpv": p.legal_basis.dpv(), "dpv_gdpr": p.legal_basis.dpv_gdpr(),
                     "reference": p.basis_reference, "special_category_condition": p.special_category_condition},
                 "data_subject_categories": p.data_subject_categories,
                 "data_categories": p.data_categories,
                 "recipients": p.recipients,
                 "third_country_transfers": p.transfers,
-                "retention": {"rule": p.retention_rule, "days": p.retention_days},
+                "retention": {"rule": p.retention_rule, "rule_de": p.retention_rule_in("de"), "days": p.retention_days},
                 "technical_and_organisational_measures": p.measures,
+                "technical_and_organisational_measures_de": p.measures_in("de"),
                 "dpia_required": p.dpia_required,
                 "version": p.version,
                 "last_review": p.last_review,
@@ -451,68 +523,86 @@ pub fn ropa_json(controller: &Controller, purposes: &[Purpose], generated_at: &s
             "representative": controller.representative, "joint_controllers": controller.joint_controllers},
         "data_protection_officer": {"name": controller.dpo_name, "email": controller.dpo_email},
         "general_technical_and_organisational_measures": controller.general_measures,
+        "general_technical_and_organisational_measures_de": controller.general_measures_in("de"),
         "processing_activities": entries,
     })
 }
 
-/// The Art. 30 record in Markdown, one section per purpose with every Art. 30(1) item.
-pub fn ropa_markdown(controller: &Controller, purposes: &[Purpose], generated_at: &str) -> String {
+/// The Art. 30 record in Markdown in `lang` ("de" or "en"), one section per purpose with
+/// every Art. 30(1) item.
+pub fn ropa_markdown(controller: &Controller, purposes: &[Purpose], generated_at: &str, lang: &str) -> String {
     use std::fmt::Write;
+    let de = lang == "de";
+    let l = |en: &'static str, german: &'static str| if de { german } else { en };
     let mut s = String::new();
-    let list = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
-    let _ = writeln!(s, "# Record of processing activities (Art. 30(1) GDPR)\n");
-    let _ = writeln!(s, "Generated {generated_at} from the live purpose registry.\n");
-    let _ = writeln!(s, "## (a) Controller and data protection officer\n");
-    let _ = writeln!(s, "- Controller: {}, {} ({})", controller.name, controller.address, controller.email);
+    let none = l("none", "keine");
+    let list = |v: &[String]| if v.is_empty() { none.to_string() } else { v.join(", ") };
+    let _ = writeln!(s, "# {}\n", l("Record of processing activities (Art. 30(1) GDPR)", "Verzeichnis von Verarbeitungstätigkeiten (Art. 30 Abs. 1 DSGVO)"));
+    let _ = writeln!(s, "{} {generated_at} {}\n", l("Generated", "Erstellt am"), l("from the live purpose registry.", "aus dem aktuellen Zweckregister."));
+    let _ = writeln!(s, "## (a) {}\n", l("Controller and data protection officer", "Verantwortlicher und Datenschutzbeauftragter"));
+    let _ = writeln!(s, "- {}: {}, {} ({})", l("Controller", "Verantwortlicher"), controller.name, controller.address, controller.email);
     if let Some(phone) = &controller.phone {
-        let _ = writeln!(s, "- Phone: {phone}");
+        let _ = writeln!(s, "- {}: {phone}", l("Phone", "Telefon"));
     }
     if let Some(r) = &controller.representative {
-        let _ = writeln!(s, "- Representative: {r}");
+        let _ = writeln!(s, "- {}: {r}", l("Representative", "Vertreter"));
     }
-    let _ = writeln!(s, "- Joint controllers: {}", list(&controller.joint_controllers));
-    let _ = writeln!(s, "- Data protection officer: {} ({})\n", controller.dpo_name, controller.dpo_email);
-    let _ = writeln!(s, "## (g) General technical and organisational measures\n");
-    for m in &controller.general_measures {
+    let _ = writeln!(s, "- {}: {}", l("Joint controllers", "Gemeinsam Verantwortliche"), list(&controller.joint_controllers));
+    let _ = writeln!(s, "- {}: {} ({})\n", l("Data protection officer", "Datenschutzbeauftragter"), controller.dpo_name, controller.dpo_email);
+    let _ = writeln!(s, "## (g) {}\n", l("General technical and organisational measures", "Allgemeine technische und organisatorische Maßnahmen"));
+    for m in &controller.general_measures_in(lang) {
         let _ = writeln!(s, "- {m}");
     }
     for p in purposes.iter().filter(|p| p.active) {
-        let _ = writeln!(s, "\n## {} / {} (`{}`, version {})\n", p.name_de, p.name_en, p.key, p.version);
-        let _ = writeln!(s, "- (b) Purpose: {} ({})", p.description, p.dpv_purpose);
+        let _ = writeln!(s, "\n## {} / {} (`{}`, {} {})\n", p.name_de, p.name_en, p.key, l("version", "Version"), p.version);
+        let _ = writeln!(s, "- (b) {}: {} ({})", l("Purpose", "Zweck"), p.description_in(lang), p.dpv_purpose);
         let _ = writeln!(
             s,
-            "- Legal basis: {} ({}, {}); {}",
+            "- {}: {} ({}, {}); {}",
+            l("Legal basis", "Rechtsgrundlage"),
             p.legal_basis.article(),
             p.legal_basis.dpv(),
             p.legal_basis.dpv_gdpr(),
             p.basis_reference
         );
         if let Some(c) = &p.special_category_condition {
-            let _ = writeln!(s, "- Special categories: Art. 9(2) condition {c}");
+            let _ = writeln!(s, "- {}: {c}", l("Special categories: Art. 9(2) condition", "Besondere Kategorien: Bedingung nach Art. 9 Abs. 2"));
         }
-        let _ = writeln!(s, "- (c) Data subjects: {}", list(&p.data_subject_categories));
-        let _ = writeln!(s, "- (c) Data categories: {}", list(&p.data_categories));
+        let _ = writeln!(s, "- (c) {}: {}", l("Data subjects", "Betroffene Personen"), list(&p.data_subject_categories));
+        let _ = writeln!(s, "- (c) {}: {}", l("Data categories", "Datenkategorien"), list(&p.data_categories));
         let recipients: Vec<String> = p.recipients.iter().map(|r| format!("{} ({}, {})", r.name, r.kind, r.country)).collect();
-        let _ = writeln!(s, "- (d) Recipients: {}", list(&recipients));
+        let _ = writeln!(s, "- (d) {}: {}", l("Recipients", "Empfänger"), list(&recipients));
         let transfers: Vec<String> = p
             .transfers
             .iter()
             .map(|t| format!("{} to {} under {} ({})", t.recipient, t.country, t.mechanism, t.safeguard_document))
             .collect();
-        let _ = writeln!(s, "- (e) Third-country transfers: {}", if transfers.is_empty() { "none".into() } else { transfers.join("; ") });
-        let _ = writeln!(s, "- (f) Retention / erasure: {}", p.retention_rule);
-        let _ = writeln!(s, "- (g) Measures: {}", list(&p.measures));
-        let _ = writeln!(s, "- DPIA required: {}; last review: {}", if p.dpia_required { "yes" } else { "no" }, p.last_review);
+        let _ = writeln!(
+            s,
+            "- (e) {}: {}",
+            l("Third-country transfers", "Übermittlungen in Drittländer"),
+            if transfers.is_empty() { none.to_string() } else { transfers.join("; ") }
+        );
+        let _ = writeln!(s, "- (f) {}: {}", l("Retention / erasure", "Aufbewahrung / Löschfrist"), p.retention_rule_in(lang));
+        let _ = writeln!(s, "- (g) {}: {}", l("Measures", "Maßnahmen"), list(p.measures_in(lang)));
+        let _ = writeln!(
+            s,
+            "- {}: {}; {}: {}",
+            l("DPIA required", "DSFA erforderlich"),
+            if p.dpia_required { l("yes", "ja") } else { l("no", "nein") },
+            l("last review", "letzte Prüfung"),
+            p.last_review
+        );
     }
     s
 }
 
 /// The Art. 30 record as a self-contained HTML page (the Markdown's content, escaped).
-pub fn ropa_html(controller: &Controller, purposes: &[Purpose], generated_at: &str) -> String {
+pub fn ropa_html(controller: &Controller, purposes: &[Purpose], generated_at: &str, lang: &str) -> String {
     let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
     let mut body = String::new();
     let mut in_list = false;
-    for line in ropa_markdown(controller, purposes, generated_at).lines() {
+    for line in ropa_markdown(controller, purposes, generated_at, lang).lines() {
         let close = |body: &mut String, in_list: &mut bool| {
             if *in_list {
                 body.push_str("</ul>\n");
@@ -539,7 +629,8 @@ pub fn ropa_html(controller: &Controller, purposes: &[Purpose], generated_at: &s
     if in_list {
         body.push_str("</ul>\n");
     }
-    format!("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Record of processing activities</title></head>\n<body>\n{body}</body></html>\n")
+    let (code, title) = if lang == "de" { ("de", "Verzeichnis von Verarbeitungstätigkeiten") } else { ("en", "Record of processing activities") };
+    format!("<!doctype html>\n<html lang=\"{code}\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\n<body>\n{body}</body></html>\n")
 }
 
 #[cfg(test)]
@@ -615,7 +706,7 @@ mod tests {
         let old = r#"{"name":"A","address":"B","email":"a@example.org","representative":null,"joint_controllers":[],"dpo_name":"D","dpo_email":"d@example.org","general_measures":[]}"#;
         let c: Controller = serde_json::from_str(old).unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(c.phone, None);
-        assert!(ropa_markdown(&Controller { phone: Some("0561 1".into()), ..c }, &[], "x").contains("- Phone: 0561 1"));
+        assert!(ropa_markdown(&Controller { phone: Some("0561 1".into()), ..c }, &[], "x", "en").contains("- Phone: 0561 1"));
     }
 
     #[test]
@@ -637,7 +728,7 @@ mod tests {
         ] {
             assert!(json.contains(k), "JSON lacks {k}");
         }
-        let md = ropa_markdown(&c, &v, "2026-11-23");
+        let md = ropa_markdown(&c, &v, "2026-11-23", "en");
         for k in [
             "(a) Controller",
             "(b) Purpose",
@@ -650,7 +741,7 @@ mod tests {
         ] {
             assert!(md.contains(k), "Markdown lacks {k}");
         }
-        let html = ropa_html(&c, &v, "2026-11-23");
+        let html = ropa_html(&c, &v, "2026-11-23", "en");
         assert!(html.contains("<h2>Newsletter per E-Mail / Newsletter by email (newsletter, version 1)</h2>"), "{html}");
         assert!(!html.contains("<script"));
     }

@@ -1802,3 +1802,8 @@ files-checked = Geprüft, nichts geschrieben
 files-imported = Importiert
 files-no_file = Wählen Sie eine Datei aus.
 files-upload_broken = Die Datei kam nicht vollständig an
+
+privacy-item_g_de = (g) Technische und organisatorische Maßnahmen, deutsch
+privacy-description_de = Beschreibung, deutsch
+privacy-retention_rule_de = Löschfrist, deutsch
+privacy-german_hint = Die deutsche Fassung für das Verzeichnis, die Auskunft und die Oberfläche auf Deutsch; leer: die englische wird gezeigt.

@@ -1802,3 +1802,8 @@ files-checked = Checked, nothing written
 files-imported = Imported
 files-no_file = Choose a file.
 files-upload_broken = The file did not arrive whole
+
+privacy-item_g_de = (g) Technical and organisational measures, German
+privacy-description_de = Description, German
+privacy-retention_rule_de = Time limit for erasure, German
+privacy-german_hint = The German text for the record, the access report and the UI in German; empty: the English one is shown.

@@ -11,7 +11,7 @@ pub async fn list_purposes(conn: &mut Conn) -> Result<Vec<Purpose>> {
         .map(|(body, version)| {
             let mut p: Purpose = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("purpose: {e}")))?;
             p.version = version;
-            Ok(p)
+            Ok(p.with_default_texts())
         })
         .collect()
 }

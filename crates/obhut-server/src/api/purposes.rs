@@ -56,6 +56,8 @@ pub struct RopaQuery {
     /// md, html or json (default json).
     #[param(value_type = Option<RopaFormat>, inline)]
     pub format: Option<String>,
+    /// de or en (default en): the language of the Markdown and HTML record; the JSON holds both.
+    pub lang: Option<String>,
 }
 
 /// The formats of the Art. 30 record.
@@ -78,6 +80,10 @@ pub async fn ropa(State(app): State<App>, ApiActor(actor): ApiActor, ApiQuery(q)
         services::purposes::RopaFormat::Html => "text/html; charset=utf-8",
         services::purposes::RopaFormat::Json => "application/json",
     };
-    let body = services::purposes::ropa(&app, &actor, format).await?;
+    let lang = q.lang.as_deref().unwrap_or("en");
+    if lang != "de" && lang != "en" {
+        return Err(bad_request("lang", "must be de or en"));
+    }
+    let body = services::purposes::ropa_in(&app, &actor, format, lang).await?;
     Ok(([(header::CONTENT_TYPE, ct)], body).into_response())
 }

@@ -66,16 +66,24 @@ pub async fn list(app: &App, actor: &Actor) -> ServiceResult<Vec<Purpose>> {
     Ok(obhut_store::purposes::list_purposes(&mut conn).await?)
 }
 
-/// The Art. 30 record, generated from the live registry.
+/// The Art. 30 record, generated from the live registry, in English.
 pub async fn ropa(app: &App, actor: &Actor, format: RopaFormat) -> ServiceResult<String> {
+    ropa_in(app, actor, format, "en").await
+}
+
+/// [`ropa`] in `lang` ("de" or "en"; the JSON holds both languages).
+pub async fn ropa_in(app: &App, actor: &Actor, format: RopaFormat, lang: &str) -> ServiceResult<String> {
+    if lang != "de" && lang != "en" {
+        return Err(ServiceError::field("lang", "must be de or en"));
+    }
     app.authorize(actor, Action::Read, Resource::Purpose).await?;
     let mut conn = app.conn().await?;
     let purposes = obhut_store::purposes::list_purposes(&mut conn).await?;
     let controller = obhut_store::purposes::controller(&mut conn).await?;
     let at = app.clock.now().format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
     Ok(match format {
-        RopaFormat::Markdown => ropa_markdown(&controller, &purposes, &at),
-        RopaFormat::Html => ropa_html(&controller, &purposes, &at),
+        RopaFormat::Markdown => ropa_markdown(&controller, &purposes, &at, lang),
+        RopaFormat::Html => ropa_html(&controller, &purposes, &at, lang),
         RopaFormat::Json => serde_json::to_string_pretty(&ropa_json(&controller, &purposes, &at)).unwrap_or_default(),
     })
 }

@@ -133,6 +133,7 @@ pub struct ControllerForm {
     dpo_name: String,
     dpo_email: String,
     general_measures: String,
+    general_measures_de: String,
     privacy_notice_url: String,
     imprint_url: String,
 }
@@ -147,6 +148,7 @@ pub(super) const CONTROLLER_FIELDS: &[&str] = &[
     "dpo_name",
     "dpo_email",
     "general_measures",
+    "general_measures_de",
     "privacy_notice_url",
     "imprint_url",
 ];
@@ -163,6 +165,7 @@ impl ControllerForm {
             dpo_name: c.dpo_name.clone(),
             dpo_email: c.dpo_email.clone(),
             general_measures: c.general_measures.join("\n"),
+            general_measures_de: c.general_measures_in("de").join("\n"),
             privacy_notice_url: c.privacy_notice_url.clone().unwrap_or_default(),
             imprint_url: c.imprint_url.clone().unwrap_or_default(),
         }
@@ -179,6 +182,7 @@ impl ControllerForm {
             dpo_name: self.dpo_name.trim().to_string(),
             dpo_email: self.dpo_email.trim().to_string(),
             general_measures: lines(&self.general_measures),
+            general_measures_de: lines(&self.general_measures_de),
             privacy_notice_url: non_empty(&self.privacy_notice_url).map(String::from),
             imprint_url: non_empty(&self.imprint_url).map(String::from),
         }
@@ -237,6 +241,8 @@ pub async fn update_controller(Posted { web, form }: Posted<ControllerForm>) -> 
 pub(super) struct RopaPage {
     ctx: Ctx,
     controller: Controller,
+    /// The general measures in the user's language.
+    general_measures: Vec<String>,
     purposes: Vec<PurposeView>,
     generated: String,
 }
@@ -249,7 +255,8 @@ pub async fn ropa_page(web: Web) -> Response {
         (Err(e), _) | (_, Err(e)) => return web.fail(e),
     };
     let purposes = purposes.iter().filter(|p| p.active).map(|p| PurposeView::new(tr, p)).collect();
-    render(&RopaPage { ctx: web.ctx("privacy"), controller, purposes, generated: fmt::datetime(tr.lang, web.app.now_ms()) })
+    let general_measures = controller.general_measures_in(tr.lang.code());
+    render(&RopaPage { ctx: web.ctx("privacy"), controller, general_measures, purposes, generated: fmt::datetime(tr.lang, web.app.now_ms()) })
 }
 
 pub(super) async fn ropa_file(web: Web, format: RopaFormat) -> Response {
@@ -258,7 +265,7 @@ pub(super) async fn ropa_file(web: Web, format: RopaFormat) -> Response {
         RopaFormat::Html => ("html", "text/html; charset=utf-8"),
         RopaFormat::Json => ("json", "application/json"),
     };
-    match service::ropa(&web.app, web.actor(), format).await {
+    match service::ropa_in(&web.app, web.actor(), format, web.tr().lang.code()).await {
         Ok(body) => {
             let name = format!("attachment; filename=ropa-{}.{ext}", web.app.clock.now().date());
             ([(header::CONTENT_TYPE, content_type.to_string()), (header::CONTENT_DISPOSITION, name)], body).into_response()
@@ -467,7 +474,7 @@ impl PurposeView {
             name: purpose_name(tr, p),
             name_de: p.name_de.clone(),
             name_en: p.name_en.clone(),
-            description: p.description.clone(),
+            description: p.description_in(tr.lang.code()).to_string(),
             dpv_purpose: p.dpv_purpose.clone(),
             basis: basis_label(tr, p.legal_basis),
             basis_dpv: format!("{}, {}", p.legal_basis.dpv(), p.legal_basis.dpv_gdpr()),
@@ -477,9 +484,9 @@ impl PurposeView {
             data_categories: p.data_categories.clone(),
             recipients: p.recipients.iter().map(|r| (r.name.clone(), tr.v("recipient_kind", &r.kind), r.country.clone())).collect(),
             transfers: p.transfers.clone(),
-            retention_rule: p.retention_rule.clone(),
+            retention_rule: p.retention_rule_in(tr.lang.code()).to_string(),
             retention_days: p.retention_days,
-            measures: p.measures.clone(),
+            measures: p.measures_in(tr.lang.code()).to_vec(),
             dpia_required: p.dpia_required,
             compatible_with: p.compatible_with.clone(),
             active: p.active,

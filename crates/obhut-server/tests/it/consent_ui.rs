@@ -186,6 +186,7 @@ async fn the_dpo_page_shows_statistics_the_outbox_notices_and_the_review_queue()
         dpo_name: "Dora Schutz".into(),
         dpo_email: "dsb@quellwerk.example".into(),
         general_measures: vec![],
+        general_measures_de: vec![],
         privacy_notice_url: Some("https://quellwerk.example/datenschutz".into()),
         imprint_url: Some("https://quellwerk.example/impressum".into()),
     };

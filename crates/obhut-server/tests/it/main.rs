@@ -25,6 +25,7 @@ mod mailbox;
 mod matrix;
 mod offboarding;
 mod privacy;
+mod registry;
 mod retention;
 mod retention_ui;
 mod rights;

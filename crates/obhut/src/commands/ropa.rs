@@ -19,14 +19,20 @@ pub enum RopaCmd {
         /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<PathBuf>,
+        /// de or en: the language of the Markdown and HTML record (the JSON holds both).
+        #[arg(long, default_value = "en")]
+        lang: String,
     },
 }
 
 pub async fn run(g: &Global, cmd: RopaCmd) -> Result<()> {
-    let RopaCmd::Export { format, output } = cmd;
+    let RopaCmd::Export { format, output, lang } = cmd;
+    if lang != "de" && lang != "en" {
+        return Err(crate::error::CliError::flag("--lang", "must be de or en"));
+    }
     let format = RopaFormat::parse(&format).flag("--format")?;
     let app = open(g).await?;
-    let text = purposes::ropa(&app, &Actor::cli(), format).await?;
+    let text = purposes::ropa_in(&app, &Actor::cli(), format, &lang).await?;
     match output {
         Some(p) => output::write_file(&p, text)?,
         None => print!("{text}"),

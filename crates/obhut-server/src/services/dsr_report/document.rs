@@ -289,7 +289,7 @@ pub fn document(report: &AccessReport, lang: Lang) -> Document {
     for p in &r.purposes {
         let name = if lang == Lang::De { &p.name_de } else { &p.name_en };
         let mut fields = vec![
-            f(tr.t("dsr_report.description"), p.description.clone()),
+            f(tr.t("dsr_report.description"), if lang == Lang::De { p.description_de.clone() } else { p.description.clone() }),
             f(
                 tr.t("dsr_report.legal_basis"),
                 format!(
@@ -312,7 +312,7 @@ pub fn document(report: &AccessReport, lang: Lang) -> Document {
                 p.data_categories.iter().map(|c| category_text(tr, c)).collect::<Vec<_>>().join(", ")
             },
         ));
-        fields.push(f(tr.t("dsr_report.retention"), p.retention.rule.clone()));
+        fields.push(f(tr.t("dsr_report.retention"), p.retention.rule_in(lang).to_string()));
         if !p.active {
             fields.push(f(tr.t("dsr_report.status"), tr.t("dsr_report.purpose_inactive")));
         }
@@ -397,7 +397,7 @@ pub fn document(report: &AccessReport, lang: Lang) -> Document {
         r.retention
             .iter()
             .map(|e| {
-                let rules: Vec<String> = e.rules.iter().map(|x| format!("{}: {}", purpose_name(tr, r, &x.purpose), x.rule)).collect();
+                let rules: Vec<String> = e.rules.iter().map(|x| format!("{}: {}", purpose_name(tr, r, &x.purpose), x.rule_in(lang))).collect();
                 f(
                     &category_text(tr, &e.data_category),
                     if rules.is_empty() { tr.t("dsr_report.retention_none").into() } else { rules.join("\n") },

@@ -394,7 +394,12 @@ pub async fn access_report(app: &App, actor: &Actor, contact_id: &str) -> Servic
             purposes: processing(c).iter().map(|x| x.key.clone()).collect(),
         })
         .collect();
-    let rule_of = |x: &Purpose| RetentionRule { purpose: x.key.clone(), rule: x.retention_rule.clone(), days: x.retention_days };
+    let rule_of = |x: &Purpose| RetentionRule {
+        purpose: x.key.clone(),
+        rule: x.retention_rule.clone(),
+        rule_de: x.retention_rule_in("de").to_string(),
+        days: x.retention_days,
+    };
     let retention: Vec<RetentionEntry> = held
         .iter()
         .map(|(c, _)| RetentionEntry {
@@ -410,6 +415,7 @@ pub async fn access_report(app: &App, actor: &Actor, contact_id: &str) -> Servic
             name_de: x.name_de.clone(),
             name_en: x.name_en.clone(),
             description: x.description.clone(),
+            description_de: x.description_in("de").to_string(),
             dpv: x.dpv_purpose.clone(),
             legal_basis: LegalBasisOut {
                 basis: x.legal_basis.as_str().into(),

@@ -204,7 +204,16 @@ pub struct LegalBasisOut {
 pub struct RetentionRule {
     pub purpose: String,
     pub rule: String,
+    /// The rule in German (the English where the registry has no German text).
+    pub rule_de: String,
     pub days: Option<u32>,
+}
+
+impl RetentionRule {
+    /// The rule in the report's language.
+    pub fn rule_in(&self, lang: crate::i18n::Lang) -> &str {
+        if lang == crate::i18n::Lang::De { &self.rule_de } else { &self.rule }
+    }
 }
 
 #[derive(Clone, Serialize)]
@@ -213,6 +222,8 @@ pub struct PurposeEntry {
     pub name_de: String,
     pub name_en: String,
     pub description: String,
+    /// The description in German (the English where the registry has no German text).
+    pub description_de: String,
     pub dpv: String,
     pub legal_basis: LegalBasisOut,
     /// Why it applies: `collection` (collected for it), `compatible` (Art. 6(4)), `consent`,
