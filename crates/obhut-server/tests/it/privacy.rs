@@ -94,8 +94,9 @@ async fn the_administrator_sees_every_privacy_page_and_downloads_the_record() {
     assert!(html.contains("Einwilligung") && html.contains("Art. 6 Abs. 1 lit. f DSGVO"), "basis with its letter");
 
     for (path, ct, needle) in [
-        ("/privacy/ropa.md", "text/markdown", "# Record of processing activities"),
-        ("/privacy/ropa.html", "text/html", "<h1>Record of processing activities"),
+        // In the user's language (German here).
+        ("/privacy/ropa.md", "text/markdown", "# Verzeichnis von Verarbeitungstätigkeiten"),
+        ("/privacy/ropa.html", "text/html", "<h1>Verzeichnis von Verarbeitungstätigkeiten"),
         ("/privacy/ropa.json", "application/json", "\"processing_activities\""),
     ] {
         let r = c.get(t.url(path)).send().await.expect("get");
@@ -163,8 +164,8 @@ async fn editing_a_purpose_through_the_form_saves_a_new_version_and_audits_it(b:
     assert_eq!(after.measures.len(), 2);
     // What the form did not change came back as it was.
     assert_eq!(
-        Purpose { version: 0, retention_rule: String::new(), measures: vec![], ..after.clone() },
-        Purpose { version: 0, retention_rule: String::new(), measures: vec![], ..before.clone() }
+        Purpose { version: 0, retention_rule: String::new(), retention_rule_de: String::new(), measures: vec![], ..after.clone() },
+        Purpose { version: 0, retention_rule: String::new(), retention_rule_de: String::new(), measures: vec![], ..before.clone() }
     );
     let history = purposes::history(&t.app, &Actor::cli(), "postal_marketing").await.expect("history");
     assert_eq!(history.iter().map(|h| h.version).collect::<Vec<_>>(), vec![1, 2]);
@@ -276,7 +277,7 @@ async fn the_controller_is_edited_audited_and_checked() {
     let (_, ropa) = page(&c, &t, "/privacy/ropa").await;
     assert!(ropa.contains("Dr. Petra Schutz") && ropa.contains("+49 561 123456"));
     let md = c.get(t.url("/privacy/ropa.md")).send().await.expect("get").text().await.expect("body");
-    assert!(md.contains("- Phone: +49 561 123456"));
+    assert!(md.contains("- Telefon: +49 561 123456"), "the record in the user's language");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
