@@ -103,7 +103,8 @@ async fn a_fresh_data_directory_is_private_and_delivered_mail_files_do_not_stay(
     // Its time over, the delivered file goes; the record that it was sent stays.
     assert_eq!(services::mail::remove_delivered_files(&app).await.expect("sweep"), 0, "not before its time");
     clock.advance(time::Duration::hours(app.config.outbox_file_hours + 1));
-    assert_eq!(services::mail::remove_delivered_files(&app).await.expect("sweep"), 1);
+    // This sweep or the server's own minute sweep (it runs beside the test) removes it, once.
+    assert!(services::mail::remove_delivered_files(&app).await.expect("sweep") <= 1);
     assert!(emls().is_empty(), "no delivered .eml file stays");
     let mut conn = app.store.pool.acquire().await.expect("conn");
     let (sent, removed): (i64, i64) =
