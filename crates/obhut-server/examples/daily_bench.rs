@@ -128,8 +128,16 @@ async fn main() {
         get("/contacts?sort=name&tag=vip&page=1".into()).await;
     }
     let mut list = Vec::new();
+    let mut slow = Vec::new();
     for _ in 0..requests {
-        list.push(get(format!("/contacts?sort=name&tag=vip&page={}", 1 + next(pages.min(2000)))).await);
+        let p = 1 + next(pages.min(2000));
+        let ms = get(format!("/contacts?sort=name&tag=vip&page={p}")).await;
+        slow.push((ms, p));
+        list.push(ms);
+    }
+    if std::env::var_os("BENCH_SLOWEST").is_some() {
+        slow.sort_by(|a, b| b.0.total_cmp(&a.0));
+        eprintln!("slowest list pages (ms, page): {:?}", &slow[..slow.len().min(12)]);
     }
     report(&format!("contact list, sorted by name, tag filter, random page of {pages}"), list);
     let prefixes = ["Mül", "Schm", "Web", "Wag", "Beck", "Hoff", "Kle", "Wolf", "Neu", "Schw", "Zimm", "Krü", "Lang", "Hart", "Wern"];

@@ -34,6 +34,16 @@ pub fn local(ms: i64) -> OffsetDateTime {
     t.to_offset(local_offset(t))
 }
 
+/// The first instant of a day in German time, in milliseconds.
+pub fn day_start_ms(d: Date) -> i64 {
+    let midnight = PrimitiveDateTime::new(d, Time::MIDNIGHT);
+    let summer = UtcOffset::from_hms(2, 0, 0).unwrap_or(UtcOffset::UTC);
+    let winter = UtcOffset::from_hms(1, 0, 0).unwrap_or(UtcOffset::UTC);
+    let offset = if is_summer_time(midnight.assume_offset(summer)) { summer } else { winter };
+    let t = midnight.assume_offset(offset);
+    t.unix_timestamp() * 1000
+}
+
 /// "01.03.2026 14:30" (de) or "2026-03-01 14:30" (en), in German time.
 pub fn datetime(lang: Lang, ms: i64) -> String {
     let t = local(ms);

@@ -207,6 +207,29 @@ impl<'a> Target<'a> {
     }
 }
 
+/// See [`Gate::checker`].
+pub struct Checker<'g> {
+    gate: &'g Gate,
+    actor: &'g Actor,
+    action: Action,
+    purpose: &'g str,
+    today: i64,
+    seen: HashMap<(Resource, String, Option<UserId>, Option<String>, Vec<String>), bool>,
+}
+
+impl Checker<'_> {
+    /// Whether the record is allowed (the same answer as [`Gate::check`]).
+    pub fn allows(&mut self, target: &Target<'_>) -> bool {
+        let key = (target.resource, target.class.to_string(), target.owner, target.team.map(str::to_string), target.tags.to_vec());
+        if let Some(&ok) = self.seen.get(&key) {
+            return ok;
+        }
+        let ok = self.gate.check(self.actor, self.action, target, self.purpose, self.today).is_ok();
+        self.seen.insert(key, ok);
+        ok
+    }
+}
+
 /// Reading or writing a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldAccess {
@@ -464,6 +487,13 @@ impl Gate {
             ),
             policies,
         })
+    }
+
+    /// A checker for many records under one actor, action, purpose and day (a list, a search):
+    /// the decision depends only on a record's kind, class, owner, team and tags, so records
+    /// alike are decided once.
+    pub fn checker<'g>(&'g self, actor: &'g Actor, action: Action, purpose: &'g str, today: i64) -> Checker<'g> {
+        Checker { gate: self, actor, action, purpose, today, seen: HashMap::new() }
     }
 
     /// May the actor do this to some record of this kind: one of their own, of their team,

@@ -39,6 +39,8 @@ pub struct ContactRecord {
     /// day (`YYYY-MM-DD`) where the restriction ends at a date.
     pub restricted_at: Option<i64>,
     pub restricted_until: Option<String>,
+    /// When the latest activity about the contact took place.
+    pub last_activity_at: Option<i64>,
 }
 
 impl ContactRecord {
@@ -160,6 +162,20 @@ fn aad(id: &str) -> Vec<u8> {
     format!("contact:{id}").into_bytes()
 }
 
+pub(crate) fn sort_aad(id: &str) -> Vec<u8> {
+    format!("contact-sort:{id}").into_bytes()
+}
+
+/// A contact's name sort key sealed under its own key (what a page of the name order opens).
+pub(crate) fn seal_sort_key(key: &crate::crypto::SubjectKey, id: &str, p: &ContactPersonal) -> Vec<u8> {
+    key.seal(&sort_aad(id), p.sort_key().as_bytes())
+}
+
+/// The city token of a contact's first postal address with a city.
+pub(crate) fn city_token(crypto: &Crypto, p: &ContactPersonal) -> Option<String> {
+    p.addresses.iter().find_map(|a| a.city.as_deref()).and_then(|c| crypto.city_token(c))
+}
+
 /// Every blind index token a contact gets, without repeats.
 pub fn blind_tokens(crypto: &Crypto, p: &ContactPersonal) -> Vec<BlindToken> {
     let mut out: Vec<BlindToken> = Vec::new();
@@ -208,6 +224,9 @@ pub struct SealedContact {
     pub tokens: Vec<BlindToken>,
     /// See [`Crypto::sort_bucket`].
     sort_bucket: String,
+    /// The sort key sealed under the contact's key, and the city token (see the migration).
+    sort_sealed: Vec<u8>,
+    city_token: Option<String>,
 }
 
 /// Seals a contact's personal fields under a fresh key. `tokens` may be given when the caller
@@ -228,6 +247,8 @@ pub fn seal_contact(crypto: &Crypto, id: ContactId, draft: &ContactDraft, tokens
         sealed: key.seal_json(&aad(&sid), &draft.personal),
         tokens: tokens.unwrap_or_else(|| blind_tokens(crypto, &draft.personal)),
         sort_bucket: crypto.sort_bucket(&draft.personal.sort_key()),
+        sort_sealed: seal_sort_key(&key, &sid, &draft.personal),
+        city_token: city_token(crypto, &draft.personal),
     }
 }
 
@@ -251,7 +272,7 @@ impl SealedContact {
     }
 }
 
-const CONTACT_COLS: usize = 19;
+const CONTACT_COLS: usize = 21;
 
 /// Inserts contacts with their blind indexes, many rows per statement (the API inserts a batch
 /// of one). Runs inside the caller's transaction.
@@ -279,7 +300,7 @@ pub async fn insert_sealed(
     while !batch.is_empty() {
         let chunk: Vec<SealedContact> = batch.drain(..per.min(batch.len())).collect();
         let sql = format!(
-            "INSERT INTO contacts (id, kind, organization_id, owner_id, language, tags, wrapped_key, sealed, index_tokens, origin_source, origin_detail, import_run_id, created_by, created_at, updated_at, version, record_class, team, sort_bucket) VALUES {}",
+            "INSERT INTO contacts (id, kind, organization_id, owner_id, language, tags, wrapped_key, sealed, index_tokens, origin_source, origin_detail, import_run_id, created_by, created_at, updated_at, version, record_class, team, sort_bucket, sort_sealed, city_token) VALUES {}",
             values_placeholders(conn, chunk.len(), CONTACT_COLS)
         );
         let mut q = sqlx::query(&sql);
@@ -303,7 +324,9 @@ pub async fn insert_sealed(
                 .bind(1i64)
                 .bind(c.record_class.as_str())
                 .bind(c.team)
-                .bind(c.sort_bucket);
+                .bind(c.sort_bucket)
+                .bind(c.sort_sealed)
+                .bind(c.city_token);
         }
         q.execute(&mut *conn).await?;
     }
@@ -374,8 +397,9 @@ pub(crate) struct Row {
     org_name: Option<String>,
     restricted_at: Option<i64>,
     restricted_until: Option<String>,
+    last_activity_at: Option<i64>,
 }
-pub(crate) const SELECT: &str = "SELECT c.id, c.kind, c.organization_id, c.owner_id, c.language, c.tags, c.wrapped_key, c.sealed, c.origin_source, c.origin_detail, c.import_run_id, c.created_by, c.created_at, c.updated_at, c.version, c.record_class, c.team, o.name AS org_name, c.restricted_at, c.restricted_until FROM contacts c LEFT JOIN organizations o ON o.id = c.organization_id";
+pub(crate) const SELECT: &str = "SELECT c.id, c.kind, c.organization_id, c.owner_id, c.language, c.tags, c.wrapped_key, c.sealed, c.origin_source, c.origin_detail, c.import_run_id, c.created_by, c.created_at, c.updated_at, c.version, c.record_class, c.team, o.name AS org_name, c.restricted_at, c.restricted_until, c.last_activity_at FROM contacts c LEFT JOIN organizations o ON o.id = c.organization_id";
 
 pub(crate) fn open_row(crypto: &Crypto, r: Row) -> Result<ContactRecord> {
     let key = crypto.unwrap_key(&r.id, &r.wrapped_key)?;
@@ -402,6 +426,7 @@ pub(crate) fn open_row(crypto: &Crypto, r: Row) -> Result<ContactRecord> {
         organization_name: r.org_name,
         restricted_at: r.restricted_at,
         restricted_until: r.restricted_until,
+        last_activity_at: r.last_activity_at,
     })
 }
 
@@ -449,6 +474,7 @@ pub async fn read_contact(store: &crate::store::Store, id: ContactId) -> Result<
                     org_name: r.get(17)?,
                     restricted_at: r.get(18)?,
                     restricted_until: r.get(19)?,
+                    last_activity_at: r.get(20)?,
                 })
             })
             .optional()
@@ -493,7 +519,8 @@ pub async fn update_contact(
     let tokens = blind_tokens(crypto, &draft.personal);
     let n = sqlx::query(
         "UPDATE contacts SET kind = $1, organization_id = $2, owner_id = $3, language = $4, tags = $5, sealed = $6, index_tokens = $7, \
-         updated_at = $8, version = version + 1, record_class = $11, team = $12, sort_bucket = $13 WHERE id = $9 AND version = $10",
+         updated_at = $8, version = version + 1, record_class = $11, team = $12, sort_bucket = $13, \
+         sort_sealed = $14, city_token = $15 WHERE id = $9 AND version = $10",
     )
     .bind(draft.kind.as_str())
     .bind(id_str(&draft.organization_id))
@@ -508,6 +535,8 @@ pub async fn update_contact(
     .bind(draft.record_class.as_str())
     .bind(draft.team.clone())
     .bind(crypto.sort_bucket(&draft.personal.sort_key()))
+    .bind(seal_sort_key(&key, &sid, &draft.personal))
+    .bind(city_token(crypto, &draft.personal))
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -613,76 +642,8 @@ pub async fn find_duplicates(
     Ok(out)
 }
 
-/// Filters for contact lists; all optional, combined with AND.
-#[derive(Debug, Clone, Default)]
-pub struct ContactFilter {
-    pub kind: Option<ContactKind>,
-    pub organization_id: Option<OrganizationId>,
-    pub owner_id: Option<UserId>,
-    pub tag: Option<String>,
-    pub language: Option<String>,
-    /// Only these contacts (a selection in a list).
-    pub ids: Option<Vec<ContactId>>,
-    /// Set by the gate, not by callers: what the actor may reach at all.
-    pub reach: Reach,
-}
-
-pub use crate::reach::Reach;
-
-/// Orders the database can sort by (an encrypted name it cannot).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ContactOrder {
-    #[default]
-    CreatedDesc,
-    CreatedAsc,
-    UpdatedDesc,
-    UpdatedAsc,
-}
-
-impl ContactOrder {
-    fn sql(self) -> &'static str {
-        match self {
-            Self::CreatedDesc => "c.created_at DESC, c.id DESC",
-            Self::CreatedAsc => "c.created_at ASC, c.id ASC",
-            Self::UpdatedDesc => "c.updated_at DESC, c.id DESC",
-            Self::UpdatedAsc => "c.updated_at ASC, c.id ASC",
-        }
-    }
-}
-
-pub(crate) fn filter_sql(f: &ContactFilter, args: &mut Vec<String>) -> String {
-    let mut w: Vec<String> = Vec::new();
-    let mut push = |cond: &str, v: String, args: &mut Vec<String>| {
-        args.push(v);
-        w.push(cond.replace('?', &format!("${}", args.len())));
-    };
-    if let Some(k) = f.kind {
-        push("c.kind = ?", k.as_str().into(), args);
-    }
-    if let Some(o) = f.organization_id {
-        push("c.organization_id = ?", o.to_string(), args);
-    }
-    if let Some(o) = f.owner_id {
-        push("c.owner_id = ?", o.to_string(), args);
-    }
-    if let Some(l) = &f.language {
-        push("c.language = ?", l.clone(), args);
-    }
-    if let Some(t) = &f.tag {
-        push("c.id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)", t.clone(), args);
-    }
-    if let Some(ids) = &f.ids {
-        // Typed ids: their text is a UUID's, nothing else.
-        let list: Vec<String> = ids.iter().map(|i| format!("'{i}'")).collect();
-        w.push(if list.is_empty() { "1 = 0".into() } else { format!("c.id IN ({})", list.join(", ")) });
-    }
-    w.extend(crate::reach::CONTACT.conditions(&f.reach, args));
-    if w.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", w.join(" AND "))
-    }
-}
+pub use crate::contact_filter::{ContactFilter, ContactOrder, Reach};
+pub(crate) use crate::contact_filter::filter_sql;
 
 /// One page of contacts and the total matching the filter.
 pub async fn list_contacts(
@@ -745,6 +706,13 @@ pub async fn organization_ids_matching(conn: &mut Conn, word: &str, limit: i64) 
         .bind(limit)
         .fetch_all(&mut *conn)
         .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Contacts whose city has this token ([`Crypto::city_token`]), at most `limit`.
+pub async fn contact_ids_in_city(conn: &mut Conn, token: &str, limit: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM contacts WHERE city_token = $1 LIMIT $2").bind(token).bind(limit).fetch_all(&mut *conn).await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 

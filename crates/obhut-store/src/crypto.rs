@@ -157,6 +157,16 @@ impl Crypto {
         format!("{:016x}", self.sort_token(&prefix))
     }
 
+    /// The stored city token of a contact: a keyed hash of the folded city name (the blind
+    /// index's key), so the database can tell which contacts share a city and not which city.
+    pub fn city_token(&self, city: &str) -> Option<String> {
+        let folded = obhut_core::search::fold(city);
+        if folded.is_empty() {
+            return None;
+        }
+        Some(self.blind("c", &folded).iter().map(|b| format!("{b:02x}")).collect())
+    }
+
     /// The letters a stored sort bucket stands for: looked up in the table of every prefix of
     /// up to four characters of a-z and space (551,881 of them), which only the holder of the
     /// key can build.

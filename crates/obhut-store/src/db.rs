@@ -86,6 +86,29 @@ pub fn rows_per_insert(cols: usize) -> usize {
     (1000 / cols.max(1)).max(1)
 }
 
+/// The `ORDER BY` of a list sorted by a column chosen by name: `orders` maps each name to the
+/// SQL of its value; `key` sorts ascending, `-key` descending, rows without a value last either
+/// way, ties broken by `tie` (the id) in the same direction. `None` for a name not in `orders`.
+pub fn order_by(orders: &[(&str, &str)], key: &str, tie: &str) -> Option<String> {
+    let (name, dir) = match key.strip_prefix('-') {
+        Some(k) => (k, "DESC"),
+        None => (key, "ASC"),
+    };
+    let (_, expr) = orders.iter().find(|(n, _)| *n == name)?;
+    Some(format!("CASE WHEN {expr} IS NULL THEN 1 ELSE 0 END, {expr} {dir}, {tie} {dir}"))
+}
+
+/// Whether `key` names one of `orders` (ascending, or descending with a leading `-`).
+pub fn is_order(orders: &[(&str, &str)], key: &str) -> bool {
+    order_by(orders, key, "").is_some()
+}
+
+/// The error text for a sort name not in `orders`.
+pub fn order_names(orders: &[(&str, &str)]) -> String {
+    let names: Vec<String> = orders.iter().map(|(n, _)| format!("{n}, -{n}")).collect();
+    format!("must be one of {}", names.join(", "))
+}
+
 /// Equality filters `(column, value)` as conditions with `$n` placeholders; the values to
 /// bind come back in order.
 pub(crate) fn conditions(eq: Vec<(&str, Option<String>)>) -> (Vec<String>, Vec<String>) {

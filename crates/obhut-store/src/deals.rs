@@ -237,9 +237,24 @@ pub struct DealFilter {
     pub open_only: bool,
     /// By expected close day (undated last) instead of most recently changed first.
     pub by_close: bool,
+    /// A column to sort by (see [`DEAL_ORDERS`]; `-name` descending); before `by_close`.
+    pub sort: Option<String>,
     /// Set by the gate, not by callers: what the actor may reach at all.
     pub reach: Reach,
 }
+
+/// The columns a deal list sorts by across its pages. The contact's name is sealed and does not
+/// sort in the database.
+pub const DEAL_ORDERS: &[(&str, &str)] = &[
+    ("title", "LOWER(d.title)"),
+    ("stage", "(SELECT s.position FROM pipeline_stages s WHERE s.id = d.stage_id)"),
+    ("amount", "d.amount_cents"),
+    ("close", "d.expected_close_on"),
+    ("owner", "(SELECT u.username FROM users u WHERE u.id = d.owner_id)"),
+    ("stage_since", "d.stage_entered_at"),
+    ("created", "d.created_at"),
+    ("updated", "d.updated_at"),
+];
 
 /// Deals, most recently changed first.
 pub async fn list_deals(conn: &mut Conn, f: &DealFilter, limit: i64, offset: i64) -> Result<(Vec<DealRecord>, i64)> {
@@ -258,10 +273,12 @@ pub async fn list_deals(conn: &mut Conn, f: &DealFilter, limit: i64, offset: i64
     }
     conds.extend(DEAL.conditions(&f.reach, &mut args));
     let wh = where_sql(&conds);
-    let order = if f.by_close {
-        "CASE WHEN d.expected_close_on IS NULL THEN 1 ELSE 0 END, d.expected_close_on, d.updated_at DESC, d.id"
+    let order = if let Some(o) = f.sort.as_deref().and_then(|k| crate::db::order_by(DEAL_ORDERS, k, "d.id")) {
+        o
+    } else if f.by_close {
+        "CASE WHEN d.expected_close_on IS NULL THEN 1 ELSE 0 END, d.expected_close_on, d.updated_at DESC, d.id".into()
     } else {
-        "d.updated_at DESC, d.id DESC"
+        "d.updated_at DESC, d.id DESC".into()
     };
     let sql = format!("{}{wh} ORDER BY {order} LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
     let (rows, total) = crate::db::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM {DEAL_FROM}{wh}"), &args).await?;

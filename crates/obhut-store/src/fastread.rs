@@ -61,6 +61,42 @@ impl SqliteReaders {
     }
 }
 
+impl SqliteReaders {
+    /// Runs a query whose `$n` placeholders take `args` (bound as text, as the async driver
+    /// binds them) and maps each row, without a channel hop per row: for reads of many small
+    /// rows. Blocks the calling thread for the query's time (moved off the async workers
+    /// where the runtime allows).
+    pub fn query_map<T: Send>(
+        &self,
+        sql: &str,
+        args: &[String],
+        f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T> + Send,
+    ) -> Result<Vec<T>> {
+        let run = || {
+            let mut f = f;
+            self.with(|c| {
+                let mut stmt = c.prepare(sql)?;
+                for i in 1..=stmt.parameter_count() {
+                    let name = stmt.parameter_name(i).unwrap_or("");
+                    let n: usize = name.trim_start_matches(['$', '?']).parse().unwrap_or(i);
+                    let v = args.get(n.wrapping_sub(1)).ok_or(rusqlite::Error::InvalidParameterCount(n, args.len()))?;
+                    stmt.raw_bind_parameter(i, v)?;
+                }
+                let mut rows = stmt.raw_query();
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    out.push(f(r)?);
+                }
+                Ok(out)
+            })
+        };
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
+            _ => run(),
+        }
+    }
+}
+
 /// Writes a consistent, compact copy of a SQLite database to `out` (VACUUM INTO): one read
 /// transaction, so writers carry on meanwhile, and no free pages in the copy.
 pub fn snapshot(db: &Path, out: &Path) -> Result<()> {

@@ -9,6 +9,7 @@
 pub mod activities;
 pub mod audit;
 pub mod consent;
+pub mod contact_filter;
 pub mod contact_sort;
 pub mod contacts;
 pub mod crypto;

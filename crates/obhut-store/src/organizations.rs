@@ -185,21 +185,65 @@ pub async fn delete_organization(conn: &mut Conn, id: OrganizationId) -> Result<
     Ok(sqlx::query("DELETE FROM organizations WHERE id = $1").bind(&sid).execute(&mut *conn).await?.rows_affected() == 1)
 }
 
-/// A page of the organizations within `reach`, optionally those whose name contains `q`,
-/// sorted by name, and how many there are.
+/// What an organization list asks for; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationFilter {
+    /// Part of the name.
+    pub q: Option<String>,
+    pub owner_id: Option<obhut_core::ids::UserId>,
+    pub tag: Option<String>,
+    /// The city (compared case-insensitively).
+    pub city: Option<String>,
+    /// A column to sort by (see [`ORGANIZATION_ORDERS`]; `-name` descending); default: by name.
+    pub sort: Option<String>,
+}
+
+/// The columns an organization list sorts by across its pages.
+pub const ORGANIZATION_ORDERS: &[(&str, &str)] = &[
+    ("name", "o.name_folded"),
+    ("industry", "LOWER(o.industry)"),
+    ("city", "LOWER(o.city)"),
+    ("owner", "(SELECT u.username FROM users u WHERE u.id = o.owner_id)"),
+    ("created", "o.created_at"),
+    ("updated", "o.updated_at"),
+];
+
+/// A page of the organizations within `reach` that match `f`, by name unless `f` asks for
+/// another order, and how many there are.
 pub async fn list_organizations(
     conn: &mut Conn,
     crypto: &Crypto,
-    q: Option<&str>,
+    f: &OrganizationFilter,
     reach: &Reach,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<OrganizationRecord>, i64)> {
-    let mut args = vec![format!("%{}%", crate::db::like_escape(&fold(q.unwrap_or(""))))];
+    let mut args = vec![format!("%{}%", crate::db::like_escape(&fold(f.q.as_deref().unwrap_or(""))))];
     let mut conds = vec!["o.name_folded LIKE $1 ESCAPE '\\'".to_string()];
+    if let Some(o) = f.owner_id {
+        args.push(o.to_string());
+        conds.push(format!("o.owner_id = ${}", args.len()));
+    }
+    if let Some(t) = f.tag.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        // Tags are kept one per line.
+        let t = crate::db::like_escape(t);
+        args.extend([t.clone(), format!("{t}\n%"), format!("%\n{t}"), format!("%\n{t}\n%")]);
+        let n = args.len();
+        conds.push(format!(
+            "(o.tags LIKE ${} ESCAPE '\\' OR o.tags LIKE ${} ESCAPE '\\' OR o.tags LIKE ${} ESCAPE '\\' OR o.tags LIKE ${n} ESCAPE '\\')",
+            n - 3,
+            n - 2,
+            n - 1
+        ));
+    }
+    if let Some(c) = f.city.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        args.push(c.to_lowercase());
+        conds.push(format!("LOWER(o.city) = ${}", args.len()));
+    }
     conds.extend(ORGANIZATION.conditions(reach, &mut args));
     let wh = crate::reach::where_sql(&conds);
-    let sql = format!("{}{wh} ORDER BY o.name_folded, o.id LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
+    let order = f.sort.as_deref().and_then(|k| crate::db::order_by(ORGANIZATION_ORDERS, k, "o.id")).unwrap_or_else(|| "o.name_folded, o.id".into());
+    let sql = format!("{}{wh} ORDER BY {order} LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
     let (rows, total) = crate::db::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM organizations o{wh}"), &args).await?;
     Ok((rows.into_iter().map(|r| open_row(crypto, r)).collect::<Result<Vec<_>>>()?, total))
 }

@@ -39,6 +39,8 @@ pub struct SortCache {
     pub(crate) counts: std::collections::HashMap<String, std::sync::Arc<Vec<(String, Option<String>, i64)>>>,
     pub(crate) orders: std::collections::HashMap<String, std::sync::Arc<Vec<(String, String)>>>,
     pub(crate) order_rows: usize,
+    /// The filters whose whole order was opened in the background since the last change.
+    pub(crate) prefilled: std::collections::HashSet<String>,
 }
 
 #[derive(Default)]

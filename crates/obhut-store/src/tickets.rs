@@ -263,9 +263,25 @@ pub struct TicketFilter {
     pub contact_ids: Option<Vec<ContactId>>,
     /// Most urgent first (the due time, tickets owing no answer last) instead of last changed first.
     pub by_due: bool,
+    /// A column to sort by (see [`TICKET_ORDERS`]; `-name` descending); before `by_due`.
+    pub sort: Option<String>,
     /// Set by the gate, not by callers: what the actor may reach at all.
     pub reach: Reach,
 }
+
+/// The columns a ticket list sorts by across its pages (status and priority in their working
+/// order: open before closed, urgent before low). Title and contact are sealed and do not sort
+/// in the database.
+pub const TICKET_ORDERS: &[(&str, &str)] = &[
+    ("number", "t.number"),
+    ("status", "CASE t.status WHEN 'open' THEN 0 WHEN 'in_progress' THEN 1 WHEN 'waiting' THEN 2 WHEN 'resolved' THEN 3 ELSE 4 END"),
+    ("priority", "CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END"),
+    ("kind", "t.kind"),
+    ("owner", "(SELECT u.username FROM users u WHERE u.id = t.owner_id)"),
+    ("due", "t.due_at"),
+    ("created", "t.created_at"),
+    ("updated", "t.updated_at"),
+];
 
 /// Tickets, most recently changed first.
 pub async fn list_tickets(conn: &mut Conn, crypto: &Crypto, f: &TicketFilter, limit: i64, offset: i64) -> Result<(Vec<TicketRecord>, i64)> {
@@ -292,7 +308,13 @@ pub async fn list_tickets(conn: &mut Conn, crypto: &Crypto, f: &TicketFilter, li
     }
     conds.extend(TICKET.conditions(&f.reach, &mut args));
     let wh = where_sql(&conds);
-    let order = if f.by_due { "CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.updated_at DESC, t.id" } else { "t.updated_at DESC, t.id DESC" };
+    let order = if let Some(o) = f.sort.as_deref().and_then(|k| crate::db::order_by(TICKET_ORDERS, k, "t.id")) {
+        o
+    } else if f.by_due {
+        "CASE WHEN t.due_at IS NULL THEN 1 ELSE 0 END, t.due_at, t.updated_at DESC, t.id".into()
+    } else {
+        "t.updated_at DESC, t.id DESC".into()
+    };
     let sql = format!("{}{wh} ORDER BY {order} LIMIT {} OFFSET {}", *SELECT, limit.clamp(1, 1000), offset.max(0));
     let (rows, total) = crate::db::page_and_count::<Row>(conn, &sql, &format!("SELECT COUNT(*) FROM {TICKET_FROM}{wh}"), &args).await?;
     Ok((open_rows(conn, crypto, rows).await?, total))

@@ -70,6 +70,18 @@ pub enum ContactSort {
     Name,
     #[schema(rename = "-name")]
     NameDesc,
+    #[schema(rename = "organization")]
+    Organization,
+    #[schema(rename = "-organization")]
+    OrganizationDesc,
+    #[schema(rename = "owner")]
+    Owner,
+    #[schema(rename = "-owner")]
+    OwnerDesc,
+    #[schema(rename = "-last_activity")]
+    LastActivity,
+    #[schema(rename = "last_activity")]
+    LastActivityOldest,
 }
 
 /// The formats of a contact export.
@@ -90,7 +102,8 @@ pub struct ContactQuery {
     /// 1–200, default 50.
     pub limit: Option<i64>,
     pub offset: Option<i64>,
-    /// `-created_at` (default), `created_at`, `-updated_at`, `name` or `-name` (family name, then given name, across all pages).
+    /// `-created_at` (default), `created_at`, `-updated_at`, `name` or `-name` (family name, then given name, across all pages),
+    /// `organization`, `-organization`, `owner`, `-owner` (user name), `-last_activity` (latest first), `last_activity`.
     #[param(value_type = Option<ContactSort>, inline)]
     pub sort: Option<String>,
     #[param(value_type = Option<ContactKind>)]
@@ -99,12 +112,35 @@ pub struct ContactQuery {
     pub owner_id: Option<String>,
     pub tag: Option<String>,
     pub language: Option<String>,
+    /// The city of the contact's first address (compared folded: "Köln" = "koeln").
+    pub city: Option<String>,
+    /// Created on or after this day (`YYYY-MM-DD`, German time).
+    pub created_from: Option<String>,
+    /// Created on or before this day.
+    pub created_to: Option<String>,
+    /// With an activity on or after this day.
+    pub active_since: Option<String>,
+    /// With no activity since this day (or none at all).
+    pub inactive_since: Option<String>,
     /// A purpose key of the registry (default `contract`); each contact handed out is logged as read under it.
     pub purpose: Option<String>,
 }
 
 impl ContactQuery {
-    pub fn filter(&self) -> Result<ContactFilter, Problem> {
+    pub fn filter(&self, app: &App) -> Result<ContactFilter, Problem> {
+        let mut f = self.base_filter()?;
+        let values = services::contact_list::ValueFilters {
+            city: self.city.as_deref(),
+            created_from: self.created_from.as_deref(),
+            created_to: self.created_to.as_deref(),
+            active_since: self.active_since.as_deref(),
+            inactive_since: self.inactive_since.as_deref(),
+        };
+        services::contact_list::apply_value_filters(app, &mut f, &values)?;
+        Ok(f)
+    }
+
+    fn base_filter(&self) -> Result<ContactFilter, Problem> {
         Ok(ContactFilter {
             kind: self.kind.as_deref().map(ContactKind::parse).transpose().map_err(|m| bad_request("kind", m))?,
             organization_id: self
@@ -123,8 +159,7 @@ impl ContactQuery {
                 .map_err(|m| bad_request("owner_id", m))?,
             tag: self.tag.as_deref().filter(|s| !s.is_empty()).map(|t| t.trim().to_lowercase()),
             language: self.language.as_deref().filter(|s| !s.is_empty()).map(str::to_string),
-            ids: None,
-            reach: Default::default(),
+            ..Default::default()
         })
     }
     pub fn sort(&self) -> Result<services::contacts::Sort, Problem> {
@@ -231,7 +266,7 @@ pub async fn list_contacts(
 ) -> Result<Json<ContactPage>, Problem> {
     let page = Page::new(q.limit, q.offset);
     let purpose = q.purpose.as_deref().unwrap_or(services::contacts::DEFAULT_READ_PURPOSE);
-    let list = services::contacts::list_for(&app, &actor, q.q.as_deref(), &q.filter()?, q.sort()?, page, purpose).await?;
+    let list = services::contacts::list_for(&app, &actor, q.q.as_deref(), &q.filter(&app)?, q.sort()?, page, purpose).await?;
     Ok(Json(ContactPage {
         items: list.items.iter().map(|r| ContactOut::from_record(r, None)).collect(),
         total: list.total,
@@ -392,7 +427,7 @@ pub async fn export_contacts(
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, Problem> {
     let format = services::contacts::ExportFormat::parse(q.format.as_deref().unwrap_or("csv")).map_err(|m| bad_request("format", m))?;
-    let filter = ContactQuery { kind: q.kind, tag: q.tag, organization_id: q.organization_id, ..Default::default() }.filter()?;
+    let filter = ContactQuery { kind: q.kind, tag: q.tag, organization_id: q.organization_id, ..Default::default() }.filter(&app)?;
     let mut buf: Vec<u8> = Vec::new();
     services::contacts::export_to(&app, &actor, format, &filter, q.recipient.as_deref(), &mut buf).await?;
     let (ct, ext) = match format {

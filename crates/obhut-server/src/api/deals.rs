@@ -101,6 +101,9 @@ pub struct DealQuery {
     pub organization_id: Option<String>,
     pub contact_id: Option<String>,
     pub owner_id: Option<String>,
+    /// A column across all pages: `title`, `stage`, `amount`, `close`, `owner`, `stage_since`,
+    /// `created`, `updated`, each descending with a leading `-`; default: last changed first.
+    pub sort: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -129,6 +132,11 @@ pub async fn list_deals(
                 return Err(bad_request("q", "a search has at most 200 characters and no control characters"))
             }
             s => s,
+        },
+        sort: match q.sort.as_deref() {
+            None => None,
+            Some(k) if obhut_store::db::is_order(obhut_store::deals::DEAL_ORDERS, k) => Some(k.to_string()),
+            Some(_) => return Err(bad_request("sort", obhut_store::db::order_names(obhut_store::deals::DEAL_ORDERS))),
         },
         ..Default::default()
     };

@@ -106,6 +106,13 @@ pub struct OrganizationPage {
 pub struct SearchQuery {
     /// Part of the name.
     pub q: Option<String>,
+    pub owner_id: Option<String>,
+    pub tag: Option<String>,
+    /// The city (case-insensitive).
+    pub city: Option<String>,
+    /// A column across all pages: `name` (default), `industry`, `city`, `owner`, `created`, `updated`,
+    /// each descending with a leading `-`.
+    pub sort: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -119,7 +126,21 @@ pub async fn list_organizations(
     ApiActor(actor): ApiActor,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<OrganizationPage>, Problem> {
-    let (items, total) = services::organizations::list(&app, &actor, q.q.as_deref(), Page::new(q.limit, q.offset)).await?;
+    let filter = obhut_store::organizations::OrganizationFilter {
+        q: q.q,
+        owner_id: q
+            .owner_id
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(obhut_core::ids::UserId::parse)
+            .transpose()
+            .map_err(|m| super::problem::bad_request("owner_id", m))?,
+        tag: q.tag.map(|t| t.trim().to_lowercase()),
+        city: q.city,
+        sort: q.sort,
+    };
+    let page = Page::new(q.limit, q.offset);
+    let (items, total) = services::organizations::list_filtered(&app, &actor, crate::gate::Action::Read, &filter, page).await?;
     Ok(Json(OrganizationPage { items: items.iter().map(OrganizationOut::from).collect(), total }))
 }
 

@@ -103,7 +103,9 @@ pub struct TicketQuery {
     pub open: Option<bool>,
     /// Only the ticket with this number.
     pub number: Option<i64>,
-    /// `due`: the most urgent answer first (tickets owing none last); default: last changed first.
+    /// `due`: the most urgent answer first (tickets owing none last); default (`updated`): last changed
+    /// first; or a column across all pages: `number`, `status`, `priority`, `kind`, `owner`, `due`,
+    /// `created`, `updated`, each descending with a leading `-`.
     pub sort: Option<String>,
     /// 1–200, default 50.
     pub limit: Option<i64>,
@@ -131,10 +133,11 @@ pub async fn list_tickets(
         owner_id: q.owner_id.as_deref().map(UserId::parse).transpose().map_err(|m| bad_request("owner_id", m))?,
         open_only: q.open.unwrap_or(false),
         number: q.number,
-        by_due: match q.sort.as_deref() {
-            None | Some("updated") => false,
-            Some("due") => true,
-            Some(_) => return Err(bad_request("sort", "must be due or updated")),
+        by_due: q.sort.as_deref() == Some("due"),
+        sort: match q.sort.as_deref() {
+            None | Some("updated") | Some("due") => None,
+            Some(k) if obhut_store::db::is_order(obhut_store::tickets::TICKET_ORDERS, k) => Some(k.to_string()),
+            Some(_) => return Err(bad_request("sort", obhut_store::db::order_names(obhut_store::tickets::TICKET_ORDERS))),
         },
         ..Default::default()
     };

@@ -67,13 +67,13 @@ pub fn permitted<T>(
     items: Vec<T>,
     facts: impl Fn(&T) -> &RecordFacts,
 ) -> Vec<T> {
-    let today = app.today();
     let restricted_too = sees_restricted(app, actor);
+    let mut gate = app.gate.checker(actor, action, purpose, app.today());
     items
         .into_iter()
         .filter(|i| {
             let f = facts(i);
-            (restricted_too || !f.restricted) && app.gate.check(actor, action, &target(resource, f), purpose, today).is_ok()
+            (restricted_too || !f.restricted) && gate.allows(&target(resource, f))
         })
         .collect()
 }

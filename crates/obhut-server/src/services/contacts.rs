@@ -1,13 +1,13 @@
 //! Contacts: create, read, update, delete, list, search and export, through the gate.
 
-use super::{audit_entry, Page};
+use super::audit_entry;
 use crate::app::App;
 use crate::error::{ServiceError, ServiceResult};
 use crate::gate::{Action, Actor, FieldAccess, Resource, Target};
 use obhut_core::contact::{ContactDraft, ContactInput, ContactPersonal, DEFAULT_COLLECTION_PURPOSE};
 use obhut_core::ids::ContactId;
-use obhut_core::search::{classify_query, lookup_length, QueryKind};
-use obhut_store::contacts::{self as repo, BlindKind, BlindToken, ContactFilter, ContactOrder, ContactRecord, NewContact, Origin};
+use obhut_store::contacts::{self as repo, ContactFilter, ContactRecord, NewContact, Origin};
+pub use super::contact_list::{list, list_capped, list_for, ContactList, Sort, PICKER_CANDIDATES};
 
 /// A stored contact that may already be known under the same email or phone.
 #[derive(Debug, Clone)]
@@ -257,7 +257,7 @@ pub async fn get_for(app: &App, actor: &Actor, id: ContactId, purpose: &str) -> 
 }
 
 /// Refuses (and logs) a read under a purpose the registry does not hold active.
-async fn check_purpose(app: &App, actor: &Actor, purpose: &str, id: Option<ContactId>) -> ServiceResult<()> {
+pub(crate) async fn check_purpose(app: &App, actor: &Actor, purpose: &str, id: Option<ContactId>) -> ServiceResult<()> {
     if super::purposes::is_active(app, purpose).await? {
         return Ok(());
     }
@@ -410,100 +410,6 @@ pub async fn delete(app: &App, actor: &Actor, id: ContactId) -> ServiceResult<()
     Ok(())
 }
 
-/// How a contact list is ordered. By name, a list sorts across all its pages; a search
-/// result (at most the candidates it decrypts) is sorted as a whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Sort {
-    #[default]
-    Newest,
-    Oldest,
-    RecentlyUpdated,
-    Name,
-    NameDesc,
-}
-
-impl Sort {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        match s {
-            "-created_at" | "newest" => Ok(Self::Newest),
-            "created_at" | "oldest" => Ok(Self::Oldest),
-            "-updated_at" | "updated" => Ok(Self::RecentlyUpdated),
-            "name" => Ok(Self::Name),
-            "-name" | "name_desc" => Ok(Self::NameDesc),
-            _ => Err("must be one of -created_at, created_at, -updated_at, name, -name".into()),
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct ContactList {
-    pub items: Vec<ContactRecord>,
-    pub total: i64,
-    /// A name search had more candidates than it decrypts: the user should refine it.
-    pub truncated: bool,
-}
-
-/// Lists contacts, or searches them when `q` is given: by email or phone (exact, through
-/// the blind index), by name (prefixes of given and family name) or by organization name.
-/// A page of contacts, or a search. Each contact handed out is logged as read, like a single
-/// read, before the page is returned.
-pub async fn list(app: &App, actor: &Actor, q: Option<&str>, filter: &ContactFilter, sort: Sort, page: Page) -> ServiceResult<ContactList> {
-    list_for(app, actor, q, filter, sort, page, DEFAULT_READ_PURPOSE).await
-}
-
-/// [`list`] for a declared purpose; a purpose the registry does not hold active is refused
-/// (and the refusal logged) before anything is read.
-pub async fn list_for(
-    app: &App,
-    actor: &Actor,
-    q: Option<&str>,
-    filter: &ContactFilter,
-    sort: Sort,
-    page: Page,
-    purpose: &str,
-) -> ServiceResult<ContactList> {
-    list_capped(app, actor, q, filter, sort, page, purpose, repo::SEARCH_CANDIDATE_LIMIT).await
-}
-
-/// How many candidates of a name search a record picker opens: it shows the first matches by
-/// name among them and asks for more letters when there are more (`truncated`).
-pub const PICKER_CANDIDATES: i64 = 250;
-
-/// [`list_for`] opening at most `candidates` contacts of a name search (a picker's type-ahead
-/// wants a few matches at once, not the whole result).
-#[allow(clippy::too_many_arguments)]
-pub async fn list_capped(
-    app: &App,
-    actor: &Actor,
-    q: Option<&str>,
-    filter: &ContactFilter,
-    sort: Sort,
-    page: Page,
-    purpose: &str,
-    candidates: i64,
-) -> ServiceResult<ContactList> {
-    app.authorize_for(actor, Action::Read, Resource::Contact, purpose).await?;
-    check_purpose(app, actor, purpose, None).await?;
-    let mut filter = filter.clone();
-    filter.reach = reach(app, actor, purpose);
-    let mut list = search(app, actor, q, &filter, sort, page, purpose, candidates).await?;
-    let mut shaped = Vec::with_capacity(list.items.len());
-    for c in list.items {
-        shaped.push(shape(app, actor, c, purpose).await?);
-    }
-    list.items = shaped;
-    let events = list
-        .items
-        .iter()
-        .map(|c| {
-            let mut e = audit_entry(actor, "contact.read", "contact", c.id, Some(c.id.to_string()), present_fields(&c.personal));
-            e.purpose = Some(purpose.into());
-            e
-        })
-        .collect();
-    app.access_log.record_all(events, app.now_ms()).await.map_err(ServiceError::Internal)?;
-    Ok(list)
-}
 
 /// What of the contacts an actor's policies let them reach, for the database to filter by.
 pub fn reach(app: &App, actor: &Actor, purpose: &str) -> repo::Reach {
@@ -525,106 +431,12 @@ pub(crate) async fn linkable(app: &App, actor: &Actor, id: ContactId, field: &st
 /// The records of a search the gate lets the actor read (the database's filter by reach
 /// comes first; this is the record-by-record check behind it).
 pub(crate) fn permitted(app: &App, actor: &Actor, action: Action, purpose: &str, records: Vec<ContactRecord>) -> Vec<ContactRecord> {
-    let today = app.today();
     // Restricted contacts (Art. 18) are only stored: they leave every list and search.
     let restricted_too = super::access::sees_restricted(app, actor);
-    records
-        .into_iter()
-        .filter(|c| restricted_too || !c.is_restricted())
-        .filter(|c| app.gate.check(actor, action, &target(c), purpose, today).is_ok())
-        .collect()
+    let mut gate = app.gate.checker(actor, action, purpose, app.today());
+    records.into_iter().filter(|c| restricted_too || !c.is_restricted()).filter(|c| gate.allows(&target(c))).collect()
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn search(
-    app: &App,
-    actor: &Actor,
-    q: Option<&str>,
-    filter: &ContactFilter,
-    sort: Sort,
-    page: Page,
-    purpose: &str,
-    candidates: i64,
-) -> ServiceResult<ContactList> {
-    let mut conn = app.conn().await?;
-    let crypto = &app.store.crypto;
-    let q = q.map(str::trim).filter(|s| !s.is_empty());
-    if q.is_some_and(|q| q.chars().any(char::is_control) || q.chars().count() > 200) {
-        return Err(ServiceError::field("q", "a search has at most 200 characters and no control characters"));
-    }
-    let Some(q) = q else {
-        let order = match sort {
-            Sort::Oldest => ContactOrder::CreatedAsc,
-            Sort::RecentlyUpdated => ContactOrder::UpdatedDesc,
-            _ => ContactOrder::CreatedDesc,
-        };
-        let (items, total) = match sort {
-            Sort::Name | Sort::NameDesc => {
-                obhut_store::contact_sort::list_contacts_by_name(&mut conn, crypto, &app.store.sort_counts, filter, sort == Sort::NameDesc, page.limit, page.offset).await?
-            }
-            _ => repo::list_contacts(&mut conn, crypto, filter, order, page.limit, page.offset).await?,
-        };
-        let items = permitted(app, actor, Action::Read, purpose, items);
-        return Ok(ContactList { items, total, truncated: false });
-    };
-    let mut truncated = false;
-    let candidates: Vec<String> = match classify_query(q) {
-        QueryKind::Email(e) => repo::ids_by_token(&mut conn, &BlindToken::new(crypto, BlindKind::Email, &e.normalized()), 1000).await?,
-        QueryKind::Phone(p) => repo::ids_by_token(&mut conn, &BlindToken::new(crypto, BlindKind::Phone, p.as_str()), 1000).await?,
-        QueryKind::Words(words) => {
-            let mut set: Option<std::collections::HashSet<String>> = None;
-            for w in &words {
-                let Some(len) = lookup_length(w) else { continue };
-                let prefix: String = w.chars().take(len).collect();
-                let Some(kind) = BlindKind::name(len) else { continue };
-                let ids = repo::ids_by_token(&mut conn, &BlindToken::new(crypto, kind, &prefix), candidates + 1).await?;
-                if ids.len() as i64 > candidates {
-                    truncated = true;
-                }
-                let ids: std::collections::HashSet<String> = ids.into_iter().collect();
-                set = Some(match set {
-                    None => ids,
-                    Some(s) => s.intersection(&ids).cloned().collect(),
-                });
-            }
-            let mut ids: Vec<String> = set.unwrap_or_default().into_iter().collect();
-            // The organization name may match as well ("Müller GmbH").
-            let orgs = repo::organization_ids_matching(&mut conn, q, 200).await?;
-            let by_org = repo::contact_ids_of_organizations(&mut conn, &orgs, candidates).await?;
-            let org_hits: std::collections::HashSet<String> = by_org.iter().cloned().collect();
-            ids.extend(by_org);
-            ids.sort();
-            ids.dedup();
-            let records = permitted(app, actor, Action::Read, purpose, repo::find_contacts(&mut conn, crypto, &ids).await?);
-            let mut hits: Vec<ContactRecord> = records
-                .into_iter()
-                .filter(|c| org_hits.contains(&c.id.to_string()) || repo::name_matches(&c.personal, &words))
-                .filter(|c| matches_filter(c, filter))
-                .collect();
-            hits.sort_by_cached_key(|c| (c.personal.sort_key(), c.id.0));
-            let total = hits.len() as i64;
-            let items = hits.into_iter().skip(page.offset as usize).take(page.limit as usize).collect();
-            return Ok(ContactList { items, total, truncated });
-        }
-    };
-    let mut hits: Vec<ContactRecord> =
-        permitted(app, actor, Action::Read, purpose, repo::find_contacts(&mut conn, crypto, &candidates).await?)
-            .into_iter()
-            .filter(|c| matches_filter(c, filter))
-            .collect();
-    hits.sort_by_cached_key(|c| (c.personal.sort_key(), c.id.0));
-    let total = hits.len() as i64;
-    let items = hits.into_iter().skip(page.offset as usize).take(page.limit as usize).collect();
-    Ok(ContactList { items, total, truncated })
-}
-
-fn matches_filter(c: &ContactRecord, f: &ContactFilter) -> bool {
-    f.kind.is_none_or(|k| c.kind == k)
-        && f.organization_id.is_none_or(|o| c.organization_id == Some(o))
-        && f.owner_id.is_none_or(|o| c.owner_id == Some(o))
-        && f.language.as_ref().is_none_or(|l| c.language.as_ref() == Some(l))
-        && f.tag.as_ref().is_none_or(|t| c.tags.contains(t))
-}
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,7 @@ pub mod bulk;
 pub mod cases;
 pub mod consent;
 pub mod contact_view;
+pub mod contact_list;
 pub mod contacts;
 pub mod deals;
 pub mod demo;

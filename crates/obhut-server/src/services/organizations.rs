@@ -111,13 +111,30 @@ pub async fn list_for(
     q: Option<&str>,
     page: Page,
 ) -> ServiceResult<(Vec<OrganizationRecord>, i64)> {
+    let filter = repo::OrganizationFilter { q: q.map(str::to_string), ..Default::default() };
+    list_filtered(app, actor, action, &filter, page).await
+}
+
+/// [`list_for`] with filters and an order.
+pub async fn list_filtered(
+    app: &App,
+    actor: &Actor,
+    action: Action,
+    filter: &repo::OrganizationFilter,
+    page: Page,
+) -> ServiceResult<(Vec<OrganizationRecord>, i64)> {
     app.authorize(actor, action, Resource::Organization).await?;
-    if q.is_some_and(|q| q.chars().any(char::is_control) || q.chars().count() > 200) {
-        return Err(ServiceError::field("q", "a search has at most 200 characters and no control characters"));
+    for (field, v) in [("q", &filter.q), ("tag", &filter.tag), ("city", &filter.city)] {
+        if v.as_deref().is_some_and(|q| q.chars().any(char::is_control) || q.chars().count() > 200) {
+            return Err(ServiceError::field(field, "at most 200 characters and no control characters"));
+        }
+    }
+    if let Some(k) = filter.sort.as_deref().filter(|k| !obhut_store::db::is_order(repo::ORGANIZATION_ORDERS, k)) {
+        return Err(ServiceError::field("sort", format!("{k}: {}", obhut_store::db::order_names(repo::ORGANIZATION_ORDERS))));
     }
     let reach = access::reach(app, actor, action, Resource::Organization, "");
     let mut conn = app.conn().await?;
-    let (items, total) = repo::list_organizations(&mut conn, &app.store.crypto, q, &reach, page.limit, page.offset).await?;
+    let (items, total) = repo::list_organizations(&mut conn, &app.store.crypto, filter, &reach, page.limit, page.offset).await?;
     Ok((access::permitted(app, actor, action, Resource::Organization, "", items, |o| &o.facts), total))
 }
 

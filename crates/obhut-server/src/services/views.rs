@@ -9,10 +9,10 @@ use obhut_store::saved_views::{self as repo, SavedView};
 
 /// The lists that have views, with the query keys a view of each keeps.
 pub const LISTS: &[(&str, &[&str])] = &[
-    ("contacts", &["q", "kind", "tag", "sort", "owner"]),
-    ("organizations", &["q"]),
-    ("deals", &["view", "owner", "stage"]),
-    ("tickets", &["q", "owner", "status", "kind"]),
+    ("contacts", &["q", "kind", "tag", "sort", "owner", "city", "created_from", "created_to", "activity"]),
+    ("organizations", &["q", "owner", "tag", "city", "sort"]),
+    ("deals", &["view", "owner", "stage", "sort"]),
+    ("tickets", &["q", "owner", "status", "kind", "sort"]),
 ];
 
 pub const MAX_PER_LIST: usize = 30;

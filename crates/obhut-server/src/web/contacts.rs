@@ -3,150 +3,29 @@
 
 use super::common::{organization_names, with_flash, ActivityForm, DealRow, TicketRow, Timeline};
 use super::consent_section::{ConsentSection, Typed};
-use super::failure::{OrFail, PageResult};
 use super::page::{
-    display_name, list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, PAGE_SIZE,
+    display_name, non_empty, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt,
 };
 use super::session::{Posted, Web};
 use crate::error::ServiceError;
 use crate::fmt;
 use crate::i18n::Tr;
-use crate::services::contacts::{self as service, Sort};
-use crate::services::{self, Page};
+use crate::services::contacts as service;
+use crate::services;
 use askama::Template;
-use axum::extract::{Path, Query, RawQuery};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
-use obhut_core::contact::{AddressInput, ContactInput, ContactKind, EmailInput, PhoneInput, LANGUAGES};
+use obhut_core::contact::{AddressInput, ContactInput, EmailInput, PhoneInput, LANGUAGES};
 use obhut_core::ids::ContactId;
 use obhut_store::activities::ActivityOwner;
-use obhut_store::contacts::{ContactFilter, ContactRecord, Origin};
+use obhut_store::contacts::{ContactRecord, Origin};
 use obhut_store::deals::DealFilter;
 use obhut_store::tickets::TicketFilter;
 use serde::Deserialize;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ContactListQuery {
-    q: String,
-    kind: String,
-    tag: String,
-    sort: String,
-    page: Option<String>,
-}
-
-#[derive(Debug)]
-struct ContactRow {
-    id: String,
-    name: String,
-    organization: Option<(String, String)>,
-    email: Option<String>,
-    phone: Option<fmt::ShownPhone>,
-    tags: Vec<String>,
-    kind: &'static str,
-    kind_label: String,
-}
-
-#[derive(Template)]
-#[template(path = "contacts/list.html")]
-struct ContactListPage {
-    ctx: Ctx,
-    q: String,
-    kind: String,
-    tag: String,
-    sort: String,
-    kinds: Vec<Opt>,
-    sorts: Vec<Opt>,
-    rows: Vec<ContactRow>,
-    pager: Pager,
-    truncated: bool,
-    filtered: bool,
-    /// What an empty result was asked for, in words: the search and each filter.
-    searched: String,
-    /// The name column's header: the link that sorts by name (A–Z, or Z–A when already so),
-    /// and its `aria-sort`.
-    name_sort_href: String,
-    name_aria_sort: &'static str,
-    /// The bulk actions: who contacts can be given to, and this list's address to come back to.
-    owners: Vec<Opt>,
-    back: String,
-    views: super::views::ViewStrip,
-}
-
-fn kind_options(tr: Tr) -> Vec<Opt> {
+pub(crate) fn kind_options(tr: Tr) -> Vec<Opt> {
     vec![Opt::new("b2c", tr.t("contact_kind.b2c")), Opt::new("b2b", tr.t("contact_kind.b2b"))]
-}
-
-/// `GET /contacts`: newest first, or the hits of a search (`q`), with filters and paging.
-pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>, RawQuery(raw): RawQuery) -> PageResult {
-    let tr = web.tr();
-    let filter = ContactFilter {
-        kind: non_empty(&q.kind).and_then(|k| ContactKind::parse(k).ok()),
-        tag: non_empty(&q.tag).map(str::to_lowercase),
-        ..Default::default()
-    };
-    let sort = Sort::parse(&q.sort).unwrap_or_default();
-    let page = page_number(q.page.as_deref());
-    let list =
-        service::list(&web.app, web.actor(), non_empty(&q.q), &filter, sort, Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE)))
-            .await
-            .or_fail(&web)?;
-    let orgs = organization_names(&web, list.items.iter().filter_map(|c| c.organization_id).collect()).await;
-    let rows: Vec<ContactRow> = list
-        .items
-        .iter()
-        .map(|c| ContactRow {
-            id: c.id.to_string(),
-            name: display_name(c, tr),
-            organization: c.organization_id.and_then(|o| orgs.get(&o).map(|n| (o.to_string(), n.clone()))),
-            email: c.personal.primary_email().map(|e| e.to_string()),
-            phone: c.personal.primary_phone().map(fmt::phone),
-            tags: c.tags.clone(),
-            kind: c.kind.as_str(),
-            kind_label: tr.v("contact_kind", c.kind.as_str()),
-        })
-        .collect();
-    let base = list_url("/contacts", &[("q", &q.q), ("kind", &q.kind), ("tag", &q.tag), ("sort", &q.sort)]);
-    let pager = Pager::new(&base, page, rows.len(), list.total);
-    let sorts = ["newest", "oldest", "updated", "name", "name_desc"].iter().map(|s| Opt::new(*s, tr.v("sort", s))).collect();
-    let filtered = non_empty(&q.q).is_some() || filter.kind.is_some() || filter.tag.is_some();
-    let mut asked = Vec::new();
-    if let Some(text) = non_empty(&q.q) {
-        asked.push(tr.f("contacts.quoted", text));
-    }
-    if let Some(kind) = non_empty(&q.kind) {
-        asked.push(format!("{}: {}", tr.t("contacts.kind"), tr.v("contact_kind", kind)));
-    }
-    if let Some(tag) = non_empty(&q.tag) {
-        asked.push(format!("{}: {tag}", tr.t("contacts.tag")));
-    }
-    let searched = tr.f("contacts.no_hits_for", asked.join(" · "));
-    let (next_sort, name_aria_sort) = match sort {
-        Sort::Name => ("name_desc", "ascending"),
-        Sort::NameDesc => ("name", "descending"),
-        _ => ("name", "none"),
-    };
-    let name_sort_href = list_url("/contacts", &[("q", &q.q), ("kind", &q.kind), ("tag", &q.tag), ("sort", next_sort)]);
-    let q_back = (q.q.clone(), q.kind.clone(), q.tag.clone(), q.sort.clone());
-    Ok(render(&ContactListPage {
-        name_sort_href,
-        name_aria_sort,
-        ctx: web.ctx("contacts"),
-        q: q.q,
-        kind: q.kind,
-        tag: q.tag,
-        sort: q.sort,
-        kinds: kind_options(tr),
-        sorts,
-        rows,
-        pager,
-        truncated: list.truncated,
-        filtered,
-        searched,
-        owners: super::common::assignee_options(&web).await,
-        views: super::views::strip(&web, "contacts", raw.as_deref()).await,
-        back: list_url("/contacts", &[("q", &q_back.0), ("kind", &q_back.1), ("tag", &q_back.2), ("sort", &q_back.3), ("page", &page.to_string())]),
-    }))
 }
 
 /// The contact form as typed: every field a string, so what the user typed comes back.

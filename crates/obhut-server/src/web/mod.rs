@@ -15,6 +15,7 @@ mod consent;
 mod consent_labels;
 mod consent_public;
 mod consent_section;
+mod contact_list;
 mod contacts;
 mod deals;
 mod dsr_report;
@@ -81,7 +82,7 @@ pub fn router() -> Router<App> {
         .route("/settings/users/{username}/disable", post(users::disable_account))
         .route("/settings/users/{username}/enable", post(users::enable_account))
         .route("/settings/tokens/{id}/revoke", post(users::revoke_token))
-        .route("/contacts", get(contacts::contact_list).post(contacts::create_contact))
+        .route("/contacts", get(contact_list::contact_list).post(contacts::create_contact))
         .route("/contacts/new", get(contacts::new_contact_page))
         .route("/contacts/{id}", get(contacts::contact_page))
         .route("/contacts/{id}/edit", get(contacts::edit_contact_page).post(contacts::update_contact))

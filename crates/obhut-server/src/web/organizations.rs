@@ -3,7 +3,7 @@
 
 use super::common::{add_activity, with_flash, ActivityForm, DealRow, TicketRow, Timeline};
 use super::failure::{OrFail, PageResult};
-use super::page::{list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, PAGE_SIZE};
+use super::page::{list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, SortHead, PAGE_SIZE};
 use super::session::{Posted, Web};
 use crate::error::ServiceError;
 use crate::fmt;
@@ -26,7 +26,21 @@ use serde::Deserialize;
 #[serde(default)]
 pub struct OrganizationListQuery {
     q: String,
+    /// A user id, or "me".
+    owner: String,
+    tag: String,
+    city: String,
+    /// A column to sort by (`-` for descending), see `ORGANIZATION_ORDERS`.
+    sort: String,
     page: Option<String>,
+}
+
+/// The sortable columns' headers of the organization list.
+struct OrganizationHeads {
+    name: SortHead,
+    industry: SortHead,
+    city: SortHead,
+    owner: SortHead,
 }
 
 #[derive(Debug)]
@@ -37,6 +51,7 @@ struct OrganizationRow {
     city: Option<String>,
     website: Option<String>,
     tags: Vec<String>,
+    owner: Option<String>,
 }
 
 #[derive(Template)]
@@ -44,6 +59,13 @@ struct OrganizationRow {
 struct OrganizationListPage {
     ctx: Ctx,
     q: String,
+    owner: String,
+    tag: String,
+    city: String,
+    sort: String,
+    owners: Vec<Opt>,
+    filtered: bool,
+    heads: OrganizationHeads,
     rows: Vec<OrganizationRow>,
     pager: Pager,
     views: super::views::ViewStrip,
@@ -52,14 +74,29 @@ struct OrganizationListPage {
 /// `GET /organizations`: by name, optionally those whose name contains `q`.
 pub async fn organization_list(web: Web, Query(q): Query<OrganizationListQuery>, RawQuery(raw): RawQuery) -> PageResult {
     let page = page_number(q.page.as_deref());
-    let (list, total) = service::list(&web.app, web.actor(), non_empty(&q.q), Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE)))
-        .await
-        .or_fail(&web)?;
+    let owners = super::common::assignee_options(&web).await;
+    let owner_id = match q.owner.as_str() {
+        "me" => web.actor().user_id,
+        o => owners.iter().find(|x| x.value == o).and_then(|x| obhut_core::ids::UserId::parse(&x.value).ok()),
+    };
+    let sort = Some(q.sort.clone()).filter(|k| obhut_store::db::is_order(obhut_store::organizations::ORGANIZATION_ORDERS, k));
+    let filter = obhut_store::organizations::OrganizationFilter {
+        q: non_empty(&q.q).map(str::to_string),
+        owner_id,
+        tag: non_empty(&q.tag).map(str::to_lowercase),
+        city: non_empty(&q.city).map(str::to_string),
+        sort: sort.clone(),
+    };
+    let (list, total) =
+        service::list_filtered(&web.app, web.actor(), crate::gate::Action::Read, &filter, Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE)))
+            .await
+            .or_fail(&web)?;
     let rows: Vec<OrganizationRow> = list
         .into_iter()
         .map(|o| {
             let city = [o.draft.postal_code.as_deref(), o.draft.city.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
             OrganizationRow {
+                owner: o.draft.owner_id.and_then(|i| owners.iter().find(|x| x.value == i.to_string()).map(|x| x.label.clone())),
                 id: o.id.to_string(),
                 name: o.draft.name,
                 industry: o.draft.industry,
@@ -69,9 +106,35 @@ pub async fn organization_list(web: Web, Query(q): Query<OrganizationListQuery>,
             }
         })
         .collect();
-    let pager = Pager::new(&list_url("/organizations", &[("q", &q.q)]), page, rows.len(), total);
+    let sort = sort.unwrap_or_default();
+    let filters = [("q", q.q.as_str()), ("owner", &q.owner), ("tag", &q.tag), ("city", &q.city)];
+    let filtered = filters.iter().any(|(_, v)| !v.trim().is_empty());
+    let pager = Pager::new(&list_url("/organizations", &[&filters[..], &[("sort", sort.as_str())]].concat()), page, rows.len(), total);
+    let base = list_url("/organizations", &filters);
+    let tr = web.tr();
+    let shown = if sort.is_empty() { "name" } else { sort.as_str() };
+    let head = |key: &str, label: &str| SortHead::new(&base, shown, key, tr.t(label).to_string(), false);
+    let heads = OrganizationHeads {
+        name: head("name", "organizations.name"),
+        industry: head("industry", "organizations.industry"),
+        city: head("city", "address.city"),
+        owner: head("owner", "contacts.owner"),
+    };
     let views = super::views::strip(&web, "organizations", raw.as_deref()).await;
-    Ok(render(&OrganizationListPage { ctx: web.ctx("organizations"), q: q.q, rows, pager, views }))
+    Ok(render(&OrganizationListPage {
+        ctx: web.ctx("organizations"),
+        q: q.q,
+        owner: q.owner,
+        tag: q.tag,
+        city: q.city,
+        sort,
+        owners,
+        filtered,
+        heads,
+        rows,
+        pager,
+        views,
+    }))
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -166,6 +166,40 @@ impl Pager {
     }
 }
 
+/// A sortable column's header: the link that sorts the whole list by it (ascending, or the
+/// other way when it already sorts so), and its `aria-sort`.
+#[derive(Debug, Clone)]
+pub struct SortHead {
+    pub label: String,
+    pub href: String,
+    pub aria: &'static str,
+}
+
+impl SortHead {
+    /// `base` is the list's URL without its sort, ending in `?` or `&`; `key` sorts ascending,
+    /// `-key` descending; `desc_first` when a first click should sort descending (dates).
+    pub fn new(base: &str, current: &str, key: &str, label: String, desc_first: bool) -> Self {
+        let desc = format!("-{key}");
+        let (aria, next) = if current == key {
+            ("ascending", desc.clone())
+        } else if current == desc {
+            ("descending", key.to_string())
+        } else {
+            ("none", if desc_first { desc.clone() } else { key.to_string() })
+        };
+        Self { label, href: format!("{base}sort={}", encode(&next)), aria }
+    }
+
+    /// The arrow shown beside a sorted column's label.
+    pub fn arrow(&self) -> &'static str {
+        match self.aria {
+            "ascending" => " ▲",
+            "descending" => " ▼",
+            _ => "",
+        }
+    }
+}
+
 /// The 1-based page number of a `page` query parameter.
 pub fn page_number(p: Option<&str>) -> i64 {
     p.and_then(|p| p.trim().parse::<i64>().ok()).unwrap_or(1).clamp(1, 100_000)
@@ -342,6 +376,18 @@ mod tests {
         assert_eq!(p.next.as_deref(), Some("/contacts?q=x&page=3"));
         let empty = Pager::new("/contacts?", 1, 0, 0);
         assert_eq!((empty.pages, empty.from, empty.to, empty.prev, empty.next), (1, 0, 0, None, None));
+    }
+
+    #[test]
+    fn sort_heads_toggle_and_say_their_state() {
+        let h = SortHead::new("/deals?q=x&", "", "amount", "Betrag".into(), false);
+        assert_eq!((h.aria, h.href.as_str(), h.arrow()), ("none", "/deals?q=x&sort=amount", ""));
+        let h = SortHead::new("/deals?", "amount", "amount", "Betrag".into(), false);
+        assert_eq!((h.aria, h.href.as_str(), h.arrow()), ("ascending", "/deals?sort=-amount", " ▲"));
+        let h = SortHead::new("/deals?", "-amount", "amount", "Betrag".into(), false);
+        assert_eq!((h.aria, h.href.as_str()), ("descending", "/deals?sort=amount"));
+        let h = SortHead::new("/deals?", "stage", "updated", "Geändert".into(), true);
+        assert_eq!((h.aria, h.href.as_str()), ("none", "/deals?sort=-updated"));
     }
 
     #[test]

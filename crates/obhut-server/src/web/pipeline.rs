@@ -4,7 +4,7 @@
 
 use super::common::{contact_names, organization_names, stage_names, SALES_PURPOSE};
 use super::deals::{load_stages, stage_options};
-use super::page::{list_url, non_empty, page_number, render, see_other, Ctx, Opt, Pager, PAGE_SIZE};
+use super::page::{list_url, non_empty, page_number, render, see_other, Ctx, Opt, Pager, SortHead, PAGE_SIZE};
 use super::session::{Posted, Web};
 use crate::fmt;
 use crate::services::deals as service;
@@ -76,6 +76,17 @@ struct ListPage {
     stage: String,
     stage_opts: Vec<Opt>,
     views: super::views::ViewStrip,
+    sort: String,
+    heads: DealHeads,
+}
+
+/// The sortable columns' headers of the deal list.
+struct DealHeads {
+    title: SortHead,
+    stage: SortHead,
+    amount: SortHead,
+    close: SortHead,
+    owner: SortHead,
 }
 
 /// Per currency, formatted: the sums of `values` (currency, cents).
@@ -186,14 +197,29 @@ async fn list_view(web: &Web, stages: &[StageRecord], q: &BoardQuery, weighted_t
         by_close: true,
         owner_id: if q.owner == "me" { web.actor().user_id } else { None },
         stage_id: non_empty(&q.stage).and_then(|s| StageId::parse(s).ok()),
+        sort: Some(q.sort.clone()).filter(|k| obhut_store::db::is_order(obhut_store::deals::DEAL_ORDERS, k)),
         ..Default::default()
     };
+    let sort = filter.sort.clone().unwrap_or_default();
     let (deals, total) = match service::list(&web.app, web.actor(), &filter, Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE))).await {
         Ok(x) => x,
         Err(e) => return web.fail(e),
     };
     let rows = cards(web, deals).await;
-    let pager = Pager::new(&list_url("/deals", &[("view", "list"), ("owner", &q.owner), ("stage", &q.stage)]), page, rows.len(), total);
+    let filters = [("view", "list"), ("owner", q.owner.as_str()), ("stage", &q.stage)];
+    let pager = Pager::new(&list_url("/deals", &[&filters[..], &[("sort", sort.as_str())]].concat()), page, rows.len(), total);
+    let base = list_url("/deals", &filters);
+    let tr = web.tr();
+    // Without a column chosen, the list goes by expected close.
+    let shown = if sort.is_empty() { "close" } else { sort.as_str() };
+    let head = |key: &str, label: &str, desc_first: bool| SortHead::new(&base, shown, key, tr.t(label).to_string(), desc_first);
+    let heads = DealHeads {
+        title: head("title", "deals.deal_title", false),
+        stage: head("stage", "deals.stage", false),
+        amount: head("amount", "deals.amount", true),
+        close: head("close", "deals.expected_close", false),
+        owner: head("owner", "deals.owner", false),
+    };
     let stage_opts = stage_options(stages);
     let stages = stage_names(stages).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     render(&ListPage {
@@ -207,6 +233,8 @@ async fn list_view(web: &Web, stages: &[StageRecord], q: &BoardQuery, weighted_t
         stage: q.stage.clone(),
         stage_opts,
         views,
+        sort,
+        heads,
     })
 }
 
@@ -218,6 +246,8 @@ pub struct BoardQuery {
     owner: String,
     /// The list view: only deals in this stage.
     stage: String,
+    /// The list view: a column to sort by (`-` for descending), see `DEAL_ORDERS`.
+    sort: String,
     page: Option<String>,
 }
 

@@ -2,7 +2,7 @@
 
 use super::common::{contact_names, organization_names, ticket_rows, TicketRow};
 use super::failure::{OrFail, PageResult};
-use super::page::{list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, PAGE_SIZE};
+use super::page::{list_url, non_empty, page_number, render, render_status, see_other, ConfirmDelete, Ctx, Errs, Opt, Pager, SortHead, PAGE_SIZE};
 use super::session::{Posted, Web};
 use crate::error::ServiceError;
 use crate::fmt;
@@ -27,7 +27,19 @@ pub struct TicketListQuery {
     q: String,
     /// "me": only the tickets assigned to the signed-in user.
     owner: String,
+    /// A column to sort by (`-` for descending), see `TICKET_ORDERS`.
+    sort: String,
     page: Option<String>,
+}
+
+/// The sortable columns' headers of the ticket list.
+struct TicketHeads {
+    number: SortHead,
+    status: SortHead,
+    priority: SortHead,
+    kind: SortHead,
+    due: SortHead,
+    updated: SortHead,
 }
 
 #[derive(Template)]
@@ -42,6 +54,8 @@ struct TicketListPage {
     kinds: Vec<Opt>,
     rows: Vec<TicketRow>,
     pager: Pager,
+    heads: TicketHeads,
+    sort: String,
     views: super::views::ViewStrip,
 }
 
@@ -90,6 +104,7 @@ pub async fn ticket_list(web: Web, Query(q): Query<TicketListQuery>, RawQuery(ra
         owner_id: if q.owner == "me" { web.actor().user_id } else { None },
         // What is still to be answered comes most urgent first; everything else by last change.
         by_due: open_only,
+        sort: Some(q.sort.clone()).filter(|k| obhut_store::db::is_order(obhut_store::tickets::TICKET_ORDERS, k)),
         ..Default::default()
     };
     search_filter(&web, &q.q, &mut filter).await.or_fail(&web)?;
@@ -97,7 +112,19 @@ pub async fn ticket_list(web: Web, Query(q): Query<TicketListQuery>, RawQuery(ra
     let (list, total) =
         service::list(&web.app, web.actor(), &filter, Page::new(Some(PAGE_SIZE), Some((page - 1) * PAGE_SIZE))).await.or_fail(&web)?;
     let rows = ticket_rows(&web, list).await;
-    let pager = Pager::new(&list_url("/tickets", &[("status", &q.status), ("kind", &q.kind), ("q", &q.q), ("owner", &q.owner)]), page, rows.len(), total);
+    let sort = filter.sort.clone().unwrap_or_default();
+    let filters = [("status", q.status.as_str()), ("kind", &q.kind), ("q", &q.q), ("owner", &q.owner)];
+    let base = list_url("/tickets", &filters);
+    let pager = Pager::new(&list_url("/tickets", &[&filters[..], &[("sort", sort.as_str())]].concat()), page, rows.len(), total);
+    let head = |key: &str, label: &str, desc_first: bool| SortHead::new(&base, &sort, key, tr.t(label).to_string(), desc_first);
+    let heads = TicketHeads {
+        number: head("number", "tickets.number", true),
+        status: head("status", "tickets.status", false),
+        priority: head("priority", "tickets.priority", false),
+        kind: head("kind", "tickets.kind", false),
+        due: head("due", "tickets.due", false),
+        updated: head("updated", "record.updated", true),
+    };
     let mut statuses = vec![Opt::new("", tr.t("tickets.filter_open")), Opt::new("all", tr.t("tickets.filter_all"))];
     statuses.extend(status_options(tr));
     Ok(render(&TicketListPage {
@@ -110,6 +137,8 @@ pub async fn ticket_list(web: Web, Query(q): Query<TicketListQuery>, RawQuery(ra
         kinds: kind_options(tr),
         rows,
         pager,
+        heads,
+        sort,
         views: super::views::strip(&web, "tickets", raw.as_deref()).await,
     }))
 }

@@ -20,6 +20,7 @@ mod files;
 mod gate;
 mod imports;
 mod layers;
+mod list_columns;
 mod lists;
 mod mailbox;
 mod matrix;
