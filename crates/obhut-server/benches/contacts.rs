@@ -26,7 +26,7 @@ fn benches(c: &mut Criterion) {
     let app = setup(&rt, dir.path(), n);
     let actor = Actor::cli();
     let sample = rt
-        .block_on(services::contacts::list(&app, &actor, None, &ContactFilter::default(), Default::default(), Page::new(Some(200), None)))
+        .block_on(services::contact_list::list(&app, &actor, None, &ContactFilter::default(), Default::default(), Page::new(Some(200), None)))
         .expect("list")
         .items;
     let ids: Vec<_> = sample.iter().map(|c| c.id).collect();
@@ -66,7 +66,7 @@ fn benches(c: &mut Criterion) {
             let q = emails[k % emails.len()].clone();
             let (app, actor) = (app.clone(), actor.clone());
             async move {
-                services::contacts::list(&app, &actor, Some(&q), &ContactFilter::default(), Default::default(), Page::default())
+                services::contact_list::list(&app, &actor, Some(&q), &ContactFilter::default(), Default::default(), Page::default())
                     .await
                     .expect("search")
             }
@@ -77,7 +77,7 @@ fn benches(c: &mut Criterion) {
             k += 1;
             let (app, actor) = (app.clone(), actor.clone());
             let page = Page::new(Some(50), Some((k % 100) as i64 * 50));
-            async move { services::contacts::list(&app, &actor, None, &ContactFilter::default(), Default::default(), page).await.expect("list") }
+            async move { services::contact_list::list(&app, &actor, None, &ContactFilter::default(), Default::default(), page).await.expect("list") }
         })
     });
     g.finish();

@@ -29,7 +29,7 @@ async fn seed(app: &App, contacts: u64) {
     services::users::add_user(app, &cli, "sabine", Role::User, PASSWORD).await.expect("user");
     let token = services::users::create_token(app, &cli, "sabine", None, Some(0)).await.expect("token");
     let sabine = services::users::actor_for_token(app, &token).await.expect("actor");
-    let some = services::contacts::list(app, &cli, None, &Default::default(), Default::default(), Page::new(Some(200), None)).await.expect("list");
+    let some = services::contact_list::list(app, &cli, None, &Default::default(), Default::default(), Page::new(Some(200), None)).await.expect("list");
     let today = services::tasks::today(app);
     let stages = services::deals::stages(app, &cli).await.expect("stages");
     for (i, c) in some.items.iter().enumerate() {
@@ -113,8 +113,8 @@ async fn main() {
     };
     // How many pages the filtered, sorted list has.
     let filter = obhut_store::contacts::ContactFilter { tag: Some("vip".into()), ..Default::default() };
-    let sort = services::contacts::Sort::Name;
-    let total = services::contacts::list(&app, &Actor::cli(), None, &filter, sort, Page::new(Some(1), None)).await.expect("count").total;
+    let sort = services::contact_list::Sort::Name;
+    let total = services::contact_list::list(&app, &Actor::cli(), None, &filter, sort, Page::new(Some(1), None)).await.expect("count").total;
     let pages = (total + 49) / 50;
     let mut rng = 0x2545_f491_4f6c_dd1d_u64;
     let mut next = |n: i64| {

@@ -600,6 +600,7 @@ sort-activity_oldest = Letzte Aktivität, älteste zuerst
 contacts-owner = Zuständig
 contacts-created = Angelegt
 contacts-created_from = Angelegt ab
+contacts-bad_filter = „{ $n }“ ist so nicht lesbar (ein Datum als JJJJ-MM-TT); die Liste zeigt sich ohne diesen Filter.
 contacts-created_to = Angelegt bis
 contacts-last_activity = Letzte Aktivität
 contact_activity-7d = in den letzten 7 Tagen

@@ -600,6 +600,7 @@ sort-activity_oldest = Last activity, oldest first
 contacts-owner = Owner
 contacts-created = Created
 contacts-created_from = Created from
+contacts-bad_filter = “{ $n }” could not be read (a date as YYYY-MM-DD); the list is shown without this filter.
 contacts-created_to = Created until
 contacts-last_activity = Last activity
 contact_activity-7d = within the last 7 days

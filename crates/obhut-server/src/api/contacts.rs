@@ -162,10 +162,10 @@ impl ContactQuery {
             ..Default::default()
         })
     }
-    pub fn sort(&self) -> Result<services::contacts::Sort, Problem> {
+    pub fn sort(&self) -> Result<services::contact_list::Sort, Problem> {
         self.sort
             .as_deref()
-            .map(services::contacts::Sort::parse)
+            .map(services::contact_list::Sort::parse)
             .transpose()
             .map_err(|m| bad_request("sort", m))
             .map(Option::unwrap_or_default)
@@ -266,7 +266,7 @@ pub async fn list_contacts(
 ) -> Result<Json<ContactPage>, Problem> {
     let page = Page::new(q.limit, q.offset);
     let purpose = q.purpose.as_deref().unwrap_or(services::contacts::DEFAULT_READ_PURPOSE);
-    let list = services::contacts::list_for(&app, &actor, q.q.as_deref(), &q.filter(&app)?, q.sort()?, page, purpose).await?;
+    let list = services::contact_list::list_for(&app, &actor, q.q.as_deref(), &q.filter(&app)?, q.sort()?, page, purpose).await?;
     Ok(Json(ContactPage {
         items: list.items.iter().map(|r| ContactOut::from_record(r, None)).collect(),
         total: list.total,

@@ -7,7 +7,6 @@ use crate::gate::{Action, Actor, FieldAccess, Resource, Target};
 use obhut_core::contact::{ContactDraft, ContactInput, ContactPersonal, DEFAULT_COLLECTION_PURPOSE};
 use obhut_core::ids::ContactId;
 use obhut_store::contacts::{self as repo, ContactFilter, ContactRecord, NewContact, Origin};
-pub use super::contact_list::{list, list_capped, list_for, ContactList, Sort, PICKER_CANDIDATES};
 
 /// A stored contact that may already be known under the same email or phone.
 #[derive(Debug, Clone)]

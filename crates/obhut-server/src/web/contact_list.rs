@@ -3,11 +3,11 @@
 
 use super::contacts::kind_options;
 use super::failure::{OrFail, PageResult};
-use super::page::{display_name, list_url, non_empty, page_number, render, Ctx, Opt, Pager, SortHead, PAGE_SIZE};
+use super::page::{display_name, list_url, non_empty, page_number, render_status, Ctx, Opt, Pager, SortHead, PAGE_SIZE};
 use super::session::Web;
 use crate::fmt;
-use crate::services::contact_list::{apply_value_filters, ValueFilters};
-use crate::services::contacts::{self as service, Sort};
+
+use crate::services::contact_list::{self as service, apply_value_filters, Sort, ValueFilters};
 use crate::services::Page;
 use askama::Template;
 use axum::extract::{Query, RawQuery};
@@ -77,6 +77,8 @@ struct ContactListPage {
     owners: Vec<Opt>,
     back: String,
     views: super::views::ViewStrip,
+    /// A filter whose value could not be read, in words.
+    bad_filter: Option<String>,
 }
 
 struct Heads {
@@ -127,7 +129,20 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>, RawQuery(
         active_since: since.as_ref().filter(|s| !s.1).map(|s| s.0.as_str()),
         inactive_since: since.as_ref().filter(|s| s.1).map(|s| s.0.as_str()),
     };
-    apply_value_filters(&web.app, &mut filter, &values).or_fail(&web)?;
+    // A bad value (a hand-made address) leaves the value filters out and says which one it was.
+    let mut bad_filter = None;
+    if let Err(crate::error::ServiceError::Validation(e)) = apply_value_filters(&web.app, &mut filter.clone(), &values) {
+        let field = e.0.first().map(|f| f.field.clone()).unwrap_or_default();
+        let label = match field.as_str() {
+            "created_from" => tr.t("contacts.created_from"),
+            "created_to" => tr.t("contacts.created_to"),
+            "city" => tr.t("address.city"),
+            _ => tr.t("contacts.last_activity"),
+        };
+        bad_filter = Some(tr.f("contacts.bad_filter", label));
+    } else {
+        apply_value_filters(&web.app, &mut filter, &values).or_fail(&web)?;
+    }
     let sort = Sort::parse(&q.sort).unwrap_or_default();
     let page = page_number(q.page.as_deref());
     let list =
@@ -208,7 +223,9 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>, RawQuery(
     let back = list_url("/contacts", &back_pairs);
     let activities = ACTIVITY.iter().map(|a| Opt::new(*a, tr.v("contact_activity", a))).collect();
     let views = super::views::strip(&web, "contacts", raw.as_deref()).await;
-    Ok(render(&ContactListPage {
+    let status = if bad_filter.is_some() { axum::http::StatusCode::BAD_REQUEST } else { axum::http::StatusCode::OK };
+    Ok(render_status(status, &ContactListPage {
+        bad_filter,
         heads,
         ctx: web.ctx("contacts"),
         q: q.q,

@@ -353,7 +353,7 @@ async fn organization_page_with(web: &Web, id: &str, typed: Option<(ActivityForm
     let status = if typed.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let filter = ContactFilter { organization_id: Some(o.id), ..Default::default() };
     let (members, members_total) =
-        match services::contacts::list(&web.app, web.actor(), None, &filter, services::contacts::Sort::Name, Page::new(Some(200), None))
+        match services::contact_list::list(&web.app, web.actor(), None, &filter, services::contact_list::Sort::Name, Page::new(Some(200), None))
             .await
         {
             Ok(l) => (

@@ -44,9 +44,9 @@ pub struct Match {
 
 async fn contact_matches(web: &Web, q: &str, purpose: &str) -> Vec<Match> {
     let page = Page::new(Some(MATCHES), None);
-    let sort = services::contacts::Sort::Name;
-    let cap = services::contacts::PICKER_CANDIDATES;
-    match services::contacts::list_capped(&web.app, web.actor(), Some(q), &ContactFilter::default(), sort, page, purpose, cap).await {
+    let sort = services::contact_list::Sort::Name;
+    let cap = services::contact_list::PICKER_CANDIDATES;
+    match services::contact_list::list_capped(&web.app, web.actor(), Some(q), &ContactFilter::default(), sort, page, purpose, cap).await {
         Ok(l) => l
             .items
             .into_iter()

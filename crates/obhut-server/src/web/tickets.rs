@@ -71,10 +71,10 @@ async fn search_filter(web: &Web, q: &str, filter: &mut TicketFilter) -> Result<
         return Ok(());
     }
     let page = Page::new(Some(100), None);
-    let cap = crate::services::contacts::PICKER_CANDIDATES;
-    let sort = crate::services::contacts::Sort::Name;
+    let cap = crate::services::contact_list::PICKER_CANDIDATES;
+    let sort = crate::services::contact_list::Sort::Name;
     let none = obhut_store::contacts::ContactFilter::default();
-    let found = crate::services::contacts::list_capped(&web.app, web.actor(), Some(q), &none, sort, page, super::common::SERVICE_PURPOSE, cap)
+    let found = crate::services::contact_list::list_capped(&web.app, web.actor(), Some(q), &none, sort, page, super::common::SERVICE_PURPOSE, cap)
         .await?;
     filter.contact_ids = Some(found.items.iter().map(|c| c.id).collect());
     Ok(())

@@ -19,7 +19,7 @@ crate::on_both_backends!(
 /// How many contacts there are (the total of the contact list).
 async fn contacts_total(t: &TestApp) -> i64 {
     let page = services::Page::new(Some(200), None);
-    services::contacts::list(&t.app, &Actor::cli(), None, &Default::default(), Default::default(), page).await.expect("list").total
+    services::contact_list::list(&t.app, &Actor::cli(), None, &Default::default(), Default::default(), page).await.expect("list").total
 }
 
 async fn an_email_collected_for_the_contract_is_not_returned_under_the_newsletter_purpose(b: Backend) {

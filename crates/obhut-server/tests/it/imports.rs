@@ -1,6 +1,7 @@
 //! Import and export through the service layer, on both backends.
 
 use crate::common::{contains, spawn_app, Backend};
+use obhut_server::services::contact_list;
 use obhut_server::services::contacts::{self, ExportFormat};
 use obhut_server::services::imports::{import_contacts, ImportOptions};
 use obhut_server::services::Page;
@@ -16,7 +17,7 @@ crate::on_both_backends!(
 );
 
 async fn count(t: &crate::common::TestApp) -> i64 {
-    contacts::list(&t.app, &Actor::cli(), None, &ContactFilter::default(), Default::default(), Page::default()).await.expect("list").total
+    contact_list::list(&t.app, &Actor::cli(), None, &ContactFilter::default(), Default::default(), Page::default()).await.expect("list").total
 }
 
 async fn a_file_with_a_bad_row_names_it_and_writes_nothing(b: Backend) {
@@ -44,7 +45,7 @@ async fn a_german_excel_export_imports_with_umlauts_and_its_origin(b: Backend) {
     assert_eq!(count(&t).await, 0, "a dry run wrote");
     let r = import_contacts(&t.app, &Actor::cli(), file, "kunden.csv", ImportOptions::default()).await.expect("import");
     assert_eq!((r.imported, r.organizations_created), (2, 1), "{:?}", r.errors);
-    let list = contacts::list(&t.app, &Actor::cli(), Some("Müller"), &ContactFilter::default(), Default::default(), Page::default())
+    let list = contact_list::list(&t.app, &Actor::cli(), Some("Müller"), &ContactFilter::default(), Default::default(), Page::default())
         .await
         .expect("search");
     let c = list.items.iter().find(|c| c.personal.family_name.as_deref() == Some("Müller")).expect("Müller found");
@@ -55,7 +56,7 @@ async fn a_german_excel_export_imports_with_umlauts_and_its_origin(b: Backend) {
     assert!(c.origin.detail.as_deref().unwrap_or("").contains("kunden.csv"));
     assert!(c.origin.import_run_id.is_some());
     let greta =
-        contacts::list(&t.app, &Actor::cli(), Some("greta@example.org"), &ContactFilter::default(), Default::default(), Page::default())
+        contact_list::list(&t.app, &Actor::cli(), Some("greta@example.org"), &ContactFilter::default(), Default::default(), Page::default())
             .await
             .expect("search");
     assert_eq!(greta.items[0].personal.family_name.as_deref(), Some("Özdemir"));
@@ -97,7 +98,7 @@ async fn vcards_import_and_every_export_format_round_trips(b: Backend) {
         let name = if fmt == ExportFormat::Csv { "export.csv" } else { "export.vcf" };
         let r = import_contacts(&fresh.app, &Actor::cli(), text.as_bytes(), name, ImportOptions::default()).await.expect("re-import");
         assert_eq!(r.imported, 1, "{fmt:?}: {:?}", r.errors);
-        let list = contacts::list(&fresh.app, &Actor::cli(), None, &ContactFilter::default(), Default::default(), Page::default())
+        let list = contact_list::list(&fresh.app, &Actor::cli(), None, &ContactFilter::default(), Default::default(), Page::default())
             .await
             .expect("list");
         let p = &list.items[0].personal;
@@ -133,7 +134,7 @@ async fn a_file_of_several_batches_imports_whole_and_indexed(b: Backend) {
     assert_eq!((r.imported, r.organizations_created), (n, 50), "{:?}", &r.errors[..r.errors.len().min(3)]);
     assert_eq!(count(&t).await, n as i64);
     for i in [0, 4_999, 5_000, 10_000, n - 1] {
-        let found = contacts::list(
+        let found = contact_list::list(
             &t.app,
             &Actor::cli(),
             Some(&format!("person{i}@example.org")),

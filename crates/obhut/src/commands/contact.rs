@@ -107,7 +107,7 @@ pub async fn run(g: &Global, cmd: ContactCmd) -> Result<()> {
         ContactCmd::List { q, limit, offset, tag, json } => {
             let filter = ContactFilter { tag, ..Default::default() };
             let page = Page::new(Some(limit), Some(offset));
-            let list = services::contacts::list(&app, &actor, q.as_deref(), &filter, Default::default(), page).await?;
+            let list = services::contact_list::list(&app, &actor, q.as_deref(), &filter, Default::default(), page).await?;
             if json {
                 let items: Vec<_> = list.items.iter().map(|r| ContactOut::from_record(r, None)).collect();
                 print_json(&serde_json::json!({"items": items, "total": list.total}))?;
