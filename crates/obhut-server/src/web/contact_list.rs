@@ -180,7 +180,8 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>, RawQuery(
     ];
     let sort_key = sort.key();
     let mut with_sort = filters.to_vec();
-    with_sort.push(("sort", sort_key));
+    // The order stays in the pager's and the bulk form's addresses when one was chosen.
+    with_sort.push(("sort", if q.sort.trim().is_empty() { "" } else { sort_key }));
     let pager = Pager::new(&list_url("/contacts", &with_sort), page, rows.len(), list.total);
     let sorts = Sort::ALL.iter().map(|s| Opt::new(s.key(), tr.t(s.label_key()))).collect();
     let filtered = filters.iter().any(|(_, v)| !v.trim().is_empty());

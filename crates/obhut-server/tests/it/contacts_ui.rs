@@ -33,7 +33,8 @@ async fn an_empty_search_says_what_was_searched_and_what_can_be(b: Backend) {
     let (status, html) = page(&c, &t, "/contacts?q=Berlin&kind=b2c&tag=vip").await;
     assert_eq!(status, 200);
     assert!(html.contains("Keine Kontakte für „Berlin“ · Art: Privatkunde (B2C) · Schlagwort: vip."), "{html}");
-    assert!(html.contains("Anschriften und Notizen sind verschlüsselt"), "the page does not say what can be searched");
+    assert!(html.contains("Telefonnummern, Firmennamen und Orten. Straßen und Notizen sind verschlüsselt"), "the page does not say what can be searched");
+    assert!(html.contains("Ort, Anlagedatum und letzte Aktivität wählen Sie über die Filter"), "nor what the filters choose");
     let (_, found) = page(&c, &t, "/contacts?q=Ber").await;
     assert!(found.contains("Berger") && !found.contains("Keine Kontakte"), "a name prefix finds the contact");
 }
