@@ -5,23 +5,35 @@
 -- next start.
 -- city_token: a keyed hash of the normalised city (the blind index's key), for the city filter
 -- and search: the database learns which contacts share a city, not the city.
--- last_activity_at: when the latest activity about the contact took place, kept by a trigger.
+-- last_activity_at: when the latest activity about the contact took place, kept by triggers.
 ALTER TABLE contacts ADD COLUMN sort_sealed BYTEA;
 ALTER TABLE contacts ADD COLUMN city_token TEXT;
 ALTER TABLE contacts ADD COLUMN last_activity_at BIGINT;
 CREATE INDEX contacts_city_token ON contacts(city_token);
 CREATE INDEX contacts_last_activity ON contacts(last_activity_at);
 UPDATE contacts SET last_activity_at = (SELECT MAX(a.occurred_at) FROM activities a WHERE a.contact_id = contacts.id);
-CREATE FUNCTION obhut_contact_last_activity() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION obhut_last_activity_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.contact_id IS NOT NULL THEN
-    UPDATE contacts SET last_activity_at = (SELECT MAX(occurred_at) FROM activities WHERE contact_id = NEW.contact_id) WHERE id = NEW.contact_id;
-  END IF;
-  IF TG_OP IN ('DELETE', 'UPDATE') AND OLD.contact_id IS NOT NULL AND (TG_OP = 'DELETE' OR OLD.contact_id IS DISTINCT FROM NEW.contact_id) THEN
-    UPDATE contacts SET last_activity_at = (SELECT MAX(occurred_at) FROM activities WHERE contact_id = OLD.contact_id) WHERE id = OLD.contact_id;
-  END IF;
+  UPDATE contacts SET last_activity_at = (SELECT MAX(occurred_at) FROM activities WHERE contact_id = NEW.contact_id) WHERE id = NEW.contact_id;
   RETURN NULL;
 END
 $$;
-CREATE TRIGGER activities_last_activity AFTER INSERT OR DELETE OR UPDATE OF occurred_at, contact_id ON activities
-FOR EACH ROW EXECUTE FUNCTION obhut_contact_last_activity();
+CREATE TRIGGER activities_last_insert AFTER INSERT ON activities FOR EACH ROW WHEN (NEW.contact_id IS NOT NULL)
+EXECUTE FUNCTION obhut_last_activity_insert();
+CREATE FUNCTION obhut_last_activity_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE contacts SET last_activity_at = (SELECT MAX(a.occurred_at) FROM activities a WHERE a.contact_id = contacts.id)
+  WHERE id = NEW.contact_id OR id = OLD.contact_id;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER activities_last_update AFTER UPDATE OF occurred_at, contact_id ON activities FOR EACH ROW
+EXECUTE FUNCTION obhut_last_activity_update();
+CREATE FUNCTION obhut_last_activity_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE contacts SET last_activity_at = (SELECT MAX(occurred_at) FROM activities WHERE contact_id = OLD.contact_id) WHERE id = OLD.contact_id;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER activities_last_delete AFTER DELETE ON activities FOR EACH ROW WHEN (OLD.contact_id IS NOT NULL)
+EXECUTE FUNCTION obhut_last_activity_delete();

@@ -12,7 +12,7 @@ ALTER TABLE contacts ADD COLUMN last_activity_at BIGINT;
 CREATE INDEX contacts_city_token ON contacts(city_token);
 CREATE INDEX contacts_last_activity ON contacts(last_activity_at);
 UPDATE contacts SET last_activity_at = (SELECT MAX(a.occurred_at) FROM activities a WHERE a.contact_id = contacts.id);
-CREATE TRIGGER activities_last_insert AFTER INSERT ON activities WHEN NEW.contact_id IS NOT NULL
+CREATE TRIGGER activities_last_insert AFTER INSERT ON activities WHEN (NEW.contact_id IS NOT NULL)
 BEGIN
   UPDATE contacts SET last_activity_at = (SELECT MAX(occurred_at) FROM activities WHERE contact_id = NEW.contact_id) WHERE id = NEW.contact_id;
 END;
@@ -21,7 +21,7 @@ BEGIN
   UPDATE contacts SET last_activity_at = (SELECT MAX(a.occurred_at) FROM activities a WHERE a.contact_id = contacts.id)
   WHERE id = NEW.contact_id OR id = OLD.contact_id;
 END;
-CREATE TRIGGER activities_last_delete AFTER DELETE ON activities WHEN OLD.contact_id IS NOT NULL
+CREATE TRIGGER activities_last_delete AFTER DELETE ON activities WHEN (OLD.contact_id IS NOT NULL)
 BEGIN
   UPDATE contacts SET last_activity_at = (SELECT MAX(occurred_at) FROM activities WHERE contact_id = OLD.contact_id) WHERE id = OLD.contact_id;
 END;

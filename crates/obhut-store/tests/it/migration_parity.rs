@@ -102,6 +102,30 @@ const ALLOWED: &[Allowed] = &[
     Allowed { file: "0019_contact_sort_counts.sql", tree: Tree::Postgres, statement: "create trigger contacts_epoch", reason: TRIGGERS },
     Allowed { file: "0019_contact_sort_counts.sql", tree: Tree::Postgres, statement: "create trigger contacts_epoch_update", reason: TRIGGERS },
     Allowed { file: "0019_contact_sort_counts.sql", tree: Tree::Postgres, statement: "create trigger contact_tags_epoch", reason: TRIGGERS },
+    Allowed { file: "0023_contact_columns.sql", tree: Tree::Sqlite, statement: "create trigger activities_last_insert", reason: TRIGGERS },
+    Allowed { file: "0023_contact_columns.sql", tree: Tree::Postgres, statement: "create trigger activities_last_insert", reason: TRIGGERS },
+    Allowed { file: "0023_contact_columns.sql", tree: Tree::Sqlite, statement: "create trigger activities_last_update", reason: TRIGGERS },
+    Allowed { file: "0023_contact_columns.sql", tree: Tree::Postgres, statement: "create trigger activities_last_update", reason: TRIGGERS },
+    Allowed { file: "0023_contact_columns.sql", tree: Tree::Sqlite, statement: "create trigger activities_last_delete", reason: TRIGGERS },
+    Allowed { file: "0023_contact_columns.sql", tree: Tree::Postgres, statement: "create trigger activities_last_delete", reason: TRIGGERS },
+    Allowed {
+        file: "0023_contact_columns.sql",
+        tree: Tree::Postgres,
+        statement: "create function obhut_last_activity_insert",
+        reason: "the body the SQLite triggers carry inline; SQLite has no stored functions",
+    },
+    Allowed {
+        file: "0023_contact_columns.sql",
+        tree: Tree::Postgres,
+        statement: "create function obhut_last_activity_update",
+        reason: "the body the SQLite triggers carry inline; SQLite has no stored functions",
+    },
+    Allowed {
+        file: "0023_contact_columns.sql",
+        tree: Tree::Postgres,
+        statement: "create function obhut_last_activity_delete",
+        reason: "the body the SQLite triggers carry inline; SQLite has no stored functions",
+    },
 ];
 
 // ---------------------------------------------------------------------------------------------
