@@ -190,15 +190,15 @@ async fn reordering_events_is_found(b: Backend) {
 
 async fn rewinding_the_head_without_the_key_is_found(b: Backend) {
     let (t, _) = seeded(b).await;
-    let last = max_seq(&t).await;
-    // Cut off the newest event and make the head name the one before, keeping its old MAC.
-    t.exec(&format!("DELETE FROM audit_events WHERE seq = {last}")).await;
-    t.exec(&format!(
-        "UPDATE chain_head SET seq = {}, hash = (SELECT hash FROM audit_events WHERE seq = {}) WHERE id = 1",
-        last - 1,
-        last - 1
-    ))
-    .await;
+    // Cut off the newest event and make the head name the one before, keeping its old MAC; under
+    // the head's lock, so that no event the server appends meanwhile lands between the two.
+    let mut tx = t.app.store.begin().await.expect("begin");
+    obhut_store::audit::lock_head(&mut tx).await.expect("lock");
+    let (last,): (i64,) = sqlx::query_as("SELECT seq FROM chain_head WHERE id = 1").fetch_one(&mut *tx).await.expect("head");
+    sqlx::query(&format!("DELETE FROM audit_events WHERE seq = {last}")).execute(&mut *tx).await.expect("delete");
+    let rewind = format!("UPDATE chain_head SET seq = {}, hash = (SELECT hash FROM audit_events WHERE seq = {}) WHERE id = 1", last - 1, last - 1);
+    sqlx::query(&rewind).execute(&mut *tx).await.expect("rewind");
+    tx.commit().await.expect("commit");
     let v = verify(&t.app, &Actor::cli()).await.expect("verify");
     assert!(!v.intact, "{v:?}");
     assert!(v.problem.unwrap_or_default().contains("signature"));
