@@ -37,11 +37,19 @@ pub fn local(ms: i64) -> OffsetDateTime {
 /// The first instant of a day in German time, in milliseconds.
 pub fn day_start_ms(d: Date) -> i64 {
     let midnight = PrimitiveDateTime::new(d, Time::MIDNIGHT);
+    midnight.assume_offset(german_offset(midnight)).unix_timestamp() * 1000
+}
+
+/// The offset of German time at a wall-clock time: winter time unless the time, read as
+/// summer time, falls into summer time.
+fn german_offset(p: PrimitiveDateTime) -> UtcOffset {
     let summer = UtcOffset::from_hms(2, 0, 0).unwrap_or(UtcOffset::UTC);
     let winter = UtcOffset::from_hms(1, 0, 0).unwrap_or(UtcOffset::UTC);
-    let offset = if is_summer_time(midnight.assume_offset(summer)) { summer } else { winter };
-    let t = midnight.assume_offset(offset);
-    t.unix_timestamp() * 1000
+    if is_summer_time(p.assume_offset(summer)) {
+        summer
+    } else {
+        winter
+    }
 }
 
 /// "01.03.2026 14:30" (de) or "2026-03-01 14:30" (en), in German time.
@@ -73,11 +81,7 @@ pub fn from_input_datetime(s: &str) -> String {
     let s = s.trim();
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
     let Ok(p) = PrimitiveDateTime::parse(s, &fmt) else { return s.to_string() };
-    // Winter time unless the instant, read as summer time, falls into summer time.
-    let summer = UtcOffset::from_hms(2, 0, 0).unwrap_or(UtcOffset::UTC);
-    let winter = UtcOffset::from_hms(1, 0, 0).unwrap_or(UtcOffset::UTC);
-    let offset = if is_summer_time(p.assume_offset(summer)) { summer } else { winter };
-    p.assume_offset(offset).format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| s.to_string())
+    p.assume_offset(german_offset(p)).format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| s.to_string())
 }
 
 /// The current time for a form's default value, rounded down to the minute.
@@ -138,6 +142,16 @@ pub fn phone(p: &obhut_core::phone::PhoneNumber) -> ShownPhone {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_day_starts_at_german_midnight_in_summer_and_winter() {
+        let utc = |d: Date| obhut_core::clock::from_millis(day_start_ms(d));
+        let summer = utc(time::macros::date!(2026 - 07 - 01));
+        assert_eq!((summer.day(), summer.hour()), (30, 22), "CEST: the day before at 22:00 UTC");
+        let winter = utc(time::macros::date!(2026 - 01 - 15));
+        assert_eq!((winter.day(), winter.hour()), (14, 23), "CET: the day before at 23:00 UTC");
+        assert_eq!(from_input_datetime("2026-07-01T00:00"), "2026-07-01T00:00:00+02:00");
+    }
 
     #[test]
     fn phone_numbers_read_as_at_home_and_link_in_e164() {

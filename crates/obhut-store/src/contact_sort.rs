@@ -199,12 +199,12 @@ async fn open_buckets(
     } else {
         sealed.into_iter().map(open).collect::<Result<Vec<_>>>()?
     };
-    let whole: Vec<(String, Option<String>)> = whole.into_iter().map(|r| (r.0, r.3)).collect();
-    let ids: Vec<String> = whole.iter().map(|w| w.0.clone()).collect();
+    let whole: std::collections::HashMap<String, Option<String>> = whole.into_iter().map(|r| (r.0, r.3)).collect();
+    let ids: Vec<String> = whole.keys().cloned().collect();
     let mut opened = std::collections::HashMap::new();
     for c in crate::contacts::find_contacts(conn, crypto, &ids).await? {
         let id = c.id.to_string();
-        let bucket = whole.iter().find(|w| w.0 == id).and_then(|w| w.1.clone());
+        let bucket = whole.get(&id).cloned().flatten();
         keys.push((bucket, c.personal.sort_key(), id.clone()));
         opened.insert(id, c);
     }
@@ -231,6 +231,10 @@ pub async fn prefill(store: crate::store::Store, f: ContactFilter) -> Result<()>
     let wh = filter_sql(&f, &mut args);
     let count_sql = format!("SELECT c.sort_bucket, COUNT(*) FROM contacts c{wh} GROUP BY c.sort_bucket");
     let key = format!("{count_sql}\u{0}{}", args.join("\u{0}"));
+    // Already opened (or being opened) since the change the kept counts belong to: nothing to read.
+    if store.sort_counts.0.lock().map(|m| m.prefilled.contains(&key) || !m.counts.contains_key(&key)).unwrap_or(true) {
+        return Ok(());
+    }
     let mut conn = store.pool.acquire().await?;
     let (epoch,): (i64,) = sqlx::query_as("SELECT value FROM counters WHERE name = 'contacts_epoch'").fetch_one(&mut *conn).await?;
     let order_key = |b: &Option<String>| format!("{key}\u{1}{}", b.as_deref().unwrap_or(""));
@@ -276,17 +280,26 @@ pub async fn unsorted_contacts(conn: &mut Conn, crypto: &Crypto, limit: i64) -> 
 
 /// Sets the sort buckets, sealed sort keys and city tokens of contacts stored before there were any.
 pub async fn set_sort_buckets(conn: &mut Conn, crypto: &Crypto, contacts: &[ContactRecord]) -> Result<()> {
-    for c in contacts {
-        let id = c.id.to_string();
-        let (wrapped,): (Vec<u8>,) = sqlx::query_as("SELECT wrapped_key FROM contacts WHERE id = $1").bind(&id).fetch_one(&mut *conn).await?;
-        let key = crypto.unwrap_key(&id, &wrapped)?;
-        sqlx::query("UPDATE contacts SET sort_bucket = $1, sort_sealed = $2, city_token = $3 WHERE id = $4")
-            .bind(crypto.sort_bucket(&c.personal.sort_key()))
-            .bind(crate::contacts::seal_sort_key(&key, &id, &c.personal))
-            .bind(crate::contacts::city_token(crypto, &c.personal))
-            .bind(&id)
-            .execute(&mut *conn)
-            .await?;
+    for chunk in contacts.chunks(250) {
+        let ph: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT id, wrapped_key FROM contacts WHERE id IN ({})", ph.join(", "));
+        let mut q = sqlx::query_as::<_, (String, Vec<u8>)>(&sql);
+        for c in chunk {
+            q = q.bind(c.id.to_string());
+        }
+        let wrapped: std::collections::HashMap<String, Vec<u8>> = q.fetch_all(&mut *conn).await?.into_iter().collect();
+        for c in chunk {
+            let id = c.id.to_string();
+            let Some(w) = wrapped.get(&id) else { continue };
+            let key = crypto.unwrap_key(&id, w)?;
+            sqlx::query("UPDATE contacts SET sort_bucket = $1, sort_sealed = $2, city_token = $3 WHERE id = $4")
+                .bind(crypto.sort_bucket(&c.personal.sort_key()))
+                .bind(crate::contacts::seal_sort_key(&key, &id, &c.personal))
+                .bind(crate::contacts::city_token(crypto, &c.personal))
+                .bind(&id)
+                .execute(&mut *conn)
+                .await?;
+        }
     }
     Ok(())
 }

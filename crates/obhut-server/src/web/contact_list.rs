@@ -131,17 +131,19 @@ pub async fn contact_list(web: Web, Query(q): Query<ContactListQuery>, RawQuery(
     };
     // A bad value (a hand-made address) leaves the value filters out and says which one it was.
     let mut bad_filter = None;
-    if let Err(crate::error::ServiceError::Validation(e)) = apply_value_filters(&web.app, &mut filter.clone(), &values) {
-        let field = e.0.first().map(|f| f.field.clone()).unwrap_or_default();
-        let label = match field.as_str() {
-            "created_from" => tr.t("contacts.created_from"),
-            "created_to" => tr.t("contacts.created_to"),
-            "city" => tr.t("address.city"),
-            _ => tr.t("contacts.last_activity"),
-        };
-        bad_filter = Some(tr.f("contacts.bad_filter", label));
-    } else {
-        apply_value_filters(&web.app, &mut filter, &values).or_fail(&web)?;
+    let mut with_values = filter.clone();
+    match apply_value_filters(&web.app, &mut with_values, &values) {
+        Ok(()) => filter = with_values,
+        Err(crate::error::ServiceError::Validation(e)) => {
+            let label = match e.0.first().map(|f| f.field.as_str()) {
+                Some("created_from") => tr.t("contacts.created_from"),
+                Some("created_to") => tr.t("contacts.created_to"),
+                Some("city") => tr.t("address.city"),
+                _ => tr.t("contacts.last_activity"),
+            };
+            bad_filter = Some(tr.f("contacts.bad_filter", label));
+        }
+        Err(e) => return Err(web.failure(e)),
     }
     let sort = Sort::parse(&q.sort).unwrap_or_default();
     let page = page_number(q.page.as_deref());

@@ -81,6 +81,17 @@ async fn contacts_sort_by_name_across_pages_not_within_each_page(b: Backend) {
     assert_eq!(t.count("SELECT COUNT(*) FROM contacts WHERE sort_sealed IS NULL").await, 10);
     let (after, _) = names(&t, &token, "sort=name", 7, 3).await;
     assert_eq!(after, before);
+    // What the next start does for them: their sealed sort keys and city tokens are set.
+    let mut conn = t.app.store.pool.acquire().await.expect("conn");
+    let crypto = &t.app.store.crypto;
+    let unsorted = obhut_store::contact_sort::unsorted_contacts(&mut conn, crypto, 100).await.expect("unsorted");
+    assert_eq!(unsorted.len(), 10);
+    obhut_store::contact_sort::set_sort_buckets(&mut conn, crypto, &unsorted).await.expect("set");
+    drop(conn);
+    assert_eq!(t.count("SELECT COUNT(*) FROM contacts WHERE sort_sealed IS NULL").await, 0);
+    t.exec("UPDATE counters SET value = value + 1 WHERE name = 'contacts_epoch'").await;
+    let (again, _) = names(&t, &token, "sort=name", 6, 4).await;
+    assert_eq!(again, before);
 }
 
 /// The record pickers' type-ahead: the same gated search as the lists, each match a logged read
